@@ -1,0 +1,5 @@
+import type { Benchmark } from './types';
+import { schemaBench } from './schema';
+
+/** Every benchmark, in the order `npm run bench` runs them. Add yours here. */
+export const BENCHMARKS: readonly Benchmark[] = [schemaBench];

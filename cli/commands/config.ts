@@ -1,0 +1,30 @@
+import { ExitCode, redactConfig } from '../../core';
+import type { AuditkitCommand } from '../context';
+
+export const validateCommand: AuditkitCommand = {
+  command: 'validate',
+  describe: 'Validate auditkit.yml (every problem at once, with file, line and key)',
+  async run(ctx) {
+    const loaded = await ctx.config();
+    if (ctx.out.json) ctx.out.printJson({ valid: true, file: loaded.file ?? null, env: loaded.envApplied });
+    else ctx.out.line(`${loaded.file ?? '(no config file: defaults and environment)'}: valid${loaded.envApplied.length ? ` (environment: ${loaded.envApplied.join(', ')})` : ''}`);
+    return ExitCode.Ok;
+  },
+};
+
+export const configCommand: AuditkitCommand = {
+  command: 'config <action>',
+  describe: 'Show the effective configuration (secrets redacted): config print',
+  builder: (y) => y.positional('action', { choices: ['print'] as const }),
+  async run(ctx) {
+    const loaded = await ctx.config();
+    const value = redactConfig(loaded.value);
+    if (ctx.out.json) ctx.out.printJson(value);
+    else {
+      const { stringify } = await import('yaml');
+      ctx.out.line(`# ${loaded.file ?? 'no config file'}; secrets redacted`);
+      ctx.out.line(stringify(value).trimEnd());
+    }
+    return ExitCode.Ok;
+  },
+};

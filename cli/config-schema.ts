@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { elasticsearchConfigSchema } from '../elastic';
+import { collectorConfigSchema } from '../collectors/config';
+import { inventoryConfigSchema } from '../collectors/deploy/config';
+import { rulesConfigSchema } from '../rules/config';
+import { reportsConfigSchema, smtpConfigSchema } from '../reports/config';
+import { kibanaConfigSchema } from '../dashboards/config';
+
+/** auditkit.yml: one section per unit; each unit owns its schema. */
+export const configSchema = z.strictObject({
+  elasticsearch: elasticsearchConfigSchema.prefault({}),
+  kibana: kibanaConfigSchema.prefault({}),
+  collector: collectorConfigSchema.prefault({}),
+  rules: rulesConfigSchema.prefault({}),
+  reports: reportsConfigSchema.prefault({}),
+  smtp: smtpConfigSchema.prefault({}),
+  inventory: inventoryConfigSchema.prefault({}),
+});
+
+export type AuditkitConfig = z.output<typeof configSchema>;

@@ -1,0 +1,84 @@
+import yargs from 'yargs';
+import { AuditkitError, ExitCode, KIT_VERSION, errorMessage } from '../core';
+import { ConfigError } from '../core/config';
+import { COMMANDS } from './commands';
+import { createContext, type GlobalArgs } from './context';
+
+function reportError(err: unknown, json: boolean, verbose: boolean): number {
+  if (err instanceof AuditkitError) {
+    process.stderr.write(`auditkit: ${err.message}${err.code ? ` [${err.code}]` : ''}\n`);
+    if (verbose && err.cause instanceof Error && err.cause.stack) process.stderr.write(`caused by: ${err.cause.stack}\n`);
+    if (json) {
+      const problems = err instanceof ConfigError ? err.problems : undefined;
+      process.stdout.write(JSON.stringify({ error: { code: err.code, message: err.message, ...(problems ? { problems } : {}) } }, null, 2) + '\n');
+    }
+    return err.exitCode;
+  }
+  process.stderr.write(`auditkit: internal error: ${errorMessage(err)}\n`);
+  if (err instanceof Error && err.stack) process.stderr.write(`${verbose ? err.stack : 'run with --verbose for the stack trace'}\n`);
+  if (json) process.stdout.write(JSON.stringify({ error: { code: 'AK_INTERNAL', message: errorMessage(err) } }) + '\n');
+  return ExitCode.Internal;
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  let exitCode: number = ExitCode.Ok;
+  let y = yargs([...argv])
+    .scriptName('auditkit')
+    .usage('$0 <command> [options]\n\nElastic-based security audit for fleets of Linux servers.')
+    .option('config', { type: 'string', describe: 'auditkit.yml (default: ./auditkit.yml, then /etc/auditkit/auditkit.yml)', global: true })
+    .option('es-url', { type: 'string', describe: 'Elasticsearch URL (overrides elasticsearch.url)', global: true })
+    .option('namespace', { type: 'string', describe: 'data stream namespace (default: default)', global: true })
+    .option('json', { type: 'boolean', default: false, describe: 'machine-readable output on stdout', global: true })
+    .option('verbose', { type: 'boolean', default: false, describe: 'debug logs on stderr', global: true })
+    .strict()
+    .demandCommand(1, 'a command is required: see `auditkit --help`')
+    .recommendCommands()
+    .version(KIT_VERSION)
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilog('Exit codes: 0 ok, 1 failure, 2 usage, 3 config, 4 service unavailable, 5 auth refused, 69 not built yet, 70 internal error.')
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`auditkit: ${msg}\nRun \`auditkit --help\` for usage.\n`);
+      exitCode = ExitCode.Usage;
+      throw new UsageError(msg);
+    });
+  for (const cmd of COMMANDS) {
+    y = y.command({
+      command: cmd.command as string | string[],
+      describe: cmd.describe,
+      builder: (b) => (cmd.builder ? cmd.builder(b) : b),
+      handler: async (args) => {
+        const g = args as unknown as GlobalArgs;
+        const ctx = createContext(g);
+        try {
+          const code = await cmd.run(ctx, args as Record<string, unknown>);
+          exitCode = code ?? ExitCode.Ok;
+        } catch (err) {
+          exitCode = reportError(err, g.json, g.verbose);
+        }
+      },
+    });
+  }
+  try {
+    await y.parseAsync();
+  } catch (err) {
+    if (err instanceof UsageError) return ExitCode.Usage;
+    return reportError(err, argv.includes('--json'), argv.includes('--verbose'));
+  }
+  return exitCode;
+}
+
+class UsageError extends Error {}
+
+export function main(argv: readonly string[]): void {
+  run(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.exitCode = reportError(err, false, true);
+    },
+  );
+}

@@ -1,0 +1,228 @@
+/**
+ * Config loading, once, the fastify way: parse YAML keeping positions, apply
+ * `AUDITKIT_*` environment overrides, validate against the composed schema
+ * reporting EVERY problem with file:line and key path, then deep-freeze.
+ *
+ * YAML is parsed with the `yaml` package rather than js-yaml because it keeps
+ * node positions (LineCounter), which is what lets every error name its line.
+ */
+import { promises as fsp } from 'node:fs';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Document } from 'yaml';
+import { z } from 'zod';
+import { AuditkitError, ExitCode, formatLocation, type SourceLocation } from './errors';
+import { assertPrivateFile } from './fsutil';
+
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+  readonly location?: SourceLocation;
+}
+
+export class ConfigError extends AuditkitError {
+  readonly problems: readonly ConfigProblem[];
+  constructor(problems: readonly ConfigProblem[], file: string | undefined) {
+    const lines = problems.map((p) => `  ${p.location ? formatLocation(p.location) + ': ' : ''}${p.path ? p.path + ': ' : ''}${p.message}`);
+    super('AK_CONFIG_INVALID', `${file ?? 'configuration'} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${lines.join('\n')}`, { exitCode: ExitCode.Config });
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Keys whose values are secrets: never printed, and their presence makes the file private. */
+export const SECRET_KEYS = new Set(['password', 'api_key', 'token', 'secret', 'pass', 'webhook_secret', 'private_key']);
+
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEYS.has(key) || /(^|_)(password|secret|token|api_key)$/.test(key);
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function nodeAt(doc: Document, path: ReadonlyArray<PropertyKey>): YamlNode | undefined {
+  let node: unknown = doc.contents;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((it) => (isScalar(it.key) ? String(it.key.value) : String(it.key)) === String(seg));
+      if (!pair) return node as YamlNode;
+      node = pair.value ?? pair.key;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)];
+      if (item === undefined) return node as YamlNode;
+      node = item;
+    } else {
+      return node as YamlNode | undefined;
+    }
+  }
+  return node as YamlNode | undefined;
+}
+
+function keyNodeAt(doc: Document, parent: ReadonlyArray<PropertyKey>, key: string): YamlNode | undefined {
+  const node = parent.length === 0 ? doc.contents : nodeAt(doc, parent);
+  if (isMap(node)) {
+    const pair = node.items.find((it) => (isScalar(it.key) ? String(it.key.value) : String(it.key)) === key);
+    if (pair && isScalar(pair.key)) return pair.key;
+  }
+  return undefined;
+}
+
+function locate(file: string | undefined, doc: Document | undefined, lc: LineCounter | undefined, node: YamlNode | undefined): SourceLocation | undefined {
+  if (!file) return undefined;
+  if (!doc || !lc || !node?.range) return { file };
+  const pos = lc.linePos(node.range[0]);
+  return { file, line: pos.line, col: pos.col };
+}
+
+/** Walk a zod schema's object shapes: every leaf key path (records and arrays are leaves). */
+function schemaLeaves(schema: z.ZodType, prefix: string[] = []): string[][] {
+  let s: z.ZodType = schema;
+  // Unwrap optional/default/nullable/pipe wrappers.
+  for (let i = 0; i < 10; i++) {
+    const def = (s as unknown as { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } }).def;
+    if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') && def.innerType) s = def.innerType;
+    else if (def.type === 'pipe' && def.in) s = def.in;
+    else break;
+  }
+  const def = (s as unknown as { def: { type: string; shape?: Record<string, z.ZodType> } }).def;
+  if (def.type === 'object' && def.shape) {
+    const out: string[][] = [];
+    for (const [k, v] of Object.entries(def.shape)) out.push(...schemaLeaves(v, [...prefix, k]));
+    return out;
+  }
+  return [prefix];
+}
+
+/** `elasticsearch.api_key` → `AUDITKIT_ELASTICSEARCH_API_KEY` */
+export function envVarName(path: readonly string[]): string {
+  return `AUDITKIT_${path.join('_').toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
+}
+
+function parseEnvValue(raw: string): Json {
+  // Values are YAML scalars/flows, so numbers, booleans and [lists] work; plain text stays text.
+  try {
+    const d = parseDocument(raw);
+    if (d.errors.length === 0) return d.toJS() as Json;
+  } catch {
+    /* fall through */
+  }
+  return raw;
+}
+
+function setIn(obj: Record<string, Json>, path: readonly string[], value: Json): void {
+  let cur: Record<string, Json> = obj;
+  for (let i = 0; i < path.length - 1; i++) {
+    const k = path[i] as string;
+    const next = cur[k];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) cur[k] = {};
+    cur = cur[k] as Record<string, Json>;
+  }
+  cur[path[path.length - 1] as string] = value;
+}
+
+function containsSecret(v: Json): boolean {
+  if (Array.isArray(v)) return v.some(containsSecret);
+  if (typeof v === 'object' && v !== null) {
+    return Object.entries(v).some(([k, x]) => (isSecretKey(k) && x !== null && x !== '' && typeof x !== 'object') || containsSecret(x));
+  }
+  return false;
+}
+
+export function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
+  }
+  return o;
+}
+
+export interface LoadConfigOptions {
+  /** YAML file; undefined = defaults + environment only. */
+  readonly file?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags, applied last (path → value). */
+  readonly overrides?: ReadonlyArray<readonly [readonly string[], Json]>;
+  /** Skip the private-file check (only for `config print` of a file being fixed). */
+  readonly allowPublicSecrets?: boolean;
+}
+
+export interface LoadedConfig<T> {
+  readonly value: T;
+  readonly file: string | undefined;
+  /** Env vars that were applied. */
+  readonly envApplied: readonly string[];
+}
+
+export async function loadConfig<S extends z.ZodType>(schema: S, opts: LoadConfigOptions = {}): Promise<LoadedConfig<z.output<S>>> {
+  const env = opts.env ?? process.env;
+  let raw: Record<string, Json> = {};
+  let doc: Document | undefined;
+  let lc: LineCounter | undefined;
+  const file = opts.file;
+  if (file) {
+    let text: string;
+    try {
+      text = await fsp.readFile(file, 'utf8');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new AuditkitError('AK_CONFIG_READ', e.code === 'ENOENT' ? 'config file not found; create it or pass --config FILE' : `cannot read config file: ${e.message}`, {
+        location: { file },
+        exitCode: ExitCode.Config,
+        cause: err,
+      });
+    }
+    lc = new LineCounter();
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      const problems = doc.errors.map((e) => {
+        const pos = lc?.linePos(e.pos[0]);
+        return { path: '', message: `YAML syntax: ${e.message.split('\n')[0] ?? e.message}`, location: { file, ...(pos ? { line: pos.line, col: pos.col } : {}) } };
+      });
+      throw new ConfigError(problems, file);
+    }
+    const js = doc.toJS() as Json;
+    if (js !== null && (typeof js !== 'object' || Array.isArray(js))) {
+      throw new ConfigError([{ path: '', message: 'expected a mapping of sections (elasticsearch:, collector:, …) at the top level', location: { file, line: 1, col: 1 } }], file);
+    }
+    raw = (js ?? {}) as Record<string, Json>;
+    if (!opts.allowPublicSecrets && containsSecret(raw)) await assertPrivateFile(file, 'config file');
+  }
+  const envApplied: string[] = [];
+  for (const leaf of schemaLeaves(schema)) {
+    const name = envVarName(leaf);
+    const v = env[name];
+    if (v !== undefined && v !== '') {
+      setIn(raw, leaf, parseEnvValue(v));
+      envApplied.push(name);
+    }
+  }
+  for (const [p, v] of opts.overrides ?? []) setIn(raw, p, v);
+  const res = schema.safeParse(raw);
+  if (!res.success) {
+    const problems: ConfigProblem[] = [];
+    for (const issue of res.error.issues) {
+      const path = issue.path.map(String);
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) {
+          const full = [...path, key].join('.');
+          const loc = doc ? locate(file, doc, lc, keyNodeAt(doc, issue.path, key)) : undefined;
+          problems.push({ path: full, message: 'unknown key (check the spelling; `auditkit config print` shows every valid key)', ...(loc ? { location: loc } : {}) });
+        }
+        continue;
+      }
+      const fromEnv = envApplied.find((n) => n === envVarName(path));
+      const loc = fromEnv ? undefined : doc ? locate(file, doc, lc, nodeAt(doc, issue.path)) : undefined;
+      problems.push({ path: path.join('.'), message: issue.message + (fromEnv ? ` (from ${fromEnv})` : ''), ...(loc ? { location: loc } : {}) });
+    }
+    throw new ConfigError(problems, file);
+  }
+  return { value: deepFreeze(res.data), file, envApplied };
+}
+
+/** A copy of a config with every secret replaced, for printing. */
+export function redactConfig<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(redactConfig) as T;
+  if (typeof v === 'object' && v !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = isSecretKey(k) && x !== undefined && x !== null && typeof x !== 'object' ? '[redacted]' : redactConfig(x);
+    return out as T;
+  }
+  return v;
+}

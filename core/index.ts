@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './log';
+export * from './progress';
+export * from './fsutil';
+export * from './config';
+export * from './version';

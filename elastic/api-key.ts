@@ -1,0 +1,58 @@
+/**
+ * Least-privilege API keys for the kit's roles. A collector can only append to
+ * the kit's streams: it cannot read, update, delete, or touch templates.
+ */
+import type { Client } from '@elastic/elasticsearch';
+import { AuditkitError, ExitCode } from '../core';
+import { ALL_STREAMS_PATTERN } from '../schema';
+
+export type KeyRole = 'collector' | 'reader' | 'admin';
+export const KEY_ROLES: readonly KeyRole[] = ['collector', 'reader', 'admin'];
+
+export function roleDescriptors(role: KeyRole): Record<string, { cluster: string[]; indices: Array<{ names: string[]; privileges: string[]; allow_restricted_indices?: boolean }> }> {
+  switch (role) {
+    case 'collector':
+      // create_doc: op_type=create only (no overwrite, no delete); auto_configure: first write creates the stream.
+      return { 'auditkit-collector': { cluster: [], indices: [{ names: [ALL_STREAMS_PATTERN], privileges: ['create_doc', 'auto_configure'] }] } };
+    case 'reader':
+      return { 'auditkit-reader': { cluster: ['monitor'], indices: [{ names: [ALL_STREAMS_PATTERN], privileges: ['read', 'view_index_metadata'] }] } };
+    case 'admin':
+      return {
+        'auditkit-admin': {
+          cluster: ['monitor', 'manage_index_templates', 'manage_pipeline', 'manage_ilm', 'manage_own_api_key'],
+          indices: [{ names: [ALL_STREAMS_PATTERN], privileges: ['all'] }],
+        },
+      };
+  }
+}
+
+export interface CreatedKey {
+  readonly id: string;
+  readonly name: string;
+  /** base64 "id:key": what `elasticsearch.api_key` takes. Shown once. */
+  readonly encoded: string;
+  readonly role: KeyRole;
+  readonly expiration?: number;
+}
+
+export async function createApiKey(client: Client, opts: { role: KeyRole; name?: string; expiration?: string; host?: string }): Promise<CreatedKey> {
+  const name = opts.name ?? `auditkit-${opts.role}${opts.host ? `-${opts.host}` : ''}`;
+  try {
+    const r = await client.security.createApiKey({
+      name,
+      role_descriptors: roleDescriptors(opts.role),
+      metadata: { managed_by: 'auditkit', role: opts.role, ...(opts.host ? { host: opts.host } : {}) },
+      ...(opts.expiration ? { expiration: opts.expiration } : {}),
+    });
+    return { id: r.id, name: r.name, encoded: r.encoded ?? Buffer.from(`${r.id}:${r.api_key}`).toString('base64'), role: opts.role, ...(r.expiration ? { expiration: r.expiration } : {}) };
+  } catch (err) {
+    const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
+    if (status === 400 || status === 405 || status === 500) {
+      throw new AuditkitError('AK_ES_NO_SECURITY', 'the cluster has security off, so API keys cannot be created; turn on xpack.security or use it without keys on a trusted network', {
+        exitCode: ExitCode.Unavailable,
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}

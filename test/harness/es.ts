@@ -1,0 +1,26 @@
+/**
+ * What integration tests use to reach the run's shared Elasticsearch node.
+ * Each test file takes its own namespace and removes its indices afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { Client } from '@elastic/elasticsearch';
+
+export function testEsUrl(): string {
+  const url = process.env['AUDITKIT_TEST_ES_URL'];
+  if (!url) throw new Error('AUDITKIT_TEST_ES_URL is not set: integration tests run under the jest global setup (npx jest --selectProjects integration)');
+  return url;
+}
+
+export function testClient(): Client {
+  return new Client({ node: testEsUrl(), requestTimeout: 60_000 });
+}
+
+/** A namespace no other test uses: `t<prefix><random>`, valid for data streams. */
+export function uniqueNamespace(prefix = ''): string {
+  return `t${prefix.toLowerCase().replace(/[^a-z0-9]/g, '')}${randomBytes(4).toString('hex')}`;
+}
+
+/** Delete every kit index of a namespace (index mode and data-stream backing indices). */
+export async function deleteNamespace(client: Client, namespace: string): Promise<void> {
+  await client.indices.delete({ index: `logs-auditkit.*-${namespace}`, ignore_unavailable: true, allow_no_indices: true, expand_wildcards: 'all' }).catch(() => undefined);
+}

@@ -1,0 +1,24 @@
+/**
+ * Starts ONE real Elasticsearch node for the whole integration run (unless
+ * AUDITKIT_TEST_ES_URL points at one already) and hands its URL to the test
+ * workers through the environment. The node is started with a parent-death
+ * signal, so even a killed jest leaves no JVM behind; the teardown stops it.
+ */
+import { startDevNode, type DevNode } from '../../elastic/dev-node';
+
+declare global {
+  var __AUDITKIT_ES__: DevNode | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  if (process.env['AUDITKIT_TEST_ES_URL']) return;
+  const node = await startDevNode({
+    dieWithParent: true,
+    heapMb: 768,
+    onProgress: (m) => process.stderr.write(`[es] ${m}\n`),
+  });
+  process.stderr.write(`[es] Elasticsearch ${node.version} ready at ${node.url} in ${node.startMs} ms\n`);
+  globalThis.__AUDITKIT_ES__ = node;
+  process.env['AUDITKIT_TEST_ES_URL'] = node.url;
+  process.env['AUDITKIT_TEST_ES_VERSION'] = node.version;
+}
