@@ -1,5 +1,6 @@
 import type { AuditkitCommand } from '../context';
 import { configCommand, validateCommand } from './config';
+import { dashboardsCommand } from './dashboards';
 import { devCommand } from './dev';
 import { setupCommand } from './setup';
 import { notBuilt } from './stubs';
@@ -16,7 +17,7 @@ export const COMMANDS: readonly AuditkitCommand[] = [
   notBuilt('rules <action>', 'Detection rules: list|validate|test|import-sigma|run'),
   notBuilt('alerts <action>', 'Alerts: list [--since 24h] [--severity high]'),
   notBuilt('report <action>', 'Security reports: run|preview|schedule'),
-  notBuilt('dashboards <action>', 'Kibana dashboards: export|import'),
+  dashboardsCommand,
   notBuilt('deploy', 'Install, upgrade or remove collectors on hosts over SSH'),
   notBuilt('demo', 'The whole pipeline on the embedded local Elasticsearch'),
   validateCommand,

@@ -4,6 +4,7 @@ import {
   type KeyRole,
 } from '../../elastic';
 import type { AuditkitCommand, CliContext } from '../context';
+import { setupKibanaDashboards } from './dashboards';
 
 async function setupElasticsearch(ctx: CliContext, dryRun: boolean): Promise<number> {
   const { client, target, config } = await ctx.elasticsearch();
@@ -92,12 +93,15 @@ export const setupCommand: AuditkitCommand = {
   },
 };
 
-/** Replaced by dashboards/ (issue 7); `setup all` skips Kibana when none is configured. */
-async function setupKibana(ctx: CliContext, _argv: Readonly<Record<string, unknown>>, _dryRun: boolean): Promise<number> {
+/** Kibana: the kit's dashboards (dashboards/). `setup all` skips Kibana when none is configured. */
+async function setupKibana(ctx: CliContext, argv: Readonly<Record<string, unknown>>, dryRun: boolean): Promise<number> {
   const { value } = await ctx.config();
   if (!value.kibana.url) {
+    if (argv['target'] === 'kibana') {
+      throw new AuditkitError('AK_KIBANA_NO_URL', 'no Kibana configured: set kibana.url in auditkit.yml (or AUDITKIT_KIBANA_URL); `auditkit dashboards export --out FILE.ndjson` writes the dashboards for a manual import', { exitCode: ExitCode.Config });
+    }
     if (!ctx.out.json) ctx.out.line('Kibana: not configured (kibana.url); skipped');
     return ExitCode.Ok;
   }
-  throw new AuditkitError('AK_NOT_BUILT', 'setup kibana is not built yet', { exitCode: ExitCode.NotImplemented });
+  return setupKibanaDashboards(ctx, argv, dryRun);
 }

@@ -1,0 +1,180 @@
+/**
+ * The kit's dashboards, as data. Each answers an analyst's question with the
+ * kit's own fields (schema/): who ran what where (commands), who logged in or
+ * failed to (auditd authentication), who became someone else (sudo/su, identity
+ * changes), what changed (accounts, files), what fired (alerts), and whether the
+ * collectors are alive (heartbeats, lag, drops, dead letters).
+ *
+ * Elastic's auditd dashboards have no host dimension, no login outcomes, no file
+ * changes and no privilege-escalation view; every one of those is here.
+ */
+import { ALL_STREAMS_PATTERN, streamPattern, type Dataset } from '../schema';
+import { exists, not, phrase, phrases } from './filters';
+import { ID_PREFIX } from './ids';
+import { count, maxOf, overTime, terms, uniqueCount } from './lens';
+import type { DashboardSpec, DataViewSpec, PanelSpec, SavedSearchSpec } from './saved-object';
+
+function dataView(key: Dataset | 'all', name: string): DataViewSpec {
+  return { id: `${ID_PREFIX}${key}`, title: key === 'all' ? ALL_STREAMS_PATTERN : streamPattern(key), name };
+}
+
+export const DATA_VIEWS = {
+  all: dataView('all', 'auditkit: all streams'),
+  commands: dataView('commands', 'auditkit: commands'),
+  auditd: dataView('auditd', 'auditkit: auditd'),
+  alerts: dataView('alerts', 'auditkit: alerts'),
+  agent: dataView('agent', 'auditkit: collectors'),
+  deadletter: dataView('deadletter', 'auditkit: dead letters'),
+} as const satisfies Record<string, DataViewSpec>;
+
+const DASHBOARD_IDS = {
+  overview: `${ID_PREFIX}dashboard-overview`,
+  commands: `${ID_PREFIX}dashboard-commands`,
+  logins: `${ID_PREFIX}dashboard-logins`,
+  alerts: `${ID_PREFIX}dashboard-alerts`,
+  collectors: `${ID_PREFIX}dashboard-collectors`,
+} as const;
+
+/** Navigation between the kit's dashboards. Relative links keep the reader in the current space. */
+function nav(current: keyof typeof DASHBOARD_IDS): PanelSpec {
+  const names: Record<keyof typeof DASHBOARD_IDS, string> = { overview: 'Overview', commands: 'Commands', logins: 'Logins and privilege', alerts: 'Alerts', collectors: 'Collectors' };
+  const links = (Object.keys(DASHBOARD_IDS) as Array<keyof typeof DASHBOARD_IDS>).map((k) => (k === current ? `**${names[k]}**` : `[${names[k]}](#/view/${DASHBOARD_IDS[k]})`));
+  return { kind: 'markdown', key: 'nav', markdown: `#### auditkit · ${links.join(' · ')}`, grid: { x: 0, y: 0, w: 48, h: 3 } };
+}
+
+// Shared filters.
+const AUTHENTICATION = phrase('event.category', 'authentication');
+const LOGIN_FAILED = phrase('event.outcome', 'failure');
+const LOGIN_OK = phrase('event.outcome', 'success');
+const PRIVILEGE = phrases('process.name', 'sudo', 'su');
+const FILE_CHANGE = phrases('event.type', 'change', 'creation', 'deletion');
+const FILE_EVENT = phrase('event.category', 'file');
+const ACCOUNT_CHANGE = phrase('event.category', 'iam');
+
+// ---------------------------------------------------------------- saved searches
+
+export const SEARCHES = {
+  dangerousCommands: {
+    id: `${ID_PREFIX}search-dangerous-commands`,
+    title: 'auditkit: latest dangerous commands',
+    description: 'Alerts raised on a command line: who ran it, where, as whom, and the rule that fired.',
+    dataView: DATA_VIEWS.alerts,
+    filters: [exists('process.command_line')],
+    columns: ['host.name', 'user.name', 'process.entry_leader.user.name', 'process.command_line', 'rule.name', 'auditkit.alert.severity'],
+  },
+  commands: {
+    id: `${ID_PREFIX}search-commands`,
+    title: 'auditkit: commands',
+    description: 'Every interactive command with its session: login user, account it ran as, terminal, client address, directory and exit code.',
+    dataView: DATA_VIEWS.commands,
+    filters: [],
+    columns: ['host.name', 'process.entry_leader.user.name', 'user.name', 'auditkit.tty', 'source.ip', 'process.working_directory', 'process.command_line', 'process.exit_code', 'auditkit.session.id'],
+  },
+  alerts: {
+    id: `${ID_PREFIX}search-alerts`,
+    title: 'auditkit: alerts',
+    description: 'Alerts with their reason.',
+    dataView: DATA_VIEWS.alerts,
+    filters: [],
+    columns: ['auditkit.alert.severity', 'event.risk_score', 'rule.name', 'host.name', 'user.name', 'event.reason'],
+  },
+  deadLetters: {
+    id: `${ID_PREFIX}search-dead-letters`,
+    title: 'auditkit: dead letters',
+    description: 'Records a collector could not parse or Elasticsearch refused, with the reason.',
+    dataView: DATA_VIEWS.deadletter,
+    filters: [],
+    columns: ['host.name', 'auditkit.deadletter.stage', 'auditkit.deadletter.reason', 'auditkit.deadletter.status', 'auditkit.deadletter.target', 'auditkit.deadletter.message'],
+  },
+} as const satisfies Record<string, SavedSearchSpec>;
+
+// ---------------------------------------------------------------- dashboards
+
+const overview: DashboardSpec = {
+  id: DASHBOARD_IDS.overview,
+  title: 'auditkit: Overview',
+  description: 'Fleet activity at a glance: events by stream, active hosts and users, login outcomes, file changes, alerts by severity and the latest dangerous commands.',
+  panels: [
+    nav('overview'),
+    { kind: 'lens', key: 'activity', title: 'Activity by stream', dataView: DATA_VIEWS.all, chart: { vis: 'xy', series: 'bar_stacked', x: overTime(), y: [count()], split: terms('event.dataset', 10, { label: 'Stream' }) }, grid: { x: 0, y: 3, w: 32, h: 12 } },
+    { kind: 'lens', key: 'hosts', title: 'Active hosts', dataView: DATA_VIEWS.all, chart: { vis: 'metric', metric: uniqueCount('host.name', 'Hosts') }, grid: { x: 32, y: 3, w: 8, h: 6 } },
+    { kind: 'lens', key: 'users', title: 'Active users', dataView: DATA_VIEWS.all, chart: { vis: 'metric', metric: uniqueCount('user.name', 'Users') }, grid: { x: 40, y: 3, w: 8, h: 6 } },
+    { kind: 'lens', key: 'severity', title: 'Alerts by severity', dataView: DATA_VIEWS.alerts, chart: { vis: 'pie', shape: 'donut', groups: [terms('auditkit.alert.severity', 5, { label: 'Severity' })], metric: count('Alerts') }, grid: { x: 32, y: 9, w: 16, h: 6 } },
+    { kind: 'lens', key: 'per-host', title: 'Events per host', dataView: DATA_VIEWS.all, chart: { vis: 'table', rows: [terms('host.name', 20, { label: 'Host' })], metrics: [count(), uniqueCount('user.name', 'Users'), uniqueCount('event.dataset', 'Streams')] }, grid: { x: 0, y: 15, w: 16, h: 12 } },
+    { kind: 'lens', key: 'logins', title: 'Logins by outcome', dataView: DATA_VIEWS.auditd, filters: [AUTHENTICATION], chart: { vis: 'xy', series: 'bar_stacked', x: overTime(), y: [count('Logins')], split: terms('event.outcome', 3, { label: 'Outcome' }) }, grid: { x: 16, y: 15, w: 16, h: 12 } },
+    { kind: 'lens', key: 'file-changes', title: 'File changes by host', dataView: DATA_VIEWS.auditd, filters: [FILE_EVENT, FILE_CHANGE], chart: { vis: 'xy', series: 'bar_stacked', x: overTime(), y: [count('Changes')], split: terms('host.name', 10, { label: 'Host' }) }, grid: { x: 32, y: 15, w: 16, h: 12 } },
+    { kind: 'search', key: 'dangerous', title: 'Latest dangerous commands', search: SEARCHES.dangerousCommands, grid: { x: 0, y: 27, w: 48, h: 14 } },
+  ],
+};
+
+const commands: DashboardSpec = {
+  id: DASHBOARD_IDS.commands,
+  title: 'auditkit: Commands',
+  description: 'Interactive shell commands: when, by whom (login user and account), on which host, from which client, and which ones failed.',
+  panels: [
+    nav('commands'),
+    { kind: 'lens', key: 'timeline', title: 'Commands over time by host', dataView: DATA_VIEWS.commands, chart: { vis: 'xy', series: 'bar_stacked', x: overTime(), y: [count('Commands')], split: terms('host.name', 10, { label: 'Host' }) }, grid: { x: 0, y: 3, w: 48, h: 10 } },
+    { kind: 'lens', key: 'by-user', title: 'Commands by user', dataView: DATA_VIEWS.commands, chart: { vis: 'table', rows: [terms('process.entry_leader.user.name', 20, { label: 'Login user' }), terms('user.name', 10, { label: 'Ran as' })], metrics: [count('Commands'), uniqueCount('host.name', 'Hosts')] }, grid: { x: 0, y: 13, w: 16, h: 12 } },
+    { kind: 'lens', key: 'by-host', title: 'Commands by host', dataView: DATA_VIEWS.commands, chart: { vis: 'table', rows: [terms('host.name', 20, { label: 'Host' })], metrics: [count('Commands'), uniqueCount('user.name', 'Users'), uniqueCount('auditkit.session.id', 'Sessions')] }, grid: { x: 16, y: 13, w: 16, h: 12 } },
+    { kind: 'lens', key: 'clients', title: 'Client addresses', dataView: DATA_VIEWS.commands, chart: { vis: 'table', rows: [terms('source.ip', 20, { label: 'Client address' })], metrics: [count('Commands'), uniqueCount('process.entry_leader.user.name', 'Login users'), uniqueCount('host.name', 'Hosts')] }, grid: { x: 32, y: 13, w: 16, h: 12 } },
+    { kind: 'lens', key: 'failing', title: 'Failing commands', dataView: DATA_VIEWS.commands, filters: [exists('process.exit_code'), not(phrase('process.exit_code', 0))], chart: { vis: 'table', rows: [terms('process.command_line', 20, { label: 'Command line' }), terms('host.name', 5, { label: 'Host' })], metrics: [count('Runs'), maxOf('process.exit_code', 'Exit code (max)')] }, grid: { x: 0, y: 25, w: 24, h: 12 } },
+    { kind: 'lens', key: 'directories', title: 'Working directories', dataView: DATA_VIEWS.commands, chart: { vis: 'pie', shape: 'treemap', groups: [terms('process.working_directory', 15, { label: 'Directory' })], metric: count('Commands') }, grid: { x: 24, y: 25, w: 24, h: 12 } },
+    { kind: 'search', key: 'table', title: 'Commands', search: SEARCHES.commands, grid: { x: 0, y: 37, w: 48, h: 18 } },
+  ],
+};
+
+const logins: DashboardSpec = {
+  id: DASHBOARD_IDS.logins,
+  title: 'auditkit: Logins and privilege',
+  description: 'Authentication successes and failures, where failures come from, sudo and su by user, account changes and changed files.',
+  panels: [
+    nav('logins'),
+    { kind: 'lens', key: 'auth-over-time', title: 'Authentication by outcome', dataView: DATA_VIEWS.auditd, filters: [AUTHENTICATION], chart: { vis: 'xy', series: 'bar_stacked', x: overTime(), y: [count('Attempts')], split: terms('event.outcome', 3, { label: 'Outcome' }) }, grid: { x: 0, y: 3, w: 32, h: 10 } },
+    { kind: 'lens', key: 'login-hosts', title: 'Logins per host', dataView: DATA_VIEWS.auditd, filters: [AUTHENTICATION], chart: { vis: 'table', rows: [terms('host.name', 20, { label: 'Host' }), terms('event.outcome', 3, { label: 'Outcome' })], metrics: [count('Attempts'), uniqueCount('user.name', 'Users')] }, grid: { x: 32, y: 3, w: 16, h: 10 } },
+    { kind: 'lens', key: 'failed-by-source', title: 'Failed logins by source address', dataView: DATA_VIEWS.auditd, filters: [AUTHENTICATION, LOGIN_FAILED], chart: { vis: 'table', rows: [terms('source.ip', 20, { label: 'Source address' }), terms('user.name', 5, { label: 'User' })], metrics: [count('Failures'), uniqueCount('host.name', 'Hosts')] }, grid: { x: 0, y: 13, w: 24, h: 12 } },
+    { kind: 'lens', key: 'failed-by-user', title: 'Failed logins by user', dataView: DATA_VIEWS.auditd, filters: [AUTHENTICATION, LOGIN_FAILED], chart: { vis: 'xy', series: 'bar_stacked', x: terms('user.name', 15, { label: 'User' }), y: [count('Failures')], split: terms('host.name', 5, { label: 'Host' }) }, grid: { x: 24, y: 13, w: 24, h: 12 } },
+    { kind: 'lens', key: 'ok-by-user', title: 'Successful logins by user and source', dataView: DATA_VIEWS.auditd, filters: [AUTHENTICATION, LOGIN_OK], chart: { vis: 'table', rows: [terms('user.name', 20, { label: 'User' }), terms('source.ip', 5, { label: 'Source address' })], metrics: [count('Logins'), uniqueCount('host.name', 'Hosts')] }, grid: { x: 0, y: 25, w: 24, h: 12 } },
+    { kind: 'lens', key: 'privilege-over-time', title: 'sudo and su over time by user', dataView: DATA_VIEWS.auditd, filters: [PRIVILEGE], chart: { vis: 'xy', series: 'bar_stacked', x: overTime(), y: [count('Escalations')], split: terms('user.name', 10, { label: 'User' }) }, grid: { x: 24, y: 25, w: 24, h: 12 } },
+    { kind: 'lens', key: 'privilege', title: 'sudo and su by user', dataView: DATA_VIEWS.auditd, filters: [PRIVILEGE], chart: { vis: 'table', rows: [terms('user.name', 20, { label: 'User' }), terms('process.name', 2, { label: 'Via' }), terms('user.effective.name', 5, { label: 'Became' })], metrics: [count('Times'), uniqueCount('host.name', 'Hosts')] }, grid: { x: 0, y: 37, w: 24, h: 12 } },
+    { kind: 'lens', key: 'accounts', title: 'Account changes', dataView: DATA_VIEWS.auditd, filters: [ACCOUNT_CHANGE], chart: { vis: 'table', rows: [terms('event.action', 10, { label: 'Change' }), terms('user.target.name', 10, { label: 'Account' }), terms('host.name', 10, { label: 'Host' })], metrics: [count('Changes')] }, grid: { x: 24, y: 37, w: 24, h: 12 } },
+    { kind: 'lens', key: 'files', title: 'Changed files', dataView: DATA_VIEWS.auditd, filters: [FILE_EVENT, FILE_CHANGE], chart: { vis: 'table', rows: [terms('file.path', 25, { label: 'File' }), terms('host.name', 5, { label: 'Host' })], metrics: [count('Changes'), uniqueCount('user.name', 'Users')] }, grid: { x: 0, y: 49, w: 48, h: 12 } },
+  ],
+};
+
+const alerts: DashboardSpec = {
+  id: DASHBOARD_IDS.alerts,
+  title: 'auditkit: Alerts',
+  description: 'Alerts raised by the rules: over time by severity, by rule, by host and user, with their reason.',
+  timeFrom: 'now-7d',
+  panels: [
+    nav('alerts'),
+    { kind: 'lens', key: 'over-time', title: 'Alerts over time by severity', dataView: DATA_VIEWS.alerts, chart: { vis: 'xy', series: 'bar_stacked', x: overTime(), y: [count('Alerts')], split: terms('auditkit.alert.severity', 4, { label: 'Severity' }) }, grid: { x: 0, y: 3, w: 32, h: 10 } },
+    { kind: 'lens', key: 'severity', title: 'Alerts by severity', dataView: DATA_VIEWS.alerts, chart: { vis: 'pie', shape: 'donut', groups: [terms('auditkit.alert.severity', 4, { label: 'Severity' })], metric: count('Alerts') }, grid: { x: 32, y: 3, w: 16, h: 10 } },
+    { kind: 'lens', key: 'by-rule', title: 'Alerts by rule', dataView: DATA_VIEWS.alerts, chart: { vis: 'table', rows: [terms('rule.name', 25, { label: 'Rule' }), terms('rule.id', 1, { label: 'Rule id' })], metrics: [count('Alerts'), maxOf('event.risk_score', 'Risk score'), uniqueCount('host.name', 'Hosts')] }, grid: { x: 0, y: 13, w: 24, h: 12 } },
+    { kind: 'lens', key: 'by-host', title: 'Alerts by host', dataView: DATA_VIEWS.alerts, chart: { vis: 'xy', series: 'bar_stacked', x: terms('host.name', 15, { label: 'Host' }), y: [count('Alerts')], split: terms('auditkit.alert.severity', 4, { label: 'Severity' }) }, grid: { x: 24, y: 13, w: 24, h: 12 } },
+    { kind: 'lens', key: 'by-user', title: 'Alerts by user', dataView: DATA_VIEWS.alerts, chart: { vis: 'table', rows: [terms('user.name', 20, { label: 'User' })], metrics: [count('Alerts'), maxOf('event.severity', 'Severity (max)'), uniqueCount('rule.id', 'Rules')] }, grid: { x: 0, y: 25, w: 48, h: 10 } },
+    { kind: 'search', key: 'table', title: 'Alerts with reason', search: SEARCHES.alerts, grid: { x: 0, y: 35, w: 48, h: 16 } },
+  ],
+};
+
+const collectors: DashboardSpec = {
+  id: DASHBOARD_IDS.collectors,
+  title: 'auditkit: Collectors',
+  description: 'Are the collectors alive and keeping up? Heartbeats, shipping lag, drops and dead letters, and hosts that went silent.',
+  panels: [
+    nav('collectors'),
+    { kind: 'lens', key: 'heartbeats', title: 'Heartbeats by host', dataView: DATA_VIEWS.agent, chart: { vis: 'xy', series: 'bar_stacked', x: overTime(), y: [count('Heartbeats')], split: terms('host.name', 20, { label: 'Host' }) }, grid: { x: 0, y: 3, w: 24, h: 10 } },
+    { kind: 'lens', key: 'lag', title: 'Shipping lag (ms)', dataView: DATA_VIEWS.agent, chart: { vis: 'xy', series: 'line', x: overTime(), y: [maxOf('auditkit.agent.lag_ms', 'Lag (max ms)')], split: terms('host.name', 10, { label: 'Host' }) }, grid: { x: 24, y: 3, w: 24, h: 10 } },
+    { kind: 'lens', key: 'silent', title: 'Last heartbeat per host (silent hosts first)', dataView: DATA_VIEWS.agent, chart: { vis: 'table', rows: [terms('host.name', 100, { label: 'Host', orderBy: 0, direction: 'asc' })], metrics: [maxOf('@timestamp', 'Last heartbeat'), count('Heartbeats')] }, grid: { x: 0, y: 13, w: 16, h: 14 } },
+    {
+      kind: 'lens', key: 'counters', title: 'Counters per host (since collector start)', dataView: DATA_VIEWS.agent,
+      chart: { vis: 'table', rows: [terms('host.name', 50, { label: 'Host' })], metrics: [maxOf('auditkit.agent.sent', 'Sent'), maxOf('auditkit.agent.dropped', 'Dropped'), maxOf('auditkit.agent.deadlettered', 'Dead-lettered'), maxOf('auditkit.agent.failed', 'Unparsable'), maxOf('auditkit.agent.lost', 'Lost at source'), maxOf('auditkit.agent.spool.records', 'Spooled')] },
+      grid: { x: 16, y: 13, w: 32, h: 14 },
+    },
+    { kind: 'lens', key: 'dead-letters', title: 'Dead letters by reason', dataView: DATA_VIEWS.deadletter, chart: { vis: 'xy', series: 'bar_stacked', x: overTime(), y: [count('Dead letters')], split: terms('auditkit.deadletter.reason', 10, { label: 'Reason' }) }, grid: { x: 0, y: 27, w: 24, h: 10 } },
+    { kind: 'lens', key: 'dead-letter-stage', title: 'Dead letters by stage and host', dataView: DATA_VIEWS.deadletter, chart: { vis: 'table', rows: [terms('auditkit.deadletter.stage', 3, { label: 'Stage' }), terms('host.name', 20, { label: 'Host' })], metrics: [count('Dead letters')] }, grid: { x: 24, y: 27, w: 24, h: 10 } },
+    { kind: 'search', key: 'table', title: 'Dead letters', search: SEARCHES.deadLetters, grid: { x: 0, y: 37, w: 48, h: 14 } },
+  ],
+};
+
+export const DASHBOARDS: readonly DashboardSpec[] = [overview, commands, logins, alerts, collectors];
