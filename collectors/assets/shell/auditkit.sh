@@ -1,0 +1,196 @@
+# auditkit shell hook: installed as /etc/profile.d/auditkit.sh (root:root 0644).
+#
+# For every interactive bash command it sends one JSON object (one line) to the
+# auditkit collector on a loopback TCP port (bash's /dev/tcp: no fork), waits for
+# the collector's "OK" (so the collector can attest the sender's uid from the
+# kernel socket table while the connection is open), and falls back to
+# `logger` (syslog/journald, authpriv) only when the collector does not answer.
+# It never writes to a file another user can write. See collectors/shell/README.md
+# for the record format, the tamper analysis and the known limits: this hook is a
+# context source (the typed text); auditd execve events are the tamper-resistant
+# complement.
+#
+# Per prompt it costs a handful of builtins, two opens of a private scratch file
+# and one loopback connection: no fork, no exec (bench/shell.ts measures it).
+
+# Only interactive bash, once per shell.
+[ -n "${BASH_VERSION-}" ] || return 0
+case $- in *i*) ;; *) return 0 ;; esac
+[ -z "${__auditkit_loaded-}" ] || return 0
+# bash >= 4.4 for PS0, >= 5.0 for EPOCHREALTIME.
+[ "${BASH_VERSINFO[0]}" -ge 5 ] 2>/dev/null || return 0
+
+# --- settings (the installer rewrites these lines) ---------------------------
+__auditkit_addr=127.0.0.1
+__auditkit_port=601
+__auditkit_logger_tag=auditkit-shell
+__auditkit_logger_prio=authpriv.info
+# Seconds to wait for the collector's acknowledgement before falling back.
+__auditkit_ack_timeout=0.5
+# -----------------------------------------------------------------------------
+
+__auditkit_loaded=1
+
+# JSON string escaping with parameter expansion only (no fork). Control
+# characters other than \n \r \t are rare: handled by a slower loop only when present.
+__auditkit_ctl=
+__auditkit_i=1
+while [ "$__auditkit_i" -lt 32 ]; do
+  printf -v __auditkit_c "\\$(printf '%03o' "$__auditkit_i")"
+  __auditkit_ctl+=$__auditkit_c
+  __auditkit_i=$((__auditkit_i + 1))
+done
+unset __auditkit_c __auditkit_i
+
+__auditkit_esc() { # __auditkit_esc VAR STRING: VAR = STRING escaped for a JSON string
+  local s=$2 c i o
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\r'/\\r}
+  s=${s//$'\t'/\\t}
+  if [[ $s == *["$__auditkit_ctl"]* ]]; then
+    o=
+    for ((i = 0; i < ${#s}; i++)); do
+      c=${s:i:1}
+      if [[ $c == ["$__auditkit_ctl"] ]]; then
+        printf -v c '\\u%04x' "'$c"
+      fi
+      o+=$c
+    done
+    s=$o
+  fi
+  printf -v "$1" '%s' "$s"
+}
+
+# --- facts fixed for the life of the shell (forks here run once, at start) ----
+__auditkit_tmp='\u'
+__auditkit_user=${__auditkit_tmp@P}         # getpwuid(real uid), not $USER
+__auditkit_luid=
+__auditkit_ses=
+{ read -r __auditkit_luid </proc/self/loginuid; } 2>/dev/null
+{ read -r __auditkit_ses </proc/self/sessionid; } 2>/dev/null
+[ "$__auditkit_luid" = 4294967295 ] && __auditkit_luid=
+[ "$__auditkit_ses" = 4294967295 ] && __auditkit_ses=
+__auditkit_lname=
+if [ -n "$__auditkit_luid" ]; then
+  __auditkit_tmp=$(getent passwd "$__auditkit_luid" 2>/dev/null)
+  __auditkit_lname=${__auditkit_tmp%%:*}
+fi
+__auditkit_logname=$(logname 2>/dev/null)
+__auditkit_tty=$(tty 2>/dev/null) || __auditkit_tty=
+__auditkit_tty=${__auditkit_tty#/dev/}
+__auditkit_t0=${EPOCHREALTIME//[!0-9]/}
+printf -v __auditkit_sid '%x-%x-%04x%04x' "$__auditkit_t0" "$$" "$RANDOM" "$RANDOM"
+
+# The static part of every record, escaped once.
+__auditkit_prefix='{"v":1,"shell":"bash"'
+for __auditkit_tmp in \
+  host:HOSTNAME sid:__auditkit_sid user:__auditkit_user lname:__auditkit_lname \
+  logname:__auditkit_logname sudo_user:SUDO_USER tty:__auditkit_tty ssh:SSH_CONNECTION \
+  bash:BASH_VERSION; do
+  __auditkit_v=${__auditkit_tmp#*:}
+  __auditkit_esc __auditkit_v "${!__auditkit_v-}"
+  [ -n "$__auditkit_v" ] && __auditkit_prefix+=",\"${__auditkit_tmp%%:*}\":\"$__auditkit_v\""
+done
+__auditkit_prefix+=",\"uid\":$UID,\"euid\":$EUID,\"pid\":$$,\"ppid\":$PPID"
+[ -n "$__auditkit_luid" ] && __auditkit_prefix+=",\"luid\":$__auditkit_luid"
+[ -n "$__auditkit_ses" ] && __auditkit_prefix+=",\"ses\":$__auditkit_ses"
+case ${SUDO_UID-} in '' | *[!0-9]*) ;; *) __auditkit_prefix+=",\"sudo_uid\":$SUDO_UID" ;; esac
+unset __auditkit_tmp __auditkit_v
+
+# Private scratch file to read the history entry without a command substitution
+# (a fork): a 0700 directory we own, else fall back to $(...) (one fork per prompt).
+__auditkit_scratch=
+__auditkit_tmp=${TMPDIR:-/tmp}/.auditkit-$UID
+if [ -n "${XDG_RUNTIME_DIR-}" ] && [ -d "$XDG_RUNTIME_DIR" ] && [ -O "$XDG_RUNTIME_DIR" ] && [ ! -L "$XDG_RUNTIME_DIR" ] \
+  && [ "$(stat -c %a -- "$XDG_RUNTIME_DIR" 2>/dev/null)" = 700 ]; then
+  __auditkit_scratch=$XDG_RUNTIME_DIR/.auditkit-$$
+else
+  mkdir -m 700 -- "$__auditkit_tmp" 2>/dev/null
+  if [ -d "$__auditkit_tmp" ] && [ -O "$__auditkit_tmp" ] && [ ! -L "$__auditkit_tmp" ] \
+    && [ "$(stat -c %a -- "$__auditkit_tmp" 2>/dev/null)" = 700 ]; then
+    __auditkit_scratch=$__auditkit_tmp/$$
+  fi
+fi
+unset __auditkit_tmp
+
+# Mutable state (cannot be readonly; tampering with it is covered in the README).
+__auditkit_seq=0
+__auditkit_lasthist=$((HISTCMD - 1))
+__auditkit_ran=0
+__auditkit_primed=
+__auditkit_start=
+__auditkit_empty=
+
+__auditkit_send() { # __auditkit_send LINE
+  local fd= ack=
+  # Loopback connect + write + wait for "OK": all builtins. 2>/dev/null hides
+  # "connection refused" when the collector is down.
+  if { exec {fd}<>"/dev/tcp/$__auditkit_addr/$__auditkit_port"; } 2>/dev/null; then
+    { printf '%s\n' "$1" >&"$fd"; } 2>/dev/null && IFS= read -r -t "$__auditkit_ack_timeout" -u "$fd" ack 2>/dev/null
+    exec {fd}>&-
+    [ "${ack%$'\r'}" = OK ] && return 0
+  fi
+  # Fallback: syslog/journald (forks; only while the collector is down).
+  command logger -t "$__auditkit_logger_tag" -p "$__auditkit_logger_prio" --id=$$ -S 262144 -- "$1" 2>/dev/null
+}
+
+__auditkit_hook() {
+  local rc=$? now=${EPOCHREALTIME//[!0-9]/} hist=$((HISTCMD - 1)) cmd= esc= nohist= line start=
+  # First prompt: the history file was loaded after this script ran; start counting here.
+  if [ -z "$__auditkit_primed" ]; then __auditkit_primed=1 __auditkit_lasthist=$hist; return $rc; fi
+  # Nothing ran (empty line, Ctrl-C at the prompt).
+  if [ "$__auditkit_ran" != 1 ] && [ "$hist" = "$__auditkit_lasthist" ]; then return $rc; fi
+  start=$__auditkit_start
+  __auditkit_ran=0 __auditkit_start=
+  if [ "$hist" != "$__auditkit_lasthist" ]; then
+    __auditkit_lasthist=$hist
+    if [ -n "$__auditkit_scratch" ]; then
+      builtin fc -ln -1 >"$__auditkit_scratch" 2>/dev/null
+      IFS= read -r -d '' cmd <"$__auditkit_scratch"
+      : >"$__auditkit_scratch"
+    else
+      cmd=$(builtin fc -ln -1 2>/dev/null; printf x)
+      cmd=${cmd%x}
+    fi
+    cmd=${cmd#$'\t'}
+    cmd=${cmd# }
+    cmd=${cmd%$'\n'}
+  else
+    # A command ran but did not enter the history (HISTCONTROL=ignorespace/ignoredups,
+    # HISTIGNORE, set +o history): record that it happened, without its text.
+    nohist=',"nohist":true'
+  fi
+  __auditkit_seq=$((__auditkit_seq + 1))
+  __auditkit_esc esc "$cmd"
+  local cwd
+  __auditkit_esc cwd "$PWD"
+  line="$__auditkit_prefix,\"seq\":$__auditkit_seq,\"t\":${now:0:-3}${start:+,\"start\":${start:0:-3}},\"rc\":$rc,\"hist\":$hist,\"cwd\":\"$cwd\"$nohist,\"cmd\":\"$esc\"}"
+  __auditkit_send "$line"
+  return $rc
+}
+
+# Keep multi-line commands as typed (newlines, not "; ") in the history entry we read.
+shopt -s cmdhist lithist
+
+# PS0 is expanded after a command line is read and before it runs: flag that a
+# command ran and take its start time, with arithmetic only (no fork, prints nothing).
+PS0='${__auditkit_empty:$((__auditkit_ran=1,__auditkit_start=${EPOCHREALTIME//[!0-9]/},0)):0}'"${PS0-}"
+
+# Our hook must run first in PROMPT_COMMAND to see the command's $?.
+if [ "${BASH_VERSINFO[0]}${BASH_VERSINFO[1]}" -ge 51 ] 2>/dev/null; then
+  if [ -n "${PROMPT_COMMAND[*]-}" ]; then
+    PROMPT_COMMAND=(__auditkit_hook "${PROMPT_COMMAND[@]}")
+  else
+    PROMPT_COMMAND=(__auditkit_hook)
+  fi
+else
+  PROMPT_COMMAND="__auditkit_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+fi
+
+readonly __auditkit_loaded __auditkit_addr __auditkit_port __auditkit_logger_tag __auditkit_logger_prio \
+  __auditkit_ack_timeout __auditkit_ctl __auditkit_user __auditkit_luid __auditkit_ses __auditkit_lname \
+  __auditkit_logname __auditkit_tty __auditkit_t0 __auditkit_sid __auditkit_prefix __auditkit_scratch \
+  __auditkit_empty PS0 PROMPT_COMMAND
+readonly -f __auditkit_esc __auditkit_send __auditkit_hook

@@ -1,0 +1,150 @@
+/**
+ * Parser for the records of the auditkit shell hook (collectors/assets/shell/auditkit.sh).
+ * One JSON object per record, as it arrives by any of the hook's transports:
+ *   - the collector's loopback receiver (receiver.ts): the bare JSON line, with
+ *     `"peer_uid":N` added by the receiver from the kernel socket table;
+ *   - the syslog fallback: `… auditkit-shell[pid]: {json}` in a syslog file
+ *     (RFC 3164 or RFC 5424 / rsyslog ISO timestamps, `journalctl -o short*`);
+ *   - `journalctl -o json`: the object's MESSAGE, with journald's trusted `_UID`.
+ * The document id is host + the hook's per-shell session id + sequence + time,
+ * so the same record delivered twice (receiver and fallback, or a replay) is one
+ * document, and two identical commands are two.
+ */
+import { documentId } from '../../schema';
+import type { ParseContext, ParseOutput, ParserUnit, RawRecord } from '../types';
+import { commandEvent, plausibleMs, validIp, type CommandFacts } from './event';
+import { intOf, parseError, parseSshConnection, statelessParser, strOf } from './common';
+
+export const HOOK_TAG = 'auditkit-shell';
+
+const SYSLOG_PAYLOAD = /auditkit-shell(?:\[\d+\])?:? (\{"v":.*)$/s;
+const RFC5424_PAYLOAD = /^<\d{1,3}>1 \S+ \S+ auditkit-shell \S+ \S+ (?:-|\[.*?\]) (?:\uFEFF)?(\{"v":.*)$/s;
+
+interface Extracted {
+  readonly json: string;
+  /** uid attested by something the user cannot forge (receiver socket lookup, journald _UID). */
+  readonly attestedUid?: number;
+  /** Came through the collector's receiver, which sets `peer_uid` from the kernel (never trusted otherwise). */
+  readonly fromReceiver: boolean;
+}
+
+function extract(text: string, fromReceiver: boolean): Extracted | string {
+  const t = text.trimEnd();
+  if (t.startsWith('{"v":')) return { json: t, fromReceiver };
+  if (t.startsWith('{')) {
+    if (!t.includes('"SYSLOG_IDENTIFIER"')) return { json: t, fromReceiver };
+    // journalctl -o json
+    let o: unknown;
+    try {
+      o = JSON.parse(t);
+    } catch {
+      return 'not JSON';
+    }
+    if (typeof o !== 'object' || o === null) return 'not a JSON object';
+    const j = o as Record<string, unknown>;
+    if (j['SYSLOG_IDENTIFIER'] !== HOOK_TAG || typeof j['MESSAGE'] !== 'string') return `a journal entry not tagged ${HOOK_TAG}`;
+    const uid = intOf(j['_UID']);
+    return { json: j['MESSAGE'], fromReceiver: false, ...(uid !== undefined ? { attestedUid: uid } : {}) };
+  }
+  const m = RFC5424_PAYLOAD.exec(t) ?? SYSLOG_PAYLOAD.exec(t);
+  if (m) return { json: m[1] as string, fromReceiver: false };
+  return `no hook record (expected a JSON object starting {"v": or a syslog line tagged ${HOOK_TAG})`;
+}
+
+export function parseHookRecord(ctx: ParseContext, record: RawRecord): ParseOutput | undefined {
+  if (record.text.trim() === '') return undefined;
+  const ex = extract(record.text, record.origin.file.startsWith('tcp://'));
+  if (typeof ex === 'string') return parseError('SHELL_HOOK_FORMAT', ex, record);
+  let o: unknown;
+  try {
+    o = JSON.parse(ex.json);
+  } catch (err) {
+    return parseError('SHELL_HOOK_JSON', `hook record is not valid JSON (${(err as Error).message}); a truncated syslog message? raise the syslog size limit`, record);
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return parseError('SHELL_HOOK_JSON', 'hook record is not a JSON object', record);
+  const r = o as Record<string, unknown>;
+  if (r['v'] !== 1) return parseError('SHELL_HOOK_VERSION', `unsupported hook record version ${JSON.stringify(r['v'])} (expected 1): upgrade the collector`, record);
+  const t = intOf(r['t']);
+  const sid = strOf(r['sid']);
+  const seq = intOf(r['seq']);
+  if (t === undefined || !plausibleMs(t)) return parseError('SHELL_HOOK_FIELD', `field "t" must be epoch milliseconds, got ${JSON.stringify(r['t'])}`, record);
+  if (sid === undefined) return parseError('SHELL_HOOK_FIELD', 'field "sid" (shell session id) is missing', record);
+  if (seq === undefined) return parseError('SHELL_HOOK_FIELD', `field "seq" must be an integer, got ${JSON.stringify(r['seq'])}`, record);
+
+  const hostName = strOf(r['host']);
+  const ssh = parseSshConnection(strOf(r['ssh']));
+  const uid = intOf(r['uid']);
+  const luid = intOf(r['luid']);
+  const sudoUid = intOf(r['sudo_uid']);
+  const lname = strOf(r['lname']);
+  const sudoUser = strOf(r['sudo_user']);
+  const logname = strOf(r['logname']);
+  // The login user: the kernel's loginuid first (su/sudo cannot change it), then
+  // sudo's record of who invoked it, then utmp's login name.
+  let loginUser: string | undefined;
+  let loginUid: number | undefined;
+  if (luid !== undefined) {
+    loginUid = luid;
+    loginUser = lname;
+  } else if (sudoUser !== undefined) {
+    loginUser = sudoUser;
+    loginUid = sudoUid;
+  } else if (logname !== undefined) {
+    loginUser = logname;
+  }
+  const attested = ex.attestedUid ?? (ex.fromReceiver ? intOf(r['peer_uid']) : undefined);
+  const tags: string[] = [];
+  if (attested !== undefined && uid !== undefined && attested !== uid && attested !== 0) tags.push('auditkit_sender_uid_mismatch');
+  if (r['nohist'] === true) tags.push('auditkit_command_not_in_history');
+  const start = intOf(r['start']);
+  const sshIp = validIp(ssh.ip);
+  const cmd = typeof r['cmd'] === 'string' ? r['cmd'] : undefined;
+  const tty = strOf(r['tty']);
+  const facts: CommandFacts = {
+    format: 'hook',
+    id: documentId('hook', hostName ?? ctx.host.name, sid, seq, t),
+    timeMs: t,
+    ...(start !== undefined && plausibleMs(start) && start <= t ? { startMs: start } : {}),
+    ...(cmd !== undefined ? { command: cmd } : {}),
+    ...optNum('exitCode', intOf(r['rc'])),
+    ...optStr('cwd', strOf(r['cwd'])),
+    ...optStr('user', strOf(r['user'])),
+    ...optNum('uid', uid),
+    ...optNum('euid', intOf(r['euid'])),
+    ...optStr('loginUser', loginUser),
+    ...optNum('loginUid', loginUid),
+    ...optNum('auditSession', intOf(r['ses'])),
+    ...(tty !== undefined && tty !== 'not a tty' ? { tty } : {}),
+    ...optNum('pid', intOf(r['pid'])),
+    ...optStr('shell', strOf(r['shell'])),
+    shellSessionId: sid,
+    seq,
+    ...optNum('historyNumber', intOf(r['hist'])),
+    ...optStr('sourceIp', sshIp),
+    ...(sshIp !== undefined ? optNum('sourcePort', ssh.port) : {}),
+    ...optStr('hostName', hostName),
+    ...(ssh.serverIp !== undefined && validIp(ssh.serverIp) !== undefined ? { hostIps: [ssh.serverIp] } : {}),
+    ...(tags.length ? { tags } : {}),
+  };
+  return { kind: 'event', dataset: 'commands', doc: commandEvent(ctx, facts) };
+}
+
+function optStr<K extends string>(k: K, v: string | undefined): { [P in K]?: string } {
+  return (v === undefined ? {} : { [k]: v }) as { [P in K]?: string };
+}
+function optNum<K extends string>(k: K, v: number | undefined): { [P in K]?: number } {
+  return (v === undefined ? {} : { [k]: v }) as { [P in K]?: number };
+}
+export { optStr, optNum };
+
+export const hookParser: ParserUnit = {
+  kind: 'hook',
+  description: 'auditkit shell hook records (JSON lines from the collector receiver, syslog lines tagged auditkit-shell, journalctl -o json)',
+  dataset: 'commands',
+  sniff(sample) {
+    return sample.some((l) => l.startsWith('{"v":1,') || SYSLOG_PAYLOAD.test(l) || (l.startsWith('{') && l.includes(`"SYSLOG_IDENTIFIER":"${HOOK_TAG}"`)));
+  },
+  create(ctx) {
+    return statelessParser(ctx, parseHookRecord);
+  },
+};
