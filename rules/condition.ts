@@ -1,0 +1,481 @@
+/**
+ * Compiles rule conditions to closures, once at load. The hot path evaluates a
+ * closure tree against an EvalContext that caches, per event, the lower-cased
+ * field values and the parsed simple commands (computed at most once per event,
+ * only if a rule asks for them).
+ */
+import { isIP } from 'node:net';
+import { simpleCommands, simpleCommandsFromArgv, type SimpleCommand } from './shell';
+import type { CmdSpec, Condition, FieldCond, ModeClass, OneOrMany, Scalar, StrMatch } from './types';
+
+export type Doc = Readonly<Record<string, unknown>>;
+
+/** Resolve a dotted path on a nested (or partly flattened) document; `process.args.0` indexes arrays. */
+export function compilePath(path: string): (doc: Doc) => unknown {
+  const parts = path.split('.');
+  return (doc) => {
+    const flat = doc[path];
+    if (flat !== undefined) return flat;
+    let cur: unknown = doc;
+    for (let i = 0; i < parts.length; i++) {
+      if (cur === null || cur === undefined) return undefined;
+      const p = parts[i] as string;
+      if (Array.isArray(cur)) {
+        if (/^\d+$/.test(p)) {
+          cur = cur[Number(p)];
+          continue;
+        }
+        return undefined;
+      }
+      if (typeof cur !== 'object') return undefined;
+      const o = cur as Record<string, unknown>;
+      let v = o[p];
+      if (v === undefined) {
+        // A partly flattened object: try the rest of the path as one key.
+        const rest = parts.slice(i).join('.');
+        if (rest in o) return o[rest];
+      }
+      cur = v;
+      v = undefined;
+    }
+    return cur;
+  };
+}
+
+/** Per-event cache, reused across events by the engine (reset() between events). */
+export class EvalContext {
+  doc: Doc = {};
+  private readonly strCache = new Map<string, readonly string[]>();
+  private commands: SimpleCommand[] | undefined;
+  reset(doc: Doc): this {
+    this.doc = doc;
+    this.strCache.clear();
+    this.commands = undefined;
+    return this;
+  }
+  /** String values of a field (arrays flattened), lower-cased if asked. Cached per event. */
+  strings(path: string, getter: (d: Doc) => unknown, lower: boolean): readonly string[] {
+    const key = lower ? path + '\u0000l' : path;
+    let v = this.strCache.get(key);
+    if (v === undefined) {
+      const raw = getter(this.doc);
+      const arr: string[] = [];
+      const add = (x: unknown): void => {
+        if (x === null || x === undefined) return;
+        if (Array.isArray(x)) for (const y of x) add(y);
+        else if (typeof x === 'string') arr.push(lower ? x.toLowerCase() : x);
+        else if (typeof x === 'number' || typeof x === 'boolean' || typeof x === 'bigint') arr.push(String(x));
+      };
+      add(raw);
+      v = arr;
+      this.strCache.set(key, v);
+    }
+    return v;
+  }
+  /** Simple commands of the event: from process.command_line for shell commands, else from process.args. */
+  cmds(): readonly SimpleCommand[] {
+    if (this.commands === undefined) this.commands = commandsOf(this.doc);
+    return this.commands;
+  }
+}
+
+const getCmdLine = compilePath('process.command_line');
+const getArgs = compilePath('process.args');
+const getDataset = compilePath('event.dataset');
+
+/** How a collector event becomes simple commands (exported for tests and the ES candidate check). */
+export function commandsOf(doc: Doc): SimpleCommand[] {
+  const args = getArgs(doc);
+  const line = getCmdLine(doc);
+  // auditd EXECVE args never went through a shell: use them as one argv.
+  if (getDataset(doc) === 'auditkit.auditd' && Array.isArray(args) && args.length > 0) return simpleCommandsFromArgv(args.map(String));
+  if (typeof line === 'string' && line.length > 0) return simpleCommands(line);
+  if (Array.isArray(args) && args.length > 0) return simpleCommandsFromArgv(args.map(String));
+  return [];
+}
+
+export type Predicate = (ctx: EvalContext) => boolean;
+
+function list<T>(v: OneOrMany<T> | undefined): readonly T[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? (v as readonly T[]) : [v as T];
+}
+
+/** Compile a StrMatch to a string test. */
+export function compileStr(m: StrMatch): (s: string) => boolean {
+  const nocase = m.nocase === true;
+  const norm = (x: string): string => (nocase ? x.toLowerCase() : x);
+  const tests: Array<(s: string) => boolean> = [];
+  const eq = list(m.equals).map(norm);
+  if (eq.length) {
+    const set = new Set(eq);
+    tests.push((s) => set.has(s));
+  }
+  const sw = list(m.startswith).map(norm);
+  if (sw.length) tests.push((s) => sw.some((x) => s.startsWith(x)));
+  const ew = list(m.endswith).map(norm);
+  if (ew.length) tests.push((s) => ew.some((x) => s.endsWith(x)));
+  const ct = list(m.contains).map(norm);
+  if (ct.length) tests.push((s) => ct.some((x) => s.includes(x)));
+  const re = list(m.regex).map((r) => new RegExp(r, nocase ? 'i' : ''));
+  if (re.length) tests.push((s) => re.some((r) => r.test(s)));
+  if (nocase) {
+    if (tests.length === 1) {
+      const t = tests[0] as (s: string) => boolean;
+      return (s) => t(s.toLowerCase());
+    }
+    return (s) => {
+      const l = s.toLowerCase();
+      return tests.every((t) => t(l));
+    };
+  }
+  if (tests.length === 1) return tests[0] as (s: string) => boolean;
+  return (s) => tests.every((t) => t(s));
+}
+
+/** Classify a chmod mode word. Returns undefined when the word is not a mode. */
+export function modeClasses(word: string): Set<ModeClass> | undefined {
+  const out = new Set<ModeClass>();
+  if (/^[0-7]{3,4}$/.test(word)) {
+    const d = word.padStart(4, '0');
+    const special = Number(d[0]);
+    const group = Number(d[2]);
+    const other = Number(d[3]);
+    if (special & 4) out.add('setuid');
+    if (special & 2) out.add('setgid');
+    if (group & 2) out.add('group_writable');
+    if (other & 2) out.add('world_writable');
+    if (other & 4) out.add('world_readable');
+    if (/^0?000$/.test(word)) out.add('no_access');
+    return out;
+  }
+  if (/^[ugoa]*[-+=][rwxXst]*(,[ugoa]*[-+=][rwxXst]*)*$/.test(word)) {
+    for (const clause of word.split(',')) {
+      const mm = /^([ugoa]*)([-+=])([rwxXst]*)$/.exec(clause);
+      if (!mm) continue;
+      const who = mm[1] ?? '';
+      const op = mm[2] ?? '';
+      const perms = mm[3] ?? '';
+      if (op === '-') continue;
+      const all = who === '' || who.includes('a');
+      if (perms.includes('s') && (all || who.includes('u'))) out.add('setuid');
+      if (perms.includes('s') && (all || who.includes('g'))) out.add('setgid');
+      // `+w` without a who is filtered by the umask: only an explicit o/a makes it world-writable.
+      if (perms.includes('w') && (who.includes('o') || who.includes('a'))) out.add('world_writable');
+      if (perms.includes('w') && who.includes('g')) out.add('group_writable');
+      if (perms.includes('r') && (who.includes('o') || who.includes('a'))) out.add('world_readable');
+      if (op === '=' && perms === '' && (who === 'a' || who === 'ugo')) out.add('no_access');
+    }
+    return out;
+  }
+  return undefined;
+}
+
+function isFlag(w: string): boolean {
+  return w.length > 1 && w.startsWith('-') && !/^-\d/.test(w);
+}
+
+/** Does argv contain the flag? `-r` also matches bundles (`-rf`); `--force` also `--force=x`. */
+function hasFlag(argv: readonly string[], flag: string): boolean {
+  const long = flag.startsWith('--');
+  const letter = flag.length === 2 ? flag[1] : undefined;
+  for (let i = 1; i < argv.length; i++) {
+    const w = argv[i] as string;
+    if (w === '--') return false;
+    if (w === flag) return true;
+    if (long) {
+      if (w.startsWith(flag + '=')) return true;
+    } else if (letter !== undefined && w.length > 2 && w[0] === '-' && w[1] !== '-' && /^-[A-Za-z]+$/.test(w) && w.includes(letter)) {
+      return true;
+    } else if (!long && flag.length > 2 && w.startsWith(flag + '=')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function positionals(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  let endOpts = false;
+  for (let i = 1; i < argv.length; i++) {
+    const w = argv[i] as string;
+    if (!endOpts && w === '--') {
+      endOpts = true;
+      continue;
+    }
+    if (endOpts || !isFlag(w)) out.push(w);
+  }
+  return out;
+}
+
+function optionValues(argv: readonly string[], names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const w = argv[i] as string;
+    for (const n of names) {
+      if (w === n) {
+        const v = argv[i + 1];
+        if (v !== undefined) out.push(v);
+      } else if (w.startsWith(n + '=')) {
+        out.push(w.slice(n.length + 1));
+      } else if (n.length === 2 && n[0] === '-' && /^-[A-Za-z]{2,}$/.test(w) && w.endsWith(n[1] as string)) {
+        const v = argv[i + 1]; // bundled: `-ou 0`
+        if (v !== undefined) out.push(v);
+      } else if (n.length === 2 && !n.startsWith('--') && w.startsWith(n) && w.length > 2 && !w.startsWith('--') && !/^-[A-Za-z]+$/.test(w)) {
+        out.push(w.slice(2)); // -ofile
+      }
+    }
+  }
+  return out;
+}
+
+export function compileCmd(spec: CmdSpec): (c: SimpleCommand) => boolean {
+  const tests: Array<(c: SimpleCommand) => boolean> = [];
+  const names = list(spec.name);
+  if (names.length) {
+    const set = new Set(names);
+    tests.push((c) => set.has(c.name));
+  }
+  if (spec.name_regex !== undefined) {
+    const re = new RegExp(spec.name_regex);
+    tests.push((c) => re.test(c.name));
+  }
+  if (spec.argv0) {
+    const t = compileStr(spec.argv0);
+    tests.push((c) => t(c.argv[0] ?? ''));
+  }
+  if (spec.text) {
+    const t = compileStr(spec.text);
+    tests.push((c) => t(c.argv.join(' ')));
+  }
+  if (spec.sudo !== undefined) {
+    const want = spec.sudo;
+    tests.push((c) => c.sudo === want);
+  }
+  if (spec.min_args !== undefined) {
+    const n = spec.min_args;
+    tests.push((c) => c.argv.length - 1 >= n);
+  }
+  if (spec.flags_any?.length) {
+    const fl = spec.flags_any;
+    tests.push((c) => fl.some((f) => hasFlag(c.argv, f)));
+  }
+  if (spec.flags_all?.length) {
+    const fl = spec.flags_all;
+    tests.push((c) => fl.every((f) => hasFlag(c.argv, f)));
+  }
+  if (spec.flags_none?.length) {
+    const fl = spec.flags_none;
+    tests.push((c) => !fl.some((f) => hasFlag(c.argv, f)));
+  }
+  if (spec.args_any) {
+    const t = compileStr(spec.args_any);
+    tests.push((c) => positionals(c.argv).some(t));
+  }
+  if (spec.args_all?.length) {
+    const ts = spec.args_all.map(compileStr);
+    tests.push((c) => {
+      const p = positionals(c.argv);
+      return ts.every((t) => p.some(t));
+    });
+  }
+  if (spec.args_none) {
+    const t = compileStr(spec.args_none);
+    tests.push((c) => !positionals(c.argv).some(t));
+  }
+  if (spec.words_any) {
+    const t = compileStr(spec.words_any);
+    tests.push((c) => {
+      for (let i = 1; i < c.argv.length; i++) if (t(c.argv[i] as string)) return true;
+      return false;
+    });
+  }
+  if (spec.option) {
+    const { names: on, value } = spec.option;
+    const t = value ? compileStr(value) : undefined;
+    tests.push((c) => {
+      const vals = optionValues(c.argv, on);
+      return t ? vals.some(t) : vals.length > 0 || on.some((n) => hasFlag(c.argv, n));
+    });
+  }
+  if (spec.writes) {
+    const t = compileStr(spec.writes);
+    tests.push((c) => c.writes.some(t));
+  }
+  if (spec.reads) {
+    const t = compileStr(spec.reads);
+    tests.push((c) => c.reads.some(t));
+  }
+  if (spec.assigns) {
+    const t = compileStr(spec.assigns);
+    tests.push((c) => c.assigns.some(t));
+  }
+  if (spec.piped_to?.length) {
+    const set = new Set(spec.piped_to);
+    tests.push((c) => set.has(c.pipeTo));
+  }
+  if (spec.piped_from?.length) {
+    const set = new Set(spec.piped_from);
+    tests.push((c) => set.has(c.pipeFrom));
+  }
+  if (spec.mode?.length) {
+    const want = spec.mode;
+    tests.push((c) =>
+      positionals(c.argv).some((w) => {
+        const cl = modeClasses(w);
+        return cl !== undefined && want.some((m) => cl.has(m));
+      }),
+    );
+  }
+  return (c) => {
+    for (const t of tests) if (!t(c)) return false;
+    return true;
+  };
+}
+
+/** IPv4/IPv6 CIDR test. */
+export function compileCidr(cidr: string): (ip: string) => boolean {
+  const [addr, bitsStr] = cidr.split('/');
+  const v = isIP(addr ?? '');
+  if (v === 0) throw new Error(`not an IP network: ${cidr}`);
+  const total = v === 4 ? 32 : 128;
+  const bits = bitsStr === undefined ? total : Number(bitsStr);
+  if (!Number.isInteger(bits) || bits < 0 || bits > total) throw new Error(`bad prefix length in ${cidr}`);
+  const base = ipToBig(addr as string);
+  const shift = BigInt(total - bits);
+  return (ip) => {
+    if (isIP(ip) !== v) return false;
+    return ipToBig(ip) >> shift === base >> shift;
+  };
+}
+
+function ipToBig(ip: string): bigint {
+  if (ip.includes('.') && !ip.includes(':')) return ip.split('.').reduce((a, o) => (a << 8n) + BigInt(Number(o)), 0n);
+  const [head = '', tail = ''] = ip.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  return groups.reduce((a, g) => (a << 16n) + BigInt(parseInt(g || '0', 16)), 0n);
+}
+
+const KEYWORD_FIELDS = ['message', 'process.command_line', 'process.title'];
+
+function asNumber(x: string): number | undefined {
+  if (x.trim() === '') return undefined;
+  const n = Number(x);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function compileField(c: FieldCond): Predicate {
+  const get = compilePath(c.field);
+  const path = c.field;
+  const cs = c.case_sensitive === true;
+  const tests: Predicate[] = [];
+  const strTest = (vals: readonly string[], mk: (v: string) => (s: string) => boolean): Predicate => {
+    const fns = vals.map((v) => mk(cs ? v : v.toLowerCase()));
+    if (c.all_values) return (ctx) => fns.every((f) => ctx.strings(path, get, !cs).some(f));
+    return (ctx) => {
+      const arr = ctx.strings(path, get, !cs);
+      for (const s of arr) for (const f of fns) if (f(s)) return true;
+      return false;
+    };
+  };
+  if (c.equals !== undefined) {
+    const vals = list<Scalar>(c.equals);
+    tests.push(strTest(vals.map(String), (v) => (s) => s === v));
+  }
+  if (c.contains !== undefined) tests.push(strTest(list(c.contains), (v) => (s) => s.includes(v)));
+  if (c.startswith !== undefined) tests.push(strTest(list(c.startswith), (v) => (s) => s.startsWith(v)));
+  if (c.endswith !== undefined) tests.push(strTest(list(c.endswith), (v) => (s) => s.endsWith(v)));
+  if (c.regex !== undefined) {
+    // Regexes are case-sensitive unless the rule says otherwise (Sigma `re` semantics).
+    const res = list(c.regex).map((r) => new RegExp(r));
+    tests.push(
+      c.all_values ? (ctx) => res.every((r) => ctx.strings(path, get, false).some((s) => r.test(s))) : (ctx) => ctx.strings(path, get, false).some((s) => res.some((r) => r.test(s))),
+    );
+  }
+  if (c.cidr !== undefined) {
+    const nets = list(c.cidr).map(compileCidr);
+    tests.push((ctx) => ctx.strings(path, get, false).some((s) => nets.some((n) => n(s))));
+  }
+  if (c.exists !== undefined) {
+    const want = c.exists;
+    tests.push((ctx) => {
+      const v = get(ctx.doc);
+      const has = v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0);
+      return has === want;
+    });
+  }
+  const num = (op: (n: number) => boolean): Predicate => (ctx) => ctx.strings(path, get, false).some((s) => {
+    const n = asNumber(s);
+    return n !== undefined && op(n);
+  });
+  if (c.gt !== undefined) {
+    const b = c.gt;
+    tests.push(num((n) => n > b));
+  }
+  if (c.gte !== undefined) {
+    const b = c.gte;
+    tests.push(num((n) => n >= b));
+  }
+  if (c.lt !== undefined) {
+    const b = c.lt;
+    tests.push(num((n) => n < b));
+  }
+  if (c.lte !== undefined) {
+    const b = c.lte;
+    tests.push(num((n) => n <= b));
+  }
+  if (tests.length === 1) return tests[0] as Predicate;
+  return (ctx) => tests.every((t) => t(ctx));
+}
+
+export function compileCondition(c: Condition): Predicate {
+  if ('all' in c) {
+    const ps = c.all.map(compileCondition);
+    return (ctx) => {
+      for (const p of ps) if (!p(ctx)) return false;
+      return true;
+    };
+  }
+  if ('any' in c) {
+    const ps = c.any.map(compileCondition);
+    return (ctx) => {
+      for (const p of ps) if (p(ctx)) return true;
+      return false;
+    };
+  }
+  if ('not' in c) {
+    const p = compileCondition(c.not);
+    return (ctx) => !p(ctx);
+  }
+  if ('cmd' in c) {
+    const t = compileCmd(c.cmd);
+    return (ctx) => {
+      for (const sc of ctx.cmds()) if (t(sc)) return true;
+      return false;
+    };
+  }
+  if ('keywords' in c) {
+    const kws = c.keywords.map((k) => k.toLowerCase());
+    const getters = KEYWORD_FIELDS.map((f) => [f, compilePath(f)] as const);
+    return (ctx) => {
+      for (const [f, g] of getters) for (const s of ctx.strings(f, g, true)) for (const k of kws) if (s.includes(k)) return true;
+      return false;
+    };
+  }
+  return compileField(c);
+}
+
+/** Field paths a condition reads (for routing, reporting unmapped fields, ES `_source`). */
+export function conditionFields(c: Condition, out: Set<string> = new Set()): Set<string> {
+  if ('all' in c) c.all.forEach((x) => conditionFields(x, out));
+  else if ('any' in c) c.any.forEach((x) => conditionFields(x, out));
+  else if ('not' in c) conditionFields(c.not, out);
+  else if ('cmd' in c) {
+    out.add('process.command_line');
+    out.add('process.args');
+  } else if ('keywords' in c) KEYWORD_FIELDS.forEach((f) => out.add(f));
+  else out.add(c.field);
+  return out;
+}

@@ -1,0 +1,353 @@
+/**
+ * The streaming rule engine: one `process(event)` per event, synchronous, no I/O.
+ *
+ * Invariants:
+ * - Rules, conditions and regexes are compiled once, at engine creation.
+ * - All state (suppression, threshold counts, sequences, first-seen keys) is keyed
+ *   on EVENT time (`@timestamp`), never the wall clock, so a replay of the same
+ *   events produces the same alerts, with the same ids, as the live stream did.
+ * - All state is bounded: at most `maxKeys` keys per rule (least recently used
+ *   key evicted, counted in stats.evicted), and windows expire by event time.
+ * - A bad event (no usable fields, unparsable time) never throws: it is counted.
+ *
+ * Hot path: an index from simple-command name to rules lets an event touch only
+ * the rules that can match it (see candidateRules); an event that matches
+ * nothing allocates nothing but its EvalContext reset and its command parse.
+ */
+import { documentId } from '../schema';
+import { buildAlert, type AlertDoc } from './alerts';
+import { compileCondition, compilePath, EvalContext, type Doc, type Predicate } from './condition';
+import { parseDuration } from './schema';
+import type { Condition, RuleDef } from './types';
+
+export interface CompiledRule {
+  readonly def: RuleDef;
+  readonly predicate: Predicate;
+  readonly exceptions: readonly Predicate[];
+  readonly steps: readonly Predicate[];
+  /** Command names one of which must appear for the rule to match; undefined = no index. */
+  readonly indexNames: readonly string[] | undefined;
+}
+
+const NEVER: Predicate = () => false;
+
+export interface ExtraException {
+  /** Rule ids, or ['*'] for every rule. */
+  readonly rules: readonly string[];
+  readonly condition: Condition;
+}
+
+export function compileRule(def: RuleDef, extra: readonly ExtraException[] = []): CompiledRule {
+  const exceptions = [...def.exceptions, ...extra.filter((e) => e.rules.includes('*') || e.rules.includes(def.id)).map((e) => e.condition)].map(compileCondition);
+  return {
+    def,
+    predicate: def.condition ? compileCondition(def.condition) : NEVER,
+    exceptions,
+    steps: def.sequence ? def.sequence.steps.map((s) => compileCondition(s.condition)) : [],
+    indexNames: def.type === 'sequence' || !def.condition ? undefined : requiredNames(def.condition),
+  };
+}
+
+/**
+ * Command names a condition requires (one of them must be the name of a simple
+ * command of the event), or undefined when it cannot say. Sound by construction:
+ * `all` needs any child's requirement; `any` needs every child to have one.
+ */
+export function requiredNames(c: Condition): string[] | undefined {
+  if ('all' in c) {
+    let best: string[] | undefined;
+    for (const x of c.all) {
+      const r = requiredNames(x);
+      if (r && (!best || r.length < best.length)) best = r;
+    }
+    return best;
+  }
+  if ('any' in c) {
+    const out = new Set<string>();
+    for (const x of c.any) {
+      const r = requiredNames(x);
+      if (!r) return undefined;
+      r.forEach((n) => out.add(n));
+    }
+    return [...out];
+  }
+  if ('cmd' in c && c.cmd.name !== undefined && c.cmd.name_regex === undefined) return Array.isArray(c.cmd.name) ? [...(c.cmd.name as string[])] : [c.cmd.name as string];
+  return undefined;
+}
+
+export interface EngineOptions {
+  readonly mode?: 'streaming' | 'scheduled';
+  /** Max keys of state per rule (suppression, threshold, sequence, first-seen). */
+  readonly maxKeys?: number;
+  readonly namespace?: string;
+  readonly sourceIndex?: string;
+  readonly exceptions?: readonly ExtraException[];
+}
+
+export interface EngineStats {
+  events: number;
+  matched: number;
+  alerts: number;
+  suppressed: number;
+  excepted: number;
+  evicted: number;
+  badTime: number;
+}
+
+export interface StreamingEngine {
+  readonly rules: readonly CompiledRule[];
+  /** Alerts raised (or updated, same id) by this event. Never throws for a bad event. */
+  process(event: Doc): readonly AlertDoc[];
+  /** Ids of the rules whose condition (match rules) matched, or which alerted (stateful rules) on this event. */
+  evaluate(event: Doc): { readonly matched: readonly string[]; readonly alerts: readonly AlertDoc[] };
+  stats(): Readonly<EngineStats>;
+}
+
+interface SuppressState {
+  id: string;
+  start: number;
+  count: number;
+  ids: string[];
+  first: Doc;
+}
+
+/** A Map used as a bounded LRU. */
+class Bounded<V> {
+  readonly map = new Map<string, V>();
+  constructor(
+    private readonly max: number,
+    private readonly onEvict: () => void,
+  ) {}
+  get(k: string): V | undefined {
+    return this.map.get(k);
+  }
+  set(k: string, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.max) {
+      const oldest = this.map.keys().next().value as string;
+      this.map.delete(oldest);
+      this.onEvict();
+    }
+  }
+  delete(k: string): void {
+    this.map.delete(k);
+  }
+}
+
+const getTs = compilePath('@timestamp');
+const getEventId = compilePath('event.id');
+const EMPTY: readonly AlertDoc[] = Object.freeze([]);
+
+function eventTime(doc: Doc): number {
+  const t = getTs(doc);
+  if (typeof t === 'number') return t;
+  if (typeof t === 'string') return Date.parse(t);
+  return NaN;
+}
+
+function keyOf(getters: ReadonlyArray<(d: Doc) => unknown>, doc: Doc): string {
+  let k = '';
+  for (const g of getters) {
+    const v = g(doc);
+    k += (v === undefined || v === null ? '' : Array.isArray(v) ? v.join(',') : String(v)) + '\u001f';
+  }
+  return k;
+}
+
+export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[], opts: EngineOptions = {}): StreamingEngine {
+  const rules = input.map((r) => ('predicate' in r ? r : compileRule(r, opts.exceptions ?? []))).filter((r) => r.def.enabled);
+  const maxKeys = opts.maxKeys ?? 10_000;
+  const mode = opts.mode ?? 'streaming';
+  const stats: EngineStats = { events: 0, matched: 0, alerts: 0, suppressed: 0, excepted: 0, evicted: 0, badTime: 0 };
+  const evict = (): void => {
+    stats.evicted++;
+  };
+
+  // Routing: rules indexed by a required command name; the rest always run.
+  const byName = new Map<string, CompiledRule[]>();
+  const always: CompiledRule[] = [];
+  for (const r of rules) {
+    if (r.indexNames && r.indexNames.length) for (const n of r.indexNames) (byName.get(n) ?? byName.set(n, []).get(n)!).push(r);
+    else always.push(r);
+  }
+  const indexed = byName.size > 0;
+
+  interface RuleState {
+    readonly rule: CompiledRule;
+    readonly keyGetters: ReadonlyArray<(d: Doc) => unknown>;
+    readonly window: number;
+    readonly suppress: Bounded<SuppressState> | undefined;
+    readonly suppressGetters: ReadonlyArray<(d: Doc) => unknown>;
+    readonly suppressWindow: number;
+    readonly counts: Bounded<{ times: number[]; ids: string[]; docs: Doc[] }>;
+    readonly seqs: Bounded<{ idx: number; start: number; ids: string[]; first: Doc }>;
+    readonly seen: Bounded<number>;
+    readonly history: number;
+  }
+  const state = new Map<CompiledRule, RuleState>();
+  for (const r of rules) {
+    const d = r.def;
+    const keyFields = d.threshold?.by ?? d.sequence?.by ?? d.first_seen?.fields ?? [];
+    state.set(r, {
+      rule: r,
+      keyGetters: keyFields.map(compilePath),
+      window: d.threshold ? parseDuration(d.threshold.window) : d.sequence ? parseDuration(d.sequence.window) : 0,
+      suppress: d.suppress ? new Bounded(maxKeys, evict) : undefined,
+      suppressGetters: (d.suppress?.by ?? []).map(compilePath),
+      suppressWindow: d.suppress ? parseDuration(d.suppress.window) : 0,
+      counts: new Bounded(maxKeys, evict),
+      seqs: new Bounded(maxKeys, evict),
+      seen: new Bounded(maxKeys, evict),
+      history: d.first_seen ? parseDuration(d.first_seen.history) : 0,
+    });
+  }
+
+  const ctx = new EvalContext();
+  const seenRules = new Set<CompiledRule>();
+
+  function excepted(r: CompiledRule): boolean {
+    for (const e of r.exceptions) if (e(ctx)) return true;
+    return false;
+  }
+
+  function sourceId(doc: Doc): string {
+    const id = getEventId(doc);
+    return typeof id === 'string' ? id : documentId('event', JSON.stringify(doc));
+  }
+
+  /** Match-rule hit → a new alert, or an update of the open suppressed one (same id). */
+  function onMatch(st: RuleState, doc: Doc, t: number, out: AlertDoc[]): void {
+    const d = st.rule.def;
+    const sid = sourceId(doc);
+    if (!st.suppress) {
+      out.push(buildAlert(d, { id: documentId('alert', d.id, sid), events: [doc], ids: [sid], first: t, last: t, count: 1, key: '', mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
+      return;
+    }
+    const key = keyOf(st.suppressGetters, doc);
+    const cur = st.suppress.get(key);
+    if (cur && t - cur.start <= st.suppressWindow && t >= cur.start) {
+      cur.count++;
+      if (cur.ids.length < 100) cur.ids.push(sid);
+      stats.suppressed++;
+      out.push(buildAlert(d, { id: cur.id, events: [cur.first], ids: cur.ids, first: cur.start, last: t, count: cur.count, key, mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
+      return;
+    }
+    const id = documentId('alert', d.id, key, t);
+    st.suppress.set(key, { id, start: t, count: 1, ids: [sid], first: doc });
+    out.push(buildAlert(d, { id, events: [doc], ids: [sid], first: t, last: t, count: 1, key, mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
+  }
+
+  function runRule(r: CompiledRule, doc: Doc, t: number, matched: string[] | undefined, out: AlertDoc[]): void {
+    const d = r.def;
+    const st = state.get(r) as RuleState;
+    if (d.type === 'sequence') {
+      const key = keyOf(st.keyGetters, doc);
+      let s = st.seqs.get(key);
+      if (s && t - s.start > st.window) {
+        st.seqs.delete(key);
+        s = undefined;
+      }
+      if (s) {
+        const step = r.steps[s.idx] as Predicate;
+        if (step(ctx) && !excepted(r)) {
+          s.idx++;
+          s.ids.push(sourceId(doc));
+          if (s.idx === r.steps.length) {
+            st.seqs.delete(key);
+            const id = documentId('alert', d.id, key, s.start);
+            matched?.push(d.id);
+            out.push(buildAlert(d, { id, events: [doc, s.first], ids: s.ids, first: s.start, last: t, count: s.ids.length, key, mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
+          }
+          return;
+        }
+      }
+      if (!s && (r.steps[0] as Predicate)(ctx) && !excepted(r)) st.seqs.set(key, { idx: 1, start: t, ids: [sourceId(doc)], first: doc });
+      return;
+    }
+    if (!r.predicate(ctx)) return;
+    if (excepted(r)) {
+      stats.excepted++;
+      return;
+    }
+    stats.matched++;
+    if (d.type === 'match') {
+      matched?.push(d.id);
+      onMatch(st, doc, t, out);
+      return;
+    }
+    const key = keyOf(st.keyGetters, doc);
+    if (d.type === 'threshold') {
+      const spec = d.threshold!;
+      let c = st.counts.get(key);
+      if (!c) {
+        c = { times: [], ids: [], docs: [] };
+      }
+      while (c.times.length && t - (c.times[0] as number) > st.window) {
+        c.times.shift();
+        c.ids.shift();
+        c.docs.shift();
+      }
+      c.times.push(t);
+      c.ids.push(sourceId(doc));
+      c.docs.push(doc);
+      st.counts.set(key, c);
+      if (c.times.length >= spec.count) {
+        const first = c.times[0] as number;
+        matched?.push(d.id);
+        out.push(buildAlert(d, { id: documentId('alert', d.id, key, first), events: [doc, ...c.docs.slice(0, -1)], ids: c.ids.slice(), first, last: t, count: c.times.length, key, mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
+        st.counts.delete(key);
+      }
+      return;
+    }
+    // first_seen
+    const last = st.seen.get(key);
+    st.seen.set(key, t);
+    if (last === undefined || t - last > st.history) {
+      matched?.push(d.id);
+      out.push(buildAlert(d, { id: documentId('alert', d.id, key, t), events: [doc], ids: [sourceId(doc)], first: t, last: t, count: 1, key, mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
+    }
+  }
+
+  function run(doc: Doc, matched: string[] | undefined): readonly AlertDoc[] {
+    stats.events++;
+    let t = eventTime(doc);
+    if (Number.isNaN(t)) {
+      stats.badTime++;
+      t = 0;
+    }
+    ctx.reset(doc);
+    let out: AlertDoc[] | undefined;
+    const sink: AlertDoc[] = [];
+    for (const r of always) runRule(r, doc, t, matched, sink);
+    if (indexed) {
+      seenRules.clear();
+      for (const c of ctx.cmds()) {
+        const rs = byName.get(c.name);
+        if (!rs) continue;
+        for (const r of rs) {
+          if (seenRules.has(r)) continue;
+          seenRules.add(r);
+          runRule(r, doc, t, matched, sink);
+        }
+      }
+    }
+    if (sink.length) {
+      out = sink;
+      stats.alerts += sink.length;
+      return out;
+    }
+    return EMPTY;
+  }
+
+  return {
+    rules,
+    process: (event) => run(event, undefined),
+    evaluate(event) {
+      const matched: string[] = [];
+      const alerts = run(event, matched);
+      return { matched, alerts };
+    },
+    stats: () => ({ ...stats }),
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * The rule format (what a YAML rule file says), after schema validation.
+ * See rules/README.md for the language; rules/schema.ts for the zod schema.
+ */
+
+export type Scalar = string | number | boolean;
+export type OneOrMany<T> = T | readonly T[];
+
+/** A string test: every key given must hold; inside a key, any listed value. */
+export interface StrMatch {
+  readonly equals?: OneOrMany<string>;
+  readonly startswith?: OneOrMany<string>;
+  readonly endswith?: OneOrMany<string>;
+  readonly contains?: OneOrMany<string>;
+  readonly regex?: OneOrMany<string>;
+  /** Case-insensitive (default false: shell words are case-sensitive). */
+  readonly nocase?: boolean;
+}
+
+/** Classes of a chmod mode argument (`4755`, `u+s`, `o+w`, `777`, `000`). */
+export type ModeClass = 'setuid' | 'setgid' | 'world_writable' | 'group_writable' | 'world_readable' | 'no_access';
+
+/**
+ * Argument-aware test over the simple commands of a command line: it holds when
+ * ONE simple command satisfies every key given.
+ */
+export interface CmdSpec {
+  readonly name?: OneOrMany<string>;
+  readonly name_regex?: string;
+  /** argv[0] as typed (`./gdb`, `/dev/shm/x`). */
+  readonly argv0?: StrMatch;
+  /** argv joined by single spaces (adjacent words: `/bin/sh -p`). */
+  readonly text?: StrMatch;
+  readonly sudo?: boolean;
+  readonly flags_any?: readonly string[];
+  readonly flags_all?: readonly string[];
+  readonly flags_none?: readonly string[];
+  readonly args_any?: StrMatch;
+  readonly args_all?: readonly StrMatch[];
+  readonly args_none?: StrMatch;
+  /** Any word after argv[0] (flags included). */
+  readonly words_any?: StrMatch;
+  readonly option?: { readonly names: readonly string[]; readonly value?: StrMatch };
+  readonly writes?: StrMatch;
+  readonly reads?: StrMatch;
+  readonly assigns?: StrMatch;
+  readonly piped_to?: readonly string[];
+  readonly piped_from?: readonly string[];
+  readonly mode?: readonly ModeClass[];
+  readonly min_args?: number;
+}
+
+export interface FieldCond {
+  readonly field: string;
+  readonly equals?: OneOrMany<Scalar>;
+  readonly contains?: OneOrMany<string>;
+  readonly startswith?: OneOrMany<string>;
+  readonly endswith?: OneOrMany<string>;
+  readonly regex?: OneOrMany<string>;
+  readonly cidr?: OneOrMany<string>;
+  readonly exists?: boolean;
+  readonly gt?: number;
+  readonly gte?: number;
+  readonly lt?: number;
+  readonly lte?: number;
+  /** With list values: every value must match (Sigma `|all`). */
+  readonly all_values?: boolean;
+  /** String comparisons are case-insensitive unless this is true (Sigma semantics). */
+  readonly case_sensitive?: boolean;
+}
+
+export type Condition =
+  | { readonly all: readonly Condition[] }
+  | { readonly any: readonly Condition[] }
+  | { readonly not: Condition }
+  | { readonly cmd: CmdSpec }
+  | { readonly keywords: readonly string[] }
+  | FieldCond;
+
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
+export const DEFAULT_RISK: Readonly<Record<Severity, number>> = { low: 21, medium: 47, high: 73, critical: 99 };
+
+export interface ThreatRef {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface Threat {
+  readonly tactic: ThreatRef;
+  readonly technique?: ThreatRef;
+}
+
+/** An event in a rule test: a command line (shorthand) or an ECS document. */
+export type TestEvent = string | Readonly<Record<string, unknown>>;
+
+export interface RuleTests {
+  readonly match: readonly TestEvent[];
+  readonly no_match: readonly TestEvent[];
+}
+
+export interface Suppress {
+  readonly by: readonly string[];
+  readonly window: string;
+}
+
+export interface ThresholdSpec {
+  readonly by: readonly string[];
+  readonly count: number;
+  readonly window: string;
+}
+
+export interface SequenceStep {
+  readonly name: string;
+  readonly condition: Condition;
+}
+
+export interface SequenceSpec {
+  readonly by: readonly string[];
+  readonly window: string;
+  readonly steps: readonly SequenceStep[];
+}
+
+export interface FirstSeenSpec {
+  readonly fields: readonly string[];
+  /** How long a key stays "known" after it was last seen (event time). */
+  readonly history: string;
+}
+
+export type RuleType = 'match' | 'threshold' | 'sequence' | 'first_seen';
+
+export interface RuleDef {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly type: RuleType;
+  readonly severity: Severity;
+  readonly risk_score: number;
+  readonly enabled: boolean;
+  readonly version: number;
+  readonly category?: string;
+  readonly threat: readonly Threat[];
+  readonly references: readonly string[];
+  readonly false_positives: readonly string[];
+  readonly author: readonly string[];
+  readonly license?: string;
+  readonly tags: readonly string[];
+  /** Required for match, threshold, first_seen; sequences use their steps. */
+  readonly condition?: Condition;
+  readonly threshold?: ThresholdSpec;
+  readonly sequence?: SequenceSpec;
+  readonly first_seen?: FirstSeenSpec;
+  readonly suppress?: Suppress;
+  /** An event matching any exception raises nothing for this rule. */
+  readonly exceptions: readonly Condition[];
+  readonly tests: RuleTests;
+  /** Where the rule came from (file:line), for messages. */
+  readonly source?: { readonly file: string; readonly line?: number };
+  /** Origin for converted rules (Sigma path, id). */
+  readonly origin?: { readonly kind: 'sigma'; readonly id: string; readonly path: string };
+}
