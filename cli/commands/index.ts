@@ -1,8 +1,11 @@
 import type { AuditkitCommand } from '../context';
 import { configCommand, validateCommand } from './config';
 import { dashboardsCommand } from './dashboards';
+import { deployCommand } from './deploy';
 import { devCommand } from './dev';
 import { setupCommand } from './setup';
+import { collectCommand } from './collect';
+import { ingestCommand } from './ingest';
 import { notBuilt } from './stubs';
 
 /**
@@ -12,13 +15,13 @@ import { notBuilt } from './stubs';
 export const COMMANDS: readonly AuditkitCommand[] = [
   setupCommand,
   devCommand,
-  notBuilt('collect', 'Run the host agent (collector)'),
-  notBuilt('ingest <files..>', 'Backfill files through the collector pipeline, with progress'),
+  collectCommand,
+  ingestCommand,
   notBuilt('rules <action>', 'Detection rules: list|validate|test|import-sigma|run'),
   notBuilt('alerts <action>', 'Alerts: list [--since 24h] [--severity high]'),
   notBuilt('report <action>', 'Security reports: run|preview|schedule'),
   dashboardsCommand,
-  notBuilt('deploy', 'Install, upgrade or remove collectors on hosts over SSH'),
+  deployCommand,
   notBuilt('demo', 'The whole pipeline on the embedded local Elasticsearch'),
   validateCommand,
   configCommand,

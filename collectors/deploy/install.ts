@@ -1,0 +1,392 @@
+/**
+ * What happens on one host: probe, plan, apply (with rollback), start, uninstall.
+ *
+ * Invariants:
+ * - A file is replaced by rename of a fully written sibling (`<dest>.aknew`), so a
+ *   host never runs a half-copied binary; the previous version is kept as a hard
+ *   link (`<dest>.akbak`) until the host is verified, then dropped. Any failure
+ *   before that puts every backed-up file back, removes the files this run
+ *   created, the directories it created, and restarts the previous collector.
+ * - Only what differs is uploaded (sha256 of every installed file is compared),
+ *   so a second run uploads nothing and reports "unchanged".
+ * - Everything installed is listed in the host's manifest; --uninstall removes
+ *   exactly that, plus the kit's own directories, and the directories it created.
+ */
+import * as path from 'node:path';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { AuditkitError, errorMessage } from '../../core';
+import type { ResolvedHost } from './inventory';
+import { dataFile, INSTALL, type CollectorPackage, type FileRole, type PackageFile } from './package';
+import { shellQuote as q, type SshSession } from './ssh';
+
+export interface HostFacts {
+  readonly uid: number;
+  readonly kernel: string;
+  readonly arch: string;
+  readonly os: string;
+  readonly osVersion: string;
+  readonly init: string;
+  readonly systemctl: boolean;
+  readonly auditd: boolean;
+  readonly auditdRunning: boolean;
+  readonly augenrules: boolean;
+  /** Installed files (by host path without root): mode, owner, group, sha256. */
+  readonly files: ReadonlyMap<string, { mode: number; owner: string; group: string; sha256: string }>;
+  readonly manifest?: Manifest;
+  readonly existingConfig?: string;
+  readonly running: boolean;
+}
+
+export interface Manifest {
+  readonly kit_version: string;
+  readonly node_version: string;
+  readonly installed_at: string;
+  readonly start: StartMode;
+  readonly unit?: string;
+  readonly files: ReadonlyArray<{ readonly path: string; readonly sha256: string; readonly mode: string; readonly role: FileRole }>;
+  /** Directories this kit created (host paths without root), to remove on uninstall. */
+  readonly dirs: readonly string[];
+  readonly api_key_id?: string;
+}
+
+export type StartMode = 'systemd' | 'process';
+
+export interface FileAction {
+  readonly dest: string;
+  readonly role: FileRole | 'stale';
+  readonly action: 'create' | 'update' | 'chmod' | 'unchanged' | 'remove';
+  readonly detail?: string;
+}
+
+export interface HostPlan {
+  readonly facts: HostFacts;
+  readonly files: readonly PackageFile[];
+  readonly actions: readonly FileAction[];
+  readonly startMode: StartMode;
+  /** What the collector service needs: start (not running), restart (changed), none. */
+  readonly service: 'start' | 'restart' | 'none' | 'skip';
+  readonly augenrules: boolean;
+  readonly notes: readonly string[];
+  readonly upgrade: boolean;
+}
+
+export interface InstallOptions {
+  /** Install root ('/' normally). */
+  readonly root: string;
+  readonly start: boolean;
+}
+
+const KIT_DIRS = [INSTALL.prefix, INSTALL.configDir, INSTALL.stateDir, INSTALL.logDir, INSTALL.runDir] as const;
+const DIR_MODES: Record<string, string> = { [INSTALL.configDir]: '750', [INSTALL.stateDir]: '700' };
+
+export function rooted(root: string, p: string): string {
+  return root === '/' ? p : path.posix.join(root, p);
+}
+
+function pidFile(root: string): string {
+  return rooted(root, `${INSTALL.runDir}/collector.pid`);
+}
+function logFile(root: string): string {
+  return rooted(root, `${INSTALL.logDir}/collector.log`);
+}
+
+export async function probe(s: SshSession, root: string, paths: readonly string[], unit: string | undefined): Promise<HostFacts> {
+  const R = root === '/' ? '' : root;
+  const script = [
+    `R=${q(R)}`,
+    'echo "uid=$(id -u)"; echo "kernel=$(uname -s)"; echo "arch=$(uname -m)"',
+    'if [ -r /etc/os-release ]; then . /etc/os-release; echo "os=${ID:-unknown}"; echo "os_version=${VERSION_ID:-}"; fi',
+    'if [ -d /run/systemd/system ]; then echo init=systemd; else echo "init=$(cat /proc/1/comm 2>/dev/null || echo unknown)"; fi',
+    'command -v systemctl >/dev/null 2>&1 && echo systemctl=1',
+    '{ command -v auditctl || command -v auditd || [ -x /sbin/auditd ]; } >/dev/null 2>&1 && echo auditd=1',
+    '{ pidof auditd || pgrep -x auditd; } >/dev/null 2>&1 && echo auditd_running=1',
+    'command -v augenrules >/dev/null 2>&1 && echo augenrules=1',
+    `for f in ${paths.map(q).join(' ')}; do if [ -f "$R$f" ]; then echo "file=$(stat -c '%a:%U:%G' "$R$f"):$(sha256sum < "$R$f" | cut -d' ' -f1):$f"; fi; done`,
+    `[ -f "$R${INSTALL.manifest}" ] && echo "manifest=$(base64 -w0 < "$R${INSTALL.manifest}")"`,
+    `[ -f "$R${INSTALL.config}" ] && echo "config=$(base64 -w0 < "$R${INSTALL.config}")"`,
+    `p="$R${INSTALL.runDir}/collector.pid"; if [ -f "$p" ] && kill -0 "$(cat "$p")" 2>/dev/null; then echo running=process; fi`,
+    unit ? `[ -z "$R" ] && command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet ${q(unit)} 2>/dev/null && echo running=systemd` : '',
+    'true',
+  ].join('\n');
+  const out = await s.must(script, 'probing the host');
+  const kv = new Map<string, string>();
+  const files = new Map<string, { mode: number; owner: string; group: string; sha256: string }>();
+  for (const line of out.split('\n')) {
+    const i = line.indexOf('=');
+    if (i < 0) continue;
+    const k = line.slice(0, i);
+    const v = line.slice(i + 1);
+    if (k === 'file') {
+      const [mode, owner, group, sha, ...rest] = v.split(':');
+      files.set(rest.join(':'), { mode: parseInt(mode ?? '0', 8), owner: owner ?? '', group: group ?? '', sha256: sha ?? '' });
+    } else kv.set(k, v);
+  }
+  let manifest: Manifest | undefined;
+  const m = kv.get('manifest');
+  if (m) {
+    try {
+      manifest = JSON.parse(Buffer.from(m, 'base64').toString('utf8')) as Manifest;
+    } catch {
+      /* a broken manifest is treated as none: the install rewrites it */
+    }
+  }
+  const cfg = kv.get('config');
+  return {
+    uid: Number(kv.get('uid') ?? -1),
+    kernel: kv.get('kernel') ?? 'unknown',
+    arch: kv.get('arch') ?? 'unknown',
+    os: kv.get('os') ?? 'unknown',
+    osVersion: kv.get('os_version') ?? '',
+    init: kv.get('init') ?? 'unknown',
+    systemctl: kv.has('systemctl'),
+    auditd: kv.has('auditd'),
+    auditdRunning: kv.has('auditd_running'),
+    augenrules: kv.has('augenrules'),
+    files,
+    ...(manifest ? { manifest } : {}),
+    ...(cfg ? { existingConfig: Buffer.from(cfg, 'base64').toString('utf8') } : {}),
+    running: kv.has('running'),
+  };
+}
+
+/** The api_key of a config this kit installed before (reused so a re-run changes nothing). */
+export function existingApiKey(config: string | undefined): string | undefined {
+  if (!config) return undefined;
+  try {
+    const v = parseYaml(config) as { elasticsearch?: { api_key?: unknown } } | null;
+    const k = v?.elasticsearch?.api_key;
+    return typeof k === 'string' && k ? k : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface HostConfigInput {
+  readonly urls: readonly string[];
+  readonly namespace: string;
+  readonly apiKey?: string;
+  readonly caPem?: Buffer;
+  readonly tlsVerify: boolean;
+}
+
+/** The host's auditkit.yml and CA file (mode 600: it holds the host's API key). */
+export function hostConfigFiles(host: ResolvedHost, root: string, es: HostConfigInput): PackageFile[] {
+  const collector: Record<string, unknown> = { ...host.collector, host_name: host.name };
+  if (root !== '/' && host.collector['state_dir'] === undefined) collector['state_dir'] = rooted(root, INSTALL.stateDir);
+  const elasticsearch: Record<string, unknown> = { url: es.urls.length === 1 ? es.urls[0] : [...es.urls], namespace: es.namespace };
+  if (es.apiKey) elasticsearch['api_key'] = es.apiKey;
+  if (es.caPem) elasticsearch['ca_file'] = rooted(root, INSTALL.ca);
+  if (!es.tlsVerify) elasticsearch['tls_verify'] = false;
+  const text = `# Installed by auditkit deploy for host ${host.name}; the next deploy overwrites changes.\n${toYaml({ elasticsearch, collector })}`;
+  const files = [dataFile(INSTALL.config, 0o600, 'config', Buffer.from(text))];
+  if (es.caPem) files.push(dataFile(INSTALL.ca, 0o644, 'ca', es.caPem));
+  return files;
+}
+
+export function chooseStartMode(facts: HostFacts, root: string, pkg: CollectorPackage): StartMode {
+  return root === '/' && facts.init === 'systemd' && facts.systemctl && pkg.unitName ? 'systemd' : 'process';
+}
+
+export function planHost(facts: HostFacts, pkg: CollectorPackage, hostFiles: readonly PackageFile[], opts: InstallOptions): HostPlan {
+  const files = [...pkg.files, ...hostFiles];
+  const actions: FileAction[] = [];
+  const notes: string[] = [];
+  for (const f of files) {
+    const cur = facts.files.get(f.dest);
+    if (!cur) actions.push({ dest: f.dest, role: f.role, action: 'create' });
+    else if (cur.sha256 !== f.sha256) actions.push({ dest: f.dest, role: f.role, action: 'update' });
+    else if (cur.mode !== f.mode || cur.owner !== 'root' || cur.group !== 'root') {
+      actions.push({ dest: f.dest, role: f.role, action: 'chmod', detail: `${cur.mode.toString(8)} ${cur.owner}:${cur.group} → ${f.mode.toString(8)} root:root` });
+    } else actions.push({ dest: f.dest, role: f.role, action: 'unchanged' });
+  }
+  const wanted = new Set(files.map((f) => f.dest));
+  for (const old of facts.manifest?.files ?? []) {
+    if (!wanted.has(old.path) && facts.files.has(old.path)) actions.push({ dest: old.path, role: 'stale', action: 'remove' });
+  }
+  for (const m of pkg.missing) notes.push(`${m} is not in this build: not installed`);
+  const startMode = chooseStartMode(facts, opts.root, pkg);
+  if (startMode === 'process') {
+    notes.push(
+      opts.root !== '/'
+        ? `--root: the collector runs as a background process (pid file ${pidFile(opts.root)}), not under systemd`
+        : `no systemd${pkg.unitName ? '' : ' unit in this build'}: the collector runs as a background process (pid file ${INSTALL.runDir}/collector.pid)`,
+    );
+  }
+  const rulesChanged = actions.some((a) => (a.role === 'rules' || (a.role === 'stale' && a.dest === INSTALL.rules)) && a.action !== 'unchanged');
+  const augenrules = rulesChanged && opts.root === '/' && facts.auditdRunning && facts.augenrules;
+  if (rulesChanged && !augenrules) notes.push(facts.auditdRunning ? 'audit rules installed; augenrules not run under --root' : 'auditd is not running: audit rules installed for its next start');
+  const changed = actions.some((a) => a.action !== 'unchanged');
+  const service = !opts.start ? 'skip' : !facts.running ? 'start' : changed ? 'restart' : 'none';
+  return { facts, files, actions, startMode, service, augenrules, notes, upgrade: facts.manifest !== undefined };
+}
+
+function startCommand(mode: StartMode, root: string, unit: string | undefined): string {
+  if (mode === 'systemd' && unit) return `systemctl daemon-reload && systemctl enable ${q(unit)} >/dev/null 2>&1 && systemctl restart ${q(unit)}`;
+  const bin = rooted(root, INSTALL.launcher);
+  const cfg = rooted(root, INSTALL.config);
+  // setsid: the collector must outlive this SSH session; its pid (setsid execs in place) goes to the pid file.
+  return [
+    stopCommand('process', root, unit),
+    `mkdir -p ${q(rooted(root, INSTALL.runDir))} ${q(rooted(root, INSTALL.logDir))}`,
+    `cd / && AUDITKIT_CONFIG=${q(cfg)} nohup setsid ${q(bin)} collect --config ${q(cfg)} >> ${q(logFile(root))} 2>&1 < /dev/null &`,
+    `echo $! > ${q(pidFile(root))}`,
+  ].join('\n');
+}
+
+function stopCommand(mode: StartMode, root: string, unit: string | undefined): string {
+  if (mode === 'systemd' && unit) return `systemctl disable --now ${q(unit)} >/dev/null 2>&1 || true`;
+  const pf = q(pidFile(root));
+  return `if [ -f ${pf} ]; then p=$(cat ${pf}); kill "$p" 2>/dev/null; i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; kill -9 "$p" 2>/dev/null; rm -f ${pf}; fi; true`;
+}
+
+/** Is the collector alive a moment after start? Returns the log tail when not. */
+async function checkAlive(s: SshSession, mode: StartMode, root: string, unit: string | undefined): Promise<string | undefined> {
+  const cmd =
+    mode === 'systemd' && unit
+      ? `sleep 2; systemctl is-active --quiet ${q(unit)} || { journalctl -u ${q(unit)} -n 5 --no-pager 2>/dev/null; exit 1; }`
+      : `sleep 2; p=$(cat ${q(pidFile(root))} 2>/dev/null); kill -0 "$p" 2>/dev/null || { tail -n 5 ${q(logFile(root))} 2>/dev/null; exit 1; }`;
+  const r = await s.run(cmd);
+  return r.code === 0 ? undefined : (r.stdout + r.stderr).trim().split('\n').slice(-5).join(' | ') || 'exited without output';
+}
+
+/** Directories (host paths) the files need, parents first. */
+function neededDirs(files: readonly PackageFile[], root: string): string[] {
+  const dirs = new Set<string>();
+  const add = (d: string): void => {
+    const stop = root === '/' ? '/' : '/';
+    for (let cur = d; cur !== stop && cur !== '.'; cur = path.posix.dirname(cur)) dirs.add(cur);
+  };
+  for (const f of files) add(path.posix.dirname(f.dest));
+  for (const d of KIT_DIRS) add(d);
+  return [...dirs].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+}
+
+export interface ApplyResult {
+  readonly status: 'installed' | 'upgraded' | 'unchanged' | 'started';
+  readonly changed: readonly FileAction[];
+}
+
+/**
+ * Apply a plan. `verify` runs after the collector started (the heartbeat check);
+ * if it or anything before it throws, the host is rolled back.
+ */
+export async function applyPlan(
+  s: SshSession,
+  plan: HostPlan,
+  pkg: CollectorPackage,
+  opts: InstallOptions & { apiKeyId?: string; verify?: () => Promise<void>; onStep?: (step: string) => void },
+): Promise<ApplyResult> {
+  const R = opts.root === '/' ? '' : opts.root;
+  const changed = plan.actions.filter((a) => a.action !== 'unchanged');
+  // Nothing differs and the collector runs: touch nothing (its heartbeat is --check's business).
+  if (changed.length === 0 && plan.service !== 'start') return { status: 'unchanged', changed: [] };
+  const byDest = new Map(plan.files.map((f) => [f.dest, f]));
+  const toWrite = changed.filter((a) => a.action === 'create' || a.action === 'update');
+  const manifestOf = (dirs: readonly string[]): PackageFile => {
+    const prev = plan.facts.manifest?.api_key_id;
+    const m: Manifest = {
+      kit_version: pkg.version,
+      node_version: pkg.nodeVersion,
+      installed_at: new Date().toISOString(),
+      start: plan.startMode,
+      ...(pkg.unitName ? { unit: pkg.unitName } : {}),
+      files: plan.files.map((f) => ({ path: f.dest, sha256: f.sha256, mode: f.mode.toString(8), role: f.role })),
+      dirs,
+      ...(opts.apiKeyId ? { api_key_id: opts.apiKeyId } : prev ? { api_key_id: prev } : {}),
+    };
+    return dataFile(INSTALL.manifest, 0o600, 'meta', Buffer.from(JSON.stringify(m, null, 2) + '\n'));
+  };
+  // 1. directories (record which ones this run creates) and a private staging dir for uploads.
+  opts.onStep?.('preparing');
+  const dirs = neededDirs(plan.files, opts.root);
+  const mk = dirs.map((d) => `[ -d "$R${d}" ] || { mkdir -m ${DIR_MODES[d] ?? '755'} "$R${d}" && echo "created=${d}"; }`).join('\n');
+  const prepOut = await s.must(`R=${q(R)}\n${R ? `[ -d "$R" ] || { mkdir -p "$R"; }\n` : ''}${mk}`, 'creating directories');
+  const createdDirs = prepOut.split('\n').filter((l) => l.startsWith('created=')).map((l) => l.slice(8));
+  const allDirs = [...new Set([...(plan.facts.manifest?.dirs ?? []), ...createdDirs])];
+  const manifestWithDirs = manifestOf(allDirs);
+  const stagingOut = await s.run('mktemp -d /tmp/auditkit-deploy.XXXXXX', { asLogin: true });
+  const staging = stagingOut.stdout.trim();
+  if (stagingOut.code !== 0 || !staging) throw new AuditkitError('AK_DEPLOY_REMOTE', `cannot create a staging directory in /tmp: ${stagingOut.stderr.trim()}`);
+  const installed: string[] = [];
+  let committed = false;
+  const rollback = async (why: unknown): Promise<never> => {
+    opts.onStep?.('rolling back');
+    const lines = [`R=${q(R)}`];
+    if (plan.service !== 'skip') lines.push(stopCommand(plan.startMode, opts.root, pkg.unitName));
+    for (const d of [...installed].reverse()) lines.push(`if [ -e "$R${d}.akbak" ]; then mv -f "$R${d}.akbak" "$R${d}"; else rm -f "$R${d}"; fi; rm -f "$R${d}.aknew"`);
+    for (const d of [...createdDirs].reverse()) lines.push(`rm -rf "$R${d}/.staging" 2>/dev/null; rmdir "$R${d}" 2>/dev/null`);
+    lines.push(`rm -rf ${q(staging)}`);
+    if (plan.facts.running && plan.service !== 'skip' && createdDirs.length === 0) lines.push(startCommand(plan.facts.manifest?.start ?? plan.startMode, opts.root, pkg.unitName));
+    lines.push('true');
+    const r = await s.run(lines.join('\n')).catch((e: unknown) => ({ code: -1, stdout: '', stderr: errorMessage(e) }));
+    const suffix = r.code === 0 ? ' (rolled back)' : ` (rollback incomplete: ${r.stderr.trim()})`;
+    if (why instanceof AuditkitError) throw new AuditkitError(why.code, `${why.message}${suffix}`, { cause: why, exitCode: why.exitCode });
+    throw new AuditkitError('AK_DEPLOY_FAILED', `${errorMessage(why)}${suffix}`, { cause: why });
+  };
+  try {
+    // 2. upload what differs.
+    opts.onStep?.(`uploading ${toWrite.length} file${toWrite.length === 1 ? '' : 's'}`);
+    const uploads = [...toWrite.map((a) => byDest.get(a.dest)).filter((f): f is PackageFile => f !== undefined), manifestWithDirs];
+    await Promise.all(uploads.map((f, i) => s.upload('file' in f.source ? f.source.file : f.source.data, `${staging}/${i}`)));
+    // 3. commit: sibling copy, mode/owner, backup by hard link, rename into place.
+    opts.onStep?.('installing');
+    const lines = ['set -e', `R=${q(R)}`, `S=${q(staging)}`];
+    uploads.forEach((f, i) => {
+      const d = `"$R${f.dest}"`;
+      lines.push(`cp "$S/${i}" "$R${f.dest}.aknew" && chown 0:0 "$R${f.dest}.aknew" && chmod ${f.mode.toString(8)} "$R${f.dest}.aknew"`);
+      lines.push(`if [ -e ${d} ]; then ln -f ${d} "$R${f.dest}.akbak"; fi; mv -f "$R${f.dest}.aknew" ${d}; echo "installed=${f.dest}"`);
+    });
+    for (const a of changed.filter((x) => x.action === 'chmod')) {
+      const f = byDest.get(a.dest);
+      if (f) lines.push(`chown 0:0 "$R${f.dest}" && chmod ${f.mode.toString(8)} "$R${f.dest}"`);
+    }
+    for (const a of changed.filter((x) => x.action === 'remove')) lines.push(`ln -f "$R${a.dest}" "$R${a.dest}.akbak"; rm -f "$R${a.dest}"; echo "installed=${a.dest}"`);
+    const commit = await s.run(lines.join('\n'));
+    for (const l of commit.stdout.split('\n')) if (l.startsWith('installed=')) installed.push(l.slice(10));
+    if (commit.code !== 0) throw new AuditkitError('AK_DEPLOY_REMOTE', `installing files failed: ${commit.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+    // 4. audit rules and service.
+    if (plan.augenrules) await s.must('augenrules --load', 'loading audit rules (augenrules --load)');
+    if (plan.service !== 'skip') {
+      opts.onStep?.('starting collector');
+      if (plan.facts.running && plan.facts.manifest && plan.facts.manifest.start !== plan.startMode) await s.run(stopCommand(plan.facts.manifest.start, opts.root, plan.facts.manifest.unit));
+      await s.must(startCommand(plan.startMode, opts.root, pkg.unitName), 'starting the collector');
+      const dead = await checkAlive(s, plan.startMode, opts.root, pkg.unitName);
+      if (dead) throw new AuditkitError('AK_DEPLOY_START', `the collector exited right after start: ${dead}`);
+      if (opts.verify) {
+        opts.onStep?.('verifying heartbeat');
+        await opts.verify();
+      }
+    }
+    committed = true;
+  } catch (err) {
+    if (!committed) await rollback(err);
+    throw err;
+  }
+  // 5. verified: drop backups and staging.
+  await s.run(`R=${q(R)}\n${installed.map((d) => `rm -f "$R${d}.akbak"`).join('\n')}\nrm -rf ${q(staging)}\ntrue`);
+  const onlyStart = changed.length === 0;
+  return { status: onlyStart ? 'started' : plan.upgrade ? 'upgraded' : 'installed', changed };
+}
+
+/** Remove everything the kit installed on a host. Returns false when nothing was there. */
+export async function uninstallHost(s: SshSession, facts: HostFacts, pkg: CollectorPackage, root: string): Promise<{ removed: string[]; augenrules: boolean }> {
+  const R = root === '/' ? '' : root;
+  const m = facts.manifest;
+  const files = new Set<string>([...(m?.files.map((f) => f.path) ?? []), ...facts.files.keys()]);
+  const lines = [`R=${q(R)}`];
+  lines.push(stopCommand('process', root, undefined));
+  const unit = m?.unit ?? pkg.unitName;
+  if (unit && root === '/' && facts.systemctl) lines.push(stopCommand('systemd', root, unit));
+  for (const f of files) lines.push(`[ -e "$R${f}" ] && { rm -f "$R${f}" "$R${f}.akbak" "$R${f}.aknew"; echo "removed=${f}"; }`);
+  for (const d of KIT_DIRS) lines.push(`[ -d "$R${d}" ] && { rm -rf "$R${d}"; echo "removed=${d}/"; }`);
+  const dirs = [...(m?.dirs ?? [])].sort((a, b) => b.split('/').length - a.split('/').length);
+  for (const d of dirs) lines.push(`rmdir "$R${d}" 2>/dev/null`);
+  const rulesWere = files.has(INSTALL.rules);
+  const augenrules = rulesWere && root === '/' && facts.auditdRunning && facts.augenrules;
+  if (augenrules) lines.push('augenrules --load >/dev/null 2>&1');
+  if (unit && root === '/' && facts.systemctl) lines.push('systemctl daemon-reload 2>/dev/null');
+  lines.push('true');
+  const out = await s.must(lines.join('\n'), 'uninstalling');
+  return { removed: out.split('\n').filter((l) => l.startsWith('removed=')).map((l) => l.slice(8)), augenrules };
+}
+

@@ -1,0 +1,150 @@
+/**
+ * The collector package a deploy installs: a pinned Node runtime (this machine's
+ * own `node`, the one the kit was tested with), the kit bundled by esbuild into
+ * one JavaScript file, a tiny launcher, and the host artefacts other units own
+ * (systemd unit, shell hook, audit rules) exactly as they are in
+ * collectors/assets at build time. See README.md for why not a Node SEA.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { AuditkitError, cacheDir, ExitCode, KIT_ROOT, KIT_VERSION } from '../../core';
+
+export type FileRole = 'runtime' | 'bundle' | 'launcher' | 'meta' | 'config' | 'ca' | 'unit' | 'hook' | 'rules';
+
+export interface PackageFile {
+  /** Absolute path on the host, without --root. */
+  readonly dest: string;
+  readonly mode: number;
+  readonly role: FileRole;
+  readonly sha256: string;
+  readonly size: number;
+  /** A local file to upload, or the bytes themselves. */
+  readonly source: { readonly file: string } | { readonly data: Buffer };
+}
+
+export const INSTALL = {
+  prefix: '/opt/auditkit',
+  runtime: '/opt/auditkit/bin/node',
+  launcher: '/opt/auditkit/bin/auditkit',
+  bundle: '/opt/auditkit/lib/auditkit.js',
+  meta: '/opt/auditkit/package.json',
+  configDir: '/etc/auditkit',
+  config: '/etc/auditkit/auditkit.yml',
+  ca: '/etc/auditkit/ca.pem',
+  unitDir: '/etc/systemd/system',
+  hook: '/etc/profile.d/auditkit.sh',
+  rules: '/etc/audit/rules.d/auditkit.rules',
+  stateDir: '/var/lib/auditkit',
+  manifest: '/var/lib/auditkit/deploy-manifest.json',
+  logDir: '/var/log/auditkit',
+  runDir: '/run/auditkit',
+} as const;
+
+/** Where the artefacts of the other collector units live in the repository. */
+export const ASSETS = {
+  unit: 'collectors/assets/systemd/auditkit-collector.service',
+  hook: 'collectors/assets/shell/auditkit.sh',
+  rules: 'collectors/assets/audit/auditkit.rules',
+} as const;
+
+export interface CollectorPackage {
+  readonly version: string;
+  readonly nodeVersion: string;
+  /** Files common to every host (the per-host config is added by the installer). */
+  readonly files: readonly PackageFile[];
+  /** The unit's name when a systemd unit is packaged. */
+  readonly unitName?: string;
+  /** Artefacts that were not in the tree at build time (said in the plan). */
+  readonly missing: readonly string[];
+  readonly buildMs: number;
+}
+
+export function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export async function sha256File(file: string): Promise<{ sha256: string; size: number }> {
+  const h = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(file)) {
+    h.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: h.digest('hex'), size };
+}
+
+export function dataFile(dest: string, mode: number, role: FileRole, data: Buffer): PackageFile {
+  return { dest, mode, role, sha256: sha256(data), size: data.length, source: { data } };
+}
+
+const LAUNCHER = `#!/bin/sh
+# Installed by auditkit deploy: runs the bundled kit on its pinned Node runtime,
+# relative to this script so an install under another root works too.
+d=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
+exec "$d/node" "$d/../lib/auditkit.js" "$@"
+`;
+
+/**
+ * Bundle the kit's CLI (so `auditkit collect` runs on the host) into one file.
+ * Native or browser-only modules of other commands stay external: those commands
+ * are not for collector hosts and fail clearly there if someone runs them.
+ */
+export async function bundleKit(outFile: string): Promise<void> {
+  const esbuild = await import('esbuild');
+  const fromSource = existsSync(path.join(KIT_ROOT, 'cli', 'main.ts'));
+  const entry = fromSource ? './cli/main' : './dist/cli/main.js';
+  try {
+    await esbuild.build({
+      stdin: { contents: `require(${JSON.stringify(entry)}).main(process.argv.slice(2));`, resolveDir: KIT_ROOT, loader: 'js', sourcefile: 'auditkit-host-entry.js' },
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      outfile: outFile,
+      external: ['@resvg/resvg-js', 'playwright-core', 'node-pty', 'cpu-features', 'esbuild', 'mailparser', 'smtp-server'],
+      // Native addons (ssh2's optional sshcrypto.node) stay out: their JS falls back without them.
+      plugins: [{ name: 'native-addons-external', setup: (b) => b.onResolve({ filter: /\.node$/ }, (a) => ({ path: a.path, external: true })) }],
+      logLevel: 'silent',
+      legalComments: 'none',
+      minify: false,
+    });
+  } catch (err) {
+    throw new AuditkitError('AK_DEPLOY_PACKAGE', `cannot bundle the collector with esbuild: ${(err as Error).message.split('\n').slice(0, 4).join(' | ')}`, { cause: err, exitCode: ExitCode.Failure });
+  }
+}
+
+/** Build the package once per deploy run. */
+export async function buildPackage(opts: { workDir?: string; runtime?: string } = {}): Promise<CollectorPackage> {
+  const t0 = Date.now();
+  const work = opts.workDir ?? path.join(cacheDir(), 'deploy');
+  await fsp.mkdir(work, { recursive: true });
+  const bundle = path.join(work, 'auditkit.js');
+  await bundleKit(bundle);
+  const runtime = opts.runtime ?? process.execPath;
+  const files: PackageFile[] = [];
+  const [rt, bd] = await Promise.all([sha256File(runtime), sha256File(bundle)]);
+  files.push({ dest: INSTALL.runtime, mode: 0o755, role: 'runtime', ...rt, source: { file: runtime } });
+  files.push({ dest: INSTALL.bundle, mode: 0o644, role: 'bundle', ...bd, source: { file: bundle } });
+  files.push(dataFile(INSTALL.launcher, 0o755, 'launcher', Buffer.from(LAUNCHER)));
+  files.push(dataFile(INSTALL.meta, 0o644, 'meta', Buffer.from(JSON.stringify({ name: 'auditkit', version: KIT_VERSION, node: process.version, private: true }, null, 2) + '\n')));
+  const missing: string[] = [];
+  let unitName: string | undefined;
+  const assets: Array<[string, string, number, FileRole]> = [
+    [ASSETS.unit, path.posix.join(INSTALL.unitDir, path.basename(ASSETS.unit)), 0o644, 'unit'],
+    [ASSETS.hook, INSTALL.hook, 0o644, 'hook'],
+    // rules.d files are root-only readable, as auditd's own packaging installs them.
+    [ASSETS.rules, INSTALL.rules, 0o640, 'rules'],
+  ];
+  for (const [rel, dest, mode, role] of assets) {
+    const src = path.join(KIT_ROOT, rel);
+    if (!existsSync(src)) {
+      missing.push(rel);
+      continue;
+    }
+    const h = await sha256File(src);
+    files.push({ dest, mode, role, ...h, source: { file: src } });
+    if (role === 'unit') unitName = path.basename(rel);
+  }
+  return { version: KIT_VERSION, nodeVersion: process.version, files, ...(unitName ? { unitName } : {}), missing, buildMs: Date.now() - t0 };
+}

@@ -1,0 +1,141 @@
+/**
+ * Real OpenSSH servers for deploy tests and the bench: Debian's /usr/sbin/sshd,
+ * each with a private sshd_config, its own host key and an authorized_keys file
+ * under a temp dir, listening on its own free loopback port (`sshd -D`, so the
+ * process is ours to stop). Needs root (sshd's privilege separation) and the
+ * openssh-server package: `apt-get install openssh-server`.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort, sleep } from '../../core';
+
+export const SSHD = '/usr/sbin/sshd';
+
+export interface SshdHost {
+  readonly name: string;
+  readonly port: number;
+  readonly dir: string;
+  /** `ssh-ed25519 AAAA…` of the host key. */
+  readonly hostKeyPub: string;
+  proc: ChildProcess;
+}
+
+export interface SshdFleet {
+  readonly dir: string;
+  readonly clientKey: string;
+  readonly hosts: SshdHost[];
+  /** known_hosts lines for every host (`[127.0.0.1]:port type key`). */
+  knownHostsText(): string;
+  stop(): Promise<void>;
+}
+
+/** Why sshd tests cannot run here, or undefined when they can. */
+export function sshdUnavailable(): string | undefined {
+  if (!existsSync(SSHD)) return `${SSHD} is missing: apt-get install openssh-server`;
+  if (process.getuid?.() !== 0) return 'sshd tests need root (privilege separation and installing as root:root)';
+  return undefined;
+}
+
+function keygen(file: string, comment: string): void {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file], { stdio: 'ignore' });
+}
+
+async function waitForBanner(port: number, timeoutMs: number): Promise<void> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('data', (d) => {
+        s.destroy();
+        resolve(d.toString().startsWith('SSH-'));
+      });
+      s.once('error', () => resolve(false));
+      s.setTimeout(1000, () => {
+        s.destroy();
+        resolve(false);
+      });
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`sshd on port ${port} did not answer within ${timeoutMs} ms`);
+}
+
+export async function startSshdFleet(count: number, opts: { prefix?: string } = {}): Promise<SshdFleet> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'auditkit-sshd-'));
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const clientKey = path.join(dir, 'client_key');
+  keygen(clientKey, 'auditkit-test-client');
+  const authorized = path.join(dir, 'authorized_keys');
+  writeFileSync(authorized, readFileSync(`${clientKey}.pub`), { mode: 0o600 });
+  const hosts: SshdHost[] = [];
+  const start = async (i: number): Promise<SshdHost> => {
+    const name = `${opts.prefix ?? 'h'}${String(i + 1).padStart(2, '0')}`;
+    const hdir = path.join(dir, name);
+    mkdirSync(hdir);
+    const hostKey = path.join(hdir, 'ssh_host_ed25519_key');
+    keygen(hostKey, name);
+    const port = await freePort();
+    const cfg = path.join(hdir, 'sshd_config');
+    writeFileSync(
+      cfg,
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${hostKey}`,
+        `PidFile ${path.join(hdir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${authorized}`,
+        'PermitRootLogin yes',
+        'PubkeyAuthentication yes',
+        'PasswordAuthentication yes',
+        'KbdInteractiveAuthentication no',
+        'UsePAM no',
+        'StrictModes no',
+        'MaxStartups 100:30:200',
+        'MaxSessions 50',
+        'LogLevel ERROR',
+        'Subsystem sftp internal-sftp',
+        '',
+      ].join('\n'),
+    );
+    const proc = spawn(SSHD, ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    try {
+      await waitForBanner(port, 10_000);
+    } catch (e) {
+      proc.kill('SIGKILL');
+      throw new Error(`${(e as Error).message}: ${err}`);
+    }
+    return { name, port, dir: hdir, hostKeyPub: readFileSync(`${hostKey}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' '), proc };
+  };
+  try {
+    for (let i = 0; i < count; i++) hosts.push(await start(i));
+  } catch (e) {
+    for (const h of hosts) h.proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    dir,
+    clientKey,
+    hosts,
+    knownHostsText: () => hosts.map((h) => `[127.0.0.1]:${h.port} ${h.hostKeyPub}\n`).join(''),
+    async stop() {
+      await Promise.all(
+        hosts.map(
+          (h) =>
+            new Promise<void>((resolve) => {
+              if (h.proc.exitCode !== null || h.proc.signalCode !== null) return resolve();
+              h.proc.once('exit', () => resolve());
+              h.proc.kill('SIGTERM');
+            }),
+        ),
+      );
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
