@@ -1,11 +1,78 @@
 import { z } from 'zod';
+import { DATASETS, namespaceProblem } from '../schema';
+import { PARSERS } from './parsers';
+
+const namespace = z
+  .string()
+  .refine((s) => namespaceProblem(s) === undefined, { message: 'invalid data stream namespace (lower case, no - \\ / * ? " < > | , # : or spaces)' });
+
+const size = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(b|kb|kib|mb|mib|gb|gib)?$/i, 'expected a size like 512MiB, 64KiB or a number of bytes')])
+  .transform((v) => parseSize(v));
+
+/** `512MiB` → bytes (KB/MB/GB are read as KiB/MiB/GiB: sizes of buffers, not of disks). */
+export function parseSize(v: number | string): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v.trim());
+  const n = Number(m?.[1] ?? 0);
+  const unit = (m?.[2] ?? '').toLowerCase();
+  const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1;
+  return Math.round(n * mult);
+}
+
+/** One input: files to follow and the format they are in. */
+export const collectorInputSchema = z
+  .strictObject({
+    paths: z.array(z.string().min(1)).min(1).optional().describe('Files to follow; the last path component may be a glob (*, ?).'),
+    path: z.string().min(1).optional().describe('One file to follow (same as paths: [path]).'),
+    format: z.string().default('auto').describe('Parser kind (see `auditkit ingest --help`), or auto to sniff each file.'),
+    dataset: z.enum(DATASETS).optional().describe('Route the events to this dataset (default: the parser\'s).'),
+    namespace: namespace.optional().describe('Namespace for this input (default: collector.namespace).'),
+    start_at: z.enum(['beginning', 'end']).default('beginning').describe('Where to start a file seen for the first time with no checkpoint, at the first start only.'),
+    max_line_bytes: size.default(1024 * 1024).describe('Longer lines are skipped to their end and dead-lettered (head kept).'),
+  })
+  .superRefine((v, ctx) => {
+    if (!v.paths && !v.path) ctx.addIssue({ code: 'custom', message: 'an input needs `path` or `paths`', path: ['paths'] });
+    if (v.paths && v.path) ctx.addIssue({ code: 'custom', message: 'set either `path` or `paths`, not both', path: ['path'] });
+    if (v.format !== 'auto' && !PARSERS.some((p) => p.kind === v.format)) {
+      ctx.addIssue({ code: 'custom', message: `unknown format ${JSON.stringify(v.format)}; expected auto or one of: ${PARSERS.map((p) => p.kind).join(', ')}`, path: ['format'] });
+    }
+    for (const p of [...(v.paths ?? []), ...(v.path ? [v.path] : [])]) {
+      if (/[*?[]/.test(p.slice(0, p.lastIndexOf('/') + 1))) ctx.addIssue({ code: 'custom', message: `globs are allowed only in the last path component: ${p}`, path: ['paths'] });
+    }
+  });
 
 /** The `collector:` section of auditkit.yml (the host agent). Owned by collectors/. */
-export const collectorConfigSchema = z
-  .strictObject({
-    host_name: z.string().min(1).optional().describe('Host name to report; default: os.hostname().'),
-    state_dir: z.string().default('/var/lib/auditkit').describe('Checkpoints, spool and dead letters.'),
-  })
-  .loose();
+export const collectorConfigSchema = z.strictObject({
+  host_name: z.string().min(1).optional().describe('Host name to report; default: os.hostname().'),
+  state_dir: z.string().default('/var/lib/auditkit').describe('Checkpoints, spool and dead letters.'),
+  namespace: namespace.optional().describe('Namespace of the collector\'s streams; default: elasticsearch.namespace.'),
+  inputs: z.array(collectorInputSchema).default([]).describe('Files to follow.'),
+  poll_interval_ms: z.number().int().min(10).max(60_000).default(250).describe('How often files are checked for new data and rotation.'),
+  rotated_grace_ms: z.number().int().min(0).default(5_000).describe('A rotated file is closed after it stayed unchanged at its end this long.'),
+  batch_records: z.number().int().min(1).max(1_000_000).default(2_000).describe('Records read per input per step.'),
+  spool: z
+    .strictObject({
+      max_bytes: size.default(1024 ** 3).describe('Spool size cap; when full the sources wait (backpressure).'),
+      segment_bytes: size.default(8 * 1024 ** 2).describe('Size of one spool segment file.'),
+      fsync: z.enum(['always', 'interval', 'never']).default('interval').describe('always: fsync every batch; interval: every fsync_interval_ms; never: leave it to the OS (survives a process crash, not a power loss).'),
+      fsync_interval_ms: z.number().int().min(1).default(250),
+      when_full: z.enum(['block', 'drop_newest']).default('block').describe('block (default, nothing lost) or drop_newest (counted in heartbeats as dropped.spool_full).'),
+    })
+    .prefault({}),
+  sink: z
+    .strictObject({
+      flush_bytes: size.default(5 * 1024 ** 2).describe('Send a bulk request when this much is waiting.'),
+      flush_interval_ms: z.number().int().min(1).default(250).describe('...or when the oldest waiting record is this old.'),
+      max_docs: z.number().int().min(1).default(10_000).describe('Most documents in one bulk request.'),
+      max_inflight: z.number().int().min(1).max(64).default(2).describe('Bulk requests in flight at once.'),
+      backoff_initial_ms: z.number().int().min(1).default(500),
+      backoff_max_ms: z.number().int().min(1).default(30_000),
+      request_timeout_ms: z.number().int().min(100).default(60_000),
+    })
+    .prefault({}),
+  heartbeat_interval_s: z.number().min(0).default(30).describe('Heartbeats with counters to logs-auditkit.agent-<ns>; 0 turns them off.'),
+});
 
 export type CollectorConfig = z.output<typeof collectorConfigSchema>;
+export type CollectorInputConfig = z.output<typeof collectorInputSchema>;

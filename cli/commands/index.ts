@@ -4,6 +4,8 @@ import { dashboardsCommand } from './dashboards';
 import { deployCommand } from './deploy';
 import { devCommand } from './dev';
 import { setupCommand } from './setup';
+import { collectCommand } from './collect';
+import { ingestCommand } from './ingest';
 import { notBuilt } from './stubs';
 
 /**
@@ -13,8 +15,8 @@ import { notBuilt } from './stubs';
 export const COMMANDS: readonly AuditkitCommand[] = [
   setupCommand,
   devCommand,
-  notBuilt('collect', 'Run the host agent (collector)'),
-  notBuilt('ingest <files..>', 'Backfill files through the collector pipeline, with progress'),
+  collectCommand,
+  ingestCommand,
   notBuilt('rules <action>', 'Detection rules: list|validate|test|import-sigma|run'),
   notBuilt('alerts <action>', 'Alerts: list [--since 24h] [--severity high]'),
   notBuilt('report <action>', 'Security reports: run|preview|schedule'),

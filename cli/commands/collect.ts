@@ -1,0 +1,70 @@
+import { AuditkitError, ExitCode } from '../../core';
+import { PARSERS } from '../../collectors';
+import { pipelineOptionsFromConfig, runPipeline, totalDropped, type PipelineResult } from '../../collectors/pipeline';
+import type { AuditkitCommand } from '../context';
+
+export function summary(r: PipelineResult): Record<string, unknown> {
+  const c = r.counters;
+  return {
+    read: c.received,
+    parsed: c.parsed,
+    failed: c.failed,
+    shipped: c.sent + c.duplicates,
+    created: c.sent,
+    duplicates: c.duplicates,
+    deadlettered: c.deadlettered,
+    rejected: c.rejected,
+    dropped: totalDropped(c),
+    dropped_by_reason: c.dropped,
+    lost: c.lost,
+    retries: c.retries,
+    spooled: r.spooled,
+    rotated_missing: r.rotatedMissing,
+    bytes_read: r.bytesRead,
+  };
+}
+
+/**
+ * `auditkit collect`: the host agent. Runs until SIGTERM/SIGINT (then stops
+ * reading, commits what is spooled, gives in-flight requests a few seconds and
+ * exits; unsent records stay in the spool for the next start). `--once` reads
+ * every input to its current end, ships everything and exits (tests, cron).
+ */
+export const collectCommand: AuditkitCommand = {
+  command: 'collect',
+  describe: 'Run the host agent: follow the configured inputs and ship them to Elasticsearch',
+  builder: (y) =>
+    y
+      .option('once', { type: 'boolean', default: false, describe: 'read every input to its current end, ship everything, exit' })
+      .option('state-dir', { type: 'string', describe: 'override collector.state_dir' }),
+  async run(ctx, argv) {
+    const { value: cfg } = await ctx.config();
+    if (cfg.collector.inputs.length === 0) {
+      throw new AuditkitError('AK_COLLECT_NO_INPUTS', `the configuration has no collector.inputs; add at least one (path: /var/log/audit/audit.log, format: auditd). Formats: ${PARSERS.map((p) => p.kind).join(', ')}`, { exitCode: ExitCode.Config });
+    }
+    const { client } = await ctx.elasticsearch();
+    const ac = new AbortController();
+    const onSignal = (sig: NodeJS.Signals): void => {
+      ctx.log.info({ signal: sig }, 'stopping: committing what is spooled');
+      ac.abort();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    const once = Boolean(argv['once']);
+    const stateDir = argv['state-dir'] as string | undefined;
+    try {
+      const result = await runPipeline({
+        ...pipelineOptionsFromConfig(cfg.collector, { client, namespace: cfg.elasticsearch.namespace, log: ctx.log, once, signal: ac.signal, ...(stateDir ? { stateDir } : {}) }),
+        stopGraceMs: 5_000,
+      });
+      const s = summary(result);
+      if (ctx.out.json) ctx.out.printJson(s);
+      else if (once) ctx.out.line(`read ${result.counters.received}, parsed ${result.counters.parsed}, failed ${result.counters.failed}, shipped ${s['shipped']} (${result.counters.duplicates} already there), dead-lettered ${result.counters.deadlettered}, still spooled ${result.spooled}`);
+      return ExitCode.Ok;
+    } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      await client.close().catch(() => undefined);
+    }
+  },
+};

@@ -1,0 +1,8 @@
+export { runPipeline, sniffFormat, type PipelineInput, type PipelineOptions, type PipelineResult } from './pipeline';
+export { Spool, FrameKind, encodeFrame, type FsyncPolicy, type SpoolEntry, type SpoolRecovery } from './spool';
+export { FileTailer, expandGlob, type TailItem, type TailerOptions } from './tailer';
+export { CheckpointStore, fileIdOf, type FileCheckpoint } from './checkpoints';
+export { ElasticsearchSink, bulkLines, namespaceOfIndex, type SinkOptions } from './sink';
+export { newCounters, totalDropped, type Counters } from './counters';
+export { ndjsonParser, createNdjsonParser } from './ndjson';
+export { pipelineOptionsFromConfig, collectorHost, collectorAgent } from './from-config';
