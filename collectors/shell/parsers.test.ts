@@ -1,0 +1,312 @@
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { assertValidDocument, getField } from '../../schema';
+import { PARSERS, parserByKind } from '../parsers';
+import type { ParseOutput, RawRecord } from '../types';
+import { shellWords } from './words';
+import { ttyDevice } from './event';
+import { userFromPath, unmetafy } from './history';
+import { startOmauditReceiver } from './omaudit';
+import { startHookReceiver, withPeerUid } from './receiver';
+import { sessionLinkId } from './session';
+import { linkedSessionId } from '../auditd/session';
+import { testContext } from './test-util';
+
+process.env['TZ'] = 'UTC';
+const SHELL_KINDS = ['hook', 'legacy', 'bash', 'zsh', 'omaudit'] as const;
+
+function rec(text: string, offset = 0, file = '/var/log/x.log'): RawRecord {
+  return { text, origin: { file, fileId: `f:${file}`, offset, end: offset + Buffer.byteLength(text) + 1 } };
+}
+
+function parseAll(kind: string, lines: readonly string[], file?: string): ParseOutput[] {
+  const unit = parserByKind(kind);
+  if (!unit) throw new Error(kind);
+  const p = unit.create(testContext());
+  const out: ParseOutput[] = [];
+  let off = 0;
+  for (const l of lines) {
+    out.push(...p.push(rec(l, off, file)));
+    off += Buffer.byteLength(l) + 1;
+  }
+  out.push(...p.flush(Date.now(), true));
+  return out;
+}
+
+const events = (out: ParseOutput[]) => out.flatMap((o) => (o.kind === 'event' ? [o.doc] : []));
+
+describe('shell words', () => {
+  it('splits on blanks and honours single quotes, double quotes and backslashes', () => {
+    expect(shellWords(`ls -la '/tmp/a b' "x \\"y\\"" c\\ d`)).toEqual(['ls', '-la', '/tmp/a b', 'x "y"', 'c d']);
+  });
+  it('runs an unbalanced quote to the end of the line instead of failing', () => {
+    expect(shellWords(`echo 'oops`)).toEqual(['echo', 'oops']);
+    expect(shellWords(`echo "oops`)).toEqual(['echo', 'oops']);
+  });
+  it('keeps non-ASCII words intact', () => {
+    expect(shellWords('echo 中文 "你好 世界"')).toEqual(['echo', '中文', '你好 世界']);
+  });
+});
+
+describe('terminal devices', () => {
+  it('derives the Linux character device numbers of pts and tty names', () => {
+    expect(ttyDevice('pts/0')).toEqual({ major: 136, minor: 0 });
+    expect(ttyDevice('pts/300')).toEqual({ major: 137, minor: 44 });
+    expect(ttyDevice('tty1')).toEqual({ major: 4, minor: 1 });
+    expect(ttyDevice('console')).toBeUndefined();
+  });
+});
+
+describe('history helpers', () => {
+  it('takes the user of a history file from its path', () => {
+    expect(userFromPath('/home/alice/.bash_history')).toBe('alice');
+    expect(userFromPath('/root/.zsh_history')).toBe('root');
+    expect(userFromPath('/var/backups/hist/bob/.bash_history')).toBe('bob');
+    expect(userFromPath('/tmp/history.txt')).toBeUndefined();
+  });
+  it('undoes zsh metafication of a byte-transparent string', () => {
+    const utf8 = Buffer.from('中文', 'utf8');
+    const meta: number[] = [];
+    for (const b of utf8) if (b >= 0x83 && b <= 0xa2) meta.push(0x83, b ^ 0x20);
+    else meta.push(b);
+    expect(unmetafy(Buffer.from(meta).toString('latin1'))).toBe('中文');
+  });
+  it('uses the user option of the bash parser over the path', () => {
+    const { bashParserUnit } = jest.requireActual<typeof import('./history')>('./history');
+    const p = bashParserUnit({ user: 'carol' }).create(testContext());
+    const out = [...p.push(rec('#1700000000', 0, '/home/alice/.bash_history')), ...p.push(rec('id', 12, '/home/alice/.bash_history')), ...p.flush(0, true)];
+    expect(getField(events(out)[0], 'user.name')).toBe('carol');
+  });
+  it('holds a bash entry until the next timestamp and reports its offset as pending', () => {
+    const p = parserByKind('bash')!.create(testContext());
+    expect(p.push(rec('#1700000000', 0))).toEqual([]);
+    expect(p.push(rec('echo a', 12))).toEqual([]);
+    expect(p.pendingOffset('f:/var/log/x.log')).toBe(0);
+    expect(events(p.push(rec('#1700000001', 19)))).toHaveLength(1);
+    expect(p.pendingOffset('f:/var/log/x.log')).toBe(19);
+  });
+  it('emits a buffered bash entry once the file has been idle, without waiting for the end', () => {
+    let now = 1000;
+    const p = parserByKind('bash')!.create({ ...testContext(), now: () => now });
+    p.push(rec('#1700000000', 0));
+    p.push(rec('echo a', 12));
+    expect(p.flush(1500)).toEqual([]);
+    now = 5000;
+    expect(events(p.flush(5000))).toHaveLength(1);
+  });
+});
+
+describe('document ids', () => {
+  it('gives two identical legacy commands in the same second two ids, and a re-read the same id', () => {
+    const line = '[2018-12-11 10:00:01] [(root) alice pts/0 10.0.0.5] [web01@10.0.0.21] rm -rf /tmp/x';
+    const a = events(parseAll('legacy', [line, line]));
+    const b = events(parseAll('legacy', [line, line]));
+    expect(a[0]!.event.id).not.toBe(a[1]!.event.id);
+    expect(a.map((d) => d.event.id)).toEqual(b.map((d) => d.event.id));
+  });
+  it('gives a hook record the same id whether it came through the receiver or the syslog fallback', () => {
+    const json = '{"v":1,"shell":"bash","host":"web01","sid":"s1","user":"alice","uid":1001,"euid":1001,"pid":5,"seq":3,"t":1795345099140,"rc":0,"hist":7,"cwd":"/","cmd":"id"}';
+    const viaTcp = events(parseAll('hook', [json], 'tcp://127.0.0.1'))[0]!;
+    const viaSyslog = events(parseAll('hook', [`Nov 22 10:00:01 web01 auditkit-shell[5]: ${json}`], '/var/log/auth.log'))[0]!;
+    expect(viaTcp.event.id).toBe(viaSyslog.event.id);
+  });
+  it('links the hook session to the auditd session id formula', () => {
+    expect(sessionLinkId('host-web01', 1001, 7)).toBe(linkedSessionId('host-web01', 1001, 7));
+    expect(sessionLinkId('host-web01', 4294967295, 7)).toBeUndefined();
+  });
+});
+
+describe('format sniffing', () => {
+  const samples: Record<string, string[]> = {
+    hook: ['{"v":1,"shell":"bash","sid":"a","seq":1,"t":1795345099140,"cmd":"id"}'],
+    legacy: ['[2018-12-11 10:00:01] [(root) alice pts/0 10.0.0.5] [web01@10.0.0.21] ls'],
+    bash: ['#1700000000', 'ls', '#1700000001', 'id'],
+    zsh: [': 1700000000:0;ls', ': 1700000001:0;id'],
+    omaudit: ['history_id=1&history_ip=10.0.0.1&history_user=root&history_datetime=2014-05-07%2010%3A30%3A01&history_command=ls'],
+  };
+  for (const [kind, sample] of Object.entries(samples)) {
+    it(`recognises a ${kind} sample as ${kind} first`, () => {
+      expect(PARSERS.find((p) => p.sniff(sample))?.kind).toBe(kind);
+    });
+  }
+});
+
+describe('fuzzing: hostile input is counted, never thrown', () => {
+  function seeded(seed: number): () => number {
+    let s = seed >>> 0;
+    return () => {
+      s = (s * 1664525 + 1013904223) >>> 0;
+      return s / 4294967296;
+    };
+  }
+  const good: Record<string, string[]> = {
+    hook: ['{"v":1,"shell":"bash","host":"web01","sid":"a","user":"alice","uid":1,"euid":1,"pid":5,"seq":1,"t":1795345099140,"rc":0,"hist":1,"cwd":"/","ssh":"10.0.0.5 1 10.0.0.21 22","tty":"pts/0","cmd":"echo \\"hi\\""}', 'Nov 22 10:00:01 web01 auditkit-shell[5]: {"v":1,"sid":"a","seq":2,"t":1795345099140,"cmd":"ls"}'],
+    legacy: ['[2018-12-11 10:00:01] [(root) alice pts/0 10.0.0.5] [web01@10.0.0.21,192.168.1.7] rm -rf /tmp/x'],
+    bash: ['#1700000000', 'for i in 1; do', 'echo $i', 'done'],
+    zsh: [': 1700000000:0;for i in 1; do\\', 'echo $i\\', 'done'],
+    omaudit: ['history_id=1&history_ip=10.0.0.1&history_user=root&history_datetime=1399458601&history_command=ls%20-la'],
+  };
+  for (const kind of SHELL_KINDS) {
+    it(`survives random bytes, truncation, invalid UTF-8 and 1 MB lines in the ${kind} parser`, () => {
+      const rnd = seeded(kind.length * 7919);
+      const lines: string[] = [];
+      for (let i = 0; i < 400; i++) {
+        const base = good[kind]![i % good[kind]!.length]!;
+        switch (i % 6) {
+          case 0: lines.push(base); break;
+          case 1: lines.push(base.slice(0, Math.floor(rnd() * base.length))); break;
+          case 2: lines.push(randomBytes(1 + Math.floor(rnd() * 200)).toString('utf8')); break;
+          case 3: lines.push(Buffer.concat([Buffer.from(base.slice(0, 30)), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xe2, 0x82]), Buffer.from(base.slice(30))]).toString('utf8')); break;
+          case 4: {
+            const chars = base.split('');
+            for (let k = 0; k < 3; k++) chars[Math.floor(rnd() * chars.length)] = String.fromCharCode(Math.floor(rnd() * 0x3000));
+            lines.push(chars.join(''));
+            break;
+          }
+          default: lines.push(i % 60 === 5 ? base + 'x'.repeat(1 << 20) : base.replace(/\d/g, () => String(Math.floor(rnd() * 10))));
+        }
+      }
+      lines.push('x'.repeat(1 << 20));
+      let out: ParseOutput[] = [];
+      expect(() => {
+        out = parseAll(kind, lines);
+      }).not.toThrow();
+      const errs = out.filter((o) => o.kind === 'error');
+      const evs = events(out);
+      expect(errs.length + evs.length).toBeGreaterThan(0);
+      for (const e of errs) {
+        if (e.kind !== 'error') continue;
+        expect(e.code).toMatch(/^SHELL_/);
+        expect(e.raw.length).toBeLessThanOrEqual(65536 + 64);
+      }
+      for (const d of evs) assertValidDocument(d);
+    });
+  }
+});
+
+describe('the OMAudit receiver', () => {
+  function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(url, { headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('answers OK to an agent request and hands the pipeline a record the omaudit parser turns into a command', async () => {
+    const got: RawRecord[] = [];
+    const r = await startOmauditReceiver((x) => {
+      got.push(x);
+    }, { port: 0 });
+    try {
+      expect(r.url.startsWith('http://127.0.0.1:')).toBe(true);
+      const res = await get(`${r.url}?history_id=12&history_ip=10.0.0.9&history_user=root&history_datetime=2014-05-07%2010:30:01&history_command=${encodeURIComponent('echo 中文 "q"')}`);
+      expect(res).toEqual({ status: 200, body: 'OK' });
+      expect(got).toHaveLength(1);
+      const doc = events(parserByKind('omaudit')!.create(testContext()).push(got[0]!))[0]!;
+      assertValidDocument(doc);
+      expect(getField(doc, 'process.command_line')).toBe('echo 中文 "q"');
+      expect(getField(doc, 'user.name')).toBe('root');
+      expect(getField(doc, 'host.ip')).toEqual(['10.0.0.9']);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('refuses a request without the configured token and never passes it on', async () => {
+    const got: RawRecord[] = [];
+    const r = await startOmauditReceiver((x) => {
+      got.push(x);
+    }, { port: 0, token: 's3cret' });
+    try {
+      expect((await get(`${r.url}?history_command=id`)).status).toBe(403);
+      expect((await get(`${r.url}?history_command=id&token=wrong`)).status).toBe(403);
+      expect((await get(`${r.url}?history_command=id`, { authorization: 'Bearer s3cret' })).body).toBe('OK');
+      expect((await get(`${r.url}?history_command=id&token=s3cret`)).body).toBe('OK');
+      expect(got).toHaveLength(2);
+      expect(got.every((x) => !x.text.includes('s3cret'))).toBe(true);
+      expect((await get(r.url.replace('/omaudit/omaudit_pull/', '/other'))).status).toBe(404);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('answers 503 when the pipeline cannot queue the record, so the agent retries', async () => {
+    const r = await startOmauditReceiver(() => Promise.reject(new Error('spool full')), { port: 0 });
+    try {
+      expect((await get(`${r.url}?history_command=id`)).status).toBe(503);
+      expect(r.stats.failed).toBe(1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('fails to start with a coded error when the port is taken', async () => {
+    const a = await startOmauditReceiver(() => undefined, { port: 0 });
+    const port = Number(new URL(a.url).port);
+    try {
+      await expect(startOmauditReceiver(() => undefined, { port })).rejects.toMatchObject({ code: 'SHELL_OMAUDIT_LISTEN', message: expect.stringContaining(`127.0.0.1:${port}`) });
+    } finally {
+      await a.close();
+    }
+  });
+});
+
+describe('the hook receiver', () => {
+  function send(port: number, line: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () => s.write(line + '\n'));
+      let reply = '';
+      s.on('data', (d) => (reply += d.toString()));
+      s.on('end', () => resolve(reply));
+      s.on('error', reject);
+    });
+  }
+
+  it('acknowledges a record with OK after the pipeline took it, stamped with the sender uid from the kernel', async () => {
+    const got: RawRecord[] = [];
+    const r = await startHookReceiver((x) => {
+      got.push(x);
+    }, { port: 0 });
+    try {
+      const reply = await send(r.port, '{"v":1,"sid":"s","seq":1,"t":1795345099140,"uid":0,"peer_uid":4242,"cmd":"id"}');
+      expect(reply).toBe('OK\n');
+      expect(got).toHaveLength(1);
+      const o = JSON.parse(got[0]!.text) as Record<string, unknown>;
+      // We run the test as some uid: the kernel's answer replaces the forged claim.
+      expect(o['peer_uid']).toBe(process.getuid?.());
+      expect(got[0]!.origin.file).toBe('tcp://127.0.0.1');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('removes a claimed peer uid it could not verify', () => {
+    expect(JSON.parse(withPeerUid('{"v":1,"peer_uid":0}', undefined))).toEqual({ v: 1 });
+    expect(withPeerUid('not json', 5)).toBe('not json');
+  });
+
+  it('answers RETRY when the pipeline cannot queue the record, so the hook falls back', async () => {
+    const r = await startHookReceiver(() => Promise.reject(new Error('spool full')), { port: 0 });
+    try {
+      expect(await send(r.port, '{"v":1}')).toBe('RETRY\n');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('fails to start with a coded error when the port is taken', async () => {
+    const a = await startHookReceiver(() => undefined, { port: 0 });
+    try {
+      await expect(startHookReceiver(() => undefined, { port: a.port })).rejects.toMatchObject({ code: 'SHELL_HOOK_LISTEN', message: expect.stringContaining(`127.0.0.1:${a.port}`) });
+    } finally {
+      await a.close();
+    }
+  });
+});
