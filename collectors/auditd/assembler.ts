@@ -126,7 +126,9 @@ export class AuditAssembler implements LineParser {
         ev.lines?.push(text);
         ev.origins.push(raw.origin);
       }
-      if (rec.type === 'PROCTITLE' || isSingleRecordType(rec.type, typeNumber(rec.type))) this.finish(ev, out);
+      // PROCTITLE is the kernel's last record before EOE, but only trust it when the SYSCALL is
+      // already here: with reordered input (laurel shell-proc-trace-reordered) it can come first.
+      if (isSingleRecordType(rec.type, typeNumber(rec.type)) || (rec.type === 'PROCTITLE' && ev.records.some((r) => r.type === 'SYSCALL'))) this.finish(ev, out);
     }
     this.expire(out, this.ctx.now(), false);
     return out;

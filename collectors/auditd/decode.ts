@@ -2,7 +2,7 @@
  * Value decoders: architectures, syscall names, errno names, SOCKADDR, PROCTITLE.
  * Pure functions; none throws (bad input gives undefined).
  */
-import { AARCH64_SYSCALLS, ERRNO_NAMES, X86_64_SYSCALLS } from './syscalls-table';
+import { AARCH64_SYSCALLS, ERRNO_NAMES, I386_SYSCALLS, X86_64_SYSCALLS } from './syscalls-table';
 import { hexToBuffer, looksHex } from './record';
 
 /** AUDIT_ARCH_* values (linux/audit.h) -> names as auditd prints them. */
@@ -23,12 +23,12 @@ export function archName(raw: string | undefined): string | undefined {
   return ARCHES[k];
 }
 
-/** Syscall number -> name for the record's arch (x86_64, aarch64; i386/others fall back to the number). */
+/** Syscall number -> name for the record's arch (x86_64, aarch64, i386; others fall back to the number). */
 export function syscallName(arch: string | undefined, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) return raw;
-  const table = arch === 'aarch64' ? AARCH64_SYSCALLS : arch === 'x86_64' || arch === undefined ? X86_64_SYSCALLS : undefined;
+  const table = arch === 'aarch64' ? AARCH64_SYSCALLS : arch === 'i386' ? I386_SYSCALLS : arch === 'x86_64' || arch === undefined ? X86_64_SYSCALLS : undefined;
   const name = table?.[n];
   return name !== undefined && name !== '' ? name : raw;
 }
@@ -118,7 +118,8 @@ export function decodeSockaddr(raw: string | undefined): SockAddr | undefined {
 export function decodeProctitle(raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
   if (raw.length >= 2 && raw.charCodeAt(0) === 34) return [raw.slice(1, -1)];
-  if (!looksHex(raw)) return [raw];
+  // The kernel writes proctitle either quoted or as hex; accept lower-case hex too (seen in the wild, laurel decodes it).
+  if (raw.length % 2 !== 0 || !/^[0-9A-Fa-f]+$/.test(raw)) return [raw];
   const parts = hexToBuffer(raw).toString('utf8').split('\u0000');
   while (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
   return parts;

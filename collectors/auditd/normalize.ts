@@ -67,7 +67,8 @@ function val(r: AuditRecord | undefined, key: string): string | undefined {
   if (r === undefined) return undefined;
   const raw = r.fields[key];
   if (isNoValue(raw)) return undefined;
-  return fieldValue(key, raw as string, r.type);
+  const v = fieldValue(key, raw as string, r.type);
+  return isNoValue(v) ? undefined : v;
 }
 
 export const TRUNCATION_MARKER = (args: number, bytes: number): string => `[... ${args} arguments (${bytes} bytes) truncated by auditkit ...]`;
@@ -496,7 +497,8 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
 
   // --- tags (rule keys)
   const key = val(syscall, 'key') ?? val(main, 'key');
-  if (key !== undefined) put(doc, 'tags', key.split(',').filter((k) => k.length > 0));
+  // Keys written by old auditctl versions carry a literal "key=" prefix (aucoalesce strips it too).
+  if (key !== undefined) put(doc, 'tags', key.split(',').map((k) => (k.startsWith('key=') ? k.slice(4) : k)).filter((k) => k.length > 0));
 
   // --- leftovers
   put(doc, 'auditd.message_type', main.type.toLowerCase());

@@ -141,6 +141,11 @@ function scanPairs(s: string, start: number, end: number, out: Record<string, st
         i++;
       }
       value = s.slice(vs, i);
+      // An ENRICHED line whose 0x1D was lost in transit: `key=(null)ARCH=x86_64`
+      if (value.length > 6 && value.startsWith('(null)') && value.indexOf('=') > 6) {
+        i = vs + 6;
+        value = '(null)';
+      }
     }
     if (key.length > 0) out[key] = value;
   }
