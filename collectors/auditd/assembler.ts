@@ -56,22 +56,31 @@ interface Pending {
   readonly origins: RecordOrigin[];
   readonly firstSeen: number;
   readonly ms: number;
+  /** Push counter when the last record was added (event-time expiry needs some later records too). */
+  lastPush: number;
   dropped: number;
 }
 
 interface NodeSerials {
   max: number;
-  /** missing serial -> event-time ms when the gap was seen */
-  missing: Map<number, number>;
+  /** missing serial -> [event-time ms, push counter] when the gap was seen */
+  missing: Map<number, [number, number]>;
 }
 
 const DONE_KEYS_KEPT = 4096;
+/**
+ * Event-time expiry (needed for file replays, where the wall clock hardly moves) also
+ * waits for this many later records, so a record written a little out of order
+ * (go-libaudit out_of_order.log) still finds its event.
+ */
+const REORDER_RECORDS = 64;
 
 export class AuditAssembler implements LineParser {
   private readonly pending = new Map<string, Pending>();
   private readonly done = new Set<string>();
   private readonly serials = new Map<string, NodeSerials>();
   private latestMs = 0;
+  private pushes = 0;
   private readonly opts: AssemblerOptions;
   private readonly norm: NormalizeOptions;
 
@@ -102,6 +111,7 @@ export class AuditAssembler implements LineParser {
       return out;
     }
     const rec = p.record;
+    this.pushes++;
     const key = `${rec.node ?? ''}|${rec.time}:${rec.serial}`;
     if (rec.ms > this.latestMs) this.latestMs = rec.ms;
     let ev = this.pending.get(key);
@@ -112,7 +122,7 @@ export class AuditAssembler implements LineParser {
       }
       if (rec.type === 'EOE') return out; // EOE of an event never seen (e.g. only EOE survived): nothing to emit
       this.trackSerial(rec, out);
-      ev = { key, records: [], lines: this.opts.keepOriginal ? [] : undefined, origins: [], firstSeen: this.ctx.now(), ms: rec.ms, dropped: 0 };
+      ev = { key, records: [], lines: this.opts.keepOriginal ? [] : undefined, origins: [], firstSeen: this.ctx.now(), ms: rec.ms, lastPush: this.pushes, dropped: 0 };
       this.pending.set(key, ev);
     }
     if (rec.type === 'EOE') {
@@ -123,6 +133,7 @@ export class AuditAssembler implements LineParser {
         if (ev.dropped === 1) out.push(this.error('AUDITD_EVENT_TOO_LARGE', `audit(${rec.time}:${rec.serial}) has more than ${this.opts.maxRecordsPerEvent} records; the rest were dropped`, text, raw.origin));
       } else {
         ev.records.push(rec);
+        ev.lastPush = this.pushes;
         ev.lines?.push(text);
         ev.origins.push(raw.origin);
       }
@@ -173,14 +184,21 @@ export class AuditAssembler implements LineParser {
         // discontinuity: another boot or a log spliced in; not a measurable loss
         this.expireMissing(st, out, true);
       } else {
-        for (let m = st.max + 1; m < s; m++) st.missing.set(m, rec.ms);
+        for (let m = st.max + 1; m < s; m++) st.missing.set(m, [rec.ms, this.pushes]);
       }
       st.max = s;
     } else if (st.missing.delete(s)) {
       // an out-of-order serial filled its gap
     } else if (st.max - s > this.opts.maxGap) {
-      // serial went backwards a lot: reboot or u32 rollover; restart from here
+      // Serial went backwards a lot. Near the u32 limit it is a rollover (the serials skipped
+      // across the wrap are lost); otherwise a reboot or another log: restart from here.
       this.expireMissing(st, out, true);
+      const U32 = 4294967296;
+      const skipped = U32 - 1 - st.max + s;
+      if (st.max > U32 - 1 - this.opts.maxGap && s < this.opts.maxGap && skipped > 0 && skipped <= this.opts.maxGap) {
+        for (let m = 0; m < s; m++) st.missing.set(m, [rec.ms, this.pushes]);
+        for (let m = st.max + 1; m < U32; m++) st.missing.set(m, [rec.ms, this.pushes]);
+      }
       st.max = s;
     }
   }
@@ -190,8 +208,8 @@ export class AuditAssembler implements LineParser {
     let lost = 0;
     const horizon = this.latestMs - this.opts.timeoutMs;
     // insertion order is (nearly) event-time order: stop at the first one still inside the window
-    for (const [serial, seenMs] of st.missing) {
-      if (!all && seenMs >= horizon) break;
+    for (const [serial, [seenMs, seenPush]] of st.missing) {
+      if (!all && (seenMs >= horizon || this.pushes - seenPush < REORDER_RECORDS)) break;
       st.missing.delete(serial);
       lost++;
     }
@@ -204,7 +222,7 @@ export class AuditAssembler implements LineParser {
       const timeHorizon = this.latestMs - this.opts.timeoutMs;
       // Map iteration is insertion order: the head is (close to) the oldest event
       for (const ev of this.pending.values()) {
-        if (final || this.pending.size > this.opts.maxInFlight || ev.firstSeen <= wallHorizon || ev.ms < timeHorizon) this.finish(ev, out);
+        if (final || this.pending.size > this.opts.maxInFlight || ev.firstSeen <= wallHorizon || (ev.ms < timeHorizon && this.pushes - ev.lastPush >= REORDER_RECORDS)) this.finish(ev, out);
         else break;
       }
       if (final) for (const ev of [...this.pending.values()]) this.finish(ev, out);
