@@ -262,13 +262,17 @@ function emit(
   const w = WRAPPERS[name];
   if (w) {
     let i = 1;
+    const envs: string[] = [];
     for (; i < words.length; i++) {
       const a = words[i] as string;
       if (a === '--') {
         i++;
         break;
       }
-      if ((name === 'env' || w.priv) && ASSIGN.test(a)) continue;
+      if ((name === 'env' || w.priv) && ASSIGN.test(a)) {
+        envs.push(a);
+        continue;
+      }
       if (name === 'timeout' && /^\d/.test(a)) continue;
       if (name === 'chroot' && !a.startsWith('-')) {
         i++;
@@ -278,7 +282,7 @@ function emit(
       if (w.valueOpts.has(a)) i++;
     }
     if (name === 'chroot' && i >= words.length) return;
-    if (i < words.length) emit(words.slice(i), [], writes, reads, sudo || w.priv, pipeTo, pipeFrom, out, depth + 1, maxDepth);
+    if (i < words.length) emit(words.slice(i), envs, writes, reads, sudo || w.priv, pipeTo, pipeFrom, out, depth + 1, maxDepth);
     return;
   }
   // `sh -c 'STRING'`, `su [-] [user] -c 'STRING'`, `eval STRING`: parse the string again.
