@@ -1,19 +1,70 @@
 import { z } from 'zod';
+import { validate as validateCron } from 'node-cron';
+import { isValidTimezone } from './time';
 
-/** The `reports:` and `smtp:` sections of auditkit.yml. Owned by reports/. */
-export const reportsConfigSchema = z.strictObject({}).loose();
+/** Report sections, in the order they appear. */
+export const REPORT_SECTIONS = ['headline', 'alerts', 'dangerous_commands', 'logins', 'privilege', 'accounts', 'activity', 'collectors'] as const;
+export type ReportSection = (typeof REPORT_SECTIONS)[number];
+
+export const REPORT_LOCALES = ['en', 'zh-CN'] as const;
+export type ReportLocale = (typeof REPORT_LOCALES)[number];
+
+const timezone = z.string().refine(isValidTimezone, { message: 'unknown IANA time zone (e.g. Europe/Berlin, Asia/Shanghai, UTC)' });
+const duration = z.string().regex(/^\d+[smhd]$/, 'expected a duration like 2h, 30m, 1d');
+const email = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'expected an e-mail address like ops@example.com');
+
+export const reportDefinitionSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a short name: lower case letters, digits, . _ -').describe('Name of the report (used in logs and the send log).'),
+  period: z.enum(['daily', 'weekly', 'monthly']).default('daily').describe('Which complete period the report covers when it runs.'),
+  cron: z.string().refine((c) => validateCron(c), { message: 'invalid cron expression (5 or 6 fields, e.g. "0 8 * * *" for 08:00 daily)' }).describe('When to run, in `timezone`.'),
+  timezone: timezone.optional().describe('IANA zone for the schedule, the period boundaries and every time shown. Default: reports.timezone.'),
+  recipients: z.array(email).min(1).describe('To: addresses.'),
+  cc: z.array(email).default([]),
+  sections: z.array(z.enum(REPORT_SECTIONS)).min(1).default([...REPORT_SECTIONS]).describe('Sections to include, in report order.'),
+  locale: z.enum(REPORT_LOCALES).optional().describe('en or zh-CN. Default: reports.locale.'),
+  subject: z.string().min(1).optional().describe('Subject prefix. Default: "auditkit security report".'),
+  enabled: z.boolean().default(true),
+});
+export type ReportDefinition = z.output<typeof reportDefinitionSchema>;
+
+/** The `reports:` section of auditkit.yml. Owned by reports/. */
+export const reportsConfigSchema = z
+  .strictObject({
+    timezone: timezone.default('UTC').describe('Default IANA zone of reports.'),
+    locale: z.enum(REPORT_LOCALES).default('en'),
+    output_dir: z.string().min(1).default('auditkit-reports').describe('Where `report preview` and `report run --out` write files, and where the scheduler keeps its send log.'),
+    silent_after: duration.default('2h').describe('A host whose last heartbeat is older than this at the end of the period is listed as silent.'),
+    new_address_lookback: duration.default('90d').describe('A successful login is "from a new address" when that address had no successful login in this long before the period.'),
+    top: z.number().int().min(1).max(100).default(10).describe('Rows in each top-N table.'),
+    max_csv_alerts: z.number().int().min(1).max(10_000).default(5000).describe('At most this many alerts go into the CSV attachment.'),
+    definitions: z.array(reportDefinitionSchema).default([]).describe('Scheduled reports (`auditkit report schedule`).'),
+  })
+  .superRefine((v, ctx) => {
+    const seen = new Set<string>();
+    v.definitions.forEach((d, i) => {
+      if (seen.has(d.name)) ctx.addIssue({ code: 'custom', message: `duplicate report name ${JSON.stringify(d.name)}`, path: ['definitions', i, 'name'] });
+      seen.add(d.name);
+    });
+  });
 export type ReportsConfig = z.output<typeof reportsConfigSchema>;
 
+/** The `smtp:` section of auditkit.yml. */
 export const smtpConfigSchema = z
   .strictObject({
-    host: z.string().min(1).optional(),
-    port: z.number().int().positive().optional(),
-    secure: z.boolean().default(false).describe('TLS from the first byte (port 465); false: STARTTLS when offered.'),
-    require_tls: z.boolean().default(true).describe('Refuse to send without STARTTLS/TLS.'),
-    tls_verify: z.boolean().default(true),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    from: z.string().optional(),
+    host: z.string().min(1).optional().describe('SMTP server. Required for --send and the scheduler.'),
+    port: z.number().int().positive().max(65535).optional().describe('Default: 465 with secure, else 587.'),
+    secure: z.boolean().default(false).describe('TLS from the first byte (port 465); false: STARTTLS.'),
+    require_tls: z.boolean().default(true).describe('Refuse to send unless STARTTLS succeeds (ignored with secure: true).'),
+    tls_verify: z.boolean().default(true).describe('Verify the server certificate. Turning this off is insecure.'),
+    ca_file: z.string().min(1).optional().describe('PEM CA file to verify the server with (private CAs).'),
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+    from: email.or(z.string().regex(/^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/, 'expected "Name <addr@example.com>" or an address')).optional().describe('From: address.'),
+    retries: z.number().int().min(0).max(10).default(3).describe('Retries after a temporary failure (4xx reply or connection error).'),
+    retry_delay_ms: z.number().int().min(0).default(2000).describe('First backoff delay; doubles on every retry.'),
+    timeout_ms: z.number().int().positive().default(30_000),
   })
-  .loose();
+  .superRefine((v, ctx) => {
+    if ((v.username && !v.password) || (!v.username && v.password)) ctx.addIssue({ code: 'custom', message: 'username and password go together', path: [v.username ? 'password' : 'username'] });
+  });
 export type SmtpConfig = z.output<typeof smtpConfigSchema>;
