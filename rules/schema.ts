@@ -149,7 +149,7 @@ export const ruleSchema = z
     else need('condition');
     if (r.type === 'threshold') need('threshold');
     if (r.type === 'first_seen') need('first_seen');
-    if (r.type === 'match' && r.tests.match.length === 0) ctx.addIssue({ code: 'custom', path: ['tests', 'match'], message: 'a match rule needs at least one event under tests.match' });
+    if (r.type === 'match' && r.tests.match.length === 0 && r.origin === undefined) ctx.addIssue({ code: 'custom', path: ['tests', 'match'], message: 'a match rule needs at least one event under tests.match' });
   });
 
 const packSchema = z.strictObject({
