@@ -5,7 +5,7 @@
  * when any rule raises on it.
  */
 import { readFileSync } from 'node:fs';
-import { createStreamingEngine } from './engine';
+import { compileRule, createStreamingEngine } from './engine';
 import { commandEvent } from './events';
 import type { RuleDef } from './types';
 
@@ -44,7 +44,7 @@ function score(category: string, tp: number, fp: number, fn: number, tn: number)
 }
 
 export function scoreCorpus(rules: readonly RuleDef[], lines: readonly CorpusLine[]): CorpusScore {
-  const matchRules = rules.filter((r) => r.type === 'match');
+  const matchRules = rules.filter((r) => r.type === 'match').map((r) => compileRule(r));
   const by = new Map<string, [number, number, number, number]>();
   const misses: CorpusLine[] = [];
   const falseAlarms: Array<CorpusLine & { rules: string[] }> = [];
