@@ -3,6 +3,7 @@ import { configCommand, validateCommand } from './config';
 import { dashboardsCommand } from './dashboards';
 import { deployCommand } from './deploy';
 import { devCommand } from './dev';
+import { reportCommand } from './report';
 import { setupCommand } from './setup';
 import { collectCommand } from './collect';
 import { ingestCommand } from './ingest';
@@ -19,7 +20,7 @@ export const COMMANDS: readonly AuditkitCommand[] = [
   ingestCommand,
   notBuilt('rules <action>', 'Detection rules: list|validate|test|import-sigma|run'),
   notBuilt('alerts <action>', 'Alerts: list [--since 24h] [--severity high]'),
-  notBuilt('report <action>', 'Security reports: run|preview|schedule'),
+  reportCommand,
   dashboardsCommand,
   deployCommand,
   notBuilt('demo', 'The whole pipeline on the embedded local Elasticsearch'),
