@@ -185,6 +185,7 @@ function visualization(chart: ChartSpec, layerId: string, buckets: Column[], met
         ],
         legend: { isVisible: true, legendSize: 'auto', maxLines: 1, position: 'right', shouldTruncate: true, showSingleSeries: true },
         preferredSeriesType: chart.series,
+        showCurrentTimeMarker: false,
         tickLabelsVisibilitySettings: { x: true, yLeft: true, yRight: true },
         valueLabels: 'hide',
         valuesInLegend: false,
@@ -279,6 +280,19 @@ export function fieldUses(chart: ChartSpec, filters: readonly FilterSpec[]): Fie
   return out;
 }
 
+/**
+ * Lens resolves `interval: auto` in the browser to a fixed interval for the time
+ * range (auto_date_histogram is not what it sends, and the minimal node lacks it):
+ * the smallest round interval giving at most ~100 buckets.
+ */
+export function autoInterval(timeRange?: { gte: string; lte: string }): string {
+  if (!timeRange) return '1h';
+  const span = Date.parse(timeRange.lte) - Date.parse(timeRange.gte);
+  const steps: Array<[string, number]> = [['1m', 60e3], ['5m', 300e3], ['10m', 600e3], ['30m', 1800e3], ['1h', 3600e3], ['3h', 10800e3], ['12h', 43200e3], ['1d', 86400e3], ['7d', 604800e3]];
+  for (const [name, ms] of steps) if (!Number.isFinite(span) || span / ms <= 100) return name;
+  return '30d';
+}
+
 const ES_METRIC = { unique_count: 'cardinality', sum: 'sum', max: 'max', min: 'min', average: 'avg' } as const;
 
 /**
@@ -298,7 +312,7 @@ export function esAggregation(chart: ChartSpec, filters: readonly FilterSpec[], 
   for (let i = buckets.length - 1; i >= 0; i--) {
     const s = buckets[i]?.spec as BucketSpec;
     let agg: Record<string, unknown>;
-    if (s.op === 'date_histogram') agg = { auto_date_histogram: { field: s.field ?? '@timestamp', buckets: 50 } };
+    if (s.op === 'date_histogram') agg = { date_histogram: { field: s.field ?? '@timestamp', fixed_interval: autoInterval(timeRange), min_doc_count: 1 } };
     else {
       const dir = s.direction ?? (s.orderBy === 'alphabetical' ? 'asc' : 'desc');
       const idx = s.orderBy === 'alphabetical' ? undefined : s.orderBy ?? 0;

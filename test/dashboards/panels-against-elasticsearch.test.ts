@@ -1,0 +1,222 @@
+/**
+ * Every panel of every dashboard against the real Elasticsearch node:
+ * 1. each field it uses is in the mappings `auditkit setup elasticsearch` created
+ *    (the @package component templates, not dynamic mapping), with a type that
+ *    allows the panel's operation, and field_caps on the written indices agree
+ *    (aggregatable for buckets and unique counts, numeric for sums, numeric or
+ *    date for max);
+ * 2. the Elasticsearch request the panel stands for (Lens: its buckets nested in
+ *    column order with its metrics at the leaves and its filters as the query;
+ *    saved search: its filters, sort and columns) returns data over generated
+ *    fleet activity: the fleet simulator (collectors/simulate), plus file-change
+ *    audit events written here because the simulator does not emit any.
+ */
+import { elasticsearchConfigSchema } from '../../elastic/config';
+import { applySetup, packageComponentName, planSetup } from '../../elastic/setup';
+import { detectCapabilities } from '../../elastic/capabilities';
+import { simulateFleet } from '../../collectors/simulate';
+import { assertValidDocument, DATASETS, documentId, eventEnvelope, getField, streamName, type Dataset, type MappingProperty } from '../../schema';
+import { buildKitExport, type FieldUse, type PanelCheck } from '../../dashboards';
+import { builtinRulesDir, loadRules } from '../../rules/schema';
+import { createStreamingEngine } from '../../rules/engine';
+import { deleteNamespace, testClient, uniqueNamespace } from '../harness/es';
+
+const client = testClient();
+const ns = uniqueNamespace('dash');
+const kit = buildKitExport();
+let range: { gte: string; lte: string };
+const mappings = new Map<Dataset, Record<string, MappingProperty>>();
+type Caps = Record<string, Record<string, { type: string; searchable: boolean; aggregatable: boolean }>>;
+const capsByIndex = new Map<string, Caps>();
+
+const NUMERIC = new Set(['long', 'integer', 'short', 'byte', 'double', 'float', 'half_float', 'scaled_float', 'unsigned_long']);
+const AGGREGATABLE = new Set([...NUMERIC, 'keyword', 'ip', 'date', 'date_nanos', 'boolean', 'wildcard', 'constant_keyword', 'version']);
+
+/** The indices of this test's namespace that a data view pattern covers. */
+function concrete(pattern: string): string {
+  return pattern === 'logs-auditkit.*' ? `logs-auditkit.*-${ns}` : pattern.replace(/-\*$/, `-${ns}`);
+}
+
+function datasetsOf(pattern: string): Dataset[] {
+  if (pattern === 'logs-auditkit.*') return DATASETS.filter((d) => d !== 'sessions');
+  const m = /^logs-auditkit\.([a-z]+)-\*$/.exec(pattern);
+  return m ? [m[1] as Dataset] : [];
+}
+
+function mappingOf(props: Record<string, MappingProperty>, field: string): MappingProperty | undefined {
+  const parts = field === '@timestamp' ? ['@timestamp'] : field.split('.');
+  let node: Record<string, MappingProperty> | undefined = props;
+  let prop: MappingProperty | undefined;
+  for (const p of parts) {
+    prop = node?.[p];
+    if (!prop) return undefined;
+    node = prop.properties;
+  }
+  return prop;
+}
+
+function allows(m: MappingProperty, need: FieldUse['need']): boolean {
+  const t = m.type ?? 'object';
+  switch (need) {
+    case 'aggregatable': return AGGREGATABLE.has(t) && m.doc_values !== false;
+    case 'numeric': return NUMERIC.has(t);
+    case 'numeric_or_date': return NUMERIC.has(t) || t === 'date' || t === 'date_nanos';
+    case 'searchable': return m.index !== false && t !== 'object';
+    case 'exists': return t !== 'object';
+  }
+}
+
+/** Problems with the fields of one panel (empty = fine). */
+function fieldProblems(check: PanelCheck): string[] {
+  const problems: string[] = [];
+  const datasets = datasetsOf(check.indexPattern);
+  const caps = capsByIndex.get(concrete(check.indexPattern)) ?? {};
+  for (const u of check.fieldUses) {
+    const mapped = datasets.map((d) => mappingOf(mappings.get(d) ?? {}, u.field)).filter((m): m is MappingProperty => m !== undefined);
+    // A single-stream data view: the field must be in that stream's mapping. The all-streams view: in at least one.
+    if (mapped.length === 0 || (datasets.length === 1 && mapped.length !== 1)) {
+      problems.push(`${u.field} (${u.op}) is not in the mappings setup created for ${datasets.join(', ')}`);
+      continue;
+    }
+    for (const m of mapped) if (!allows(m, u.need)) problems.push(`${u.field} (${u.op}) is mapped as ${m.type ?? 'object'}, which is not ${u.need}`);
+    const c = caps[u.field];
+    if (!c) {
+      problems.push(`${u.field} (${u.op}) is missing from field_caps of ${concrete(check.indexPattern)}`);
+      continue;
+    }
+    for (const [type, info] of Object.entries(c)) {
+      if (type === 'unmapped') continue;
+      if (u.need === 'aggregatable' && !info.aggregatable) problems.push(`${u.field} (${u.op}) is ${type} and not aggregatable in the real indices`);
+      if (u.need === 'numeric' && !NUMERIC.has(type)) problems.push(`${u.field} (${u.op}) is ${type} in the real indices, not numeric`);
+      if (u.need === 'numeric_or_date' && !NUMERIC.has(type) && type !== 'date') problems.push(`${u.field} (${u.op}) is ${type} in the real indices, not numeric or date`);
+      if (u.need === 'searchable' && !info.searchable) problems.push(`${u.field} (${u.op}) is not searchable in the real indices`);
+    }
+  }
+  return problems;
+}
+
+type Bucket = Record<string, unknown> & { doc_count: number };
+
+/** The leaf buckets of a nested aggregation result. */
+function leaves(aggs: Record<string, unknown>, depth = 0): Array<Record<string, unknown>> {
+  const agg = aggs[`b${depth}`] as { buckets?: Bucket[] } | undefined;
+  if (!agg) return [aggs];
+  return (agg.buckets ?? []).filter((b) => b.doc_count > 0).flatMap((b) => leaves(b, depth + 1));
+}
+
+/** File-change audit events (the simulator has none): edits of sensitive files by an admin after sudo. */
+function fileChangeDocs(hosts: readonly string[], start: number): Array<{ dataset: Dataset; doc: Record<string, unknown> }> {
+  const files = ['/etc/sudoers', '/etc/ssh/sshd_config', '/etc/crontab', '/etc/passwd'];
+  const out: Array<{ dataset: Dataset; doc: Record<string, unknown> }> = [];
+  hosts.slice(0, 3).forEach((host, h) => {
+    files.forEach((path, i) => {
+      const t = new Date(start + (h * 7 + i + 1) * 3_600_000).toISOString();
+      const id = documentId('test-file-change', host, path, t);
+      const doc = {
+        '@timestamp': t,
+        ...eventEnvelope('auditd', ns),
+        message: `root changed ${path}`,
+        event: { kind: 'event', category: ['file'], type: [i === 2 ? 'creation' : 'change'], action: i === 3 ? 'changed-file-ownership-of' : 'opened-file', outcome: 'success', dataset: 'auditkit.auditd', module: 'auditd', id },
+        host: { name: host, hostname: host },
+        agent: { type: 'auditkit' },
+        user: { name: 'root', id: '0' },
+        process: { pid: 4100 + i, name: 'vim', executable: '/usr/bin/vim', entry_leader: { user: { name: 'chen.wei', id: '1003' } } },
+        file: { path, name: path.split('/').pop() ?? path, directory: path.slice(0, path.lastIndexOf('/')) || '/' },
+        related: { user: ['root', 'chen.wei'], hosts: [host] },
+      };
+      assertValidDocument(doc);
+      out.push({ dataset: 'auditd', doc });
+    });
+  });
+  return out;
+}
+
+/**
+ * Alerts as the rules engine writes them (with event.reason, which the
+ * simulator's reference alerts leave out): the built-in rules over the events.
+ */
+async function engineAlerts(events: ReadonlyArray<{ doc: Record<string, unknown> }>): Promise<Array<{ dataset: Dataset; doc: Record<string, unknown> }>> {
+  const engine = createStreamingEngine(await loadRules([builtinRulesDir()]), { namespace: ns });
+  const byId = new Map<string, Record<string, unknown>>();
+  for (const e of events) for (const a of engine.process(e.doc)) byId.set(a.event.id, a);
+  return [...byId.values()].map((doc) => ({ dataset: 'alerts' as const, doc }));
+}
+
+beforeAll(async () => {
+  const caps = await detectCapabilities(client);
+  const plan = planSetup(elasticsearchConfigSchema.parse({ namespace: ns }), caps);
+  await applySetup(client, plan);
+  for (const d of DATASETS) {
+    const r = (await client.transport.request({ method: 'GET', path: `/_component_template/${packageComponentName(d)}` })) as {
+      component_templates: Array<{ component_template: { template: { mappings: { properties: Record<string, MappingProperty> } } } }>;
+    };
+    mappings.set(d, r.component_templates[0]!.component_template.template.mappings.properties);
+  }
+  const sim = simulateFleet({ seed: 11, hosts: 6, days: 2, namespace: ns });
+  range = { gte: new Date(sim.fleet.start).toISOString(), lte: new Date(sim.fleet.end).toISOString() };
+  const events = [...sim.documents, ...fileChangeDocs(sim.fleet.hosts.map((h) => h.name), sim.fleet.start)];
+  const docs = [...events, ...sim.alerts, ...(await engineAlerts(events))];
+  const body: unknown[] = [];
+  for (const d of docs) body.push({ create: { _index: streamName(d.dataset, ns), _id: getField(d.doc, 'event.id') as string } }, d.doc);
+  const res = await client.bulk({ operations: body, refresh: 'wait_for' });
+  const failed = res.items.filter((it) => it.create?.error).map((it) => JSON.stringify(it.create?.error)).slice(0, 5);
+  expect(failed).toEqual([]);
+  for (const pattern of new Set(kit.checks.map((c) => c.indexPattern))) {
+    const fields = [...new Set(kit.checks.filter((c) => c.indexPattern === pattern).flatMap((c) => c.fieldUses.map((u) => u.field)))];
+    const fc = await client.fieldCaps({ index: concrete(pattern), fields });
+    capsByIndex.set(concrete(pattern), fc.fields as unknown as Caps);
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await deleteNamespace(client, ns);
+});
+
+describe('the generated activity', () => {
+  it('fills every stream the dashboards read', async () => {
+    for (const d of ['commands', 'auditd', 'alerts', 'agent', 'deadletter'] as const) {
+      const c = await client.count({ index: streamName(d, ns) });
+      expect(c.count).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe.each(kit.checks.map((c) => [`${c.dashboardTitle} › ${c.title}`, c] as const))('panel %s', (_name, check) => {
+  it('uses only fields setup mapped, with types that allow its operations', () => {
+    expect(fieldProblems(check)).toEqual([]);
+  });
+
+  it('returns data when its equivalent query runs against the real node', async () => {
+    const body = check.esRequest(range);
+    const res = (await client.search({ index: concrete(check.indexPattern), ...body })) as unknown as {
+      hits: { total: { value: number }; hits: Array<{ _source: Record<string, unknown> }> };
+      aggregations?: Record<string, unknown>;
+    };
+    expect(res.hits.total.value).toBeGreaterThan(0);
+    if (check.kind === 'search') {
+      expect(res.hits.hits.length).toBeGreaterThan(0);
+      const columns = (body as { _source: string[] })._source;
+      const empty = columns.filter((col) => !res.hits.hits.some((h) => getField(h._source, col) !== undefined));
+      expect(empty).toEqual([]);
+      return;
+    }
+    const aggs = res.aggregations ?? {};
+    const leafBuckets = leaves(aggs);
+    expect(leafBuckets.length).toBeGreaterThan(0);
+    const metricKeys = Object.keys((body as { aggs: Record<string, unknown> }).aggs).length === 0 ? [] : collectMetricKeys(body as { aggs: Record<string, unknown> });
+    // At least one leaf has a value for every metric of the panel.
+    const full = leafBuckets.filter((b) => metricKeys.every((k) => (b[k] as { value?: unknown } | undefined)?.value !== null && (b[k] as { value?: unknown } | undefined)?.value !== undefined));
+    expect(full.length).toBeGreaterThan(0);
+  });
+});
+
+function collectMetricKeys(body: { aggs: Record<string, unknown> }): string[] {
+  let level: Record<string, unknown> = body.aggs;
+  for (;;) {
+    const bucketKey = Object.keys(level).find((k) => /^b\d+$/.test(k));
+    if (!bucketKey) return Object.keys(level);
+    const next = (level[bucketKey] as { aggs?: Record<string, unknown> }).aggs;
+    if (!next) return [];
+    level = next;
+  }
+}
