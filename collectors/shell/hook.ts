@@ -51,7 +51,29 @@ function extract(text: string, fromReceiver: boolean): Extracted | string {
   return `no hook record (expected a JSON object starting {"v": or a syslog line tagged ${HOOK_TAG})`;
 }
 
-export function parseHookRecord(ctx: ParseContext, record: RawRecord): ParseOutput | undefined {
+/**
+ * Client address per login session (auid + ses, set by the kernel and kept across
+ * su/sudo): a shell started by `sudo -i` or `su -` loses SSH_CONNECTION from its
+ * environment, but belongs to the same login session as the ssh shell that had it.
+ * Bounded: oldest sessions are forgotten first.
+ */
+export class SessionAddresses {
+  private readonly map = new Map<string, { ip: string; port?: number }>();
+  constructor(private readonly max = 10_000) {}
+  remember(key: string, ip: string, port: number | undefined): void {
+    this.map.delete(key);
+    this.map.set(key, port === undefined ? { ip } : { ip, port });
+    if (this.map.size > this.max) {
+      const first = this.map.keys().next();
+      if (!first.done) this.map.delete(first.value);
+    }
+  }
+  lookup(key: string): { ip: string; port?: number } | undefined {
+    return this.map.get(key);
+  }
+}
+
+export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?: SessionAddresses): ParseOutput | undefined {
   if (record.text.trim() === '') return undefined;
   const ex = extract(record.text, record.origin.file.startsWith('tcp://'));
   if (typeof ex === 'string') return parseError('SHELL_HOOK_FORMAT', ex, record);
@@ -97,7 +119,21 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord): ParseOutp
   if (attested !== undefined && uid !== undefined && attested !== uid && attested !== 0) tags.push('auditkit_sender_uid_mismatch');
   if (r['nohist'] === true) tags.push('auditkit_command_not_in_history');
   const start = intOf(r['start']);
-  const sshIp = validIp(ssh.ip);
+  let sshIp = validIp(ssh.ip);
+  let sshPort = ssh.port;
+  const ses = intOf(r['ses']);
+  const sessionKey = luid !== undefined && ses !== undefined ? `${hostName ?? ''}|${luid}|${ses}` : undefined;
+  if (sessions && sessionKey !== undefined) {
+    if (sshIp !== undefined) sessions.remember(sessionKey, sshIp, sshPort);
+    else {
+      const known = sessions.lookup(sessionKey);
+      if (known) {
+        sshIp = known.ip;
+        sshPort = known.port;
+        tags.push('auditkit_source_from_session');
+      }
+    }
+  }
   const cmd = typeof r['cmd'] === 'string' ? r['cmd'] : undefined;
   const tty = strOf(r['tty']);
   const facts: CommandFacts = {
@@ -113,7 +149,7 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord): ParseOutp
     ...optNum('euid', intOf(r['euid'])),
     ...optStr('loginUser', loginUser),
     ...optNum('loginUid', loginUid),
-    ...optNum('auditSession', intOf(r['ses'])),
+    ...optNum('auditSession', ses),
     ...(tty !== undefined && tty !== 'not a tty' ? { tty } : {}),
     ...optNum('pid', intOf(r['pid'])),
     ...optStr('shell', strOf(r['shell'])),
@@ -121,7 +157,7 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord): ParseOutp
     seq,
     ...optNum('historyNumber', intOf(r['hist'])),
     ...optStr('sourceIp', sshIp),
-    ...(sshIp !== undefined ? optNum('sourcePort', ssh.port) : {}),
+    ...(sshIp !== undefined ? optNum('sourcePort', sshPort) : {}),
     ...optStr('hostName', hostName),
     ...(ssh.serverIp !== undefined && validIp(ssh.serverIp) !== undefined ? { hostIps: [ssh.serverIp] } : {}),
     ...(tags.length ? { tags } : {}),
@@ -145,6 +181,7 @@ export const hookParser: ParserUnit = {
     return sample.some((l) => l.startsWith('{"v":1,') || SYSLOG_PAYLOAD.test(l) || (l.startsWith('{') && l.includes(`"SYSLOG_IDENTIFIER":"${HOOK_TAG}"`)));
   },
   create(ctx) {
-    return statelessParser(ctx, parseHookRecord);
+    const sessions = new SessionAddresses();
+    return statelessParser(ctx, (c, r) => parseHookRecord(c, r, sessions));
   },
 };

@@ -25,6 +25,8 @@ __auditkit_addr=127.0.0.1
 __auditkit_port=601
 __auditkit_logger_tag=auditkit-shell
 __auditkit_logger_prio=authpriv.info
+# Empty: the system log socket (/dev/log). Else a unix socket path for logger -u.
+__auditkit_logger_socket=
 # Seconds to wait for the collector's acknowledgement before falling back.
 __auditkit_ack_timeout=0.5
 # -----------------------------------------------------------------------------
@@ -133,7 +135,8 @@ __auditkit_send() { # __auditkit_send LINE
     [ "${ack%$'\r'}" = OK ] && return 0
   fi
   # Fallback: syslog/journald (forks; only while the collector is down).
-  command logger -t "$__auditkit_logger_tag" -p "$__auditkit_logger_prio" --id=$$ -S 262144 -- "$1" 2>/dev/null
+  command logger ${__auditkit_logger_socket:+-u "$__auditkit_logger_socket"} -t "$__auditkit_logger_tag" -p "$__auditkit_logger_prio" \
+    --id=$$ -S 262144 -- "$1" 2>/dev/null
 }
 
 __auditkit_hook() {
@@ -189,7 +192,7 @@ else
   PROMPT_COMMAND="__auditkit_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
 fi
 
-readonly __auditkit_loaded __auditkit_addr __auditkit_port __auditkit_logger_tag __auditkit_logger_prio \
+readonly __auditkit_loaded __auditkit_addr __auditkit_port __auditkit_logger_tag __auditkit_logger_prio __auditkit_logger_socket \
   __auditkit_ack_timeout __auditkit_ctl __auditkit_user __auditkit_luid __auditkit_ses __auditkit_lname \
   __auditkit_logname __auditkit_tty __auditkit_t0 __auditkit_sid __auditkit_prefix __auditkit_scratch \
   __auditkit_empty PS0 PROMPT_COMMAND
