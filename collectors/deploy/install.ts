@@ -314,7 +314,8 @@ export async function applyPlan(
     const lines = [`R=${q(R)}`];
     if (plan.service !== 'skip') lines.push(stopCommand(plan.startMode, opts.root, pkg.unitName));
     for (const d of [...installed].reverse()) lines.push(`if [ -e "$R${d}.akbak" ]; then mv -f "$R${d}.akbak" "$R${d}"; else rm -f "$R${d}"; fi; rm -f "$R${d}.aknew"`);
-    for (const d of [...createdDirs].reverse()) lines.push(`rm -rf "$R${d}/.staging" 2>/dev/null; rmdir "$R${d}" 2>/dev/null`);
+    // The kit's own directories hold only what this run (or its collector) put there: removed whole.
+    for (const d of [...createdDirs].reverse()) lines.push((KIT_DIRS as readonly string[]).includes(d) ? `rm -rf "$R${d}"` : `rmdir "$R${d}" 2>/dev/null`);
     lines.push(`rm -rf ${q(staging)}`);
     if (plan.facts.running && plan.service !== 'skip' && createdDirs.length === 0) lines.push(startCommand(plan.facts.manifest?.start ?? plan.startMode, opts.root, pkg.unitName));
     lines.push('true');

@@ -104,9 +104,13 @@ export async function bundleKit(outFile: string): Promise<void> {
       outfile: outFile,
       external: ['@resvg/resvg-js', 'playwright-core', 'node-pty', 'cpu-features', 'esbuild', 'mailparser', 'smtp-server'],
       // Native addons (ssh2's optional sshcrypto.node) stay out: their JS falls back without them.
-      plugins: [{ name: 'native-addons-external', setup: (b) => b.onResolve({ filter: /\.node$/ }, (a) => ({ path: a.path, external: true })) }],
+      // (Only file paths: `apache-arrow/Arrow.node` is a JS module name that must be bundled.)
+      plugins: [{ name: 'native-addons-external', setup: (b) => b.onResolve({ filter: /^[./].*\.node$/ }, (a) => ({ path: a.path, external: true })) }],
       logLevel: 'silent',
       legalComments: 'none',
+      // ESM dependencies (node-cron) read import.meta.url, which a CJS bundle does not have.
+      define: { 'import.meta.url': '__auditkitImportMetaUrl' },
+      banner: { js: "var __auditkitImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
       minify: false,
     });
   } catch (err) {

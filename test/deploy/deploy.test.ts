@@ -1,0 +1,249 @@
+/**
+ * `auditkit deploy` against real OpenSSH servers (test/deploy/sshd.ts) on loopback
+ * ports, installing into one --root directory per host, with the collector shipping
+ * to the shared test Elasticsearch node.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Client } from '@elastic/elasticsearch';
+import { assertValidDocument } from '../../schema';
+import {
+  buildPackage, INSTALL, KnownHosts, resolveHosts, runDeploy, inventoryConfigSchema,
+  type CollectorPackage, type DeployOptions, type HostResult, type InventoryConfig,
+} from '../../collectors/deploy';
+import { freePort, sleep } from '../../core';
+import { run as cliRun } from '../../cli/main';
+import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
+import { sshdUnavailable, startSshdFleet, type SshdFleet } from './sshd';
+
+const why = sshdUnavailable();
+if (why) console.warn(`deploy integration tests skipped: ${why}`);
+const d = why ? describe.skip : describe;
+
+function walk(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? [p + '/', ...walk(p)] : [p];
+  });
+}
+
+const byHost = (rs: readonly HostResult[]): Record<string, HostResult> => Object.fromEntries(rs.map((r) => [r.host, r]));
+
+function pidAlive(pidFile: string): boolean {
+  try {
+    const pid = Number(execFileSync('cat', [pidFile]).toString().trim());
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+d('auditkit deploy over real sshd', () => {
+  let fleet: SshdFleet;
+  let client: Client;
+  let pkg: CollectorPackage;
+  let inv: InventoryConfig;
+  let knownFile: string;
+  let rootBase: string;
+  let base: Omit<DeployOptions, 'mode' | 'known'>;
+  const namespace = uniqueNamespace('deploy');
+  const good = ['h01', 'h02', 'h03'];
+
+  beforeAll(async () => {
+    fleet = await startSshdFleet(4);
+    client = testClient();
+    knownFile = path.join(fleet.dir, 'known_hosts');
+    // h04 "was reinstalled": known_hosts holds h01's key for it.
+    const h04 = fleet.hosts[3];
+    const h01 = fleet.hosts[0];
+    if (!h04 || !h01) throw new Error('fleet did not start');
+    await fsp.writeFile(knownFile, fleet.hosts.slice(0, 3).map((h) => `[127.0.0.1]:${h.port} ${h.hostKeyPub}\n`).join('') + `[127.0.0.1]:${h04.port} ${h01.hostKeyPub}\n`);
+    rootBase = path.join(fleet.dir, 'roots');
+    const hosts: Record<string, unknown> = {};
+    for (const h of fleet.hosts) {
+      const hist = path.join(fleet.dir, `history-${h.name}`);
+      await fsp.writeFile(hist, `#${Math.floor(Date.now() / 1000)}\necho deployed-${h.name}-${namespace}\n`);
+      hosts[h.name] = { address: '127.0.0.1', port: h.port, key: fleet.clientKey, tags: ['test'], collector: { inputs: [{ path: hist, format: 'bash' }] } };
+    }
+    hosts['unreachable'] = { address: '127.0.0.1', port: await freePort(), connect_timeout_ms: 3000 };
+    hosts['wrongpw'] = { address: '127.0.0.1', port: h01.port, password_env: 'AK_DEPLOY_TEST_WRONG_PW' };
+    process.env['AK_DEPLOY_TEST_WRONG_PW'] = 'certainly-not-the-password';
+    inv = inventoryConfigSchema.parse({
+      defaults: { user: 'root', collector: { heartbeat_interval_s: 1, poll_interval_ms: 100 } },
+      hosts,
+      groups: { good: { hosts: good }, bad: { hosts: ['h04', 'unreachable', 'wrongpw'] }, all: { groups: ['good', 'bad'] } },
+    });
+    pkg = await buildPackage({ workDir: path.join(fleet.dir, 'pkg') });
+    base = {
+      root: path.join(rootBase, '{host}'),
+      concurrency: 10,
+      pkg,
+      es: { client, urls: [testEsUrl()], namespace, security: false, tlsVerify: true },
+      start: true,
+      verifyTimeoutMs: 45_000,
+    };
+  }, 120_000);
+
+  afterAll(async () => {
+    if (!fleet) return;
+    // Whatever a failed test left running.
+    for (const h of fleet.hosts) {
+      const pf = path.join(rootBase, h.name, INSTALL.runDir, 'collector.pid');
+      if (existsSync(pf)) {
+        try {
+          process.kill(Number((await fsp.readFile(pf, 'utf8')).trim()), 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    await fleet.stop();
+    await deleteNamespace(client, namespace);
+    await client.close();
+  });
+
+  const deploy = (mode: DeployOptions['mode'], hosts: readonly string[], over: Partial<DeployOptions> = {}): Promise<HostResult[]> =>
+    runDeploy(
+      resolveHosts(inv).filter((h) => hosts.includes(h.name)),
+      { ...base, mode, known: new KnownHosts(knownFile, false), ...over },
+    );
+
+  test('a first deploy installs every file with its owner and mode, starts the collector, and its heartbeat and a command reach Elasticsearch; bad hosts are reported while the others complete', async () => {
+    const results = byHost(await deploy('install', [...good, 'h04', 'unreachable', 'wrongpw']));
+    for (const h of good) {
+      expect(results[h]).toMatchObject({ status: 'installed', os: expect.any(String), arch: 'x86_64' });
+      expect(results[h]?.heartbeatMs).toEqual(expect.any(Number));
+      const root = path.join(rootBase, h);
+      for (const f of pkg.files) {
+        const st = statSync(path.join(root, f.dest));
+        expect({ file: f.dest, mode: (st.mode & 0o777).toString(8), uid: st.uid, gid: st.gid }).toEqual({ file: f.dest, mode: f.mode.toString(8), uid: 0, gid: 0 });
+      }
+      const cfg = statSync(path.join(root, INSTALL.config));
+      expect((cfg.mode & 0o777).toString(8)).toBe('600');
+      expect((statSync(path.join(root, INSTALL.stateDir)).mode & 0o777).toString(8)).toBe('700');
+      expect(pidAlive(path.join(root, INSTALL.runDir, 'collector.pid'))).toBe(true);
+      // No backups or staging left behind after a verified install.
+      expect(walk(root).filter((p) => /\.ak(bak|new)$/.test(p))).toEqual([]);
+    }
+    expect(results['h04']?.status).toBe('failed');
+    expect(results['h04']?.error?.code).toBe('AK_DEPLOY_HOST_KEY');
+    expect(results['h04']?.error?.message).toMatch(/host key of \[127\.0\.0\.1\]:\d+ has CHANGED/);
+    expect(results['unreachable']?.error?.code).toBe('AK_DEPLOY_UNREACHABLE');
+    expect(results['wrongpw']?.error).toMatchObject({ code: 'AK_DEPLOY_AUTH', message: expect.stringContaining('authentication as root refused') });
+    expect(existsSync(path.join(rootBase, 'h04'))).toBe(false);
+
+    // The command each host's collector read is in Elasticsearch under that host's name.
+    const idx = `logs-auditkit.commands-${namespace}`;
+    let hits: Array<{ _source?: Record<string, unknown> }> = [];
+    for (let i = 0; i < 60 && hits.length < good.length; i++) {
+      await client.indices.refresh({ index: idx, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
+      const r = await client.search<Record<string, unknown>>({ index: idx, size: 10, ignore_unavailable: true, allow_no_indices: true, query: { match_all: {} } }).catch(() => undefined);
+      hits = r?.hits.hits ?? [];
+      if (hits.length < good.length) await sleep(500);
+    }
+    const seen = hits.map((x) => x._source as { host?: { name?: string }; process?: { command_line?: string } });
+    expect(seen.map((s) => s.host?.name).sort()).toEqual(good);
+    for (const s of seen) {
+      expect(s.process?.command_line).toBe(`echo deployed-${s.host?.name}-${namespace}`);
+      assertValidDocument(s as never);
+    }
+  }, 180_000);
+
+  test('a second run changes nothing and says "unchanged", and --check finds no drift', async () => {
+    const again = await deploy('install', good);
+    expect(again.map((r) => r.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    const check = await deploy('check', good);
+    expect(check.map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
+  }, 120_000);
+
+  test('--check reports drift (a loosened config mode, a changed file) and the next deploy repairs it', async () => {
+    const root = path.join(rootBase, 'h02');
+    await fsp.chmod(path.join(root, INSTALL.config), 0o644);
+    await fsp.appendFile(path.join(root, INSTALL.launcher), '# local edit\n');
+    const check = byHost(await deploy('check', ['h02']));
+    expect(check['h02']?.status).toBe('drift');
+    expect(check['h02']?.changes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ dest: INSTALL.config, action: 'chmod' }),
+        expect.objectContaining({ dest: INSTALL.launcher, action: 'update' }),
+      ]),
+    );
+    const fix = byHost(await deploy('install', ['h02']));
+    expect(fix['h02']?.status).toBe('upgraded');
+    expect((statSync(path.join(root, INSTALL.config)).mode & 0o777).toString(8)).toBe('600');
+    expect((await deploy('check', ['h02']))[0]?.status).toBe('ok');
+  }, 120_000);
+
+  test('a step that fails rolls the host back: a collector that cannot start leaves the previous install running', async () => {
+    const root = path.join(rootBase, 'h03');
+    const pidBefore = (await fsp.readFile(path.join(root, INSTALL.runDir, 'collector.pid'), 'utf8')).trim();
+    const configBefore = await fsp.readFile(path.join(root, INSTALL.config), 'utf8');
+    const h03 = inv.hosts['h03']!;
+    const broken: InventoryConfig = { ...inv, hosts: { ...inv.hosts, h03: { ...h03, collector: { ...h03.collector, inputs: [] } } } };
+    const r = await runDeploy(resolveHosts(broken).filter((h) => h.name === 'h03'), { ...base, mode: 'install', known: new KnownHosts(knownFile, false) });
+    expect(r[0]?.status).toBe('failed');
+    expect(r[0]?.error?.code).toBe('AK_DEPLOY_START');
+    expect(r[0]?.error?.message).toMatch(/rolled back/);
+    expect(await fsp.readFile(path.join(root, INSTALL.config), 'utf8')).toBe(configBefore);
+    expect(pidAlive(path.join(root, INSTALL.runDir, 'collector.pid'))).toBe(true);
+    expect(pidBefore).not.toBe('');
+    expect((await deploy('check', ['h03']))[0]?.status).toBe('ok');
+  }, 120_000);
+
+  test('the CLI prints the plan with --dry-run, a JSON summary, and exits 1 when a host failed', async () => {
+    const cfgFile = path.join(fleet.dir, 'auditkit.yml');
+    await fsp.writeFile(cfgFile, `elasticsearch:\n  url: ${testEsUrl()}\n  namespace: ${namespace}\n`);
+    const invFile = path.join(fleet.dir, 'inventory.yml');
+    await fsp.writeFile(
+      invFile,
+      `inventory:\n  defaults: { user: root, key: ${fleet.clientKey} }\n  hosts:\n${fleet.hosts.slice(0, 2).map((h) => `    ${h.name}: { address: 127.0.0.1, port: ${h.port} }\n`).join('')}    down: { address: 127.0.0.1, port: ${await freePort()}, connect_timeout_ms: 2000 }\n  groups:\n    web: { hosts: [h01] }\n`,
+    );
+    const out: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+      out.push(String(s));
+      return true;
+    });
+    let code: number;
+    let code2: number;
+    let dry: string;
+    try {
+      code = await cliRun(['deploy', '--config', cfgFile, '--inventory', invFile, '--known-hosts', knownFile, '--root', path.join(rootBase, '{host}'), '--check', '--json']);
+      const json = JSON.parse(out.join('')) as { hosts: HostResult[]; failed: number };
+      expect(json.hosts.map((h) => [h.host, h.status])).toEqual([['h01', 'ok'], ['h02', 'ok'], ['down', 'failed']]);
+      expect(json.failed).toBe(1);
+      out.length = 0;
+      code2 = await cliRun(['deploy', '--config', cfgFile, '--inventory', invFile, '--known-hosts', knownFile, '--root', path.join(fleet.dir, 'fresh', '{host}'), '--group', 'web', '--dry-run']);
+      dry = out.join('');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(code).toBe(1);
+    expect(code2).toBe(0);
+    expect(dry).toContain(`create    ${path.join(fleet.dir, 'fresh', 'h01')}${INSTALL.runtime}`);
+    expect(dry).toMatch(/h01 +planned/);
+    expect(existsSync(path.join(fleet.dir, 'fresh'))).toBe(false);
+  }, 120_000);
+
+  test('--accept-new records first-seen host keys, and strict mode refuses an unknown key with a message about the host key', async () => {
+    const fresh = path.join(fleet.dir, 'known_hosts_new');
+    const strict = await runDeploy(resolveHosts(inv).filter((h) => h.name === 'h01'), { ...base, mode: 'check', known: new KnownHosts(fresh, false) });
+    expect(strict[0]?.error?.code).toBe('AK_DEPLOY_HOST_KEY');
+    expect(strict[0]?.error?.message).toContain('host key of [127.0.0.1]');
+    expect(strict[0]?.error?.message).toContain('--accept-new');
+    const accepted = await runDeploy(resolveHosts(inv).filter((h) => h.name === 'h01'), { ...base, mode: 'check', known: new KnownHosts(fresh, true) });
+    expect(accepted[0]?.status).toBe('ok');
+    expect(await fsp.readFile(fresh, 'utf8')).toBe(`[127.0.0.1]:${fleet.hosts[0]?.port} ${fleet.hosts[0]?.hostKeyPub}\n`);
+  }, 60_000);
+
+  test('--uninstall stops the collector and leaves nothing behind; a second uninstall finds nothing', async () => {
+    const pids = good.map((h) => path.join(rootBase, h, INSTALL.runDir, 'collector.pid')).map((p) => Number(execFileSync('cat', [p]).toString().trim()));
+    const r = await deploy('uninstall', good);
+    expect(r.map((x) => x.status)).toEqual(['uninstalled', 'uninstalled', 'uninstalled']);
+    for (const h of good) expect(walk(path.join(rootBase, h))).toEqual([]);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    expect((await deploy('uninstall', ['h01']))[0]?.status).toBe('absent');
+  }, 120_000);
+});
