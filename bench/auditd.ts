@@ -1,0 +1,348 @@
+/**
+ * auditd parsing throughput on one core, side by side with go-libaudit (auparse +
+ * reassembler + aucoalesce, JSON-serialised) and laurel (crates.io), on the same
+ * input in the same run; plus memory and CPU under a 1,000 execve/s stream.
+ *
+ * Input: every raw log of ../shared/corpora/auditd/dev, repeated to ~1M lines; each
+ * repetition shifts the serials so every event is new (no replay dedup kicks in).
+ * Each contender runs as its own process pinned to CPU 0 (`taskset -c 0`, Go with
+ * GOMAXPROCS=1) and reads the same file; our worker also JSON-serialises every event,
+ * as the pipeline does once per event, so all three pay for their output.
+ *
+ * Peers are built at bench time into .cache/bench-peers (gitignored): go-libaudit through
+ * the Go module proxy (bench/peers/golibaudit/main.go), laurel with `cargo install`.
+ * A peer that cannot be built is reported with the reason, never faked.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, closeSync, writeFileSync, copyFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { AuditAssembler } from '../collectors/auditd/assembler';
+import { NO_RESOLVER } from '../collectors/auditd/users';
+import type { BenchResult, Benchmark } from './types';
+
+/** The repo root: the nearest folder up from here with a package.json (source or dist/ layout). */
+const ROOT = ((): string => {
+  let d = __dirname;
+  while (!existsSync(path.join(d, 'package.json')) && path.dirname(d) !== d) d = path.dirname(d);
+  return d;
+})();
+const CORPUS = path.resolve(ROOT, '../shared/corpora/auditd/dev');
+const CACHE = path.join(ROOT, '.cache/bench-peers');
+const TARGET_LINES = Number(process.env.AUDITKIT_BENCH_LINES ?? 1_000_000);
+const GO_LIBAUDIT_VERSION = 'v2.6.2';
+const LAUREL_VERSION = '0.8.2';
+
+function corpusLines(): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    for (const n of readdirSync(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (n.isDirectory()) walk(path.join(p, n.name));
+      else if (/\.(log|txt)$/.test(n.name) && n.name !== 'README.txt') {
+        for (const l of readFileSync(path.join(p, n.name), 'utf8').split('\n')) if (l.includes('msg=audit(')) out.push(l);
+      }
+    }
+  };
+  walk(CORPUS);
+  return out;
+}
+
+/** Write the ~1M-line input once; returns its path and line count. */
+async function buildInput(): Promise<{ file: string; lines: number }> {
+  const file = path.join(CACHE, `input-${TARGET_LINES}.log`);
+  const base = corpusLines();
+  const reps = Math.max(1, Math.round(TARGET_LINES / base.length));
+  const lines = reps * base.length;
+  if (existsSync(file)) return { file, lines };
+  mkdirSync(CACHE, { recursive: true });
+  const ws = createWriteStream(file);
+  const re = /msg=audit\((\d+\.\d+):(\d+)\)/;
+  for (let r = 0; r < reps; r++) {
+    let chunk = '';
+    for (const l of base) {
+      chunk += l.replace(re, (_m, t: string, s: string) => `msg=audit(${t}:${(Number(s) + r * 1_000_003) % 4294967296})`) + '\n';
+    }
+    if (!ws.write(chunk)) await new Promise<void>((res) => ws.once('drain', () => res()));
+  }
+  await new Promise<void>((res, rej) => ws.end((err?: Error | null) => (err ? rej(err) : res())));
+  return { file, lines };
+}
+
+interface RunFigures {
+  lines: number;
+  events: number;
+  ms: number;
+  note?: string;
+}
+
+function pinned(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): { stdout: string; stderr: string; status: number | null; ms: number } {
+  const t = performance.now();
+  const r = spawnSync('taskset', ['-c', '0', cmd, ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    ...(input !== undefined ? { stdio: [openSync(input, 'r'), 'pipe', 'pipe'] } : {}),
+  });
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, ms: performance.now() - t };
+}
+
+/* ---------------- our parser (worker process) ---------------- */
+
+async function oursWorker(file: string): Promise<void> {
+  let now = 0;
+  const a = new AuditAssembler({ host: { name: 'bench', id: 'bench' }, agent: { type: 'auditkit' }, namespace: 'bench', now: () => now }, { resolver: NO_RESOLVER });
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let rest = '';
+  let lines = 0;
+  let events = 0;
+  let bytesOut = 0;
+  let offset = 0;
+  const t0 = performance.now();
+  const take = (outs: ReturnType<typeof a.push>): void => {
+    for (const o of outs) {
+      if (o.kind === 'event') {
+        events++;
+        bytesOut += JSON.stringify(o.doc).length;
+      }
+    }
+  };
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) break;
+    const text = rest + buf.toString('utf8', 0, n);
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      const line = text.slice(start, nl);
+      lines++;
+      take(a.push({ text: line, origin: { file, fileId: 'bench', offset, end: offset + line.length + 1 } }));
+      offset += line.length + 1;
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+    now += 1;
+  }
+  closeSync(fd);
+  take(a.flush(now, true));
+  const ms = performance.now() - t0;
+  process.stdout.write(JSON.stringify({ lines, events, ms: Math.round(ms), bytesOut }) + '\n');
+}
+
+/** 1,000 execve/s for `seconds` of stream time: CPU and memory. */
+async function streamWorker(seconds: number): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  let now = 1_700_000_000_000;
+  const a = new AuditAssembler({ host: { name: 'bench', id: 'bench' }, agent: { type: 'auditkit' }, namespace: 'bench', now: () => now }, { resolver: NO_RESOLVER });
+  gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  let peakRss = 0;
+  let peakHeap = 0;
+  let serial = 1;
+  let events = 0;
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < seconds * 1000; i++) {
+    now += 1;
+    const t = `${Math.floor(now / 1000)}.${String(now % 1000).padStart(3, '0')}`;
+    const h = `msg=audit(${t}:${serial}):`;
+    serial++;
+    const pid = 10_000 + (i % 30_000);
+    const lines = [
+      `type=SYSCALL ${h} arch=c000003e syscall=59 success=yes exit=0 a0=55d1 a1=55d2 a2=55d3 a3=8 items=2 ppid=999 pid=${pid} auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=3 comm="true" exe="/usr/bin/true" key="exec"`,
+      `type=EXECVE ${h} argc=3 a0="/bin/true" a1="--flag" a2="${i}"`,
+      `type=CWD ${h} cwd="/home/alice"`,
+      `type=PATH ${h} item=0 name="/bin/true" inode=1234 dev=08:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0`,
+      `type=PATH ${h} item=1 name="/lib64/ld-linux-x86-64.so.2" inode=99 dev=08:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0`,
+      `type=PROCTITLE ${h} proctitle=2F62696E2F74727565002D2D666C6167`,
+      `type=EOE ${h}`,
+    ];
+    for (const text of lines) for (const o of a.push({ text, origin: { file: 's', fileId: 's', offset: 0, end: 0 } })) if (o.kind === 'event') events++;
+    if (i % 5000 === 0) {
+      const m = process.memoryUsage();
+      if (m.rss > peakRss) peakRss = m.rss;
+      if (m.heapUsed > peakHeap) peakHeap = m.heapUsed;
+    }
+  }
+  for (const o of a.flush(now + 10_000, true)) if (o.kind === 'event') events++;
+  const cpu = process.cpuUsage(cpu0);
+  gc?.();
+  const heap1 = process.memoryUsage().heapUsed;
+  process.stdout.write(JSON.stringify({ events, cpuMs: (cpu.user + cpu.system) / 1000, heap0, heap1, peakRss, peakHeap, inFlight: a.inFlight }) + '\n');
+}
+
+/* ---------------- peers ---------------- */
+
+function buildGoLibaudit(): { bin?: string; why?: string } {
+  const dir = path.join(CACHE, 'golibaudit');
+  const bin = path.join(dir, 'peer');
+  try {
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(path.join(ROOT, 'bench/peers/golibaudit/main.go'), path.join(dir, 'main.go'));
+    if (!existsSync(path.join(dir, 'go.mod'))) {
+      writeFileSync(path.join(dir, 'go.mod'), `module auditkit.local/golibaudit-peer\n\ngo 1.21\n\nrequire github.com/elastic/go-libaudit/v2 ${GO_LIBAUDIT_VERSION}\n`);
+    }
+    execFileSync('go', ['mod', 'tidy'], { cwd: dir, stdio: 'pipe', timeout: 300_000 });
+    execFileSync('go', ['build', '-o', bin, '.'], { cwd: dir, stdio: 'pipe', timeout: 300_000 });
+    return { bin };
+  } catch (err) {
+    return { why: `go-libaudit peer could not be built: ${firstLine(err)}` };
+  }
+}
+
+function buildLaurel(): { bin?: string; why?: string } {
+  const root = path.join(CACHE, 'laurel');
+  const bin = path.join(root, 'bin/laurel');
+  if (existsSync(bin)) return { bin };
+  try {
+    // laurel's build script runs bindgen, which needs libclang (Debian: libclang1-14)
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    if (env.LIBCLANG_PATH === undefined && existsSync('/usr/lib/llvm-14/lib/libclang.so.1')) env.LIBCLANG_PATH = '/usr/lib/llvm-14/lib';
+    execFileSync('cargo', ['install', 'laurel', '--version', LAUREL_VERSION, '--locked', '--root', root], { stdio: 'pipe', timeout: 1_800_000, env });
+    return { bin };
+  } catch (err) {
+    return { why: `laurel could not be built with cargo install: ${firstLine(err)}` };
+  }
+}
+
+function firstLine(err: unknown): string {
+  const e = err as { stderr?: Buffer | string; message?: string };
+  const s = (e.stderr ? String(e.stderr) : '') || e.message || String(err);
+  const lines = s.split('\n').filter((l) => /error|Unable|not found|ENOENT/i.test(l));
+  return (lines[0] ?? s.split('\n')[0] ?? '').trim().slice(0, 300);
+}
+
+function runGo(bin: string, input: string): RunFigures | string {
+  const r = pinned(bin, [input], { GOMAXPROCS: '1' });
+  if (r.status !== 0) return `go-libaudit peer failed: ${r.stderr.slice(0, 200)}`;
+  const o = JSON.parse(r.stdout.trim()) as { lines: number; events: number; ms: number; lost: number; errors: number };
+  return { lines: o.lines, events: o.events, ms: o.ms };
+}
+
+function runLaurel(bin: string, input: string, lines: number): RunFigures | string {
+  const dir = path.join(CACHE, 'laurel-run');
+  mkdirSync(dir, { recursive: true });
+  const user = process.env.USER ?? 'root';
+  const conf = path.join(dir, 'config.toml');
+  // Minimal config: write the JSON log into our cache dir; no enrichment that reads /proc
+  // (the input is a replay of other hosts' logs); no rotation during the run.
+  writeFileSync(
+    conf,
+    [
+      `directory = "${dir}"`,
+      `user = "${user}"`,
+      'statusreport-period = 0',
+      '[auditlog]',
+      'file = "audit.log"',
+      'size = 10000000000',
+      'generations = 1',
+      '[transform]',
+      'execve-argv = [ "array" ]',
+      '[translate]',
+      'universal = false',
+      'user-db = false',
+      'drop-raw = true',
+      '[enrich]',
+      'pid = false',
+      'script = false',
+      'execve-env = []',
+      'container = false',
+      'systemd = false',
+      'parent-info = []',
+      '[label-process]',
+      '[filter]',
+      'filter-keys = []',
+      'filter-labels = []',
+      '',
+    ].join('\n'),
+  );
+  const out = path.join(dir, 'audit.log');
+  try {
+    writeFileSync(out, '');
+  } catch {
+    /* ignore */
+  }
+  const r = pinned(bin, ['-c', conf], {}, input);
+  if (r.status !== 0) return `laurel failed (exit ${String(r.status)}): ${r.stderr.split('\n').slice(-3).join(' ').slice(0, 300)}`;
+  let events = 0;
+  try {
+    const fd = openSync(out, 'r');
+    const b = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = readSync(fd, b, 0, b.length, null);
+      if (n === 0) break;
+      for (let i = 0; i < n; i++) if (b[i] === 10) events++;
+    }
+    closeSync(fd);
+  } catch {
+    /* no output */
+  }
+  return { lines, events, ms: r.ms, note: 'wall time of the whole process incl. start-up' };
+}
+
+/* ---------------- benchmark ---------------- */
+
+export const auditdBench: Benchmark = {
+  name: 'auditd',
+  description: 'audit.log -> events on one core (corpus repeated to ~1M lines) vs go-libaudit and laurel; memory/CPU at 1,000 execve/s',
+  async run(): Promise<BenchResult[]> {
+    if (!existsSync(CORPUS)) return [{ name: 'auditd parse', value: 0, unit: 'events/s', note: `skipped: ${CORPUS} is missing` }];
+    const { file, lines } = await buildInput();
+    const results: BenchResult[] = [];
+    const me = path.join(__dirname, 'auditd.js');
+    const oursRun = pinned(process.execPath, [me, '--worker', file]);
+    if (oursRun.status !== 0) throw new Error(`our worker failed: ${oursRun.stderr.slice(0, 400)}`);
+    const ours = JSON.parse(oursRun.stdout.trim()) as RunFigures;
+    const oursEps = ours.events / (ours.ms / 1000);
+    const oursLps = ours.lines / (ours.ms / 1000);
+    results.push({ name: 'auditkit events/s', value: oursEps, unit: 'events/s', note: `${ours.lines} lines, ${ours.events} events in ${ours.ms} ms, incl. JSON.stringify` });
+    results.push({ name: 'auditkit lines/s', value: oursLps, unit: 'lines/s' });
+
+    const go = buildGoLibaudit();
+    if (go.bin) {
+      const g = runGo(go.bin, file);
+      if (typeof g === 'string') results.push({ name: 'go-libaudit events/s', value: 0, unit: 'events/s', note: g });
+      else {
+        const eps = g.events / (g.ms / 1000);
+        const lps = g.lines / (g.ms / 1000);
+        results.push({ name: 'auditkit vs go-libaudit (events/s)', value: oursEps, unit: 'events/s', baseline: { name: `go-libaudit ${GO_LIBAUDIT_VERSION} aucoalesce`, value: eps, unit: 'events/s' }, ratio: oursEps / eps, note: `go-libaudit: ${g.events} events in ${g.ms} ms, GOMAXPROCS=1` });
+        results.push({ name: 'auditkit vs go-libaudit (lines/s)', value: oursLps, unit: 'lines/s', baseline: { name: 'go-libaudit', value: lps, unit: 'lines/s' }, ratio: oursLps / lps });
+      }
+    } else results.push({ name: 'go-libaudit events/s', value: 0, unit: 'events/s', note: go.why ?? 'not built' });
+
+    const la = buildLaurel();
+    if (la.bin) {
+      const l = runLaurel(la.bin, file, lines);
+      if (typeof l === 'string') results.push({ name: 'laurel events/s', value: 0, unit: 'events/s', note: l });
+      else {
+        const eps = l.events / (l.ms / 1000);
+        const lps = l.lines / (l.ms / 1000);
+        results.push({ name: 'auditkit vs laurel (events/s)', value: oursEps, unit: 'events/s', baseline: { name: `laurel ${LAUREL_VERSION}`, value: eps, unit: 'events/s' }, ratio: oursEps / eps, note: `laurel: ${l.events} events in ${Math.round(l.ms)} ms (${l.note ?? ''})` });
+        results.push({ name: 'auditkit vs laurel (lines/s)', value: oursLps, unit: 'lines/s', baseline: { name: 'laurel', value: lps, unit: 'lines/s' }, ratio: oursLps / lps });
+      }
+    } else results.push({ name: 'laurel events/s', value: 0, unit: 'events/s', note: la.why ?? 'not built' });
+
+    const seconds = 60;
+    const st = pinned(process.execPath, ['--expose-gc', me, '--stream', String(seconds)]);
+    if (st.status === 0) {
+      const s = JSON.parse(st.stdout.trim()) as { events: number; cpuMs: number; heap0: number; heap1: number; peakRss: number; peakHeap: number; inFlight: number };
+      const cpuPct = (100 * s.cpuMs) / (seconds * 1000);
+      results.push({ name: '1,000 execve/s: CPU of one core', value: cpuPct, unit: '%', note: `${s.events} events = ${seconds} s of stream processed in ${Math.round(s.cpuMs)} ms CPU; laurel publishes 21% (with auditd) at this rate on a t2.small, not comparable hardware` });
+      results.push({ name: '1,000 execve/s: peak RSS', value: s.peakRss / 1048576, unit: 'MiB', baseline: { name: 'heap before the stream', value: s.heap0 / 1048576, unit: 'MiB' }, note: `peak heap ${(s.peakHeap / 1048576).toFixed(1)} MiB; heap after the stream ${(s.heap1 / 1048576).toFixed(1)} MiB (bounded: nothing retained per event)` });
+      results.push({ name: '1,000 execve/s: heap retained after stream', value: s.heap1 / 1048576, unit: 'MiB', baseline: { name: 'heap before', value: s.heap0 / 1048576, unit: 'MiB' }, ratio: s.heap1 / s.heap0 });
+    } else results.push({ name: '1,000 execve/s stream', value: 0, unit: '%', note: `stream worker failed: ${st.stderr.slice(0, 200)}` });
+    return results;
+  },
+};
+
+if (require.main === module) {
+  const [mode, arg] = process.argv.slice(2);
+  const job = mode === '--worker' && arg !== undefined ? oursWorker(arg) : mode === '--stream' ? streamWorker(Number(arg ?? 60)) : Promise.reject(new Error('usage: auditd.js --worker FILE | --stream SECONDS'));
+  job.then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(String(err) + '\n');
+      process.exit(1);
+    },
+  );
+}
