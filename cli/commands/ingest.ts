@@ -61,7 +61,7 @@ export const ingestCommand: AuditkitCommand = {
         stateDir,
         namespace: ns,
         host,
-        agent: collectorAgent(path.resolve(cfg.collector.state_dir), host.name),
+        agent: collectorAgent(path.resolve(cfg.collector.state_dir), host.name, false),
         oneShot: true,
         pollIntervalMs: 10,
         rotatedGraceMs: 0,

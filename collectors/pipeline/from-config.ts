@@ -26,7 +26,7 @@ export function collectorHost(cfg: Pick<CollectorConfig, 'host_name'>): HostFiel
 }
 
 /** agent.*: a stable id kept in the state directory (created on first run). */
-export function collectorAgent(stateDir: string, hostName: string): AgentFields {
+export function collectorAgent(stateDir: string, hostName: string, persist = true): AgentFields {
   const file = path.join(stateDir, 'agent-id');
   let id: string | undefined;
   try {
@@ -36,7 +36,7 @@ export function collectorAgent(stateDir: string, hostName: string): AgentFields 
   }
   if (!id) {
     id = randomUUID();
-    try {
+    if (persist) try {
       fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
       fs.writeFileSync(file, id + '\n', { mode: 0o600 });
     } catch {

@@ -25,7 +25,7 @@ export function createNdjsonParser(ctx: ParseContext, defaultDataset: Dataset = 
     push(r) {
       const t = r.text;
       if (t.length === 0 || t.trim().length === 0) return [];
-      if (t.charCodeAt(0) !== 123 /* { */) return [err(r, 'AK_NDJSON_NOT_OBJECT', `line ${r.origin.offset}: expected a JSON object, got text starting with ${JSON.stringify(t.slice(0, 20))}`)];
+      if (t.charCodeAt(0) !== 123 /* { */) return [err(r, 'AK_NDJSON_NOT_OBJECT', `expected a JSON object, got text starting with ${JSON.stringify(t.slice(0, 20))}`)];
       let parsed: unknown;
       try {
         parsed = JSON.parse(t);
@@ -68,17 +68,17 @@ export const ndjsonParser: ParserUnit = {
   description: 'One already-normalised ECS document per line (JSON lines); dataset from event.dataset, else the input\'s `dataset`',
   dataset: 'commands',
   sniff(sample) {
+    // The first line must be an ECS-looking object; later junk lines are the parser's business.
     const lines = sample.filter((l) => l.trim() !== '');
-    if (lines.length === 0) return false;
-    return lines.every((l) => {
-      if (!l.startsWith('{')) return false;
-      try {
-        const o = JSON.parse(l) as Record<string, unknown>;
-        return typeof o === 'object' && o !== null && '@timestamp' in o && typeof o['event'] === 'object';
-      } catch {
-        return false;
-      }
-    });
+    const first = lines[0];
+    if (first === undefined || !first.startsWith('{')) return false;
+    try {
+      const o = JSON.parse(first) as Record<string, unknown>;
+      if (typeof o !== 'object' || o === null || !('@timestamp' in o) || typeof o['event'] !== 'object') return false;
+    } catch {
+      return false;
+    }
+    return lines.filter((l) => l.startsWith('{')).length * 2 >= lines.length;
   },
   create(ctx) {
     return createNdjsonParser(ctx);

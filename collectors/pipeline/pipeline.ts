@@ -19,12 +19,12 @@
 import * as fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
-import { sleep, type Logger } from '../../core';
+import type { Logger } from '../../core';
 import { documentId, eventEnvelope, streamName, type AgentFields, type AuditkitEvent, type Dataset, type HostFields } from '../../schema';
 import { PARSERS } from '../parsers';
 import type { LineParser, ParseContext, ParseOutput, ParserUnit, RecordOrigin } from '../types';
 import { CheckpointStore, type FileCheckpoint } from './checkpoints';
-import { newCounters, totalDropped, type Counters } from './counters';
+import { newCounters, pause, totalDropped, type Counters } from './counters';
 import { bulkLines, capOriginal, ElasticsearchSink } from './sink';
 import { encodeFrame, FrameKind, Spool, type FsyncPolicy } from './spool';
 import { FileTailer, type TailItem } from './tailer';
@@ -163,7 +163,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       maxLineBytes: input.maxLineBytes,
       rotatedGraceMs: o.rotatedGraceMs,
       oneShot: o.oneShot ?? false,
-      checkpoints: checkpoints?.all() ?? new Map(),
+      // A copy: the tailer must see the checkpoints of the previous run, not the ones this run commits.
+      checkpoints: new Map(checkpoints?.all() ?? []),
       ...(log ? { log } : {}),
     }),
     parsers: new Map(),
@@ -335,7 +336,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
           for (const rt of inputs) for (const [id, cp] of rt.tailer.positions()) staged.set(id, cp);
           break;
         }
-        await sleep(o.pollIntervalMs, signal);
+        await pause(o.pollIntervalMs, signal);
       }
     }
     await commit();

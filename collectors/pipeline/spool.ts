@@ -194,8 +194,12 @@ export class Spool {
   async waitForSpace(signal?: AbortSignal): Promise<void> {
     while (this.full && !signal?.aborted) {
       await new Promise<void>((resolve) => {
-        this.spaceWaiters.push(resolve);
-        signal?.addEventListener('abort', () => resolve(), { once: true });
+        const done = (): void => {
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        this.spaceWaiters.push(done);
+        signal?.addEventListener('abort', done, { once: true });
       });
     }
   }
