@@ -213,7 +213,8 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
           },
           hosts: { terms: { field: 'host.name', size: top }, aggs: { severity: { terms: { field: 'auditkit.alert.severity', size: 4 } } } },
           commands: {
-            filter: { exists: { field: 'process.command_line' } },
+            // Dangerous = flagged medium or worse; low-severity hits (package installs) are housekeeping.
+            filter: { bool: { filter: [{ exists: { field: 'process.command_line' } }], must_not: [term('auditkit.alert.severity', 'low')] } },
             aggs: {
               latest: {
                 top_hits: {

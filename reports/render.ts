@@ -7,7 +7,7 @@ import Handlebars from 'handlebars';
 import { REPORT_SECTIONS, type ReportLocale, type ReportSection } from './config';
 import { SEVERITY_COLOURS, type ChartImage } from './charts';
 import { SEVERITIES, type AlertRow, type Figure, type ReportData } from './data';
-import { formatNumber, translator } from './i18n';
+import { formatNumber, MESSAGES, translator } from './i18n';
 import { HTML_TEMPLATE, TEXT_TEMPLATE } from './templates';
 import { formatTime } from './time';
 
@@ -73,7 +73,7 @@ export function viewModel(data: ReportData, opts: RenderOptions): Record<string,
   const shown = data.dangerousCommands.length;
   return {
     lang: locale,
-    t: new Proxy({}, { get: (_o, key) => (typeof key === 'string' ? t(key) : undefined) }),
+    t: { ...MESSAGES.en, ...MESSAGES[locale] },
     title: reportTitle(data, locale, opts.title),
     periodLabel: t('period'),
     periodText: `${time(data.period.from)} – ${time(data.period.to)} (${tz})`,

@@ -491,7 +491,7 @@ function heartbeats(b: Builder, minutes: number, silent: { host: string; from: n
       }
       if (host.name === deadletterHost) {
         const day = Math.floor((t - fleet.start) / DAY);
-        if (day >= Math.min(2, days - 1)) {
+        if (day >= Math.max(0, days - 2) && t >= fleet.start + Math.max(0, days - 2) * DAY + 14 * HOUR) {
           deadlettered = 7;
           failed = 2;
         }
@@ -515,7 +515,7 @@ function heartbeats(b: Builder, minutes: number, silent: { host: string; from: n
     }
   }
   if (deadletterHost) {
-    const t0 = fleet.start + Math.min(2, days - 1) * DAY + 14 * HOUR + 7 * 60_000;
+    const t0 = fleet.start + Math.max(0, days - 2) * DAY + 14 * HOUR + 7 * 60_000;
     for (let i = 0; i < 7; i++) {
       b.actions.push({
         kind: 'deadletter', t: t0 + i * 1000, seq: b.seq(), host: deadletterHost, stage: 'ship', reason: 'mapper_parsing_exception', status: 400,

@@ -3,6 +3,7 @@
 // top-level await). Imported in-process by reports/charts.ts; run as a child
 // process (`node render-chart.mjs < specs.json`) where the caller cannot import
 // ESM (jest's CommonJS sandbox). stdin: [{id, spec}]; stdout: [{id, png(base64), width, height}].
+/* global Buffer, process, URL */
 import { readFileSync } from 'node:fs';
 
 export async function renderPngs(items) {
