@@ -1,6 +1,7 @@
 import type { Benchmark } from './types';
 import { schemaBench } from './schema';
+import { shellBench } from './shell';
 import { auditdBench } from './auditd';
 
 /** Every benchmark, in the order `npm run bench` runs them. Add yours here. */
-export const BENCHMARKS: readonly Benchmark[] = [schemaBench, auditdBench];
+export const BENCHMARKS: readonly Benchmark[] = [schemaBench, shellBench, auditdBench];

@@ -80,7 +80,9 @@ export function peerUid(sock: Socket, procNet = '/proc/net'): number | undefined
     if (i < 0) continue;
     const end = text.indexOf('\n', i);
     const cols = text.slice(i, end < 0 ? undefined : end).trim().split(/\s+/);
-    // sl local rem st tx:rx tr:when retrnsmt uid … (we matched from "local")
+    // sl local rem st tx:rx tr:when retrnsmt uid … (we matched from "local").
+    // Only an ESTABLISHED (01) entry is trusted: a closed client's TIME_WAIT entry shows uid 0.
+    if (cols[2] !== '01') return undefined;
     const uid = Number(cols[6]);
     if (Number.isInteger(uid)) return uid;
   }

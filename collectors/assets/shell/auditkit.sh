@@ -27,7 +27,10 @@ __auditkit_logger_tag=auditkit-shell
 __auditkit_logger_prio=authpriv.info
 # Empty: the system log socket (/dev/log). Else a unix socket path for logger -u.
 __auditkit_logger_socket=
-# Seconds to wait for the collector's acknowledgement before falling back.
+# Seconds to wait for the collector's acknowledgement before falling back to
+# syslog. 0 = do not wait: fire and forget (cheaper prompt on a loaded host, but no
+# delivery confirmation, no fallback while the port accepts, and the sender uid is
+# not attested). See README "Transport".
 __auditkit_ack_timeout=0.5
 # -----------------------------------------------------------------------------
 
@@ -35,15 +38,6 @@ __auditkit_loaded=1
 
 # JSON string escaping with parameter expansion only (no fork). Control
 # characters other than \n \r \t are rare: handled by a slower loop only when present.
-__auditkit_ctl=
-__auditkit_i=1
-while [ "$__auditkit_i" -lt 32 ]; do
-  printf -v __auditkit_c "\\$(printf '%03o' "$__auditkit_i")"
-  __auditkit_ctl+=$__auditkit_c
-  __auditkit_i=$((__auditkit_i + 1))
-done
-unset __auditkit_c __auditkit_i
-
 __auditkit_esc() { # __auditkit_esc VAR STRING: VAR = STRING escaped for a JSON string
   local s=$2 c i o
   s=${s//\\/\\\\}
@@ -51,11 +45,11 @@ __auditkit_esc() { # __auditkit_esc VAR STRING: VAR = STRING escaped for a JSON 
   s=${s//$'\n'/\\n}
   s=${s//$'\r'/\\r}
   s=${s//$'\t'/\\t}
-  if [[ $s == *["$__auditkit_ctl"]* ]]; then
+  if [[ $s == *[[:cntrl:]]* ]]; then
     o=
     for ((i = 0; i < ${#s}; i++)); do
       c=${s:i:1}
-      if [[ $c == ["$__auditkit_ctl"] ]]; then
+      if [[ $c == [[:cntrl:]] ]]; then
         printf -v c '\\u%04x' "'$c"
       fi
       o+=$c
@@ -102,19 +96,18 @@ case ${SUDO_UID-} in '' | *[!0-9]*) ;; *) __auditkit_prefix+=",\"sudo_uid\":$SUD
 unset __auditkit_tmp __auditkit_v
 
 # Private scratch file to read the history entry without a command substitution
-# (a fork): a 0700 directory we own, else fall back to $(...) (one fork per prompt).
+# (a fork): in a 0700 directory we own, on tmpfs where there is one (a disk /tmp
+# costs milliseconds per prompt on some machines); else $(...) (one fork per prompt).
 __auditkit_scratch=
-__auditkit_tmp=${TMPDIR:-/tmp}/.auditkit-$UID
-if [ -n "${XDG_RUNTIME_DIR-}" ] && [ -d "$XDG_RUNTIME_DIR" ] && [ -O "$XDG_RUNTIME_DIR" ] && [ ! -L "$XDG_RUNTIME_DIR" ] \
-  && [ "$(stat -c %a -- "$XDG_RUNTIME_DIR" 2>/dev/null)" = 700 ]; then
-  __auditkit_scratch=$XDG_RUNTIME_DIR/.auditkit-$$
-else
-  mkdir -m 700 -- "$__auditkit_tmp" 2>/dev/null
+for __auditkit_tmp in "${XDG_RUNTIME_DIR-}" /dev/shm/.auditkit-$UID "${TMPDIR:-/tmp}/.auditkit-$UID"; do
+  [ -n "$__auditkit_tmp" ] || continue
+  case $__auditkit_tmp in */.auditkit-*) mkdir -m 700 -- "$__auditkit_tmp" 2>/dev/null ;; esac
   if [ -d "$__auditkit_tmp" ] && [ -O "$__auditkit_tmp" ] && [ ! -L "$__auditkit_tmp" ] \
     && [ "$(stat -c %a -- "$__auditkit_tmp" 2>/dev/null)" = 700 ]; then
-    __auditkit_scratch=$__auditkit_tmp/$$
+    __auditkit_scratch=$__auditkit_tmp/.auditkit-hist-$$
+    break
   fi
-fi
+done
 unset __auditkit_tmp
 
 # Mutable state (cannot be readonly; tampering with it is covered in the README).
@@ -130,7 +123,11 @@ __auditkit_send() { # __auditkit_send LINE
   # Loopback connect + write + wait for "OK": all builtins. 2>/dev/null hides
   # "connection refused" when the collector is down.
   if { exec {fd}<>"/dev/tcp/$__auditkit_addr/$__auditkit_port"; } 2>/dev/null; then
-    { printf '%s\n' "$1" >&"$fd"; } 2>/dev/null && IFS= read -r -t "$__auditkit_ack_timeout" -u "$fd" ack 2>/dev/null
+    if [ "$__auditkit_ack_timeout" = 0 ]; then
+      { printf '%s\n' "$1" >&"$fd"; } 2>/dev/null && ack=OK
+    else
+      { printf '%s\n' "$1" >&"$fd"; } 2>/dev/null && IFS= read -r -t "$__auditkit_ack_timeout" -u "$fd" ack 2>/dev/null
+    fi
     exec {fd}>&-
     [ "${ack%$'\r'}" = OK ] && return 0
   fi
@@ -193,7 +190,7 @@ else
 fi
 
 readonly __auditkit_loaded __auditkit_addr __auditkit_port __auditkit_logger_tag __auditkit_logger_prio __auditkit_logger_socket \
-  __auditkit_ack_timeout __auditkit_ctl __auditkit_user __auditkit_luid __auditkit_ses __auditkit_lname \
+  __auditkit_ack_timeout __auditkit_user __auditkit_luid __auditkit_ses __auditkit_lname \
   __auditkit_logname __auditkit_tty __auditkit_t0 __auditkit_sid __auditkit_prefix __auditkit_scratch \
   __auditkit_empty PS0 PROMPT_COMMAND
 readonly -f __auditkit_esc __auditkit_send __auditkit_hook
