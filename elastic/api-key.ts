@@ -46,12 +46,18 @@ export async function createApiKey(client: Client, opts: { role: KeyRole; name?:
     });
     return { id: r.id, name: r.name, encoded: r.encoded ?? Buffer.from(`${r.id}:${r.api_key}`).toString('base64'), role: opts.role, ...(r.expiration ? { expiration: r.expiration } : {}) };
   } catch (err) {
-    const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
-    if (status === 400 || status === 405 || status === 500) {
-      throw new AuditkitError('AK_ES_NO_SECURITY', 'the cluster has security off, so API keys cannot be created; turn on xpack.security or use it without keys on a trusted network', {
-        exitCode: ExitCode.Unavailable,
-        cause: err,
-      });
+    const meta = (err as { meta?: { statusCode?: number; body?: { error?: { reason?: string } | string } } }).meta;
+    const body = meta?.body;
+    const reason = typeof body === 'object' && body?.error && typeof body.error === 'object' ? (body.error.reason ?? '') : String(body?.error ?? '');
+    if (/security.*(disabled|not enabled)|Incorrect HTTP method/i.test(reason) || meta?.statusCode === 405) {
+      throw new AuditkitError('AK_ES_NO_SECURITY', 'the cluster has security off, so API keys cannot be created; turn on xpack.security or run without keys on a trusted network', { exitCode: ExitCode.Unavailable, cause: err });
+    }
+    if (meta?.statusCode === 400 || meta?.statusCode === 500) {
+      throw new AuditkitError(
+        'AK_ES_API_KEY',
+        `the cluster refused to create an API key (${reason || meta.statusCode}). A cluster that cannot store keys (no .security index) can use a file-realm role instead: \`auditkit setup api-key --role ${opts.role} --print-role\` prints its descriptor for roles.yml`,
+        { exitCode: ExitCode.Unavailable, cause: err },
+      );
     }
     throw err;
   }

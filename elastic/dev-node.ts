@@ -22,6 +22,7 @@ import { createWriteStream, existsSync, promises as fsp, readFileSync, readdirSy
 import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
 import { AuditkitError, ExitCode, cacheDir as defaultCacheDir, freePort, sleep, writeFileAtomic } from '../core';
 
 export const DEFAULT_ES_VERSION = '8.19.21';
@@ -48,6 +49,13 @@ export interface DevNodeOptions {
   readonly detached?: boolean;
   readonly startTimeoutMs?: number;
   readonly onProgress?: (message: string) => void;
+  /**
+   * File-realm roles and users (security on). The minimal distribution cannot create
+   * the .security index (no analysis-common), so native users and API keys are
+   * unavailable there; file-based roles are how tests exercise role descriptors.
+   */
+  readonly fileRoles?: Readonly<Record<string, unknown>>;
+  readonly fileUsers?: ReadonlyArray<{ readonly username: string; readonly password: string; readonly roles: readonly string[] }>;
 }
 
 export interface DevNodeInfo {
@@ -390,6 +398,14 @@ export async function startDevNode(opts: DevNodeOptions = {}): Promise<DevNode> 
     const [c2, a2] = wrap(ks, ['add', '-x', '-f', 'bootstrap.password'], false);
     const r = spawnSync(c2, a2, { env, input: password, encoding: 'utf8' });
     if (r.status !== 0) throw new AuditkitError('AK_ES_KEYSTORE', `could not set the bootstrap password: ${r.stderr || r.stdout}`, { exitCode: ExitCode.Unavailable });
+    // roles.yml is read line by line per top-level role: it must be block YAML, not JSON.
+    if (opts.fileRoles) await fsp.writeFile(path.join(confDir, 'roles.yml'), stringifyYaml(opts.fileRoles));
+    for (const u of opts.fileUsers ?? []) {
+      const [c3, a3] = wrap(path.join(home, 'bin', 'elasticsearch-users'), ['useradd', u.username, '-p', u.password, '-r', u.roles.join(',')], false);
+      const ur = spawnSync(c3, a3, { env, encoding: 'utf8' });
+      if (ur.status !== 0) throw new AuditkitError('AK_ES_USERS', `could not add file-realm user ${u.username}: ${ur.stderr || ur.stdout}`, { exitCode: ExitCode.Unavailable });
+    }
+    if (runAs) spawnSync('chown', ['-R', `${runAs.uid}:${runAs.gid}`, confDir]);
   }
   const outLog = path.join(nodeDir, 'console.log');
   const out = openSync(outLog, 'a');

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import { errors as esErrors } from '@elastic/elasticsearch';
-import { KIT_VERSION } from '../core';
+import { AuditkitError, ExitCode, KIT_VERSION } from '../core';
 import { adaptMapping, datasetMapping, DATASETS, DYNAMIC_TEMPLATES, streamPattern, type Adaptation, type Dataset } from '../schema';
 import { supportedTypes, type Capabilities } from './capabilities';
 import type { ElasticsearchConfig } from './config';
@@ -231,6 +231,13 @@ export async function applySetup(client: Client, plan: SetupPlan, onObject?: (na
           results.push({ kind: obj.kind, name: obj.name, result: 'kept' });
           onObject?.(obj.name, 'kept');
           continue;
+        }
+        if (err instanceof esErrors.ResponseError && /would cause data streams .* to no longer match a data stream template/.test(JSON.stringify(err.meta.body))) {
+          throw new AuditkitError(
+            'AK_SETUP_MODE_SWITCH',
+            `${obj.name}: the cluster already has auditkit data streams, so setup cannot switch to index mode. Keep elasticsearch.mode: data_stream (or auto on a cluster with data streams)`,
+            { exitCode: ExitCode.Config, cause: err },
+          );
         }
         throw err;
       }

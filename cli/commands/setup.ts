@@ -1,6 +1,6 @@
 import { AuditkitError, ExitCode } from '../../core';
 import {
-  applySetup, checkConnection, createApiKey, describeCapabilities, detectCapabilities, diffSetup, explainEsError, KEY_ROLES, planSetup,
+  applySetup, checkConnection, createApiKey, describeCapabilities, detectCapabilities, diffSetup, explainEsError, KEY_ROLES, planSetup, roleDescriptors,
   type KeyRole,
 } from '../../elastic';
 import type { AuditkitCommand, CliContext } from '../context';
@@ -67,6 +67,7 @@ export const setupCommand: AuditkitCommand = {
       .option('role', { choices: KEY_ROLES, describe: 'with api-key: collector (append only), reader, admin' })
       .option('name', { type: 'string', describe: 'with api-key: the key name' })
       .option('expiration', { type: 'string', describe: 'with api-key: e.g. 90d' })
+      .option('print-role', { type: 'boolean', default: false, describe: 'with api-key: print the role descriptor (for roles.yml or a custom role) instead of creating a key' })
       .option('space', { type: 'string', describe: 'with kibana: the Kibana space' }),
   async run(ctx, argv) {
     const target = argv['target'] as string;
@@ -74,6 +75,10 @@ export const setupCommand: AuditkitCommand = {
     if (target === 'api-key') {
       const role = argv['role'] as KeyRole | undefined;
       if (!role) throw new AuditkitError('AK_USAGE', 'setup api-key needs --role collector|reader|admin', { exitCode: ExitCode.Usage });
+      if (argv['print-role']) {
+        ctx.out.printJson(roleDescriptors(role));
+        return ExitCode.Ok;
+      }
       const { client, target: t } = await ctx.elasticsearch();
       const key = await createApiKey(client, { role, ...(argv['name'] ? { name: argv['name'] as string } : {}), ...(argv['expiration'] ? { expiration: argv['expiration'] as string } : {}) }).catch((err: unknown) => {
         throw err instanceof AuditkitError ? err : explainEsError(err, t.urls[0] ?? '');

@@ -4,7 +4,9 @@
  * workers through the environment. The node is started with a parent-death
  * signal, so even a killed jest leaves no JVM behind; the teardown stops it.
  */
+import { Client } from '@elastic/elasticsearch';
 import { startDevNode, type DevNode } from '../../elastic/dev-node';
+import { applySetup, detectCapabilities, elasticsearchConfigSchema, planSetup } from '../../elastic';
 
 declare global {
   var __AUDITKIT_ES__: DevNode | undefined;
@@ -21,4 +23,9 @@ export default async function globalSetup(): Promise<void> {
   globalThis.__AUDITKIT_ES__ = node;
   process.env['AUDITKIT_TEST_ES_URL'] = node.url;
   process.env['AUDITKIT_TEST_ES_VERSION'] = node.version;
+  // Provision the kit's templates once, as `auditkit setup elasticsearch` would, so every
+  // integration test writes into correctly mapped streams.
+  const client = new Client({ node: node.url });
+  await applySetup(client, planSetup(elasticsearchConfigSchema.parse({}), await detectCapabilities(client)));
+  await client.close();
 }
