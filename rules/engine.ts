@@ -101,6 +101,8 @@ export interface StreamingEngine {
   /** Ids of the rules whose condition (match rules) matched, or which alerted (stateful rules) on this event. */
   evaluate(event: Doc): { readonly matched: readonly string[]; readonly alerts: readonly AlertDoc[] };
   stats(): Readonly<EngineStats>;
+  /** Record an event's first-seen keys without evaluating conditions (history seeding). */
+  prime(event: Doc): void;
 }
 
 interface SuppressState {
@@ -349,5 +351,9 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
       return { matched, alerts };
     },
     stats: () => ({ ...stats }),
+    prime(event) {
+      const t = eventTime(event);
+      for (const st of state.values()) if (st.rule.def.type === 'first_seen') st.seen.set(keyOf(st.keyGetters, event), Number.isNaN(t) ? 0 : t);
+    },
   };
 }

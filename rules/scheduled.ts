@@ -1,0 +1,210 @@
+/**
+ * Scheduled rules over Elasticsearch (`auditkit rules run --since 15m`).
+ *
+ * - match: the compiled query selects candidates; each is confirmed with the
+ *   same compiled predicate the streaming engine runs (a no-op where the query
+ *   is exact), so both modes raise the same alerts with the same ids.
+ * - threshold: a terms aggregation on the group-by field(s) with
+ *   min_doc_count = count finds the keys that can cross; only their events are
+ *   fetched and windowed by the engine (event time).
+ * - sequence: events matching any step are fetched in time order and run
+ *   through the engine.
+ * - first_seen: keys already seen in the history window before `since` are
+ *   fetched with a terms aggregation and pre-seeded, so only genuinely new keys alert.
+ *
+ * Alerts are written with op_type create and deterministic ids: re-running over
+ * the same window never duplicates (409s are counted as `existing`).
+ */
+import type { Client, estypes } from '@elastic/elasticsearch';
+import { streamName } from '../schema';
+import type { AlertDoc } from './alerts';
+import { compilePath, type Doc } from './condition';
+import { compileRule, createStreamingEngine, type CompiledRule } from './engine';
+import { compileQuery, compileRuleQuery, type Query } from './es-query';
+import { parseDuration } from './schema';
+import type { Condition, RuleDef } from './types';
+
+export interface ScheduledOptions {
+  /** Index pattern of the source events. */
+  readonly index: string;
+  readonly since: Date;
+  readonly until?: Date;
+  readonly namespace?: string;
+  /** Write alerts to logs-auditkit.alerts-<namespace> (default true). */
+  readonly write?: boolean;
+  /** Max candidate events per rule (default 10,000). */
+  readonly maxEvents?: number;
+}
+
+export interface RuleRunResult {
+  readonly rule: string;
+  readonly type: RuleDef['type'];
+  readonly candidates: number;
+  readonly exact: boolean;
+  readonly alerts: readonly AlertDoc[];
+  readonly truncated: boolean;
+}
+
+export interface ScheduledReport {
+  readonly results: readonly RuleRunResult[];
+  readonly written: number;
+  readonly existing: number;
+  readonly errors: readonly string[];
+}
+
+async function fetchAll(client: Client, index: string, query: Query, max: number): Promise<{ docs: Doc[]; truncated: boolean }> {
+  const docs: Doc[] = [];
+  let after: estypes.SortResults | undefined;
+  for (;;) {
+    const res = await client.search<Doc>({
+      index,
+      query,
+      size: Math.min(1000, max - docs.length),
+      sort: [{ '@timestamp': 'asc' }, { 'event.id': 'asc' }],
+      ...(after ? { search_after: after } : {}),
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+    const hits = res.hits.hits;
+    for (const h of hits) if (h._source) docs.push(h._source);
+    if (hits.length === 0 || docs.length >= max) return { docs, truncated: docs.length >= max && hits.length > 0 };
+    after = hits[hits.length - 1]?.sort;
+    if (!after) return { docs, truncated: false };
+  }
+}
+
+function timeRange(from: Date, to: Date | undefined): Query {
+  return { range: { '@timestamp': { gte: from.toISOString(), ...(to ? { lt: to.toISOString() } : {}) } } };
+}
+
+function keyTerms(fields: readonly string[], buckets: ReadonlyArray<readonly unknown[]>): Query {
+  return {
+    bool: {
+      should: buckets.map((vals) => ({ bool: { filter: fields.map((f, i) => ({ term: { [f]: String(vals[i]) } })) } })),
+      minimum_should_match: 1,
+    },
+  };
+}
+
+/** Keys (tuples of the group-by fields) with at least minCount events: a composite aggregation, paged. */
+async function keysWithCount(client: Client, index: string, query: Query, fields: readonly string[], minCount: number): Promise<unknown[][]> {
+  const out: unknown[][] = [];
+  let after: Record<string, estypes.FieldValue> | undefined;
+  for (let page = 0; page < 100; page++) {
+    const res = await client.search({
+      index,
+      query,
+      size: 0,
+      aggs: { keys: { composite: { size: 1000, sources: fields.map((f, i) => ({ [`k${i}`]: { terms: { field: f } } })), ...(after ? { after } : {}) } } },
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+    const agg = res.aggregations?.['keys'] as { buckets?: Array<{ key: Record<string, unknown>; doc_count: number }>; after_key?: Record<string, estypes.FieldValue> } | undefined;
+    for (const b of agg?.buckets ?? []) if (b.doc_count >= minCount) out.push(fields.map((_, i) => b.key[`k${i}`]));
+    if (!agg?.after_key || !agg.buckets?.length) break;
+    after = agg.after_key;
+  }
+  return out;
+}
+
+export async function runScheduled(client: Client, defs: readonly RuleDef[], opts: ScheduledOptions): Promise<ScheduledReport> {
+  const max = opts.maxEvents ?? 10_000;
+  const results: RuleRunResult[] = [];
+  const errors: string[] = [];
+  const range = timeRange(opts.since, opts.until);
+  for (const def of defs.filter((d) => d.enabled)) {
+    const rule: CompiledRule = compileRule(def);
+    try {
+      let query: Query;
+      let exact = false;
+      const seed: Doc[] = [];
+      if (def.type === 'sequence') {
+        const steps = def.sequence!.steps.map((s) => compileQuery(s.condition));
+        query = { bool: { filter: [range, { bool: { should: steps.map((s) => s.query), minimum_should_match: 1 } }] } };
+      } else {
+        const cq = compileRuleQuery(def.condition as Condition, def.exceptions);
+        exact = cq.exact && def.type === 'match';
+        query = { bool: { filter: [range, cq.query] } };
+        if (def.type === 'threshold') {
+          const keys = await keysWithCount(client, opts.index, query, def.threshold!.by, def.threshold!.count);
+          if (!keys.length) {
+            results.push({ rule: def.id, type: def.type, candidates: 0, exact: false, alerts: [], truncated: false });
+            continue;
+          }
+          query = { bool: { filter: [range, cq.query, keyTerms(def.threshold!.by, keys)] } };
+        }
+        if (def.type === 'first_seen') {
+          const hist = parseDuration(def.first_seen!.history);
+          const before = { bool: { filter: [timeRange(new Date(opts.since.getTime() - hist), opts.since), cq.query] } };
+          const known = await keysWithCount(client, opts.index, before, def.first_seen!.fields, 1);
+          // Seed the engine with one synthetic event per known key, just before the window.
+          const t = new Date(opts.since.getTime() - 1).toISOString();
+          for (const vals of known) {
+            const d: Record<string, unknown> = { '@timestamp': t };
+            def.first_seen!.fields.forEach((f, i) => setPath(d, f, vals[i]));
+            seed.push(d);
+          }
+        }
+      }
+      const { docs, truncated } = await fetchAll(client, opts.index, query, max);
+      const engine = createStreamingEngine([rule], { mode: 'scheduled', ...(opts.namespace ? { namespace: opts.namespace } : {}) });
+      for (const sd of seed) engine.prime(sd);
+      const alerts = new Map<string, AlertDoc>();
+      for (const d of docs) for (const a of engine.process(d)) alerts.set(a.event.id, a);
+      results.push({ rule: def.id, type: def.type, candidates: docs.length, exact, alerts: [...alerts.values()], truncated });
+    } catch (err) {
+      errors.push(`${def.id}: ${(err as Error).message}`);
+    }
+  }
+  let written = 0;
+  let existing = 0;
+  if (opts.write !== false) {
+    const all = results.flatMap((r) => r.alerts);
+    const index = streamName('alerts', opts.namespace ?? 'default');
+    for (let i = 0; i < all.length; i += 500) {
+      const chunk = all.slice(i, i + 500);
+      const res = await client.bulk({ refresh: 'wait_for', operations: chunk.flatMap((a) => [{ create: { _index: index, _id: a.event.id } }, a]) });
+      for (const it of res.items) {
+        const r = it.create;
+        if (!r) continue;
+        if (r.status === 201) written++;
+        else if (r.status === 409) existing++;
+        else errors.push(`alert ${r._id ?? ''}: ${r.error?.reason ?? r.status}`);
+      }
+    }
+  }
+  return { results, written, existing, errors };
+}
+
+function setPath(o: Record<string, unknown>, path: string, v: unknown): void {
+  const parts = path.split('.');
+  let cur = o;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const k = parts[i] as string;
+    if (typeof cur[k] !== 'object' || cur[k] === null) cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1] as string] = v;
+}
+
+/** Read alerts back (`auditkit alerts list`). */
+export async function listAlerts(client: Client, opts: { namespace?: string; since?: Date; severity?: string; size?: number }): Promise<Doc[]> {
+  const filter: Query[] = [];
+  if (opts.since) filter.push({ range: { '@timestamp': { gte: opts.since.toISOString() } } });
+  if (opts.severity) {
+    const order = ['low', 'medium', 'high', 'critical'];
+    const idx = order.indexOf(opts.severity);
+    filter.push({ terms: { 'auditkit.alert.severity': idx < 0 ? [opts.severity] : order.slice(idx) } });
+  }
+  const res = await client.search<Doc>({
+    index: streamName('alerts', opts.namespace ?? '*'),
+    query: { bool: { filter } },
+    size: opts.size ?? 100,
+    sort: [{ '@timestamp': 'desc' }],
+    ignore_unavailable: true,
+    allow_no_indices: true,
+  });
+  return res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
+}
+
+export const getRuleId = compilePath('rule.id');
