@@ -228,7 +228,9 @@ function startCommand(mode: StartMode, root: string, unit: string | undefined): 
   return [
     stopCommand('process', root, unit),
     `mkdir -p ${q(rooted(root, INSTALL.runDir))} ${q(rooted(root, INSTALL.logDir))}`,
-    `cd / && AUDITKIT_CONFIG=${q(cfg)} nohup setsid ${q(bin)} collect --config ${q(cfg)} >> ${q(logFile(root))} 2>&1 < /dev/null &`,
+    // (Not `cd / && … &`: that backgrounds a subshell holding this SSH channel open.)
+    'cd /',
+    `AUDITKIT_CONFIG=${q(cfg)} nohup setsid ${q(bin)} collect --config ${q(cfg)} >> ${q(logFile(root))} 2>&1 < /dev/null &`,
     `echo $! > ${q(pidFile(root))}`,
   ].join('\n');
 }

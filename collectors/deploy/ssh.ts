@@ -201,9 +201,10 @@ export async function connect(host: ResolvedHost, known: KnownHosts, opts: { pri
   });
   client.on('error', () => undefined);
   const sudo = host.sudo && host.user !== 'root';
-  let sftp: SFTPWrapper | undefined;
-  const getSftp = async (): Promise<SFTPWrapper> => {
-    if (!sftp) sftp = await new Promise<SFTPWrapper>((res, rej) => client.sftp((e, s) => (e ? rej(e) : res(s))));
+  // One SFTP channel per session, shared by concurrent uploads.
+  let sftp: Promise<SFTPWrapper> | undefined;
+  const getSftp = (): Promise<SFTPWrapper> => {
+    sftp ??= new Promise<SFTPWrapper>((res, rej) => client.sftp((e, s) => (e ? rej(e) : res(s))));
     return sftp;
   };
   const run = (cmd: string, o: { input?: string | Buffer; asLogin?: boolean } = {}): Promise<ExecResult> => {
