@@ -66,6 +66,8 @@ function ttyFields(s: SimSession | undefined): Record<string, unknown> {
 
 export interface ToDocumentsOptions {
   readonly namespace?: string;
+  /** Per-host audit serials, carried across calls when a long timeline is converted in slices. */
+  readonly serials?: Map<string, number>;
 }
 
 /**
@@ -75,7 +77,7 @@ export interface ToDocumentsOptions {
 export function timelineDocuments(tl: SimTimeline, opts: ToDocumentsOptions = {}, onDocument?: (d: SimDocument) => void): SimDocument[] {
   const ns = opts.namespace ?? 'default';
   const hosts = new Map(tl.fleet.hosts.map((h) => [h.name, h]));
-  const serials = new Map<string, number>();
+  const serials = opts.serials ?? new Map<string, number>();
   const out: SimDocument[] = [];
   const emit = (dataset: Dataset, doc: Record<string, unknown>): void => {
     const d = { dataset, doc };
