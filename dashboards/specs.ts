@@ -59,9 +59,9 @@ export const SEARCHES = {
   dangerousCommands: {
     id: `${ID_PREFIX}search-dangerous-commands`,
     title: 'auditkit: latest dangerous commands',
-    description: 'Alerts raised on a command line: who ran it, where, as whom, and the rule that fired.',
+    description: 'High and critical alerts raised on a command line: who ran it, where, as whom, and the rule that fired.',
     dataView: DATA_VIEWS.alerts,
-    filters: [exists('process.command_line')],
+    filters: [exists('process.command_line'), phrases('auditkit.alert.severity', 'high', 'critical')],
     columns: ['host.name', 'user.name', 'process.entry_leader.user.name', 'process.command_line', 'rule.name', 'auditkit.alert.severity'],
   },
   commands: {
