@@ -1,0 +1,189 @@
+/**
+ * The collector pipeline end to end against a real node it starts itself:
+ *  1. events/s of `ingest` (tail → parse/validate → spool → bulk sink) vs a plain
+ *     `client.helpers.bulk` of the same documents, same node, same run (ratio);
+ *  2. RSS of the built `auditkit collect` at a steady 1,000 events/s;
+ *  3. latency from a line appended to the file to the event being searchable
+ *     (refresh 1 s), p50/p99, measured during (2).
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Client } from '@elastic/elasticsearch';
+import { startDevNode } from '../elastic/dev-node';
+import { runPipeline } from '../collectors/pipeline';
+import { ECS_VERSION, streamName } from '../schema';
+import type { Benchmark, BenchResult } from './types';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function doc(i: number, tag: string): Record<string, unknown> {
+  return {
+    '@timestamp': new Date(Date.UTC(2026, 10, 22, 10, 0, 0, i)).toISOString(),
+    ecs: { version: ECS_VERSION },
+    event: { kind: 'event', category: ['process'], type: ['start'], action: 'executed', dataset: 'auditkit.commands', id: `${tag}-${i}`, sequence: i },
+    message: `sudo systemctl restart nginx # ${i}`,
+    process: { command_line: `sudo systemctl restart nginx # ${i}`, args: ['sudo', 'systemctl', 'restart', 'nginx'], pid: 1000 + (i % 30000), working_directory: '/root', exit_code: 0 },
+    user: { name: 'root', id: '0', effective: { name: 'root', id: '0' } },
+    source: { ip: '10.0.0.5', port: 52100 },
+    host: { name: 'web01', hostname: 'web01', ip: ['10.0.0.21'] },
+    agent: { type: 'auditkit', version: 'bench' },
+    related: { user: ['root', 'alice'], ip: ['10.0.0.5'] },
+    auditkit: { tty: 'pts/0', session: { seq: i } },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+async function helperBulk(client: Client, docs: Array<Record<string, unknown>>, index: string): Promise<number> {
+  const t = performance.now();
+  const r = await client.helpers.bulk({
+    datasource: docs,
+    onDocument: (d) => ({ create: { _index: index, _id: (d['event'] as { id: string }).id } }),
+    flushBytes: 5 * 1024 * 1024,
+    concurrency: 2,
+    refreshOnCompletion: false,
+  });
+  if (r.failed > 0) throw new Error(`helpers.bulk: ${r.failed} failed`);
+  return docs.length / ((performance.now() - t) / 1000);
+}
+
+export const pipelineBench: Benchmark = {
+  name: 'pipeline',
+  description: 'collector pipeline end to end into a real node vs client.helpers.bulk of the same documents; collector RSS at 1,000 events/s; append-to-searchable latency',
+  async run() {
+    const node = await startDevNode({ dieWithParent: true, heapMb: 1024, onProgress: (m) => process.stderr.write(`[es] ${m}\n`) });
+    const client = new Client({ node: node.url, requestTimeout: 120_000 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ak-bench-pipe-'));
+    const results: BenchResult[] = [];
+    try {
+      const N = Number(process.env['AUDITKIT_BENCH_PIPELINE_EVENTS'] ?? 100_000);
+      const docs = Array.from({ length: N }, (_, i) => doc(i, 'b'));
+      const file = path.join(dir, 'events.ndjson');
+      fs.writeFileSync(file, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+      // Warm the node (JIT, mappings) with a run nobody measures.
+      await helperBulk(client, docs.slice(0, 20_000), streamName('commands', 'benchwarm'));
+      const runOnce = async (ns: string): Promise<number> => {
+        const t = performance.now();
+        const r = await runPipeline({
+          inputs: [{ paths: [file], format: 'ndjson', namespace: ns, startAt: 'beginning', maxLineBytes: 1024 * 1024 }],
+          stateDir: path.join(dir, `state-${ns}`),
+          namespace: ns,
+          host: { name: 'bench' },
+          agent: { type: 'auditkit', version: 'bench' },
+          oneShot: true,
+          pollIntervalMs: 10,
+          rotatedGraceMs: 0,
+          batchRecords: 5000,
+          spool: { maxBytes: 1024 ** 3, segmentBytes: 8 * 1024 ** 2, fsync: 'never', fsyncIntervalMs: 1000, whenFull: 'block' },
+          sink: { client, flushBytes: 5 * 1024 * 1024, flushIntervalMs: 250, maxDocs: 100_000, maxInflight: 2, backoffInitialMs: 500, backoffMaxMs: 30_000, requestTimeoutMs: 120_000 },
+          heartbeatIntervalMs: 0,
+        });
+        if (r.counters.sent !== N) throw new Error(`pipeline shipped ${r.counters.sent} of ${N}`);
+        return N / ((performance.now() - t) / 1000);
+      };
+      // Alternate to even out the node's drift; best of two each.
+      const p1 = await runOnce('benchp1');
+      const h1 = await helperBulk(client, docs, streamName('commands', 'benchh1'));
+      const p2 = await runOnce('benchp2');
+      const h2 = await helperBulk(client, docs, streamName('commands', 'benchh2'));
+      const pipe = Math.max(p1, p2);
+      const helper = Math.max(h1, h2);
+      results.push({ name: 'end-to-end (ingest: tail+parse+validate+spool+sink)', value: pipe, unit: 'events/s', baseline: { name: 'client.helpers.bulk', value: helper, unit: 'events/s' }, ratio: pipe / helper, note: `${N} events, best of 2 each` });
+      await client.indices.delete({ index: 'logs-auditkit.commands-bench*', ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
+
+      // 2 + 3: the built collector at 1,000 events/s.
+      const repo = path.resolve(__dirname, '..', '..');
+      const bin = path.join(repo, 'bin', 'auditkit.js');
+      if (!fs.existsSync(path.join(repo, 'dist', 'cli', 'main.js'))) {
+        results.push({ name: 'collector RSS / latency', value: NaN, unit: 'MB', note: 'skipped: run `npm run build` first' });
+        return results;
+      }
+      const ns = 'benchlive';
+      const live = path.join(dir, 'live.ndjson');
+      fs.writeFileSync(live, '');
+      const cfg = path.join(dir, 'auditkit.yml');
+      fs.writeFileSync(cfg, `elasticsearch:\n  url: ${node.url}\n  namespace: ${ns}\ncollector:\n  state_dir: ${path.join(dir, 'live-state')}\n  inputs:\n    - path: ${live}\n      format: ndjson\n`, { mode: 0o600 });
+      const child = spawn(process.execPath, [bin, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const index = streamName('commands', ns);
+      const writtenAt = new Map<number, number>();
+      const latencies: number[] = [];
+      const rss: number[] = [];
+      let seq = 0;
+      const durationMs = Number(process.env['AUDITKIT_BENCH_PIPELINE_LIVE_MS'] ?? 30_000);
+      const t0 = Date.now();
+      let stop = false;
+      const writer = (async () => {
+        let next = Date.now();
+        while (!stop) {
+          // 100 events every 100 ms = 1,000 events/s.
+          let chunk = '';
+          const now = Date.now();
+          for (let i = 0; i < 100; i++) {
+            writtenAt.set(seq, now);
+            chunk += JSON.stringify(doc(seq++, 'live')) + '\n';
+          }
+          fs.appendFileSync(live, chunk);
+          next += 100;
+          await sleep(Math.max(0, next - Date.now()));
+        }
+      })();
+      let maxSeen = -1;
+      const searcher = (async () => {
+        while (!stop) {
+          try {
+            const r = await client.search<{ event: { sequence: number } }>({ index, size: 2000, ignore_unavailable: true, allow_no_indices: true, query: { range: { 'event.sequence': { gt: maxSeen } } }, sort: [{ 'event.sequence': 'asc' }], _source: ['event.sequence'] });
+            const now = Date.now();
+            for (const h of r.hits.hits) {
+              const s = h._source?.event.sequence;
+              if (s === undefined) continue;
+              const w = writtenAt.get(s);
+              if (w !== undefined && now - t0 > 5000) latencies.push(now - w);
+              writtenAt.delete(s);
+              if (s > maxSeen) maxSeen = s;
+            }
+          } catch {
+            /* index not there yet */
+          }
+          await sleep(50);
+        }
+      })();
+      const sampler = (async () => {
+        while (!stop) {
+          await sleep(1000);
+          if (Date.now() - t0 < 5000) continue; // warm-up
+          try {
+            const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) rss.push(Number(m[1]) / 1024);
+          } catch {
+            /* exited */
+          }
+        }
+      })();
+      await sleep(durationMs);
+      stop = true;
+      await Promise.all([writer, searcher, sampler]);
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      const avgRss = rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length);
+      const maxRss = Math.max(...rss);
+      latencies.sort((a, b) => a - b);
+      const nodeRss = process.memoryUsage().rss / 1024 / 1024;
+      results.push({ name: 'collector RSS at 1,000 events/s (avg)', value: avgRss, unit: 'MB', baseline: { name: 'this bench process (node + client + 100k docs)', value: nodeRss, unit: 'MB' }, ratio: avgRss / nodeRss, note: `max ${maxRss.toFixed(1)} MB over ${rss.length} samples after 5 s warm-up; aim < 80 MB` });
+      const p50 = percentile(latencies, 50);
+      const p99 = percentile(latencies, 99);
+      results.push({ name: 'latency append → searchable p50', value: p50, unit: 'ms', baseline: { name: 'refresh interval', value: 1000, unit: 'ms' }, ratio: p50 / 1000, note: `${latencies.length} events, default poll 250 ms + flush 250 ms; search every 50 ms` });
+      results.push({ name: 'latency append → searchable p99', value: p99, unit: 'ms', baseline: { name: 'refresh interval', value: 1000, unit: 'ms' }, ratio: p99 / 1000, note: 'aim p99 < 2 s' });
+      return results;
+    } finally {
+      await client.close().catch(() => undefined);
+      await node.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
