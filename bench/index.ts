@@ -2,7 +2,8 @@ import type { Benchmark } from './types';
 import { schemaBench } from './schema';
 import { shellBench } from './shell';
 import { auditdBench } from './auditd';
+import { pipelineBench } from './pipeline';
 import { reportsBench } from './reports';
 
 /** Every benchmark, in the order `npm run bench` runs them. Add yours here. */
-export const BENCHMARKS: readonly Benchmark[] = [schemaBench, shellBench, auditdBench, reportsBench];
+export const BENCHMARKS: readonly Benchmark[] = [schemaBench, shellBench, auditdBench, pipelineBench, reportsBench];
