@@ -4,6 +4,7 @@ import { shellBench } from './shell';
 import { auditdBench } from './auditd';
 import { pipelineBench } from './pipeline';
 import { reportsBench } from './reports';
+import { deployBench } from './deploy';
 
 /** Every benchmark, in the order `npm run bench` runs them. Add yours here. */
-export const BENCHMARKS: readonly Benchmark[] = [schemaBench, shellBench, auditdBench, pipelineBench, reportsBench];
+export const BENCHMARKS: readonly Benchmark[] = [schemaBench, shellBench, auditdBench, pipelineBench, reportsBench, deployBench];
