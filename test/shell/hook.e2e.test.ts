@@ -186,7 +186,13 @@ maybe('the shell hook in a real interactive bash', () => {
     expect(syslogLines.some((l) => /auditkit-shell\[\d+\]: \{"v":1,/.test(l))).toBe(true);
     term.write('exit\r');
 
-    for (const e of events()) assertValidDocument(e);
+    for (const e of events()) {
+      assertValidDocument(e);
+      // Every record came from the uid it claims (the receiver's kernel lookup agrees).
+      expect((e.tags ?? []).includes('auditkit_sender_uid_mismatch')).toBe(false);
+    }
+    // The receiver attested the sender of every record it got.
+    for (const r of tcpRecords) expect(typeof (JSON.parse(r.text) as Record<string, unknown>)['peer_uid']).toBe('number');
 
     const aliceTty = getField(cd, 'auditkit.tty') as string;
     expect(aliceTty).toMatch(/^pts\/\d+$/);
