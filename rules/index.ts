@@ -15,3 +15,5 @@ export { simpleCommands, shellTokens, shellWords, type SimpleCommand } from './s
 export { readCorpus, scoreCorpus, type CorpusScore } from './corpus';
 export { importSigmaDir, writeConverted, convertSigma, ruleToYaml, type SigmaImportReport, type SigmaResult } from './sigma';
 export { rulesConfigSchema, type RulesConfig } from './config';
+export { createNotificationHub, emailTarget, webhookTarget, webhookBody, dingtalkSignedUrl, DeliveryError, type NotificationHub, type NotifyTarget, type HubOptions } from './notify';
+export { webhookConfigSchema, type WebhookConfig } from './config';
