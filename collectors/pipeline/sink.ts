@@ -211,8 +211,7 @@ export class ElasticsearchSink {
       const results = body.items ?? [];
       if (body.errors === false && results.length === pending.length) {
         for (const p of pending) this.accepted(p, false);
-        pending = [];
-        break;
+        return true;
       }
       if (results.length !== pending.length) {
         // A truncated or foreign answer: trust none of it, send it all again.

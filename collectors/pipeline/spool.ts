@@ -208,14 +208,13 @@ export class Spool {
   waitForData(ms: number): Promise<void> {
     if (this.unreadBytes > 0 && ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(t);
-        const i = self.dataWaiters.indexOf(done);
-        if (i >= 0) self.dataWaiters.splice(i, 1);
+        const i = this.dataWaiters.indexOf(done);
+        if (i >= 0) this.dataWaiters.splice(i, 1);
         resolve();
-      }
+      };
+      const t = setTimeout(done, ms);
       this.dataWaiters.push(done);
     });
   }
@@ -353,7 +352,7 @@ export class Spool {
             } finally {
               fs.closeSync(fd2);
             }
-            this.pushFrame(big, 0, big.length, seg, out) || bad++;
+            if (!this.pushFrame(big, 0, big.length, seg, out)) bad++;
             pos = big.length;
           }
           break;
