@@ -178,11 +178,10 @@ async function deployOne(host: ResolvedHost, allOpts: DeployOptions, keyCache: M
       if (opts.start && !facts.running) notes.push(facts.manifest ? 'collector is not running' : 'collector is not installed');
       return { ...base(), status: opts.mode === 'check' ? (drift ? 'drift' : 'ok') : 'planned', changes: opts.mode === 'dry-run' ? plan.actions : changes, notes, ms: Date.now() - t0 };
     }
-    const startedAt = new Date(Date.now() - 1000);
     let heartbeatMs: number | undefined;
     const verify = opts.verifyTimeoutMs > 0 && plan.service !== 'skip'
-      ? async (): Promise<void> => {
-          heartbeatMs = await waitForHeartbeat(opts.es, host.name, startedAt, opts.verifyTimeoutMs);
+      ? async (startedMs: number): Promise<void> => {
+          heartbeatMs = await waitForHeartbeat(opts.es, host.name, new Date(startedMs), opts.verifyTimeoutMs);
         }
       : undefined;
     try {

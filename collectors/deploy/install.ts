@@ -235,6 +235,11 @@ function startCommand(mode: StartMode, root: string, unit: string | undefined): 
   ].join('\n');
 }
 
+/** The host's clock (ms) right after the start: heartbeats older than this are the previous collector's. */
+function withStartTime(cmd: string): string {
+  return `${cmd}\necho "started_ms=$(date +%s%3N)"`;
+}
+
 function stopCommand(mode: StartMode, root: string, unit: string | undefined): string {
   if (mode === 'systemd' && unit) return `systemctl disable --now ${q(unit)} >/dev/null 2>&1 || true`;
   const pf = q(pidFile(root));
@@ -276,7 +281,7 @@ export async function applyPlan(
   s: SshSession,
   plan: HostPlan,
   pkg: CollectorPackage,
-  opts: InstallOptions & { apiKeyId?: string; verify?: () => Promise<void>; onStep?: (step: string) => void },
+  opts: InstallOptions & { apiKeyId?: string; verify?: (startedMs: number) => Promise<void>; onStep?: (step: string) => void },
 ): Promise<ApplyResult> {
   const R = opts.root === '/' ? '' : opts.root;
   const changed = plan.actions.filter((a) => a.action !== 'unchanged');
@@ -352,12 +357,13 @@ export async function applyPlan(
     if (plan.service !== 'skip') {
       opts.onStep?.('starting collector');
       if (plan.facts.running && plan.facts.manifest && plan.facts.manifest.start !== plan.startMode) await s.run(stopCommand(plan.facts.manifest.start, opts.root, plan.facts.manifest.unit));
-      await s.must(startCommand(plan.startMode, opts.root, pkg.unitName), 'starting the collector');
+      const started = await s.must(withStartTime(startCommand(plan.startMode, opts.root, pkg.unitName)), 'starting the collector');
+      const startedMs = Number(/started_ms=(\d+)/.exec(started)?.[1] ?? Date.now());
       const dead = await checkAlive(s, plan.startMode, opts.root, pkg.unitName);
       if (dead) throw new AuditkitError('AK_DEPLOY_START', `the collector exited right after start: ${dead}`);
       if (opts.verify) {
         opts.onStep?.('verifying heartbeat');
-        await opts.verify();
+        await opts.verify(startedMs);
       }
     }
     committed = true;
