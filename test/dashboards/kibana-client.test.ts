@@ -4,7 +4,8 @@
  * objects import/export contract (kibana-contract-server.ts). Kibana itself
  * cannot run on this machine.
  */
-import { promises as fsp } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { promises as fsp, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditkitError, ExitCode } from '../../core';
@@ -166,6 +167,32 @@ describe('clear errors', () => {
   });
 });
 
+describe('TLS', () => {
+  let tls: KibanaContractServer;
+  let caFile: string;
+  beforeAll(async () => {
+    // A self-signed certificate for 127.0.0.1, made with the system's openssl.
+    const key = path.join(tmp, 'kibana.key');
+    caFile = path.join(tmp, 'kibana.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', caFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    tls = new KibanaContractServer({ version: '8.14.3', apiKey: API_KEY, tls: { key: readFileSync(key), cert: readFileSync(caFile) } });
+    await tls.start();
+  });
+  afterAll(async () => {
+    await tls.stop();
+  });
+
+  it('verifies Kibana with the CA file and imports over HTTPS', async () => {
+    const c = new KibanaClient({ url: tls.url, auth: { apiKey: API_KEY }, ca: readFileSync(caFile), timeoutMs: 5_000 });
+    expect((await provisionKibana(c, kit.ndjson, kitObjects, { space: 'default', origin: 'the kit' })).imported).toBe(kit.objects.length);
+  });
+
+  it('refuses a certificate it cannot verify, saying to set kibana.ca_file (exit 4)', async () => {
+    const c = new KibanaClient({ url: tls.url, auth: { apiKey: API_KEY }, timeoutMs: 5_000 });
+    await expectError(provisionKibana(c, kit.ndjson, kitObjects, { space: 'default', origin: 'the kit' }), 'AK_KIBANA_TLS', ExitCode.Unavailable, /TLS verification of Kibana at https:\/\/127\.0\.0\.1:\d+ failed \(DEPTH_ZERO_SELF_SIGNED_CERT\)\. Set kibana\.ca_file/);
+  });
+});
+
 describe('the CLI', () => {
   async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = '';
@@ -254,6 +281,21 @@ describe('the CLI', () => {
     const r = await cli(['setup', 'kibana', '--config', cfg]);
     expect(r.code).toBe(ExitCode.Config);
     expect(r.stderr).toMatch(/kibana\.apikey: unknown key/);
+  });
+
+  it('refuses a --space that is not a Kibana space id (exit 2)', async () => {
+    const cfg = await config({ url: server.url, api_key: API_KEY });
+    const r = await cli(['setup', 'kibana', '--space', 'Sec Ops', '--config', cfg]);
+    expect(r.code).toBe(ExitCode.Usage);
+    expect(r.stderr).toMatch(/--space "Sec Ops" is not a Kibana space id.*\[AK_USAGE\]/);
+  });
+
+  it('says how to configure Kibana when `setup kibana` has no kibana.url (exit 3)', async () => {
+    const cfg = path.join(tmp, 'nokibana.yml');
+    await fsp.writeFile(cfg, 'kibana: {}\n');
+    const r = await cli(['setup', 'kibana', '--config', cfg]);
+    expect(r.code).toBe(ExitCode.Config);
+    expect(r.stderr).toMatch(/no Kibana configured: set kibana\.url in auditkit\.yml.*\[AK_KIBANA_NO_URL\]/s);
   });
 
   it('skips Kibana in `setup all` when none is configured', async () => {

@@ -21,6 +21,7 @@
  * reported, object not stored).
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface ContractServerOptions {
@@ -33,6 +34,8 @@ export interface ContractServerOptions {
   types?: string[];
   /** Ids whose import "succeeds" but which are not stored. */
   dropOnStore?: string[];
+  /** Serve HTTPS with this key and certificate. */
+  tls?: { key: Buffer; cert: Buffer };
 }
 
 export interface RecordedRequest {
@@ -78,12 +81,12 @@ export class KibanaContractServer {
   /** space → "type/id" → object */
   readonly store = new Map<string, Map<string, Obj>>();
   opts: ContractServerOptions;
-  private server: http.Server;
+  private server: http.Server | https.Server;
   url = '';
 
   constructor(opts: ContractServerOptions = {}) {
     this.opts = opts;
-    this.server = http.createServer((req, res) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -95,12 +98,13 @@ export class KibanaContractServer {
           this.json(res, 500, { statusCode: 500, error: 'Internal Server Error', message: (err as Error).message });
         }
       });
-    });
+    };
+    this.server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(handler);
   }
 
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
   }
 
