@@ -105,7 +105,7 @@ function jdkMajor(version: string): number {
 }
 
 /** Every JDK we can see, best (newest) first. */
-export function listJdks(env: NodeJS.ProcessEnv = process.env): JdkInfo[] {
+export function listJdks(env: NodeJS.ProcessEnv = process.env, jvmDir = '/usr/lib/jvm'): JdkInfo[] {
   const seen = new Set<string>();
   const out: JdkInfo[] = [];
   const consider = (home: string | undefined, source: string): void => {
@@ -123,15 +123,14 @@ export function listJdks(env: NodeJS.ProcessEnv = process.env): JdkInfo[] {
   };
   consider(env['ES_JAVA_HOME'], 'ES_JAVA_HOME');
   consider(env['JAVA_HOME'], 'JAVA_HOME');
-  const jvmDir = '/usr/lib/jvm';
   if (existsSync(jvmDir)) for (const d of readdirSync(jvmDir).sort()) consider(path.join(jvmDir, d), jvmDir);
   return out;
 }
 
 /** The JDK to run `esVersion` with: ES_JAVA_HOME/JAVA_HOME if they qualify, else the newest under /usr/lib/jvm. */
-export function findJdk(esVersion: string = DEFAULT_ES_VERSION, env: NodeJS.ProcessEnv = process.env): JdkInfo {
+export function findJdk(esVersion: string = DEFAULT_ES_VERSION, env: NodeJS.ProcessEnv = process.env, jvmDir = '/usr/lib/jvm'): JdkInfo {
   const min = minJdkFor(esVersion);
-  const all = listJdks(env);
+  const all = listJdks(env, jvmDir);
   const explicit = all.find((j) => j.source === 'ES_JAVA_HOME' && j.major >= min);
   if (explicit) return explicit;
   const ok = all.filter((j) => j.major >= min).sort((a, b) => b.major - a.major);
