@@ -108,7 +108,7 @@ export async function startSshdFleet(count: number, opts: { prefix?: string } = 
       await waitForBanner(port, 10_000);
     } catch (e) {
       proc.kill('SIGKILL');
-      throw new Error(`${(e as Error).message}: ${err}`);
+      throw new Error(`${(e as Error).message}: ${err}`, { cause: e });
     }
     return { name, port, dir: hdir, hostKeyPub: readFileSync(`${hostKey}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' '), proc };
   };
