@@ -19,21 +19,43 @@ const HOOK = path.resolve(__dirname, '../../collectors/assets/shell/auditkit.sh'
 const HOOK_SRC = fs.existsSync(HOOK) ? HOOK : path.resolve(__dirname, '../collectors/assets/shell/auditkit.sh');
 const N = 300;
 
-function runBash(setup: string, n: number, env: NodeJS.ProcessEnv): Promise<number> {
-  const input = `${setup}\n${':\n'.repeat(n)}exit\n`;
+interface Run {
+  readonly wallMs: number;
+  /** CPU the shell and its children used (bash `times`): the hook's own work, whatever the machine's load. */
+  readonly cpuMs: number;
+}
+
+function seconds(t: string): number {
+  const m = /^(\d+)m([\d.]+)s$/.exec(t);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+}
+
+function runBash(setup: string, n: number, env: NodeJS.ProcessEnv): Promise<Run> {
+  const input = `${setup}\n${':\n'.repeat(n)}times\nexit\n`;
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn('bash', ['--norc', '--noprofile', '-i'], { env, stdio: ['pipe', 'ignore', 'ignore'] });
+    const child = spawn('bash', ['--norc', '--noprofile', '-i'], { env, stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
-    child.on('exit', () => resolve(performance.now() - t0));
+    child.on('close', () => {
+      const wallMs = performance.now() - t0;
+      const cpu = out.trim().split(/\s+/).slice(-4).reduce((a, t) => a + seconds(t), 0);
+      resolve({ wallMs, cpuMs: cpu * 1000 });
+    });
     child.stdin.end(input);
   });
 }
 
-async function best(setup: string, env: NodeJS.ProcessEnv, reps = 3): Promise<number> {
-  let min = Infinity;
-  for (let i = 0; i < reps; i++) min = Math.min(min, await runBash(setup, N, env));
-  return min;
+async function best(setup: string, env: NodeJS.ProcessEnv, reps = 3): Promise<Run> {
+  let wall = Infinity;
+  let cpu = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const r = await runBash(setup, N, env);
+    wall = Math.min(wall, r.wallMs);
+    cpu = Math.min(cpu, r.cpuMs);
+  }
+  return { wallMs: wall, cpuMs: cpu };
 }
 
 export const shellBench: Benchmark = {
@@ -72,14 +94,20 @@ export const shellBench: Benchmark = {
       const withoutAck = await best(`source ${noAck}`, env);
       const fallback = await best(`source ${down}`, env, 1);
       const old = await best(legacy, env, 1);
-      const per = (ms: number): number => ((ms - base) / N) * 1000;
-      const basePer = (base / N) * 1000;
+      const per = (r: Run): number => ((r.wallMs - base.wallMs) / N) * 1000;
+      const cpuPer = (r: Run): number => ((r.cpuMs - base.cpuMs) / N) * 1000;
+      const basePer = (base.wallMs / N) * 1000;
+      const upRes = { name: 'hook added (collector up)', value: per(withHook), unit: 'µs/prompt' };
+      const cpuUp = { name: 'hook CPU (collector up)', value: cpuPer(withHook), unit: 'µs/prompt' };
       return [
         { name: 'prompt without hook', value: basePer, unit: 'µs/prompt' },
-        { name: 'hook added (collector up)', value: per(withHook), unit: 'µs/prompt', baseline: { name: 'prompt without hook', value: basePer, unit: 'µs/prompt' }, ratio: withHook / base, note: `ratio = whole prompt cycle with/without; ${received} records received; load average ${load.toFixed(1)} on ${os.cpus().length} CPUs` },
-        { name: 'hook added (collector up, ack_timeout=0)', value: per(withoutAck), unit: 'µs/prompt', baseline: { name: 'hook added (collector up)', value: per(withHook), unit: 'µs/prompt' }, ratio: per(withoutAck) / per(withHook) },
-        { name: 'hook added (collector down, logger fallback)', value: per(fallback), unit: 'µs/prompt', baseline: { name: 'hook added (collector up)', value: per(withHook), unit: 'µs/prompt' }, ratio: per(fallback) / per(withHook) },
-        { name: 'legacy $(history 1) hook added', value: per(old), unit: 'µs/prompt', baseline: { name: 'hook added (collector up)', value: per(withHook), unit: 'µs/prompt' }, ratio: per(old) / per(withHook) },
+        { ...upRes, baseline: { name: 'prompt without hook', value: basePer, unit: 'µs/prompt' }, ratio: withHook.wallMs / base.wallMs, note: `wall time, includes waiting for the collector's OK; ratio = whole prompt cycle with/without; ${received} records; load average ${load.toFixed(1)} on ${os.cpus().length} CPUs` },
+        { name: 'hook added (collector up, ack_timeout=0)', value: per(withoutAck), unit: 'µs/prompt', baseline: upRes, ratio: per(withoutAck) / per(withHook) },
+        { name: 'hook added (collector down, logger fallback)', value: per(fallback), unit: 'µs/prompt', baseline: upRes, ratio: per(fallback) / per(withHook) },
+        { name: 'legacy $(history 1) hook added', value: per(old), unit: 'µs/prompt', baseline: upRes, ratio: per(old) / per(withHook) },
+        { ...cpuUp, baseline: { name: 'prompt CPU without hook', value: (base.cpuMs / N) * 1000, unit: 'µs/prompt' }, ratio: withHook.cpuMs / Math.max(base.cpuMs, 1e-3), note: 'CPU of bash and its children (times): independent of machine load' },
+        { name: 'hook CPU (collector down, logger fallback)', value: cpuPer(fallback), unit: 'µs/prompt', baseline: cpuUp, ratio: cpuPer(fallback) / Math.max(cpuPer(withHook), 1e-3) },
+        { name: 'legacy $(history 1) hook CPU', value: cpuPer(old), unit: 'µs/prompt', baseline: cpuUp, ratio: cpuPer(old) / Math.max(cpuPer(withHook), 1e-3) },
       ];
     } finally {
       await receiver.close();

@@ -1,0 +1,116 @@
+# auditkit shell hook for zsh: installed as /etc/zsh/auditkit.zsh and sourced
+# from /etc/zsh/zshrc (root:root 0644). Same record format and transport as the
+# bash hook (auditkit.sh, see collectors/shell/README.md), with zsh's own means:
+# preexec gets the command line as typed (no history read), precmd its status,
+# zsh/net/tcp (ztcp) the loopback connection, zsh/datetime the clock: no fork
+# per prompt. zsh cannot make functions read-only: this hook is weaker against
+# its own user than the bash one (README "Known limits").
+
+[[ -n ${ZSH_VERSION-} && -o interactive ]] || return 0
+(( ${+__auditkit_loaded} )) && return 0
+zmodload zsh/datetime 2>/dev/null || return 0
+zmodload zsh/net/tcp 2>/dev/null
+
+# --- settings (the installer rewrites these lines) ---------------------------
+__auditkit_addr=127.0.0.1
+__auditkit_port=601
+__auditkit_logger_tag=auditkit-shell
+__auditkit_logger_prio=authpriv.info
+__auditkit_logger_socket=
+__auditkit_ack_timeout=0.5
+# -----------------------------------------------------------------------------
+
+typeset -g __auditkit_loaded=1
+
+__auditkit_esc() { # __auditkit_esc VAR STRING
+  emulate -L zsh
+  local s=$2 c o i
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\r'/\\r}
+  s=${s//$'\t'/\\t}
+  if [[ $s == *[[:cntrl:]]* ]]; then
+    o=
+    for (( i = 1; i <= ${#s}; i++ )); do
+      c=${s[i]}
+      [[ $c == [[:cntrl:]] ]] && printf -v c '\\u%04x' "'$c"
+      o+=$c
+    done
+    s=$o
+  fi
+  typeset -g "$1=$s"
+}
+
+typeset -g __auditkit_luid= __auditkit_ses= __auditkit_lname= __auditkit_logname= __auditkit_tty=${TTY#/dev/}
+{ read -r __auditkit_luid </proc/self/loginuid } 2>/dev/null
+{ read -r __auditkit_ses </proc/self/sessionid } 2>/dev/null
+[[ $__auditkit_luid == 4294967295 ]] && __auditkit_luid=
+[[ $__auditkit_ses == 4294967295 ]] && __auditkit_ses=
+if [[ -n $__auditkit_luid ]]; then
+  __auditkit_lname=${$(getent passwd "$__auditkit_luid" 2>/dev/null)%%:*}
+fi
+__auditkit_logname=$(logname 2>/dev/null)
+typeset -g __auditkit_sid
+printf -v __auditkit_sid '%x-%x-%04x%04x' $(( epochtime[1] * 1000000 + epochtime[2] / 1000 )) $$ $RANDOM $RANDOM
+
+typeset -g __auditkit_prefix='{"v":1,"shell":"zsh"' __auditkit_v __auditkit_kv
+for __auditkit_kv in host:HOST sid:__auditkit_sid user:USERNAME lname:__auditkit_lname \
+  logname:__auditkit_logname sudo_user:SUDO_USER tty:__auditkit_tty ssh:SSH_CONNECTION zsh:ZSH_VERSION; do
+  __auditkit_esc __auditkit_v "${(P)${__auditkit_kv#*:}-}"
+  [[ -n $__auditkit_v ]] && __auditkit_prefix+=",\"${__auditkit_kv%%:*}\":\"$__auditkit_v\""
+done
+__auditkit_prefix+=",\"uid\":$UID,\"euid\":$EUID,\"pid\":$$,\"ppid\":$PPID"
+[[ -n $__auditkit_luid ]] && __auditkit_prefix+=",\"luid\":$__auditkit_luid"
+[[ -n $__auditkit_ses ]] && __auditkit_prefix+=",\"ses\":$__auditkit_ses"
+[[ ${SUDO_UID-} == <-> ]] && __auditkit_prefix+=",\"sudo_uid\":$SUDO_UID"
+unset __auditkit_v __auditkit_kv
+
+typeset -gi __auditkit_seq=0
+typeset -g __auditkit_cmd= __auditkit_start= __auditkit_ran=0
+
+__auditkit_send() {
+  emulate -L zsh
+  local fd ack=
+  if (( ${+builtins[ztcp]} )) && ztcp "$__auditkit_addr" "$__auditkit_port" 2>/dev/null; then
+    fd=$REPLY
+    if [[ $__auditkit_ack_timeout == 0 ]]; then
+      print -r -u $fd -- "$1" 2>/dev/null && ack=OK
+    else
+      print -r -u $fd -- "$1" 2>/dev/null && IFS= read -r -t "$__auditkit_ack_timeout" -u $fd ack 2>/dev/null
+    fi
+    ztcp -c $fd 2>/dev/null
+    [[ ${ack%$'\r'} == OK ]] && return 0
+  fi
+  command logger ${__auditkit_logger_socket:+-u} ${__auditkit_logger_socket:+$__auditkit_logger_socket} \
+    -t "$__auditkit_logger_tag" -p "$__auditkit_logger_prio" --id=$$ -S 262144 -- "$1" 2>/dev/null
+}
+
+__auditkit_preexec() {
+  __auditkit_cmd=$1
+  __auditkit_start=$(( epochtime[1] * 1000 + epochtime[2] / 1000000 ))
+  __auditkit_ran=1
+}
+
+__auditkit_precmd() {
+  local rc=$?
+  emulate -L zsh
+  [[ $__auditkit_ran == 1 ]] || return $rc
+  local now=$(( epochtime[1] * 1000 + epochtime[2] / 1000000 )) esc cwd line start=$__auditkit_start
+  __auditkit_ran=0
+  (( __auditkit_seq++ ))
+  __auditkit_esc esc "$__auditkit_cmd"
+  __auditkit_esc cwd "$PWD"
+  line="$__auditkit_prefix,\"seq\":$__auditkit_seq,\"t\":$now${start:+,\"start\":$start},\"rc\":$rc,\"hist\":$(( HISTCMD - 1 )),\"cwd\":\"$cwd\",\"cmd\":\"$esc\"}"
+  __auditkit_send "$line"
+  return $rc
+}
+
+autoload -Uz add-zsh-hook
+add-zsh-hook preexec __auditkit_preexec
+# First in precmd_functions, so nothing runs between the command and us.
+precmd_functions=(__auditkit_precmd ${precmd_functions:#__auditkit_precmd})
+
+typeset -r __auditkit_loaded __auditkit_addr __auditkit_port __auditkit_logger_tag __auditkit_logger_prio \
+  __auditkit_logger_socket __auditkit_ack_timeout __auditkit_luid __auditkit_ses __auditkit_lname \
+  __auditkit_logname __auditkit_tty __auditkit_sid __auditkit_prefix
