@@ -54,7 +54,9 @@ export function transportOptions(cfg: SmtpConfig): SMTPTransport.Options {
 
 /** A 4xx reply or a network-level failure: worth another try. */
 export function isTemporary(err: unknown): boolean {
-  const e = err as { responseCode?: number; code?: string; command?: string };
+  const e = err as { responseCode?: number; code?: string; command?: string; message?: string };
+  // A certificate that does not verify will not verify on the next try either.
+  if (/certificate|self[- ]signed/i.test(e.message ?? '')) return false;
   if (typeof e.responseCode === 'number') return e.responseCode >= 400 && e.responseCode < 500;
   return ['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNREFUSED', 'ECONNRESET', 'EDNS', 'EHOSTUNREACH', 'EPIPE'].includes(e.code ?? '') || e.code === undefined;
 }
