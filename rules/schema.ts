@@ -6,7 +6,7 @@
  * A file is either a pack (`pack: name` + `rules: [...]`) or one rule (a mapping
  * with `id:`).
  */
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
@@ -337,15 +337,15 @@ export async function loadRules(paths: readonly string[]): Promise<RuleDef[]> {
   return rules;
 }
 
-/** The built-in packs shipped with the kit (rules/builtin/*.yml, next to this file or in the source tree). */
+/** The built-in packs shipped with the kit: rules/builtin next to this file, or (from dist/) in the source tree above it. */
 export function builtinRulesDir(): string {
   const here = path.resolve(__dirname, 'builtin');
-  // dist/rules has no YAML: fall back to the source tree.
-  const src = path.resolve(__dirname, '..', '..', 'rules', 'builtin');
-  try {
-    require('node:fs').accessSync(path.join(here, 'destructive.yml'));
-    return here;
-  } catch {
-    return src;
+  if (existsSync(path.join(here, 'destructive.yml'))) return here;
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const cand = path.join(dir, 'rules', 'builtin');
+    if (existsSync(path.join(cand, 'destructive.yml'))) return cand;
+    dir = path.dirname(dir);
   }
+  return here;
 }

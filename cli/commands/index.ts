@@ -5,8 +5,11 @@ import { deployCommand } from './deploy';
 import { devCommand } from './dev';
 import { reportCommand } from './report';
 import { setupCommand } from './setup';
+import { rulesCommand } from './rules';
+import { alertsCommand } from './alerts';
 import { collectCommand } from './collect';
 import { ingestCommand } from './ingest';
+import { demoCommand } from './demo';
 import { notBuilt } from './stubs';
 
 /**
@@ -18,12 +21,12 @@ export const COMMANDS: readonly AuditkitCommand[] = [
   devCommand,
   collectCommand,
   ingestCommand,
-  notBuilt('rules <action>', 'Detection rules: list|validate|test|import-sigma|run'),
-  notBuilt('alerts <action>', 'Alerts: list [--since 24h] [--severity high]'),
+  rulesCommand,
+  alertsCommand,
   reportCommand,
   dashboardsCommand,
   deployCommand,
-  notBuilt('demo', 'The whole pipeline on the embedded local Elasticsearch'),
+  demoCommand,
   validateCommand,
   configCommand,
 ];
