@@ -9,7 +9,6 @@ import { rulesCommand } from './rules';
 import { alertsCommand } from './alerts';
 import { collectCommand } from './collect';
 import { ingestCommand } from './ingest';
-import { demoCommand } from './demo';
 import { notBuilt } from './stubs';
 
 /**
@@ -26,7 +25,7 @@ export const COMMANDS: readonly AuditkitCommand[] = [
   reportCommand,
   dashboardsCommand,
   deployCommand,
-  demoCommand,
+  notBuilt('demo', 'The whole pipeline on the embedded local Elasticsearch'),
   validateCommand,
   configCommand,
 ];
