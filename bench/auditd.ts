@@ -208,7 +208,7 @@ function buildLaurel(): { bin?: string; why?: string } {
 function firstLine(err: unknown): string {
   const e = err as { stderr?: Buffer | string; message?: string };
   const s = (e.stderr ? String(e.stderr) : '') || e.message || String(err);
-  const lines = s.split('\n').filter((l) => /error|Unable|not found|ENOENT/i.test(l));
+  const lines = s.split('\n').filter((l) => /^\s*error|Unable to|not found|ENOENT/.test(l));
   return (lines[0] ?? s.split('\n')[0] ?? '').trim().slice(0, 300);
 }
 

@@ -74,6 +74,9 @@ const DONE_KEYS_KEPT = 4096;
  * (go-libaudit out_of_order.log) still finds its event.
  */
 const REORDER_RECORDS = 64;
+/** Serial gaps up to this size are tracked one by one (they may still arrive out of order); larger ones count as lost at once. */
+const REORDER_SERIALS = 1024;
+const LOST_REASON = 'auditd serial gap: events missing from the log (kernel backlog overflow, rate limit or filtered stream)';
 
 export class AuditAssembler implements LineParser {
   private readonly pending = new Map<string, Pending>();
@@ -183,6 +186,9 @@ export class AuditAssembler implements LineParser {
       if (gap > this.opts.maxGap) {
         // discontinuity: another boot or a log spliced in; not a measurable loss
         this.expireMissing(st, out, true);
+      } else if (gap > REORDER_SERIALS) {
+        // far more than any reordering: lost now (tracking each serial would cost O(gap))
+        out.push({ kind: 'lost', count: gap, reason: LOST_REASON });
       } else {
         for (let m = st.max + 1; m < s; m++) st.missing.set(m, [rec.ms, this.pushes]);
       }
@@ -196,8 +202,7 @@ export class AuditAssembler implements LineParser {
       const U32 = 4294967296;
       const skipped = U32 - 1 - st.max + s;
       if (st.max > U32 - 1 - this.opts.maxGap && s < this.opts.maxGap && skipped > 0 && skipped <= this.opts.maxGap) {
-        for (let m = 0; m < s; m++) st.missing.set(m, [rec.ms, this.pushes]);
-        for (let m = st.max + 1; m < U32; m++) st.missing.set(m, [rec.ms, this.pushes]);
+        out.push({ kind: 'lost', count: skipped, reason: LOST_REASON });
       }
       st.max = s;
     }
@@ -213,7 +218,7 @@ export class AuditAssembler implements LineParser {
       st.missing.delete(serial);
       lost++;
     }
-    if (lost > 0) out.push({ kind: 'lost', count: lost, reason: 'auditd serial gap: events missing from the log (kernel backlog overflow, rate limit or filtered stream)' });
+    if (lost > 0) out.push({ kind: 'lost', count: lost, reason: LOST_REASON });
   }
 
   private expire(out: ParseOutput[], now: number, final: boolean): void {

@@ -147,7 +147,8 @@ function scanPairs(s: string, start: number, end: number, out: Record<string, st
         value = '(null)';
       }
     }
-    if (key.length > 0) out[key] = value;
+    // '__proto__' from junk input must not change the object's prototype
+    if (key.length > 0 && key !== '__proto__') out[key] = value;
   }
 }
 
@@ -182,12 +183,14 @@ export function parseRecord(line: string): RecordParse {
   }
   let bodyStart = close + 1;
   if (line.charCodeAt(bodyStart) === 58) bodyStart++;
-  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  // A plain literal, not Object.create(null): records of one type share a hidden class,
+  // which made field stores ~3x cheaper than dictionary-mode objects (bench/auditd.ts).
+  const fields: Record<string, string> = {};
   let enriched: Record<string, string> | undefined;
   const gs = line.indexOf('\u001d', bodyStart);
   if (gs >= 0) {
     scanPairs(line, bodyStart, gs, fields);
-    enriched = Object.create(null) as Record<string, string>;
+    enriched = {};
     scanPairs(line, gs + 1, line.length, enriched);
   } else {
     scanPairs(line, bodyStart, line.length, fields);
