@@ -1,3 +1,5 @@
+import { loadConfig } from '../core/config';
+import { configSchema } from '../cli/config-schema';
 import { kibanaConfigSchema } from './config';
 
 describe('the kibana: config section', () => {
@@ -19,8 +21,6 @@ describe('the kibana: config section', () => {
 
 describe('the kibana: section in auditkit.yml', () => {
   it('takes every key from AUDITKIT_KIBANA_* environment variables', async () => {
-    const { loadConfig } = await import('../core/config');
-    const { configSchema } = await import('../cli/config-schema');
     const { value, envApplied } = await loadConfig(configSchema, { env: { AUDITKIT_KIBANA_URL: 'https://kibana.example:5601', AUDITKIT_KIBANA_SPACE: 'secops', AUDITKIT_KIBANA_TLS_VERIFY: 'false' } });
     expect(value.kibana).toMatchObject({ url: 'https://kibana.example:5601', space: 'secops', tls_verify: false });
     expect(envApplied).toEqual(expect.arrayContaining(['AUDITKIT_KIBANA_URL', 'AUDITKIT_KIBANA_SPACE', 'AUDITKIT_KIBANA_TLS_VERIFY']));
