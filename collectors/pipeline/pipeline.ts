@@ -267,6 +267,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     spool.append([encodeFrame(FrameKind.Heartbeat, Date.now(), bulkLines(streamName('agent', o.namespace), id, doc))]);
   };
   heartbeat();
+  log?.info({ inputs: o.inputs.length, 'auditkit.agent.spool.records': spool?.records ?? 0 }, 'pipeline started');
 
   const signal = o.signal;
   let finishing = false;
