@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { AuditkitError, ExitCode, expandHome } from '../../core';
 import { explainEsError } from '../../elastic';
 import {
-  buildPackage, createHostProgress, detectSecurity, KnownHosts, loadInventoryFile, runDeploy, selectHosts,
+  buildPackage, createHostProgress, detectSecurity, hostRoot, KnownHosts, loadInventoryFile, runDeploy, selectHosts,
   type DeployMode, type HostResult,
 } from '../../collectors/deploy';
 import type { AuditkitCommand } from '../context';
@@ -80,14 +80,14 @@ export const deployCommand: AuditkitCommand = {
         for (const r of results) {
           ctx.out.line(`${r.host} (${r.address})${r.os ? `: ${r.os} ${r.arch}, init ${r.init}, auditd ${r.auditd}, start via ${r.start}` : ''}`);
           if (r.error) ctx.out.line(`  error: ${r.error.message}`);
-          for (const c of r.changes) ctx.out.line(`  ${c.action.padEnd(9)} ${path.posix.join(root, c.dest)}${c.detail ? `  (${c.detail})` : ''}`);
+          for (const c of r.changes) ctx.out.line(`  ${c.action.padEnd(9)} ${path.posix.join(hostRoot(root, r.host), c.dest)}${c.detail ? `  (${c.detail})` : ''}`);
           for (const n of r.notes) ctx.out.line(`  note: ${n}`);
         }
         ctx.out.line('');
       } else if (mode === 'check') {
         for (const r of results.filter((x) => x.status === 'drift')) {
           ctx.out.line(`${r.host}: drift`);
-          for (const c of r.changes) ctx.out.line(`  ${c.action.padEnd(9)} ${path.posix.join(root, c.dest)}${c.detail ? `  (${c.detail})` : ''}`);
+          for (const c of r.changes) ctx.out.line(`  ${c.action.padEnd(9)} ${path.posix.join(hostRoot(root, r.host), c.dest)}${c.detail ? `  (${c.detail})` : ''}`);
           for (const n of r.notes) ctx.out.line(`  ${n}`);
         }
       }
