@@ -12,7 +12,13 @@ import { parserByKind } from '../parsers';
 import type { ParseOutput, RawRecord } from '../types';
 import { testContext } from './test-util';
 
+// Legacy and OMAudit times are local to the writer: pin the zone, and give it back afterwards.
+const savedTz = process.env['TZ'];
 process.env['TZ'] = 'UTC';
+afterAll(() => {
+  if (savedTz === undefined) delete process.env['TZ'];
+  else process.env['TZ'] = savedTz;
+});
 const root = join(__dirname, 'fixtures');
 
 function records(file: string, virtualPath: string): RawRecord[] {

@@ -11,12 +11,13 @@
  * non-ASCII UTF-8): when the text reaches us byte-transparently (latin1), we
  * unmetafy; after a UTF-8 decode those bytes are already lost (README limit).
  *
- * History files carry no user: it comes from the option `user` or from the path
- * (/home/<user>/…, /root/…). The id is the file position of the entry's first line.
+ * History files carry no user: it comes from the option `user`, else the path
+ * (/home/<user>/…, /root/…), else the file's owner. The id is the file position of the entry's first line.
  *
  * Entries span lines, so the parser buffers the open entry per file and reports
  * its first offset through `pendingOffset` (the checkpoint never passes it).
  */
+import { readFileSync, statSync } from 'node:fs';
 import { fileRecordId } from '../../schema';
 import type { LineParser, ParseContext, ParseOutput, ParserUnit, RawRecord } from '../types';
 import { commandEvent, type CommandFacts } from './event';
@@ -40,6 +41,25 @@ export function userFromPath(file: string): string | undefined {
   if (/^\/root\/[^/]*(?:history|hist)[^/]*$/i.test(file)) return 'root';
   m = /(?:^|\/)([^/]+)\/\.(?:bash|zsh)_history$/.exec(file);
   if (m && m[1] !== 'tmp' && m[1] !== '.') return m[1];
+  return undefined;
+}
+
+/** The owner of a history file, by name (local /etc/passwd), when the path does not say. */
+export function userFromOwner(file: string, passwd = '/etc/passwd'): string | undefined {
+  let uid: number;
+  try {
+    uid = statSync(file).uid;
+  } catch {
+    return undefined;
+  }
+  try {
+    for (const line of readFileSync(passwd, 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f[2] === String(uid) && f[0]) return f[0];
+    }
+  } catch {
+    /* no passwd: fall through */
+  }
   return undefined;
 }
 
@@ -73,11 +93,18 @@ type Flavour = 'bash' | 'zsh';
 function historyParser(flavour: Flavour, ctx: ParseContext, opts: HistoryOptions): LineParser {
   const idle = opts.idleFlushMs ?? 2000;
   const open = new Map<string, Entry>();
+  // The user of each file: the option, else the path, else the file's owner (looked up once per file).
+  const users = new Map<string, string | undefined>();
+  const userOf = (file: string): string | undefined => {
+    if (opts.user !== undefined) return opts.user;
+    if (!users.has(file)) users.set(file, userFromPath(file) ?? userFromOwner(file));
+    return users.get(file);
+  };
 
   function emit(e: Entry): ParseOutput {
     const raw: RawRecord = { text: e.lines.join('\n'), origin: e.origin };
     try {
-      const user = opts.user ?? userFromPath(e.origin.file);
+      const user = userOf(e.origin.file);
       const command = flavour === 'zsh' ? unmetafy(e.lines.join('\n')) : e.lines.join('\n');
       const hostId = ctx.host.id ?? ctx.host.name;
       const facts: CommandFacts = {

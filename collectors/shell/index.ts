@@ -5,7 +5,7 @@
  */
 export { hookParser, parseHookRecord, HOOK_TAG } from './hook';
 export { legacyParser, legacyParserUnit, parseLegacyLine, type LegacyOptions } from './legacy';
-export { bashParser, zshParser, bashParserUnit, zshParserUnit, userFromPath, unmetafy, type HistoryOptions } from './history';
+export { bashParser, zshParser, bashParserUnit, zshParserUnit, userFromPath, userFromOwner, unmetafy, type HistoryOptions } from './history';
 export { omauditParser, omauditParserUnit, parseOmauditRecord, startOmauditReceiver, OMAUDIT_PATH, type OmauditOptions, type OmauditReceiver } from './omaudit';
 export { startHookReceiver, peerUid, DEFAULT_HOOK_PORT, type HookReceiver, type HookReceiverOptions } from './receiver';
 export { commandEvent, ttyDevice, type CommandFacts, type CommandFormat } from './event';

@@ -6,14 +6,23 @@ import { PARSERS, parserByKind } from '../parsers';
 import type { ParseOutput, RawRecord } from '../types';
 import { shellWords } from './words';
 import { ttyDevice } from './event';
-import { userFromPath, unmetafy } from './history';
+import { userFromOwner, userFromPath, unmetafy } from './history';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { startOmauditReceiver } from './omaudit';
 import { startHookReceiver, withPeerUid } from './receiver';
 import { sessionLinkId } from './session';
 import { linkedSessionId } from '../auditd/session';
 import { testContext } from './test-util';
 
+// Legacy and OMAudit times are local to the writer: pin the zone, and give it back afterwards.
+const savedTz = process.env['TZ'];
 process.env['TZ'] = 'UTC';
+afterAll(() => {
+  if (savedTz === undefined) delete process.env['TZ'];
+  else process.env['TZ'] = savedTz;
+});
 const SHELL_KINDS = ['hook', 'legacy', 'bash', 'zsh', 'omaudit'] as const;
 
 function rec(text: string, offset = 0, file = '/var/log/x.log'): RawRecord {
@@ -64,6 +73,15 @@ describe('history helpers', () => {
     expect(userFromPath('/root/.zsh_history')).toBe('root');
     expect(userFromPath('/var/backups/hist/bob/.bash_history')).toBe('bob');
     expect(userFromPath('/tmp/history.txt')).toBeUndefined();
+  });
+  it('falls back to the owner of the history file when the path names no user', () => {
+    const f = join(tmpdir(), `auditkit-hist-${process.pid}`);
+    writeFileSync(f, '#1700000000\nid\n');
+    try {
+      expect(userFromOwner(f)).toBe(userInfo().username);
+    } finally {
+      rmSync(f);
+    }
   });
   it('undoes zsh metafication of a byte-transparent string', () => {
     const utf8 = Buffer.from('中文', 'utf8');
