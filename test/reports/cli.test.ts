@@ -3,13 +3,14 @@
  * through the real import() of the ESM renderer (not jest's sandbox), the mail
  * through a real SMTP server, and a failed send exits non-zero.
  */
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { simulateFleet } from '../../collectors/simulate';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
-import { runCli } from '../foundation/cli';
+import { BIN, REPO, runCli } from '../foundation/cli';
 import { indexDocuments, selfSignedCert, startSmtp, type TestSmtp } from './helpers';
 
 const built = existsSync(path.resolve(__dirname, '../../dist/cli/main.js'));
@@ -86,5 +87,28 @@ suite('auditkit report (built binary)', () => {
     const r = await runCli(['--config', config, 'report', 'run', ...window, '--definition', 'daily-zh', '--send']);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/AK_SMTP_SEND|could not send the report to ops@example.com, lead@example.com/);
+  }, 120_000);
+
+  it('schedules reports, survives a failed send, and never mails the same period twice', async () => {
+    const sched = path.join(dir, 'schedule.yml');
+    const base = readFileSync(config, 'utf8').replace('cron: "0 8 * * *"', 'cron: "*/2 * * * * *"').replace(`output_dir: ${dir}`, `output_dir: ${path.join(dir, 'sched')}`).replace('retries: 1', 'retries: 0');
+    writeFileSync(sched, base, { mode: 0o600 });
+    const before = smtp.messages.length;
+    smtp.failNext(1, 550);
+    const child = spawn(process.execPath, [BIN, '--config', sched, 'report', 'schedule'], { cwd: REPO, env: { ...process.env, AUDITKIT_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', () => undefined);
+    const deadline = Date.now() + 90_000;
+    while (!(/FAILED/.test(out) && / sent\n/.test(out) && /already sent/.test(out)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/daily-zh: next run /);
+    const lines = out.split('\n').filter((l) => / daily-zh: /.test(l) && !/next run/.test(l));
+    expect(lines[0]).toMatch(/FAILED: could not send the report/);
+    expect(lines.slice(1).some((l) => / sent$/.test(l))).toBe(true);
+    expect(lines.some((l) => /already sent$/.test(l))).toBe(true);
+    expect(smtp.messages.length - before).toBe(1);
   }, 120_000);
 });
