@@ -7,7 +7,7 @@ import { AuditkitError, errorMessage, sleep } from '../../core';
 import { createApiKey } from '../../elastic/api-key';
 import type { ResolvedHost } from './inventory';
 import {
-  applyPlan, existingApiKey, hostConfigFiles, planHost, probe, rooted, uninstallHost,
+  applyPlan, chooseStartMode, existingApiKey, hostConfigFiles, planHost, probe, rooted, uninstallHost,
   type FileAction, type HostFacts, type HostPlan,
 } from './install';
 import { INSTALL, type CollectorPackage } from './package';
@@ -163,13 +163,15 @@ async function deployOne(host: ResolvedHost, allOpts: DeployOptions, keyCache: M
         notes.push('a new collector API key would be created');
       }
     }
+    // Under systemd the unit's User= reads the config: it owns it (still mode 600).
+    const owner = chooseStartMode(facts, opts.root, opts.pkg) === 'systemd' ? opts.pkg.serviceUser : undefined;
     const hostFiles = hostConfigFiles(host, opts.root, {
       urls: opts.es.urls,
       namespace: opts.es.namespace,
       ...(apiKey ? { apiKey } : {}),
       ...(opts.es.caPem ? { caPem: opts.es.caPem } : {}),
       tlsVerify: opts.es.tlsVerify,
-    });
+    }, owner);
     plan = planHost(facts, opts.pkg, hostFiles, { root: opts.root, start: opts.start });
     notes.push(...plan.notes);
     const changes = plan.actions.filter((a) => a.action !== 'unchanged');

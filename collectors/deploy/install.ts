@@ -170,7 +170,7 @@ export interface HostConfigInput {
 }
 
 /** The host's auditkit.yml and CA file (mode 600: it holds the host's API key). */
-export function hostConfigFiles(host: ResolvedHost, root: string, es: HostConfigInput): PackageFile[] {
+export function hostConfigFiles(host: ResolvedHost, root: string, es: HostConfigInput, owner?: string): PackageFile[] {
   const collector: Record<string, unknown> = { ...host.collector, host_name: host.name };
   if (root !== '/' && host.collector['state_dir'] === undefined) collector['state_dir'] = rooted(root, INSTALL.stateDir);
   const elasticsearch: Record<string, unknown> = { url: es.urls.length === 1 ? es.urls[0] : [...es.urls], namespace: es.namespace };
@@ -178,7 +178,7 @@ export function hostConfigFiles(host: ResolvedHost, root: string, es: HostConfig
   if (es.caPem) elasticsearch['ca_file'] = rooted(root, INSTALL.ca);
   if (!es.tlsVerify) elasticsearch['tls_verify'] = false;
   const text = `# Installed by auditkit deploy for host ${host.name}; the next deploy overwrites changes.\n${toYaml({ elasticsearch, collector })}`;
-  const files = [dataFile(INSTALL.config, 0o600, 'config', Buffer.from(text))];
+  const files: PackageFile[] = [{ ...dataFile(INSTALL.config, 0o600, 'config', Buffer.from(text)), ...(owner ? { owner } : {}) }];
   if (es.caPem) files.push(dataFile(INSTALL.ca, 0o644, 'ca', es.caPem));
   return files;
 }
@@ -195,8 +195,8 @@ export function planHost(facts: HostFacts, pkg: CollectorPackage, hostFiles: rea
     const cur = facts.files.get(f.dest);
     if (!cur) actions.push({ dest: f.dest, role: f.role, action: 'create' });
     else if (cur.sha256 !== f.sha256) actions.push({ dest: f.dest, role: f.role, action: 'update' });
-    else if (cur.mode !== f.mode || cur.owner !== 'root' || cur.group !== 'root') {
-      actions.push({ dest: f.dest, role: f.role, action: 'chmod', detail: `${cur.mode.toString(8)} ${cur.owner}:${cur.group} → ${f.mode.toString(8)} root:root` });
+    else if (cur.mode !== f.mode || cur.owner !== (f.owner ?? 'root') || cur.group !== (f.owner ?? 'root')) {
+      actions.push({ dest: f.dest, role: f.role, action: 'chmod', detail: `${cur.mode.toString(8)} ${cur.owner}:${cur.group} → ${f.mode.toString(8)} ${f.owner ?? 'root'}:${f.owner ?? 'root'}` });
     } else actions.push({ dest: f.dest, role: f.role, action: 'unchanged' });
   }
   const wanted = new Set(files.map((f) => f.dest));
@@ -307,7 +307,11 @@ export async function applyPlan(
   opts.onStep?.('preparing');
   const dirs = neededDirs(plan.files, opts.root);
   const mk = dirs.map((d) => `[ -d "$R${d}" ] || { mkdir -m ${DIR_MODES[d] ?? '755'} "$R${d}" && echo "created=${d}"; }`).join('\n');
-  const prepOut = await s.must(`R=${q(R)}\n${R ? `[ -d "$R" ] || { mkdir -p "$R"; }\n` : ''}${mk}`, 'creating directories');
+  const user = plan.startMode === 'systemd' ? pkg.serviceUser : undefined;
+  const mkUser = user
+    ? `id -u ${q(user)} >/dev/null 2>&1 || useradd --system --user-group --no-create-home --home-dir ${INSTALL.stateDir} --shell /usr/sbin/nologin ${q(user)}\n`
+    : '';
+  const prepOut = await s.must(`R=${q(R)}\n${mkUser}${R ? `[ -d "$R" ] || { mkdir -p "$R"; }\n` : ''}${mk}`, 'creating directories');
   const createdDirs = prepOut.split('\n').filter((l) => l.startsWith('created=')).map((l) => l.slice(8));
   const allDirs = [...new Set([...(plan.facts.manifest?.dirs ?? []), ...createdDirs])];
   const manifestWithDirs = manifestOf(allDirs);
@@ -341,12 +345,12 @@ export async function applyPlan(
     const lines = ['set -e', `R=${q(R)}`, `S=${q(staging)}`];
     uploads.forEach((f, i) => {
       const d = `"$R${f.dest}"`;
-      lines.push(`cp "$S/${i}" "$R${f.dest}.aknew" && chown 0:0 "$R${f.dest}.aknew" && chmod ${f.mode.toString(8)} "$R${f.dest}.aknew"`);
+      lines.push(`cp "$S/${i}" "$R${f.dest}.aknew" && chown ${f.owner ? `${f.owner}:${f.owner}` : '0:0'} "$R${f.dest}.aknew" && chmod ${f.mode.toString(8)} "$R${f.dest}.aknew"`);
       lines.push(`if [ -e ${d} ]; then ln -f ${d} "$R${f.dest}.akbak"; fi; mv -f "$R${f.dest}.aknew" ${d}; echo "installed=${f.dest}"`);
     });
     for (const a of changed.filter((x) => x.action === 'chmod')) {
       const f = byDest.get(a.dest);
-      if (f) lines.push(`chown 0:0 "$R${f.dest}" && chmod ${f.mode.toString(8)} "$R${f.dest}"`);
+      if (f) lines.push(`chown ${f.owner ? `${f.owner}:${f.owner}` : '0:0'} "$R${f.dest}" && chmod ${f.mode.toString(8)} "$R${f.dest}"`);
     }
     for (const a of changed.filter((x) => x.action === 'remove')) lines.push(`ln -f "$R${a.dest}" "$R${a.dest}.akbak"; rm -f "$R${a.dest}"; echo "installed=${a.dest}"`);
     const commit = await s.run(lines.join('\n'));

@@ -21,6 +21,8 @@ export interface PackageFile {
   readonly size: number;
   /** A local file to upload, or the bytes themselves. */
   readonly source: { readonly file: string } | { readonly data: Buffer };
+  /** Owner and group (default root). */
+  readonly owner?: string;
 }
 
 export const INSTALL = {
@@ -55,6 +57,8 @@ export interface CollectorPackage {
   readonly files: readonly PackageFile[];
   /** The unit's name when a systemd unit is packaged. */
   readonly unitName?: string;
+  /** `User=` of the unit: under systemd the collector runs as this system user (created if missing) and owns its config. */
+  readonly serviceUser?: string;
   /** Artefacts that were not in the tree at build time (said in the plan). */
   readonly missing: readonly string[];
   readonly buildMs: number;
@@ -134,6 +138,7 @@ export async function buildPackage(opts: { workDir?: string; runtime?: string } 
   files.push(dataFile(INSTALL.meta, 0o644, 'meta', Buffer.from(JSON.stringify({ name: 'auditkit', version: KIT_VERSION, node: process.version, private: true }, null, 2) + '\n')));
   const missing: string[] = [];
   let unitName: string | undefined;
+  let serviceUser: string | undefined;
   const assets: Array<[string, string, number, FileRole]> = [
     [ASSETS.unit, path.posix.join(INSTALL.unitDir, path.basename(ASSETS.unit)), 0o644, 'unit'],
     [ASSETS.hook, INSTALL.hook, 0o644, 'hook'],
@@ -146,9 +151,19 @@ export async function buildPackage(opts: { workDir?: string; runtime?: string } 
       missing.push(rel);
       continue;
     }
+    if (role === 'unit') {
+      // The unit is installed as written except for ExecStart, which must run the packaged
+      // runtime through the launcher (hosts have no /usr/bin/node).
+      const text = await fsp.readFile(src, 'utf8');
+      const rewritten = text.replace(/^ExecStart=.*$/m, `ExecStart=${INSTALL.launcher} collect --config ${INSTALL.config}`);
+      files.push(dataFile(dest, mode, role, Buffer.from(rewritten)));
+      unitName = path.basename(rel);
+      const user = /^User=(\S+)\s*$/m.exec(text)?.[1];
+      if (user && user !== 'root') serviceUser = user;
+      continue;
+    }
     const h = await sha256File(src);
     files.push({ dest, mode, role, ...h, source: { file: src } });
-    if (role === 'unit') unitName = path.basename(rel);
   }
-  return { version: KIT_VERSION, nodeVersion: process.version, files, ...(unitName ? { unitName } : {}), missing, buildMs: Date.now() - t0 };
+  return { version: KIT_VERSION, nodeVersion: process.version, files, ...(unitName ? { unitName } : {}), ...(serviceUser ? { serviceUser } : {}), missing, buildMs: Date.now() - t0 };
 }
