@@ -46,17 +46,19 @@ export function compilePath(path: string): (doc: Doc) => unknown {
 export class EvalContext {
   doc: Doc = {};
   private readonly strCache = new Map<string, readonly string[]>();
+  private readonly lowCache = new Map<string, readonly string[]>();
   private commands: SimpleCommand[] | undefined;
   reset(doc: Doc): this {
     this.doc = doc;
-    this.strCache.clear();
+    if (this.strCache.size) this.strCache.clear();
+    if (this.lowCache.size) this.lowCache.clear();
     this.commands = undefined;
     return this;
   }
   /** String values of a field (arrays flattened), lower-cased if asked. Cached per event. */
   strings(path: string, getter: (d: Doc) => unknown, lower: boolean): readonly string[] {
-    const key = lower ? path + '\u0000l' : path;
-    let v = this.strCache.get(key);
+    const cache = lower ? this.lowCache : this.strCache;
+    let v = cache.get(path);
     if (v === undefined) {
       const raw = getter(this.doc);
       const arr: string[] = [];
@@ -68,7 +70,7 @@ export class EvalContext {
       };
       add(raw);
       v = arr;
-      this.strCache.set(key, v);
+      cache.set(path, v);
     }
     return v;
   }
@@ -194,7 +196,17 @@ function hasFlag(argv: readonly string[], flag: string): boolean {
   return false;
 }
 
-function positionals(argv: readonly string[]): string[] {
+const posCache = new WeakMap<readonly string[], readonly string[]>();
+/** Positional (non-flag) words of an argv; cached per argv because many rules ask for them. */
+function positionals(argv: readonly string[]): readonly string[] {
+  const hit = posCache.get(argv);
+  if (hit) return hit;
+  const out = computePositionals(argv);
+  posCache.set(argv, out);
+  return out;
+}
+
+function computePositionals(argv: readonly string[]): string[] {
   const out: string[] = [];
   let endOpts = false;
   for (let i = 1; i < argv.length; i++) {

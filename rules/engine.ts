@@ -206,6 +206,7 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
   }
 
   const ctx = new EvalContext();
+  const scratch: AlertDoc[] = [];
   const seenRules = new Set<CompiledRule>();
 
   function excepted(r: CompiledRule): boolean {
@@ -320,7 +321,8 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
     }
     ctx.reset(doc);
     let out: AlertDoc[] | undefined;
-    const sink: AlertDoc[] = [];
+    const sink = scratch;
+    sink.length = 0;
     for (const r of always) runRule(r, doc, t, matched, sink);
     if (indexed) {
       seenRules.clear();
@@ -335,7 +337,7 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
       }
     }
     if (sink.length) {
-      out = sink;
+      out = sink.slice();
       stats.alerts += sink.length;
       return out;
     }

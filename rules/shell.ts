@@ -17,6 +17,8 @@ export interface ShellToken {
   readonly op: boolean;
 }
 
+const PLAIN = /[^\s'"\\$`<>&|;()#]/;
+const OP_START = new Set(['<', '>', '&', '|', ';', '(', ')', '\n']);
 const OPS = ['<<<', '&>>', '||', '&&', ';;', '|&', '>>', '>&', '&>', '>|', '<<', '<&', '<>', '|', '&', ';', '>', '<', '(', ')', '\n'];
 
 /** Split a command line into words and operators. Never throws: unterminated quotes end at the line end. */
@@ -90,6 +92,15 @@ export function shellTokens(line: string): ShellToken[] {
       continue;
     }
     if (c === '#' && !inWord) break;
+    if (!OP_START.has(c)) {
+      // Consume a run of plain characters at once (the common case).
+      let j = i + 1;
+      while (j < n && PLAIN.test(line[j] as string)) j++;
+      cur += line.slice(i, j);
+      inWord = true;
+      i = j;
+      continue;
+    }
     let op: string | undefined;
     for (const o of OPS) {
       if (line.startsWith(o, i)) {
