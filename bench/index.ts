@@ -5,6 +5,7 @@ import { auditdBench } from './auditd';
 import { pipelineBench } from './pipeline';
 import { reportsBench } from './reports';
 import { deployBench } from './deploy';
+import { rulesBench } from './rules';
 
 /** Every benchmark, in the order `npm run bench` runs them. Add yours here. */
-export const BENCHMARKS: readonly Benchmark[] = [schemaBench, shellBench, auditdBench, pipelineBench, reportsBench, deployBench];
+export const BENCHMARKS: readonly Benchmark[] = [schemaBench, shellBench, auditdBench, pipelineBench, reportsBench, deployBench, rulesBench];
