@@ -9,6 +9,7 @@ import { rulesCommand } from './rules';
 import { alertsCommand } from './alerts';
 import { collectCommand } from './collect';
 import { ingestCommand } from './ingest';
+import { demoCommand } from './demo';
 import { notBuilt } from './stubs';
 
 /**
@@ -25,7 +26,7 @@ export const COMMANDS: readonly AuditkitCommand[] = [
   reportCommand,
   dashboardsCommand,
   deployCommand,
-  notBuilt('demo', 'The whole pipeline on the embedded local Elasticsearch'),
+  demoCommand,
   validateCommand,
   configCommand,
 ];
