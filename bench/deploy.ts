@@ -81,6 +81,7 @@ async function run(): Promise<BenchResult[]> {
       if (bad.length > 0) throw new Error(`auditkit ${label}: ${bad.length} host runs failed: ${bad[0]?.error?.message}`);
       if (r2.some((r) => r.status !== 'unchanged')) throw new Error(`auditkit ${label}: second run was not unchanged`);
       await killCollectors(rootBase);
+      process.stderr.write(`  [deploy bench] auditkit concurrency ${concurrency}: first ${first} ms, second ${second} ms\n`);
       return { first, second };
     };
 
@@ -158,7 +159,9 @@ ${copies.join('\n')}
       return Date.now() - t0;
     };
     const ans1 = await play();
+    process.stderr.write(`  [deploy bench] ansible first: ${ans1} ms\n`);
     const ans2 = await play();
+    process.stderr.write(`  [deploy bench] ansible second: ${ans2} ms\n`);
     await killCollectors(rootBase);
 
     const s = (ms: number): number => ms / 1000;
