@@ -29,14 +29,13 @@ export function compilePath(path: string): (doc: Doc) => unknown {
       }
       if (typeof cur !== 'object') return undefined;
       const o = cur as Record<string, unknown>;
-      let v = o[p];
+      const v = o[p];
       if (v === undefined) {
         // A partly flattened object: try the rest of the path as one key.
         const rest = parts.slice(i).join('.');
         if (rest in o) return o[rest];
       }
       cur = v;
-      v = undefined;
     }
     return cur;
   };

@@ -54,10 +54,21 @@ export function scoreCorpus(rules: readonly RuleDef[], lines: readonly CorpusLin
     const { matched } = engine.evaluate(commandEvent(l.command, { id: `corpus-${i}` }));
     const flagged = matched.length > 0;
     const c = by.get(l.category) ?? [0, 0, 0, 0];
-    if (l.label === 'dangerous' && flagged) (c[0]++, tp++);
-    else if (l.label === 'benign' && flagged) (c[1]++, fp++, falseAlarms.push({ ...l, rules: [...matched] }));
-    else if (l.label === 'dangerous') (c[2]++, fn++, misses.push(l));
-    else (c[3]++, tn++);
+    if (l.label === 'dangerous' && flagged) {
+      c[0]++;
+      tp++;
+    } else if (l.label === 'benign' && flagged) {
+      c[1]++;
+      fp++;
+      falseAlarms.push({ ...l, rules: [...matched] });
+    } else if (l.label === 'dangerous') {
+      c[2]++;
+      fn++;
+      misses.push(l);
+    } else {
+      c[3]++;
+      tn++;
+    }
     by.set(l.category, c);
   });
   return {

@@ -158,7 +158,7 @@ export function webhookTarget(o: WebhookTargetOptions): NotifyTarget {
       if (res.status >= 300) throw new DeliveryError(`webhook ${o.name}: HTTP ${res.status} ${text.slice(0, 200)}`, false);
       if (o.format === 'dingtalk' || o.format === 'wecom') {
         // Robots answer 200 with {"errcode": N}; 0 is success.
-        let code = 0;
+        let code: number;
         try {
           code = Number((JSON.parse(text) as { errcode?: number }).errcode ?? 0);
         } catch {

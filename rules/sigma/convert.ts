@@ -200,7 +200,7 @@ function fieldCondition(key: string, raw: Json, kind: string, notes: string[]): 
   if (mods.includes('windash')) strs = strs.flatMap((s) => (s.startsWith('-') ? [s, '/' + s.slice(1)] : [s]));
   if (mods.includes('base64offset')) strs = strs.flatMap(base64Offsets);
   else if (mods.includes('base64')) strs = strs.map((s) => Buffer.from(s).toString('base64'));
-  let op: 'equals' | 'contains' | 'startswith' | 'endswith' = mods.includes('contains') ? 'contains' : mods.includes('startswith') ? 'startswith' : mods.includes('endswith') ? 'endswith' : 'equals';
+  const op: 'equals' | 'contains' | 'startswith' | 'endswith' = mods.includes('contains') ? 'contains' : mods.includes('startswith') ? 'startswith' : mods.includes('endswith') ? 'endswith' : 'equals';
   // Values with wildcards: leading/trailing `*` refine the operator; inner wildcards need a regex.
   const plain: Record<string, string[]> = { equals: [], contains: [], startswith: [], endswith: [] };
   const regexes: string[] = [];
@@ -226,7 +226,6 @@ function fieldCondition(key: string, raw: Json, kind: string, notes: string[]): 
   if (name === 'Image' && !all && plain['endswith']!.length && plain['endswith']!.every((v) => /^\/[^/]+$/.test(v))) {
     parts.push({ field: 'process.name', equals: plain['endswith']!.map((v) => v.slice(1)) });
   }
-  op = 'equals';
   if (parts.length === 1) return parts[0] as FieldCond;
   return all ? { all: parts } : { any: parts };
 }
