@@ -183,11 +183,16 @@ export class ElasticsearchSink {
         if (this.abort.signal.aborted) return false;
       }
       let body: { errors?: boolean; items?: Array<Record<string, BulkItemResult>> };
+      // One controller per request, unlinked afterwards: the transport keeps a listener on
+      // the signal it is given, and a long-lived signal would keep every request body alive.
+      const req = new AbortController();
+      const cancel = (): void => req.abort();
+      this.abort.signal.addEventListener('abort', cancel, { once: true });
       try {
         c.requests++;
         body = (await this.o.client.transport.request(
           { method: 'POST', path: '/_bulk', querystring: { filter_path: 'errors,items.*.status,items.*.error' }, bulkBody: Buffer.concat(pending.map((p) => p.body)) },
-          { maxRetries: 0, requestTimeout: this.o.requestTimeoutMs, signal: this.abort.signal },
+          { maxRetries: 0, requestTimeout: this.o.requestTimeoutMs, signal: req.signal },
         )) as typeof body;
       } catch (err) {
         if (this.abort.signal.aborted) return false;
@@ -207,6 +212,8 @@ export class ElasticsearchSink {
         attempt++;
         if (attempt === 1 || attempt % 10 === 0) this.o.log?.warn({ err, 'http.response.status_code': status, attempt }, 'bulk request failed; retrying with backoff');
         continue;
+      } finally {
+        this.abort.signal.removeEventListener('abort', cancel);
       }
       const results = body.items ?? [];
       if (body.errors === false && results.length === pending.length) {
