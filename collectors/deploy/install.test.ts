@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { KIT_ROOT } from '../../core';
 import { chooseStartMode, existingApiKey, hostConfigFiles, planHost, type HostFacts } from './install';
-import { ASSETS, dataFile, INSTALL, type CollectorPackage } from './package';
+import { ASSETS, buildPackage, dataFile, INSTALL, type CollectorPackage } from './package';
 import type { ResolvedHost } from './inventory';
 
 const host: ResolvedHost = { name: 'web01', address: '10.0.0.21', port: 22, user: 'root', sudo: false, tags: [], groups: [], connectTimeoutMs: 1000, collector: { heartbeat_interval_s: 10 } };
@@ -68,7 +68,6 @@ describe('host plans', () => {
       console.warn(`${ASSETS.unit} not in the tree yet: skipped`);
       return;
     }
-    const { buildPackage } = await import('./package');
     const built = await buildPackage();
     const u = built.files.find((x) => x.role === 'unit');
     const text = u && 'data' in u.source ? u.source.data.toString() : '';
