@@ -3,27 +3,31 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Client } from '@elastic/elasticsearch';
+import { Client as EsClient, type Client } from '@elastic/elasticsearch';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { applySetup, detectCapabilities, elasticsearchConfigSchema, planSetup } from '../../elastic';
 import { streamName, type Dataset } from '../../schema';
 import type { SimDocument } from '../../collectors/simulate';
+import { testEsUrl } from '../harness/es';
 
 /** Templates first (so every field has its ECS type), then the documents with op_type create. */
 export async function indexDocuments(client: Client, ns: string, docs: readonly SimDocument[]): Promise<number> {
   const caps = await detectCapabilities(client);
   await applySetup(client, planSetup(elasticsearchConfigSchema.parse({ namespace: ns }), caps));
-  const result = await client.helpers.bulk<SimDocument>({
+  // Its own client with a long timeout: on a busy CI box (2 cores shared by every suite) a bulk can take minutes.
+  const loader = new EsClient({ node: testEsUrl(), requestTimeout: 600_000 });
+  const result = await loader.helpers.bulk<SimDocument>({
     datasource: docs as SimDocument[],
-    flushBytes: 5_000_000,
-    concurrency: 2,
+    flushBytes: 2_000_000,
+    concurrency: 1,
+    retries: 5,
     refreshOnCompletion: true,
     onDocument: (d) => [{ create: { _index: streamName(d.dataset as Dataset, ns), _id: String((d.doc['event'] as { id: string }).id) } }, d.doc] as never,
     onDrop: (d) => {
       throw new Error(`document refused: ${JSON.stringify(d.error).slice(0, 500)}`);
     },
-  });
+  }).finally(() => loader.close());
   return result.successful;
 }
 
