@@ -51,9 +51,8 @@ describe('email notifications', () => {
     const email = emailTarget({ transport: { host: '127.0.0.1', port, secure: false, ignoreTLS: true }, from: 'auditkit@example.com', to: ['ops@example.com'] });
     const hub = createNotificationHub([email], { minSeverity: 'low', immediateSeverity: 'high', throttle: { window: '10m', max: 2 }, retryDelayMs: 10 });
     const batch = [...Array.from({ length: 6 }, () => alert('r-crit', 'critical')), alert('r-med', 'medium'), alert('r-low', 'low')];
-    const t0 = performance.now();
     for (const a of batch) hub.notify(a);
-    expect(performance.now() - t0).toBeLessThan(50); // queuing only: never waits for SMTP
+    expect(hub.stats()).toMatchObject({ received: 8, sent: 0 }); // notify() only queued: delivery happens on later turns
     await hub.drain();
     expect(mails).toHaveLength(2);
     expect(mails[0]?.subject).toBe('[auditkit] [CRITICAL] Rule r-crit on web01');
@@ -152,9 +151,8 @@ describe('webhook notifications', () => {
     hang = true;
     const slow = createNotificationHub([webhookTarget({ name: 'h', url: `${base}/generic`, format: 'generic', timeoutMs: 200 })], { retries: 0, queueMax: 3, onError: (t, e) => errors.push(`${t}: ${e.message}`) });
     const many = Array.from({ length: 1000 }, (_, i) => alert(`r-h${i}`, 'critical', String(i)));
-    const t0 = performance.now();
     for (const a of many) slow.notify(a);
-    expect(performance.now() - t0).toBeLessThan(200);
+    expect(slow.stats()).toMatchObject({ received: 1000, immediate: 1000, sent: 0, failed: 0 }); // returned before any I/O
     await slow.drain();
     hang = false;
     expect(slow.stats()).toMatchObject({ failed: 3, dropped: 997 });
