@@ -57,7 +57,7 @@ export const pipelineBench: Benchmark = {
   name: 'pipeline',
   description: 'collector pipeline end to end into a real node vs client.helpers.bulk of the same documents; collector RSS at 1,000 events/s; append-to-searchable latency',
   async run() {
-    const node = await startDevNode({ dieWithParent: true, heapMb: 1024, onProgress: (m) => process.stderr.write(`[es] ${m}\n`) });
+    const node = await startDevNode({ dieWithParent: true, heapMb: 1024, startTimeoutMs: 600_000, onProgress: (m) => process.stderr.write(`[es] ${m}\n`) });
     const client = new Client({ node: node.url, requestTimeout: 120_000 });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ak-bench-pipe-'));
     const results: BenchResult[] = [];
