@@ -5,7 +5,7 @@ import type { Client } from '@elastic/elasticsearch';
 import { AuditkitError, cacheDir, createProgress, ExitCode, KIT_VERSION } from '../../core';
 import { applySetup, checkConnection, detectCapabilities, devNodeStart, explainEsError, planSetup } from '../../elastic';
 import { runPipeline, type PipelineInput } from '../../collectors/pipeline';
-import { simAgentId, simulateTimeline, STORIES, type StoryName } from '../../collectors/simulate';
+import { DEFAULT_SIM_START, simAgentId, simulateTimeline, STORIES, type StoryName } from '../../collectors/simulate';
 import { writeRawFleet, type RawHost } from '../../collectors/simulate/raw';
 import { builtinRulesDir, loadRules, runScheduled, type AlertDoc } from '../../rules';
 import { buildReport, customWindow, writeReportFile } from '../../reports';
@@ -98,6 +98,8 @@ async function run(ctx: CliContext, argv: Readonly<Record<string, unknown>>): Pr
   const days = Number(argv['days'] ?? 7);
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > 2000) throw new AuditkitError('AK_USAGE', `--hosts must be an integer from 1 to 2000, got ${String(argv['hosts'])}`, { exitCode: ExitCode.Usage });
   if (!Number.isInteger(days) || days < 1 || days > 90) throw new AuditkitError('AK_USAGE', `--days must be an integer from 1 to 90, got ${String(argv['days'])}`, { exitCode: ExitCode.Usage });
+  const start = (argv['start'] as string | undefined) ?? DEFAULT_SIM_START;
+  if (!Number.isFinite(Date.parse(start))) throw new AuditkitError('AK_USAGE', `--start must be an ISO 8601 date/time such as 2026-11-09T00:00:00Z, got ${JSON.stringify(start)}`, { exitCode: ExitCode.Usage });
   const say = (m: string): void => {
     if (!ctx.out.json) ctx.out.line(m);
   };
@@ -118,7 +120,7 @@ async function run(ctx: CliContext, argv: Readonly<Record<string, unknown>>): Pr
     t = lap('elasticsearch', t);
 
     // 2. The fleet, written as the hosts' own files.
-    const tl = simulateTimeline({ seed, hosts, days });
+    const tl = simulateTimeline({ seed, hosts, days, start });
     const dir = path.resolve((argv['dir'] as string | undefined) ?? path.join(cacheDir(), 'demo', `seed-${String(seed)}-${hosts}h-${days}d`));
     const rawProgress = createProgress('writing raw files', hosts);
     const raw = writeRawFleet(tl, dir, (_h, i) => rawProgress.update(i + 1));
@@ -241,7 +243,7 @@ async function run(ctx: CliContext, argv: Readonly<Record<string, unknown>>): Pr
     });
     const kibanaHint = [
       'auditkit dashboards export --out auditkit-dashboards.ndjson   (import it in Kibana: Stack Management > Saved objects)',
-      'or with Docker: cd compose && cp .env.example .env && docker compose up -d   (Kibana on https://localhost:5601)',
+      'or with Docker: cd compose && cp .env.example .env && docker compose up -d   (Kibana on http://localhost:5601, user elastic)',
       `or point kibana.url at your Kibana and run: auditkit setup kibana`,
     ];
     timings['total'] = Date.now() - t0;
@@ -300,6 +302,7 @@ export const demoCommand: AuditkitCommand = {
       .option('seed', { type: 'string', default: '42', describe: 'simulation seed (same seed, same fleet, same ids)' })
       .option('hosts', { type: 'number', default: 20, describe: 'number of simulated hosts' })
       .option('days', { type: 'number', default: 7, describe: 'number of simulated days' })
+      .option('start', { type: 'string', describe: `first simulated instant, ISO 8601 (default ${DEFAULT_SIM_START}; fixed so re-runs add nothing)` })
       .option('dir', { type: 'string', describe: 'where the raw files and the report go (default: <cache>/demo/seed-<seed>-<hosts>h-<days>d)' }),
   run,
 };
