@@ -199,6 +199,9 @@ function buildLaurel(): { bin?: string; why?: string } {
     // laurel's build script runs bindgen, which needs libclang (Debian: libclang1-14)
     const env: NodeJS.ProcessEnv = { ...process.env };
     if (env.LIBCLANG_PATH === undefined && existsSync('/usr/lib/llvm-14/lib/libclang.so.1')) env.LIBCLANG_PATH = '/usr/lib/llvm-14/lib';
+    // without libclang-common-*-dev, clang lacks its own stddef.h: borrow GCC's
+    const gccInc = existsSync('/usr/lib/gcc/x86_64-linux-gnu') ? readdirSync('/usr/lib/gcc/x86_64-linux-gnu').map((v) => `/usr/lib/gcc/x86_64-linux-gnu/${v}/include`).find((d) => existsSync(`${d}/stddef.h`)) : undefined;
+    if (env.BINDGEN_EXTRA_CLANG_ARGS === undefined && gccInc !== undefined) env.BINDGEN_EXTRA_CLANG_ARGS = `-I${gccInc}`;
     execFileSync('cargo', ['install', 'laurel', '--version', LAUREL_VERSION, '--locked', '--root', root], { stdio: 'pipe', timeout: 1_800_000, env });
     return { bin };
   } catch (err) {
