@@ -77,12 +77,22 @@ function setPath(o: Record<string, unknown>, parts: readonly string[], v: unknow
   cur[parts[parts.length - 1] as string] = v;
 }
 
+const G = {
+  user: compilePath('user.name'),
+  login: compilePath('process.entry_leader.user.name'),
+  effective: compilePath('user.effective.name'),
+  host: compilePath('host.name'),
+  cmd: compilePath('process.command_line'),
+  src: compilePath('source.ip'),
+  dst: compilePath('destination.ip'),
+};
+
 function reasonOf(def: RuleDef, ev: Doc, count: number): string {
-  const user = compilePath('user.name')(ev);
-  const login = compilePath('process.entry_leader.user.name')(ev);
-  const host = compilePath('host.name')(ev);
-  const cmd = compilePath('process.command_line')(ev);
-  const src = compilePath('source.ip')(ev);
+  const user = G.user(ev);
+  const login = G.login(ev);
+  const host = G.host(ev);
+  const cmd = G.cmd(ev);
+  const src = G.src(ev);
   let s = `${def.name}`;
   if (user !== undefined) s += ` by ${String(user)}${login !== undefined && login !== user ? ` (login ${String(login)})` : ''}`;
   if (host !== undefined) s += ` on ${String(host)}`;
@@ -106,15 +116,15 @@ export function buildAlert(def: RuleDef, a: AlertInput): AlertDoc {
   const ips = new Set<string>();
   const hosts = new Set<string>();
   for (const e of a.events) {
-    for (const f of ['user.name', 'process.entry_leader.user.name', 'user.effective.name']) {
-      const v = compilePath(f)(e);
+    for (const g of [G.user, G.login, G.effective]) {
+      const v = g(e);
       if (typeof v === 'string') users.add(v);
     }
-    for (const f of ['source.ip', 'destination.ip']) {
-      const v = compilePath(f)(e);
+    for (const g of [G.src, G.dst]) {
+      const v = g(e);
       if (typeof v === 'string') ips.add(v);
     }
-    const h = compilePath('host.name')(e);
+    const h = G.host(e);
     if (typeof h === 'string') hosts.add(h);
   }
   const threat = def.threat.length
