@@ -68,7 +68,7 @@ beforeAll(async () => {
   // Reuse the distribution the run already fetched; everything else starts empty.
   const shared = process.getuid?.() === 0 ? '/var/cache/auditkit/elasticsearch' : path.join(os.homedir(), '.cache/auditkit/elasticsearch');
   if (existsSync(shared)) symlinkSync(shared, path.join(cache, 'elasticsearch'));
-  const r = await run(['demo', '--json', '--hosts', '5', '--days', '2', '--seed', '7'], env, 500_000);
+  const r = await run(['demo', '--json', '--hosts', '5', '--days', '2', '--seed', '42'], env, 500_000);
   if (r.code !== 0) throw new Error(`auditkit demo exited ${String(r.code)}:\n${r.stderr.slice(-4000)}\n${r.stdout.slice(-2000)}`);
   first = JSON.parse(r.stdout) as DemoSummary;
   client = new Client({ node: first.elasticsearch.url, requestTimeout: 60_000 });
@@ -152,7 +152,7 @@ describe('auditkit demo', () => {
   });
 
   it('adds nothing when run again: same files, same ids, same alerts', async () => {
-    const r = await run(['demo', '--json', '--hosts', '5', '--days', '2', '--seed', '7'], env, 300_000);
+    const r = await run(['demo', '--json', '--hosts', '5', '--days', '2', '--seed', '42'], env, 300_000);
     expect(r.code).toBe(0);
     const again = JSON.parse(r.stdout) as DemoSummary;
     expect(again.elasticsearch.already_running).toBe(true);
