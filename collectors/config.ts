@@ -72,6 +72,26 @@ export const collectorConfigSchema = z.strictObject({
     })
     .prefault({}),
   heartbeat_interval_s: z.number().min(0).default(30).describe('Heartbeats with counters to logs-auditkit.agent-<ns>; 0 turns them off.'),
+  listeners: z
+    .strictObject({
+      hook: z
+        .strictObject({
+          enabled: z.boolean().default(true).describe('Receive the shell hook\'s records over loopback TCP (its primary transport; it falls back to syslog when nobody listens).'),
+          host: z.string().default('127.0.0.1'),
+          port: z.number().int().min(0).max(65535).default(601).describe('A privileged port on purpose: no ordinary user can take it while the collector is down.'),
+        })
+        .prefault({}),
+      omaudit: z
+        .strictObject({
+          enabled: z.boolean().default(false).describe('Accept legacy OMAudit agents (HTTP GET /omaudit/omaudit_pull/...) during a migration.'),
+          host: z.string().default('127.0.0.1').describe('Loopback by default; listening on other addresses should come with a token.'),
+          port: z.number().int().min(0).max(65535).default(8000),
+          token: z.string().min(1).optional().describe('Shared secret the agents must send (token= parameter).'),
+        })
+        .prefault({}),
+    })
+    .prefault({})
+    .describe('Socket sources. Records are journalled to state_dir (fsync before the sender gets OK) and followed like files.'),
 });
 
 export type CollectorConfig = z.output<typeof collectorConfigSchema>;

@@ -1,6 +1,8 @@
 import { AuditkitError, ExitCode } from '../../core';
 import { PARSERS } from '../../collectors';
-import { pipelineOptionsFromConfig, runPipeline, totalDropped, type PipelineResult } from '../../collectors/pipeline';
+import * as path from 'node:path';
+import { pipelineOptionsFromConfig, RecordJournal, runPipeline, totalDropped, type PipelineInput, type PipelineResult } from '../../collectors/pipeline';
+import { HOOK_JOURNAL_NAME, startHookReceiver, startOmauditReceiver } from '../../collectors/shell';
 import type { AuditkitCommand } from '../context';
 
 export function summary(r: PipelineResult): Record<string, unknown> {
@@ -39,7 +41,8 @@ export const collectCommand: AuditkitCommand = {
       .option('state-dir', { type: 'string', describe: 'override collector.state_dir' }),
   async run(ctx, argv) {
     const { value: cfg } = await ctx.config();
-    if (cfg.collector.inputs.length === 0) {
+    const listeners = cfg.collector.listeners;
+    if (cfg.collector.inputs.length === 0 && !listeners.hook.enabled && !listeners.omaudit.enabled) {
       throw new AuditkitError('AK_COLLECT_NO_INPUTS', `the configuration has no collector.inputs; add at least one (path: /var/log/audit/audit.log, format: auditd). Formats: ${PARSERS.map((p) => p.kind).join(', ')}`, { exitCode: ExitCode.Config });
     }
     const { client } = await ctx.elasticsearch();
@@ -52,16 +55,42 @@ export const collectCommand: AuditkitCommand = {
     process.once('SIGINT', onSignal);
     const once = Boolean(argv['once']);
     const stateDir = argv['state-dir'] as string | undefined;
-    try {
-      const result = await runPipeline({
-        ...pipelineOptionsFromConfig(cfg.collector, { client, namespace: cfg.elasticsearch.namespace, log: ctx.log, once, signal: ac.signal, ...(stateDir ? { stateDir } : {}) }),
-        stopGraceMs: 5_000,
+    const base = pipelineOptionsFromConfig(cfg.collector, { client, namespace: cfg.elasticsearch.namespace, log: ctx.log, once, signal: ac.signal, ...(stateDir ? { stateDir } : {}) });
+    // Socket sources: journal each record (fsync before OK), then follow the journal like a file.
+    const extraInputs: PipelineInput[] = [];
+    const closers: Array<() => Promise<void>> = [];
+    const journalInput = (file: string, format: string): PipelineInput => ({ paths: [file], format, namespace: base.namespace, startAt: 'beginning', maxLineBytes: 1024 * 1024 });
+    if (!once && listeners.hook.enabled) {
+      const journal = new RecordJournal(path.join(base.stateDir, 'listeners', HOOK_JOURNAL_NAME));
+      try {
+        const rx = await startHookReceiver((r) => journal.append(r.text), { host: listeners.hook.host, port: listeners.hook.port });
+        closers.push(() => rx.close(), () => journal.close());
+        ctx.log.info({ 'server.address': listeners.hook.host, 'server.port': rx.port }, 'listening for the shell hook');
+      } catch (err) {
+        // Not fatal: the hook falls back to syslog when nobody listens.
+        await journal.close();
+        ctx.log.error({ err }, 'cannot listen for the shell hook; hooks fall back to syslog');
+      }
+      extraInputs.push(journalInput(journal.file, 'hook'));
+    }
+    if (!once && listeners.omaudit.enabled) {
+      const journal = new RecordJournal(path.join(base.stateDir, 'listeners', 'omaudit.journal'));
+      const rx = await startOmauditReceiver((r) => journal.append(r.text), {
+        host: listeners.omaudit.host,
+        port: listeners.omaudit.port,
+        ...(listeners.omaudit.token ? { token: listeners.omaudit.token } : {}),
       });
+      closers.push(() => rx.close(), () => journal.close());
+      extraInputs.push(journalInput(journal.file, 'omaudit'));
+    }
+    try {
+      const result = await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000 });
       const s = summary(result);
       if (ctx.out.json) ctx.out.printJson(s);
       else if (once) ctx.out.line(`read ${result.counters.received}, parsed ${result.counters.parsed}, failed ${result.counters.failed}, shipped ${s['shipped']} (${result.counters.duplicates} already there), dead-lettered ${result.counters.deadlettered}, still spooled ${result.spooled}`);
       return ExitCode.Ok;
     } finally {
+      for (const close of closers) await close().catch(() => undefined);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       await client.close().catch(() => undefined);

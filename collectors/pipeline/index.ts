@@ -6,3 +6,4 @@ export { ElasticsearchSink, bulkLines, namespaceOfIndex, type SinkOptions } from
 export { newCounters, totalDropped, type Counters } from './counters';
 export { ndjsonParser, createNdjsonParser } from './ndjson';
 export { pipelineOptionsFromConfig, collectorHost, collectorAgent } from './from-config';
+export { RecordJournal } from './journal';

@@ -73,9 +73,19 @@ export class SessionAddresses {
   }
 }
 
+/**
+ * Records the receiver attested: straight from its socket, or from the journal the
+ * collector writes them to (collectors/pipeline/journal.ts: a 0600 file in the root-only
+ * state directory that nothing but the receiver writes).
+ */
+export const HOOK_JOURNAL_NAME = 'hook.journal';
+function fromReceiver(file: string): boolean {
+  return file.startsWith('tcp://') || /(^|\/)hook\.journal(\.1)?$/.test(file);
+}
+
 export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?: SessionAddresses): ParseOutput | undefined {
   if (record.text.trim() === '') return undefined;
-  const ex = extract(record.text, record.origin.file.startsWith('tcp://'));
+  const ex = extract(record.text, fromReceiver(record.origin.file));
   if (typeof ex === 'string') return parseError('SHELL_HOOK_FORMAT', ex, record);
   let o: unknown;
   try {
