@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**', 'jest.config.js', 'eslint.config.mjs', 'compose/**', 'docs/**', 'collectors/assets/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cache/**', '.akdeploy-tmp/**', 'bin/**', 'jest.config.js', 'eslint.config.mjs', 'compose/**', 'docs/**', 'collectors/assets/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -10,12 +10,8 @@ import { alertsCommand } from './alerts';
 import { collectCommand } from './collect';
 import { ingestCommand } from './ingest';
 import { demoCommand } from './demo';
-import { notBuilt } from './stubs';
 
-/**
- * Every command of the CLI, in --help order. One literal array: replace a
- * `notBuilt(...)` line with the real command when it lands.
- */
+/** Every command of the CLI, in --help order. One literal array. */
 export const COMMANDS: readonly AuditkitCommand[] = [
   setupCommand,
   devCommand,
