@@ -20,8 +20,8 @@ export const elasticsearchConfigSchema = z
       .optional()
       .describe('SHA-256 fingerprint of the CA certificate (as Elasticsearch prints at first start).'),
     tls_verify: z.boolean().default(true).describe('Verify TLS certificates. Turning this off is insecure and logged as a warning.'),
-    request_timeout_ms: z.number().int().positive().default(30_000),
-    max_retries: z.number().int().min(0).default(3),
+    request_timeout_ms: z.number().int().positive().default(30_000).describe('Per-request timeout.'),
+    max_retries: z.number().int().min(0).default(3).describe('Retries of a failed request (connection errors, 5xx) by the client.'),
     namespace: z
       .string()
       .default('default')
@@ -30,7 +30,7 @@ export const elasticsearchConfigSchema = z
     mode: z.enum(['auto', 'data_stream', 'index']).default('auto').describe('auto: data streams where the cluster supports them, else plain indices of the same names.'),
     retention: z
       .strictObject({
-        commands: duration.default('365d'),
+        commands: duration.default('365d').describe('Retention of shell commands.'),
         auditd: duration.default('180d'),
         alerts: duration.default('730d'),
         agent: duration.default('30d'),
@@ -39,7 +39,7 @@ export const elasticsearchConfigSchema = z
       })
       .prefault({})
       .describe('Retention per dataset (data stream lifecycle), where the cluster supports lifecycle.'),
-    shards: z.number().int().positive().default(1),
+    shards: z.number().int().positive().default(1).describe('Primary shards per index.'),
     replicas: z.number().int().min(0).optional().describe('Number of replicas; unset: 0 on a single-node cluster, else 1.'),
   })
   .superRefine((v, ctx) => {

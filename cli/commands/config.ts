@@ -1,4 +1,5 @@
 import { ExitCode, redactConfig } from '../../core';
+import { configReference } from '../config-reference';
 import type { AuditkitCommand } from '../context';
 
 export const validateCommand: AuditkitCommand = {
@@ -14,9 +15,13 @@ export const validateCommand: AuditkitCommand = {
 
 export const configCommand: AuditkitCommand = {
   command: 'config <action>',
-  describe: 'Show the effective configuration (secrets redacted): config print',
-  builder: (y) => y.positional('action', { choices: ['print'] as const }),
-  async run(ctx) {
+  describe: 'config print: the effective configuration (secrets redacted); config reference: every key, generated from the schemas',
+  builder: (y) => y.positional('action', { choices: ['print', 'reference'] as const }),
+  async run(ctx, argv) {
+    if (argv['action'] === 'reference') {
+      process.stdout.write(configReference() + '\n');
+      return ExitCode.Ok;
+    }
     const loaded = await ctx.config();
     const value = redactConfig(loaded.value);
     if (ctx.out.json) ctx.out.printJson(value);
