@@ -182,7 +182,7 @@ d('auditkit deploy over real sshd', () => {
     const pidBefore = (await fsp.readFile(path.join(root, INSTALL.runDir, 'collector.pid'), 'utf8')).trim();
     const configBefore = await fsp.readFile(path.join(root, INSTALL.config), 'utf8');
     const h03 = inv.hosts['h03']!;
-    const broken: InventoryConfig = { ...inv, hosts: { ...inv.hosts, h03: { ...h03, collector: { ...h03.collector, inputs: [] } } } };
+    const broken: InventoryConfig = { ...inv, hosts: { ...inv.hosts, h03: { ...h03, collector: { ...h03.collector, inputs: [], listeners: { hook: { enabled: false } } } } } };
     const r = await runDeploy(resolveHosts(broken).filter((h) => h.name === 'h03'), { ...base, mode: 'install', known: new KnownHosts(knownFile, false), verifyTimeoutMs: 15_000 });
     expect(r[0]?.status).toBe('failed');
     // It dies at once (no inputs); on a slow machine that may be after the 2 s liveness check, then no heartbeat comes.

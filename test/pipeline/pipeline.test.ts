@@ -185,6 +185,7 @@ describe('the collector pipeline against the real node', () => {
     expect(c.sent + c.duplicates).toBe(seq);
     const index = streamName('commands', ns);
     expect(await tally(es, index)).toEqual({ count: seq, duplicates: 0, min: 0, max: seq - 1 });
+    await es.indices.refresh({ index: streamName('deadletter', ns) });
     const dl = await es.search<{ auditkit: { deadletter: { stage: string; reason: string; original?: string; status?: number } } }>({ index: streamName('deadletter', ns), size: 20 });
     const letters = dl.hits.hits.map((h) => h._source?.auditkit.deadletter);
     expect(letters).toHaveLength(6);
