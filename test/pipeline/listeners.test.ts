@@ -64,7 +64,7 @@ maybe('auditkit collect listeners', () => {
         '  poll_interval_ms: 50',
         '  sink: { flush_interval_ms: 50 }',
         '  listeners:',
-        `    hook: { port: ${hookPort} }`,
+        `    hook: { enabled: true, port: ${hookPort} }`,
         `    omaudit: { enabled: true, port: ${omPort}, token: s3cret-token }`,
         '',
       ].join('\n'),
