@@ -37,7 +37,8 @@ export function isSecretKey(key: string): boolean {
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-function nodeAt(doc: Document, path: ReadonlyArray<PropertyKey>): YamlNode | undefined {
+/** The YAML node at a key path (or the deepest existing ancestor), for error positions. */
+export function nodeAt(doc: Document, path: ReadonlyArray<PropertyKey>): YamlNode | undefined {
   let node: unknown = doc.contents;
   for (const seg of path) {
     if (isMap(node)) {
@@ -55,7 +56,8 @@ function nodeAt(doc: Document, path: ReadonlyArray<PropertyKey>): YamlNode | und
   return node as YamlNode | undefined;
 }
 
-function keyNodeAt(doc: Document, parent: ReadonlyArray<PropertyKey>, key: string): YamlNode | undefined {
+/** The key node `key` under `parent`, for "unknown key" positions. */
+export function keyNodeAt(doc: Document, parent: ReadonlyArray<PropertyKey>, key: string): YamlNode | undefined {
   const node = parent.length === 0 ? doc.contents : nodeAt(doc, parent);
   if (isMap(node)) {
     const pair = node.items.find((it) => (isScalar(it.key) ? String(it.key.value) : String(it.key)) === key);

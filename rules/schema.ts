@@ -8,9 +8,9 @@
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { AuditkitError, ExitCode, formatLocation, type SourceLocation } from '../core';
+import { AuditkitError, ExitCode, formatLocation, keyNodeAt, nodeAt, type SourceLocation } from '../core';
 import { compileCidr } from './condition';
 import { DEFAULT_RISK, type Condition, type RuleDef } from './types';
 
@@ -176,31 +176,6 @@ export class RuleFileError extends AuditkitError {
   }
 }
 
-function nodeAt(doc: Document, p: ReadonlyArray<PropertyKey>): YamlNode | undefined {
-  let node: unknown = doc.contents;
-  for (const seg of p) {
-    if (isMap(node)) {
-      const pair = node.items.find((it) => (isScalar(it.key) ? String(it.key.value) : String(it.key)) === String(seg));
-      if (!pair) return node as YamlNode;
-      node = pair.value ?? pair.key;
-    } else if (isSeq(node)) {
-      const item = node.items[Number(seg)];
-      if (item === undefined) return node as YamlNode;
-      node = item;
-    } else return node as YamlNode | undefined;
-  }
-  return node as YamlNode | undefined;
-}
-
-function keyNode(doc: Document, parent: ReadonlyArray<PropertyKey>, key: string): YamlNode | undefined {
-  const node = nodeAt(doc, parent);
-  if (isMap(node)) {
-    const pair = node.items.find((it) => (isScalar(it.key) ? String(it.key.value) : String(it.key)) === key);
-    if (pair && isScalar(pair.key)) return pair.key;
-  }
-  return undefined;
-}
-
 function loc(file: string, lc: LineCounter, node: YamlNode | undefined): SourceLocation {
   if (!node?.range) return { file };
   const pos = lc.linePos(node.range[0]);
@@ -226,7 +201,7 @@ export function parseRuleText(text: string, file: string): RuleDef[] {
     for (const issue of issues) {
       const full = [...base, ...issue.path];
       if (issue.code === 'unrecognized_keys') {
-        for (const k of issue.keys) problems.push({ path: [...full, k].join('.'), message: 'unknown key (see rules/README.md for the rule format)', location: loc(file, lc, keyNode(doc, full, k)) });
+        for (const k of issue.keys) problems.push({ path: [...full, k].join('.'), message: 'unknown key (see rules/README.md for the rule format)', location: loc(file, lc, keyNodeAt(doc, full, k)) });
         continue;
       }
       let message = issue.message;
