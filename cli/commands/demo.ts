@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { AuditkitError, cacheDir, createProgress, ExitCode, KIT_VERSION } from '../../core';
 import { applySetup, checkConnection, detectCapabilities, devNodeStart, explainEsError, planSetup } from '../../elastic';
-import { runPipeline, type PipelineInput } from '../../collectors/pipeline';
+import { runPipeline, sinkOptionsFromConfig, type PipelineInput } from '../../collectors/pipeline';
 import { DEFAULT_SIM_START, simAgentId, simulateTimeline, STORIES, type StoryName } from '../../collectors/simulate';
 import { writeRawFleet, type RawHost } from '../../collectors/simulate/raw';
 import { builtinRulesDir, loadRules, runScheduled, type AlertDoc } from '../../rules';
@@ -156,16 +156,7 @@ async function run(ctx: CliContext, argv: Readonly<Record<string, unknown>>): Pr
           batchRecords: 5_000,
           // The raw files are the source of truth of this backfill (a re-run doubles nothing): no fsync.
           spool: { maxBytes: cfg.collector.spool.max_bytes, segmentBytes: cfg.collector.spool.segment_bytes, fsync: 'never', fsyncIntervalMs: 1_000, whenFull: 'block' },
-          sink: {
-            client,
-            flushBytes: cfg.collector.sink.flush_bytes,
-            flushIntervalMs: cfg.collector.sink.flush_interval_ms,
-            maxDocs: cfg.collector.sink.max_docs,
-            maxInflight: cfg.collector.sink.max_inflight,
-            backoffInitialMs: cfg.collector.sink.backoff_initial_ms,
-            backoffMaxMs: cfg.collector.sink.backoff_max_ms,
-            requestTimeoutMs: cfg.collector.sink.request_timeout_ms,
-          },
+          sink: sinkOptionsFromConfig(cfg.collector, client),
           heartbeatIntervalMs: 0,
           log: ctx.log,
           onProgress: ({ bytesRead }) => ingestProgress.update(before + bytesRead, h.host.name),

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditkitError, createProgress, ExitCode } from '../../core';
 import { PARSERS } from '../../collectors';
-import { collectorAgent, collectorHost, runPipeline, sniffFormat } from '../../collectors/pipeline';
+import { collectorAgent, collectorHost, runPipeline, sinkOptionsFromConfig, sniffFormat } from '../../collectors/pipeline';
 import type { AuditkitCommand } from '../context';
 import { summary } from './collect';
 
@@ -70,16 +70,7 @@ export const ingestCommand: AuditkitCommand = {
         spool: { maxBytes: cfg.collector.spool.max_bytes, segmentBytes: cfg.collector.spool.segment_bytes, fsync: 'never', fsyncIntervalMs: 1_000, whenFull: 'block' },
         ...(es
           ? {
-              sink: {
-                client: es.client,
-                flushBytes: cfg.collector.sink.flush_bytes,
-                flushIntervalMs: cfg.collector.sink.flush_interval_ms,
-                maxDocs: cfg.collector.sink.max_docs,
-                maxInflight: cfg.collector.sink.max_inflight,
-                backoffInitialMs: cfg.collector.sink.backoff_initial_ms,
-                backoffMaxMs: cfg.collector.sink.backoff_max_ms,
-                requestTimeoutMs: cfg.collector.sink.request_timeout_ms,
-              },
+              sink: sinkOptionsFromConfig(cfg.collector, es.client),
             }
           : { emit: (doc: unknown) => void process.stdout.write(JSON.stringify(doc) + '\n') }),
         heartbeatIntervalMs: 0,

@@ -46,6 +46,20 @@ export function collectorAgent(stateDir: string, hostName: string, persist = tru
   return { type: 'auditkit', version: KIT_VERSION, id, name: hostName };
 }
 
+/** The sink part of the pipeline options, from `collector.sink` (shared by collect, ingest and demo). */
+export function sinkOptionsFromConfig(cfg: Pick<CollectorConfig, 'sink'>, client: Client): NonNullable<PipelineOptions['sink']> {
+  return {
+    client,
+    flushBytes: cfg.sink.flush_bytes,
+    flushIntervalMs: cfg.sink.flush_interval_ms,
+    maxDocs: cfg.sink.max_docs,
+    maxInflight: cfg.sink.max_inflight,
+    backoffInitialMs: cfg.sink.backoff_initial_ms,
+    backoffMaxMs: cfg.sink.backoff_max_ms,
+    requestTimeoutMs: cfg.sink.request_timeout_ms,
+  };
+}
+
 /** The pipeline options `auditkit collect` runs with. */
 export function pipelineOptionsFromConfig(
   cfg: CollectorConfig,
@@ -72,20 +86,7 @@ export function pipelineOptionsFromConfig(
     rotatedGraceMs: cfg.rotated_grace_ms,
     batchRecords: cfg.batch_records,
     spool: { maxBytes: cfg.spool.max_bytes, segmentBytes: cfg.spool.segment_bytes, fsync: cfg.spool.fsync, fsyncIntervalMs: cfg.spool.fsync_interval_ms, whenFull: cfg.spool.when_full },
-    ...(opts.client
-      ? {
-          sink: {
-            client: opts.client,
-            flushBytes: cfg.sink.flush_bytes,
-            flushIntervalMs: cfg.sink.flush_interval_ms,
-            maxDocs: cfg.sink.max_docs,
-            maxInflight: cfg.sink.max_inflight,
-            backoffInitialMs: cfg.sink.backoff_initial_ms,
-            backoffMaxMs: cfg.sink.backoff_max_ms,
-            requestTimeoutMs: cfg.sink.request_timeout_ms,
-          },
-        }
-      : {}),
+    ...(opts.client ? { sink: sinkOptionsFromConfig(cfg, opts.client) } : {}),
     heartbeatIntervalMs: cfg.heartbeat_interval_s * 1000,
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),

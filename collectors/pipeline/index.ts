@@ -5,5 +5,5 @@ export { CheckpointStore, fileIdOf, type FileCheckpoint } from './checkpoints';
 export { ElasticsearchSink, bulkLines, namespaceOfIndex, type SinkOptions } from './sink';
 export { newCounters, totalDropped, type Counters } from './counters';
 export { ndjsonParser, createNdjsonParser } from './ndjson';
-export { pipelineOptionsFromConfig, collectorHost, collectorAgent } from './from-config';
+export { pipelineOptionsFromConfig, sinkOptionsFromConfig, collectorHost, collectorAgent } from './from-config';
 export { RecordJournal } from './journal';
