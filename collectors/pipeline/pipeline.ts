@@ -25,7 +25,7 @@ import { PARSERS } from '../parsers';
 import type { LineParser, ParseContext, ParseOutput, ParserUnit, RecordOrigin } from '../types';
 import { CheckpointStore, type FileCheckpoint } from './checkpoints';
 import { newCounters, pause, totalDropped, type Counters } from './counters';
-import { bulkLines, capOriginal, ElasticsearchSink } from './sink';
+import { bulkLines, capOriginal, ElasticsearchSink, type SinkSettings } from './sink';
 import { encodeFrame, FrameKind, Spool, type FsyncPolicy } from './spool';
 import { FileTailer, type TailItem } from './tailer';
 
@@ -56,16 +56,7 @@ export interface PipelineOptions {
   readonly batchRecords: number;
   readonly spool: { readonly maxBytes: number; readonly segmentBytes: number; readonly fsync: FsyncPolicy; readonly fsyncIntervalMs: number; readonly whenFull: 'block' | 'drop_newest' };
   /** Absent: no cluster (`--stdout`): events go to `emit`. */
-  readonly sink?: {
-    readonly client: Client;
-    readonly flushBytes: number;
-    readonly flushIntervalMs: number;
-    readonly maxDocs: number;
-    readonly maxInflight: number;
-    readonly backoffInitialMs: number;
-    readonly backoffMaxMs: number;
-    readonly requestTimeoutMs: number;
-  };
+  readonly sink?: SinkSettings;
   readonly emit?: (doc: AuditkitEvent | Record<string, unknown>) => void;
   readonly heartbeatIntervalMs: number;
   readonly log?: Logger;

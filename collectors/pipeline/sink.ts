@@ -25,12 +25,9 @@ import { documentId, eventEnvelope, streamName, type AgentFields, type HostField
 import { pause, type Counters } from './counters';
 import { FrameKind, type Spool, type SpoolEntry } from './spool';
 
-export interface SinkOptions {
+/** How the sink batches and retries: the part of its options that comes from `collector.sink`. */
+export interface SinkSettings {
   readonly client: Client;
-  readonly spool: Spool;
-  readonly counters: Counters;
-  readonly host: HostFields;
-  readonly agent: AgentFields;
   readonly flushBytes: number;
   readonly flushIntervalMs: number;
   readonly maxDocs: number;
@@ -38,6 +35,13 @@ export interface SinkOptions {
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
   readonly requestTimeoutMs: number;
+}
+
+export interface SinkOptions extends SinkSettings {
+  readonly spool: Spool;
+  readonly counters: Counters;
+  readonly host: HostFields;
+  readonly agent: AgentFields;
   readonly log?: Logger;
 }
 
