@@ -18,7 +18,6 @@
  */
 import * as fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../../core';
 import { documentId, eventEnvelope, streamName, type AgentFields, type AuditkitEvent, type Dataset, type HostFields } from '../../schema';
 import { PARSERS } from '../parsers';
