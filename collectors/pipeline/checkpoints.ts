@@ -23,6 +23,37 @@ export interface FileCheckpoint {
   readonly offset: number;
   /** A rotated file drained to its end: forgotten once committed. */
   readonly done?: boolean;
+  /**
+   * The input that read this file (`inputKey`). Each input's tailer is given only
+   * its own checkpoints: a tailer handed another input's checkpoint would take the
+   * file for one rotated away, read it with the wrong parser and mark it done.
+   */
+  readonly input?: string;
+}
+
+/** A stable name for an input: its path patterns, sorted. */
+export function inputKey(paths: readonly string[]): string {
+  return [...paths].sort().join('\n');
+}
+
+/** A path glob (`*`, `?`, `[...]` within one path component) as a regular expression. */
+export function globRe(pattern: string): RegExp {
+  return new RegExp('^' + pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
+}
+
+/**
+ * Which input a checkpoint belongs to. Tagged checkpoints name it; untagged ones
+ * (state written before inputs were tagged) go to the input one of whose patterns
+ * matches the file's path, or the path of a rotated sibling (`<pattern>.1`,
+ * `<pattern>-20240101`, ...). undefined: no configured input reads this file.
+ */
+export function ownerOf(cp: FileCheckpoint, inputs: ReadonlyArray<{ readonly key: string; readonly paths: readonly string[] }>): string | undefined {
+  if (cp.input !== undefined) return inputs.some((i) => i.key === cp.input) ? cp.input : undefined;
+  for (const i of inputs) if (i.paths.some((p) => globRe(p).test(cp.path))) return i.key;
+  for (const i of inputs) {
+    if (i.paths.some((p) => path.dirname(p) === path.dirname(cp.path) && globRe(path.basename(p) + '*').test(path.basename(cp.path)))) return i.key;
+  }
+  return undefined;
 }
 
 export function fileIdOf(cp: Pick<FileCheckpoint, 'devIno' | 'fp' | 'gen'>): string {
@@ -32,6 +63,7 @@ export function fileIdOf(cp: Pick<FileCheckpoint, 'devIno' | 'fp' | 'gen'>): str
 export class CheckpointStore {
   readonly file: string;
   private committed = new Map<string, FileCheckpoint>();
+  private dirty = false;
 
   constructor(stateDir: string) {
     this.file = path.join(stateDir, 'checkpoints.json');
@@ -59,9 +91,17 @@ export class CheckpointStore {
     return this.committed.get(fileId);
   }
 
+  /** Drop checkpoints no input owns any more (persisted with the next commit that changes something). */
+  forget(ids: Iterable<string>): number {
+    let n = 0;
+    for (const id of ids) if (this.committed.delete(id)) n++;
+    if (n > 0) this.dirty = true;
+    return n;
+  }
+
   /** Merge a snapshot (taken when its events were appended) and persist it. */
   async commit(snapshot: ReadonlyMap<string, FileCheckpoint>): Promise<void> {
-    let changed = false;
+    let changed = this.dirty;
     for (const [id, cp] of snapshot) {
       const old = this.committed.get(id);
       if (cp.done) {
@@ -71,7 +111,7 @@ export class CheckpointStore {
         }
         continue;
       }
-      if (!old || old.offset !== cp.offset || old.path !== cp.path) {
+      if (!old || old.offset !== cp.offset || old.path !== cp.path || old.input !== cp.input) {
         this.committed.set(id, cp);
         changed = true;
       }
@@ -80,5 +120,6 @@ export class CheckpointStore {
     const files: Record<string, FileCheckpoint> = {};
     for (const [id, cp] of this.committed) files[id] = cp;
     await writeFileAtomic(this.file, JSON.stringify({ version: 1, files }, null, 1), 0o600);
+    this.dirty = false;
   }
 }

@@ -22,7 +22,7 @@ import type { Logger } from '../../core';
 import { documentId, eventEnvelope, streamName, type AgentFields, type AuditkitEvent, type Dataset, type HostFields } from '../../schema';
 import { PARSERS } from '../parsers';
 import type { LineParser, ParseContext, ParseOutput, ParserUnit, RecordOrigin } from '../types';
-import { CheckpointStore, type FileCheckpoint } from './checkpoints';
+import { CheckpointStore, inputKey, ownerOf, type FileCheckpoint } from './checkpoints';
 import { newCounters, pause, totalDropped, type Counters } from './counters';
 import { bulkLines, capOriginal, ElasticsearchSink, type SinkSettings } from './sink';
 import { encodeFrame, FrameKind, Spool, type FsyncPolicy } from './spool';
@@ -77,6 +77,8 @@ export interface PipelineResult {
 
 interface InputRuntime {
   readonly input: PipelineInput;
+  /** Tags this input's checkpoints. */
+  readonly key: string;
   readonly tailer: FileTailer;
   /** Parser per kind (auto: files may differ). */
   readonly parsers: Map<string, { unit: ParserUnit; parser: LineParser }>;
@@ -145,8 +147,23 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const sink = o.sink && spool ? new ElasticsearchSink({ ...o.sink, spool, counters, host: o.host, agent: o.agent, ...(log ? { log } : {}) }) : undefined;
   const sinkRun = sink?.run();
 
-  const inputs: InputRuntime[] = o.inputs.map((input) => ({
+  // Each tailer sees only its own input's checkpoints (see FileCheckpoint.input).
+  const keyed = o.inputs.map((input) => ({ input, key: inputKey(input.paths), paths: input.paths }));
+  const owned = new Map<string, Map<string, FileCheckpoint>>(keyed.map((k) => [k.key, new Map()]));
+  const orphans: string[] = [];
+  for (const [id, cp] of checkpoints?.all() ?? []) {
+    const owner = ownerOf(cp, keyed);
+    if (owner === undefined) orphans.push(id);
+    else owned.get(owner)?.set(id, cp);
+  }
+  if (orphans.length > 0 && checkpoints) {
+    log?.info({ count: orphans.length }, 'forgetting checkpoints of files no configured input reads any more');
+    checkpoints.forget(orphans);
+  }
+
+  const inputs: InputRuntime[] = keyed.map(({ input, key }) => ({
     input,
+    key,
     tailer: new FileTailer({
       paths: input.paths,
       startAt: input.startAt,
@@ -154,7 +171,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       rotatedGraceMs: o.rotatedGraceMs,
       oneShot: o.oneShot ?? false,
       // A copy: the tailer must see the checkpoints of the previous run, not the ones this run commits.
-      checkpoints: new Map(checkpoints?.all() ?? []),
+      checkpoints: owned.get(key) ?? new Map(),
       ...(log ? { log } : {}),
     }),
     parsers: new Map(),
@@ -308,7 +325,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
             const pend = p.parser.pendingOffset(id);
             if (pend !== undefined && pend < offset) offset = pend;
           }
-          staged.set(id, offset === cp.offset ? cp : { ...cp, offset });
+          staged.set(id, { ...cp, offset, input: rt.key });
         }
       }
       if (o.spool.fsync === 'always' || Date.now() - lastSync >= o.spool.fsyncIntervalMs) await commit();
@@ -324,7 +341,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
           for (const rt of inputs) for (const p of rt.parsers.values()) encodeOutputs(rt, p.parser.flush(now(), true), p.unit.dataset);
           if (frames.length > 0 && spool) spool.append(frames);
           frames.length = 0;
-          for (const rt of inputs) for (const [id, cp] of rt.tailer.positions()) staged.set(id, cp);
+          for (const rt of inputs) for (const [id, cp] of rt.tailer.positions()) staged.set(id, { ...cp, input: rt.key });
           break;
         }
         await pause(o.pollIntervalMs, signal);

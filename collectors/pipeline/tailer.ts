@@ -26,7 +26,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../core';
 import type { RawRecord, RecordOrigin } from '../types';
-import { fileIdOf, type FileCheckpoint } from './checkpoints';
+import { fileIdOf, globRe, type FileCheckpoint } from './checkpoints';
 
 const FP_BYTES = 1024;
 const COMPRESSED = /\.(gz|xz|bz2|zst|lz4|zip)$/;
@@ -74,14 +74,7 @@ export function expandGlob(pattern: string): string[] {
   const base = path.basename(pattern);
   if (!/[*?[]/.test(base)) return [pattern];
   const dir = path.dirname(pattern);
-  const re = new RegExp(
-    '^' +
-      base
-        .replace(/[.+^${}()|\\]/g, '\\$&')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]') +
-      '$',
-  );
+  const re = globRe(base);
   let names: string[];
   try {
     names = fs.readdirSync(dir);

@@ -19,7 +19,13 @@ if (!built) console.warn('test/pipeline/kill.test.ts skipped: run `npm run build
 const d = built ? describe : describe.skip;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function writeConfig(dir: string, ns: string, file: string): string {
+/** A second input of another format, shipped to another namespace (the SIGKILL test reads two inputs at once). */
+interface SecondInput {
+  readonly file: string;
+  readonly ns: string;
+}
+
+function writeConfig(dir: string, ns: string, file: string, second?: SecondInput): string {
   const cfg = path.join(dir, 'auditkit.yml');
   fs.writeFileSync(
     cfg,
@@ -36,6 +42,7 @@ function writeConfig(dir: string, ns: string, file: string): string {
       '  inputs:',
       `    - path: ${file}`,
       '      format: ndjson',
+      ...(second ? [`    - path: ${second.file}`, '      format: legacy', `      namespace: ${second.ns}`] : []),
       '  spool:',
       '    fsync: interval',
       '    fsync_interval_ms: 50',
@@ -103,18 +110,29 @@ d('auditkit collect, the built binary', () => {
     await es.close();
   });
 
-  it('loses and doubles nothing when killed with SIGKILL at random points, many times, under a steady stream', async () => {
+  it('loses and doubles nothing when killed with SIGKILL at random points, many times, under a steady stream into two inputs', async () => {
     const { ns, dir, file } = fresh();
-    const cfg = writeConfig(dir, ns, file);
+    // Two inputs of different formats in one collector: each must resume from its
+    // own checkpoints only (a tailer once took the other input's file for a rotated
+    // one, re-read it with the wrong parser and marked it done).
+    const legacyNs = uniqueNamespace('kill2');
+    namespaces.push(legacyNs);
+    const legacyFile = path.join(dir, 'legacy.log');
+    fs.writeFileSync(legacyFile, '');
+    const cfg = writeConfig(dir, ns, file, { file: legacyFile, ns: legacyNs });
     let written = 0;
+    let legacyWritten = 0;
     let writing = true;
     const writer = (async () => {
       while (writing) {
         let chunk = '';
+        let legacy = '';
         // No event.id: ids come from file identity + offset, which must survive every restart.
         for (let i = 0; i < 20; i++) chunk += eventLine(written++, ns, false) + '\n';
+        for (let i = 0; i < 5; i++) legacy += `[2026-11-22 10:00:01] [(root) alice pts/0 10.0.0.5] [web01@10.0.0.21] echo legacy-${legacyWritten++}\n`;
         try {
           fs.appendFileSync(file, chunk);
+          fs.appendFileSync(legacyFile, legacy);
         } catch {
           break; // the test ended (its directory is gone): stop writing instead of crashing jest
         }
@@ -148,7 +166,9 @@ d('auditkit collect, the built binary', () => {
     expect(kills).toBeGreaterThanOrEqual(4);
     const t = await tally(es, streamName('commands', ns));
     expect(t).toEqual({ count: written, duplicates: 0, min: 0, max: written - 1 });
-    const dlIndex = streamName('deadletter', ns);
+    // Ids are deterministic, so a count equal to what was written means none lost and none doubled.
+    expect(await countOf(es, streamName('commands', legacyNs))).toBe(legacyWritten);
+    const dlIndex = `${streamName('deadletter', ns)},${streamName('deadletter', legacyNs)}`;
     const dlCount = await countOf(es, dlIndex);
     if (dlCount > 0) {
       const sample = await es.search({ index: dlIndex, size: 3, aggs: { r: { terms: { field: 'auditkit.deadletter.reason' } }, s: { terms: { field: 'auditkit.deadletter.stage' } } } }).catch((e: unknown) => ({ error: String(e) }));

@@ -1,0 +1,85 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runPipeline, type PipelineInput, type PipelineOptions } from './pipeline';
+import { inputKey, ownerOf, type FileCheckpoint } from './checkpoints';
+
+const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ak-pipe-'));
+const input = (p: string, format: string): PipelineInput => ({ paths: [p], format, namespace: 'default', startAt: 'beginning', maxLineBytes: 65536 });
+const legacyLine = (i: number): string => `[2026-11-22 10:00:${String(i % 60).padStart(2, '0')}] [(root) alice pts/0 10.0.0.5] [web01@10.0.0.21] echo legacy-${i}`;
+const ndjsonLine = (i: number): string => JSON.stringify({ '@timestamp': '2026-11-22T10:00:00Z', event: { kind: 'event', dataset: 'auditkit.commands' }, message: `nd-${i}` });
+
+async function once(stateDir: string, inputs: PipelineInput[]): Promise<{ messages: string[]; failed: number }> {
+  const messages: string[] = [];
+  const opts: PipelineOptions = {
+    inputs,
+    stateDir,
+    namespace: 'default',
+    host: { name: 'web01' },
+    agent: { type: 'auditkit' },
+    once: true,
+    pollIntervalMs: 10,
+    rotatedGraceMs: 0,
+    batchRecords: 1000,
+    spool: { maxBytes: 1 << 20, segmentBytes: 1 << 16, fsync: 'interval', fsyncIntervalMs: 10, whenFull: 'block' },
+    emit: (doc) => {
+      const d = doc as { message?: string; process?: { command_line?: string } };
+      messages.push(d.process?.command_line ?? d.message ?? '?');
+    },
+    heartbeatIntervalMs: 0,
+  };
+  const r = await runPipeline(opts);
+  return { messages, failed: r.counters.failed };
+}
+
+describe('the pipeline with several inputs', () => {
+  it('gives each input only its own checkpoints: a restart reads every file once, with its own parser', async () => {
+    const dir = tmp();
+    const a = path.join(dir, 'legacy.log');
+    const b = path.join(dir, 'events.ndjson');
+    fs.writeFileSync(a, [0, 1, 2].map(legacyLine).join('\n') + '\n');
+    fs.writeFileSync(b, [0, 1].map(ndjsonLine).join('\n') + '\n');
+    const inputs = [input(a, 'legacy'), input(b, 'ndjson')];
+    const state = path.join(dir, 'state');
+
+    const first = await once(state, inputs);
+    expect(first.failed).toBe(0);
+    expect(first.messages.sort()).toEqual(['echo legacy-0', 'echo legacy-1', 'echo legacy-2', 'nd-0', 'nd-1']);
+
+    fs.appendFileSync(a, legacyLine(3) + '\n');
+    fs.appendFileSync(b, ndjsonLine(2) + '\n');
+    // Before checkpoints were tagged with their input, the legacy input's tailer took
+    // events.ndjson for a file rotated away while the collector was down: it read it
+    // again (doubles) with the legacy parser (dead letters) and marked it done.
+    const second = await once(state, inputs);
+    expect(second.failed).toBe(0);
+    expect(second.messages.sort()).toEqual(['echo legacy-3', 'nd-2']);
+
+    const saved = JSON.parse(fs.readFileSync(path.join(state, 'checkpoints.json'), 'utf8')) as { files: Record<string, FileCheckpoint> };
+    expect(Object.values(saved.files).map((cp) => [path.basename(cp.path), cp.input]).sort()).toEqual([
+      ['events.ndjson', inputKey([b])],
+      ['legacy.log', inputKey([a])],
+    ]);
+
+    // An input removed from the configuration: its checkpoints are forgotten, the other input carries on.
+    fs.appendFileSync(a, legacyLine(4) + '\n');
+    const third = await once(state, [inputs[0] as PipelineInput]);
+    expect(third.messages).toEqual(['echo legacy-4']);
+    const after = JSON.parse(fs.readFileSync(path.join(state, 'checkpoints.json'), 'utf8')) as { files: Record<string, FileCheckpoint> };
+    expect(Object.values(after.files).map((cp) => path.basename(cp.path))).toEqual(['legacy.log']);
+  });
+
+  it('assigns untagged checkpoints (older state) by path, rotated siblings included', () => {
+    const inputs = [
+      { key: 'a', paths: ['/var/log/auditkit/commands.log'] },
+      { key: 'b', paths: ['/var/log/audit/audit*.log', '/var/log/audit/audit.log'] },
+    ];
+    const cp = (p: string, input?: string): FileCheckpoint => ({ path: p, devIno: '1:2', fp: 'f', gen: 0, offset: 1, ...(input ? { input } : {}) });
+    expect(ownerOf(cp('/var/log/auditkit/commands.log'), inputs)).toBe('a');
+    expect(ownerOf(cp('/var/log/auditkit/commands.log.1'), inputs)).toBe('a');
+    expect(ownerOf(cp('/var/log/audit/audit.log.2'), inputs)).toBe('b');
+    expect(ownerOf(cp('/var/log/other.log'), inputs)).toBeUndefined();
+    expect(ownerOf(cp('/var/log/other.log', 'b'), inputs)).toBe('b');
+    expect(ownerOf(cp('/var/log/auditkit/commands.log', 'gone'), inputs)).toBeUndefined();
+  });
+});
