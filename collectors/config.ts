@@ -76,8 +76,7 @@ export const collectorConfigSchema = z.strictObject({
     .strictObject({
       hook: z
         .strictObject({
-          // Opt-in for now: with a second input, the SIGKILL test lost records (see the issue 3 note).
-          enabled: z.boolean().default(false).describe('Receive the shell hook\'s records over loopback TCP (its primary transport; it falls back to syslog when nobody listens).'),
+          enabled: z.boolean().default(true).describe('Receive the shell hook\'s records over loopback TCP (its primary transport; it falls back to syslog when nobody listens).'),
           host: z.string().default('127.0.0.1'),
           port: z.number().int().min(0).max(65535).default(601).describe('A privileged port on purpose: no ordinary user can take it while the collector is down.'),
         })

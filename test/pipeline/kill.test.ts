@@ -7,7 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as net from 'node:net';
 import * as path from 'node:path';
+import { freePort } from '../../core';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
 import { streamName } from '../../schema';
 import { countOf, eventLine, tally } from './helpers';
@@ -19,29 +21,51 @@ if (!built) console.warn('test/pipeline/kill.test.ts skipped: run `npm run build
 const d = built ? describe : describe.skip;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Send one record as the shell hook does; true only when the collector answered OK (the hook falls back to syslog otherwise). */
+function sendHook(port: number, line: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(line + '\n'));
+    let got = '';
+    const timer = setTimeout(() => s.destroy(), 5_000);
+    s.on('data', (d) => (got += d.toString()));
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(got.trim() === 'OK');
+    });
+    s.on('error', () => undefined);
+  });
+}
+
 /** A second input of another format, shipped to another namespace (the SIGKILL test reads two inputs at once). */
 interface SecondInput {
   readonly file: string;
   readonly ns: string;
 }
 
-function writeConfig(dir: string, ns: string, file: string, second?: SecondInput): string {
+/** The hook listener: `port` fixed so the test can send to it; its records go to `elasticsearch.namespace`. */
+interface HookListener {
+  readonly port: number;
+  readonly ns: string;
+}
+
+function writeConfig(dir: string, ns: string, file: string, second?: SecondInput, hook?: HookListener): string {
   const cfg = path.join(dir, 'auditkit.yml');
   fs.writeFileSync(
     cfg,
     [
       'elasticsearch:',
       `  url: ${testEsUrl()}`,
-      `  namespace: ${ns}`,
+      `  namespace: ${hook?.ns ?? ns}`,
       'collector:',
       `  state_dir: ${path.join(dir, 'state')}`,
       '  poll_interval_ms: 50',
       '  rotated_grace_ms: 500',
       '  heartbeat_interval_s: 1',
-      '  listeners: { hook: { enabled: false } }',
+      `  listeners: { hook: { enabled: ${hook ? 'true' : 'false'}, port: ${hook?.port ?? 0} } }`,
       '  inputs:',
       `    - path: ${file}`,
       '      format: ndjson',
+      `      namespace: ${ns}`,
       ...(second ? [`    - path: ${second.file}`, '      format: legacy', `      namespace: ${second.ns}`] : []),
       '  spool:',
       '    fsync: interval',
@@ -110,7 +134,7 @@ d('auditkit collect, the built binary', () => {
     await es.close();
   });
 
-  it('loses and doubles nothing when killed with SIGKILL at random points, many times, under a steady stream into two inputs', async () => {
+  it('loses and doubles nothing when killed with SIGKILL at random points, many times, under a steady stream into three inputs (two files, the hook listener)', async () => {
     const { ns, dir, file } = fresh();
     // Two inputs of different formats in one collector: each must resume from its
     // own checkpoints only (a tailer once took the other input's file for a rotated
@@ -119,9 +143,15 @@ d('auditkit collect, the built binary', () => {
     namespaces.push(legacyNs);
     const legacyFile = path.join(dir, 'legacy.log');
     fs.writeFileSync(legacyFile, '');
-    const cfg = writeConfig(dir, ns, file, { file: legacyFile, ns: legacyNs });
+    // ...and the hook listener, whose journal is a third input.
+    const hookNs = uniqueNamespace('kill3');
+    namespaces.push(hookNs);
+    const hookPort = await freePort();
+    const cfg = writeConfig(dir, ns, file, { file: legacyFile, ns: legacyNs }, { port: hookPort, ns: hookNs });
     let written = 0;
     let legacyWritten = 0;
+    let hookSent = 0;
+    const hookAcked = new Set<number>();
     let writing = true;
     const writer = (async () => {
       while (writing) {
@@ -135,6 +165,11 @@ d('auditkit collect, the built binary', () => {
           fs.appendFileSync(legacyFile, legacy);
         } catch {
           break; // the test ended (its directory is gone): stop writing instead of crashing jest
+        }
+        for (let i = 0; i < 2; i++) {
+          const seq = hookSent++;
+          const rec = { v: 1, shell: 'bash', host: 'kill-host', sid: 'sid-kill', user: 'alice', uid: 1000, pid: 4242, seq, t: Date.now(), rc: 0, cwd: '/home/alice', cmd: `echo hook-${seq}` };
+          if (await sendHook(hookPort, JSON.stringify(rec))) hookAcked.add(seq);
         }
         await sleep(50);
       }
@@ -168,7 +203,17 @@ d('auditkit collect, the built binary', () => {
     expect(t).toEqual({ count: written, duplicates: 0, min: 0, max: written - 1 });
     // Ids are deterministic, so a count equal to what was written means none lost and none doubled.
     expect(await countOf(es, streamName('commands', legacyNs))).toBe(legacyWritten);
-    const dlIndex = `${streamName('deadletter', ns)},${streamName('deadletter', legacyNs)}`;
+    // Hook records: every one answered OK is there exactly once (one journalled but
+    // killed before its OK may be there too: the hook had fallen back to syslog for it).
+    const hookIndex = streamName('commands', hookNs);
+    await es.indices.refresh({ index: hookIndex });
+    const hookDocs = await es.search<{ auditkit?: { session?: { seq?: number } } }>({ index: hookIndex, size: 10_000, _source: ['auditkit.session.seq'] });
+    const seqs = hookDocs.hits.hits.map((h) => h._source?.auditkit?.session?.seq ?? -1);
+    expect(hookAcked.size).toBeGreaterThan(20);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect([...hookAcked].filter((q) => !seqs.includes(q))).toEqual([]);
+    expect(seqs.length).toBeLessThanOrEqual(hookSent);
+    const dlIndex = [ns, legacyNs, hookNs].map((n) => streamName('deadletter', n)).join(',');
     const dlCount = await countOf(es, dlIndex);
     if (dlCount > 0) {
       const sample = await es.search({ index: dlIndex, size: 3, aggs: { r: { terms: { field: 'auditkit.deadletter.reason' } }, s: { terms: { field: 'auditkit.deadletter.stage' } } } }).catch((e: unknown) => ({ error: String(e) }));
