@@ -60,28 +60,36 @@ export const collectCommand: AuditkitCommand = {
     const extraInputs: PipelineInput[] = [];
     const closers: Array<() => Promise<void>> = [];
     const journalInput = (file: string, format: string): PipelineInput => ({ paths: [file], format, namespace: base.namespace, startAt: 'beginning', maxLineBytes: 1024 * 1024 });
-    if (!once && listeners.hook.enabled) {
-      const journal = new RecordJournal(path.join(base.stateDir, 'listeners', HOOK_JOURNAL_NAME));
-      try {
-        const rx = await startHookReceiver((r) => journal.append(r.text), { host: listeners.hook.host, port: listeners.hook.port });
-        closers.push(() => rx.close(), () => journal.close());
-        ctx.log.info({ 'server.address': listeners.hook.host, 'server.port': rx.port }, 'listening for the shell hook');
-      } catch (err) {
-        // Not fatal: the hook falls back to syslog when nobody listens.
-        await journal.close();
-        ctx.log.error({ err }, 'cannot listen for the shell hook; hooks fall back to syslog');
+    // --once starts no listener but still drains their journals: records OK'd by a
+    // previous run and not shipped yet must not wait for the next long-running start.
+    if (listeners.hook.enabled) {
+      const file = path.join(base.stateDir, 'listeners', HOOK_JOURNAL_NAME);
+      if (!once) {
+        const journal = new RecordJournal(file);
+        try {
+          const rx = await startHookReceiver((r) => journal.append(r.text), { host: listeners.hook.host, port: listeners.hook.port });
+          closers.push(() => rx.close(), () => journal.close());
+          ctx.log.info({ 'server.address': listeners.hook.host, 'server.port': rx.port }, 'listening for the shell hook');
+        } catch (err) {
+          // Not fatal: the hook falls back to syslog when nobody listens.
+          await journal.close();
+          ctx.log.error({ err }, 'cannot listen for the shell hook; hooks fall back to syslog');
+        }
       }
-      extraInputs.push(journalInput(journal.file, 'hook'));
+      extraInputs.push(journalInput(file, 'hook'));
     }
-    if (!once && listeners.omaudit.enabled) {
-      const journal = new RecordJournal(path.join(base.stateDir, 'listeners', 'omaudit.journal'));
-      const rx = await startOmauditReceiver((r) => journal.append(r.text), {
-        host: listeners.omaudit.host,
-        port: listeners.omaudit.port,
-        ...(listeners.omaudit.token ? { token: listeners.omaudit.token } : {}),
-      });
-      closers.push(() => rx.close(), () => journal.close());
-      extraInputs.push(journalInput(journal.file, 'omaudit'));
+    if (listeners.omaudit.enabled) {
+      const file = path.join(base.stateDir, 'listeners', 'omaudit.journal');
+      if (!once) {
+        const journal = new RecordJournal(file);
+        const rx = await startOmauditReceiver((r) => journal.append(r.text), {
+          host: listeners.omaudit.host,
+          port: listeners.omaudit.port,
+          ...(listeners.omaudit.token ? { token: listeners.omaudit.token } : {}),
+        });
+        closers.push(() => rx.close(), () => journal.close());
+      }
+      extraInputs.push(journalInput(file, 'omaudit'));
     }
     try {
       const result = await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000 });
