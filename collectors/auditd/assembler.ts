@@ -81,6 +81,9 @@ const LOST_REASON = 'auditd serial gap: events missing from the log (kernel back
 export class AuditAssembler implements LineParser {
   private readonly pending = new Map<string, Pending>();
   private readonly done = new Set<string>();
+  /** The keys in `done`, oldest first, as a ring (cheaper than a Set iterator per finished event). */
+  private readonly doneRing: string[] = [];
+  private doneAt = 0;
   private readonly serials = new Map<string, NodeSerials>();
   private latestMs = 0;
   private pushes = 0;
@@ -237,10 +240,13 @@ export class AuditAssembler implements LineParser {
 
   private finish(ev: Pending, out: ParseOutput[]): void {
     this.pending.delete(ev.key);
+    // keys are unique here (a key in `done` never becomes pending again), so the ring and the set agree
     this.done.add(ev.key);
-    if (this.done.size > DONE_KEYS_KEPT) {
-      const oldest = this.done.values().next().value;
-      if (oldest !== undefined) this.done.delete(oldest);
+    if (this.doneRing.length < DONE_KEYS_KEPT) this.doneRing.push(ev.key);
+    else {
+      this.done.delete(this.doneRing[this.doneAt] as string);
+      this.doneRing[this.doneAt] = ev.key;
+      this.doneAt = (this.doneAt + 1) % DONE_KEYS_KEPT;
     }
     if (ev.records.length === 0) return;
     try {

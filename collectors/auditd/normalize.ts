@@ -228,6 +228,20 @@ const MAPPED_KEYS = new Set([
   'success', 'res', 'result', 'subj', 'arch', 'syscall', 'exit', 'cwd', 'cmd', 'acct', 'old-auid', 'old-ses', 'msg', 'addr', 'hostname',
 ]);
 
+// Events come in bursts of the same second: format the second once (toISOString was ~2% of a run).
+let isoSec = Number.NaN;
+let isoPrefix = '';
+/** `new Date(ms).toISOString()`, with the part up to the second cached. */
+export function isoTime(ms: number): string {
+  const sec = Math.floor(ms / 1000);
+  if (sec !== isoSec) {
+    isoPrefix = new Date(sec * 1000).toISOString().slice(0, -4); // 'YYYY-MM-DDTHH:MM:SS.'
+    isoSec = sec;
+  }
+  const r = ms - sec * 1000;
+  return `${isoPrefix}${r < 10 ? '00' : r < 100 ? '0' : ''}${r}Z`;
+}
+
 /** Build the ECS document. Never throws on odd records (missing fields stay out). */
 export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): AuditkitEvent {
   const recs = input.records;
@@ -287,7 +301,7 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
   }
 
   const doc: Obj = {
-    '@timestamp': new Date(first.ms).toISOString(),
+    '@timestamp': isoTime(first.ms),
     ...eventEnvelope('auditd', input.namespace),
     event: {
       kind: recNorm?.kind ?? 'event',

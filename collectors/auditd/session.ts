@@ -41,6 +41,17 @@ export function hasLinkedSession(auid: string | number | undefined, ses: string 
  * unset or not a number (callers then leave the field out).
  */
 export function linkedSessionId(hostId: string, auid: string | number, ses: string | number): string {
-  if (!hasLinkedSession(auid, ses)) return '';
-  return documentId('auditkit-session', hostId, decimalU32(auid), decimalU32(ses));
+  // Every event of a login asks for the same id: remember the last few (ids are pure functions).
+  // (auid and ses first: a separator inside them would make the key ambiguous, so those are not cached)
+  const ck = `${auid}\u001f${ses}\u001f${hostId}`;
+  const hit = SESSION_IDS.get(ck);
+  if (hit !== undefined) return hit;
+  const id = hasLinkedSession(auid, ses) ? documentId('auditkit-session', hostId, decimalU32(auid), decimalU32(ses)) : '';
+  if (String(auid).includes('\u001f') || String(ses).includes('\u001f')) return id;
+  if (SESSION_IDS.size >= SESSION_IDS_KEPT) SESSION_IDS.clear();
+  SESSION_IDS.set(ck, id);
+  return id;
 }
+
+const SESSION_IDS_KEPT = 4096;
+const SESSION_IDS = new Map<string, string>();
