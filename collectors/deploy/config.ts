@@ -22,7 +22,12 @@ const settingsShape = {
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the NAME of an environment variable holding the password')
     .optional()
-    .describe('Environment variable holding the login (and sudo) password.'),
+    .describe('Environment variable holding the login password (also the sudo password unless sudo_password_env is set).'),
+  sudo_password_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the NAME of an environment variable holding the sudo password')
+    .optional()
+    .describe('Environment variable holding the sudo password of a non-root login (for key or agent logins whose sudo asks for a password).'),
   sudo: z.boolean().optional().describe('Force sudo on or off (default: on when user is not root).'),
   connect_timeout_ms: z.number().int().positive().optional(),
   collector: z.record(z.string(), z.unknown()).optional().describe('Overrides of the `collector:` section for these hosts.'),

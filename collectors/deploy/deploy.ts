@@ -131,7 +131,7 @@ async function deployOne(host: ResolvedHost, allOpts: DeployOptions, keyCache: M
     if (facts.arch !== localArch) {
       throw new AuditkitError('AK_DEPLOY_UNSUPPORTED', `${host.name}: host is ${facts.arch} but the packaged Node runtime is ${localArch}; deploy from a ${facts.arch} machine`);
     }
-    if (facts.uid !== 0) throw new AuditkitError('AK_DEPLOY_PRIVILEGES', `${host.name}: commands run as uid ${facts.uid}, not root; set sudo: true (and password_env if sudo needs a password)`);
+    if (facts.uid !== 0) throw new AuditkitError('AK_DEPLOY_PRIVILEGES', `${host.name}: commands run as uid ${facts.uid}, not root; set sudo: true (and sudo_password_env if sudo needs a password)`);
 
     if (opts.mode === 'uninstall') {
       status('uninstalling');

@@ -17,6 +17,8 @@ export interface ResolvedHost {
   readonly agent?: string;
   /** Name of the environment variable holding the password (never the password). */
   readonly passwordEnv?: string;
+  /** Name of the environment variable holding the sudo password (default: passwordEnv). */
+  readonly sudoPasswordEnv?: string;
   readonly sudo: boolean;
   readonly tags: readonly string[];
   /** Groups the host is in (directly or through nesting). */
@@ -88,7 +90,7 @@ export function resolveHosts(inv: InventoryConfig): ResolvedHost[] {
   return Object.entries(inv.hosts).map(([name, h]) => {
     const groups = (memberOf.get(name) ?? []).sort((a, b) => (depths.get(a) ?? 0) - (depths.get(b) ?? 0) || groupOrder.indexOf(a) - groupOrder.indexOf(b));
     const layers = [inv.defaults, ...groups.map((g) => inv.groups[g]).filter((x) => x !== undefined), h];
-    const pick = <K extends 'port' | 'user' | 'key' | 'agent' | 'password_env' | 'sudo' | 'connect_timeout_ms'>(k: K): (typeof h)[K] | undefined => {
+    const pick = <K extends 'port' | 'user' | 'key' | 'agent' | 'password_env' | 'sudo_password_env' | 'sudo' | 'connect_timeout_ms'>(k: K): (typeof h)[K] | undefined => {
       let v: (typeof h)[K] | undefined;
       for (const l of layers) if (l[k] !== undefined) v = l[k] as (typeof h)[K];
       return v;
@@ -100,6 +102,7 @@ export function resolveHosts(inv: InventoryConfig): ResolvedHost[] {
     const agentSetting = pick('agent');
     const agent = agentSetting === true ? process.env['SSH_AUTH_SOCK'] : agentSetting === false ? undefined : agentSetting;
     const passwordEnv = pick('password_env');
+    const sudoPasswordEnv = pick('sudo_password_env');
     return {
       name,
       address: h.address ?? name,
@@ -108,6 +111,7 @@ export function resolveHosts(inv: InventoryConfig): ResolvedHost[] {
       ...(key ? { key: expandHome(key) } : {}),
       ...(agent ? { agent } : {}),
       ...(passwordEnv ? { passwordEnv } : {}),
+      ...(sudoPasswordEnv ? { sudoPasswordEnv } : {}),
       sudo: pick('sudo') ?? user !== 'root',
       tags: h.tags,
       groups,

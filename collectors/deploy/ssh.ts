@@ -152,11 +152,32 @@ export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Why `sudo` did not make a login root, as an AK_DEPLOY_PRIVILEGES error that says what to do. */
+export function sudoError(host: Pick<ResolvedHost, 'name' | 'user'>, passwordEnv: string | undefined, r: ExecResult): AuditkitError {
+  const said = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-2).join(' | ');
+  const u = host.user;
+  let why: string;
+  if (r.code === 127 || /sudo: (command )?not found/.test(r.stderr)) why = `sudo is not installed on the host: install it, or log in as root`;
+  else if (/incorrect password|Sorry, try again|Authentication failure/i.test(r.stderr)) why = `sudo refused the password from $${passwordEnv ?? '?'} for ${u} (incorrect password): fix the variable's value`;
+  else if (/password is required|a terminal is required|no askpass program/i.test(r.stderr)) {
+    why = `sudo asks ${u} for a password: set sudo_password_env (or password_env) to the NAME of an environment variable holding it, or allow ${u} NOPASSWD in sudoers`;
+  } else if (/not in the sudoers|not allowed to (execute|run)|may not run sudo/i.test(r.stderr)) {
+    why = `${u} may not run commands as root with sudo: add a sudoers rule such as "${u} ALL=(ALL) NOPASSWD: ALL" in /etc/sudoers.d/, or log in as root`;
+  } else if (r.code === 0) why = `commands run through sudo as uid ${r.stdout.trim() || '?'}, not root: check the sudoers rule for ${u}`;
+  else why = `sudo failed for ${u} (exit ${r.code})`;
+  return new AuditkitError('AK_DEPLOY_PRIVILEGES', `${host.name}: cannot become root: ${why}${said ? ` (sudo said: ${said})` : ''}`, { exitCode: ExitCode.Auth });
+}
+
 /** Open an SSH session to a host; errors are AuditkitErrors with messages that say which host and why. */
 export async function connect(host: ResolvedHost, known: KnownHosts, opts: { privateKeyCache?: Map<string, Buffer> } = {}): Promise<SshSession> {
   const password = host.passwordEnv ? process.env[host.passwordEnv] : undefined;
   if (host.passwordEnv && password === undefined) {
     throw new AuditkitError('AK_DEPLOY_AUTH', `${host.name}: password_env ${host.passwordEnv} is not set in the environment`, { exitCode: ExitCode.Auth });
+  }
+  const sudoPasswordEnv = host.sudoPasswordEnv ?? host.passwordEnv;
+  const sudoPassword = host.sudoPasswordEnv ? process.env[host.sudoPasswordEnv] : password;
+  if (host.sudoPasswordEnv && sudoPassword === undefined) {
+    throw new AuditkitError('AK_DEPLOY_AUTH', `${host.name}: sudo_password_env ${host.sudoPasswordEnv} is not set in the environment`, { exitCode: ExitCode.Auth });
   }
   let privateKey: Buffer | undefined;
   if (host.key) {
@@ -211,9 +232,11 @@ export async function connect(host: ResolvedHost, known: KnownHosts, opts: { pri
     let full = cmd;
     let input = o.input;
     if (sudo && !o.asLogin) {
-      if (password !== undefined) {
-        full = `sudo -S -p '' sh -c ${shellQuote(cmd)}`;
-        input = Buffer.concat([Buffer.from(password + '\n'), Buffer.from(input ?? '')]);
+      if (sudoPassword !== undefined) {
+        // -k: never use cached credentials, so sudo always reads (consumes) the password line;
+        // the command's own stdin is /dev/null, so a NOPASSWD sudo leaves the password unread.
+        full = `sudo -k -S -p '' sh -c ${shellQuote(input === undefined ? `exec </dev/null\n${cmd}` : cmd)}`;
+        input = Buffer.concat([Buffer.from(sudoPassword + '\n'), Buffer.from(input ?? '')]);
       } else full = `sudo -n sh -c ${shellQuote(cmd)}`;
     }
     return new Promise((resolve, reject) => {
@@ -233,13 +256,21 @@ export async function connect(host: ResolvedHost, known: KnownHosts, opts: { pri
       });
     });
   };
+  if (sudo) {
+    // Can this login become root? One round trip, so every later failure is about the step, not sudo.
+    const r = await run('id -u').catch((e: unknown) => ({ code: -1, stdout: '', stderr: (e as Error).message }));
+    if (r.code !== 0 || r.stdout.trim() !== '0') {
+      client.end();
+      throw sudoError(host, sudoPassword !== undefined ? sudoPasswordEnv : undefined, r);
+    }
+  }
   return {
     run,
     async must(cmd, what) {
       const r = await run(cmd);
       if (r.code !== 0) {
         const detail = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ');
-        const hint = sudo && /password is required|a terminal is required|sudo: /.test(r.stderr) ? ' (sudo needs a password: set password_env, or allow NOPASSWD for the deploy user)' : '';
+        const hint = sudo && /password is required|a terminal is required|sudo: /.test(r.stderr) ? ' (sudo needs a password: set sudo_password_env or password_env, or allow NOPASSWD for the deploy user)' : '';
         throw new AuditkitError('AK_DEPLOY_REMOTE', `${host.name}: ${what} failed (exit ${r.code}): ${detail}${hint}`);
       }
       return r.stdout;

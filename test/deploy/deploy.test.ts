@@ -15,11 +15,16 @@ import {
 import { freePort, sleep } from '../../core';
 import { run as cliRun } from '../../cli/main';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
-import { sshdUnavailable, startSshdFleet, type SshdFleet } from './sshd';
+import { ensureTestUser, sshdUnavailable, startSshdFleet, sudoUnavailable, type SshdFleet, type TestUser } from './sshd';
 
-const why = sshdUnavailable();
+const why = sshdUnavailable() ?? sudoUnavailable();
 if (why) console.warn(`deploy integration tests skipped: ${why}`);
 const d = why ? describe.skip : describe;
+
+/** Unprivileged logins (made by the test, removed after it): sudo without, and with a password. */
+const SUDO_USER = 'akdeploy-nopw';
+const SUDO_PW_USER = 'akdeploy-pw';
+const SUDO_PW = 'Sudo-pw-4-deploy-tests';
 
 function walk(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -49,11 +54,15 @@ d('auditkit deploy over real sshd', () => {
   let knownFile: string;
   let rootBase: string;
   let base: Omit<DeployOptions, 'mode' | 'known'>;
+  const users: TestUser[] = [];
   const namespace = uniqueNamespace('deploy');
-  const good = ['h01', 'h02', 'h03'];
+  // sudo01 logs in as SUDO_USER (NOPASSWD sudo), sudo02 as SUDO_PW_USER (sudo password from the environment).
+  const good = ['h01', 'h02', 'h03', 'sudo01', 'sudo02'];
 
   beforeAll(async () => {
     fleet = await startSshdFleet(4);
+    users.push(ensureTestUser(SUDO_USER, `${fleet.clientKey}.pub`, { nopasswd: true }));
+    users.push(ensureTestUser(SUDO_PW_USER, `${fleet.clientKey}.pub`, { password: SUDO_PW }));
     client = testClient();
     knownFile = path.join(fleet.dir, 'known_hosts');
     // h04 "was reinstalled": known_hosts holds h01's key for it.
@@ -68,13 +77,24 @@ d('auditkit deploy over real sshd', () => {
       await fsp.writeFile(hist, `#${Math.floor(Date.now() / 1000)}\necho deployed-${h.name}-${namespace}\n`);
       hosts[h.name] = { address: '127.0.0.1', port: h.port, key: fleet.clientKey, tags: ['test'], collector: { inputs: [{ path: hist, format: 'bash' }] } };
     }
+    const sudoHost = async (name: string, user: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> => {
+      const hist = path.join(fleet.dir, `history-${name}`);
+      await fsp.writeFile(hist, `#${Math.floor(Date.now() / 1000)}\necho deployed-${name}-${namespace}\n`);
+      return { address: '127.0.0.1', port: h01.port, user, key: fleet.clientKey, collector: { inputs: [{ path: hist, format: 'bash' }] }, ...extra };
+    };
+    hosts['sudo01'] = await sudoHost('sudo01', SUDO_USER);
+    hosts['sudo02'] = await sudoHost('sudo02', SUDO_PW_USER, { sudo_password_env: 'AK_DEPLOY_TEST_SUDO_PW' });
+    // sudo asks for a password and none is configured / a wrong one is.
+    hosts['sudonopw'] = await sudoHost('sudonopw', SUDO_PW_USER);
+    hosts['sudowrongpw'] = await sudoHost('sudowrongpw', SUDO_PW_USER, { sudo_password_env: 'AK_DEPLOY_TEST_WRONG_PW' });
+    process.env['AK_DEPLOY_TEST_SUDO_PW'] = SUDO_PW;
     hosts['unreachable'] = { address: '127.0.0.1', port: await freePort(), connect_timeout_ms: 3000 };
     hosts['wrongpw'] = { address: '127.0.0.1', port: h01.port, password_env: 'AK_DEPLOY_TEST_WRONG_PW' };
     process.env['AK_DEPLOY_TEST_WRONG_PW'] = 'certainly-not-the-password';
     inv = inventoryConfigSchema.parse({
       defaults: { user: 'root', collector: { heartbeat_interval_s: 1, poll_interval_ms: 100 } },
       hosts,
-      groups: { good: { hosts: good }, bad: { hosts: ['h04', 'unreachable', 'wrongpw'] }, all: { groups: ['good', 'bad'] } },
+      groups: { good: { hosts: good }, bad: { hosts: ['h04', 'unreachable', 'wrongpw', 'sudonopw', 'sudowrongpw'] }, all: { groups: ['good', 'bad'] } },
     });
     pkg = await buildPackage({ workDir: path.join(fleet.dir, 'pkg') });
     base = {
@@ -90,8 +110,8 @@ d('auditkit deploy over real sshd', () => {
   afterAll(async () => {
     if (!fleet) return;
     // Whatever a failed test left running.
-    for (const h of fleet.hosts) {
-      const pf = path.join(rootBase, h.name, INSTALL.runDir, 'collector.pid');
+    for (const h of [...fleet.hosts.map((x) => x.name), 'sudo01', 'sudo02']) {
+      const pf = path.join(rootBase, h, INSTALL.runDir, 'collector.pid');
       if (existsSync(pf)) {
         try {
           process.kill(Number((await fsp.readFile(pf, 'utf8')).trim()), 'SIGKILL');
@@ -101,6 +121,7 @@ d('auditkit deploy over real sshd', () => {
       }
     }
     await fleet.stop();
+    for (const u of users) u.remove();
     await deleteNamespace(client, namespace);
     await client.close();
   });
@@ -112,7 +133,7 @@ d('auditkit deploy over real sshd', () => {
     );
 
   test('a first deploy installs every file with its owner and mode, starts the collector, and its heartbeat and a command reach Elasticsearch; bad hosts are reported while the others complete', async () => {
-    const results = byHost(await deploy('install', [...good, 'h04', 'unreachable', 'wrongpw']));
+    const results = byHost(await deploy('install', [...good, 'h04', 'unreachable', 'wrongpw', 'sudonopw', 'sudowrongpw']));
     for (const h of good) {
       expect(results[h]).toMatchObject({ status: 'installed', os: expect.any(String), arch: 'x86_64' });
       expect(results[h]?.heartbeatMs).toEqual(expect.any(Number));
@@ -134,6 +155,21 @@ d('auditkit deploy over real sshd', () => {
     expect(results['unreachable']?.error?.code).toBe('AK_DEPLOY_UNREACHABLE');
     expect(results['wrongpw']?.error).toMatchObject({ code: 'AK_DEPLOY_AUTH', message: expect.stringContaining('authentication as root refused') });
     expect(existsSync(path.join(rootBase, 'h04'))).toBe(false);
+    // A login whose sudo asks for a password, without one or with a wrong one: refused before anything is touched.
+    expect(results['sudonopw']?.error).toEqual({
+      code: 'AK_DEPLOY_PRIVILEGES',
+      message: expect.stringContaining(`sudonopw: cannot become root: sudo asks ${SUDO_PW_USER} for a password: set sudo_password_env`) as unknown as string,
+    });
+    expect(results['sudowrongpw']?.error).toEqual({
+      code: 'AK_DEPLOY_PRIVILEGES',
+      message: expect.stringContaining(`sudowrongpw: cannot become root: sudo refused the password from $AK_DEPLOY_TEST_WRONG_PW for ${SUDO_PW_USER}`) as unknown as string,
+    });
+    for (const h of ['sudonopw', 'sudowrongpw']) expect(existsSync(path.join(rootBase, h))).toBe(false);
+    // The sudo hosts' collectors run as root (started through sudo), not as the login user.
+    for (const h of ['sudo01', 'sudo02']) {
+      const pid = (await fsp.readFile(path.join(rootBase, h, INSTALL.runDir, 'collector.pid'), 'utf8')).trim();
+      expect(statSync(`/proc/${pid}`).uid).toBe(0);
+    }
 
     // The command each host's collector read is in Elasticsearch under that host's name.
     const idx = `logs-auditkit.commands-${namespace}`;
@@ -154,9 +190,9 @@ d('auditkit deploy over real sshd', () => {
 
   test('a second run changes nothing and says "unchanged", and --check finds no drift', async () => {
     const again = await deploy('install', good);
-    expect(again.map((r) => r.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect(again.map((r) => r.status)).toEqual(good.map(() => 'unchanged'));
     const check = await deploy('check', good);
-    expect(check.map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(check.map((r) => r.status)).toEqual(good.map(() => 'ok'));
   }, 120_000);
 
   test('--check reports drift (a loosened config mode, a changed file) and the next deploy repairs it', async () => {
@@ -243,7 +279,7 @@ d('auditkit deploy over real sshd', () => {
   test('--uninstall stops the collector and leaves nothing behind; a second uninstall finds nothing', async () => {
     const pids = good.map((h) => path.join(rootBase, h, INSTALL.runDir, 'collector.pid')).map((p) => Number(execFileSync('cat', [p]).toString().trim()));
     const r = await deploy('uninstall', good);
-    expect(r.map((x) => x.status)).toEqual(['uninstalled', 'uninstalled', 'uninstalled']);
+    expect(r.map((x) => x.status)).toEqual(good.map(() => 'uninstalled'));
     for (const h of good) expect(walk(path.join(rootBase, h))).toEqual([]);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     expect((await deploy('uninstall', ['h01']))[0]?.status).toBe('absent');

@@ -64,7 +64,14 @@ async function waitForBanner(port: number, timeoutMs: number): Promise<void> {
   throw new Error(`sshd on port ${port} did not answer within ${timeoutMs} ms`);
 }
 
-export async function startSshdFleet(count: number, opts: { prefix?: string } = {}): Promise<SshdFleet> {
+export interface SshdFleetOptions {
+  /** Host name prefix (default "h"). */
+  readonly prefix?: string;
+  /** Environment of every session (sshd_config SetEnv), e.g. a PATH with fake commands first. */
+  readonly setEnv?: Readonly<Record<string, string>>;
+}
+
+export async function startSshdFleet(count: number, opts: SshdFleetOptions = {}): Promise<SshdFleet> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'auditkit-sshd-'));
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const clientKey = path.join(dir, 'client_key');
@@ -87,7 +94,8 @@ export async function startSshdFleet(count: number, opts: { prefix?: string } = 
         'ListenAddress 127.0.0.1',
         `HostKey ${hostKey}`,
         `PidFile ${path.join(hdir, 'sshd.pid')}`,
-        `AuthorizedKeysFile ${authorized}`,
+        // The fleet's shared file (root), then the login user's own (test users made by ensureTestUser).
+        `AuthorizedKeysFile ${authorized} .ssh/authorized_keys`,
         'PermitRootLogin yes',
         'PubkeyAuthentication yes',
         'PasswordAuthentication yes',
@@ -98,6 +106,7 @@ export async function startSshdFleet(count: number, opts: { prefix?: string } = 
         'MaxSessions 50',
         'LogLevel ERROR',
         'Subsystem sftp internal-sftp',
+        ...Object.entries(opts.setEnv ?? {}).map(([k, v]) => `SetEnv ${k}=${JSON.stringify(v)}`),
         '',
       ].join('\n'),
     );
@@ -138,4 +147,60 @@ export async function startSshdFleet(count: number, opts: { prefix?: string } = 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface TestUser {
+  readonly name: string;
+  /** Remove the user (with its home) and its sudoers drop-in, if this call created them. */
+  remove(): void;
+}
+
+/**
+ * An unprivileged login user for sudo tests: created with useradd when missing (home,
+ * /bin/sh), `pubKeyFile` in ~/.ssh/authorized_keys, and a sudoers drop-in in
+ * /etc/sudoers.d/ that lets it run anything as root, without a password (`nopasswd`)
+ * or with `password` (also its login password; sshd runs with UsePAM no, which refuses
+ * key logins to LOCKED accounts, so a password-less user gets `*`, not useradd's `!`).
+ */
+export function ensureTestUser(name: string, pubKeyFile: string, sudo: { nopasswd: true } | { password: string }): TestUser {
+  const existed = (() => {
+    try {
+      execFileSync('id', ['-u', name], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  if (!existed) execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', '--user-group', name], { stdio: 'pipe' });
+  if ('password' in sudo) execFileSync('chpasswd', [], { input: `${name}:${sudo.password}\n`, stdio: ['pipe', 'ignore', 'pipe'] });
+  else execFileSync('usermod', ['-p', '*', name], { stdio: 'pipe' });
+  const home = execFileSync('sh', ['-c', `getent passwd ${name} | cut -d: -f6`]).toString().trim();
+  const ssh = path.join(home, '.ssh');
+  mkdirSync(ssh, { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(ssh, 'authorized_keys'), readFileSync(pubKeyFile), { mode: 0o600 });
+  execFileSync('chown', ['-R', `${name}:${name}`, ssh]);
+  const sudoers = `/etc/sudoers.d/auditkit-test-${name}`;
+  const rule = `${name} ALL=(ALL:ALL) ${'nopasswd' in sudo ? 'NOPASSWD: ' : ''}ALL\n`;
+  writeFileSync(sudoers, `# auditkit deploy tests (test/deploy/sshd.ts); removed after the tests\n${rule}`, { mode: 0o440 });
+  execFileSync('visudo', ['-c', '-q', '-f', sudoers], { stdio: 'pipe' });
+  return {
+    name,
+    remove() {
+      rmSync(sudoers, { force: true });
+      if (!existed) {
+        try {
+          execFileSync('userdel', ['--remove', name], { stdio: 'ignore' });
+        } catch {
+          /* processes of the user still around: leave it */
+        }
+      } else rmSync(path.join(ssh, 'authorized_keys'), { force: true });
+    },
+  };
+}
+
+/** Why sudo tests cannot run here, or undefined when they can. */
+export function sudoUnavailable(): string | undefined {
+  for (const bin of ['/usr/bin/sudo', '/usr/sbin/useradd', '/usr/sbin/visudo']) if (!existsSync(bin)) return `${bin} is missing: apt-get install sudo passwd`;
+  if (!existsSync('/etc/sudoers.d')) return '/etc/sudoers.d is missing';
+  return undefined;
 }
