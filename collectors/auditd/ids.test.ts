@@ -40,10 +40,10 @@ describe('document ids stay the same as before the hashing was made faster', () 
     for (const c of cases) expect(documentId(...c)).toBe(documentIdV1(...c));
   });
 
-  it('gives the first implementation\'s id for 20,000 random part lists', () => {
+  it('gives the first implementation\'s id for 5,000 random part lists', () => {
     const r = rng(4);
     const alphabet = ['\\', '\u001f', '\u0000', '\ud83d', '\ude00', 'a', '=', ' ', 'é', '\u3000'];
-    for (let i = 0; i < 20_000; i++) {
+    for (let i = 0; i < 5_000; i++) {
       const parts: Array<string | number | undefined> = [];
       const n = Math.floor(r() * 6);
       for (let j = 0; j < n; j++) {

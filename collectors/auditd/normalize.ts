@@ -36,27 +36,33 @@ export interface NormalizeInput {
 
 type Obj = Record<string, unknown>;
 
-// Field paths are a small fixed set: split each once (put() is on the hot path, bench/auditd.ts).
-const PATH_PARTS = new Map<string, readonly string[]>();
+/** `o[k]` as an object, created empty on first use. */
+function sub(o: Obj, k: string): Obj {
+  const x = o[k];
+  if (typeof x === 'object' && x !== null) return x as Obj;
+  const n: Obj = {};
+  o[k] = n;
+  return n;
+}
 
-function put(o: Obj, path: string, v: unknown): void {
-  if (v === undefined) return;
-  let parts = PATH_PARTS.get(path);
-  if (parts === undefined) {
-    parts = path.split('.');
-    if (PATH_PARTS.size < 10_000) PATH_PARTS.set(path, parts);
+/** Non-empty and only ASCII digits (as /^\d+$/). */
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
   }
-  let cur = o;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const k = parts[i] as string;
-    let next = cur[k];
-    if (typeof next !== 'object' || next === null) {
-      next = {};
-      cur[k] = next;
-    }
-    cur = next as Obj;
+  return true;
+}
+
+/** Rule keys -> tags: split on commas, drop an old auditctl "key=" prefix and empty keys. */
+function ruleTags(key: string): string[] {
+  const out: string[] = [];
+  for (const k of key.split(',')) {
+    const t = k.startsWith('key=') ? k.slice(4) : k;
+    if (t.length > 0) out.push(t);
   }
-  cur[parts[parts.length - 1] as string] = v;
+  return out;
 }
 
 function toInt(v: string | undefined): number | undefined {
@@ -65,8 +71,12 @@ function toInt(v: string | undefined): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
+/** Distinct values, first occurrence first (as [...new Set(a)]; arrays here are a handful long). */
 function uniq(a: readonly string[]): string[] {
-  return [...new Set(a)];
+  if (a.length > 16) return [...new Set(a)];
+  const out: string[] = [];
+  for (const v of a) if (!out.includes(v)) out.push(v);
+  return out;
 }
 
 /** Value of a field of a record, decoded; undefined for absent or "no value" markers. */
@@ -300,24 +310,36 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
     else if (r === 'no' || r === 'failed' || r === 'fail' || r === '0') outcome = 'failure';
   }
 
+  const env = eventEnvelope('auditd', input.namespace);
+  const event: Obj = {
+    kind: recNorm?.kind ?? 'event',
+    module: 'auditd',
+    dataset: 'auditkit.auditd',
+    id: auditEventId(hostId, first.node, first.time, first.serial),
+    action,
+  };
+  if (category.length > 0) event.category = category;
+  if (etype.length > 0) event.type = etype;
+  event.outcome = outcome;
+  event.sequence = first.serial;
   const doc: Obj = {
     '@timestamp': isoTime(first.ms),
-    ...eventEnvelope('auditd', input.namespace),
-    event: {
-      kind: recNorm?.kind ?? 'event',
-      module: 'auditd',
-      dataset: 'auditkit.auditd',
-      id: auditEventId(hostId, first.node, first.time, first.serial),
-      action,
-      ...(category.length > 0 ? { category } : {}),
-      ...(etype.length > 0 ? { type: etype } : {}),
-      outcome,
-      sequence: first.serial,
-    },
+    ecs: env.ecs,
+    data_stream: env.data_stream,
+    event,
     host: input.host,
     agent: input.agent,
   };
-  if (opts.keepOriginal && input.lines) put(doc, 'event.original', input.lines.join('\n'));
+  if (opts.keepOriginal && input.lines) event.original = input.lines.join('\n');
+  // Sub-objects are created on first use, so a document never carries an empty object.
+  let user: Obj | undefined;
+  let proc: Obj | undefined;
+  let auditd: Obj | undefined;
+  let kit: Obj | undefined;
+  const userO = (): Obj => (user ??= sub(doc, 'user'));
+  const procO = (): Obj => (proc ??= sub(doc, 'process'));
+  const auditdO = (): Obj => (auditd ??= sub(doc, 'auditd'));
+  const kitO = (): Obj => (kit ??= sub(doc, 'auditkit'));
 
   // --- identities
   const idRec = syscall ?? main; // the record that carries the process credentials
@@ -348,13 +370,16 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
   const auid = idOf(idRec, 'auid') ?? idOf(main, 'auid');
   const ses = val(idRec, 'ses') ?? val(main, 'ses');
   const related: string[] = [];
-  const setUser = (prefix: string, id: string | undefined, name: string | undefined): void => {
+  /** user (0), user.effective (1) or user.target (2): id then name, both also in related.user. */
+  const setUser = (which: 0 | 1 | 2, id: string | undefined, name: string | undefined): void => {
+    if (id === undefined && name === undefined) return;
+    const o = which === 0 ? userO() : sub(userO(), which === 1 ? 'effective' : 'target');
     if (id !== undefined) {
-      put(doc, `${prefix}.id`, id);
+      o.id = id;
       related.push(id);
     }
     if (name !== undefined) {
-      put(doc, `${prefix}.name`, name);
+      o.name = name;
       related.push(name);
     }
   };
@@ -364,26 +389,26 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
   const mapping = recNorm?.users ?? 'none';
   switch (mapping) {
     case 'session': {
-      setUser('user', auid, userName(auid, main, 'AUID'));
-      if (acct !== undefined) setUser('user.effective', /^\d+$/.test(acct) ? acct : undefined, /^\d+$/.test(acct) ? undefined : acct);
-      else if (recId !== undefined) setUser('user.effective', recId, opts.resolver.user(recId));
-      else if (uid !== undefined) setUser('user.effective', uid, userName(uid, main, 'UID'));
+      setUser(0, auid, userName(auid, main, 'AUID'));
+      if (acct !== undefined) setUser(1, isDigits(acct) ? acct : undefined, isDigits(acct) ? undefined : acct);
+      else if (recId !== undefined) setUser(1, recId, opts.resolver.user(recId));
+      else if (uid !== undefined) setUser(1, uid, userName(uid, main, 'UID'));
       break;
     }
     case 'login': {
       const old = idOf(primary, 'old-auid');
-      setUser('user', old, userName(old, primary, 'OLD-AUID'));
-      setUser('user.effective', auid, userName(auid, primary, 'AUID'));
+      setUser(0, old, userName(old, primary, 'OLD-AUID'));
+      setUser(1, auid, userName(auid, primary, 'AUID'));
       break;
     }
     case 'user-mgmt':
     case 'group-mgmt': {
-      setUser('user', auid, userName(auid, main, 'AUID'));
-      setUser('user.effective', uid, userName(uid, main, 'UID'));
-      const target = mapping === 'user-mgmt' ? 'user.target' : 'group';
-      if (acct !== undefined) put(doc, `${target}.name`, acct);
-      if (recId !== undefined && /^\d+$/.test(recId)) put(doc, `${target}.id`, recId);
-      else if (recId !== undefined && acct === undefined) put(doc, `${target}.name`, recId);
+      setUser(0, auid, userName(auid, main, 'AUID'));
+      setUser(1, uid, userName(uid, main, 'UID'));
+      const target = (): Obj => (mapping === 'user-mgmt' ? sub(userO(), 'target') : sub(doc, 'group'));
+      if (acct !== undefined) target().name = acct;
+      if (recId !== undefined && isDigits(recId)) target().id = recId;
+      else if (recId !== undefined && acct === undefined) target().name = recId;
       if (mapping === 'user-mgmt') {
         if (acct !== undefined) related.push(acct);
         if (recId !== undefined) related.push(recId);
@@ -391,89 +416,114 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
       break;
     }
     default: {
-      setUser('user', uid, userName(uid, idRec, 'UID'));
+      setUser(0, uid, userName(uid, idRec, 'UID'));
       if (gid !== undefined) {
-        put(doc, 'user.group.id', gid);
-        put(doc, 'user.group.name', groupName(gid, idRec, 'GID'));
+        const g = sub(userO(), 'group');
+        g.id = gid;
+        const gn = groupName(gid, idRec, 'GID');
+        if (gn !== undefined) g.name = gn;
       }
-      if (euid !== undefined) setUser('user.effective', euid, userName(euid, syscall, 'EUID'));
+      if (euid !== undefined) setUser(1, euid, userName(euid, syscall, 'EUID'));
       if (egid !== undefined) {
-        put(doc, 'user.effective.group.id', egid);
-        put(doc, 'user.effective.group.name', groupName(egid, syscall, 'EGID'));
+        const g = sub(sub(userO(), 'effective'), 'group');
+        g.id = egid;
+        const gn = groupName(egid, syscall, 'EGID');
+        if (gn !== undefined) g.name = gn;
       }
       // sudo: the command's account is not in USER_CMD; when a USER_CMD carries acct we keep it as the target
-      if (main.type === 'USER_CMD' && acct !== undefined) setUser('user.target', undefined, acct);
+      if (main.type === 'USER_CMD' && acct !== undefined) setUser(2, undefined, acct);
     }
   }
   // The login user (the human behind su/sudo): the kit's home is process.entry_leader.user.
   if (auid !== undefined) {
-    put(doc, 'process.entry_leader.user.id', auid);
+    const lu = sub(sub(procO(), 'entry_leader'), 'user');
+    lu.id = auid;
     const an = userName(auid, idRec, 'AUID');
     if (an !== undefined) {
-      put(doc, 'process.entry_leader.user.name', an);
+      lu.name = an;
       related.push(an);
     }
   }
   if (ses !== undefined && !isUnsetId(ses) && auid !== undefined) {
     const sid = linkedSessionId(hostId, auid, ses);
-    if (sid !== '') put(doc, 'auditkit.session.id', sid);
+    if (sid !== '') sub(kitO(), 'session').id = sid;
   }
 
   // --- process
   const pid = toInt(val(idRec, 'pid'));
-  put(doc, 'process.pid', pid);
-  put(doc, 'process.parent.pid', toInt(val(syscall, 'ppid')));
-  put(doc, 'process.name', val(idRec, 'comm'));
+  if (pid !== undefined) procO().pid = pid;
+  const ppid = toInt(val(syscall, 'ppid'));
+  if (ppid !== undefined) sub(procO(), 'parent').pid = ppid;
+  const comm = val(idRec, 'comm');
+  if (comm !== undefined) procO().name = comm;
   const exe = val(idRec, 'exe') ?? val(main, 'exe');
-  if (exe !== undefined) put(doc, 'process.executable', exe);
+  if (exe !== undefined) procO().executable = exe;
   const ex = assembleExecve(recs, opts.maxArgsBytes, opts.maxArgs);
   if (ex) {
-    put(doc, 'process.args', ex.args);
-    put(doc, 'process.args_count', ex.argc ?? ex.args.length);
-    put(doc, 'process.command_line', commandLine(ex.args));
-    if (ex.truncated) put(doc, 'auditd.execve.truncated', true);
+    const p = procO();
+    p.args = ex.args;
+    p.args_count = ex.argc ?? ex.args.length;
+    p.command_line = commandLine(ex.args);
+    if (ex.truncated) sub(auditdO(), 'execve').truncated = true;
   } else if (main.type === 'USER_CMD') {
     const cmd = val(main, 'cmd');
     if (cmd !== undefined) {
       const a = cmd.split(/\s+/).filter((s) => s.length > 0);
-      put(doc, 'process.args', a);
-      put(doc, 'process.args_count', a.length);
-      put(doc, 'process.command_line', cmd);
+      const p = procO();
+      p.args = a;
+      p.args_count = a.length;
+      p.command_line = cmd;
     }
   }
   const title = decodeProctitle(proctitle?.fields.proctitle);
-  if (title) put(doc, 'process.title', title.join(' '));
+  if (title) procO().title = title.join(' ');
   const cwd = val(cwdRec, 'cwd') ?? val(main, 'cwd');
-  put(doc, 'process.working_directory', cwd);
-  if (syscall) put(doc, 'process.exit_code', toInt(val(syscall, 'exit')));
+  if (cwd !== undefined) procO().working_directory = cwd;
   if (syscall) {
+    const code = toInt(val(syscall, 'exit'));
+    if (code !== undefined) procO().exit_code = code;
     const suid = idOf(syscall, 'suid');
     const sgid = idOf(syscall, 'sgid');
-    put(doc, 'process.saved_user.id', suid);
-    put(doc, 'process.saved_group.id', sgid);
+    if (suid !== undefined) sub(procO(), 'saved_user').id = suid;
+    if (sgid !== undefined) sub(procO(), 'saved_group').id = sgid;
   }
   const tty = ttyName(val(idRec, 'tty') ?? val(main, 'terminal'));
-  if (tty !== undefined) put(doc, 'auditkit.tty', tty);
+  if (tty !== undefined) kitO().tty = tty;
 
   // --- file (aucoalesce: the first PATH that is not a PARENT/UNKNOWN item)
   if (paths.length > 0) {
-    const chosen = paths.find((p) => {
+    let chosen = paths[0] as AuditRecord;
+    for (const p of paths) {
       const nt = val(p, 'nametype') ?? val(p, 'objtype');
-      return nt !== 'PARENT' && nt !== 'UNKNOWN';
-    }) ?? paths[0];
+      if (nt !== 'PARENT' && nt !== 'UNKNOWN') {
+        chosen = p;
+        break;
+      }
+    }
+    const file: Obj = {};
     const name = val(chosen, 'name');
-    if (name !== undefined) put(doc, 'file.path', name);
-    put(doc, 'file.inode', val(chosen, 'inode'));
-    put(doc, 'file.device', val(chosen, 'dev'));
+    if (name !== undefined) file.path = name;
+    const inode = val(chosen, 'inode');
+    if (inode !== undefined) file.inode = inode;
+    const dev = val(chosen, 'dev');
+    if (dev !== undefined) file.device = dev;
     const mode = val(chosen, 'mode');
-    put(doc, 'file.mode', filePerm(mode));
-    put(doc, 'file.type', fileType(mode));
+    const perm = filePerm(mode);
+    if (perm !== undefined) file.mode = perm;
+    const ft = fileType(mode);
+    if (ft !== undefined) file.type = ft;
     const ouid = val(chosen, 'ouid');
     const ogid = val(chosen, 'ogid');
-    put(doc, 'file.uid', ouid);
-    put(doc, 'file.gid', ogid);
-    put(doc, 'file.owner', ouid !== undefined ? userName(ouid, chosen, 'OUID') : undefined);
-    put(doc, 'file.group', ogid !== undefined ? groupName(ogid, chosen, 'OGID') : undefined);
+    if (ouid !== undefined) file.uid = ouid;
+    if (ogid !== undefined) file.gid = ogid;
+    const owner = ouid !== undefined ? userName(ouid, chosen, 'OUID') : undefined;
+    if (owner !== undefined) file.owner = owner;
+    const group = ogid !== undefined ? groupName(ogid, chosen, 'OGID') : undefined;
+    if (group !== undefined) file.group = group;
+    for (const _k in file) {
+      doc.file = file;
+      break;
+    }
     const list: Obj[] = [];
     for (const p of paths) {
       const o: Obj = {};
@@ -483,7 +533,7 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
       }
       list.push(o);
     }
-    put(doc, 'auditd.paths', list);
+    auditdO().paths = list;
   }
 
   // --- network
@@ -496,75 +546,110 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
   if (sock) {
     const side = scName === 'accept' || scName === 'accept4' || scName?.startsWith('recv') === true || scName === 'bind' ? 'source' : 'destination';
     if (sock.ip !== undefined) {
-      put(doc, `${side}.ip`, sock.ip);
-      put(doc, `${side}.address`, sock.ip);
+      const o = sub(doc, side);
+      o.ip = sock.ip;
+      o.address = sock.ip;
       ips.push(sock.ip);
     } else if (sock.path !== undefined) {
-      put(doc, `${side}.address`, sock.path);
+      sub(doc, side).address = sock.path;
     }
-    if (sock.port !== undefined) put(doc, `${side}.port`, sock.port);
-    put(doc, 'auditd.data.socket.family', sock.family);
+    if (sock.port !== undefined) sub(doc, side).port = sock.port;
+    sub(sub(auditdO(), 'data'), 'socket').family = sock.family;
   }
   const addr = val(main, 'addr');
-  if (addr !== undefined && isIp(addr)) {
-    put(doc, 'source.ip', addr);
-    put(doc, 'source.address', addr);
+  const addrIsIp = addr !== undefined && isIp(addr);
+  if (addrIsIp) {
+    const src = sub(doc, 'source');
+    src.ip = addr;
+    src.address = addr;
     ips.push(addr);
-    if (mapping === 'session' || main.type === 'LOGIN') put(doc, 'process.entry_leader.entry_meta.source.ip', addr);
+    if (mapping === 'session' || main.type === 'LOGIN') sub(sub(sub(procO(), 'entry_leader'), 'entry_meta'), 'source').ip = addr;
     const hn = val(main, 'hostname');
-    if (hn !== undefined && hn !== addr) put(doc, 'source.domain', hn);
+    if (hn !== undefined && hn !== addr) src.domain = hn;
   }
-  if (direction !== undefined && (sock?.ip !== undefined || (addr !== undefined && isIp(addr)))) put(doc, 'network.direction', direction);
+  if (direction !== undefined && (sock?.ip !== undefined || addrIsIp)) sub(doc, 'network').direction = direction;
 
   // --- tags (rule keys)
   const key = val(syscall, 'key') ?? val(main, 'key');
   // Keys written by old auditctl versions carry a literal "key=" prefix (aucoalesce strips it too).
-  if (key !== undefined) put(doc, 'tags', key.split(',').map((k) => (k.startsWith('key=') ? k.slice(4) : k)).filter((k) => k.length > 0));
+  if (key !== undefined) doc.tags = ruleTags(key);
 
   // --- leftovers
-  put(doc, 'auditd.message_type', main.type.toLowerCase());
-  put(doc, 'auditd.sequence', first.serial);
-  if (first.node !== undefined) put(doc, 'auditd.node', first.node);
-  if (ses !== undefined) put(doc, 'auditd.session', isUnsetId(ses) ? 'unset' : ses);
-  if (isUnsetId(val(idRec, 'auid') ?? val(main, 'auid')) && (val(idRec, 'auid') ?? val(main, 'auid')) !== undefined) put(doc, 'auditd.data.auid', 'unset');
-  put(doc, 'auditd.result', outcome === 'success' ? 'success' : outcome === 'failure' ? 'fail' : 'unknown');
-  if (recs.length > 1) put(doc, 'auditd.record_types', recs.map((r) => r.type));
+  const ad = auditdO();
+  ad.message_type = main.type.toLowerCase();
+  ad.sequence = first.serial;
+  if (first.node !== undefined) ad.node = first.node;
+  if (ses !== undefined) ad.session = isUnsetId(ses) ? 'unset' : ses;
+  const rawAuid = val(idRec, 'auid') ?? val(main, 'auid');
+  if (rawAuid !== undefined && isUnsetId(rawAuid)) sub(ad, 'data').auid = 'unset';
+  ad.result = outcome === 'success' ? 'success' : outcome === 'failure' ? 'fail' : 'unknown';
+  if (recs.length > 1) {
+    const types: string[] = [];
+    for (const r of recs) types.push(r.type);
+    ad.record_types = types;
+  }
   const data: Obj = {};
+  let dataKeys = 0;
   const addData = (r: AuditRecord | undefined): void => {
     if (r === undefined) return;
-    for (const k in r.fields) {
+    const f = r.fields;
+    for (const k in f) {
       if (MAPPED_KEYS.has(k)) continue;
-      const raw = r.fields[k] as string;
+      const raw = f[k] as string;
       if (isNoValue(raw)) continue;
-      if (data[k] === undefined) data[k] = fieldValue(k, raw, r.type);
+      if (data[k] === undefined) {
+        data[k] = fieldValue(k, raw, r.type);
+        dataKeys++;
+      }
     }
   };
   addData(primary);
   addData(syscall);
   for (const r of recs) if (r !== primary && r !== syscall && !AUXILIARY_TYPES.has(r.type)) addData(r);
   if (syscall) {
-    if (arch !== undefined) data.arch = arch;
-    if (scName !== undefined) data.syscall = scName;
+    if (arch !== undefined) {
+      data.arch = arch;
+      dataKeys++;
+    }
+    if (scName !== undefined) {
+      data.syscall = scName;
+      dataKeys++;
+    }
     const ex2 = exitName(val(syscall, 'exit'));
-    if (ex2 !== undefined) data.exit = ex2;
+    if (ex2 !== undefined) {
+      data.exit = ex2;
+      dataKeys++;
+    }
   }
   const subj = val(idRec, 'subj');
-  if (subj !== undefined) data.subj = subj;
-  const pacct = val(primary, 'acct');
-  if (pacct !== undefined) data.acct = pacct;
-  if (Object.keys(data).length > 0) {
-    const existing = (doc.auditd as Obj | undefined)?.data as Obj | undefined;
-    put(doc, 'auditd.data', { ...data, ...(existing ?? {}) });
+  if (subj !== undefined) {
+    data.subj = subj;
+    dataKeys++;
+  }
+  if (acct !== undefined) {
+    data.acct = acct;
+    dataKeys++;
+  }
+  if (dataKeys > 0) {
+    // what was set under auditd.data before (socket family, unset auid) wins, as a spread would
+    const existing = ad.data as Obj | undefined;
+    if (existing !== undefined) for (const k in existing) data[k] = existing[k];
+    ad.data = data;
   }
 
   // --- provenance and related
-  put(doc, 'auditkit.source.format', 'auditd');
+  const source: Obj = { format: 'auditd' };
   if (input.origin) {
-    put(doc, 'auditkit.source.file', input.origin.file);
-    put(doc, 'auditkit.source.offset', input.origin.offset);
-    if (input.origin.line !== undefined) put(doc, 'auditkit.source.line', input.origin.line);
+    source.file = input.origin.file;
+    source.offset = input.origin.offset;
+    if (input.origin.line !== undefined) source.line = input.origin.line;
   }
-  if (related.length > 0) put(doc, 'related.user', uniq(related));
-  if (ips.length > 0) put(doc, 'related.ip', uniq(ips));
+  kitO().source = source;
+  if (related.length > 0 || ips.length > 0) {
+    const rel: Obj = {};
+    if (related.length > 0) rel.user = uniq(related);
+    if (ips.length > 0) rel.ip = uniq(ips);
+    doc.related = rel;
+  }
   return doc as unknown as AuditkitEvent;
 }

@@ -86,6 +86,43 @@ export function isNoValue(raw: string | undefined): boolean {
   return raw === undefined || raw === '?' || raw === '(null)' || raw === '(none)' || raw === '""' || raw === '';
 }
 
+/**
+ * Keys seen in nearly every log, returned as these (internalised) literals instead of a fresh
+ * slice: storing a field under a literal skips V8's string-table lookup of a new key string,
+ * which was the largest single cost of scanning (bench/auditd.ts). Any other key is sliced.
+ */
+const COMMON_KEYS = [
+  'msg', 'pid', 'ppid', 'auid', 'uid', 'gid', 'euid', 'suid', 'fsuid', 'egid', 'sgid', 'fsgid', 'ses', 'tty', 'comm', 'exe',
+  'key', 'subj', 'arch', 'syscall', 'success', 'exit', 'items', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9',
+  'argc', 'item', 'name', 'inode', 'dev', 'mode', 'ouid', 'ogid', 'rdev', 'nametype', 'objtype', 'cap_fp', 'cap_fi', 'cap_fe',
+  'cap_fver', 'cap_frootid', 'obj', 'cwd', 'proctitle', 'saddr', 'res', 'result', 'op', 'acct', 'exe', 'hostname', 'addr',
+  'terminal', 'id', 'old-auid', 'old-ses', 'grantors', 'cmd', 'data', 'type', 'unit', 'list', 'format', 'kind', 'old', 'new',
+  'ver', 'ino', 'fam', 'laddr', 'lport', 'path', 'AUID', 'UID', 'GID', 'EUID', 'SUID', 'FSUID', 'EGID', 'SGID', 'FSGID',
+  'OUID', 'OGID', 'ARCH', 'SYSCALL', 'SADDR', 'OLD-AUID', 'ID', 'tcontext', 'scontext', 'tclass', 'permissive', 'apparmor',
+  'operation', 'profile', 'denied_mask', 'requested_mask', 'fsuid', 'audit_enabled', 'old_val', 'new_val', 'auditd',
+  'reason', 'sig', 'ocomm', 'opid', 'oauid', 'ouid', 'oses', 'obj_uid', 'obj_gid', 'nlnk-fam', 'nlnk-pid', 'spid',
+];
+const KEY_BITS = 9;
+const KEY_MASK = (1 << KEY_BITS) - 1;
+const KEY_TABLE: Array<string | undefined> = new Array<string | undefined>(1 << KEY_BITS).fill(undefined);
+for (const k of new Set(COMMON_KEYS)) {
+  let h = 0;
+  for (let i = 0; i < k.length; i++) h = (Math.imul(h, 31) + k.charCodeAt(i)) | 0;
+  let slot = h & KEY_MASK;
+  while (KEY_TABLE[slot] !== undefined) slot = (slot + 1) & KEY_MASK;
+  KEY_TABLE[slot] = k;
+}
+
+/** The key `s[ks..ke)` whose hash (h = h*31 + c) is `h`: the common literal, or a slice. */
+function keyAt(s: string, ks: number, ke: number, h: number): string {
+  const len = ke - ks;
+  for (let slot = h & KEY_MASK; ; slot = (slot + 1) & KEY_MASK) {
+    const c = KEY_TABLE[slot];
+    if (c === undefined) return s.slice(ks, ke);
+    if (c.length === len && s.startsWith(c, ks)) return c;
+  }
+}
+
 /** Scan `k=v k="v v" k='a=b c=d'` pairs from `s[start..end)` into `out`. Nested msg='...' is flattened. */
 function scanPairs(s: string, start: number, end: number, out: Record<string, string>): void {
   let i = start;
@@ -95,16 +132,18 @@ function scanPairs(s: string, start: number, end: number, out: Record<string, st
     while (i < end && (c === 32 || c === 9 || c === 44)) c = s.charCodeAt(++i);
     if (i >= end) break;
     const ks = i;
+    let h = 0;
     while (i < end) {
       c = s.charCodeAt(i);
       if (c === 61 || c === 32 || c === 9) break;
+      h = (Math.imul(h, 31) + c) | 0;
       i++;
     }
     if (i >= end || c !== 61) {
       // a bare token without '=': skip it
       continue;
     }
-    const key = s.slice(ks, i);
+    const key = keyAt(s, ks, i, h);
     i++; // '='
     if (i >= end) {
       out[key] = '';
