@@ -28,6 +28,8 @@ export interface HostResult {
   readonly start?: string;
   readonly changes: readonly FileAction[];
   readonly notes: readonly string[];
+  /** Problems that did not fail the host (e.g. audit rules that could not be loaded into the kernel). */
+  readonly warnings: readonly string[];
   readonly error?: { readonly code: string; readonly message: string };
   readonly ms: number;
   /** Heartbeat seen in Elasticsearch after (re)start, ms after start. */
@@ -55,6 +57,8 @@ export interface DeployOptions {
   readonly start: boolean;
   /** 0 = do not wait for the heartbeat. */
   readonly verifyTimeoutMs: number;
+  /** Load changed audit rules (default: only when root is '/'); see InstallOptions.loadAuditRules. */
+  readonly loadAuditRules?: boolean;
   readonly onStatus?: (host: string, status: string, final: boolean) => void;
 }
 
@@ -102,7 +106,7 @@ async function deployOne(host: ResolvedHost, allOpts: DeployOptions, keyCache: M
   const status = (s: string): void => opts.onStatus?.(host.name, s, false);
   let facts: HostFacts | undefined;
   let plan: HostPlan | undefined;
-  const base = (): Omit<HostResult, 'status' | 'changes' | 'notes' | 'ms'> => ({
+  const base = (): Omit<HostResult, 'status' | 'changes' | 'notes' | 'warnings' | 'ms'> => ({
     host: host.name,
     address: `${host.address}:${host.port}`,
     ...(facts ? { os: `${facts.os}${facts.osVersion ? ' ' + facts.osVersion : ''}`, arch: facts.arch, init: facts.init, auditd: auditdState(facts) } : {}),
@@ -114,7 +118,7 @@ async function deployOne(host: ResolvedHost, allOpts: DeployOptions, keyCache: M
     session = await connect(host, opts.known, { privateKeyCache: keyCache });
   } catch (err) {
     const e = err instanceof AuditkitError ? err : new AuditkitError('AK_DEPLOY_UNREACHABLE', `${host.name}: ${errorMessage(err)}`);
-    return { ...base(), status: 'failed', changes: [], notes: [], error: { code: e.code, message: e.message }, ms: Date.now() - t0 };
+    return { ...base(), status: 'failed', changes: [], notes: [], warnings: [], error: { code: e.code, message: e.message }, ms: Date.now() - t0 };
   }
   try {
     status('probing');
@@ -136,14 +140,15 @@ async function deployOne(host: ResolvedHost, allOpts: DeployOptions, keyCache: M
     if (opts.mode === 'uninstall') {
       status('uninstalling');
       const hadAnything = facts.manifest !== undefined || facts.files.size > 0;
-      const r = await uninstallHost(session, facts, opts.pkg, opts.root);
+      const r = await uninstallHost(session, facts, opts.pkg, opts.root, opts.loadAuditRules !== undefined ? { loadAuditRules: opts.loadAuditRules } : {});
       const keyId = facts.manifest?.api_key_id;
       if (keyId && opts.es.security) await opts.es.client.security.invalidateApiKey({ ids: [keyId] }).catch(() => undefined);
       return {
         ...base(),
         status: hadAnything || r.removed.length > 0 ? 'uninstalled' : 'absent',
         changes: r.removed.map((p) => ({ dest: p, role: 'stale' as const, action: 'remove' as const })),
-        notes: r.augenrules ? ['audit rules reloaded (augenrules --load)'] : [],
+        notes: r.notes,
+        warnings: r.warnings,
         ms: Date.now() - t0,
       };
     }
@@ -172,13 +177,14 @@ async function deployOne(host: ResolvedHost, allOpts: DeployOptions, keyCache: M
       ...(opts.es.caPem ? { caPem: opts.es.caPem } : {}),
       tlsVerify: opts.es.tlsVerify,
     }, owner);
-    plan = planHost(facts, opts.pkg, hostFiles, { root: opts.root, start: opts.start });
+    plan = planHost(facts, opts.pkg, hostFiles, { root: opts.root, start: opts.start, ...(opts.loadAuditRules !== undefined ? { loadAuditRules: opts.loadAuditRules } : {}) });
     notes.push(...plan.notes);
     const changes = plan.actions.filter((a) => a.action !== 'unchanged');
     if (opts.mode === 'dry-run' || opts.mode === 'check') {
       const drift = changes.length > 0 || (opts.start && !facts.running);
       if (opts.start && !facts.running) notes.push(facts.manifest ? 'collector is not running' : 'collector is not installed');
-      return { ...base(), status: opts.mode === 'check' ? (drift ? 'drift' : 'ok') : 'planned', changes: opts.mode === 'dry-run' ? plan.actions : changes, notes, ms: Date.now() - t0 };
+      if (opts.mode === 'dry-run' && plan.auditLoad) notes.push(`audit rules would be loaded with \`${plan.auditLoad.command}\``);
+      return { ...base(), status: opts.mode === 'check' ? (drift ? 'drift' : 'ok') : 'planned', changes: opts.mode === 'dry-run' ? plan.actions : changes, notes, warnings: [], ms: Date.now() - t0 };
     }
     let heartbeatMs: number | undefined;
     const verify = opts.verifyTimeoutMs > 0 && plan.service !== 'skip'
@@ -188,7 +194,7 @@ async function deployOne(host: ResolvedHost, allOpts: DeployOptions, keyCache: M
       : undefined;
     try {
       const r = await applyPlan(session, plan, opts.pkg, { root: opts.root, start: opts.start, ...(apiKeyId ? { apiKeyId } : {}), ...(verify ? { verify } : {}), onStep: status });
-      return { ...base(), status: r.status, changes: r.changed, notes, ms: Date.now() - t0, ...(heartbeatMs !== undefined ? { heartbeatMs } : {}) };
+      return { ...base(), status: r.status, changes: r.changed, notes: [...notes, ...r.notes], warnings: r.warnings, ms: Date.now() - t0, ...(heartbeatMs !== undefined ? { heartbeatMs } : {}) };
     } catch (err) {
       // A key made for an install that was rolled back would be orphaned: invalidate it.
       if (apiKeyId) await opts.es.client.security.invalidateApiKey({ ids: [apiKeyId] }).catch(() => undefined);
@@ -197,7 +203,7 @@ async function deployOne(host: ResolvedHost, allOpts: DeployOptions, keyCache: M
   } catch (err) {
     const e = err instanceof AuditkitError ? err : new AuditkitError('AK_DEPLOY_FAILED', `${host.name}: ${errorMessage(err)}`, { cause: err });
     const message = e.message.startsWith(`${host.name}:`) ? e.message : `${host.name}: ${e.message}`;
-    return { ...base(), status: 'failed', changes: [], notes: plan?.notes ?? [], error: { code: e.code, message }, ms: Date.now() - t0 };
+    return { ...base(), status: 'failed', changes: [], notes: plan?.notes ?? [], warnings: [], error: { code: e.code, message }, ms: Date.now() - t0 };
   } finally {
     session.close();
   }
@@ -215,7 +221,8 @@ export async function runDeploy(hosts: readonly ResolvedHost[], opts: DeployOpti
       if (!h) return;
       const r = await deployOne(h, opts, keyCache);
       results[i] = r;
-      opts.onStatus?.(h.name, r.status === 'failed' ? `failed: ${r.error?.code ?? ''}` : r.status, true);
+      const warn = r.warnings.length > 0 ? ` (WARNING: ${r.warnings.join('; ')})` : '';
+      opts.onStatus?.(h.name, r.status === 'failed' ? `failed: ${r.error?.code ?? ''}` : `${r.status}${warn}`, true);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, hosts.length)) }, worker));

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { KIT_ROOT } from '../../core';
-import { chooseStartMode, existingApiKey, hostConfigFiles, planHost, type HostFacts } from './install';
+import { applyPlan, chooseStartMode, existingApiKey, hostConfigFiles, planHost, uninstallHost, type HostFacts } from './install';
+import type { ExecResult, SshSession } from './ssh';
 import { ASSETS, buildPackage, dataFile, INSTALL, type CollectorPackage } from './package';
 import type { ResolvedHost } from './inventory';
 
@@ -57,7 +58,7 @@ describe('host plans', () => {
       [unit?.dest, 'update'],
       ['/etc/audit/rules.d/auditkit.rules', 'remove'],
     ]);
-    expect(plan).toMatchObject({ service: 'restart', augenrules: true, upgrade: true, startMode: 'systemd' });
+    expect(plan).toMatchObject({ service: 'restart', auditLoad: { tool: 'augenrules', command: 'augenrules --load' }, upgrade: true, startMode: 'systemd' });
     const same = planHost(facts({ running: true, files: new Map(pkg.files.map((x) => [x.dest, { mode: x.mode, owner: 'root', group: 'root', sha256: x.sha256 }])) }), pkg, [], { root: '/', start: true });
     expect(same.actions.every((a) => a.action === 'unchanged')).toBe(true);
     expect(same.service).toBe('none');
@@ -74,4 +75,84 @@ describe('host plans', () => {
     expect(text).toMatch(new RegExp(`^ExecStart=${INSTALL.launcher} collect --config ${INSTALL.config}$`, 'm'));
     expect(built.unitName).toBe('auditkit-collector.service');
   }, 60_000);
+});
+
+/** A command-runner seam: records every remote command; `answer` decides each result. */
+function fakeSession(answer: (cmd: string) => Partial<ExecResult> = () => ({})): SshSession & { cmds: string[] } {
+  const cmds: string[] = [];
+  const run = (cmd: string): Promise<ExecResult> => {
+    cmds.push(cmd);
+    const a = answer(cmd);
+    return Promise.resolve({ code: 0, stdout: cmd.startsWith('mktemp') ? '/tmp/auditkit-deploy.x\n' : '', stderr: '', ...a });
+  };
+  return {
+    cmds,
+    run,
+    async must(cmd) {
+      const r = await run(cmd);
+      if (r.code !== 0) throw new Error(`exit ${r.code}`);
+      return r.stdout;
+    },
+    upload: () => Promise.resolve(),
+    close: () => undefined,
+  };
+}
+
+describe('loading audit rules (augenrules, auditctl -R fallback)', () => {
+  const rules = dataFile(INSTALL.rules, 0o640, 'rules', Buffer.from('-a always,exit -F arch=b64 -S execve -k auditkit\n'));
+  const withRules: CollectorPackage = { ...pkg, files: [...pkg.files, rules] };
+  const noKernelAudit = 'You must be root to run this program.\nThe audit system is disabled';
+
+  test('changed rules on a host with augenrules run exactly `augenrules --load` as root after the files are in place', async () => {
+    const s = fakeSession();
+    const plan = planHost(facts({ auditdRunning: false }), withRules, [], { root: '/', start: false });
+    expect(plan.auditLoad).toEqual({ tool: 'augenrules', command: 'augenrules --load' });
+    const r = await applyPlan(s, plan, withRules, { root: '/', start: false });
+    const i = s.cmds.indexOf('augenrules --load');
+    expect(i).toBeGreaterThan(s.cmds.findIndex((c) => c.includes(`mv -f "$R${INSTALL.rules}.aknew"`)));
+    expect(s.cmds.filter((c) => /augenrules|auditctl/.test(c) && !c.startsWith('R='))).toEqual(['augenrules --load']);
+    expect(r).toMatchObject({ status: 'installed', warnings: [], notes: ['audit rules loaded (augenrules --load)'] });
+  });
+
+  test('a failing load (no kernel audit in a container) is a warning for the host, not a failure, and nothing is rolled back', async () => {
+    const s = fakeSession((c) => (c === 'augenrules --load' ? { code: 1, stderr: noKernelAudit } : {}));
+    const plan = planHost(facts(), withRules, [], { root: '/', start: false });
+    const r = await applyPlan(s, plan, withRules, { root: '/', start: false });
+    expect(r.status).toBe('installed');
+    expect(r.warnings).toEqual([
+      `audit rules not loaded: \`augenrules --load\` failed (exit 1): You must be root to run this program. | The audit system is disabled; they are installed in ${INSTALL.rules} and load when auditd next starts with kernel audit available (a container has none; rules locked with -e 2 need a reboot)`,
+    ]);
+    expect(s.cmds.some((c) => c.includes('.akbak" "$R') && c.includes('mv -f'))).toBe(false);
+  });
+
+  test('without augenrules auditctl -R loads our rules file; without either the plan says so; unchanged rules are not reloaded', async () => {
+    const plan = planHost(facts({ augenrules: false, auditctl: true }), withRules, [], { root: '/', start: false });
+    expect(plan.auditLoad).toEqual({ tool: 'auditctl', command: `auditctl -R '${INSTALL.rules}'` });
+    const s = fakeSession();
+    await applyPlan(s, plan, withRules, { root: '/', start: false });
+    expect(s.cmds).toContain(`auditctl -R '${INSTALL.rules}'`);
+    const none = planHost(facts({ augenrules: false, auditctl: false }), withRules, [], { root: '/', start: false });
+    expect(none.auditLoad).toBeUndefined();
+    expect(none.notes).toContain('audit rules installed; neither augenrules nor auditctl is on the host (install auditd): not loaded');
+    const installed = new Map(withRules.files.map((x) => [x.dest, { mode: x.mode, owner: 'root', group: 'root', sha256: x.sha256 }]));
+    expect(planHost(facts({ files: installed }), withRules, [], { root: '/', start: false }).auditLoad).toBeUndefined();
+  });
+
+  test('under --root rules are not loaded unless asked (augenrules reads the real /etc/audit/rules.d)', () => {
+    const plan = planHost(facts(), withRules, [], { root: '/srv/img', start: false });
+    expect(plan.auditLoad).toBeUndefined();
+    expect(plan.notes).toContain("audit rules installed; not loaded under --root (augenrules loads the host's own /etc/audit/rules.d)");
+    expect(planHost(facts({ augenrules: false, auditctl: true }), withRules, [], { root: '/srv/img', start: false, loadAuditRules: true }).auditLoad).toEqual({ tool: 'auditctl', command: `auditctl -R '/srv/img${INSTALL.rules}'` });
+  });
+
+  test('uninstall reloads the remaining rules with augenrules after removing ours; a failure is a warning', async () => {
+    const f = facts({ files: new Map([[INSTALL.rules, { mode: 0o640, owner: 'root', group: 'root', sha256: rules.sha256 }]]) });
+    const ok = fakeSession();
+    const r = await uninstallHost(ok, f, withRules, '/');
+    expect(ok.cmds.slice(-1)).toEqual(['augenrules --load']);
+    expect(ok.cmds[0]).toContain(`rm -f "$R${INSTALL.rules}"`);
+    expect(r).toMatchObject({ notes: ["audit rules reloaded without auditkit's (augenrules --load)"], warnings: [] });
+    const bad = await uninstallHost(fakeSession((c) => (c === 'augenrules --load' ? { code: 1, stderr: noKernelAudit } : {})), f, withRules, '/');
+    expect(bad.warnings[0]).toMatch(/^audit rules not loaded: `augenrules --load` failed \(exit 1\): .*The audit system is disabled; the kernel keeps auditkit's rules until auditd restarts or the host reboots$/);
+  });
 });

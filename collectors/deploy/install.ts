@@ -30,6 +30,8 @@ export interface HostFacts {
   readonly auditd: boolean;
   readonly auditdRunning: boolean;
   readonly augenrules: boolean;
+  /** auditctl is on the (root) PATH: the fallback loader when augenrules is missing. */
+  readonly auditctl?: boolean;
   /** Installed files (by host path without root): mode, owner, group, sha256. */
   readonly files: ReadonlyMap<string, { mode: number; owner: string; group: string; sha256: string }>;
   readonly manifest?: Manifest;
@@ -65,7 +67,8 @@ export interface HostPlan {
   readonly startMode: StartMode;
   /** What the collector service needs: start (not running), restart (changed), none. */
   readonly service: 'start' | 'restart' | 'none' | 'skip';
-  readonly augenrules: boolean;
+  /** How the changed audit rules are loaded into the kernel, or undefined when they are not. */
+  readonly auditLoad?: AuditLoad;
   readonly notes: readonly string[];
   readonly upgrade: boolean;
 }
@@ -74,6 +77,33 @@ export interface InstallOptions {
   /** Install root ('/' normally). */
   readonly root: string;
   readonly start: boolean;
+  /**
+   * Load changed audit rules into the kernel. Default: only when installing to '/'
+   * (augenrules reads the host's real /etc/audit/rules.d, not one under --root).
+   * true forces it under --root too: for tests, with fake augenrules/auditctl on the PATH.
+   */
+  readonly loadAuditRules?: boolean;
+}
+
+/** How audit rules get into the kernel: augenrules merges rules.d and loads it; auditctl -R loads our file (fallback). */
+export type AuditLoad = { readonly tool: 'augenrules'; readonly command: string } | { readonly tool: 'auditctl'; readonly command: string };
+
+export function auditLoadFor(facts: Pick<HostFacts, 'augenrules' | 'auditctl'>, root: string): AuditLoad | undefined {
+  if (facts.augenrules) return { tool: 'augenrules', command: 'augenrules --load' };
+  if (facts.auditctl) return { tool: 'auditctl', command: `auditctl -R ${q(rooted(root, INSTALL.rules))}` };
+  return undefined;
+}
+
+/**
+ * Run the loader; a failure (typically: no kernel audit in a container, or audit
+ * rules locked with -e 2) is a WARNING, never a failed host: the rules are installed
+ * and load at the next auditd start / reboot.
+ */
+export async function loadAuditRules(s: SshSession, how: AuditLoad): Promise<{ note?: string; warning?: string }> {
+  const r = await s.run(how.command).catch((e: unknown) => ({ code: -1, stdout: '', stderr: errorMessage(e) }));
+  if (r.code === 0) return { note: `audit rules loaded (${how.command})` };
+  const said = (r.stderr.trim() || r.stdout.trim()).split('\n').filter(Boolean).slice(-2).join(' | ') || 'no output';
+  return { warning: `audit rules not loaded: \`${how.command}\` failed (exit ${r.code}): ${said}; they are installed in ${INSTALL.rules} and load when auditd next starts with kernel audit available (a container has none; rules locked with -e 2 need a reboot)` };
 }
 
 const KIT_DIRS = [INSTALL.prefix, INSTALL.configDir, INSTALL.stateDir, INSTALL.logDir, INSTALL.runDir] as const;
@@ -101,6 +131,7 @@ export async function probe(s: SshSession, root: string, paths: readonly string[
     '{ command -v auditctl || command -v auditd || [ -x /sbin/auditd ]; } >/dev/null 2>&1 && echo auditd=1',
     '{ pidof auditd || pgrep -x auditd; } >/dev/null 2>&1 && echo auditd_running=1',
     'command -v augenrules >/dev/null 2>&1 && echo augenrules=1',
+    'command -v auditctl >/dev/null 2>&1 && echo auditctl=1',
     `for f in ${paths.map(q).join(' ')}; do if [ -f "$R$f" ]; then echo "file=$(stat -c '%a:%U:%G' "$R$f"):$(sha256sum < "$R$f" | cut -d' ' -f1):$f"; fi; done`,
     `[ -f "$R${INSTALL.manifest}" ] && echo "manifest=$(base64 -w0 < "$R${INSTALL.manifest}")"`,
     `[ -f "$R${INSTALL.config}" ] && echo "config=$(base64 -w0 < "$R${INSTALL.config}")"`,
@@ -142,6 +173,7 @@ export async function probe(s: SshSession, root: string, paths: readonly string[
     auditd: kv.has('auditd'),
     auditdRunning: kv.has('auditd_running'),
     augenrules: kv.has('augenrules'),
+    auditctl: kv.has('auditctl'),
     files,
     ...(manifest ? { manifest } : {}),
     ...(cfg ? { existingConfig: Buffer.from(cfg, 'base64').toString('utf8') } : {}),
@@ -213,11 +245,18 @@ export function planHost(facts: HostFacts, pkg: CollectorPackage, hostFiles: rea
     );
   }
   const rulesChanged = actions.some((a) => (a.role === 'rules' || (a.role === 'stale' && a.dest === INSTALL.rules)) && a.action !== 'unchanged');
-  const augenrules = rulesChanged && opts.root === '/' && facts.auditdRunning && facts.augenrules;
-  if (rulesChanged && !augenrules) notes.push(facts.auditdRunning ? 'audit rules installed; augenrules not run under --root' : 'auditd is not running: audit rules installed for its next start');
+  const loadWanted = rulesChanged && (opts.loadAuditRules ?? opts.root === '/');
+  const auditLoad = loadWanted ? auditLoadFor(facts, opts.root) : undefined;
+  if (rulesChanged && !auditLoad) {
+    notes.push(
+      !loadWanted
+        ? 'audit rules installed; not loaded under --root (augenrules loads the host\'s own /etc/audit/rules.d)'
+        : 'audit rules installed; neither augenrules nor auditctl is on the host (install auditd): not loaded',
+    );
+  } else if (auditLoad && !facts.auditdRunning) notes.push('auditd is not running: rules are loaded into the kernel now and persist from rules.d at its next start');
   const changed = actions.some((a) => a.action !== 'unchanged');
   const service = !opts.start ? 'skip' : !facts.running ? 'start' : changed ? 'restart' : 'none';
-  return { facts, files, actions, startMode, service, augenrules, notes, upgrade: facts.manifest !== undefined };
+  return { facts, files, actions, startMode, service, ...(auditLoad ? { auditLoad } : {}), notes, upgrade: facts.manifest !== undefined };
 }
 
 function startCommand(mode: StartMode, root: string, unit: string | undefined): string {
@@ -271,6 +310,9 @@ function neededDirs(files: readonly PackageFile[], root: string): string[] {
 export interface ApplyResult {
   readonly status: 'installed' | 'upgraded' | 'unchanged' | 'started';
   readonly changed: readonly FileAction[];
+  readonly notes: readonly string[];
+  /** Problems that did not fail the host (audit rules that could not be loaded). */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -286,7 +328,9 @@ export async function applyPlan(
   const R = opts.root === '/' ? '' : opts.root;
   const changed = plan.actions.filter((a) => a.action !== 'unchanged');
   // Nothing differs and the collector runs: touch nothing (its heartbeat is --check's business).
-  if (changed.length === 0 && plan.service !== 'start') return { status: 'unchanged', changed: [] };
+  if (changed.length === 0 && plan.service !== 'start') return { status: 'unchanged', changed: [], notes: [], warnings: [] };
+  const notes: string[] = [];
+  const warnings: string[] = [];
   const byDest = new Map(plan.files.map((f) => [f.dest, f]));
   const toWrite = changed.filter((a) => a.action === 'create' || a.action === 'update');
   const manifestOf = (dirs: readonly string[]): PackageFile => {
@@ -357,7 +401,12 @@ export async function applyPlan(
     for (const l of commit.stdout.split('\n')) if (l.startsWith('installed=')) installed.push(l.slice(10));
     if (commit.code !== 0) throw new AuditkitError('AK_DEPLOY_REMOTE', `installing files failed: ${commit.stderr.trim().split('\n').slice(-2).join(' | ')}`);
     // 4. audit rules and service.
-    if (plan.augenrules) await s.must('augenrules --load', 'loading audit rules (augenrules --load)');
+    if (plan.auditLoad) {
+      opts.onStep?.('loading audit rules');
+      const l = await loadAuditRules(s, plan.auditLoad);
+      if (l.note) notes.push(l.note);
+      if (l.warning) warnings.push(l.warning);
+    }
     if (plan.service !== 'skip') {
       opts.onStep?.('starting collector');
       if (plan.facts.running && plan.facts.manifest && plan.facts.manifest.start !== plan.startMode) await s.run(stopCommand(plan.facts.manifest.start, opts.root, plan.facts.manifest.unit));
@@ -378,11 +427,17 @@ export async function applyPlan(
   // 5. verified: drop backups and staging.
   await s.run(`R=${q(R)}\n${installed.map((d) => `rm -f "$R${d}.akbak"`).join('\n')}\nrm -rf ${q(staging)}\ntrue`);
   const onlyStart = changed.length === 0;
-  return { status: onlyStart ? 'started' : plan.upgrade ? 'upgraded' : 'installed', changed };
+  return { status: onlyStart ? 'started' : plan.upgrade ? 'upgraded' : 'installed', changed, notes, warnings };
 }
 
 /** Remove everything the kit installed on a host. Returns false when nothing was there. */
-export async function uninstallHost(s: SshSession, facts: HostFacts, pkg: CollectorPackage, root: string): Promise<{ removed: string[]; augenrules: boolean }> {
+export async function uninstallHost(
+  s: SshSession,
+  facts: HostFacts,
+  pkg: CollectorPackage,
+  root: string,
+  opts: { loadAuditRules?: boolean } = {},
+): Promise<{ removed: string[]; notes: string[]; warnings: string[] }> {
   const R = root === '/' ? '' : root;
   const m = facts.manifest;
   const files = new Set<string>([...(m?.files.map((f) => f.path) ?? []), ...facts.files.keys()]);
@@ -395,11 +450,18 @@ export async function uninstallHost(s: SshSession, facts: HostFacts, pkg: Collec
   const dirs = [...(m?.dirs ?? [])].sort((a, b) => b.split('/').length - a.split('/').length);
   for (const d of dirs) lines.push(`rmdir "$R${d}" 2>/dev/null`);
   const rulesWere = files.has(INSTALL.rules);
-  const augenrules = rulesWere && root === '/' && facts.auditdRunning && facts.augenrules;
-  if (augenrules) lines.push('augenrules --load >/dev/null 2>&1');
+  // With our file gone, augenrules reloads the remaining rules.d (auditctl alone cannot unload one file: -D would drop everyone's rules).
+  const reload = rulesWere && (opts.loadAuditRules ?? root === '/') && facts.augenrules ? auditLoadFor(facts, root) : undefined;
   if (unit && root === '/' && facts.systemctl) lines.push('systemctl daemon-reload 2>/dev/null');
   lines.push('true');
   const out = await s.must(lines.join('\n'), 'uninstalling');
-  return { removed: out.split('\n').filter((l) => l.startsWith('removed=')).map((l) => l.slice(8)), augenrules };
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  if (reload) {
+    const l = await loadAuditRules(s, reload);
+    if (l.note) notes.push(l.note.replace('audit rules loaded', 'audit rules reloaded without auditkit\'s'));
+    if (l.warning) warnings.push(l.warning.replace(/; they are installed in .*$/, '; the kernel keeps auditkit\'s rules until auditd restarts or the host reboots'));
+  } else if (rulesWere && root === '/' && facts.auditctl) notes.push(`no augenrules: auditkit's rules stay loaded in the kernel until auditd restarts or the host reboots (${INSTALL.rules} is removed)`);
+  return { removed: out.split('\n').filter((l) => l.startsWith('removed=')).map((l) => l.slice(8)), notes, warnings };
 }
 

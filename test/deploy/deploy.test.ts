@@ -4,7 +4,8 @@
  * to the shared test Elasticsearch node.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fsp, readdirSync, rmSync, statSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { assertValidDocument } from '../../schema';
@@ -55,12 +56,14 @@ d('auditkit deploy over real sshd', () => {
   let rootBase: string;
   let base: Omit<DeployOptions, 'mode' | 'known'>;
   const users: TestUser[] = [];
+  // First on the PATH of every (root) SSH session: fake augenrules/auditctl go here (empty otherwise).
+  const fakeBin = mkdtempSync(path.join(os.tmpdir(), 'auditkit-fakebin-'));
   const namespace = uniqueNamespace('deploy');
   // sudo01 logs in as SUDO_USER (NOPASSWD sudo), sudo02 as SUDO_PW_USER (sudo password from the environment).
   const good = ['h01', 'h02', 'h03', 'sudo01', 'sudo02'];
 
   beforeAll(async () => {
-    fleet = await startSshdFleet(4);
+    fleet = await startSshdFleet(4, { setEnv: { PATH: `${fakeBin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` } });
     users.push(ensureTestUser(SUDO_USER, `${fleet.clientKey}.pub`, { nopasswd: true }));
     users.push(ensureTestUser(SUDO_PW_USER, `${fleet.clientKey}.pub`, { password: SUDO_PW }));
     client = testClient();
@@ -122,6 +125,7 @@ d('auditkit deploy over real sshd', () => {
     }
     await fleet.stop();
     for (const u of users) u.remove();
+    rmSync(fakeBin, { recursive: true, force: true });
     await deleteNamespace(client, namespace);
     await client.close();
   });
@@ -275,6 +279,39 @@ d('auditkit deploy over real sshd', () => {
     expect(accepted[0]?.status).toBe('ok');
     expect(await fsp.readFile(fresh, 'utf8')).toBe(`[127.0.0.1]:${fleet.hosts[0]?.port} ${fleet.hosts[0]?.hostKeyPub}\n`);
   }, 60_000);
+
+  test('changed audit rules are loaded with `augenrules --load` as root where the host has it; a failing load (no kernel audit) is a warning for that host and the deploy completes', async () => {
+    const calls = path.join(fakeBin, 'calls.log');
+    const fake = (exit: number): Promise<void> =>
+      fsp.writeFile(
+        path.join(fakeBin, 'augenrules'),
+        `#!/bin/sh\necho "$(id -u) $*" >> ${calls}\n${exit ? "echo 'You must be root to run this program.' >&2\necho 'The audit system is disabled' >&2\n" : ''}exit ${exit}\n`,
+        { mode: 0o755 },
+      );
+    await fake(1);
+    // Under --root rules are loaded only when asked (loadAuditRules): augenrules itself reads the real /etc/audit/rules.d.
+    const over = { root: path.join(fleet.dir, 'rules', '{host}'), start: false, loadAuditRules: true };
+    try {
+      const r = byHost(await deploy('install', ['h01', 'h02'], over));
+      for (const h of ['h01', 'h02']) {
+        expect(r[h]).toMatchObject({ status: 'installed', notes: expect.arrayContaining(['auditd is not running: rules are loaded into the kernel now and persist from rules.d at its next start']) });
+        expect(r[h]?.warnings).toEqual([
+          `audit rules not loaded: \`augenrules --load\` failed (exit 1): You must be root to run this program. | The audit system is disabled; they are installed in ${INSTALL.rules} and load when auditd next starts with kernel audit available (a container has none; rules locked with -e 2 need a reboot)`,
+        ]);
+        const st = statSync(path.join(fleet.dir, 'rules', h, INSTALL.rules));
+        expect([(st.mode & 0o777).toString(8), st.uid]).toEqual(['640', 0]);
+      }
+      expect(await fsp.readFile(calls, 'utf8')).toBe('0 --load\n0 --load\n');
+      // Unchanged rules are not loaded again.
+      expect((await deploy('install', ['h01'], over)).map((x) => [x.status, x.warnings])).toEqual([['unchanged', []]]);
+      await fake(0);
+      const u = await deploy('uninstall', ['h01', 'h02'], over);
+      expect(u.map((x) => [x.status, x.notes, x.warnings])).toEqual(['h01', 'h02'].map(() => ['uninstalled', ["audit rules reloaded without auditkit's (augenrules --load)"], []]));
+      expect(await fsp.readFile(calls, 'utf8')).toBe('0 --load\n'.repeat(4));
+    } finally {
+      await fsp.rm(path.join(fakeBin, 'augenrules'), { force: true });
+    }
+  }, 120_000);
 
   test('--uninstall stops the collector and leaves nothing behind; a second uninstall finds nothing', async () => {
     const pids = good.map((h) => path.join(rootBase, h, INSTALL.runDir, 'collector.pid')).map((p) => Number(execFileSync('cat', [p]).toString().trim()));
