@@ -317,9 +317,9 @@ d('golden agreement with go-libaudit, laurel and audit-userspace', () => {
         const exp: Record<string, unknown> = {};
         if (p.ok) {
           const r = p.record;
-          const arch = archName(r.fields.arch);
+          const arch = archName(r.fields.get('arch'));
           for (const k of Object.keys(AUPARSE_KEYS)) {
-            const raw = r.fields[k];
+            const raw = r.fields.get(k);
             let v: unknown = raw === undefined ? undefined : fieldValue(k, raw, r.type);
             if (k === 'arch') v = arch;
             if (k === 'syscall') v = syscallName(arch, raw);
@@ -327,9 +327,9 @@ d('golden agreement with go-libaudit, laurel and audit-userspace', () => {
             if (k === 'proctitle') v = decodeProctitle(raw)?.join(' ');
             if ((k === 'auid' || k === 'uid' || k === 'euid' || k === 'gid') && (v === '4294967295' || v === '-1')) v = 'unset';
             if (k === 'key' && typeof v === 'string') v = v.split(',');
-            if (k === 'addr' && v === undefined && r.fields.saddr !== undefined) v = decodeSockaddr(r.fields.saddr)?.ip;
+            if (k === 'addr' && v === undefined && r.fields.get('saddr') !== undefined) v = decodeSockaddr(r.fields.get('saddr'))?.ip;
             if (k === 'socket_addr' || k === 'socket_port') {
-              const sa = decodeSockaddr(r.fields.saddr);
+              const sa = decodeSockaddr(r.fields.get('saddr'));
               v = k === 'socket_addr' ? sa?.ip : sa?.port;
             }
             mine[AUPARSE_KEYS[k] as string] = v;

@@ -82,7 +82,7 @@ function uniq(a: readonly string[]): string[] {
 /** Value of a field of a record, decoded; undefined for absent or "no value" markers. */
 function val(r: AuditRecord | undefined, key: string): string | undefined {
   if (r === undefined) return undefined;
-  const raw = r.fields[key];
+  const raw = r.fields.get(key);
   if (isNoValue(raw)) return undefined;
   const v = fieldValue(key, raw as string, r.type);
   return isNoValue(v) ? undefined : v;
@@ -103,12 +103,14 @@ export function assembleExecve(recs: readonly AuditRecord[], maxBytes: number, m
   const merged: Record<string, string> = Object.create(null) as Record<string, string>;
   let argc: number | undefined;
   for (const r of execs) {
-    for (const k in r.fields) {
+    const kv = r.fields.kv;
+    for (let i = 0; i < kv.length; i += 2) {
+      const k = kv[i] as string;
       if (k === 'argc') {
-        argc ??= toInt(r.fields[k]);
+        argc ??= toInt(kv[i + 1]);
         continue;
       }
-      merged[k] = r.fields[k] as string;
+      merged[k] = kv[i + 1] as string;
     }
   }
   // highest index present (argc may be larger than the args present: empty args dropped by old kernels)
@@ -277,8 +279,8 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
   const hostId = input.host.id ?? input.host.name;
 
   // --- categorisation
-  const arch = archName(syscall?.fields.arch) ?? syscall?.enriched?.ARCH;
-  const scName = syscall ? (syscall.enriched?.SYSCALL ?? syscallName(arch, syscall.fields.syscall)) : undefined;
+  const arch = archName(syscall?.fields.get('arch')) ?? syscall?.enriched?.get('ARCH');
+  const scName = syscall ? (syscall.enriched?.get('SYSCALL') ?? syscallName(arch, syscall.fields.get('syscall'))) : undefined;
   const scNorm: Normalization | undefined = syscall ? (scName !== undefined ? SYSCALLS[scName] : undefined) ?? GENERIC_SYSCALL : undefined;
   const recNorm: Normalization | undefined = primary ? RECORD_TYPES[primary.type] : undefined;
   let action: string | undefined;
@@ -344,7 +346,7 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
   // --- identities
   const idRec = syscall ?? main; // the record that carries the process credentials
   const enr = (r: AuditRecord | undefined, k: string): string | undefined => {
-    const v = r?.enriched?.[k];
+    const v = r?.enriched?.get(k);
     return v === undefined ? undefined : fieldValue(k, v);
   };
   const userName = (id: string | undefined, r: AuditRecord | undefined, enrichedKey: string): string | undefined => {
@@ -475,7 +477,7 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
       p.command_line = cmd;
     }
   }
-  const title = decodeProctitle(proctitle?.fields.proctitle);
+  const title = decodeProctitle(proctitle?.fields.get('proctitle'));
   if (title) procO().title = title.join(' ');
   const cwd = val(cwdRec, 'cwd') ?? val(main, 'cwd');
   if (cwd !== undefined) procO().working_directory = cwd;
@@ -527,8 +529,10 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
     const list: Obj[] = [];
     for (const p of paths) {
       const o: Obj = {};
-      for (const k in p.fields) {
-        const v = p.fields[k] as string;
+      const kv = p.fields.kv;
+      for (let i = 0; i < kv.length; i += 2) {
+        const k = kv[i] as string;
+        const v = kv[i + 1] as string;
         if (!isNoValue(v)) o[k] = fieldValue(k, v, 'PATH');
       }
       list.push(o);
@@ -540,7 +544,7 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
   const ips: string[] = [];
   let sock: SockAddr | undefined;
   for (const s of sockaddrs) {
-    sock = decodeSockaddr(s.fields.saddr) ?? parseEnrichedSaddr(s.enriched?.SADDR);
+    sock = decodeSockaddr(s.fields.get('saddr')) ?? parseEnrichedSaddr(s.enriched?.get('SADDR'));
     if (sock) break;
   }
   if (sock) {
@@ -592,10 +596,11 @@ export function normalizeEvent(input: NormalizeInput, opts: NormalizeOptions): A
   let dataKeys = 0;
   const addData = (r: AuditRecord | undefined): void => {
     if (r === undefined) return;
-    const f = r.fields;
-    for (const k in f) {
+    const kv = r.fields.kv;
+    for (let i = 0; i < kv.length; i += 2) {
+      const k = kv[i] as string;
       if (MAPPED_KEYS.has(k)) continue;
-      const raw = f[k] as string;
+      const raw = kv[i + 1] as string;
       if (isNoValue(raw)) continue;
       if (data[k] === undefined) {
         data[k] = fieldValue(k, raw, r.type);

@@ -20,9 +20,49 @@ export interface AuditRecord {
   readonly ms: number;
   readonly serial: number;
   /** Raw values (quoted ones keep their double quotes), in order of appearance. */
-  readonly fields: Record<string, string>;
+  readonly fields: Fields;
   /** Interpreted values after the 0x1D separator (ENRICHED logs). */
-  readonly enriched: Record<string, string> | undefined;
+  readonly enriched: Fields | undefined;
+}
+
+/**
+ * The key=value pairs of one record, in order of first appearance, as one flat array
+ * `[key0, value0, key1, value1, ...]`. A record has a few dozen fields at most, and most
+ * keys are the internalised literals of COMMON_KEYS, so a linear lookup is a handful of
+ * pointer compares; storing each field as a property of a per-record object cost far more
+ * (a megamorphic keyed store per field, the largest single cost of a run: bench/auditd.ts).
+ */
+export class Fields {
+  readonly kv: string[] = [];
+
+  get(key: string): string | undefined {
+    const kv = this.kv;
+    for (let i = 0; i < kv.length; i += 2) if (kv[i] === key) return kv[i + 1];
+    return undefined;
+  }
+
+  /** A repeated key keeps its first place and takes the last value (as an object property would). */
+  set(key: string, value: string): void {
+    const kv = this.kv;
+    for (let i = 0; i < kv.length; i += 2) {
+      if (kv[i] === key) {
+        kv[i + 1] = value;
+        return;
+      }
+    }
+    kv.push(key, value);
+  }
+
+  get size(): number {
+    return this.kv.length >> 1;
+  }
+
+  /** A plain object (for tests and debugging). */
+  toObject(): Record<string, string> {
+    const o: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (let i = 0; i < this.kv.length; i += 2) o[this.kv[i] as string] = this.kv[i + 1] as string;
+    return o;
+  }
 }
 
 export type RecordParse = { ok: true; record: AuditRecord } | { ok: false; code: string; message: string };
@@ -102,7 +142,7 @@ const COMMON_KEYS = [
   'operation', 'profile', 'denied_mask', 'requested_mask', 'fsuid', 'audit_enabled', 'old_val', 'new_val', 'auditd',
   'reason', 'sig', 'ocomm', 'opid', 'oauid', 'ouid', 'oses', 'obj_uid', 'obj_gid', 'nlnk-fam', 'nlnk-pid', 'spid',
 ];
-const KEY_BITS = 9;
+const KEY_BITS = 10;
 const KEY_MASK = (1 << KEY_BITS) - 1;
 const KEY_TABLE: Array<string | undefined> = new Array<string | undefined>(1 << KEY_BITS).fill(undefined);
 for (const k of new Set(COMMON_KEYS)) {
@@ -112,19 +152,32 @@ for (const k of new Set(COMMON_KEYS)) {
   while (KEY_TABLE[slot] !== undefined) slot = (slot + 1) & KEY_MASK;
   KEY_TABLE[slot] = k;
 }
+/** KEY_SEEN[slot] === keyGen: that common key is already in the Fields being scanned (no linear duplicate check). */
+const KEY_SEEN = new Int32Array(1 << KEY_BITS);
+let keyGen = 0;
+function nextKeyGen(): void {
+  if (++keyGen > 0x3fffffff) {
+    KEY_SEEN.fill(0);
+    keyGen = 1;
+  }
+}
 
-/** The key `s[ks..ke)` whose hash (h = h*31 + c) is `h`: the common literal, or a slice. */
-function keyAt(s: string, ks: number, ke: number, h: number): string {
+/** Slot in KEY_TABLE of the key `s[ks..ke)` whose hash (h = h*31 + c) is `h`, or -1 when it is not a common key. */
+function keySlot(s: string, ks: number, ke: number, h: number): number {
   const len = ke - ks;
   for (let slot = h & KEY_MASK; ; slot = (slot + 1) & KEY_MASK) {
     const c = KEY_TABLE[slot];
-    if (c === undefined) return s.slice(ks, ke);
-    if (c.length === len && s.startsWith(c, ks)) return c;
+    if (c === undefined) return -1;
+    if (c.length === len) {
+      let j = 0;
+      while (j < len && c.charCodeAt(j) === s.charCodeAt(ks + j)) j++;
+      if (j === len) return slot;
+    }
   }
 }
 
 /** Scan `k=v k="v v" k='a=b c=d'` pairs from `s[start..end)` into `out`. Nested msg='...' is flattened. */
-function scanPairs(s: string, start: number, end: number, out: Record<string, string>): void {
+function scanPairs(s: string, start: number, end: number, out: Fields): void {
   let i = start;
   while (i < end) {
     // skip spaces
@@ -143,10 +196,12 @@ function scanPairs(s: string, start: number, end: number, out: Record<string, st
       // a bare token without '=': skip it
       continue;
     }
-    const key = keyAt(s, ks, i, h);
+    const slot = keySlot(s, ks, i, h);
+    const key = slot >= 0 ? (KEY_TABLE[slot] as string) : s.slice(ks, i);
     i++; // '='
     if (i >= end) {
-      out[key] = '';
+      if (key !== '__proto__') out.set(key, '');
+      if (slot >= 0) KEY_SEEN[slot] = keyGen;
       break;
     }
     c = s.charCodeAt(i);
@@ -186,8 +241,14 @@ function scanPairs(s: string, start: number, end: number, out: Record<string, st
         value = '(null)';
       }
     }
-    // '__proto__' from junk input must not change the object's prototype
-    if (key.length > 0 && key !== '__proto__') out[key] = value;
+    if (slot >= 0) {
+      // a common key: first time in this record -> append, no scan for a duplicate
+      if (KEY_SEEN[slot] === keyGen) out.set(key, value);
+      else {
+        KEY_SEEN[slot] = keyGen;
+        out.kv.push(key, value);
+      }
+    } else if (key.length > 0 && key !== '__proto__') out.set(key, value); // '__proto__' from junk input is dropped
   }
 }
 
@@ -222,14 +283,14 @@ export function parseRecord(line: string): RecordParse {
   }
   let bodyStart = close + 1;
   if (line.charCodeAt(bodyStart) === 58) bodyStart++;
-  // A plain literal, not Object.create(null): records of one type share a hidden class,
-  // which made field stores ~3x cheaper than dictionary-mode objects (bench/auditd.ts).
-  const fields: Record<string, string> = {};
-  let enriched: Record<string, string> | undefined;
+  const fields = new Fields();
+  let enriched: Fields | undefined;
+  nextKeyGen();
   const gs = line.indexOf('\u001d', bodyStart);
   if (gs >= 0) {
     scanPairs(line, bodyStart, gs, fields);
-    enriched = {};
+    enriched = new Fields();
+    nextKeyGen();
     scanPairs(line, gs + 1, line.length, enriched);
   } else {
     scanPairs(line, bodyStart, line.length, fields);
