@@ -64,8 +64,8 @@ d('auditkit deploy over real sshd', () => {
 
   beforeAll(async () => {
     fleet = await startSshdFleet(4, { setEnv: { PATH: `${fakeBin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` } });
-    users.push(ensureTestUser(SUDO_USER, `${fleet.clientKey}.pub`, { nopasswd: true }));
-    users.push(ensureTestUser(SUDO_PW_USER, `${fleet.clientKey}.pub`, { password: SUDO_PW }));
+    users.push(ensureTestUser(SUDO_USER, `${fleet.clientKey}.pub`, { nopasswd: true }, { removeExisting: true }));
+    users.push(ensureTestUser(SUDO_PW_USER, `${fleet.clientKey}.pub`, { password: SUDO_PW }, { removeExisting: true }));
     client = testClient();
     knownFile = path.join(fleet.dir, 'known_hosts');
     // h04 "was reinstalled": known_hosts holds h01's key for it.

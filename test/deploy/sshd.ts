@@ -151,7 +151,7 @@ export async function startSshdFleet(count: number, opts: SshdFleetOptions = {})
 
 export interface TestUser {
   readonly name: string;
-  /** Remove the user (with its home) and its sudoers drop-in, if this call created them. */
+  /** Remove the sudoers drop-in, and the user with its home if this call created it (or removeExisting). */
   remove(): void;
 }
 
@@ -162,7 +162,13 @@ export interface TestUser {
  * or with `password` (also its login password; sshd runs with UsePAM no, which refuses
  * key logins to LOCKED accounts, so a password-less user gets `*`, not useradd's `!`).
  */
-export function ensureTestUser(name: string, pubKeyFile: string, sudo: { nopasswd: true } | { password: string }): TestUser {
+export function ensureTestUser(
+  name: string,
+  pubKeyFile: string,
+  sudo: { nopasswd: true } | { password: string },
+  /** Delete the user on remove() even when it existed already (a test-only name left by a killed run). */
+  opts: { removeExisting?: boolean } = {},
+): TestUser {
   const existed = (() => {
     try {
       execFileSync('id', ['-u', name], { stdio: 'ignore' });
@@ -187,7 +193,7 @@ export function ensureTestUser(name: string, pubKeyFile: string, sudo: { nopassw
     name,
     remove() {
       rmSync(sudoers, { force: true });
-      if (!existed) {
+      if (!existed || opts.removeExisting) {
         try {
           execFileSync('userdel', ['--remove', name], { stdio: 'ignore' });
         } catch {
