@@ -7,11 +7,21 @@
  * repetition shifts the serials so every event is new (no replay dedup kicks in).
  * Each contender runs as its own process pinned to CPU 0 (`taskset -c 0`, Go with
  * GOMAXPROCS=1) and reads the same file; our worker also JSON-serialises every event,
- * as the pipeline does once per event, so all three pay for their output.
+ * as the pipeline does once per event, so all three pay for their output (laurel writes
+ * its JSON lines to a pipe, counted by `wc -l` on another core).
+ *
+ * Two rates per contender: by CPU time (user + system of the contender's process, from
+ * /usr/bin/time: what one core does, robust when other work shares the machine) and by
+ * wall time (meaningful only on a quiet machine; the load average is printed with it).
  *
  * Peers are built at bench time into .cache/bench-peers (gitignored): go-libaudit through
  * the Go module proxy (bench/peers/golibaudit/main.go), laurel with `cargo install`.
  * A peer that cannot be built is reported with the reason, never faked.
+ *
+ * laurel's build needs, besides Rust: libclang for bindgen, with clang's own headers, and
+ * libacl for linking. On Debian/Ubuntu: `apt-get install libclang-dev libacl1-dev`
+ * (libclang-dev pulls libclang-common-NN-dev, which has stddef.h). Not installed by CI:
+ * the bench is not part of CI; without them laurel is skipped with that message.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, closeSync, writeFileSync, copyFileSync } from 'node:fs';
@@ -72,19 +82,52 @@ async function buildInput(): Promise<{ file: string; lines: number }> {
 interface RunFigures {
   lines: number;
   events: number;
+  /** wall time of the process */
   ms: number;
+  /** user + system CPU time of the process, when /usr/bin/time is there */
+  cpuMs?: number;
+  maxRssKiB?: number;
   note?: string;
 }
 
-function pinned(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): { stdout: string; stderr: string; status: number | null; ms: number } {
+interface Pinned {
+  stdout: string;
+  stderr: string;
+  status: number | null;
+  ms: number;
+  cpuMs?: number;
+  maxRssKiB?: number;
+}
+
+const GNU_TIME = '/usr/bin/time';
+
+/** Read `%U %S %e %M` written by GNU time. */
+function readTime(file: string): { cpuMs: number; maxRssKiB: number } | undefined {
+  try {
+    const last = readFileSync(file, 'utf8').trim().split('\n').pop() ?? '';
+    const [u, sy, , m] = last.split(' ').map(Number);
+    if (u === undefined || sy === undefined || !Number.isFinite(u) || !Number.isFinite(sy)) return undefined;
+    return { cpuMs: (u + sy) * 1000, maxRssKiB: m ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Run `cmd args` pinned to CPU 0, under GNU time when present (CPU time and peak RSS of that process). */
+function pinned(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Pinned {
+  const tfile = path.join(CACHE, `time-${process.pid}.txt`);
+  const timed = existsSync(GNU_TIME);
+  const argv = timed ? ['-f', '%U %S %e %M', '-o', tfile, 'taskset', '-c', '0', cmd, ...args] : ['-c', '0', cmd, ...args];
   const t = performance.now();
-  const r = spawnSync('taskset', ['-c', '0', cmd, ...args], {
+  const r = spawnSync(timed ? GNU_TIME : 'taskset', argv, {
     env: { ...process.env, ...env },
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     ...(input !== undefined ? { stdio: [openSync(input, 'r'), 'pipe', 'pipe'] } : {}),
   });
-  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, ms: performance.now() - t };
+  const ms = performance.now() - t;
+  const tm = timed ? readTime(tfile) : undefined;
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, ms, ...(tm ?? {}) };
 }
 
 /* ---------------- our parser (worker process) ---------------- */
@@ -195,17 +238,29 @@ function buildLaurel(): { bin?: string; why?: string } {
   const root = path.join(CACHE, 'laurel');
   const bin = path.join(root, 'bin/laurel');
   if (existsSync(bin)) return { bin };
+  const llvmLibs = existsSync('/usr/lib') ? readdirSync('/usr/lib').filter((d) => /^llvm-\d+$/.test(d)).map((d) => `/usr/lib/${d}/lib`) : [];
   try {
-    // laurel's build script runs bindgen, which needs libclang (Debian: libclang1-14)
+    // laurel's build script runs bindgen, which needs libclang and clang's own headers (stddef.h)
     const env: NodeJS.ProcessEnv = { ...process.env };
-    if (env.LIBCLANG_PATH === undefined && existsSync('/usr/lib/llvm-14/lib/libclang.so.1')) env.LIBCLANG_PATH = '/usr/lib/llvm-14/lib';
-    // without libclang-common-*-dev, clang lacks its own stddef.h: borrow GCC's
-    const gccInc = existsSync('/usr/lib/gcc/x86_64-linux-gnu') ? readdirSync('/usr/lib/gcc/x86_64-linux-gnu').map((v) => `/usr/lib/gcc/x86_64-linux-gnu/${v}/include`).find((d) => existsSync(`${d}/stddef.h`)) : undefined;
-    if (env.BINDGEN_EXTRA_CLANG_ARGS === undefined && gccInc !== undefined) env.BINDGEN_EXTRA_CLANG_ARGS = `-I${gccInc}`;
-    execFileSync('cargo', ['install', 'laurel', '--version', LAUREL_VERSION, '--locked', '--root', root], { stdio: 'pipe', timeout: 1_800_000, env });
+    const libclang = llvmLibs.find((d) => existsSync(`${d}/libclang.so`) || existsSync(`${d}/libclang.so.1`));
+    if (env.LIBCLANG_PATH === undefined && libclang !== undefined) env.LIBCLANG_PATH = libclang;
+    const clangHeaders = llvmLibs.some((d) => existsSync(`${d}/clang`) && readdirSync(`${d}/clang`).some((v) => existsSync(`${d}/clang/${v}/include/stddef.h`)));
+    if (!clangHeaders && env.BINDGEN_EXTRA_CLANG_ARGS === undefined) {
+      // without libclang-common-NN-dev, try GCC's stddef.h (may or may not be enough)
+      const gccInc = existsSync('/usr/lib/gcc/x86_64-linux-gnu') ? readdirSync('/usr/lib/gcc/x86_64-linux-gnu').map((v) => `/usr/lib/gcc/x86_64-linux-gnu/${v}/include`).find((d) => existsSync(`${d}/stddef.h`)) : undefined;
+      if (gccInc !== undefined) env.BINDGEN_EXTRA_CLANG_ARGS = `-I${gccInc}`;
+    }
+    // a fixed target dir: a build that failed (e.g. at the link) resumes from its artifacts next time
+    execFileSync('cargo', ['install', 'laurel', '--version', LAUREL_VERSION, '--locked', '--root', root, '--target-dir', path.join(CACHE, 'laurel-target')], { stdio: 'pipe', timeout: 1_800_000, env });
     return { bin };
   } catch (err) {
-    return { why: `laurel could not be built with cargo install: ${firstLine(err)}` };
+    const all = String((err as { stderr?: Buffer | string }).stderr ?? '');
+    const hint = /-lacl/.test(all)
+      ? ' (libacl is missing: apt-get install libacl1-dev)'
+      : /libclang|stddef\.h/.test(all)
+        ? ' (libclang or its headers are missing: apt-get install libclang-dev)'
+        : /ENOENT/.test(String(err)) ? ' (cargo is not installed)' : '';
+    return { why: `laurel ${LAUREL_VERSION} could not be built with cargo install${hint}: ${firstLine(err)}` };
   }
 }
 
@@ -220,7 +275,7 @@ function runGo(bin: string, input: string): RunFigures | string {
   const r = pinned(bin, [input], { GOMAXPROCS: '1' });
   if (r.status !== 0) return `go-libaudit peer failed: ${r.stderr.slice(0, 200)}`;
   const o = JSON.parse(r.stdout.trim()) as { lines: number; events: number; ms: number; lost: number; errors: number };
-  return { lines: o.lines, events: o.events, ms: o.ms };
+  return { lines: o.lines, events: o.events, ms: r.ms, ...(r.cpuMs !== undefined ? { cpuMs: r.cpuMs } : {}), ...(r.maxRssKiB !== undefined ? { maxRssKiB: r.maxRssKiB } : {}), note: `${o.errors} lines refused, ${o.lost} "lost" (serial jumps between repetitions)` };
 }
 
 function runLaurel(bin: string, input: string, lines: number): RunFigures | string {
@@ -238,7 +293,7 @@ function runLaurel(bin: string, input: string, lines: number): RunFigures | stri
       'statusreport-period = 0',
       'input = "stdin"',
       '[auditlog]',
-      'file = "audit.log"',
+      'file = "-"',
       'size = 100000000000',
       'generations = 1',
       '[state]',
@@ -262,28 +317,28 @@ function runLaurel(bin: string, input: string, lines: number): RunFigures | stri
       '',
     ].join('\n'),
   );
-  const out = path.join(dir, 'audit.log');
-  try {
-    writeFileSync(out, '');
-  } catch {
-    /* ignore */
-  }
-  const r = pinned(bin, ['-c', conf], {}, input);
-  if (r.status !== 0) return `laurel failed (exit ${String(r.status)}): ${r.stderr.split('\n').slice(-3).join(' ').slice(0, 300)}`;
-  let events = 0;
-  try {
-    const fd = openSync(out, 'r');
-    const b = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const n = readSync(fd, b, 0, b.length, null);
-      if (n === 0) break;
-      for (let i = 0; i < n; i++) if (b[i] === 10) events++;
+  // laurel writes each event to its output and flushes (as in production); '-' is stdout, a pipe
+  // to awk on CPU 1, so its cost is a write(2) per event, not a disk. laurel's own log goes to
+  // stdout too: awk counts the JSON lines (events) and the ERROR lines apart.
+  const errFile = path.join(dir, 'laurel.log');
+  const tfile = path.join(dir, 'time.txt');
+  const timed = existsSync(GNU_TIME);
+  const script = `${timed ? `${GNU_TIME} -f '%U %S %e %M' -o "$4" ` : ''}taskset -c 0 "$0" -c "$1" < "$2" 2>&1 | taskset -c 1 awk '/^[{]/ { e++; next } { n++; if ($0 ~ / ERROR /) r++; if (n <= 200) print > "'"$3"'" } END { print e + 0, r + 0 }'`;
+  const t = performance.now();
+  const r = spawnSync('sh', ['-c', script, bin, conf, input, errFile, tfile], { encoding: 'utf8' });
+  const ms = performance.now() - t;
+  const [events, refused] = (r.stdout ?? '').trim().split(' ').map(Number);
+  if (r.status !== 0 || events === undefined || !Number.isFinite(events) || events === 0) {
+    let tail = '';
+    try {
+      tail = readFileSync(errFile, 'utf8').trim().split('\n').slice(-2).join(' ').slice(0, 300);
+    } catch {
+      /* no log */
     }
-    closeSync(fd);
-  } catch {
-    /* no output */
+    return `laurel failed (exit ${String(r.status)}, ${String(events)} events): ${tail || (r.stderr ?? '').slice(0, 300)}`;
   }
-  return { lines, events, ms: r.ms, note: 'wall time of the whole process incl. start-up' };
+  const tm = timed ? readTime(tfile) : undefined;
+  return { lines, events, ms, ...(tm ?? {}), note: `${refused ?? 0} log lines at ERROR (lines it cannot parse, duplicate ids; first 200 log lines in ${errFile})` };
 }
 
 /* ---------------- benchmark ---------------- */
@@ -296,37 +351,45 @@ export const auditdBench: Benchmark = {
     const { file, lines } = await buildInput();
     const results: BenchResult[] = [];
     const me = path.join(__dirname, 'auditd.js');
+    const load = (): string => `load average ${loadavg()[0]?.toFixed(1) ?? '?'}`;
     const oursRun = pinned(process.execPath, [me, '--worker', file]);
     if (oursRun.status !== 0) throw new Error(`our worker failed: ${oursRun.stderr.slice(0, 400)}`);
-    const ours = JSON.parse(oursRun.stdout.trim()) as RunFigures;
-    const oursEps = ours.events / (ours.ms / 1000);
-    const oursLps = ours.lines / (ours.ms / 1000);
-    results.push({ name: 'auditkit events/s', value: oursEps, unit: 'events/s', note: `${ours.lines} lines, ${ours.events} events in ${ours.ms} ms, incl. JSON.stringify; load average ${loadavg()[0]?.toFixed(1) ?? '?'} (all contenders share CPU 0 with whatever else runs)` });
-    results.push({ name: 'auditkit lines/s', value: oursLps, unit: 'lines/s' });
+    const w = JSON.parse(oursRun.stdout.trim()) as { lines: number; events: number; ms: number };
+    const ours: RunFigures = { lines: w.lines, events: w.events, ms: oursRun.ms, ...(oursRun.cpuMs !== undefined ? { cpuMs: oursRun.cpuMs } : {}), ...(oursRun.maxRssKiB !== undefined ? { maxRssKiB: oursRun.maxRssKiB } : {}) };
+    const oursLoad = load();
+    const perSec = (n: number, ms: number | undefined): number => (ms === undefined || ms <= 0 ? 0 : n / (ms / 1000));
+    const describe = (f: RunFigures): string =>
+      `${f.lines} lines, ${f.events} events; ${f.cpuMs !== undefined ? `${Math.round(f.cpuMs)} ms CPU, ` : ''}${Math.round(f.ms)} ms wall${f.maxRssKiB !== undefined ? `, peak RSS ${Math.round(f.maxRssKiB / 1024)} MiB` : ''}`;
+    results.push({ name: 'auditkit lines/s (per CPU second)', value: perSec(ours.lines, ours.cpuMs), unit: 'lines/s', note: `${describe(ours)} (parse + ECS + JSON.stringify; ${w.ms} ms inside the worker); ${oursLoad}` });
+    results.push({ name: 'auditkit events/s (per CPU second)', value: perSec(ours.events, ours.cpuMs), unit: 'events/s' });
+    results.push({ name: 'auditkit lines/s (wall)', value: perSec(ours.lines, ours.ms), unit: 'lines/s', note: oursLoad });
+
+    /** Rows comparing us with one peer: by CPU time (the one-core figure) and by wall time. */
+    const versus = (peer: string, f: RunFigures, peerLoad: string): void => {
+      if (ours.cpuMs !== undefined && f.cpuMs !== undefined) {
+        const [oe, pe] = [perSec(ours.events, ours.cpuMs), perSec(f.events, f.cpuMs)];
+        const [ol, pl] = [perSec(ours.lines, ours.cpuMs), perSec(f.lines, f.cpuMs)];
+        results.push({ name: `auditkit vs ${peer} (events/s per CPU second)`, value: oe, unit: 'events/s', baseline: { name: peer, value: pe, unit: 'events/s' }, ratio: oe / pe, note: `${peer}: ${describe(f)}${f.note !== undefined ? `; ${f.note}` : ''}; ${peerLoad}` });
+        results.push({ name: `auditkit vs ${peer} (lines/s per CPU second)`, value: ol, unit: 'lines/s', baseline: { name: peer, value: pl, unit: 'lines/s' }, ratio: ol / pl });
+      }
+      const [ow, pw] = [perSec(ours.lines, ours.ms), perSec(f.lines, f.ms)];
+      results.push({ name: `auditkit vs ${peer} (lines/s, wall)`, value: ow, unit: 'lines/s', baseline: { name: peer, value: pw, unit: 'lines/s' }, ratio: ow / pw, note: `wall time depends on the other work on the machine: ours at ${oursLoad}, ${peer} at ${peerLoad}` });
+    };
 
     const go = buildGoLibaudit();
+    const goName = `go-libaudit ${GO_LIBAUDIT_VERSION} aucoalesce`;
     if (go.bin) {
       const g = runGo(go.bin, file);
       if (typeof g === 'string') results.push({ name: 'go-libaudit events/s', value: 0, unit: 'events/s', note: g });
-      else {
-        const eps = g.events / (g.ms / 1000);
-        const lps = g.lines / (g.ms / 1000);
-        results.push({ name: 'auditkit vs go-libaudit (events/s)', value: oursEps, unit: 'events/s', baseline: { name: `go-libaudit ${GO_LIBAUDIT_VERSION} aucoalesce`, value: eps, unit: 'events/s' }, ratio: oursEps / eps, note: `go-libaudit: ${g.events} events in ${g.ms} ms, GOMAXPROCS=1` });
-        results.push({ name: 'auditkit vs go-libaudit (lines/s)', value: oursLps, unit: 'lines/s', baseline: { name: 'go-libaudit', value: lps, unit: 'lines/s' }, ratio: oursLps / lps });
-      }
+      else versus(goName, g, load());
     } else results.push({ name: 'go-libaudit events/s', value: 0, unit: 'events/s', note: go.why ?? 'not built' });
 
     const la = buildLaurel();
     if (la.bin) {
       const l = runLaurel(la.bin, file, lines);
       if (typeof l === 'string') results.push({ name: 'laurel events/s', value: 0, unit: 'events/s', note: l });
-      else {
-        const eps = l.events / (l.ms / 1000);
-        const lps = l.lines / (l.ms / 1000);
-        results.push({ name: 'auditkit vs laurel (events/s)', value: oursEps, unit: 'events/s', baseline: { name: `laurel ${LAUREL_VERSION}`, value: eps, unit: 'events/s' }, ratio: oursEps / eps, note: `laurel: ${l.events} events in ${Math.round(l.ms)} ms (${l.note ?? ''})` });
-        results.push({ name: 'auditkit vs laurel (lines/s)', value: oursLps, unit: 'lines/s', baseline: { name: 'laurel', value: lps, unit: 'lines/s' }, ratio: oursLps / lps });
-      }
-    } else results.push({ name: 'laurel events/s', value: 0, unit: 'events/s', note: la.why ?? 'not built' });
+      else versus(`laurel ${LAUREL_VERSION}`, l, load());
+    } else results.push({ name: 'laurel events/s', value: 0, unit: 'events/s', note: `skipped: ${la.why ?? 'not built'}` });
 
     const seconds = 60;
     const st = pinned(process.execPath, ['--expose-gc', me, '--stream', String(seconds)]);
