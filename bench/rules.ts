@@ -23,7 +23,7 @@ const EVERYDAY = [
 /** The source tree (rules/builtin lives there, ../shared next to it), wherever this file was compiled to. */
 const repoRoot = path.dirname(path.dirname(builtinRulesDir()));
 
-function mix(n: number): Array<Record<string, unknown>> {
+export function benchEvents(n: number): Array<Record<string, unknown>> {
   const shared = path.resolve(repoRoot, '..', 'shared', 'corpora');
   const corpus = existsSync(path.join(shared, 'commands/dev.jsonl')) ? readCorpus(path.join(shared, 'commands/dev.jsonl')).map((l) => l.command) : [];
   const out: Array<Record<string, unknown>> = [];
@@ -56,7 +56,7 @@ export const rulesBench: Benchmark = {
     const builtin = rules.length;
     const sigmaDir = path.resolve(repoRoot, '..', 'shared', 'corpora', 'sigma');
     if (existsSync(sigmaDir)) rules.push(...(await importSigmaDir(sigmaDir)).results.flatMap((r) => (r.ok ? [r.rule] : [])));
-    const events = mix(20_000);
+    const events = benchEvents(20_000);
     const t0 = performance.now();
     const engine = createStreamingEngine(rules);
     const compileMs = performance.now() - t0;

