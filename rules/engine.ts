@@ -20,6 +20,7 @@
 import { documentId } from '../schema';
 import { buildAlert, type AlertDoc } from './alerts';
 import { compileCondition, compilePath, EvalContext, type Doc, type Predicate } from './condition';
+import { DERIVED_KEYS, derivedKey, type DerivedKey } from './entities';
 import { Prefilter, requirement, type PrefilterStats, type Requirement } from './prefilter';
 import { parseDuration } from './schema';
 import type { Condition, RuleDef } from './types';
@@ -102,7 +103,11 @@ export interface StreamingEngine {
 
 interface SuppressState {
   id: string;
+  /** Event time of the event that opened the window (the alert id depends on it). */
   start: number;
+  /** Earliest and latest event time seen (events from other sources may come late). */
+  lo: number;
+  hi: number;
   count: number;
   ids: string[];
   first: Doc;
@@ -165,6 +170,7 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
   const usePrefilter = opts.prefilter !== false;
   const prefilter = new Prefilter(rules.map((r) => (usePrefilter ? r.requirement : undefined)));
 
+  const ctx = new EvalContext();
   interface RuleState {
     readonly rule: CompiledRule;
     readonly keyGetters: ReadonlyArray<(d: Doc) => unknown>;
@@ -186,7 +192,12 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
       keyGetters: keyFields.map(compilePath),
       window: d.threshold ? parseDuration(d.threshold.window) : d.sequence ? parseDuration(d.sequence.window) : 0,
       suppress: d.suppress ? new Bounded(maxKeys, evict) : undefined,
-      suppressGetters: (d.suppress?.by ?? []).map(compilePath),
+      // `$target_user` / `$group` are derived from fields or the command's arguments (entities.ts).
+      suppressGetters: (d.suppress?.by ?? []).map((f) => {
+        if (!(DERIVED_KEYS as readonly string[]).includes(f)) return compilePath(f);
+        const k = derivedKey(f as DerivedKey);
+        return () => k(ctx);
+      }),
       suppressWindow: d.suppress ? parseDuration(d.suppress.window) : 0,
       counts: new Bounded(maxKeys, evict),
       seqs: new Bounded(maxKeys, evict),
@@ -195,7 +206,6 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
     });
   }
 
-  const ctx = new EvalContext();
   const scratch: AlertDoc[] = [];
   const states: RuleState[] = rules.map((r) => state.get(r) as RuleState);
 
@@ -219,15 +229,20 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
     }
     const key = keyOf(st.suppressGetters, doc);
     const cur = st.suppress.get(key);
-    if (cur && t - cur.start <= st.suppressWindow && t >= cur.start) {
+    // Same rule and key within the window on either side of the opening event: one alert.
+    // Either side, because the same action reaches us from several sources (shell
+    // history, auditd EXECVE, account-change records), not necessarily in time order.
+    if (cur && Math.abs(t - cur.start) <= st.suppressWindow) {
       cur.count++;
       if (cur.ids.length < 100) cur.ids.push(sid);
+      if (t < cur.lo) cur.lo = t;
+      if (t > cur.hi) cur.hi = t;
       stats.suppressed++;
-      out.push(buildAlert(d, { id: cur.id, events: [cur.first], ids: cur.ids, first: cur.start, last: t, count: cur.count, key, mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
+      out.push(buildAlert(d, { id: cur.id, events: [cur.first], ids: cur.ids, first: cur.lo, last: cur.hi, count: cur.count, key, mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
       return;
     }
     const id = documentId('alert', d.id, key, t);
-    st.suppress.set(key, { id, start: t, count: 1, ids: [sid], first: doc });
+    st.suppress.set(key, { id, start: t, lo: t, hi: t, count: 1, ids: [sid], first: doc });
     out.push(buildAlert(d, { id, events: [doc], ids: [sid], first: t, last: t, count: 1, key, mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
   }
 

@@ -136,7 +136,8 @@ export const ruleSchema = z
       })
       .optional(),
     first_seen: z.strictObject({ fields: z.array(fieldName).min(1), history: duration.default('30d') }).optional(),
-    suppress: z.strictObject({ by: z.array(fieldName).min(1), window: duration }).optional(),
+    // `$target_user` / `$group`: keys derived from fields or the command line (rules/entities.ts).
+    suppress: z.strictObject({ by: z.array(z.union([z.enum(['$target_user', '$group']), fieldName])).min(1), window: duration }).optional(),
     exceptions: z.array(conditionSchema).default([]),
     tests: z.strictObject({ match: z.array(testEvent).default([]), no_match: z.array(testEvent).default([]) }),
     origin: z.strictObject({ kind: z.literal('sigma'), id: z.string(), path: z.string() }).optional(),
