@@ -38,8 +38,22 @@ export type Requirement = readonly Atom[];
 export const CMD_HAY = '\u0000cmd';
 
 const KEYWORD_FIELDS = ['message', 'process.command_line', 'process.title'];
-/** Fields whose values most events share: an `eq` atom on them hardly filters. */
-const COMMON_FIELDS = new Set(['event.category', 'event.type', 'event.kind', 'event.dataset', 'event.module', 'event.outcome', 'agent.type', 'ecs.version', 'event.action', 'auditd.message_type']);
+/** Field values many events share: an `eq` atom on them hardly filters ('*': any value of the field). */
+const COMMON_VALUES: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  Object.entries({
+    'event.category': ['process', 'file', 'network', 'session', 'authentication', 'iam', 'host'],
+    'event.type': ['start', 'end', 'info', 'change', 'creation', 'access', 'connection'],
+    'event.kind': ['*'],
+    'event.dataset': ['*'],
+    'event.module': ['*'],
+    'event.outcome': ['*'],
+    'event.action': ['executed', 'ran-command'],
+    'agent.type': ['*'],
+    'ecs.version': ['*'],
+    'auditd.message_type': ['execve', 'syscall', 'path', 'cwd', 'proctitle', 'sockaddr'],
+    'user.name': ['root'],
+  }).map(([k, v]) => [k, new Set(v)]),
+);
 
 function list<T>(v: OneOrMany<T> | undefined): readonly T[] {
   if (v === undefined) return [];
@@ -52,7 +66,10 @@ function litCost(n: number): number {
 
 function atomCost(a: Atom): number {
   if (a.kind === 'name') return 1;
-  if (a.kind === 'eq') return COMMON_FIELDS.has(a.path) ? 300 : 2;
+  if (a.kind === 'eq') {
+    const common = COMMON_VALUES.get(a.path);
+    return common && (common.has('*') || common.has(a.v)) ? 300 : 2;
+  }
   return litCost(a.v.length);
 }
 
@@ -525,17 +542,28 @@ function buildAutomaton(patterns: ReadonlyArray<readonly [string, number]>): Aut
       } else delta[s * k + c] = delta[f * k + c] as number;
     }
   }
+  // Renumber states breadth-first: the shallow states, where a scan spends most of
+  // its time, then share a few cache lines at the start of the table.
+  const nid = new Int32Array(n);
+  const old = new Int32Array(n);
+  order.forEach((st, h) => {
+    nid[st] = h + 1;
+    old[h + 1] = st;
+  });
   const outOff = new Int32Array(n + 1);
   const data: number[] = [];
-  for (let s = 0; s < n; s++) {
-    outOff[s] = data.length;
-    for (const r of (outs[s] as number[]).sort((a, b) => a - b)) data.push(r);
+  for (let ns = 0; ns < n; ns++) {
+    outOff[ns] = data.length;
+    for (const r of (outs[old[ns] as number] as number[]).sort((a, b) => a - b)) data.push(r);
   }
   outOff[n] = data.length;
   const table = new Int32Array(n * k);
-  for (let i = 0; i < n * k; i++) {
-    const t = delta[i] as number;
-    table[i] = ((t * k) << 1) | ((outOff[t + 1] as number) > (outOff[t] as number) ? 1 : 0);
+  for (let ns = 0; ns < n; ns++) {
+    const os = old[ns] as number;
+    for (let c = 0; c < k; c++) {
+      const t = nid[delta[os * k + c] as number] as number;
+      table[ns * k + c] = ((t * k) << 1) | ((outOff[t + 1] as number) > (outOff[t] as number) ? 1 : 0);
+    }
   }
   return { cls, k, table, outOff, outData: Int32Array.from(data), space };
 }
