@@ -136,8 +136,7 @@ async function oursWorker(file: string): Promise<void> {
   let now = 0;
   const a = new AuditAssembler({ host: { name: 'bench', id: 'bench' }, agent: { type: 'auditkit' }, namespace: 'bench', now: () => now }, { resolver: NO_RESOLVER });
   const fd = openSync(file, 'r');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  let rest = '';
+  let buf = Buffer.allocUnsafe(1 << 20);
   let lines = 0;
   let events = 0;
   let bytesOut = 0;
@@ -151,21 +150,36 @@ async function oursWorker(file: string): Promise<void> {
       }
     }
   };
+  // Lines are decoded one by one from the read buffer, as the pipeline's tailer does (a string per
+  // line, not slices of a big chunk string that buffered events would keep alive).
+  let carry = 0; // bytes of an unfinished line at the start of buf
   for (;;) {
-    const n = readSync(fd, buf, 0, buf.length, null);
-    if (n === 0) break;
-    const text = rest + buf.toString('utf8', 0, n);
+    if (carry === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, carry);
+      buf = bigger;
+    }
+    const n = readSync(fd, buf, carry, buf.length - carry, null);
+    const end = carry + n;
     let start = 0;
     for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      const line = text.slice(start, nl);
+      const nl = buf.indexOf(10, start);
+      if (nl < 0 || nl >= end) break;
+      const line = buf.toString('utf8', start, nl);
       lines++;
-      take(a.push({ text: line, origin: { file, fileId: 'bench', offset, end: offset + line.length + 1 } }));
-      offset += line.length + 1;
+      take(a.push({ text: line, origin: { file, fileId: 'bench', offset, end: offset + nl - start + 1 } }));
+      offset += nl - start + 1;
       start = nl + 1;
     }
-    rest = text.slice(start);
+    if (n === 0) {
+      if (start < end) {
+        lines++;
+        take(a.push({ text: buf.toString('utf8', start, end), origin: { file, fileId: 'bench', offset, end: offset + end - start } }));
+      }
+      break;
+    }
+    buf.copy(buf, 0, start, end);
+    carry = end - start;
     now += 1;
   }
   closeSync(fd);
