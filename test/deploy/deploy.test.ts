@@ -280,43 +280,45 @@ d('auditkit deploy over real sshd', () => {
     expect(await fsp.readFile(fresh, 'utf8')).toBe(`[127.0.0.1]:${fleet.hosts[0]?.port} ${fleet.hosts[0]?.hostKeyPub}\n`);
   }, 60_000);
 
+  const calls = (): string => path.join(fakeBin, 'calls.log');
+  const fakeAugenrules = (exit: number): Promise<void> =>
+    fsp.writeFile(
+      path.join(fakeBin, 'augenrules'),
+      `#!/bin/sh\necho "$(id -u) $*" >> ${calls()}\n${exit ? "echo 'You must be root to run this program.' >&2\necho 'The audit system is disabled' >&2\n" : ''}exit ${exit}\n`,
+      { mode: 0o755 },
+    );
+
   test('changed audit rules are loaded with `augenrules --load` as root where the host has it; a failing load (no kernel audit) is a warning for that host and the deploy completes', async () => {
-    const calls = path.join(fakeBin, 'calls.log');
-    const fake = (exit: number): Promise<void> =>
-      fsp.writeFile(
-        path.join(fakeBin, 'augenrules'),
-        `#!/bin/sh\necho "$(id -u) $*" >> ${calls}\n${exit ? "echo 'You must be root to run this program.' >&2\necho 'The audit system is disabled' >&2\n" : ''}exit ${exit}\n`,
-        { mode: 0o755 },
-      );
-    await fake(1);
+    await fakeAugenrules(1);
     // Under --root rules are loaded only when asked (loadAuditRules): augenrules itself reads the real /etc/audit/rules.d.
-    const over = { root: path.join(fleet.dir, 'rules', '{host}'), start: false, loadAuditRules: true };
-    try {
-      const r = byHost(await deploy('install', ['h01', 'h02'], over));
-      for (const h of ['h01', 'h02']) {
-        expect(r[h]).toMatchObject({ status: 'installed', notes: expect.arrayContaining(['auditd is not running: rules are loaded into the kernel now and persist from rules.d at its next start']) });
-        expect(r[h]?.warnings).toEqual([
-          `audit rules not loaded: \`augenrules --load\` failed (exit 1): You must be root to run this program. | The audit system is disabled; they are installed in ${INSTALL.rules} and load when auditd next starts with kernel audit available (a container has none; rules locked with -e 2 need a reboot)`,
-        ]);
-        const st = statSync(path.join(fleet.dir, 'rules', h, INSTALL.rules));
-        expect([(st.mode & 0o777).toString(8), st.uid]).toEqual(['640', 0]);
-      }
-      expect(await fsp.readFile(calls, 'utf8')).toBe('0 --load\n0 --load\n');
-      // Unchanged rules are not loaded again.
-      expect((await deploy('install', ['h01'], over)).map((x) => [x.status, x.warnings])).toEqual([['unchanged', []]]);
-      await fake(0);
-      const u = await deploy('uninstall', ['h01', 'h02'], over);
-      expect(u.map((x) => [x.status, x.notes, x.warnings])).toEqual(['h01', 'h02'].map(() => ['uninstalled', ["audit rules reloaded without auditkit's (augenrules --load)"], []]));
-      expect(await fsp.readFile(calls, 'utf8')).toBe('0 --load\n'.repeat(4));
-    } finally {
-      await fsp.rm(path.join(fakeBin, 'augenrules'), { force: true });
+    const over = { start: false, loadAuditRules: true };
+    for (const h of ['h01', 'h02']) await fsp.appendFile(path.join(rootBase, h, INSTALL.rules), '# local edit\n');
+    const r = byHost(await deploy('install', ['h01', 'h02'], over));
+    for (const h of ['h01', 'h02']) {
+      expect(r[h]).toMatchObject({ status: 'upgraded', changes: [expect.objectContaining({ dest: INSTALL.rules, action: 'update' })] });
+      expect(r[h]?.notes).toContain('auditd is not running: rules are loaded into the kernel now and persist from rules.d at its next start');
+      expect(r[h]?.warnings).toEqual([
+        `audit rules not loaded: \`augenrules --load\` failed (exit 1): You must be root to run this program. | The audit system is disabled; they are installed in ${INSTALL.rules} and load when auditd next starts with kernel audit available (a container has none; rules locked with -e 2 need a reboot)`,
+      ]);
+      const st = statSync(path.join(rootBase, h, INSTALL.rules));
+      expect([(st.mode & 0o777).toString(8), st.uid]).toEqual(['640', 0]);
     }
+    expect(await fsp.readFile(calls(), 'utf8')).toBe('0 --load\n0 --load\n');
+    // Unchanged rules are not loaded again.
+    expect((await deploy('install', ['h01'], over)).map((x) => [x.status, x.warnings])).toEqual([['unchanged', []]]);
+    expect(await fsp.readFile(calls(), 'utf8')).toBe('0 --load\n0 --load\n');
+    // The uninstall test below reloads the rules with this (now succeeding) augenrules.
+    await fakeAugenrules(0);
   }, 120_000);
 
   test('--uninstall stops the collector and leaves nothing behind; a second uninstall finds nothing', async () => {
     const pids = good.map((h) => path.join(rootBase, h, INSTALL.runDir, 'collector.pid')).map((p) => Number(execFileSync('cat', [p]).toString().trim()));
-    const r = await deploy('uninstall', good);
+    const r = await deploy('uninstall', good, { loadAuditRules: true });
     expect(r.map((x) => x.status)).toEqual(good.map(() => 'uninstalled'));
+    // Root logins find the fake augenrules on their PATH and reload rules.d without ours; sudo runs with
+    // sudoers' secure_path, where there is no augenrules (and no auditctl): nothing to reload, no warning.
+    expect(r.map((x) => [x.host, x.notes, x.warnings])).toEqual(good.map((h) => [h, h.startsWith('h') ? ["audit rules reloaded without auditkit's (augenrules --load)"] : [], []]));
+    expect(await fsp.readFile(calls(), 'utf8')).toBe('0 --load\n'.repeat(5));
     for (const h of good) expect(walk(path.join(rootBase, h))).toEqual([]);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     expect((await deploy('uninstall', ['h01']))[0]?.status).toBe('absent');
