@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { elasticsearchConfigSchema } from '../elastic';
+import { elasticsearchConfigSchema } from '../elastic/config';
 import { collectorConfigSchema } from '../collectors/config';
 import { inventoryConfigSchema } from '../collectors/deploy/config';
 import { rulesConfigSchema } from '../rules/config';

@@ -1,7 +1,7 @@
 import yargs from 'yargs';
 import { AuditkitError, ExitCode, KIT_VERSION, errorMessage } from '../core';
 import { ConfigError } from '../core/config';
-import { COMMANDS } from './commands';
+import { commandsFor } from './commands';
 import { createContext, type GlobalArgs } from './context';
 
 function reportError(err: unknown, json: boolean, verbose: boolean): number {
@@ -44,7 +44,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       exitCode = ExitCode.Usage;
       throw new UsageError(msg);
     });
-  for (const cmd of COMMANDS) {
+  for (const cmd of commandsFor(argv)) {
     y = y.command({
       command: cmd.command as string | string[],
       describe: cmd.describe,
