@@ -194,7 +194,12 @@ d('auditkit collect, the built binary', () => {
       writing = false;
       await writer;
     }
-    const final = await run(['collect', '--config', cfg, '--once', '--json']).done;
+    // The drain must end by itself; if it does not, fail with what it said instead of a bare jest timeout.
+    const drain = run(['collect', '--config', cfg, '--once', '--json']);
+    const guard = setTimeout(() => drain.child.kill('SIGKILL'), 150_000);
+    const final = await drain.done;
+    clearTimeout(guard);
+    if (final.signal === 'SIGKILL') throw new Error(`collect --once did not finish within 150 s (kills: ${kills}, written: ${written}+${legacyWritten}+${hookSent}); stderr:\n${final.stderr.slice(-4000)}`);
     expect(final.code).toBe(0);
     const summary = JSON.parse(final.stdout) as { spooled: number };
     expect(summary.spooled).toBe(0);
@@ -220,7 +225,7 @@ d('auditkit collect, the built binary', () => {
       console.log('dead letters', dlCount, JSON.stringify(sample).slice(0, 3000));
     }
     expect(dlCount).toBe(0);
-  }, 300_000);
+  }, 420_000);
 
   it('stops cleanly on SIGTERM and the next start resumes where it stopped', async () => {
     const { ns, dir, file } = fresh();
