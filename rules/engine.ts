@@ -21,7 +21,7 @@ import { documentId } from '../schema';
 import { buildAlert, type AlertDoc } from './alerts';
 import { compileCondition, compilePath, EvalContext, type Doc, type Predicate } from './condition';
 import { DERIVED_KEYS, derivedKey, type DerivedKey } from './entities';
-import { Prefilter, requirement, type PrefilterStats, type Requirement } from './prefilter';
+import { bestClauses, Prefilter, requirement, type PrefilterStats, type Requirement } from './prefilter';
 import { parseDuration } from './schema';
 import type { Condition, RuleDef } from './types';
 
@@ -32,6 +32,8 @@ export interface CompiledRule {
   readonly steps: readonly Predicate[];
   /** Necessary condition for the rule to act on an event (prefilter); undefined = always evaluate. */
   readonly requirement: Requirement | undefined;
+  /** Clauses that must all hold (the prefilter's test; the cheapest one is `requirement`). */
+  readonly requirements: readonly Requirement[];
 }
 
 const NEVER: Predicate = () => false;
@@ -50,6 +52,7 @@ export function compileRule(def: RuleDef, extra: readonly ExtraException[] = [])
     exceptions,
     steps: def.sequence ? def.sequence.steps.map((s) => compileCondition(s.condition)) : [],
     requirement: ruleRequirement(def),
+    requirements: def.type !== 'sequence' && def.condition ? bestClauses(def.condition) : [ruleRequirement(def)].filter((r): r is Requirement => r !== undefined),
   };
 }
 
@@ -168,7 +171,7 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
 
   // Routing: the prefilter names the rules that can act on an event.
   const usePrefilter = opts.prefilter !== false;
-  const prefilter = new Prefilter(rules.map((r) => (usePrefilter ? r.requirement : undefined)));
+  const prefilter = new Prefilter(rules.map((r) => (usePrefilter ? r.requirements : undefined)));
 
   const ctx = new EvalContext();
   interface RuleState {

@@ -58,7 +58,7 @@ describe('the rule prefilter', () => {
 
   it('never hides a rule whose condition (or a sequence step) holds on an event', () => {
     const compiled: CompiledRule[] = rules.map((r) => compileRule(r));
-    const pf = new Prefilter(compiled.map((r) => r.requirement));
+    const pf = new Prefilter(compiled.map((r) => r.requirements));
     const ctx = new EvalContext();
     const missed: string[] = [];
     let holds = 0;

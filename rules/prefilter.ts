@@ -424,6 +424,10 @@ function strMatchReq(m: StrMatch, hay: string): Requirement | undefined {
 }
 
 function cmdReq(spec: CmdSpec): Requirement | undefined {
+  return best(cmdClauses(spec));
+}
+
+function cmdClauses(spec: CmdSpec): Requirement[] {
   const cands: Array<Requirement | undefined> = [];
   const names = list(spec.name);
   if (names.length) cands.push(names.map((v) => ({ kind: 'name', v })));
@@ -439,10 +443,14 @@ function cmdReq(spec: CmdSpec): Requirement | undefined {
   if (spec.flags_any?.length) cands.push(longFlags(spec.flags_any));
   for (const f of spec.flags_all ?? []) cands.push(longFlags([f]));
   if (spec.option && !spec.option.value) cands.push(longFlags(spec.option.names));
-  return best(cands);
+  return cands.filter((r): r is Requirement => r !== undefined && r.length > 0);
 }
 
 function fieldReq(c: FieldCond): Requirement | undefined {
+  return best(fieldClauses(c));
+}
+
+function fieldClauses(c: FieldCond): Requirement[] {
   const cands: Array<Requirement | undefined> = [];
   const path = c.field;
   // With all_values every listed value is needed: each alone is a requirement.
@@ -454,7 +462,45 @@ function fieldReq(c: FieldCond): Requirement | undefined {
   each(list(c.equals).map(String), (vs) => vs.map((v) => ({ kind: 'eq', path, v: v.toLowerCase() })));
   for (const key of ['contains', 'startswith', 'endswith'] as const) each(list(c[key]), (vs) => lits(path, vs));
   each(list(c.regex), (vs) => union(vs.map((r) => regexLiterals(r)?.map((v): Atom => ({ kind: 'lit', hay: path, v })))));
-  return best(cands);
+  return cands.filter((r): r is Requirement => r !== undefined && r.length > 0);
+}
+
+function isClause(r: Requirement | readonly Requirement[]): r is Requirement {
+  return r.length > 0 && !Array.isArray(r[0]);
+}
+
+/**
+ * Necessary clauses of `c` that must ALL hold (each a disjunction of atoms); [] when
+ * nothing is known. `all` gathers its children's clauses; `any` needs one clause
+ * from every child (their union).
+ */
+export function clauses(c: Condition): Requirement[] {
+  if ('all' in c) return c.all.flatMap(clauses);
+  if ('any' in c) {
+    const u = union(c.any.map((x) => best(clauses(x))));
+    return u ? [u] : [];
+  }
+  if ('not' in c) return [];
+  if ('cmd' in c) return cmdClauses(c.cmd);
+  if ('keywords' in c) {
+    const r = requirement(c);
+    return r ? [r] : [];
+  }
+  return fieldClauses(c);
+}
+
+/** The `max` cheapest distinct clauses of `c`: what the prefilter checks for a rule. */
+export function bestClauses(c: Condition, max = 2): Requirement[] {
+  const seen = new Set<string>();
+  const out: Requirement[] = [];
+  for (const r of clauses(c).sort((a, b) => reqCost(a) - reqCost(b))) {
+    const k = JSON.stringify(r);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(r);
+    if (out.length === max) break;
+  }
+  return out;
 }
 
 /** A necessary condition of `c` (see the module comment), or undefined. */
@@ -599,13 +645,23 @@ export class Prefilter {
   private readonly eqs: EqIndex[] = [];
   private readonly hays: HayIndex[] = [];
   private readonly cmdAc: Automaton | undefined;
+  /** Per slot: epoch it last held in; the rule it belongs to. */
   private readonly mark: Uint32Array;
+  private readonly slotRule: Int32Array;
+  /** Per rule: how many clauses must hold; epoch and count of those that did. */
+  private readonly need: Int32Array;
+  private readonly ruleMark: Uint32Array;
+  private readonly ruleCount: Int32Array;
   private epoch = 0;
   private nonAscii = false;
   private readonly out: number[] = [];
   readonly stats: PrefilterStats;
 
-  constructor(requirements: ReadonlyArray<Requirement | undefined>) {
+  /**
+   * @param requirements per rule: one clause (a disjunction of atoms), or a list of
+   *   clauses that must ALL hold (a conjunction); undefined or empty: always a candidate.
+   */
+  constructor(requirements: ReadonlyArray<Requirement | readonly Requirement[] | undefined>) {
     const always: number[] = [];
     const eqs = new Map<string, Map<string, number[]>>();
     const lits = new Map<string, Array<[string, number]>>();
@@ -615,21 +671,32 @@ export class Prefilter {
       if (!a) m.set(key, [i]);
       else if (a[a.length - 1] !== i) a.push(i);
     };
+    // Each (rule, clause) is a slot; atoms point at slots; a rule is a candidate once all its slots hold.
+    const slotRule: number[] = [];
+    const need: number[] = [];
     requirements.forEach((req, i) => {
-      if (!req || req.length === 0) {
+      const clauses = (req === undefined || req.length === 0 ? [] : isClause(req) ? [req] : req).filter((c) => c.length > 0);
+      need.push(clauses.length);
+      if (clauses.length === 0) {
         always.push(i);
         return;
       }
       const kinds = new Set<'name' | 'eq' | 'lit'>();
-      for (const a of req) {
-        kinds.add(a.kind);
-        if (a.kind === 'name') push(this.names, a.v, i);
-        else if (a.kind === 'eq') push(eqs.get(a.path) ?? eqs.set(a.path, new Map()).get(a.path)!, a.v, i);
-        else (lits.get(a.hay) ?? lits.set(a.hay, []).get(a.hay)!).push([a.v, i]);
+      for (const clause of clauses) {
+        const slot = slotRule.length;
+        slotRule.push(i);
+        for (const a of clause) {
+          kinds.add(a.kind);
+          if (a.kind === 'name') push(this.names, a.v, slot);
+          else if (a.kind === 'eq') push(eqs.get(a.path) ?? eqs.set(a.path, new Map()).get(a.path)!, a.v, slot);
+          else (lits.get(a.hay) ?? lits.set(a.hay, []).get(a.hay)!).push([a.v, slot]);
+        }
       }
       for (const kd of kinds) byKind[kd]++;
     });
     this.always = always;
+    this.slotRule = Int32Array.from(slotRule);
+    this.need = Int32Array.from(need);
     for (const [path, values] of eqs) this.eqs.push({ slot: pathSlot(path), get: compilePath(path), values });
     let cmdAc: Automaton | undefined;
     for (const [hay, pats] of lits) {
@@ -638,15 +705,24 @@ export class Prefilter {
       else this.hays.push({ slot: pathSlot(hay), get: compilePath(hay), ac });
     }
     this.cmdAc = cmdAc;
-    this.mark = new Uint32Array(requirements.length);
+    this.mark = new Uint32Array(slotRule.length);
+    this.ruleMark = new Uint32Array(requirements.length);
+    this.ruleCount = new Int32Array(requirements.length);
     this.stats = { rules: requirements.length, always: always.length, byKind };
   }
 
+  /** Slot `i` (a clause of a rule) holds. */
   private hit(i: number): void {
-    if (this.mark[i] !== this.epoch) {
-      this.mark[i] = this.epoch;
-      this.out.push(i);
+    if (this.mark[i] === this.epoch) return;
+    this.mark[i] = this.epoch;
+    const r = this.slotRule[i] as number;
+    if (this.ruleMark[r] !== this.epoch) {
+      this.ruleMark[r] = this.epoch;
+      this.ruleCount[r] = 0;
     }
+    const n = (this.ruleCount[r] as number) + 1;
+    this.ruleCount[r] = n;
+    if (n === this.need[r]) this.out.push(r);
   }
 
   private hitAll(rs: readonly number[]): void {
@@ -704,11 +780,12 @@ export class Prefilter {
     this.epoch = (this.epoch + 1) >>> 0;
     if (this.epoch === 0) {
       this.mark.fill(0);
+      this.ruleMark.fill(0);
       this.epoch = 1;
     }
     const out = this.out;
     out.length = 0;
-    for (const i of this.always) this.hit(i);
+    for (const i of this.always) out.push(i);
     if (this.names.size > 0) {
       for (const c of ctx.cmds()) {
         const rs = this.names.get(c.name);
