@@ -14,7 +14,11 @@ const asList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v =
 function summarise(r: HostResult): string {
   if (r.error) return r.error.message;
   const n = r.changes.length;
-  const parts = [...(n > 0 ? [`${n} change${n === 1 ? '' : 's'}`] : []), ...(r.heartbeatMs !== undefined ? [`heartbeat in ${(r.heartbeatMs / 1000).toFixed(1)} s`] : [])];
+  const parts = [
+    ...(n > 0 ? [`${n} change${n === 1 ? '' : 's'}`] : []),
+    ...(r.heartbeatMs !== undefined ? [`heartbeat in ${(r.heartbeatMs / 1000).toFixed(1)} s`] : []),
+    ...r.warnings.map((w) => `WARNING: ${w}`),
+  ];
   return parts.join(', ');
 }
 
