@@ -2,7 +2,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import * as readline from 'node:readline';
 import { AuditkitError, ExitCode } from '../../core';
 import {
-  builtinRulesDir, createNotificationHub, createStreamingEngine, emailTarget, importSigmaDir, loadRules, parseDuration, runRuleTests, runScheduled, webhookTarget,
+  configuredRules, createNotificationHub, createStreamingEngine, emailTarget, importSigmaDir, loadRules, parseDuration, runRuleTests, runScheduled, webhookTarget,
   writeConverted, type NotifyTarget, type RuleDef,
 } from '../../rules';
 import { streamName } from '../../schema';
@@ -13,9 +13,7 @@ async function ruleSet(ctx: CliContext, argv: Readonly<Record<string, unknown>>)
   const explicit = (argv['rules'] as string[] | undefined) ?? [];
   if (explicit.length) return loadRules(explicit);
   const { value } = await ctx.config();
-  const paths = [...(value.rules.builtin ? [builtinRulesDir()] : []), ...value.rules.paths];
-  const disabled = new Set(value.rules.disabled);
-  return (await loadRules(paths)).filter((r) => !disabled.has(r.id));
+  return configuredRules(value.rules);
 }
 
 /** `{"index": N, "rules": [...]}` with the spacing the CLI contract documents. */
