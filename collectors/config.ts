@@ -72,6 +72,14 @@ export const collectorConfigSchema = z.strictObject({
     })
     .prefault({}),
   heartbeat_interval_s: z.number().min(0).default(30).describe('Heartbeats with counters to logs-auditkit.agent-<ns>; 0 turns them off.'),
+  rules: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe('Run the rules engine on every event as it is shipped (streaming): alerts reach logs-auditkit.alerts-<ns> within seconds. Which rules, exceptions and state limits: the `rules:` section.'),
+    })
+    .prefault({}),
   listeners: z
     .strictObject({
       hook: z

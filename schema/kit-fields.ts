@@ -41,6 +41,7 @@ export const KIT_FIELDS: readonly KitField[] = [
   { name: 'auditkit.agent.failed', type: 'long', description: 'Records that could not be parsed since start (dead-lettered).' },
   { name: 'auditkit.agent.sent', type: 'long', description: 'Events accepted by Elasticsearch since start.' },
   { name: 'auditkit.agent.duplicates', type: 'long', description: 'Events Elasticsearch already had (409 on create) since start.' },
+  { name: 'auditkit.agent.alerts', type: 'long', description: 'Alerts the collector\'s rules engine raised (created in the alerts stream) since start.' },
   { name: 'auditkit.agent.deadlettered', type: 'long', description: 'Events Elasticsearch refused and that went to the dead-letter stream since start.' },
   { name: 'auditkit.agent.dropped', type: 'long', description: 'Events deliberately dropped (counted with a reason) since start.' },
   { name: 'auditkit.agent.retries', type: 'long', description: 'Bulk requests retried since start.' },

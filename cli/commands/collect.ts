@@ -3,6 +3,8 @@ import { PARSERS } from '../../collectors';
 import * as path from 'node:path';
 import { pipelineOptionsFromConfig, RecordJournal, runPipeline, totalDropped, type PipelineInput, type PipelineResult } from '../../collectors/pipeline';
 import { HOOK_JOURNAL_NAME, startHookReceiver, startOmauditReceiver } from '../../collectors/shell';
+import { createConfiguredEngine, type StreamingEngine } from '../../rules';
+import type { AuditkitEvent } from '../../schema';
 import type { AuditkitCommand } from '../context';
 
 export function summary(r: PipelineResult): Record<string, unknown> {
@@ -16,6 +18,8 @@ export function summary(r: PipelineResult): Record<string, unknown> {
     duplicates: c.duplicates,
     deadlettered: c.deadlettered,
     rejected: c.rejected,
+    alerts: c.alerts,
+    detect_errors: c.detectErrors,
     dropped: totalDropped(c),
     dropped_by_reason: c.dropped,
     lost: c.lost,
@@ -91,11 +95,20 @@ export const collectCommand: AuditkitCommand = {
       }
       extraInputs.push(journalInput(file, 'omaudit'));
     }
+    // Streaming detection: one engine per namespace (an alert lives in its event's namespace).
+    let detect: ((doc: AuditkitEvent) => ReturnType<StreamingEngine['process']>) | undefined;
+    if (cfg.collector.rules.enabled) {
+      const engines = new Map<string, StreamingEngine>();
+      for (const ns of new Set([base.namespace, ...base.inputs.map((i) => i.namespace)])) engines.set(ns, await createConfiguredEngine(cfg.rules, ns));
+      const first = engines.get(base.namespace) as StreamingEngine;
+      ctx.log.info({ rules: first.rules.length }, 'rules engine on: alerts are raised as events are shipped');
+      detect = (doc) => (engines.get(doc.data_stream?.namespace ?? base.namespace) ?? first).process(doc);
+    }
     try {
-      const result = await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000 });
+      const result = await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000, ...(detect ? { detect } : {}) });
       const s = summary(result);
       if (ctx.out.json) ctx.out.printJson(s);
-      else if (once) ctx.out.line(`read ${result.counters.received}, parsed ${result.counters.parsed}, failed ${result.counters.failed}, shipped ${s['shipped']} (${result.counters.duplicates} already there), dead-lettered ${result.counters.deadlettered}, still spooled ${result.spooled}`);
+      else if (once) ctx.out.line(`read ${result.counters.received}, parsed ${result.counters.parsed}, failed ${result.counters.failed}, shipped ${s['shipped']} (${result.counters.duplicates} already there), alerts ${result.counters.alerts}, dead-lettered ${result.counters.deadlettered}, still spooled ${result.spooled}`);
       return ExitCode.Ok;
     } finally {
       for (const close of closers) await close().catch(() => undefined);

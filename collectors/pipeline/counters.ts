@@ -16,6 +16,10 @@ export interface Counters {
   rejected: number;
   /** Heartbeats accepted. */
   heartbeats: number;
+  /** Alerts the collector's rules engine raised and Elasticsearch created (a suppressed repeat, same id, is not counted). */
+  alerts: number;
+  /** Events the rules engine could not evaluate (the event itself is shipped). */
+  detectErrors: number;
   /** Deliberate drops, by reason (e.g. spool_full with when_full: drop_newest). */
   dropped: Record<string, number>;
   /** Bulk requests (or item sets) sent again. */
@@ -27,7 +31,7 @@ export interface Counters {
 }
 
 export function newCounters(): Counters {
-  return { received: 0, parsed: 0, failed: 0, sent: 0, duplicates: 0, deadlettered: 0, rejected: 0, heartbeats: 0, dropped: {}, retries: 0, lost: 0, requests: 0 };
+  return { received: 0, parsed: 0, failed: 0, sent: 0, duplicates: 0, deadlettered: 0, rejected: 0, heartbeats: 0, alerts: 0, detectErrors: 0, dropped: {}, retries: 0, lost: 0, requests: 0 };
 }
 
 export function totalDropped(c: Counters): number {

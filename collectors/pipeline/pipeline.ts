@@ -57,6 +57,14 @@ export interface PipelineOptions {
   /** Absent: no cluster (`--stdout`): events go to `emit`. */
   readonly sink?: SinkSettings;
   readonly emit?: (doc: AuditkitEvent | Record<string, unknown>) => void;
+  /**
+   * Streaming detection: called with every event; the alert documents it returns
+   * go to `logs-auditkit.alerts-<the event's namespace>` through the same spool,
+   * appended with the event (so an alert is as durable as its event, and a replay
+   * after a crash raises the same alert ids: 409, not a double). It must not throw;
+   * if it does, the event is shipped anyway and counted under detectErrors.
+   */
+  readonly detect?: (doc: AuditkitEvent) => ReadonlyArray<{ readonly event: { readonly id: string } }>;
   readonly heartbeatIntervalMs: number;
   readonly log?: Logger;
   /** Stop (SIGTERM): stop reading, commit, give in-flight requests `stopGraceMs`, exit. */
@@ -213,6 +221,19 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         const id = doc.event.id;
         if (o.emit) o.emit(doc);
         else frames.push(encodeFrame(FrameKind.Event, Date.now(), bulkLines(streamName(dataset, rt.input.namespace), id, doc)));
+        if (o.detect) {
+          let alerts: ReadonlyArray<{ readonly event: { readonly id: string } }> = [];
+          try {
+            alerts = o.detect(doc);
+          } catch (err) {
+            counters.detectErrors++;
+            if (counters.detectErrors === 1) log?.warn({ err, 'event.id': id }, 'the rules engine failed on an event (shipped anyway; counted as detect_errors)');
+          }
+          for (const a of alerts) {
+            if (o.emit) o.emit(a as Record<string, unknown>);
+            else frames.push(encodeFrame(FrameKind.Alert, Date.now(), bulkLines(streamName('alerts', rt.input.namespace), a.event.id, a)));
+          }
+        }
       } else if (out.kind === 'error') {
         counters.failed++;
         if (!o.emit) frames.push(deadLetterFrame(o, rt.input.namespace, streamName(rt.input.dataset ?? defaultDataset, rt.input.namespace), out.origin, out.code, out.message, out.raw));
@@ -258,6 +279,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
           failed: counters.failed,
           sent: counters.sent,
           duplicates: counters.duplicates,
+          alerts: counters.alerts,
           deadlettered: counters.deadlettered,
           dropped: totalDropped(counters),
           retries: counters.retries,

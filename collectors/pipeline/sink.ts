@@ -268,6 +268,10 @@ export class ElasticsearchSink {
       case FrameKind.Heartbeat:
         c.heartbeats++;
         break;
+      case FrameKind.Alert:
+        // 409: the same alert again (a suppressed repeat or a replay): already there.
+        if (!duplicate) c.alerts++;
+        break;
     }
   }
 

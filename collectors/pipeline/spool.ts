@@ -33,6 +33,8 @@ export const enum FrameKind {
   Event = 0,
   DeadLetter = 1,
   Heartbeat = 2,
+  /** An alert raised by the collector's rules engine. */
+  Alert = 3,
 }
 
 export type FsyncPolicy = 'always' | 'interval' | 'never';
