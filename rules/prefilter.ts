@@ -521,10 +521,11 @@ interface Automaton {
   readonly cls: Uint8Array;
   readonly k: number;
   /**
-   * Transitions: entry `row + symbol` (row = state × k) holds the next state's row
-   * shifted left by one, plus 1 when that state has outputs (one load per character).
+   * Transitions: entry `state × k + symbol` holds the next state shifted left by
+   * one, plus 1 when that state has outputs (one load per character; 16-bit
+   * entries while there are fewer than 32,768 states, to halve the cache footprint).
    */
-  readonly table: Int32Array;
+  readonly table: Uint16Array | Uint32Array;
   readonly outOff: Int32Array;
   readonly outData: Int32Array;
   readonly space: number;
@@ -603,12 +604,12 @@ function buildAutomaton(patterns: ReadonlyArray<readonly [string, number]>): Aut
     for (const r of (outs[old[ns] as number] as number[]).sort((a, b) => a - b)) data.push(r);
   }
   outOff[n] = data.length;
-  const table = new Int32Array(n * k);
+  const table = n < 32_768 ? new Uint16Array(n * k) : new Uint32Array(n * k);
   for (let ns = 0; ns < n; ns++) {
     const os = old[ns] as number;
     for (let c = 0; c < k; c++) {
       const t = nid[delta[os * k + c] as number] as number;
-      table[ns * k + c] = ((t * k) << 1) | ((outOff[t + 1] as number) > (outOff[t] as number) ? 1 : 0);
+      table[ns * k + c] = (t << 1) | ((outOff[t + 1] as number) > (outOff[t] as number) ? 1 : 0);
     }
   }
   return { cls, k, table, outOff, outData: Int32Array.from(data), space };
@@ -729,19 +730,19 @@ export class Prefilter {
     for (let j = 0; j < rs.length; j++) this.hit(rs[j] as number);
   }
 
-  /** Feed `s` to the automaton from state row `row`; returns the end row. */
-  private scan(ac: Automaton, s: string, row: number): number {
-    const { cls, table } = ac;
+  /** Feed `s` to the automaton from state `st`; returns the end state. */
+  private scan(ac: Automaton, s: string, st: number): number {
+    const { cls, table, k } = ac;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       let sym = 0;
       if (c < 128) sym = cls[c] as number;
       else this.nonAscii = true;
-      const v = table[row + sym] as number;
-      row = v >> 1;
-      if (v & 1) this.hitRow(ac, row);
+      const v = table[st * k + sym] as number;
+      st = v >>> 1;
+      if (v & 1) this.hitState(ac, st);
     }
-    return row;
+    return st;
   }
 
   /** One field value; scanned again lower-cased when it holds non-ASCII characters. */
@@ -753,15 +754,15 @@ export class Prefilter {
 
   private scanCmds(ac: Automaton, ctx: EvalContext, lower: boolean): void {
     for (const c of ctx.cmds()) {
-      let row = 0;
+      let st = 0;
       for (let i = 0; i < c.argv.length; i++) {
         if (i > 0) {
-          const v = ac.table[row + ac.space] as number;
-          row = v >> 1;
-          if (v & 1) this.hitRow(ac, row);
+          const v = ac.table[st * ac.k + ac.space] as number;
+          st = v >>> 1;
+          if (v & 1) this.hitState(ac, st);
         }
         const w = c.argv[i] as string;
-        row = this.scan(ac, lower ? w.toLowerCase() : w, row);
+        st = this.scan(ac, lower ? w.toLowerCase() : w, st);
       }
       for (const w of c.assigns) this.scan(ac, lower ? w.toLowerCase() : w, 0);
       for (const w of c.writes) this.scan(ac, lower ? w.toLowerCase() : w, 0);
@@ -769,8 +770,7 @@ export class Prefilter {
     }
   }
 
-  private hitRow(ac: Automaton, row: number): void {
-    const st = (row / ac.k) | 0;
+  private hitState(ac: Automaton, st: number): void {
     const o1 = ac.outOff[st + 1] as number;
     for (let j = ac.outOff[st] as number; j < o1; j++) this.hit(ac.outData[j] as number);
   }
