@@ -9,8 +9,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { AuditkitError, cacheDir, ExitCode, KIT_ROOT, KIT_VERSION } from '../../core';
+import { builtinRulesDir } from '../../rules';
 
-export type FileRole = 'runtime' | 'bundle' | 'launcher' | 'meta' | 'config' | 'ca' | 'unit' | 'hook' | 'rules';
+export type FileRole = 'runtime' | 'bundle' | 'launcher' | 'meta' | 'config' | 'ca' | 'unit' | 'hook' | 'rules' | 'rulepack';
 
 export interface PackageFile {
   /** Absolute path on the host, without --root. */
@@ -30,6 +31,8 @@ export const INSTALL = {
   runtime: '/opt/auditkit/bin/node',
   launcher: '/opt/auditkit/bin/auditkit',
   bundle: '/opt/auditkit/lib/auditkit.js',
+  /** The built-in detection rules, beside the bundle where `builtinRulesDir()` looks for them. */
+  rulepacks: '/opt/auditkit/lib/builtin',
   meta: '/opt/auditkit/package.json',
   configDir: '/etc/auditkit',
   config: '/etc/auditkit/auditkit.yml',
@@ -137,6 +140,14 @@ export async function buildPackage(opts: { workDir?: string; runtime?: string } 
   files.push(dataFile(INSTALL.launcher, 0o755, 'launcher', Buffer.from(LAUNCHER)));
   files.push(dataFile(INSTALL.meta, 0o644, 'meta', Buffer.from(JSON.stringify({ name: 'auditkit', version: KIT_VERSION, node: process.version, private: true }, null, 2) + '\n')));
   const missing: string[] = [];
+  // The collector's streaming rules engine loads the built-in packs at start.
+  const packs = builtinRulesDir();
+  const packFiles = existsSync(packs) ? (await fsp.readdir(packs)).filter((n) => n.endsWith('.yml')).sort() : [];
+  if (packFiles.length === 0) missing.push('rules/builtin');
+  for (const name of packFiles) {
+    const src = path.join(packs, name);
+    files.push({ dest: path.posix.join(INSTALL.rulepacks, name), mode: 0o644, role: 'rulepack', ...(await sha256File(src)), source: { file: src } });
+  }
   let unitName: string | undefined;
   let serviceUser: string | undefined;
   const assets: Array<[string, string, number, FileRole]> = [
