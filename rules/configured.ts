@@ -2,7 +2,10 @@
  * The rule set and streaming engine a configuration asks for, in one call: what
  * `auditkit rules run --follow` and the collector pipeline both use, so they agree.
  */
+import type { Logger } from '../core';
+import type { SmtpConfig } from '../reports/config';
 import type { RulesConfig } from './config';
+import { createNotificationHub, emailTarget, webhookTarget, type NotificationHub, type NotifyTarget } from './notify';
 import { createStreamingEngine, type StreamingEngine } from './engine';
 import { builtinRulesDir, loadRules } from './schema';
 import type { RuleDef } from './types';
@@ -17,9 +20,37 @@ export async function configuredRules(cfg: Pick<RulesConfig, 'builtin' | 'paths'
 /**
  * A streaming engine for `cfg`, writing alerts for namespace `namespace`: call
  * `.process(event)` per ECS event; each returned alert goes to
- * `streamName('alerts', namespace)` with `_id = alert.event.id`, indexed (not
- * created): a suppressed repeat returns the SAME id with a higher count.
+ * `streamName('alerts', namespace)` with `_id = alert.event.id`. A suppressed
+ * repeat returns the SAME id with a higher count: written with `index` it updates
+ * the alert; the collector writes with `create` (its API key may only create, so
+ * a host cannot rewrite its own alerts) and keeps the first version.
  */
 export async function createConfiguredEngine(cfg: RulesConfig, namespace: string): Promise<StreamingEngine> {
   return createStreamingEngine(await configuredRules(cfg), { namespace, maxKeys: cfg.max_keys, exceptions: cfg.exceptions });
+}
+
+/**
+ * The notification hub `rules.notify` and `smtp` describe (webhooks, and email when
+ * enabled and an SMTP host is set); undefined when no target is configured.
+ */
+export function configuredNotificationHub(rules: RulesConfig, smtp: SmtpConfig, log?: Logger): NotificationHub | undefined {
+  const n = rules.notify;
+  const targets: NotifyTarget[] = n.webhooks.map((w) =>
+    webhookTarget({ name: w.name, url: w.url, format: w.format, minSeverity: w.min_severity, headers: w.headers, ...(w.secret ? { secret: w.secret } : {}), timeoutMs: w.timeout_ms }),
+  );
+  if (n.email.enabled && smtp.host) {
+    targets.push(
+      emailTarget({
+        transport: { host: smtp.host, ...(smtp.port ? { port: smtp.port } : {}), secure: smtp.secure, requireTLS: smtp.require_tls, ...(smtp.username ? { auth: { user: smtp.username, pass: smtp.password ?? '' } } : {}) },
+        from: smtp.from ?? 'auditkit@localhost',
+        to: n.email.to,
+        subjectPrefix: n.email.subject_prefix,
+      }),
+    );
+  }
+  if (targets.length === 0) return undefined;
+  return createNotificationHub(targets, {
+    minSeverity: n.min_severity, immediateSeverity: n.immediate_severity, throttle: n.throttle, digestInterval: n.digest_interval, retries: n.retries, retryDelayMs: n.retry_delay_ms, queueMax: n.queue_max,
+    onError: (t, e) => log?.warn({ err: e, target: t }, 'notification failed'),
+  });
 }

@@ -3,7 +3,7 @@ import { PARSERS } from '../../collectors';
 import * as path from 'node:path';
 import { pipelineOptionsFromConfig, RecordJournal, runPipeline, totalDropped, type PipelineInput, type PipelineResult } from '../../collectors/pipeline';
 import { HOOK_JOURNAL_NAME, startHookReceiver, startOmauditReceiver } from '../../collectors/shell';
-import { createConfiguredEngine, type StreamingEngine } from '../../rules';
+import { configuredNotificationHub, createConfiguredEngine, type StreamingEngine } from '../../rules';
 import type { AuditkitEvent } from '../../schema';
 import type { AuditkitCommand } from '../context';
 
@@ -102,7 +102,15 @@ export const collectCommand: AuditkitCommand = {
       for (const ns of new Set([base.namespace, ...base.inputs.map((i) => i.namespace)])) engines.set(ns, await createConfiguredEngine(cfg.rules, ns));
       const first = engines.get(base.namespace) as StreamingEngine;
       ctx.log.info({ rules: first.rules.length }, 'rules engine on: alerts are raised as events are shipped');
-      detect = (doc) => (engines.get(doc.data_stream?.namespace ?? base.namespace) ?? first).process(doc);
+      // Notifications (rules.notify) straight from the host, never blocking the pipeline.
+      // At least once: after a crash, replayed events notify again (the alert itself is not doubled).
+      const hub = configuredNotificationHub(cfg.rules, cfg.smtp, ctx.log);
+      if (hub) closers.push(() => hub.close());
+      detect = (doc) => {
+        const alerts = (engines.get(doc.data_stream?.namespace ?? base.namespace) ?? first).process(doc);
+        if (hub) for (const a of alerts) hub.notify(a);
+        return alerts;
+      };
     }
     try {
       const result = await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000, ...(detect ? { detect } : {}) });

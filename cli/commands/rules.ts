@@ -2,8 +2,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import * as readline from 'node:readline';
 import { AuditkitError, ExitCode } from '../../core';
 import {
-  configuredRules, createNotificationHub, createStreamingEngine, emailTarget, importSigmaDir, loadRules, parseDuration, runRuleTests, runScheduled, webhookTarget,
-  writeConverted, type NotifyTarget, type RuleDef,
+  configuredNotificationHub, configuredRules, createStreamingEngine, importSigmaDir, loadRules, parseDuration, runRuleTests, runScheduled, writeConverted, type RuleDef,
 } from '../../rules';
 import { streamName } from '../../schema';
 import type { AuditkitCommand, CliContext } from '../context';
@@ -75,30 +74,16 @@ async function runCommand(ctx: CliContext, argv: Readonly<Record<string, unknown
   const ns = value.elasticsearch.namespace;
   if (argv['follow']) {
     // Streaming: events (JSONL) on stdin or from a file, alerts as JSON lines on stdout.
-    const targets: NotifyTarget[] = value.rules.notify.webhooks.map((w) =>
-      webhookTarget({ name: w.name, url: w.url, format: w.format, minSeverity: w.min_severity, headers: w.headers, ...(w.secret ? { secret: w.secret } : {}), timeoutMs: w.timeout_ms }),
-    );
-    if (value.rules.notify.email.enabled && value.smtp.host) {
-      targets.push(
-        emailTarget({
-          transport: { host: value.smtp.host, ...(value.smtp.port ? { port: value.smtp.port } : {}), secure: value.smtp.secure, requireTLS: value.smtp.require_tls, ...(value.smtp.username ? { auth: { user: value.smtp.username, pass: value.smtp.password ?? '' } } : {}) },
-          from: value.smtp.from ?? 'auditkit@localhost',
-          to: value.rules.notify.email.to,
-          subjectPrefix: value.rules.notify.email.subject_prefix,
-        }),
-      );
-    }
-    const n = value.rules.notify;
-    const hub = createNotificationHub(targets, { minSeverity: n.min_severity, immediateSeverity: n.immediate_severity, throttle: n.throttle, digestInterval: n.digest_interval, retries: n.retries, retryDelayMs: n.retry_delay_ms, queueMax: n.queue_max, onError: (t, e) => ctx.log.warn({ err: e, target: t }, 'notification failed') });
+    const hub = configuredNotificationHub(value.rules, value.smtp, ctx.log);
     const engine = createStreamingEngine(rules, { namespace: ns, maxKeys: value.rules.max_keys, exceptions: value.rules.exceptions });
     for await (const { doc } of jsonLines(argv['target'] as string | undefined)) {
       if (!doc) continue;
       for (const a of engine.process(doc)) {
         process.stdout.write(JSON.stringify(a) + '\n');
-        hub.notify(a);
+        hub?.notify(a);
       }
     }
-    await hub.close();
+    await hub?.close();
     if (!ctx.out.json) process.stderr.write(`${JSON.stringify(engine.stats())}\n`);
     return ExitCode.Ok;
   }

@@ -1,10 +1,12 @@
 /**
  * Streaming detection inside `auditkit collect` (the built binary): a dangerous
  * command read from a log raises its alert in logs-auditkit.alerts-<ns> through the
- * same spool as the event; a replay of the same lines raises no second alert; with
- * `collector.rules.enabled: false` nothing is raised.
+ * same spool as the event and is sent to the configured webhook; a replay of the
+ * same lines raises no second alert; with `collector.rules.enabled: false` nothing
+ * is raised.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { getField, streamName, validateDocument } from '../../schema';
@@ -28,7 +30,7 @@ d('auditkit collect raises alerts as it ships', () => {
     await es.close();
   });
 
-  const setup = (name: string, rulesEnabled: boolean): { ns: string; cfg: string; log: string; state: string } => {
+  const setup = (name: string, rulesEnabled: boolean, webhook?: string): { ns: string; cfg: string; log: string; state: string } => {
     const ns = uniqueNamespace(name);
     namespaces.push(ns);
     const log = path.join(dir, `${name}.log`);
@@ -48,6 +50,7 @@ d('auditkit collect raises alerts as it ships', () => {
         '  heartbeat_interval_s: 0',
         '  inputs:',
         `    - { path: ${log}, format: legacy }`,
+        ...(webhook ? ['rules:', '  notify:', '    retry_delay_ms: 10', '    webhooks:', `      - { name: ops, url: ${webhook} }`] : []),
         '',
       ].join('\n'),
       { mode: 0o600 },
@@ -56,7 +59,18 @@ d('auditkit collect raises alerts as it ships', () => {
   };
 
   it('writes one valid ECS alert for rm -rf /etc, none for everyday commands, and none again on a replay', async () => {
-    const { ns, cfg, state } = setup('detect', true);
+    const received: Array<Record<string, unknown>> = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push(JSON.parse(body) as Record<string, unknown>);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const { ns, cfg, state } = setup('detect', true, `http://127.0.0.1:${port}/hook`);
     const first = await runCli(['collect', '--config', cfg, '--once', '--json'], { timeoutMs: 120_000 });
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ read: 3, parsed: 3, created: 3, alerts: 1, detect_errors: 0 });
@@ -70,6 +84,10 @@ d('auditkit collect raises alerts as it ships', () => {
     expect(getField(alert, 'process.command_line')).toBe('rm -rf /etc');
     expect(getField(alert, 'data_stream.namespace')).toBe(ns);
     expect(validateDocument(alert).problems).toEqual([]);
+    // The critical alert went out at once, before the collector exited.
+    server.close();
+    expect(received).toHaveLength(1);
+    expect(JSON.stringify(received[0])).toContain('ak-lnx-rm-recursive-system-path');
 
     // Forget the checkpoints: the lines are read and evaluated again, the ids are the same.
     fs.rmSync(path.join(state, 'checkpoints.json'));
