@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '@elastic/elasticsearch';
 import { startDevNode } from '../elastic/dev-node';
 import { runPipeline } from '../collectors/pipeline';
+import { COLLECTOR_NODE_FLAGS } from '../collectors/deploy/package';
 import { ECS_VERSION, streamName } from '../schema';
 import type { Benchmark, BenchResult } from './types';
 
@@ -63,6 +64,9 @@ export const pipelineBench: Benchmark = {
     const results: BenchResult[] = [];
     try {
       const N = Number(process.env['AUDITKIT_BENCH_PIPELINE_EVENTS'] ?? 100_000);
+      // AUDITKIT_BENCH_PIPELINE_PARTS=live: only the collector at 1,000 events/s (RSS, latency).
+      const onlyLive = process.env['AUDITKIT_BENCH_PIPELINE_PARTS'] === 'live';
+      if (!onlyLive) {
       const docs = Array.from({ length: N }, (_, i) => doc(i, 'b'));
       const file = path.join(dir, 'events.ndjson');
       fs.writeFileSync(file, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
@@ -96,6 +100,7 @@ export const pipelineBench: Benchmark = {
       const helper = Math.max(h1, h2);
       results.push({ name: 'end-to-end (ingest: tail+parse+validate+spool+sink)', value: pipe, unit: 'events/s', baseline: { name: 'client.helpers.bulk', value: helper, unit: 'events/s' }, ratio: pipe / helper, note: `${N} events, best of 2 each` });
       await client.indices.delete({ index: 'logs-auditkit.commands-bench*', ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
+      }
 
       // 2 + 3: the built collector at 1,000 events/s.
       const repo = path.resolve(__dirname, '..', '..');
@@ -109,7 +114,9 @@ export const pipelineBench: Benchmark = {
       fs.writeFileSync(live, '');
       const cfg = path.join(dir, 'auditkit.yml');
       fs.writeFileSync(cfg, `elasticsearch:\n  url: ${node.url}\n  namespace: ${ns}\ncollector:\n  state_dir: ${path.join(dir, 'live-state')}\n  inputs:\n    - path: ${live}\n      format: ndjson\n`, { mode: 0o600 });
-      const child = spawn(process.execPath, [bin, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+      // The V8 flags the installed collector runs with (see collectors/deploy); AUDITKIT_BENCH_COLLECTOR_FLAGS overrides them.
+      const flags = (process.env['AUDITKIT_BENCH_COLLECTOR_FLAGS'] ?? COLLECTOR_NODE_FLAGS.join(' ')).split(' ').filter(Boolean);
+      const child = spawn(process.execPath, [...flags, bin, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
       const index = streamName('commands', ns);
       const writtenAt = new Map<number, number>();
       const latencies: number[] = [];
@@ -174,7 +181,7 @@ export const pipelineBench: Benchmark = {
       const maxRss = Math.max(...rss);
       latencies.sort((a, b) => a - b);
       const nodeRss = process.memoryUsage().rss / 1024 / 1024;
-      results.push({ name: 'collector RSS at 1,000 events/s (avg)', value: avgRss, unit: 'MB', baseline: { name: 'this bench process (node + client + 100k docs)', value: nodeRss, unit: 'MB' }, ratio: avgRss / nodeRss, note: `max ${maxRss.toFixed(1)} MB over ${rss.length} samples after 5 s warm-up; aim < 80 MB` });
+      results.push({ name: 'collector RSS at 1,000 events/s (avg)', value: avgRss, unit: 'MB', baseline: { name: 'this bench process (node + client + 100k docs)', value: nodeRss, unit: 'MB' }, ratio: avgRss / nodeRss, note: `max ${maxRss.toFixed(1)} MB over ${rss.length} samples after 5 s warm-up; node flags: ${flags.join(' ') || '(none)'}; aim < 80 MB` });
       const p50 = percentile(latencies, 50);
       const p99 = percentile(latencies, 99);
       results.push({ name: 'latency append → searchable p50', value: p50, unit: 'ms', baseline: { name: 'refresh interval', value: 1000, unit: 'ms' }, ratio: p50 / 1000, note: `${latencies.length} events, default poll 250 ms + flush 250 ms; search every 50 ms` });

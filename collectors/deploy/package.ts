@@ -85,11 +85,14 @@ export function dataFile(dest: string, mode: number, role: FileRole, data: Buffe
   return { dest, mode, role, sha256: sha256(data), size: data.length, source: { data } };
 }
 
+/** V8 flags the installed kit runs with (measured in `npm run bench -- pipeline`). */
+export const COLLECTOR_NODE_FLAGS: readonly string[] = [];
+
 const LAUNCHER = `#!/bin/sh
 # Installed by auditkit deploy: runs the bundled kit on its pinned Node runtime,
 # relative to this script so an install under another root works too.
 d=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
-exec "$d/node" "$d/../lib/auditkit.js" "$@"
+exec "$d/node" ${COLLECTOR_NODE_FLAGS.map((f) => `${f} `).join('')}"$d/../lib/auditkit.js" "$@"
 `;
 
 /**
