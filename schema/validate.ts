@@ -56,65 +56,98 @@ function describe(v: unknown): string {
   return `${typeof v} ${typeof v === 'object' ? '' : String(v)}`.trim();
 }
 
-function checkLeaf(path: string, value: unknown, problems: ValidationProblem[]): void {
-  if (path === 'auditd' || path.startsWith('auditd.')) return; // raw leftovers: free-form
-  let type: string;
-  let isArrayField: boolean;
-  let allowed: ReadonlySet<string> | undefined;
+/** What validating one path needs, worked out once per distinct path (see specOf). */
+interface LeafSpec {
+  /** auditd.*: raw leftovers, free-form. */
+  readonly free?: true;
+  readonly problem?: string;
+  readonly type?: string;
+  readonly isArray?: boolean;
+  readonly allowed?: ReadonlySet<string>;
+  /** An ECS or kit field of object type: the walk ends there. */
+  readonly object?: boolean;
+}
+
+const FREE: LeafSpec = { free: true };
+const UNKNOWN_KIT: LeafSpec = { problem: 'unknown kit field: declare it in schema/kit-fields.ts' };
+const UNKNOWN: LeafSpec = { problem: 'not an ECS field: put kit fields under auditkit.* and raw audit fields under auditd.*' };
+const isObjectType = (t: string): boolean => t === 'object' || t === 'flattened' || t === 'nested';
+
+function computeSpec(path: string): LeafSpec {
+  if (path === 'auditd' || path.startsWith('auditd.')) return FREE;
   if (path.startsWith('auditkit.')) {
     const kf = kitField(path);
-    if (!kf) {
-      problems.push({ path, message: 'unknown kit field: declare it in schema/kit-fields.ts' });
-      return;
-    }
-    type = kf.type as KitFieldType;
-    isArrayField = kf.array === true;
-  } else {
-    const def = ecsField(path);
-    if (!def) {
-      problems.push({ path, message: 'not an ECS field: put kit fields under auditkit.* and raw audit fields under auditd.*' });
-      return;
-    }
-    type = def.type;
-    isArrayField = (def.normalize ?? []).includes('array');
-    if (def.allowed_values) allowed = new Set(def.allowed_values.map((a) => a.name));
+    if (!kf) return UNKNOWN_KIT;
+    const type = kf.type as KitFieldType;
+    return { type, isArray: kf.array === true, object: isObjectType(type) };
   }
-  if (type === 'object' || type === 'flattened' || type === 'nested') {
+  const def = ecsField(path);
+  if (!def) return UNKNOWN;
+  return {
+    type: def.type,
+    isArray: (def.normalize ?? []).includes('array'),
+    object: isObjectType(def.type),
+    ...(def.allowed_values ? { allowed: new Set(def.allowed_values.map((a) => a.name)) } : {}),
+  };
+}
+
+/**
+ * Specs by path. Documents share a small set of paths, so this is a cache hit for
+ * nearly every leaf; it is bounded because foreign input (ndjson) may invent paths.
+ */
+const specs = new Map<string, LeafSpec>();
+const MAX_SPECS = 20_000;
+
+function specOf(path: string): LeafSpec {
+  let s = specs.get(path);
+  if (s === undefined) {
+    s = computeSpec(path);
+    if (specs.size < MAX_SPECS) specs.set(path, s);
+  }
+  return s;
+}
+
+function checkLeaf(path: string, spec: LeafSpec, value: unknown, problems: ValidationProblem[]): void {
+  if (spec.free) return;
+  if (spec.problem !== undefined) {
+    problems.push({ path, message: spec.problem });
+    return;
+  }
+  const type = spec.type as string;
+  if (spec.object) {
     const p = typeProblem(type, value);
     if (p) problems.push({ path, message: p });
     return;
   }
-  const values = Array.isArray(value) ? value : [value];
-  if (Array.isArray(value) && !isArrayField) {
-    problems.push({ path, message: 'expected a single value, got an array (ECS does not declare this field as an array)' });
-  }
-  for (const v of values) {
-    if (v === null) continue;
-    const p = typeProblem(type, v);
-    if (p) problems.push({ path, message: p });
-    else if (allowed && typeof v === 'string' && !allowed.has(v)) {
-      problems.push({ path, message: `${JSON.stringify(v)} is not an allowed value (allowed: ${[...allowed].join(', ')})` });
-    }
+  if (Array.isArray(value)) {
+    if (!spec.isArray) problems.push({ path, message: 'expected a single value, got an array (ECS does not declare this field as an array)' });
+    for (const v of value) checkValue(path, spec, type, v, problems);
+  } else checkValue(path, spec, type, value, problems);
+}
+
+function checkValue(path: string, spec: LeafSpec, type: string, v: unknown, problems: ValidationProblem[]): void {
+  if (v === null) return;
+  const p = typeProblem(type, v);
+  if (p) problems.push({ path, message: p });
+  else if (spec.allowed && typeof v === 'string' && !spec.allowed.has(v)) {
+    problems.push({ path, message: `${JSON.stringify(v)} is not an allowed value (allowed: ${[...spec.allowed].join(', ')})` });
   }
 }
 
 function walk(obj: Record<string, unknown>, prefix: string, problems: ValidationProblem[]): void {
-  for (const [k, v] of Object.entries(obj)) {
-    const path = prefix ? `${prefix}.${k}` : k;
+  for (const k in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
+    const v = obj[k];
     if (v === undefined) continue;
-    const isPlainObject = typeof v === 'object' && v !== null && !Array.isArray(v);
-    if (isPlainObject) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    const spec = specOf(path);
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
       // An ECS field of object type (labels, flattened) ends the walk here.
-      const def = path.startsWith('auditkit.') ? kitField(path) : ecsField(path);
-      if (def && (def.type === 'object' || def.type === 'flattened' || def.type === 'nested')) {
-        checkLeaf(path, v, problems);
-        continue;
-      }
-      if (path === 'auditd' || path.startsWith('auditd.')) continue;
-      walk(v as Record<string, unknown>, path, problems);
+      if (spec.object) checkLeaf(path, spec, v, problems);
+      else if (!spec.free) walk(v as Record<string, unknown>, path, problems);
       continue;
     }
-    checkLeaf(path, v, problems);
+    checkLeaf(path, spec, v, problems);
   }
 }
 
