@@ -85,8 +85,6 @@ export interface PipelineResult {
 
 interface InputRuntime {
   readonly input: PipelineInput;
-  /** Tags this input's checkpoints. */
-  readonly key: string;
   readonly tailer: FileTailer;
   /** Parser per kind (auto: files may differ). */
   readonly parsers: Map<string, { unit: ParserUnit; parser: LineParser }>;
@@ -171,7 +169,6 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
 
   const inputs: InputRuntime[] = keyed.map(({ input, key }) => ({
     input,
-    key,
     tailer: new FileTailer({
       paths: input.paths,
       startAt: input.startAt,
@@ -180,6 +177,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       oneShot: o.oneShot ?? false,
       // A copy: the tailer must see the checkpoints of the previous run, not the ones this run commits.
       checkpoints: owned.get(key) ?? new Map(),
+      input: key,
       ...(log ? { log } : {}),
     }),
     parsers: new Map(),
@@ -347,7 +345,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
             const pend = p.parser.pendingOffset(id);
             if (pend !== undefined && pend < offset) offset = pend;
           }
-          staged.set(id, { ...cp, offset, input: rt.key });
+          staged.set(id, offset === cp.offset ? cp : { ...cp, offset });
         }
       }
       if (o.spool.fsync === 'always' || Date.now() - lastSync >= o.spool.fsyncIntervalMs) await commit();
@@ -363,7 +361,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
           for (const rt of inputs) for (const p of rt.parsers.values()) encodeOutputs(rt, p.parser.flush(now(), true), p.unit.dataset);
           if (frames.length > 0 && spool) spool.append(frames);
           frames.length = 0;
-          for (const rt of inputs) for (const [id, cp] of rt.tailer.positions()) staged.set(id, { ...cp, input: rt.key });
+          for (const rt of inputs) for (const [id, cp] of rt.tailer.positions()) staged.set(id, cp);
           break;
         }
         await pause(o.pollIntervalMs, signal);

@@ -45,6 +45,8 @@ export interface TailerOptions {
   /** One-shot read (ingest): each file is read once to its end, a last unterminated line included. */
   readonly oneShot?: boolean;
   readonly checkpoints: ReadonlyMap<string, FileCheckpoint>;
+  /** The input this tailer reads for: written into every position it reports (FileCheckpoint.input). */
+  readonly input?: string;
   readonly log?: Logger;
 }
 
@@ -453,7 +455,7 @@ export class FileTailer {
     const add = (s: FileState): void => {
       if (s.fp === undefined) return;
       const offset = s.carryLen > 0 || s.skipping ? s.carryStart : s.offset;
-      m.set(this.fileId(s), { path: s.path, devIno: s.devIno, fp: s.fp, gen: s.gen, offset });
+      m.set(this.fileId(s), { path: s.path, devIno: s.devIno, fp: s.fp, gen: s.gen, offset, ...(this.opts.input !== undefined ? { input: this.opts.input } : {}) });
     };
     for (const s of this.rotated) add(s);
     for (const s of this.active.values()) add(s);
