@@ -4,6 +4,7 @@
  */
 import type { Logger } from '../core';
 import type { SmtpConfig } from '../reports/config';
+import { transportOptions } from '../reports/mailer';
 import type { RulesConfig } from './config';
 import { createNotificationHub, emailTarget, webhookTarget, type NotificationHub, type NotifyTarget } from './notify';
 import { createStreamingEngine, type StreamingEngine } from './engine';
@@ -24,9 +25,10 @@ export async function configuredRules(cfg: Pick<RulesConfig, 'builtin' | 'paths'
  * repeat returns the SAME id with a higher count: written with `index` it updates
  * the alert; the collector writes with `create` (its API key may only create, so
  * a host cannot rewrite its own alerts) and keeps the first version.
+ * `rules`: an already loaded set (several engines, or `--rules DIR`); default: the configured one.
  */
-export async function createConfiguredEngine(cfg: RulesConfig, namespace: string): Promise<StreamingEngine> {
-  return createStreamingEngine(await configuredRules(cfg), { namespace, maxKeys: cfg.max_keys, exceptions: cfg.exceptions });
+export async function createConfiguredEngine(cfg: RulesConfig, namespace: string, rules?: readonly RuleDef[]): Promise<StreamingEngine> {
+  return createStreamingEngine(rules ?? (await configuredRules(cfg)), { namespace, maxKeys: cfg.max_keys, exceptions: cfg.exceptions });
 }
 
 /**
@@ -41,7 +43,8 @@ export function configuredNotificationHub(rules: RulesConfig, smtp: SmtpConfig, 
   if (n.email.enabled && smtp.host) {
     targets.push(
       emailTarget({
-        transport: { host: smtp.host, ...(smtp.port ? { port: smtp.port } : {}), secure: smtp.secure, requireTLS: smtp.require_tls, ...(smtp.username ? { auth: { user: smtp.username, pass: smtp.password ?? '' } } : {}) },
+        // The same transport as report mail: TLS floor, tls_verify, ca_file and timeouts included.
+        transport: transportOptions(smtp),
         from: smtp.from ?? 'auditkit@localhost',
         to: n.email.to,
         subjectPrefix: n.email.subject_prefix,

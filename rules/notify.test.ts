@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { buildAlert } from './alerts';
+import { smtpConfigSchema } from '../reports/config';
+import { rulesConfigSchema } from './config';
+import { configuredNotificationHub } from './configured';
 import { createNotificationHub, emailTarget, webhookTarget } from './notify';
 import type { RuleDef, Severity } from './types';
 
@@ -66,6 +69,19 @@ describe('email notifications', () => {
     expect(hub.stats()).toMatchObject({ immediate: 2, throttled: 4, digested: 6, sent: 3, failed: 0 });
     await hub.close();
     email.close();
+  });
+
+  it('builds the hub from rules.notify and smtp: the report mailer\'s transport, none without targets', async () => {
+    mails.length = 0;
+    const rules = rulesConfigSchema.parse({ notify: { email: { enabled: true, to: ['ops@example.com'] }, retry_delay_ms: 5 } });
+    // This server offers no STARTTLS, so the test says require_tls: false; the default refuses plain text.
+    const hub = configuredNotificationHub(rules, smtpConfigSchema.parse({ host: '127.0.0.1', port, from: 'auditkit@example.com', require_tls: false }));
+    expect(hub).toBeDefined();
+    hub?.notify(alert('r-crit2', 'critical'));
+    await hub?.drain();
+    expect(mails.map((m) => m.subject)).toEqual(['[auditkit] [CRITICAL] Rule r-crit2 on web01']);
+    await hub?.close();
+    expect(configuredNotificationHub(rulesConfigSchema.parse({}), smtpConfigSchema.parse({ host: '127.0.0.1' }))).toBeUndefined();
   });
 
   it('retries a temporary SMTP refusal and then delivers', async () => {

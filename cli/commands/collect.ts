@@ -3,7 +3,7 @@ import { PARSERS } from '../../collectors';
 import * as path from 'node:path';
 import { pipelineOptionsFromConfig, RecordJournal, runPipeline, totalDropped, type PipelineInput, type PipelineResult } from '../../collectors/pipeline';
 import { HOOK_JOURNAL_NAME, startHookReceiver, startOmauditReceiver } from '../../collectors/shell';
-import { configuredNotificationHub, createConfiguredEngine, type StreamingEngine } from '../../rules';
+import { configuredNotificationHub, configuredRules, createConfiguredEngine, type StreamingEngine } from '../../rules';
 import type { AuditkitEvent } from '../../schema';
 import type { AuditkitCommand } from '../context';
 
@@ -98,8 +98,9 @@ export const collectCommand: AuditkitCommand = {
     // Streaming detection: one engine per namespace (an alert lives in its event's namespace).
     let detect: ((doc: AuditkitEvent) => ReturnType<StreamingEngine['process']>) | undefined;
     if (cfg.collector.rules.enabled) {
+      const rules = await configuredRules(cfg.rules); // read once, whatever the number of namespaces
       const engines = new Map<string, StreamingEngine>();
-      for (const ns of new Set([base.namespace, ...base.inputs.map((i) => i.namespace)])) engines.set(ns, await createConfiguredEngine(cfg.rules, ns));
+      for (const ns of new Set([base.namespace, ...base.inputs.map((i) => i.namespace)])) engines.set(ns, await createConfiguredEngine(cfg.rules, ns, rules));
       const first = engines.get(base.namespace) as StreamingEngine;
       ctx.log.info({ rules: first.rules.length }, 'rules engine on: alerts are raised as events are shipped');
       // Notifications (rules.notify) straight from the host, never blocking the pipeline.

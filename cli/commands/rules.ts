@@ -2,7 +2,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import * as readline from 'node:readline';
 import { AuditkitError, ExitCode } from '../../core';
 import {
-  configuredNotificationHub, configuredRules, createStreamingEngine, importSigmaDir, loadRules, parseDuration, runRuleTests, runScheduled, writeConverted, type RuleDef,
+  configuredNotificationHub, configuredRules, createConfiguredEngine, createStreamingEngine, importSigmaDir, loadRules, parseDuration, runRuleTests, runScheduled, writeConverted, type RuleDef,
 } from '../../rules';
 import { streamName } from '../../schema';
 import type { AuditkitCommand, CliContext } from '../context';
@@ -75,7 +75,7 @@ async function runCommand(ctx: CliContext, argv: Readonly<Record<string, unknown
   if (argv['follow']) {
     // Streaming: events (JSONL) on stdin or from a file, alerts as JSON lines on stdout.
     const hub = configuredNotificationHub(value.rules, value.smtp, ctx.log);
-    const engine = createStreamingEngine(rules, { namespace: ns, maxKeys: value.rules.max_keys, exceptions: value.rules.exceptions });
+    const engine = await createConfiguredEngine(value.rules, ns, rules);
     for await (const { doc } of jsonLines(argv['target'] as string | undefined)) {
       if (!doc) continue;
       for (const a of engine.process(doc)) {
