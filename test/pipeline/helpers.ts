@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import type { Client } from '@elastic/elasticsearch';
 import { ECS_VERSION } from '../../schema';
 
@@ -55,4 +56,23 @@ export async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, e
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return cond();
+}
+
+/**
+ * Send one record to the collector's hook listener as the shell hook does and
+ * return its answer ('OK' once journalled; '' when refused, cut off or silent
+ * for `timeoutMs`: the hook would then fall back to syslog).
+ */
+export function sendHook(port: number, line: string, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(line + '\n'));
+    let got = '';
+    const timer = setTimeout(() => s.destroy(), timeoutMs);
+    s.on('data', (d) => (got += d.toString()));
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(got.trim());
+    });
+    s.on('error', () => undefined);
+  });
 }

@@ -7,12 +7,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { freePort } from '../../core';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
 import { streamName } from '../../schema';
-import { countOf, eventLine, tally } from './helpers';
+import { countOf, eventLine, sendHook, tally } from './helpers';
 
 const repo = path.resolve(__dirname, '../..');
 const bin = path.join(repo, 'bin', 'auditkit.js');
@@ -21,20 +20,6 @@ if (!built) console.warn('test/pipeline/kill.test.ts skipped: run `npm run build
 const d = built ? describe : describe.skip;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Send one record as the shell hook does; true only when the collector answered OK (the hook falls back to syslog otherwise). */
-function sendHook(port: number, line: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(line + '\n'));
-    let got = '';
-    const timer = setTimeout(() => s.destroy(), 5_000);
-    s.on('data', (d) => (got += d.toString()));
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve(got.trim() === 'OK');
-    });
-    s.on('error', () => undefined);
-  });
-}
 
 /** A second input of another format, shipped to another namespace (the SIGKILL test reads two inputs at once). */
 interface SecondInput {
@@ -169,7 +154,7 @@ d('auditkit collect, the built binary', () => {
         for (let i = 0; i < 2; i++) {
           const seq = hookSent++;
           const rec = { v: 1, shell: 'bash', host: 'kill-host', sid: 'sid-kill', user: 'alice', uid: 1000, pid: 4242, seq, t: Date.now(), rc: 0, cwd: '/home/alice', cmd: `echo hook-${seq}` };
-          if (await sendHook(hookPort, JSON.stringify(rec))) hookAcked.add(seq);
+          if ((await sendHook(hookPort, JSON.stringify(rec))) === 'OK') hookAcked.add(seq);
         }
         await sleep(50);
       }

@@ -6,27 +6,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../../core';
 import { getField, streamName, validateDocument } from '../../schema';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
+import { sendHook } from './helpers';
 
 const REPO = path.resolve(__dirname, '../..');
 const built = existsSync(path.join(REPO, 'dist/cli/main.js'));
 if (!built) console.warn('test/pipeline/listeners.test.ts skipped: run `npm run build` first (it drives the built binary)');
 const maybe = built ? describe : describe.skip;
 
-function sendHook(port: number, line: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(line + '\n'));
-    let got = '';
-    s.on('data', (d) => (got += d.toString()));
-    s.on('end', () => resolve(got.trim()));
-    s.on('error', reject);
-  });
-}
 
 async function waitFor<T>(fn: () => Promise<T | undefined>, ms: number): Promise<T> {
   const end = Date.now() + ms;
