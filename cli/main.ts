@@ -1,7 +1,7 @@
 import yargs from 'yargs';
 import { AuditkitError, ExitCode, KIT_VERSION, errorMessage } from '../core';
 import { ConfigError } from '../core/config';
-import { commandsFor } from './commands';
+import { commandsFor, GLOBAL_OPTIONS } from './commands';
 import { createContext, type GlobalArgs } from './context';
 
 function reportError(err: unknown, json: boolean, verbose: boolean): number {
@@ -25,11 +25,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   let y = yargs([...argv])
     .scriptName('auditkit')
     .usage('$0 <command> [options]\n\nElastic-based security audit for fleets of Linux servers.')
-    .option('config', { type: 'string', describe: 'auditkit.yml (default: ./auditkit.yml, then /etc/auditkit/auditkit.yml)', global: true })
-    .option('es-url', { type: 'string', describe: 'Elasticsearch URL (overrides elasticsearch.url)', global: true })
-    .option('namespace', { type: 'string', describe: 'data stream namespace (default: default)', global: true })
-    .option('json', { type: 'boolean', default: false, describe: 'machine-readable output on stdout', global: true })
-    .option('verbose', { type: 'boolean', default: false, describe: 'debug logs on stderr', global: true })
+    .options(GLOBAL_OPTIONS)
     .strict()
     .demandCommand(1, 'a command is required: see `auditkit --help`')
     .recommendCommands()
