@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { KIT_ROOT } from '../../core';
 import { applyPlan, chooseStartMode, existingApiKey, hostConfigFiles, planHost, uninstallHost, type HostFacts } from './install';
 import type { ExecResult, SshSession } from './ssh';
-import { ASSETS, buildPackage, dataFile, INSTALL, type CollectorPackage } from './package';
+import { ASSETS, buildPackage, COLLECTOR_NODE_FLAGS, dataFile, INSTALL, type CollectorPackage } from './package';
 import type { ResolvedHost } from './inventory';
 
 const host: ResolvedHost = { name: 'web01', address: '10.0.0.21', port: 22, user: 'root', sudo: false, tags: [], groups: [], connectTimeoutMs: 1000, collector: { heartbeat_interval_s: 10 } };
@@ -74,6 +74,13 @@ describe('host plans', () => {
     const text = u && 'data' in u.source ? u.source.data.toString() : '';
     expect(text).toMatch(new RegExp(`^ExecStart=${INSTALL.launcher} collect --config ${INSTALL.config}$`, 'm'));
     expect(built.unitName).toBe('auditkit-collector.service');
+    // The launcher and the unit as shipped (for installs without deploy) run node with the same flags.
+    const l = built.files.find((x) => x.role === 'launcher');
+    const launcher = l && 'data' in l.source ? l.source.data.toString() : '';
+    expect(launcher).toContain(`"$d/node" ${COLLECTOR_NODE_FLAGS.join(' ')} "$d/../lib/auditkit.js"`);
+    expect(readFileSync(path.join(KIT_ROOT, ASSETS.unit), 'utf8')).toMatch(new RegExp(`^ExecStart=/usr/bin/node ${COLLECTOR_NODE_FLAGS.join(' ')} `, 'm'));
+    // The collector's rules engine needs the built-in packs beside the bundle.
+    expect(built.files.filter((x) => x.role === 'rulepack').map((x) => path.posix.basename(x.dest))).toContain('destructive.yml');
   }, 60_000);
 });
 
