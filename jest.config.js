@@ -6,7 +6,7 @@ const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts'
 module.exports = {
   testTimeout: 60000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{cli,core,schema,elastic,collectors,rules,reports,dashboards}/**/*.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{cli,core,schema,elastic,collectors,fleet,deploy,bastion,demo,rules,reports,dashboards}/**/*.test.ts'] },
     {
       ...common,
       displayName: 'integration',

@@ -28,8 +28,8 @@ import { createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFi
 import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { AuditAssembler } from '../collectors/auditd/assembler';
-import { NO_RESOLVER } from '../collectors/auditd/users';
+import { AuditAssembler } from '../collectors';
+import { NO_RESOLVER } from '../collectors';
 import type { BenchResult, Benchmark } from './types';
 
 /** The repo root: the nearest folder up from here with a package.json (source or dist/ layout). */

@@ -12,10 +12,8 @@ import { existsSync, promises as fsp, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
-import {
-  buildPackage, hostConfigFiles, INSTALL, inventoryConfigSchema, KnownHosts, resolveHosts, runDeploy,
-  type DeployOptions, type HostResult,
-} from '../collectors/deploy';
+import { buildPackage, hostConfigFiles, INSTALL, runDeploy, type DeployOptions, type HostResult } from '../deploy';
+import { inventoryConfigSchema, KnownHosts, resolveHosts } from '../fleet';
 import { cacheDir, freePort } from '../core';
 import { sshdUnavailable, startSshdFleet } from '../test/deploy/sshd';
 import type { Benchmark, BenchResult } from './types';

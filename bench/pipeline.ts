@@ -12,9 +12,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from '@elastic/elasticsearch';
-import { startDevNode } from '../elastic/dev-node';
-import { runPipeline } from '../collectors/pipeline';
-import { COLLECTOR_NODE_FLAGS } from '../collectors/deploy/package';
+import { startDevNode } from '../elastic';
+import { runPipeline } from '../collectors';
+import { COLLECTOR_NODE_FLAGS } from '../deploy';
 import { ECS_VERSION, streamName } from '../schema';
 import type { Benchmark, BenchResult } from './types';
 

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '@elastic/elasticsearch';
 import { applySetup, detectCapabilities, elasticsearchConfigSchema, planSetup, startDevNode } from '../elastic';
 import { streamName, type Dataset } from '../schema';
-import { referenceAlerts, simulateTimeline, timelineDocuments, type SimDocument } from '../collectors/simulate';
+import { referenceAlerts, simulateTimeline, timelineDocuments, type SimDocument } from '../demo';
 import { buildReport, customWindow, reportsConfigSchema } from '../reports';
 import type { Benchmark, BenchResult } from './types';
 

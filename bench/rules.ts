@@ -1,8 +1,9 @@
+import { builtinRulesDir } from '../core';
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { builtinRulesDir, commandEvent, createStreamingEngine, importSigmaDir, loadRules, readCorpus, type RuleDef } from '../rules';
+import { commandEvent, createStreamingEngine, importSigmaDir, loadRules, readCorpus, type RuleDef } from '../rules';
 import type { Benchmark } from './types';
 
 /**

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startHookReceiver } from '../collectors/shell';
+import { startHookReceiver } from '../collectors';
 import type { Benchmark, BenchResult } from './types';
 
 /**

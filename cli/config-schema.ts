@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { elasticsearchConfigSchema } from '../elastic/config';
 import { collectorConfigSchema } from '../collectors/config';
-import { inventoryConfigSchema } from '../collectors/deploy/config';
+import { inventoryConfigSchema } from '../fleet/config';
 import { rulesConfigSchema } from '../rules/config';
-import { reportsConfigSchema, smtpConfigSchema } from '../reports/config';
+import { reportsConfigSchema } from '../reports/config';
+import { smtpConfigSchema } from '../core';
 import { kibanaConfigSchema } from '../dashboards/config';
 
 /** auditkit.yml: one section per unit; each unit owns its schema. */

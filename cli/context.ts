@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { createLogger, loadConfig, type LoadedConfig, type Logger } from '../core';
-import { createClient, resolveTarget, type Client, type ResolvedTarget } from '../elastic/client';
+import { createClient, resolveTarget, type Client, type ResolvedTarget } from '../elastic';
 import { configSchema, type AuditkitConfig } from './config-schema';
 import { createOutput, type Output } from './output';
 

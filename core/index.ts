@@ -4,3 +4,7 @@ export * from './progress';
 export * from './fsutil';
 export * from './config';
 export * from './version';
+export * from './rng';
+export * from './quote';
+export * from './assets';
+export * from './smtp';

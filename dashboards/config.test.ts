@@ -1,5 +1,3 @@
-import { loadConfig } from '../core/config';
-import { configSchema } from '../cli/config-schema';
 import { kibanaConfigSchema } from './config';
 
 describe('the kibana: config section', () => {
@@ -16,13 +14,5 @@ describe('the kibana: config section', () => {
     expect(mixed.error?.issues.map((i) => i.message)).toEqual(['set either api_key or username/password, not both']);
     const half = kibanaConfigSchema.safeParse({ url: 'http://k:5601', username: 'u' });
     expect(half.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['password: username and password go together']);
-  });
-});
-
-describe('the kibana: section in auditkit.yml', () => {
-  it('takes every key from AUDITKIT_KIBANA_* environment variables', async () => {
-    const { value, envApplied } = await loadConfig(configSchema, { env: { AUDITKIT_KIBANA_URL: 'https://kibana.example:5601', AUDITKIT_KIBANA_SPACE: 'secops', AUDITKIT_KIBANA_TLS_VERIFY: 'false' } });
-    expect(value.kibana).toMatchObject({ url: 'https://kibana.example:5601', space: 'secops', tls_verify: false });
-    expect(envApplied).toEqual(expect.arrayContaining(['AUDITKIT_KIBANA_URL', 'AUDITKIT_KIBANA_SPACE', 'AUDITKIT_KIBANA_TLS_VERIFY']));
   });
 });

@@ -47,24 +47,3 @@ export const reportsConfigSchema = z
     });
   });
 export type ReportsConfig = z.output<typeof reportsConfigSchema>;
-
-/** The `smtp:` section of auditkit.yml. */
-export const smtpConfigSchema = z
-  .strictObject({
-    host: z.string().min(1).optional().describe('SMTP server. Required for --send and the scheduler.'),
-    port: z.number().int().positive().max(65535).optional().describe('Default: 465 with secure, else 587.'),
-    secure: z.boolean().default(false).describe('TLS from the first byte (port 465); false: STARTTLS.'),
-    require_tls: z.boolean().default(true).describe('Refuse to send unless STARTTLS succeeds (ignored with secure: true).'),
-    tls_verify: z.boolean().default(true).describe('Verify the server certificate. Turning this off is insecure.'),
-    ca_file: z.string().min(1).optional().describe('PEM CA file to verify the server with (private CAs).'),
-    username: z.string().min(1).optional(),
-    password: z.string().min(1).optional(),
-    from: email.or(z.string().regex(/^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/, 'expected "Name <addr@example.com>" or an address')).optional().describe('From: address.'),
-    retries: z.number().int().min(0).max(10).default(3).describe('Retries after a temporary failure (4xx reply or connection error).'),
-    retry_delay_ms: z.number().int().min(0).default(2000).describe('First backoff delay; doubles on every retry.'),
-    timeout_ms: z.number().int().positive().default(30_000),
-  })
-  .superRefine((v, ctx) => {
-    if ((v.username && !v.password) || (!v.username && v.password)) ctx.addIssue({ code: 'custom', message: 'username and password go together', path: [v.username ? 'password' : 'username'] });
-  });
-export type SmtpConfig = z.output<typeof smtpConfigSchema>;

@@ -6,11 +6,8 @@
  * auth refused) fail at once. Certificate verification stays on unless the
  * config turns it off explicitly.
  */
-import { readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { AuditkitError, ExitCode, sleep, type Logger, silentLogger } from '../core';
-import type { SmtpConfig } from './config';
+import { AuditkitError, ExitCode, isTemporary, sleep, transportOptions, type Logger, type SmtpConfig, silentLogger } from '../core';
 import type { RenderedReport } from './render';
 
 export interface MailAttachment {
@@ -34,31 +31,6 @@ export interface SendResult {
   readonly accepted: readonly string[];
   readonly rejected: readonly string[];
   readonly attempts: number;
-}
-
-export function transportOptions(cfg: SmtpConfig): SMTPTransport.Options {
-  if (!cfg.host) throw new AuditkitError('AK_SMTP_CONFIG', 'smtp.host is not set: add an smtp: section to auditkit.yml (host, port, username, password, from)', { exitCode: ExitCode.Config });
-  const port = cfg.port ?? (cfg.secure ? 465 : 587);
-  return {
-    host: cfg.host,
-    port,
-    secure: cfg.secure,
-    requireTLS: !cfg.secure && cfg.require_tls,
-    ...(cfg.username && cfg.password ? { auth: { user: cfg.username, pass: cfg.password } } : {}),
-    tls: { minVersion: 'TLSv1.2', rejectUnauthorized: cfg.tls_verify, ...(cfg.ca_file ? { ca: readFileSync(cfg.ca_file) } : {}), servername: cfg.host },
-    connectionTimeout: cfg.timeout_ms,
-    greetingTimeout: cfg.timeout_ms,
-    socketTimeout: cfg.timeout_ms,
-  };
-}
-
-/** A 4xx reply or a network-level failure: worth another try. */
-export function isTemporary(err: unknown): boolean {
-  const e = err as { responseCode?: number; code?: string; command?: string; message?: string };
-  // A certificate that does not verify will not verify on the next try either.
-  if (/certificate|self[- ]signed/i.test(e.message ?? '')) return false;
-  if (typeof e.responseCode === 'number') return e.responseCode >= 400 && e.responseCode < 500;
-  return ['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNREFUSED', 'ECONNRESET', 'EDNS', 'EHOSTUNREACH', 'EPIPE'].includes(e.code ?? '') || e.code === undefined;
 }
 
 export async function sendReport(cfg: SmtpConfig, mail: ReportMail, opts: { log?: Logger; sleepFn?: (ms: number) => Promise<void> } = {}): Promise<SendResult> {

@@ -2,13 +2,13 @@
  * The rule set and streaming engine a configuration asks for, in one call: what
  * `auditkit rules run --follow` and the collector pipeline both use, so they agree.
  */
-import type { Logger } from '../core';
-import type { SmtpConfig } from '../reports/config';
-import { transportOptions } from '../reports/mailer';
+import { builtinRulesDir, transportOptions, type Logger, type SmtpConfig } from '../core';
+import type { AlertDoc } from './alerts';
 import type { RulesConfig } from './config';
 import { createNotificationHub, emailTarget, webhookTarget, type NotificationHub, type NotifyTarget } from './notify';
-import { createStreamingEngine, type StreamingEngine } from './engine';
-import { builtinRulesDir, loadRules } from './schema';
+import type { Doc } from './condition';
+import { createStreamingEngine, type EngineStats, type StreamingEngine } from './engine';
+import { loadRules } from './schema';
 import type { RuleDef } from './types';
 
 /** Built-in packs (unless `builtin: false`) plus `paths`, without the `disabled` ids. */
@@ -56,4 +56,50 @@ export function configuredNotificationHub(rules: RulesConfig, smtp: SmtpConfig, 
     minSeverity: n.min_severity, immediateSeverity: n.immediate_severity, throttle: n.throttle, digestInterval: n.digest_interval, retries: n.retries, retryDelayMs: n.retry_delay_ms, queueMax: n.queue_max,
     onError: (t, e) => log?.warn({ err: e, target: t }, 'notification failed'),
   });
+}
+
+/**
+ * Streaming detection as a configuration asks for it: one engine per namespace (an
+ * alert lives in its event's namespace), and every alert handed to the notification
+ * hub without ever waiting for it. The collector agent and `rules run --follow` both
+ * run their events through this, so they raise and notify the same alerts.
+ * Notifications are at least once: events replayed after a crash notify again (the
+ * alert document itself is not doubled: its id is deterministic).
+ */
+export interface Detector {
+  /** The alerts `event` raises (already handed to the notifiers). */
+  process(event: Doc): readonly AlertDoc[];
+  readonly rules: number;
+  stats(): EngineStats;
+  /** Flushes pending notifications (digests, retries). */
+  close(): Promise<void>;
+}
+
+export async function createDetector(
+  cfg: { readonly rules: RulesConfig; readonly smtp: SmtpConfig },
+  namespaces: { readonly default: string; readonly others?: Iterable<string> },
+  opts: { readonly log?: Logger; readonly rules?: readonly RuleDef[] } = {},
+): Promise<Detector> {
+  const rules = opts.rules ?? (await configuredRules(cfg.rules)); // read once, whatever the number of namespaces
+  const engines = new Map<string, StreamingEngine>();
+  for (const ns of new Set([namespaces.default, ...(namespaces.others ?? [])])) engines.set(ns, await createConfiguredEngine(cfg.rules, ns, rules));
+  const first = engines.get(namespaces.default) as StreamingEngine;
+  const hub = configuredNotificationHub(cfg.rules, cfg.smtp, opts.log);
+  return {
+    rules: first.rules.length,
+    process(event) {
+      const alerts = (engines.get(namespaceOf(event) ?? namespaces.default) ?? first).process(event);
+      if (hub) for (const a of alerts) hub.notify(a);
+      return alerts;
+    },
+    stats: () => first.stats(),
+    close: async () => {
+      await hub?.close();
+    },
+  };
+}
+
+function namespaceOf(event: Doc): string | undefined {
+  const ds = event['data_stream'] as { namespace?: unknown } | undefined;
+  return typeof ds?.namespace === 'string' ? ds.namespace : undefined;
 }

@@ -3,9 +3,9 @@
  * Sigma import, alert documents and notifiers. Other units import only this file.
  */
 export * from './types';
-export { parseRuleText, loadRuleFile, loadRules, builtinRulesDir, parseDuration, RuleFileError, ruleSchema, type RuleProblem } from './schema';
+export { parseRuleText, loadRuleFile, loadRules, parseDuration, RuleFileError, ruleSchema, type RuleProblem } from './schema';
 export { compileCondition, commandsOf, EvalContext, type Doc, type Predicate } from './condition';
-export { configuredRules, createConfiguredEngine, configuredNotificationHub } from './configured';
+export { configuredRules, createConfiguredEngine, configuredNotificationHub, createDetector, type Detector } from './configured';
 export { createStreamingEngine, compileRule, type CompiledRule, type EngineOptions, type EngineStats, type StreamingEngine, type ExtraException } from './engine';
 export { buildAlert, SEVERITY_NUMBER, type AlertDoc } from './alerts';
 export { compileQuery, compileRuleQuery, toLuceneRegex, type CompiledQuery } from './es-query';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { buildAlert } from './alerts';
-import { smtpConfigSchema } from '../reports/config';
+import { smtpConfigSchema } from '../core';
 import { rulesConfigSchema } from './config';
 import { configuredNotificationHub } from './configured';
 import { createNotificationHub, emailTarget, webhookTarget } from './notify';

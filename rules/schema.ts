@@ -6,7 +6,7 @@
  * A file is either a pack (`pack: name` + `rules: [...]`) or one rule (a mapping
  * with `id:`).
  */
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
@@ -311,17 +311,4 @@ export async function loadRules(paths: readonly string[]): Promise<RuleDef[]> {
     throw new RuleFileError(`${errors.length} rule files`, problems);
   }
   return rules;
-}
-
-/** The built-in packs shipped with the kit: rules/builtin next to this file, or (from dist/) in the source tree above it. */
-export function builtinRulesDir(): string {
-  const here = path.resolve(__dirname, 'builtin');
-  if (existsSync(path.join(here, 'destructive.yml'))) return here;
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    const cand = path.join(dir, 'rules', 'builtin');
-    if (existsSync(path.join(cand, 'destructive.yml'))) return cand;
-    dir = path.dirname(dir);
-  }
-  return here;
 }

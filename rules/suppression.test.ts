@@ -1,6 +1,7 @@
 import { createStreamingEngine } from './engine';
 import { commandEvent } from './events';
-import { builtinRulesDir, loadRules, parseRuleText } from './schema';
+import { builtinRulesDir } from '../core';
+import { loadRules, parseRuleText } from './schema';
 import type { AlertDoc } from './alerts';
 import type { RuleDef } from './types';
 

@@ -3,10 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditkitError, ExitCode, expandHome } from '../../core';
 import { explainEsError } from '../../elastic';
-import {
-  buildPackage, createHostProgress, detectSecurity, hostRoot, KnownHosts, loadInventoryFile, runDeploy, selectHosts,
-  type DeployMode, type HostResult,
-} from '../../collectors/deploy';
+import { buildPackage, detectSecurity, hostRoot, runDeploy, type DeployMode, type HostResult } from '../../deploy';
+import { createHostProgress, KnownHosts, loadInventoryFile, selectHosts } from '../../fleet';
 import type { AuditkitCommand } from '../context';
 
 const asList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]).flatMap((s) => s.split(',')).filter(Boolean);

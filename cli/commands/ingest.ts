@@ -2,10 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditkitError, createProgress, ExitCode } from '../../core';
-import { PARSERS } from '../../collectors';
-import { collectorAgent, collectorHost, runPipeline, sinkOptionsFromConfig, sniffFormat } from '../../collectors/pipeline';
+import { agentSummary, collectorAgent, collectorHost, PARSERS, runPipeline, sinkOptionsFromConfig, sniffFormat } from '../../collectors';
 import type { AuditkitCommand } from '../context';
-import { summary } from './collect';
 
 /**
  * `auditkit ingest FILE...`: one-shot backfill through the same pipeline as the
@@ -79,7 +77,7 @@ export const ingestCommand: AuditkitCommand = {
         onProgress: ({ counters, bytesRead }) => progress.update(bytesRead, `${counters.parsed} events`),
       });
       progress.done();
-      const s = summary(result);
+      const s = agentSummary(result);
       const brief = { read: s['read'], parsed: s['parsed'], failed: s['failed'], shipped: toStdout ? 0 : s['shipped'], deadlettered: s['deadlettered'] };
       if (ctx.out.json) {
         const full = { ...brief, duplicates: s['duplicates'], rejected: s['rejected'], lost: s['lost'], retries: s['retries'], spooled: s['spooled'] };

@@ -2,7 +2,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import * as readline from 'node:readline';
 import { AuditkitError, ExitCode } from '../../core';
 import {
-  configuredNotificationHub, configuredRules, createConfiguredEngine, createStreamingEngine, importSigmaDir, loadRules, parseDuration, runRuleTests, runScheduled, writeConverted, type RuleDef,
+  configuredRules, createDetector, createStreamingEngine, importSigmaDir, loadRules, parseDuration, runRuleTests, runScheduled, writeConverted, type RuleDef,
 } from '../../rules';
 import { streamName } from '../../schema';
 import type { AuditkitCommand, CliContext } from '../context';
@@ -74,17 +74,13 @@ async function runCommand(ctx: CliContext, argv: Readonly<Record<string, unknown
   const ns = value.elasticsearch.namespace;
   if (argv['follow']) {
     // Streaming: events (JSONL) on stdin or from a file, alerts as JSON lines on stdout.
-    const hub = configuredNotificationHub(value.rules, value.smtp, ctx.log);
-    const engine = await createConfiguredEngine(value.rules, ns, rules);
+    const detector = await createDetector(value, { default: ns }, { log: ctx.log, rules });
     for await (const { doc } of jsonLines(argv['target'] as string | undefined)) {
       if (!doc) continue;
-      for (const a of engine.process(doc)) {
-        process.stdout.write(JSON.stringify(a) + '\n');
-        hub?.notify(a);
-      }
+      for (const a of detector.process(doc)) process.stdout.write(JSON.stringify(a) + '\n');
     }
-    await hub?.close();
-    if (!ctx.out.json) process.stderr.write(`${JSON.stringify(engine.stats())}\n`);
+    await detector.close();
+    if (!ctx.out.json) process.stderr.write(`${JSON.stringify(detector.stats())}\n`);
     return ExitCode.Ok;
   }
   const since = new Date(Date.now() - parseDuration(String(argv['since'] ?? value.rules.schedule.lookback)));

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { AuditkitEvent } from '../../schema';
-import { getField } from '../../schema/types';
-import { assertValidDocument } from '../../schema/validate';
+import { getField } from '../../schema';
+import { assertValidDocument } from '../../schema';
 import type { ParseOutput } from '../types';
 import { AuditAssembler, type AssemblerOptions } from './assembler';
 import { auditbeatParser, auditdParser } from './index';

@@ -1,5 +1,5 @@
-import { getField } from '../../schema/types';
-import { assertValidDocument } from '../../schema/validate';
+import { getField } from '../../schema';
+import { assertValidDocument } from '../../schema';
 import { AuditbeatParser, convertAuditbeat } from './auditbeat';
 import { linkedSessionId } from './session';
 

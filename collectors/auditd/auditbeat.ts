@@ -9,10 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditkitEvent } from '../../schema';
-import { ecsField } from '../../schema/ecs';
-import { documentId } from '../../schema/ids';
-import { eventEnvelope } from '../../schema/types';
-import { validateDocument } from '../../schema/validate';
+import { ecsField } from '../../schema';
+import { documentId } from '../../schema';
+import { eventEnvelope } from '../../schema';
+import { validateDocument } from '../../schema';
 import type { LineParser, ParseContext, ParseOutput, RawRecord } from '../types';
 import { linkedSessionId } from './session';
 import { isUnsetId } from './users';

@@ -5,11 +5,11 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { validateDocument } from '../../schema/validate';
+import { validateDocument } from '../../schema';
 import type { ParseOutput } from '../types';
 import { AuditAssembler } from './assembler';
 import { NO_RESOLVER } from './users';
-import { createRng } from '../simulate/rng';
+import { createRng } from '../../core';
 
 const CTX = { host: { name: 'fuzz' }, agent: { type: 'auditkit' }, namespace: 'fuzz', now: () => 0 };
 

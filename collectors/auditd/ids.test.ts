@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { auditEventId, documentId } from '../../schema/ids';
+import { auditEventId, documentId } from '../../schema';
 import { linkedSessionId } from './session';
-import { createRng } from '../simulate/rng';
+import { createRng } from '../../core';
 
 /** The first implementation of documentId (a Hash object fed part by part): ids are persisted, so the faster one must give the same values. */
 function documentIdV1(...parts: ReadonlyArray<string | number | bigint | undefined>): string {

@@ -6,8 +6,8 @@
  * aucoalesce's actor mapping for PAM/login records. Leftovers go to auditd.*.
  */
 import type { AuditkitEvent, HostFields, AgentFields } from '../../schema';
-import { auditEventId } from '../../schema/ids';
-import { eventEnvelope } from '../../schema/types';
+import { auditEventId } from '../../schema';
+import { eventEnvelope } from '../../schema';
 import type { RecordOrigin } from '../types';
 import { archName, decodeProctitle, decodeSockaddr, exitName, syscallName, type SockAddr } from './decode';
 import { AUXILIARY_TYPES, GENERIC_SYSCALL, RECORD_TYPES, SYSCALLS, type Normalization } from './mappings';

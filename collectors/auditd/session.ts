@@ -15,7 +15,7 @@
  * hostId = the collector's host.id (ParseContext.host.id), else host.name.
  * Sessions with an unset auid or ses (4294967295: daemons, cron before PAM) get no id.
  */
-import { documentId } from '../../schema/ids';
+import { documentId } from '../../schema';
 import { isUnsetId } from './users';
 
 function decimalU32(v: string | number): string | undefined {

@@ -17,7 +17,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { documentId } from '../../schema';
-import { AuditkitError } from '../../core/errors';
+import { AuditkitError } from '../../core';
 import type { ParseContext, ParseOutput, ParserUnit, RawRecord } from '../types';
 import { commandEvent, plausibleMs, validIp } from './event';
 import { parseError, statelessParser } from './common';

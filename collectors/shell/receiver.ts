@@ -17,7 +17,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { AuditkitError } from '../../core/errors';
+import { AuditkitError } from '../../core';
 import type { RawRecord } from '../types';
 
 export const DEFAULT_HOOK_PORT = 601;

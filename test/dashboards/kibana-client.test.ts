@@ -10,8 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditkitError, ExitCode } from '../../core';
 import { buildKitExport, KibanaClient, parseNdjson, provisionKibana, TARGET_KIBANA, type ProvisionReport } from '../../dashboards';
-import { run } from '../../cli/main';
-import { freePort } from '../../core/fsutil';
+import { run } from '../../cli';
+import { freePort } from '../../core';
 import { testEsUrl } from '../harness/es';
 import { KibanaContractServer } from './kibana-contract-server';
 

@@ -11,14 +11,15 @@
  *    fleet activity: the fleet simulator (collectors/simulate), plus file-change
  *    audit events written here because the simulator does not emit any.
  */
-import { elasticsearchConfigSchema } from '../../elastic/config';
-import { applySetup, packageComponentName, planSetup } from '../../elastic/setup';
-import { detectCapabilities } from '../../elastic/capabilities';
-import { simulateFleet } from '../../collectors/simulate';
+import { elasticsearchConfigSchema } from '../../elastic';
+import { applySetup, packageComponentName, planSetup } from '../../elastic';
+import { detectCapabilities } from '../../elastic';
+import { simulateFleet } from '../../demo';
 import { assertValidDocument, DATASETS, documentId, eventEnvelope, getField, streamName, type Dataset, type MappingProperty } from '../../schema';
 import { buildKitExport, type FieldUse, type PanelCheck } from '../../dashboards';
-import { builtinRulesDir, loadRules } from '../../rules/schema';
-import { createStreamingEngine } from '../../rules/engine';
+import { builtinRulesDir } from '../../core';
+import { loadRules } from '../../rules';
+import { createStreamingEngine } from '../../rules';
 import { deleteNamespace, testClient, uniqueNamespace } from '../harness/es';
 
 const client = testClient();

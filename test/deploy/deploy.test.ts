@@ -9,12 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { assertValidDocument } from '../../schema';
-import {
-  buildPackage, INSTALL, KnownHosts, resolveHosts, runDeploy, inventoryConfigSchema,
-  type CollectorPackage, type DeployOptions, type HostResult, type InventoryConfig,
-} from '../../collectors/deploy';
+import { buildPackage, INSTALL, runDeploy, type CollectorPackage, type DeployOptions, type HostResult } from '../../deploy';
+import { KnownHosts, resolveHosts, inventoryConfigSchema, type InventoryConfig } from '../../fleet';
 import { freePort, sleep } from '../../core';
-import { run as cliRun } from '../../cli/main';
+import { run as cliRun } from '../../cli';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
 import { ensureTestUser, sshdUnavailable, startSshdFleet, sudoUnavailable, type SshdFleet, type TestUser } from './sshd';
 

@@ -4,7 +4,7 @@
  * with security on (templates are cluster-global, so this cannot share the run's node).
  */
 import { Client, errors } from '@elastic/elasticsearch';
-import { startDevNode, type DevNode } from '../../elastic/dev-node';
+import { startDevNode, type DevNode } from '../../elastic';
 import { applySetup, createApiKey, detectCapabilities, roleDescriptors, elasticsearchConfigSchema, planSetup, type Capabilities } from '../../elastic';
 import { DATASETS, streamName } from '../../schema';
 import { runCli } from './cli';

@@ -5,7 +5,7 @@
  * signal, so even a killed jest leaves no JVM behind; the teardown stops it.
  */
 import { Client } from '@elastic/elasticsearch';
-import { startDevNode, type DevNode } from '../../elastic/dev-node';
+import { startDevNode, type DevNode } from '../../elastic';
 import { applySetup, detectCapabilities, elasticsearchConfigSchema, planSetup } from '../../elastic';
 
 declare global {

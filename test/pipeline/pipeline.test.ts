@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
-import { runPipeline, type PipelineOptions, type PipelineResult } from '../../collectors/pipeline';
+import { runPipeline, type PipelineOptions, type PipelineResult } from '../../collectors';
 import { assertValidDocument, streamName } from '../../schema';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { countOf, eventLine, tally, waitFor } from './helpers';

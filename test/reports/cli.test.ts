@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
-import { simulateFleet } from '../../collectors/simulate';
+import { simulateFleet } from '../../demo';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
 import { BIN, REPO, runCli } from '../foundation/cli';
 import { indexDocuments, selfSignedCert, startSmtp, type TestSmtp } from './helpers';

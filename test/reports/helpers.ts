@@ -8,7 +8,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { applySetup, detectCapabilities, elasticsearchConfigSchema, planSetup } from '../../elastic';
 import { streamName, type Dataset } from '../../schema';
-import type { SimDocument } from '../../collectors/simulate';
+import type { SimDocument } from '../../demo';
 import { testEsUrl } from '../harness/es';
 
 /** Templates first (so every field has its ECS type), then the documents with op_type create. */

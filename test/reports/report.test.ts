@@ -4,13 +4,14 @@
  * mail delivered to a real SMTP server (STARTTLS + auth) and parsed; the HTML
  * rendered by headless Chromium with no broken image.
  */
+import { smtpConfigSchema } from '../../core';
 import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
-import { simulateFleet, type SimulatedFleet } from '../../collectors/simulate';
+import { simulateFleet, type SimulatedFleet } from '../../demo';
 import {
-  buildReport, customWindow, mailReport, queryReportData, reportsConfigSchema, smtpConfigSchema, translator, type BuiltReport, type ReportPeriod,
+  buildReport, customWindow, mailReport, queryReportData, reportsConfigSchema, translator, type BuiltReport, type ReportPeriod,
 } from '../../reports';
 import { streamName } from '../../schema';
 import { deleteNamespace, testClient, uniqueNamespace } from '../harness/es';

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { CORE_FIELD_TYPES } from '../../elastic';
-import { commandEvent } from '../../rules/events';
+import { commandEvent } from '../../rules';
 import { adaptMapping, assertValidDocument, datasetMapping, DYNAMIC_TEMPLATES, streamName } from '../../schema';
 import { runCli } from '../foundation/cli';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';

@@ -8,7 +8,7 @@ import type { Client } from '@elastic/elasticsearch';
 import { CORE_FIELD_TYPES } from '../../elastic';
 import { adaptMapping, assertValidDocument, datasetMapping, DYNAMIC_TEMPLATES, streamName } from '../../schema';
 import { compileRule, compileRuleQuery, createStreamingEngine, importSigmaDir, loadRules, readCorpus, runScheduled, testEventDoc, type RuleDef } from '../../rules';
-import { commandEvent } from '../../rules/events';
+import { commandEvent } from '../../rules';
 import { deleteNamespace, testClient, uniqueNamespace } from '../harness/es';
 
 const SHARED = path.resolve(__dirname, '../../../shared/corpora');

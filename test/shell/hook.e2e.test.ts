@@ -17,10 +17,10 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertValidDocument, getField, streamName, type AuditkitEvent } from '../../schema';
-import { parserByKind } from '../../collectors/parsers';
-import type { RawRecord } from '../../collectors/types';
-import { startHookReceiver, type HookReceiver } from '../../collectors/shell';
-import { runPipeline } from '../../collectors/pipeline';
+import { parserByKind } from '../../collectors';
+import type { RawRecord } from '../../collectors';
+import { startHookReceiver, type HookReceiver } from '../../collectors';
+import { runPipeline } from '../../collectors';
 import { deleteNamespace, testClient, uniqueNamespace } from '../harness/es';
 
 const HOOK = path.resolve(__dirname, '../../collectors/assets/shell/auditkit.sh');

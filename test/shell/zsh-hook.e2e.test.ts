@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertValidDocument, getField, type AuditkitEvent } from '../../schema';
-import { parserByKind } from '../../collectors/parsers';
-import type { RawRecord } from '../../collectors/types';
-import { startHookReceiver, type HookReceiver } from '../../collectors/shell';
+import { parserByKind } from '../../collectors';
+import type { RawRecord } from '../../collectors';
+import { startHookReceiver, type HookReceiver } from '../../collectors';
 
 const HOOK = path.resolve(__dirname, '../../collectors/assets/shell/auditkit.zsh');
 

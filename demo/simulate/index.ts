@@ -5,7 +5,7 @@
  * Used by report tests, benchmarks and (through raw-format writers) the demo.
  */
 export * from './timeline';
-export * from './rng';
+
 export { simulateTimeline, buildFleet, splitArgs, ATTACKER_IPS, DEFAULT_SIM_START, type SimulateOptions, type SimIncidents } from './generate';
 export { timelineDocuments, countByDataset, simAgentId, type SimDocument, type ToDocumentsOptions } from './ecs';
 export { referenceAlerts, REFERENCE_RULES, BRUTEFORCE_RULE, type AlertSeverity, type ReferenceRule } from './alerts';
@@ -30,3 +30,4 @@ export function simulateFleet(opts: SimulateOptions & { namespace?: string } = {
   const documents = timelineDocuments(tl, { namespace: ns });
   return { ...tl, documents, alerts: referenceAlerts(documents, ns) };
 }
+export { writeRawFleet, type RawHost, type RawFile, type RawFormat } from './raw';

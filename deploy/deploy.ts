@@ -3,15 +3,15 @@
  * to its own end (a failed host never stops the others); one result per host.
  */
 import type { Client } from '@elastic/elasticsearch';
-import { AuditkitError, errorMessage, sleep } from '../../core';
-import { createApiKey } from '../../elastic/api-key';
-import type { ResolvedHost } from './inventory';
+import { AuditkitError, errorMessage, sleep } from '../core';
+import { createApiKey } from '../elastic';
+import type { ResolvedHost } from '../fleet';
 import {
   applyPlan, chooseStartMode, existingApiKey, hostConfigFiles, planHost, probe, rooted, uninstallHost,
   type FileAction, type HostFacts, type HostPlan,
 } from './install';
 import { INSTALL, type CollectorPackage } from './package';
-import { connect, type KnownHosts } from './ssh';
+import { connect, type KnownHosts } from '../fleet';
 
 export type DeployMode = 'install' | 'dry-run' | 'check' | 'uninstall';
 

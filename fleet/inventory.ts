@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { AuditkitError, ExitCode, expandHome, loadConfig } from '../../core';
+import { AuditkitError, ExitCode, expandHome, loadConfig } from '../core';
 import { inventoryConfigSchema, type InventoryConfig } from './config';
 
 export interface ResolvedHost {

@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { AuditkitError, cacheDir, ExitCode, KIT_ROOT, KIT_VERSION } from '../../core';
-import { builtinRulesDir } from '../../rules';
+import { AuditkitError, builtinRulesDir, cacheDir, ExitCode, KIT_ROOT, KIT_VERSION } from '../core';
+
 
 export type FileRole = 'runtime' | 'bundle' | 'launcher' | 'meta' | 'config' | 'ca' | 'unit' | 'hook' | 'rules' | 'rulepack';
 

@@ -11,7 +11,7 @@
  * woven in on fixed days at night, each action labelled with its story.
  */
 import { documentId } from '../../schema';
-import { createRng, type Rng } from './rng';
+import { createRng, type Rng } from '../../core';
 import {
   compareActions,
   type AccountOp, type AgentCounters, type HostRole, type Identity, type SimAction, type SimFleet, type SimHost, type SimSession,

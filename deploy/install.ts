@@ -14,10 +14,11 @@
  */
 import * as path from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { AuditkitError, errorMessage } from '../../core';
-import type { ResolvedHost } from './inventory';
+import { AuditkitError, errorMessage } from '../core';
+import type { ResolvedHost } from '../fleet';
 import { dataFile, INSTALL, type CollectorPackage, type FileRole, type PackageFile } from './package';
-import { shellQuote as q, type SshSession } from './ssh';
+import { shellQuote as q } from '../core';
+import type { SshSession } from '../fleet';
 
 export interface HostFacts {
   readonly uid: number;

@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
-import { AuditkitError, ExitCode } from '../../core';
+import { AuditkitError, ExitCode, shellQuote } from '../core';
 import type { ResolvedHost } from './inventory';
 
 export interface KnownHostEntry {
@@ -146,10 +146,6 @@ export interface SshSession {
   must(cmd: string, what: string): Promise<string>;
   upload(local: string | Buffer, remote: string): Promise<void>;
   close(): void;
-}
-
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Why `sudo` did not make a login root, as an AK_DEPLOY_PRIVILEGES error that says what to do. */

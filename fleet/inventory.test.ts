@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from '../../core';
+import { ConfigError } from '../core';
 import { loadInventoryFile } from './inventory';
 import { resolveHosts, selectHosts } from './inventory';
 import { inventoryConfigSchema } from './config';

@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { configSchema } from '../cli/config-schema';
-import { ConfigError, loadConfig, redactConfig, envVarName } from './config';
-import { AuditkitError } from './errors';
+import { configSchema } from './config-schema';
+import { AuditkitError, ConfigError, envVarName, loadConfig, redactConfig } from '../core';
+
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ak-config-'));
 function write(name: string, text: string, mode = 0o600): string {
@@ -96,5 +96,13 @@ describe('loadConfig', () => {
 
   it('redacts secrets for printing', () => {
     expect(redactConfig({ elasticsearch: { api_key: 'x', url: 'u' }, smtp: { password: 'p' } })).toEqual({ elasticsearch: { api_key: '[redacted]', url: 'u' }, smtp: { password: '[redacted]' } });
+  });
+});
+
+describe('the kibana: section in auditkit.yml', () => {
+  it('takes every key from AUDITKIT_KIBANA_* environment variables', async () => {
+    const { value, envApplied } = await loadConfig(configSchema, { env: { AUDITKIT_KIBANA_URL: 'https://kibana.example:5601', AUDITKIT_KIBANA_SPACE: 'secops', AUDITKIT_KIBANA_TLS_VERIFY: 'false' } });
+    expect(value.kibana).toMatchObject({ url: 'https://kibana.example:5601', space: 'secops', tls_verify: false });
+    expect(envApplied).toEqual(expect.arrayContaining(['AUDITKIT_KIBANA_URL', 'AUDITKIT_KIBANA_SPACE', 'AUDITKIT_KIBANA_TLS_VERIFY']));
   });
 });

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { KIT_ROOT } from '../../core';
+import { KIT_ROOT } from '../core';
 import { applyPlan, chooseStartMode, existingApiKey, hostConfigFiles, planHost, uninstallHost, type HostFacts } from './install';
-import type { ExecResult, SshSession } from './ssh';
+import type { ExecResult, SshSession } from '../fleet';
 import { ASSETS, buildPackage, COLLECTOR_NODE_FLAGS, dataFile, INSTALL, type CollectorPackage } from './package';
-import type { ResolvedHost } from './inventory';
+import type { ResolvedHost } from '../fleet';
 
 const host: ResolvedHost = { name: 'web01', address: '10.0.0.21', port: 22, user: 'root', sudo: false, tags: [], groups: [], connectTimeoutMs: 1000, collector: { heartbeat_interval_s: 10 } };
 const pkg: CollectorPackage = {

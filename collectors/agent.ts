@@ -1,0 +1,111 @@
+/**
+ * The collector agent: everything `auditkit collect` runs on a host, wired in one
+ * place. The configured file inputs; the shell hook and OMAudit listeners, each
+ * journalling a record (fsync) before it answers OK and then followed like a file;
+ * streaming detection with notifications; all through one pipeline run.
+ *
+ * Invariant kept from the listeners: a record the hook was answered OK for is on disk
+ * in its journal; the journal is an input like any file, so it is shipped exactly once
+ * across restarts. `once` starts no listener but still drains their journals: records
+ * OK'd by a previous run and not shipped yet must not wait for the next long start.
+ */
+import * as path from 'node:path';
+import type { Client } from '@elastic/elasticsearch';
+import { AuditkitError, ExitCode, type Logger, type SmtpConfig } from '../core';
+import { createDetector, type RulesConfig } from '../rules';
+import type { CollectorConfig } from './config';
+import { PARSERS } from './parsers';
+import { pipelineOptionsFromConfig, RecordJournal, runPipeline, totalDropped, type PipelineInput, type PipelineResult } from './pipeline';
+import { HOOK_JOURNAL_NAME, startHookReceiver, startOmauditReceiver } from './shell';
+
+export interface AgentOptions {
+  readonly client: Client;
+  readonly config: { readonly collector: CollectorConfig; readonly rules: RulesConfig; readonly smtp: SmtpConfig };
+  /** The namespace of inputs that name none (elasticsearch.namespace). */
+  readonly namespace: string;
+  readonly log: Logger;
+  /** Read every input to its current end, ship everything, return. */
+  readonly once: boolean;
+  /** Ends a long run: stop reading, commit what is spooled, give in-flight requests `stopGraceMs`. */
+  readonly signal: AbortSignal;
+  readonly stateDir?: string | undefined;
+}
+
+export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
+  const { collector } = o.config;
+  const listeners = collector.listeners;
+  if (collector.inputs.length === 0 && !listeners.hook.enabled && !listeners.omaudit.enabled) {
+    throw new AuditkitError('AK_COLLECT_NO_INPUTS', `the configuration has no collector.inputs; add at least one (path: /var/log/audit/audit.log, format: auditd). Formats: ${PARSERS.map((p) => p.kind).join(', ')}`, { exitCode: ExitCode.Config });
+  }
+  const base = pipelineOptionsFromConfig(collector, { client: o.client, namespace: o.namespace, log: o.log, once: o.once, signal: o.signal, ...(o.stateDir ? { stateDir: o.stateDir } : {}) });
+  const extraInputs: PipelineInput[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  const journalInput = (file: string, format: string): PipelineInput => ({ paths: [file], format, namespace: base.namespace, startAt: 'beginning', maxLineBytes: 1024 * 1024 });
+  try {
+    if (listeners.hook.enabled) {
+      const file = path.join(base.stateDir, 'listeners', HOOK_JOURNAL_NAME);
+      if (!o.once) {
+        const journal = new RecordJournal(file);
+        try {
+          const rx = await startHookReceiver((r) => journal.append(r.text), { host: listeners.hook.host, port: listeners.hook.port });
+          closers.push(() => rx.close(), () => journal.close());
+          o.log.info({ 'server.address': listeners.hook.host, 'server.port': rx.port }, 'listening for the shell hook');
+        } catch (err) {
+          // Not fatal: the hook falls back to syslog when nobody listens.
+          await journal.close();
+          o.log.error({ err }, 'cannot listen for the shell hook; hooks fall back to syslog');
+        }
+      }
+      extraInputs.push(journalInput(file, 'hook'));
+    }
+    if (listeners.omaudit.enabled) {
+      const file = path.join(base.stateDir, 'listeners', 'omaudit.journal');
+      if (!o.once) {
+        const journal = new RecordJournal(file);
+        const rx = await startOmauditReceiver((r) => journal.append(r.text), {
+          host: listeners.omaudit.host,
+          port: listeners.omaudit.port,
+          ...(listeners.omaudit.token ? { token: listeners.omaudit.token } : {}),
+        });
+        closers.push(() => rx.close(), () => journal.close());
+      }
+      extraInputs.push(journalInput(file, 'omaudit'));
+    }
+    let detect: PipelineOptionsDetect | undefined;
+    if (collector.rules.enabled) {
+      const detector = await createDetector(o.config, { default: base.namespace, others: base.inputs.map((i) => i.namespace) }, { log: o.log });
+      closers.push(() => detector.close());
+      o.log.info({ rules: detector.rules }, 'rules engine on: alerts are raised as events are shipped');
+      detect = (doc) => detector.process(doc);
+    }
+    return await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000, ...(detect ? { detect } : {}) });
+  } finally {
+    for (const close of closers) await close().catch(() => undefined);
+  }
+}
+
+type PipelineOptionsDetect = NonNullable<Parameters<typeof runPipeline>[0]['detect']>;
+
+/** What a run did, as `collect --json` prints it (and heartbeats carry). */
+export function agentSummary(r: PipelineResult): Record<string, unknown> {
+  const c = r.counters;
+  return {
+    read: c.received,
+    parsed: c.parsed,
+    failed: c.failed,
+    shipped: c.sent + c.duplicates,
+    created: c.sent,
+    duplicates: c.duplicates,
+    deadlettered: c.deadlettered,
+    rejected: c.rejected,
+    alerts: c.alerts,
+    detect_errors: c.detectErrors,
+    dropped: totalDropped(c),
+    dropped_by_reason: c.dropped,
+    lost: c.lost,
+    retries: c.retries,
+    spooled: r.spooled,
+    rotated_missing: r.rotatedMissing,
+    bytes_read: r.bytesRead,
+  };
+}
