@@ -179,21 +179,15 @@ describe('uninstall against a manifest a compromised collector rewrote', () => {
       mkdirSync(path.join(root, 'etc'), { recursive: true });
       writeFileSync(victim, 'keep me');
       const planted = [`/x"; touch ${marker}; echo "`, `/var/lib/auditkit/$(touch ${marker})`, '/etc/important', '/opt/auditkit/../../etc/important'];
-      const shell: SshSession & { cmds: string[] } = {
-        cmds: [],
-        async run(cmd: string): Promise<ExecResult> {
-          this.cmds.push(cmd);
-          try {
-            return { code: 0, stdout: execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }), stderr: '' };
-          } catch (e) {
-            const err = e as { status?: number; stdout?: string; stderr?: string };
-            return { code: err.status ?? 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-          }
-        },
-        async must(cmd: string): Promise<string> {
-          return (await this.run(cmd)).stdout;
-        },
-      } as unknown as SshSession & { cmds: string[] };
+      const run = async (cmd: string): Promise<ExecResult> => {
+        try {
+          return { code: 0, stdout: execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }), stderr: '' };
+        } catch (e) {
+          const err = e as { status?: number; stdout?: string; stderr?: string };
+          return { code: err.status ?? 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+        }
+      };
+      const shell = { run, must: async (cmd: string): Promise<string> => (await run(cmd)).stdout } as unknown as SshSession;
       const f = facts({ systemctl: false, augenrules: false, manifest: { kit_version: '0.9', node_version: 'v20', installed_at: '', start: 'process', unit: 'x; touch /tmp/no.service', files: planted.map((p) => ({ path: p, sha256: 'x', mode: '644', role: 'config' as const })), dirs: planted } });
       const r = await uninstallHost(shell, f, pkg, root);
       expect(existsSync(marker)).toBe(false);
