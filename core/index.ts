@@ -9,3 +9,4 @@ export * from './quote';
 export * from './assets';
 export * from './smtp';
 export * from './secrets';
+export * from './text';
