@@ -19,12 +19,13 @@
 import * as fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../core';
-import { documentId, eventEnvelope, streamName, type AgentFields, type AuditkitEvent, type Dataset, type HostFields } from '../../schema';
+import { eventEnvelope, streamName, type AgentFields, type AuditkitEvent, type Dataset, type HostFields } from '../../schema';
 import { PARSERS } from '../parsers';
 import type { LineParser, ParseContext, ParseOutput, ParserUnit, RecordOrigin } from '../types';
 import { CheckpointStore, inputKey, ownerOf, type FileCheckpoint } from './checkpoints';
-import { newCounters, pause, totalDropped, type Counters } from './counters';
-import { bulkLines, capOriginal, ElasticsearchSink, type SinkSettings } from './sink';
+import { newCounters, pause, type Counters } from './counters';
+import { deadLetterDoc, deadLetterIndex, heartbeatDoc } from './documents';
+import { bulkLines, ElasticsearchSink, type SinkSettings } from './sink';
 import { encodeFrame, FrameKind, Spool, type FsyncPolicy } from './spool';
 import { FileTailer, type TailItem } from './tailer';
 
@@ -113,25 +114,9 @@ export function sniffFormat(file: string, parsers: readonly ParserUnit[] = PARSE
   return parsers.find((p) => p.sniff(sample));
 }
 
-function deadLetterFrame(o: PipelineOptions, ns: string, dataset: string, origin: RecordOrigin, code: string, message: string, raw: string): Buffer {
-  const hostId = o.host.id ?? o.host.name;
-  const id = documentId('deadletter', 'parse', hostId, origin.fileId, origin.offset);
-  const now = new Date().toISOString();
-  const doc = {
-    '@timestamp': now,
-    ...eventEnvelope('deadletter', ns),
-    message: `could not parse a record of ${origin.file} at byte ${origin.offset}`,
-    event: { kind: 'pipeline_error', dataset: 'auditkit.deadletter', id, created: now },
-    error: { code, message },
-    host: o.host,
-    agent: o.agent,
-    log: { file: { path: origin.file } },
-    auditkit: {
-      source: { file: origin.file, offset: origin.offset, ...(origin.line !== undefined ? { line: origin.line } : {}) },
-      deadletter: { stage: 'parse', reason: code, message, target: dataset, original: capOriginal(raw) },
-    },
-  };
-  return encodeFrame(FrameKind.DeadLetter, Date.now(), bulkLines(streamName('deadletter', ns), id, doc));
+function deadLetterFrame(o: PipelineOptions, ns: string, target: string, origin: RecordOrigin, code: string, message: string, raw: string): Buffer {
+  const doc = deadLetterDoc({ stage: 'parse', code, message, origin, target, raw }, ns, o.host, o.agent);
+  return encodeFrame(FrameKind.DeadLetter, Date.now(), bulkLines(deadLetterIndex(ns), doc.event.id, doc));
 }
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
@@ -261,37 +246,12 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const heartbeat = (): void => {
     if (!spool || o.heartbeatIntervalMs <= 0) return;
     lastHeartbeat = Date.now();
-    const ts = new Date().toISOString();
-    const id = documentId('heartbeat', o.host.id ?? o.host.name, ephemeral, hbSeq++);
-    const doc = {
-      '@timestamp': ts,
-      ...eventEnvelope('agent', o.namespace),
-      event: { kind: 'metric', dataset: 'auditkit.agent', id, module: 'auditkit' },
-      host: o.host,
-      agent: { ...o.agent, ephemeral_id: ephemeral },
-      auditkit: {
-        agent: {
-          uptime_s: Math.floor((Date.now() - startedAt) / 1000),
-          received: counters.received,
-          parsed: counters.parsed,
-          failed: counters.failed,
-          sent: counters.sent,
-          duplicates: counters.duplicates,
-          alerts: counters.alerts,
-          deadlettered: counters.deadlettered,
-          dropped: totalDropped(counters),
-          retries: counters.retries,
-          lost: counters.lost,
-          lag_ms: spool.oldestUnreadAt ? Date.now() - spool.oldestUnreadAt : 0,
-          spool: { bytes: spool.bytes, records: spool.records },
-        },
-      },
-    };
+    const doc = heartbeatDoc({ namespace: o.namespace, host: o.host, agent: { ...o.agent, ephemeral_id: ephemeral }, seq: hbSeq++, startedAt, counters, spool });
     if (spool.full) {
       counters.dropped['heartbeat_spool_full'] = (counters.dropped['heartbeat_spool_full'] ?? 0) + 1;
       return;
     }
-    spool.append([encodeFrame(FrameKind.Heartbeat, Date.now(), bulkLines(streamName('agent', o.namespace), id, doc))]);
+    spool.append([encodeFrame(FrameKind.Heartbeat, Date.now(), bulkLines(streamName('agent', o.namespace), doc.event.id, doc))]);
   };
   heartbeat();
   log?.info({ inputs: o.inputs.length, 'auditkit.agent.spool.records': spool?.records ?? 0 }, 'pipeline started');
