@@ -12,7 +12,6 @@
  * auditkit.agent.* counters that count since the collector started.
  */
 import type { Client } from '@elastic/elasticsearch';
-import { AuditkitError, ExitCode } from '../core';
 import { streamName } from '../schema';
 import { formatDate, type ReportPeriod } from './time';
 
@@ -100,12 +99,6 @@ function figure(current: number, previous: number): Figure {
   return { current, previous, delta: current - previous, ...(previous > 0 ? { pct: Math.round(((current - previous) / previous) * 1000) / 10 } : {}) };
 }
 
-function parseDuration(d: string): number {
-  const m = /^(\d+)([smhd])$/.exec(d);
-  if (!m) throw new AuditkitError('AK_REPORT_DURATION', `expected a duration like 2h, got ${JSON.stringify(d)}`, { exitCode: ExitCode.Config });
-  return Number(m[1]) * ({ s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd']);
-}
-export { parseDuration };
 
 const range = (from: number, to: number): Record<string, unknown> => ({ range: { '@timestamp': { gte: new Date(from).toISOString(), lt: new Date(to).toISOString(), format: 'strict_date_optional_time' } } });
 const term = (field: string, v: string | string[]): Record<string, unknown> => (Array.isArray(v) ? { terms: { [field]: v } } : { term: { [field]: v } });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { DURATION_PATTERN } from '../core';
 import { conditionSchema } from './schema';
 
-const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 5m, 1h');
+const duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as 30s, 5m, 1h');
 const severity = z.enum(['low', 'medium', 'high', 'critical']);
 
 /** One webhook target. `format` picks the message shape the receiver expects. */

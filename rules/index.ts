@@ -3,7 +3,7 @@
  * Sigma import, alert documents and notifiers. Other units import only this file.
  */
 export * from './types';
-export { parseRuleText, loadRuleFile, loadRules, builtinRulesDir, parseDuration, RuleFileError, ruleSchema, type RuleProblem } from './schema';
+export { parseRuleText, loadRuleFile, loadRules, builtinRulesDir, RuleFileError, ruleSchema, type RuleProblem } from './schema';
 export { compileCondition, commandsOf, EvalContext, type Doc, type Predicate } from './condition';
 export { configuredRules, createConfiguredEngine, configuredNotificationHub } from './configured';
 export { createStreamingEngine, compileRule, type CompiledRule, type EngineOptions, type EngineStats, type StreamingEngine, type ExtraException } from './engine';

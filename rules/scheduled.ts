@@ -16,12 +16,12 @@
  * the same window never duplicates (409s are counted as `existing`).
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
+import { parseDuration } from '../core';
 import { streamName } from '../schema';
 import type { AlertDoc } from './alerts';
 import { compilePath, type Doc } from './condition';
 import { compileRule, createStreamingEngine, type CompiledRule } from './engine';
 import { compileQuery, compileRuleQuery, type Query } from './es-query';
-import { parseDuration } from './schema';
 import type { Condition, RuleDef } from './types';
 
 export interface ScheduledOptions {

@@ -10,20 +10,11 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { AuditkitError, ExitCode, formatLocation, keyNodeAt, nodeAt, type SourceLocation } from '../core';
+import { AuditkitError, DURATION_PATTERN, ExitCode, formatLocation, keyNodeAt, nodeAt, type SourceLocation } from '../core';
 import { compileCidr } from './condition';
 import { DEFAULT_RISK, type Condition, type RuleDef } from './types';
 
-const DURATION = /^(\d+)(ms|s|m|h|d)$/;
-export function parseDuration(s: string): number {
-  const m = DURATION.exec(s);
-  if (!m) throw new Error(`not a duration: ${s}`);
-  const n = Number(m[1]);
-  const unit = m[2] as string;
-  return n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as Record<string, number>)[unit]!;
-}
-
-const duration = z.string().regex(DURATION, 'expected a duration such as 30s, 5m, 1h, 14d');
+const duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as 30s, 5m, 1h, 14d');
 const oneOrMany = <T extends z.ZodType>(t: T): z.ZodUnion<[T, z.ZodArray<T>]> => z.union([t, z.array(t).min(1)]);
 const regexStr = z.string().superRefine((s, ctx) => {
   try {

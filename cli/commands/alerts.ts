@@ -1,5 +1,6 @@
 import { ExitCode } from '../../core';
-import { listAlerts, parseDuration } from '../../rules';
+import { parseDuration } from '../../core';
+import { listAlerts } from '../../rules';
 import type { AuditkitCommand } from '../context';
 
 export const alertsCommand: AuditkitCommand = {

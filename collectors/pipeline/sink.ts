@@ -20,9 +20,9 @@
  * and are sent again at the next start.
  */
 import type { Client } from '@elastic/elasticsearch';
-import type { Logger } from '../../core';
+import { sleep, type Logger } from '../../core';
 import { documentId, eventEnvelope, streamName, type AgentFields, type HostFields } from '../../schema';
-import { pause, type Counters } from './counters';
+import type { Counters } from './counters';
 import { FrameKind, type Spool, type SpoolEntry } from './spool';
 
 /** How the sink batches and retries: the part of its options that comes from `collector.sink`. */
@@ -117,7 +117,7 @@ export class ElasticsearchSink {
       }
       const entries = spool.read(this.o.flushBytes, this.o.maxDocs);
       if (entries.length === 0) {
-        await pause(5);
+        await sleep(5);
         continue;
       }
       const p: Promise<void> = this.ship(entries)
@@ -183,7 +183,7 @@ export class ElasticsearchSink {
       if (this.abort.signal.aborted) return false;
       if (attempt > 0) {
         c.retries++;
-        await pause(this.backoffMs(attempt - 1), this.abort.signal);
+        await sleep(this.backoffMs(attempt - 1), this.abort.signal);
         if (this.abort.signal.aborted) return false;
       }
       let body: { errors?: boolean; items?: Array<Record<string, BulkItemResult>> };
