@@ -10,7 +10,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { AuditkitError, DURATION_PATTERN, ExitCode, formatLocation, keyNodeAt, nodeAt, type SourceLocation } from '../core';
+import { AuditkitError, DURATION_PATTERN, ExitCode, formatProblems, keyNodeAt, nodeAt, type Problem, type SourceLocation } from '../core';
 import { compileCidr } from './condition';
 import { DEFAULT_RISK, type Condition, type RuleDef } from './types';
 
@@ -150,17 +150,12 @@ const packSchema = z.strictObject({
   rules: z.array(z.unknown()).min(1),
 });
 
-export interface RuleProblem {
-  readonly path: string;
-  readonly message: string;
-  readonly location?: SourceLocation;
-}
+export type RuleProblem = Problem;
 
 export class RuleFileError extends AuditkitError {
   readonly problems: readonly RuleProblem[];
   constructor(file: string, problems: readonly RuleProblem[]) {
-    const lines = problems.map((p) => `  ${p.location ? formatLocation(p.location) + ': ' : ''}${p.path ? p.path + ': ' : ''}${p.message}`);
-    super('AK_RULE_INVALID', `${file} has ${problems.length} rule problem${problems.length === 1 ? '' : 's'}; fix them and run \`auditkit rules validate\`:\n${lines.join('\n')}`, {
+    super('AK_RULE_INVALID', `${file} has ${problems.length} rule problem${problems.length === 1 ? '' : 's'}; fix them and run \`auditkit rules validate\`:\n${formatProblems(problems)}`, {
       exitCode: ExitCode.Config,
     });
     this.name = 'RuleFileError';
