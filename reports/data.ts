@@ -12,11 +12,9 @@
  * auditkit.agent.* counters that count since the collector started.
  */
 import type { Client } from '@elastic/elasticsearch';
-import { streamName } from '../schema';
+import { SEVERITIES_DESC, streamName, type Severity } from '../schema';
 import { formatDate, type ReportPeriod } from './time';
 
-export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
-export type Severity = (typeof SEVERITIES)[number];
 
 export interface Figure {
   readonly current: number;
@@ -310,7 +308,7 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
     hosts: figure(value(sub(pc, 'hosts')), value(sub(pp, 'hosts'))),
     users: figure(value(sub(pc, 'users')), value(sub(pp, 'users'))),
     alerts: figure(alertsNowCount, docCount(alertPeriods?.buckets?.prev)),
-    alertsBySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, figure(sevCount(alertPeriods?.buckets?.cur, s), sevCount(alertPeriods?.buckets?.prev, s))])) as Record<Severity, Figure>,
+    alertsBySeverity: Object.fromEntries(SEVERITIES_DESC.map((s) => [s, figure(sevCount(alertPeriods?.buckets?.cur, s), sevCount(alertPeriods?.buckets?.prev, s))])) as Record<Severity, Figure>,
   };
 
   const iso = (t: number): string => new Date(t).toISOString();
@@ -326,13 +324,13 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
         day: formatDate(Number(b.key), tz),
         commands: ds(b, 'auditkit.commands'),
         auditd: ds(b, 'auditkit.auditd'),
-        alerts: Object.fromEntries(SEVERITIES.map((s) => [s, al ? sevCount(al, s) : 0])) as Record<Severity, number>,
+        alerts: Object.fromEntries(SEVERITIES_DESC.map((s) => [s, al ? sevCount(al, s) : 0])) as Record<Severity, number>,
       };
     }),
     alertRules: terms(sub(alertsNow, 'rules')).map((b) => ({
       id: String(b.key),
       name: String(terms(sub(b, 'name'))[0]?.key ?? b.key),
-      severity: SEVERITIES.find((s) => sevCount(b, s) > 0) ?? String(terms(sub(b, 'severity'))[0]?.key ?? ''),
+      severity: SEVERITIES_DESC.find((s) => sevCount(b, s) > 0) ?? String(terms(sub(b, 'severity'))[0]?.key ?? ''),
       count: b.doc_count,
       hosts: terms(sub(b, 'hosts')).map((h) => ({ key: String(h.key), count: h.doc_count })),
     })),

@@ -7,7 +7,7 @@ export { parseRuleText, loadRuleFile, loadRules, builtinRulesDir, RuleFileError,
 export { compileCondition, commandsOf, EvalContext, type Doc, type Predicate } from './condition';
 export { configuredRules, createConfiguredEngine, configuredNotificationHub } from './configured';
 export { createStreamingEngine, compileRule, type CompiledRule, type EngineOptions, type EngineStats, type StreamingEngine, type ExtraException } from './engine';
-export { buildAlert, SEVERITY_NUMBER, type AlertDoc } from './alerts';
+export { buildAlert, type AlertDoc } from './alerts';
 export { compileQuery, compileRuleQuery, toLuceneRegex, type CompiledQuery } from './es-query';
 export { runScheduled, listAlerts, type ScheduledOptions, type ScheduledReport } from './scheduled';
 export { runRuleTests, testEventDoc, type RuleTestReport } from './testing';

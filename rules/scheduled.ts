@@ -17,7 +17,7 @@
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { parseDuration } from '../core';
-import { streamName } from '../schema';
+import { isSeverity, severitiesFrom, streamName } from '../schema';
 import type { AlertDoc } from './alerts';
 import { compilePath, type Doc } from './condition';
 import { compileRule, createStreamingEngine, type CompiledRule } from './engine';
@@ -192,9 +192,7 @@ export async function listAlerts(client: Client, opts: { namespace?: string; sin
   const filter: Query[] = [];
   if (opts.since) filter.push({ range: { '@timestamp': { gte: opts.since.toISOString() } } });
   if (opts.severity) {
-    const order = ['low', 'medium', 'high', 'critical'];
-    const idx = order.indexOf(opts.severity);
-    filter.push({ terms: { 'auditkit.alert.severity': idx < 0 ? [opts.severity] : order.slice(idx) } });
+    filter.push({ terms: { 'auditkit.alert.severity': isSeverity(opts.severity) ? severitiesFrom(opts.severity) : [opts.severity] } });
   }
   const res = await client.search<Doc>({
     index: streamName('alerts', opts.namespace ?? '*'),

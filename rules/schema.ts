@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { AuditkitError, DURATION_PATTERN, ExitCode, formatProblems, keyNodeAt, nodeAt, type Problem, type SourceLocation } from '../core';
+import { SEVERITIES } from '../schema';
 import { compileCidr } from './condition';
 import { DEFAULT_RISK, type Condition, type RuleDef } from './types';
 
@@ -106,7 +107,7 @@ export const ruleSchema = z
     name: z.string().min(3),
     description: z.string().min(3),
     type: z.enum(['match', 'threshold', 'sequence', 'first_seen']).default('match'),
-    severity: z.enum(['low', 'medium', 'high', 'critical']),
+    severity: z.enum(SEVERITIES),
     risk_score: z.number().int().min(0).max(100).optional(),
     enabled: z.boolean().default(true),
     version: z.number().int().min(1).default(1),

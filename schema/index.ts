@@ -6,3 +6,4 @@ export * from './kit-fields';
 export * from './mapping';
 export * from './validate';
 export * from './types';
+export { SEVERITIES, SEVERITIES_DESC, SEVERITY_NUMBER, isSeverity, severitiesFrom, type Severity } from './severity';

@@ -1,5 +1,5 @@
-import { ExitCode } from '../../core';
-import { parseDuration } from '../../core';
+import { ExitCode, parseDuration } from '../../core';
+import { SEVERITIES } from '../../schema';
 import { listAlerts } from '../../rules';
 import type { AuditkitCommand } from '../context';
 
@@ -10,7 +10,7 @@ export const alertsCommand: AuditkitCommand = {
     y
       .positional('action', { choices: ['list'] as const })
       .option('since', { type: 'string', default: '24h', describe: 'look back this far' })
-      .option('severity', { type: 'string', choices: ['low', 'medium', 'high', 'critical'], describe: 'this severity and above' })
+      .option('severity', { type: 'string', choices: [...SEVERITIES], describe: 'this severity and above' })
       .option('limit', { type: 'number', default: 100 }),
   async run(ctx, argv) {
     const { client, config } = await ctx.elasticsearch();
