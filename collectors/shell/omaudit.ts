@@ -20,6 +20,7 @@ import { documentId } from '../../schema';
 import { AuditkitError } from '../../core/errors';
 import type { ParseContext, ParseOutput, ParserUnit, RawRecord } from '../types';
 import { commandEvent, plausibleMs, validIp } from './event';
+import { journalThenAck } from './ack';
 import { parseError, statelessParser } from './common';
 
 export const OMAUDIT_PATH = '/omaudit/omaudit_pull/';
@@ -105,18 +106,7 @@ export async function startOmauditReceiver(onRecord: (record: RawRecord) => void
     const peer = req.socket.remoteAddress ?? '';
     const record: RawRecord = { text: peer ? `${text}&_peer=${encodeURIComponent(peer)}` : text, origin: { file: `omaudit://${host}`, fileId, offset: seq, end: seq + 1 } };
     seq++;
-    Promise.resolve()
-      .then(() => onRecord(record))
-      .then(
-        () => {
-          stats.accepted++;
-          reply(res, 200, 'OK');
-        },
-        () => {
-          stats.failed++;
-          reply(res, 503, 'collector cannot queue the record, retry\n');
-        },
-      );
+    journalThenAck(onRecord, record, stats, () => reply(res, 200, 'OK'), () => reply(res, 503, 'collector cannot queue the record, retry\n'));
     return undefined;
   });
   server.requestTimeout = 30_000;
