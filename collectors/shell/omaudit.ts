@@ -16,10 +16,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { documentId } from '../../schema';
+import { commandEvent, documentId } from '../../schema';
 import { AuditkitError } from '../../core/errors';
 import type { ParseContext, ParseOutput, ParserUnit, RawRecord } from '../types';
-import { commandEvent, plausibleMs, validIp } from './event';
+import { plausibleMs, validIp } from './event';
+import { sessionLinkId } from './session';
 import { journalThenAck } from './ack';
 import { parseError, statelessParser } from './common';
 
@@ -172,7 +173,7 @@ export function parseOmauditRecord(ctx: ParseContext, record: RawRecord, opts: O
     // history_ip is the agent host's address (the OMAudit agent reports its own IP).
     ...(agentIp !== undefined ? { hostName: agentIp, hostIps: [agentIp] } : {}),
     ...(timeUnknown ? { tags: ['auditkit_time_unknown'] } : {}),
-  });
+  }, sessionLinkId);
   return { kind: 'event', dataset: 'commands', doc };
 }
 
