@@ -19,12 +19,13 @@
 import * as fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { sleep as pause, type Logger } from '../../core';
+import { bulkLines } from '../../elastic';
 import { documentId, eventEnvelope, streamName, type AgentFields, type AuditkitEvent, type Dataset, type HostFields } from '../../schema';
 import { PARSERS } from '../parsers';
 import type { LineParser, ParseContext, ParseOutput, ParserUnit, RecordOrigin } from '../types';
 import { CheckpointStore, inputKey, ownerOf, type FileCheckpoint } from './checkpoints';
 import { newCounters, totalDropped, type Counters } from './counters';
-import { bulkLines, capOriginal, ElasticsearchSink, type SinkSettings } from './sink';
+import { capOriginal, ElasticsearchSink, type SinkSettings } from './sink';
 import { encodeFrame, FrameKind, Spool, type FsyncPolicy } from './spool';
 import { FileTailer, type TailItem } from './tailer';
 
