@@ -9,21 +9,16 @@
 import { promises as fsp } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Document } from 'yaml';
 import { z } from 'zod';
-import { AuditkitError, ExitCode, formatLocation, type SourceLocation } from './errors';
+import { AuditkitError, ExitCode, formatProblems, type Problem, type SourceLocation } from './errors';
 import { assertPrivateFile } from './fsutil';
 import { containsSecret } from './secrets';
 
-export interface ConfigProblem {
-  readonly path: string;
-  readonly message: string;
-  readonly location?: SourceLocation;
-}
+export type ConfigProblem = Problem;
 
 export class ConfigError extends AuditkitError {
   readonly problems: readonly ConfigProblem[];
   constructor(problems: readonly ConfigProblem[], file: string | undefined) {
-    const lines = problems.map((p) => `  ${p.location ? formatLocation(p.location) + ': ' : ''}${p.path ? p.path + ': ' : ''}${p.message}`);
-    super('AK_CONFIG_INVALID', `${file ?? 'configuration'} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${lines.join('\n')}`, { exitCode: ExitCode.Config });
+    super('AK_CONFIG_INVALID', `${file ?? 'configuration'} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}`, { exitCode: ExitCode.Config });
     this.name = 'ConfigError';
     this.problems = problems;
   }

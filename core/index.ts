@@ -10,3 +10,4 @@ export * from './assets';
 export * from './smtp';
 export * from './secrets';
 export * from './text';
+export { sleep, parseDuration, DURATION_PATTERN } from './time';

@@ -7,14 +7,11 @@
  * Converted Sigma rules keep their author and licence (DRL 1.1 requires it).
  */
 import { escapeControlAll } from '../core';
-import { ECS_VERSION } from '../schema';
+import { ECS_VERSION, SEVERITY_NUMBER } from '../schema';
 import { compilePath, type Doc } from './condition';
-import type { RuleDef, Severity } from './types';
+import type { RuleDef } from './types';
 
 export type AlertDoc = Record<string, unknown> & { readonly event: { readonly id: string } };
-
-/** ECS event.severity is numeric: 1 low … 4 critical. */
-export const SEVERITY_NUMBER: Readonly<Record<Severity, number>> = { low: 1, medium: 2, high: 3, critical: 4 };
 
 export interface AlertInput {
   readonly id: string;

@@ -16,7 +16,7 @@ import { eventEnvelope, streamName, type AgentFields, type AuditkitEvent, type D
 import type { ParseOutput } from '../types';
 import type { Counters } from './counters';
 import { deadLetterDoc, deadLetterIndex } from './documents';
-import { bulkLines } from './sink';
+import { bulkLines } from '../../elastic';
 import { encodeFrame, FrameKind } from './spool';
 import type { InputSource } from './sources';
 

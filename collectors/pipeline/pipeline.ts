@@ -25,14 +25,15 @@
  *    from their checkpoints) are harmless: `_id` = event.id, op_type create.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../../core';
+import { sleep as pause, type Logger } from '../../core';
 import { streamName, type AgentFields, type AuditkitEvent, type HostFields } from '../../schema';
 import { CheckpointStore } from './checkpoints';
-import { newCounters, pause, type Counters } from './counters';
+import { newCounters, type Counters } from './counters';
 import { heartbeatDoc } from './documents';
 import { Encoder } from './encode';
 import { flushParsers, parseItem } from './parse';
-import { bulkLines, ElasticsearchSink, type SinkSettings } from './sink';
+import { bulkLines } from '../../elastic';
+import { ElasticsearchSink, type SinkSettings } from './sink';
 import { openSources, type InputSource, type PipelineInput } from './sources';
 import { encodeFrame, FrameKind, Spool, type FsyncPolicy } from './spool';
 import { WriteAhead } from './write-ahead';
