@@ -8,3 +8,4 @@ export * from './rng';
 export * from './quote';
 export * from './assets';
 export * from './smtp';
+export * from './error-codes';
