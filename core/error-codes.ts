@@ -48,6 +48,11 @@ export const ERROR_CODES = {
     description: 'A file that holds secrets (auditkit.yml with passwords or keys, an inventory) is readable by group or others.',
     next: 'Run the `chmod 600 FILE` the message shows, as the file\'s owner.',
   },
+  AK_DURATION_INVALID: {
+    exit: ExitCode.Usage,
+    description: 'A duration (e.g. `--since`) is not a number followed by a unit.',
+    next: 'Write it like 500ms, 30s, 5m, 1h or 14d.',
+  },
 
   // ── Elasticsearch ─────────────────────────────────────────────────────────
   AK_ES_NO_URL: {
@@ -104,6 +109,11 @@ export const ERROR_CODES = {
     exit: ExitCode.Unavailable,
     description: 'The cluster refused to create an API key (for instance it cannot store keys: no .security index).',
     next: 'Use a file-realm role instead: `auditkit setup api-key --role ROLE --print-role` prints its descriptor for roles.yml.',
+  },
+  AK_ES_FIELD_TYPE: {
+    exit: ExitCode.Unavailable,
+    description: 'The cluster lacks a field type the kit\'s mappings use, and the kit has no fallback type for it.',
+    next: 'Use an Elasticsearch of a version and distribution the kit supports (see the README), or report the field and type the message names.',
   },
   AK_SETUP_MODE_SWITCH: {
     exit: ExitCode.Config,

@@ -17,7 +17,7 @@ import { DEFAULT_RISK, type Condition, type RuleDef } from './types';
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 export function parseDuration(s: string): number {
   const m = DURATION.exec(s);
-  if (!m) throw new Error(`not a duration: ${s}`);
+  if (!m) throw new AuditkitError('AK_DURATION_INVALID', `not a duration: ${s} (expected e.g. 30s, 5m, 1h, 14d)`);
   const n = Number(m[1]);
   const unit = m[2] as string;
   return n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as Record<string, number>)[unit]!;

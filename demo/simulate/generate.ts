@@ -11,7 +11,7 @@
  * woven in on fixed days at night, each action labelled with its story.
  */
 import { documentId } from '../../schema';
-import { createRng, type Rng } from '../../core';
+import { AuditkitError, createRng, type Rng } from '../../core';
 import {
   compareActions,
   type AccountOp, type AgentCounters, type HostRole, type Identity, type SimAction, type SimFleet, type SimHost, type SimSession,
@@ -61,7 +61,7 @@ export function buildFleet(opts: SimulateOptions = {}): SimFleet {
   const n = opts.hosts ?? 20;
   const days = opts.days ?? 7;
   const start = typeof opts.start === 'number' ? opts.start : Date.parse(opts.start ?? DEFAULT_SIM_START);
-  if (!Number.isFinite(start)) throw new Error(`simulator start is not a date: ${String(opts.start)}`);
+  if (!Number.isFinite(start)) throw new AuditkitError('AK_USAGE', `simulator start is not a date: ${String(opts.start)}`);
   const counters = new Map<HostRole, number>();
   const hosts: SimHost[] = [];
   for (let i = 0; i < n; i++) {
