@@ -170,7 +170,7 @@ class Builder {
 
   host(name: string): SimHost {
     const h = this.fleet.hosts.find((x) => x.name === name);
-    if (!h) throw new Error(`no simulated host ${name}`);
+    if (!h) throw new AuditkitError('AK_INTERNAL', `no simulated host ${name}`);
     return h;
   }
 
@@ -523,10 +523,13 @@ function heartbeats(b: Builder, minutes: number, silent: { host: string; from: n
         original: JSON.stringify({ process: { command_line: `./job.sh ${i}`, exit_code: 'abc' } }),
       });
     }
+    // Hook records cut by the syslog size limit (raw/shell.ts writes them): the reason and message the hook parser gives.
     for (let i = 0; i < 2; i++) {
+      const seq = b.seq();
       b.actions.push({
-        kind: 'deadletter', t: t0 + 60_000 + i * 1000, seq: b.seq(), host: deadletterHost, stage: 'parse', reason: 'AK_PARSE_HOOK_LINE',
-        message: 'hook log line has no closing bracket after the time', original: '[2026-11-11 14:08:0',
+        kind: 'deadletter', t: t0 + 60_000 + i * 1000, seq, host: deadletterHost, stage: 'parse', reason: 'SHELL_HOOK_JSON',
+        message: 'hook record is not valid JSON (Unterminated string in JSON); a truncated syslog message? raise the syslog size limit',
+        original: `{"v":1,"shell":"bash","host":"${deadletterHost}","sid":"${seq.toString(16)}","user":"deploy","cmd":"./job.sh --payload`,
       });
     }
   }
