@@ -4,7 +4,7 @@
  * a location where there is one (file:line:col). Messages say where, what was
  * expected, what was got, and what to do.
  */
-import { ERROR_CODES, type ErrorCode } from './error-codes';
+import { ERROR_CODES, type ErrorCode, type ErrorCodeInfo } from './error-codes';
 import { ExitCode } from './exit-codes';
 
 export { ExitCode, EXIT_CODE_NAMES, type ExitCodeValue } from './exit-codes';
@@ -33,7 +33,8 @@ export class AuditkitError extends Error {
     this.name = 'AuditkitError';
     this.code = code;
     this.location = opts.location;
-    this.exitCode = opts.exitCode ?? ERROR_CODES[code].exit ?? ExitCode.Failure;
+    // Looked up as a string: a code can still arrive unchecked (JavaScript callers, casts), and must not crash here.
+    this.exitCode = opts.exitCode ?? (ERROR_CODES as Readonly<Record<string, ErrorCodeInfo | undefined>>)[code]?.exit ?? ExitCode.Failure;
   }
 }
 
