@@ -35,7 +35,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     .help()
     .alias('help', 'h')
     .wrap(Math.min(110, process.stdout.columns || 100))
-    .epilog('Exit codes: 0 ok, 1 failure, 2 usage, 3 config, 4 service unavailable, 5 auth refused, 70 internal error.')
+    .epilog('Exit codes: 0 ok, 1 failure, 2 usage, 3 config, 4 service unavailable, 5 auth refused, 70 internal error. `auditkit errors CODE` explains an error code.')
     .fail((msg, err) => {
       if (err) throw err;
       process.stderr.write(`auditkit: ${msg}\nRun \`auditkit --help\` for usage.\n`);

@@ -41,11 +41,11 @@ export const ERROR_CODES = {
   AK_CONFIG_READ: {
     exit: ExitCode.Config,
     description: 'The configuration file given with `--config` (or `$AUDITKIT_CONFIG`) does not exist or cannot be read.',
-    next: 'Check the path and its permissions, or create the file (the README\'s configuration section has a minimal one).',
+    next: 'Check the path and its permissions, or create the file (the README\'s configuration section has an example).',
   },
   AK_CONFIG_PERMISSIONS: {
     exit: ExitCode.Config,
-    description: 'A file that holds secrets (auditkit.yml with passwords or keys, an inventory) is readable by group or others.',
+    description: 'A configuration file that holds secrets (passwords, API keys, tokens) is readable by group or others, so the kit refuses to read it.',
     next: 'Run the `chmod 600 FILE` the message shows, as the file\'s owner.',
   },
   AK_DURATION_INVALID: {
