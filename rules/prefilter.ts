@@ -23,7 +23,7 @@
  *   per character, and a value holding any non-ASCII character is scanned a second
  *   time lower-cased (so `toLowerCase` oddities like U+212A KELVIN SIGN → `k`
  *   cannot hide a case-insensitive match).
- * test/rules/prefilter-equivalence.test.ts checks the whole engine against a run
+ * prefilter.test.ts (beside this file) checks the whole engine against a run
  * of every rule on every event.
  */
 import { compilePath, pathSlot, type Doc, type EvalContext } from './condition';
