@@ -11,3 +11,4 @@ export * from './smtp';
 export * from './secrets';
 export * from './text';
 export { sleep, parseDuration, DURATION_PATTERN } from './time';
+export * from './error-codes';

@@ -34,6 +34,6 @@ const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h
 /** Milliseconds of a duration such as `30s`, `5m`, `14d`. Throws AK_DURATION_INVALID otherwise. */
 export function parseDuration(s: string): number {
   const m = DURATION_PATTERN.exec(s);
-  if (!m) throw new AuditkitError('AK_DURATION_INVALID', `expected a duration such as 500ms, 30s, 5m, 2h or 14d, got ${JSON.stringify(s)}`, { exitCode: ExitCode.Config });
+  if (!m) throw new AuditkitError('AK_DURATION_INVALID', `expected a duration such as 500ms, 30s, 5m, 2h or 14d, got ${JSON.stringify(s)}`, { exitCode: ExitCode.Usage });
   return Number(m[1]) * (UNIT_MS[m[2] as string] as number);
 }

@@ -166,7 +166,7 @@ function download(url: string, dest: string, redirects = 5): Promise<void> {
         }
         if (res.statusCode !== 200) {
           res.resume();
-          reject(new Error(`GET ${url}: HTTP ${res.statusCode}`));
+          reject(new AuditkitError('AK_ES_FETCH', `GET ${url}: HTTP ${res.statusCode}`));
           return;
         }
         const out = createWriteStream(dest);
@@ -218,7 +218,7 @@ export async function fetchDistribution(opts: { version?: string; cacheDir?: str
     const expected = (await fsp.readFile(sumFile, 'utf8')).trim().split(/\s+/)[0];
     const actual = await sha1(tmp);
     await fsp.rm(sumFile, { force: true });
-    if (expected !== actual) throw new Error(`checksum mismatch: expected sha1 ${expected}, got ${actual}`);
+    if (expected !== actual) throw new AuditkitError('AK_ES_FETCH', `checksum mismatch: expected sha1 ${expected}, got ${actual}`);
     await fsp.rename(tmp, zip);
     return zip;
   } catch (err) {

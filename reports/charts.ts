@@ -87,7 +87,7 @@ function renderInChild(items: Array<{ id: string; spec: Record<string, unknown> 
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`chart renderer exited with ${code}: ${Buffer.concat(err).toString().slice(0, 500)}`));
+      if (code !== 0) reject(new AuditkitError('AK_REPORT_CHART', `chart renderer exited with ${code}: ${Buffer.concat(err).toString().slice(0, 500)}`));
       else resolve(JSON.parse(Buffer.concat(out).toString()) as RenderOut);
     });
     child.stdin.end(JSON.stringify(items));
