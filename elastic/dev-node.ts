@@ -254,6 +254,16 @@ export async function fetchDistribution(opts: { version?: string; cacheDir?: str
   );
 }
 
+/** Whether the zip or its unpacked home is in the cache already (nothing fetched): where, else undefined. */
+export function cachedDistribution(opts: { version?: string; cacheDir?: string } = {}): string | undefined {
+  const version = opts.version ?? DEFAULT_ES_VERSION;
+  const root = path.join(resolveCacheDir(opts), 'elasticsearch');
+  const home = path.join(root, `elasticsearch-${version}`);
+  if (existsSync(path.join(home, '.auditkit-unpacked'))) return home;
+  const zip = path.join(root, `elasticsearch-${version}.zip`);
+  return existsSync(zip) ? zip : undefined;
+}
+
 /** Fetch and unpack; returns the distribution home (read-only from here on). */
 export async function ensureDistribution(opts: { version?: string; cacheDir?: string; onProgress?: (m: string) => void } = {}): Promise<string> {
   const version = opts.version ?? DEFAULT_ES_VERSION;
