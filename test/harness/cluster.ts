@@ -11,9 +11,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Client } from '@elastic/elasticsearch';
 import { freePort } from '../../core';
-import { ensureDistribution, startDevNode, type DevNode } from '../../elastic';
+import { createClient, elasticsearchConfigSchema, startDevNode, type Client, type DevNode } from '../../elastic';
 
 export interface ClusterNode {
   readonly name: string;
@@ -45,19 +44,6 @@ export interface ClusterOptions {
   readonly heapMb?: number;
   readonly startTimeoutMs?: number;
   readonly onProgress?: (message: string) => void;
-}
-
-/**
- * Whether the distribution can be had (cached, or fetched now). Tests may skip on a
- * developer machine without it, never under CI.
- */
-export async function distributionAvailable(): Promise<{ ok: true } | { ok: false; reason: string }> {
-  try {
-    await ensureDistribution();
-    return { ok: true };
-  } catch (err) {
-    return { ok: false, reason: (err as Error).message };
-  }
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
@@ -118,7 +104,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     },
   }));
   const urls = nodes.map((n) => n.url);
-  const client = new Client({ node: [...urls], requestTimeout: 60_000 });
+  // Built as the kit builds its clients (the same connection pool as a collector's).
+  const client = createClient(elasticsearchConfigSchema.parse({ url: [...urls], request_timeout_ms: 60_000 }), { urls, origin: 'config' });
 
   const stop = async (): Promise<void> => {
     await client.close().catch(() => undefined);
