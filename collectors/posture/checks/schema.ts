@@ -312,7 +312,7 @@ export class PolicyFileError extends AuditkitError {
     const lines = problems.map((p) => `  ${p.location ? formatLocation(p.location) + ': ' : ''}${p.path ? p.path + ': ' : ''}${p.message}`);
     super(
       'AK_POLICY_INVALID',
-      `${what} has ${problems.length} policy problem${problems.length === 1 ? '' : 's'}; fix them (format: collectors/posture/README.md, "Baseline checks"):\n${lines.join('\n')}`,
+      `${what}: ${problems.length} policy problem${problems.length === 1 ? '' : 's'}; fix them (format: collectors/posture/README.md, "Baseline checks"):\n${lines.join('\n')}`,
       { exitCode: ExitCode.Config },
     );
     this.name = 'PolicyFileError';
