@@ -8,12 +8,13 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { AuditkitError, ExitCode } from '../../../core';
 import { RootFs } from './fsroot';
-import { evaluate, type Outcome, type ProbeContext } from './probes';
+import { evaluate, runCommand, type CommandRunner, type Outcome, type ProbeContext } from './probes';
 import { parsePolicyText, PolicyFileError, type Check, type Policy, type PolicyProblem, type Severity, type Status } from './schema';
 
 export type { Check, Policy, PolicyProblem, Severity, Status, TestSpec } from './schema';
 export { PolicyFileError, parsePolicyText } from './schema';
 export { RootFs, DEFAULT_LIMITS, type RootFsLimits } from './fsroot';
+export type { CommandRunner, CommandResult } from './probes';
 
 export interface CheckResult {
   readonly id: string;
@@ -141,10 +142,13 @@ export function scoreOf(results: readonly CheckResult[]): number {
   return passed + failed === 0 ? 100 : Math.round((passed / (passed + failed)) * 100);
 }
 
-/** Run already-loaded policies against a tree. */
-export async function runPolicies(policies: readonly Policy[], root: string): Promise<BaselineReport> {
+/**
+ * Run already-loaded policies against a tree. Commands run only when root is `/`;
+ * `commands` replaces the runner at that process boundary (tests stand in for auditctl).
+ */
+export async function runPolicies(policies: readonly Policy[], root: string, opts: { commands?: CommandRunner } = {}): Promise<BaselineReport> {
   const fs = new RootFs(root);
-  const ctx: ProbeContext = { fs, live: fs.root === '/', memo: new Map() };
+  const ctx: ProbeContext = { fs, commands: opts.commands ?? (fs.root === '/' ? runCommand : undefined), memo: new Map() };
   const results: CheckResult[] = [];
   for (const policy of policies) {
     const gate = policy.appliesWhen ? await evaluate(ctx, policy.appliesWhen) : undefined;

@@ -31,10 +31,17 @@ export interface Outcome {
   readonly evidence: readonly string[];
 }
 
+/** Runs argv on the host (no shell). Present only when the scanned root is the live host. */
+export type CommandRunner = (argv: readonly string[], timeoutMs: number, maxOutput: number) => Promise<CommandResult>;
+
 export interface ProbeContext {
   readonly fs: RootFs;
-  /** root is `/`: the live host, where commands may run and rpm may be asked. */
-  readonly live: boolean;
+  /**
+   * Commands (and rpm queries) run only through this, and it is undefined unless root is `/`:
+   * a binary inside a mounted image must never run, and the host's own tools describe the
+   * host, not the image.
+   */
+  readonly commands: CommandRunner | undefined;
   /** Parsed shared files (passwd, dpkg status, the systemd wants index), once per run. */
   readonly memo: Map<string, Promise<unknown>>;
 }
@@ -51,9 +58,12 @@ function memo<T>(ctx: ProbeContext, key: string, make: () => Promise<T>): Promis
   return p;
 }
 
-/** Evidence quotes file content: no control characters, bounded length. */
+/** crypt(3) hashes ($1$, $5$, $6$, $y$, $2b$, ...): evidence lines from shadow-like files must not carry them. */
+const CRYPT_HASH = /\$(1|2[abxy]?|5|6|7|y|gy|sha1|md5)\$[^\s:]+/g;
+
+/** Evidence quotes file content: no control characters, no password hashes, bounded length. */
 export function clip(s: string, n = EVIDENCE_TEXT): string {
-  const t = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const t = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(CRYPT_HASH, '$$$1$$<redacted>').trim();
   return t.length > n ? t.slice(0, n - 1) + '…' : t;
 }
 
@@ -107,7 +117,8 @@ async function expand(ctx: ProbeContext, patterns: readonly string[]): Promise<{
   for (const p of patterns) {
     const g = await ctx.fs.glob(p);
     if (g.truncated) notes.push(`${p}: expansion stopped at the entry cap`);
-    paths.push(...g.paths);
+    // Overlapping patterns (a file and a glob covering it) must not read or report it twice.
+    for (const q of g.paths) if (!paths.includes(q)) paths.push(q);
   }
   return { paths, notes };
 }
@@ -122,9 +133,9 @@ async function fileMatch(ctx: ProbeContext, spec: FileMatchSpec, re: RegExp): Pr
     read.push(p);
     if (f.truncated) notes.push(`${p}: only the first ${ctx.fs.limits.maxFileBytes} bytes were read`);
     for (const l of splitLines(f.text, { comments: spec.comments, continuation: spec.continuation })) {
-      const m = re.exec(l.text);
-      if (!m) continue;
-      hits.push(`${p}:${l.line}: ${clip(m[0])}`);
+      if (!re.test(l.text)) continue;
+      // The whole line, not just the match: an offending sudo rule must show whose it is.
+      hits.push(`${p}:${l.line}: ${clip(l.text)}`);
       if (spec.expect === 'match') break;
     }
     if (spec.expect === 'match' && hits.length > 0) break;
@@ -396,8 +407,8 @@ async function packages(ctx: ProbeContext, spec: PackageSpec): Promise<Outcome> 
     let rpmDb: string | undefined;
     for (const p of RPM_DBS) if (await ctx.fs.stat(p)) rpmDb = p;
     if (rpmDb === undefined) return out('not_applicable', 'no package database under the scanned root (neither /var/lib/dpkg/status nor an rpm database)');
-    if (!ctx.live) return out('not_applicable', `${rpmDb} can be read only by the rpm tool, which runs only on the live host (root /)`);
-    const r = await runCommand(['rpm', '-q', '--queryformat', '%{NAME} %{VERSION}-%{RELEASE}\\n', ...spec.names], 10_000, 65_536);
+    if (!ctx.commands) return out('not_applicable', `${rpmDb} can be read only by the rpm tool, which runs only on the live host (root /)`);
+    const r = await ctx.commands(['rpm', '-q', '--queryformat', '%{NAME} %{VERSION}-%{RELEASE}\\n', ...spec.names], 10_000, 65_536);
     if (r.error) return out('error', `rpm -q: ${r.error}`);
     installed = r.stdout
       .split('\n')
@@ -560,7 +571,7 @@ async function accounts(ctx: ProbeContext, rule: string): Promise<Outcome> {
 
 // ---------------------------------------------------------------- commands
 
-interface CommandResult {
+export interface CommandResult {
   readonly stdout: string;
   readonly code: number | null;
   readonly error: string | undefined;
@@ -605,8 +616,8 @@ export function runCommand(argv: readonly string[], timeoutMs: number, maxOutput
 
 async function command(ctx: ProbeContext, spec: CommandSpec, stdout: ValueTest | undefined): Promise<Outcome> {
   const shown = spec.argv.join(' ');
-  if (!ctx.live) return out('not_applicable', `\`${shown}\` runs only on the live host (root /); commands are never run for a mounted image or prepared tree`);
-  const r = await runCommand(spec.argv, spec.timeout_ms, spec.max_output);
+  if (!ctx.commands) return out('not_applicable', `\`${shown}\` runs only on the live host (root /); commands are never run for a mounted image or prepared tree`);
+  const r = await ctx.commands(spec.argv, spec.timeout_ms, spec.max_output);
   if (r.error) return out('error', `\`${shown}\`: ${r.error}`);
   const first = clip(r.stdout.split('\n').slice(0, 3).join(' | '));
   if (r.code !== spec.exit_code) return out('fail', `\`${shown}\` exited ${r.code} (expected ${spec.exit_code}); output: ${first}`);
