@@ -17,7 +17,9 @@ export type Status = (typeof STATUSES)[number];
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-const missingStatus = z.enum(['pass', 'fail', 'not_applicable']);
+const missingStatus = z.enum(['pass', 'fail', 'not_applicable'], {
+  error: (iss) => (iss.input === undefined ? 'required: say what a missing file or setting means (pass, fail or not_applicable)' : 'expected pass, fail or not_applicable'),
+});
 // Return type inferred: spelling out zod's pipe/transform generics adds nothing but noise.
 const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.output<T>>);
 
@@ -339,8 +341,20 @@ export function parsePolicyText(text: string, file: string): Policy {
       }),
     );
   }
-  const parsed = policyFileSchema.safeParse(doc.toJS());
+  const js = doc.toJS() as unknown;
+  const parsed = policyFileSchema.safeParse(js);
   const problems: PolicyProblem[] = [];
+  // Duplicate ids are looked for in the raw document, so they are reported with the schema's problems.
+  const rawChecks = js !== null && typeof js === 'object' && 'checks' in js && Array.isArray(js.checks) ? (js.checks as unknown[]) : [];
+  const seen = new Map<string, number>();
+  rawChecks.forEach((c, i) => {
+    const id = c !== null && typeof c === 'object' && 'id' in c && typeof c.id === 'string' ? c.id : undefined;
+    if (id === undefined) return;
+    const line = loc(file, lc, nodeAt(doc, ['checks', i])).line ?? 0;
+    const first = seen.get(id);
+    if (first !== undefined) problems.push({ path: `checks.${i}.id`, message: `duplicate check id ${id} (first at line ${first})`, location: loc(file, lc, nodeAt(doc, ['checks', i, 'id'])) });
+    else seen.set(id, line);
+  });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const full = issue.path;
@@ -350,28 +364,22 @@ export function parsePolicyText(text: string, file: string): Policy {
       }
       problems.push({ path: full.join('.'), message: issue.message, location: loc(file, lc, nodeAt(doc, full)) });
     }
-    throw new PolicyFileError(file, problems);
   }
+  // Report in file order, as an editor would walk them.
+  problems.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.col ?? 0) - (b.location?.col ?? 0));
+  if (!parsed.success || problems.length > 0) throw new PolicyFileError(file, problems);
   const d = parsed.data;
-  const seen = new Map<string, number>();
-  const checks: Check[] = d.checks.map((c, i) => {
-    const at = loc(file, lc, nodeAt(doc, ['checks', i]));
-    const first = seen.get(c.id);
-    if (first !== undefined) problems.push({ path: `checks.${i}.id`, message: `duplicate check id ${c.id} (first at line ${first})`, location: loc(file, lc, nodeAt(doc, ['checks', i, 'id'])) });
-    seen.set(c.id, at.line ?? 0);
-    return {
-      id: c.id,
-      title: c.title,
-      rationale: c.rationale,
-      severity: c.severity,
-      remediation: c.remediation,
-      compliance: c.compliance,
-      appliesWhen: c.applies_when ? toTest(c.applies_when) : undefined,
-      test: toTest(c.test),
-      source: at,
-    };
-  });
-  if (problems.length > 0) throw new PolicyFileError(file, problems);
+  const checks: Check[] = d.checks.map((c, i) => ({
+    id: c.id,
+    title: c.title,
+    rationale: c.rationale,
+    severity: c.severity,
+    remediation: c.remediation,
+    compliance: c.compliance,
+    appliesWhen: c.applies_when ? toTest(c.applies_when) : undefined,
+    test: toTest(c.test),
+    source: loc(file, lc, nodeAt(doc, ['checks', i])),
+  }));
   return {
     id: d.policy.id,
     name: d.policy.name,
