@@ -210,9 +210,25 @@ export class RootFs {
     }
   }
 
+  /**
+   * lstat of `name` inside a directory path that `resolve` (or a walk from one) produced.
+   * Walks use it to avoid re-resolving every component of every entry.
+   */
+  async lstatChild(resolvedDir: string, name: string): Promise<FileInfo | undefined> {
+    const p = path.posix.join(resolvedDir, name);
+    try {
+      const st = await fsp.lstat(this.real(p));
+      return { path: p, mode: st.mode, uid: st.uid, gid: st.gid, kind: kindOf(st), size: st.size };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
   /** Directory entries (names, sorted), at most maxDirEntries. undefined when missing. */
-  async readdir(hostPath: string): Promise<{ path: string; entries: Array<{ name: string; kind: FileInfo['kind'] }>; truncated: boolean } | undefined> {
-    const p = await this.resolve(hostPath);
+  async readdir(hostPath: string, opts: { resolved?: boolean } = {}): Promise<{ path: string; entries: Array<{ name: string; kind: FileInfo['kind'] }>; truncated: boolean } | undefined> {
+    // `resolved`: the path came from a walk of real directories (never through a symlink).
+    const p = opts.resolved ? hostPath : await this.resolve(hostPath);
     if (p === undefined) return undefined;
     let dir;
     try {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { AuditkitError, ExitCode } from '../../../core';
 import { RootFs } from './fsroot';
 import { evaluate, runCommand, type CommandRunner, type Outcome, type ProbeContext } from './probes';
-import { parsePolicyText, PolicyFileError, type Check, type Policy, type PolicyProblem, type Severity, type Status } from './schema';
+import { parsePolicyText, PolicyFileError, type Check, type Policy, type PolicyProblem } from './schema';
 
 export type { Check, Policy, PolicyProblem, Severity, Status, TestSpec } from './schema';
 export { PolicyFileError, parsePolicyText } from './schema';

@@ -481,9 +481,11 @@ async function fileScan(ctx: ProbeContext, spec: FileScanSpec): Promise<Outcome>
   let seen = 0;
   let stopped = false;
   let scanned = 0;
+  // `dir` is always a resolved path: the start is resolved once, and the walk descends
+  // only into real directories (lstat), so no entry needs its components resolved again.
   const walk = async (dir: string, depth: number): Promise<void> => {
     if (stopped || excluded(dir)) return;
-    const listing = await ctx.fs.readdir(dir).catch(() => undefined);
+    const listing = await ctx.fs.readdir(dir, { resolved: true }).catch(() => undefined);
     if (!listing) return;
     if (listing.truncated) stopped = true;
     for (const e of listing.entries) {
@@ -491,10 +493,10 @@ async function fileScan(ctx: ProbeContext, spec: FileScanSpec): Promise<Outcome>
         stopped = true;
         return;
       }
-      const p = path.posix.join(listing.path, e.name);
+      const p = path.posix.join(dir, e.name);
       if (excluded(p)) continue;
       // lstat on the entry itself: symlinks are never followed (their own mode is always 0777).
-      const st = await ctx.fs.lstat(p).catch(() => undefined);
+      const st = await ctx.fs.lstatChild(dir, e.name).catch(() => undefined);
       if (!st || st.kind === 'symlink') continue;
       const m = st.mode & 0o7777;
       if (spec.find === 'world_writable' && st.kind === 'file' && (m & 0o002) !== 0) offenders.push(`${p}: mode ${oct(m)}`);
@@ -505,9 +507,10 @@ async function fileScan(ctx: ProbeContext, spec: FileScanSpec): Promise<Outcome>
     }
   };
   for (const p of spec.paths) {
-    if (!(await ctx.fs.stat(p))) continue;
+    const start = await ctx.fs.resolve(p);
+    if (start === undefined || (await ctx.fs.stat(start))?.kind !== 'dir') continue;
     scanned++;
-    await walk(p, 1);
+    await walk(start, 1);
   }
   if (scanned === 0) return out('not_applicable', `none of ${spec.paths.join(', ')} exists`);
   const note = stopped ? [`scan stopped after ${spec.max_entries} entries (max_entries): the rest was not examined`] : [];
