@@ -59,6 +59,11 @@ describe('policy files', () => {
     expect(() => parsePolicyText('policy: {\nchecks: [\n', 'bad.yml')).toThrow(/bad\.yml:\d+:\d+: YAML syntax/);
   });
 
+  it('reject a YAML alias bomb as a problem of the file instead of expanding it', () => {
+    const bomb = 'a: &a [x, x, x, x, x, x, x, x, x, x]\n' + Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill('*' + String.fromCharCode(97 + i)).join(', ')}]`).join('\n') + '\n';
+    expect(() => parsePolicyText(bomb, 'bomb.yml')).toThrow(expect.objectContaining({ code: 'AK_POLICY_INVALID', message: expect.stringMatching(/bomb\.yml: YAML: .*aliases may expand at most 100 times/) }));
+  });
+
   it('reject a check id defined twice in one file, naming both lines', () => {
     const dup = minimal + minimal.slice(minimal.indexOf('  - id: mini-one'));
     expect(() => parsePolicyText(dup, 'dup.yml')).toThrow(/dup\.yml:\d+:\d+: checks\.1\.id: duplicate check id mini-one \(first at line 6\)/);

@@ -10,7 +10,7 @@
  */
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { AuditkitError, ExitCode, formatLocation, keyNodeAt, nodeAt, type SourceLocation } from '../../../core';
+import { AuditkitError, ExitCode, formatLocation, keyNodeAt, nodeAt, yamlToJs, type SourceLocation } from '../../../core';
 
 export const STATUSES = ['pass', 'fail', 'not_applicable', 'error'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -341,7 +341,10 @@ export function parsePolicyText(text: string, file: string): Policy {
       }),
     );
   }
-  const js = doc.toJS() as unknown;
+  // Bounded alias expansion (core yamlToJs): a policy is a file someone else may have written.
+  const conv = yamlToJs(doc, file);
+  if (!conv.ok) throw new PolicyFileError(file, [conv.problem]);
+  const js = conv.value;
   const parsed = policyFileSchema.safeParse(js);
   const problems: PolicyProblem[] = [];
   // Duplicate ids are looked for in the raw document, so they are reported with the schema's problems.
