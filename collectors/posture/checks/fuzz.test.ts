@@ -16,7 +16,7 @@ const TOKENS = [
   'yes', 'no', '0', '-1', '99999999999999999999', 'net.ipv4.ip_forward', 'net/ipv4/conf/eth0.1/rp_filter', '-', ';',
   'Package:', 'Status:', 'install ok installed', 'deinstall ok config-files', ' continuation', 'Version:',
   'ALL', 'NOPASSWD:', 'Defaults', 'use_pty', '!authenticate', '(#0)', '%sudo', '@includedir', '[Mount]', 'Options=',
-  '/etc/ssh/sshd_config.d/*.conf', '../../../../etc/shadow', '\u0000', '\u00e9', '\u{1F600}', '[', ']',
+  '/etc/ssh/sshd_config.d/*.conf', '../../../../etc/shadow', '\u0000', '\u00e9', '\u{1F600}', '[', ']', '\u001b[2J', '\u009b', '\u202e',
 ];
 const messy = fc.array(fc.oneof(fc.constantFrom(...TOKENS), fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 8 })), { maxLength: 80 }).map((a) => a.join(''));
 
@@ -65,8 +65,8 @@ describe('a scan of a tree with arbitrary sshd_config, sysctl.conf, dpkg status 
         for (const x of r.results) {
           expect(['pass', 'fail', 'not_applicable', 'error']).toContain(x.status);
           expect(typeof x.evidence).toBe('string');
-          // Evidence quotes files but never raw control characters.
-          expect(x.evidence).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+          // Evidence quotes files but never raw control characters or bidi overrides.
+          expect(x.evidence).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
         }
         expect(r.score).toBeGreaterThanOrEqual(0);
         expect(r.score).toBeLessThanOrEqual(100);

@@ -190,6 +190,22 @@ describe('bounded file scans', () => {
   });
 });
 
+describe('evidence', () => {
+  it('shows control characters in file names and contents as visible escapes', async () => {
+    const tree: Tree = { '/etc/passwd': 'root:x:0:0::/root:/bin/sh\n', '/etc/group': 'root:x:0:\n', '/srv/\u001b]52;c;bad\u0007': { content: 'x', mode: 0o666 } };
+    const r = await run(tree, `{ file_scan: { paths: [/srv], find: world_writable } }`);
+    expect(r.status).toBe('fail');
+    expect(r.evidence).toBe('/srv/\\x1b]52;c;bad\\x07: mode 0666');
+    const s = await run({ '/etc/ssh/sshd_config': 'PermitRootLogin\tyes\u202e #x\n' }, PERMIT);
+    expect(s.evidence).toContain('/etc/ssh/sshd_config:1: PermitRootLogin yes\\u202e; expected = no');
+  });
+
+  it('never carries a password hash', async () => {
+    const r = await run({ '/etc/shadow': 'root:$6$salt$abcdefghij:19700::::::\n' }, `{ file_match: { paths: /etc/shadow, regex: '^root:', expect: no_match, comments: null, on_missing: fail } }`);
+    expect(r.evidence).toBe('/etc/shadow:1: root:$6$<redacted>:19700::::::');
+  });
+});
+
 describe('commands', () => {
   const node = process.execPath;
   it('run argv without a shell on the live host, within a timeout', async () => {

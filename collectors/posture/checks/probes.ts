@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { escapeControlAll } from '../../../core';
 import type { FileInfo, RootFs } from './fsroot';
 import {
   dpkgInstalled,
@@ -61,13 +62,19 @@ function memo<T>(ctx: ProbeContext, key: string, make: () => Promise<T>): Promis
 /** crypt(3) hashes ($1$, $5$, $6$, $y$, $2b$, ...): evidence lines from shadow-like files must not carry them. */
 const CRYPT_HASH = /\$(1|2[abxy]?|5|6|7|y|gy|sha1|md5)\$[^\s:]+/g;
 
-/** Evidence quotes file content: no control characters, no password hashes, bounded length. */
+/**
+ * Evidence quotes file content: tabs and line breaks become spaces, every other control
+ * character (C1 and bidi overrides included) a visible escape (core escapeControlAll), no
+ * password hashes, bounded length.
+ */
 export function clip(s: string, n = EVIDENCE_TEXT): string {
-  const t = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(CRYPT_HASH, '$$$1$$<redacted>').trim();
+  const t = escapeControlAll(s.replace(/[\t\r\n]+/g, ' ').replace(CRYPT_HASH, '$$$1$$<redacted>').trim());
   return t.length > n ? t.slice(0, n - 1) + '…' : t;
 }
 
-const out = (status: Status, ...evidence: string[]): Outcome => ({ status, evidence });
+// File names from the scanned tree reach evidence too (scan offenders, glob results): every
+// line is escaped here, once; escaping is idempotent, so text clip() already escaped is unchanged.
+const out = (status: Status, ...evidence: string[]): Outcome => ({ status, evidence: evidence.map(escapeControlAll) });
 
 function listOffenders(items: readonly string[]): string[] {
   if (items.length <= MAX_OFFENDERS) return [...items];
