@@ -479,52 +479,73 @@ async function mount(ctx: ProbeContext, spec: MountSpec): Promise<Outcome> {
 
 // ---------------------------------------------------------------- file scans
 
-async function fileScan(ctx: ProbeContext, spec: FileScanSpec): Promise<Outcome> {
-  const users = new Set(((await passwd(ctx)) ?? []).map((u) => u.uid));
-  const grps = new Set(((await groups(ctx)) ?? []).map((g) => g.gid));
-  if (spec.find === 'unowned' && users.size === 0) return out('error', 'cannot read /etc/passwd under the scanned root: ownership cannot be judged');
-  const excluded = (p: string): boolean => spec.exclude.some((e) => p === e || p.startsWith(e.endsWith('/') ? e : e + '/'));
-  const offenders: string[] = [];
-  let seen = 0;
-  let stopped = false;
-  let scanned = 0;
-  // `dir` is always a resolved path: the start is resolved once, and the walk descends
-  // only into real directories (lstat), so no entry needs its components resolved again.
-  const walk = async (dir: string, depth: number): Promise<void> => {
-    if (stopped || excluded(dir)) return;
-    const listing = await ctx.fs.readdir(dir, { resolved: true }).catch(() => undefined);
-    if (!listing) return;
-    if (listing.truncated) stopped = true;
-    for (const e of listing.entries) {
-      if (++seen > spec.max_entries) {
-        stopped = true;
-        return;
+interface ScanFindings {
+  readonly offenders: Readonly<Record<FileScanSpec['find'], string[]>>;
+  readonly seen: number;
+  readonly stopped: boolean;
+  readonly scanned: number;
+}
+
+/**
+ * One bounded walk collects the findings of every `find` kind, memoised by its bounds: the
+ * world-writable and unowned checks cover the same trees, and each walk of /usr costs
+ * hundreds of thousands of lstat calls on a real host.
+ */
+async function walkTree(ctx: ProbeContext, spec: FileScanSpec): Promise<ScanFindings> {
+  const key = `scan:${JSON.stringify([spec.paths, spec.exclude, spec.max_depth, spec.max_entries])}`;
+  return memo(ctx, key, async () => {
+    const users = new Set(((await passwd(ctx)) ?? []).map((u) => u.uid));
+    const grps = new Set(((await groups(ctx)) ?? []).map((g) => g.gid));
+    const excluded = (p: string): boolean => spec.exclude.some((e) => p === e || p.startsWith(e.endsWith('/') ? e : e + '/'));
+    const offenders: Record<FileScanSpec['find'], string[]> = { world_writable: [], world_writable_dir_without_sticky: [], unowned: [] };
+    let seen = 0;
+    let stopped = false;
+    let scanned = 0;
+    // `dir` is always a resolved path: the start is resolved once, and the walk descends
+    // only into real directories (lstat), so no entry needs its components resolved again.
+    const walk = async (dir: string, depth: number): Promise<void> => {
+      if (stopped || excluded(dir)) return;
+      const listing = await ctx.fs.readdir(dir, { resolved: true }).catch(() => undefined);
+      if (!listing) return;
+      if (listing.truncated) stopped = true;
+      for (const e of listing.entries) {
+        if (++seen > spec.max_entries) {
+          stopped = true;
+          return;
+        }
+        const p = path.posix.join(dir, e.name);
+        if (excluded(p)) continue;
+        // lstat on the entry itself: symlinks are never followed (their own mode is always 0777).
+        const st = await ctx.fs.lstatChild(dir, e.name).catch(() => undefined);
+        if (!st || st.kind === 'symlink') continue;
+        const m = st.mode & 0o7777;
+        if (st.kind === 'file' && (m & 0o002) !== 0) offenders.world_writable.push(`${p}: mode ${oct(m)}`);
+        if (st.kind === 'dir' && (m & 0o002) !== 0 && (m & 0o1000) === 0) offenders.world_writable_dir_without_sticky.push(`${p}: mode ${oct(m)}`);
+        if (users.size > 0 && (!users.has(st.uid) || !grps.has(st.gid))) offenders.unowned.push(`${p}: uid ${st.uid}${users.has(st.uid) ? '' : ' (no such user)'} gid ${st.gid}${grps.has(st.gid) ? '' : ' (no such group)'}`);
+        if (st.kind === 'dir' && depth < spec.max_depth) await walk(p, depth + 1);
+        if (stopped) return;
       }
-      const p = path.posix.join(dir, e.name);
-      if (excluded(p)) continue;
-      // lstat on the entry itself: symlinks are never followed (their own mode is always 0777).
-      const st = await ctx.fs.lstatChild(dir, e.name).catch(() => undefined);
-      if (!st || st.kind === 'symlink') continue;
-      const m = st.mode & 0o7777;
-      if (spec.find === 'world_writable' && st.kind === 'file' && (m & 0o002) !== 0) offenders.push(`${p}: mode ${oct(m)}`);
-      else if (spec.find === 'world_writable_dir_without_sticky' && st.kind === 'dir' && (m & 0o002) !== 0 && (m & 0o1000) === 0) offenders.push(`${p}: mode ${oct(m)}`);
-      else if (spec.find === 'unowned' && (!users.has(st.uid) || !grps.has(st.gid))) offenders.push(`${p}: uid ${st.uid}${users.has(st.uid) ? '' : ' (no such user)'} gid ${st.gid}${grps.has(st.gid) ? '' : ' (no such group)'}`);
-      if (st.kind === 'dir' && depth < spec.max_depth) await walk(p, depth + 1);
-      if (stopped) return;
+    };
+    for (const p of spec.paths) {
+      const start = await ctx.fs.resolve(p);
+      if (start === undefined || (await ctx.fs.stat(start))?.kind !== 'dir') continue;
+      scanned++;
+      await walk(start, 1);
     }
-  };
-  for (const p of spec.paths) {
-    const start = await ctx.fs.resolve(p);
-    if (start === undefined || (await ctx.fs.stat(start))?.kind !== 'dir') continue;
-    scanned++;
-    await walk(start, 1);
-  }
-  if (scanned === 0) return out('not_applicable', `none of ${spec.paths.join(', ')} exists`);
-  const note = stopped ? [`scan stopped after ${spec.max_entries} entries (max_entries): the rest was not examined`] : [];
-  if (offenders.length > 0) return out('fail', ...listOffenders(offenders), ...note);
+    return { offenders, seen: Math.min(seen, spec.max_entries), stopped, scanned };
+  });
+}
+
+async function fileScan(ctx: ProbeContext, spec: FileScanSpec): Promise<Outcome> {
+  if (spec.find === 'unowned' && ((await passwd(ctx)) ?? []).length === 0) return out('error', 'cannot read /etc/passwd under the scanned root: ownership cannot be judged');
+  const f = await walkTree(ctx, spec);
+  if (f.scanned === 0) return out('not_applicable', `none of ${spec.paths.join(', ')} exists`);
+  const found = f.offenders[spec.find];
+  const note = f.stopped ? [`scan stopped after ${spec.max_entries} entries (max_entries): the rest was not examined`] : [];
+  if (found.length > 0) return out('fail', ...listOffenders(found), ...note);
   // A bounded scan that found nothing but did not finish cannot claim a pass.
-  if (stopped) return out('error', ...note, 'raise max_entries or narrow paths');
-  return out('pass', `no match in ${Math.min(seen, spec.max_entries)} entries under ${spec.paths.join(', ')}`);
+  if (f.stopped) return out('error', ...note, 'raise max_entries or narrow paths');
+  return out('pass', `no match in ${f.seen} entries under ${spec.paths.join(', ')}`);
 }
 
 // ---------------------------------------------------------------- accounts
