@@ -21,8 +21,9 @@
  */
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../../core';
-import { documentId, eventEnvelope, streamName, type AgentFields, type HostFields } from '../../schema';
+import type { AgentFields, HostFields } from '../../schema';
 import { pause, type Counters } from './counters';
+import { deadLetterDoc, deadLetterIndex } from './documents';
 import { FrameKind, type Spool, type SpoolEntry } from './spool';
 
 /** How the sink batches and retries: the part of its options that comes from `collector.sink`. */
@@ -60,14 +61,6 @@ interface Item {
 interface BulkItemResult {
   readonly status?: number;
   readonly error?: { readonly type?: string; readonly reason?: string; readonly caused_by?: { readonly type?: string; readonly reason?: string } };
-}
-
-/** Dead-letter originals are kept whole up to this size (a stored-only field), then cut with a marker. */
-const MAX_ORIGINAL = 1024 * 1024;
-
-export function capOriginal(s: string): string {
-  if (s.length <= MAX_ORIGINAL) return s;
-  return `${s.slice(0, MAX_ORIGINAL)}…[truncated: ${s.length - MAX_ORIGINAL} more characters]`;
 }
 
 /** The namespace of `logs-auditkit.<dataset>-<ns>` (default when the name is not ours). */
@@ -303,34 +296,10 @@ export class ElasticsearchSink {
       const reason = [r.error?.reason, r.error?.caused_by ? `${r.error.caused_by.type ?? ''}: ${r.error.caused_by.reason ?? ''}` : undefined].filter(Boolean).join(' / ') || 'refused';
       // A refused dead letter (or heartbeat) gets a minimal dead letter, never a nested one.
       const minimal = p.kind === ItemKind.DeadLetter || p.entry.kind !== FrameKind.Event;
-      const doc = this.deadLetterDoc(target, id, r.status ?? 0, type, reason, minimal ? undefined : original);
       const ns = namespaceOfIndex(target);
-      out.push({ entry: p.entry, kind: minimal ? ItemKind.MinimalDeadLetter : ItemKind.DeadLetter, body: Buffer.from(bulkLines(streamName('deadletter', ns), doc.event.id, doc)) });
+      const doc = deadLetterDoc({ stage: 'ship', target, id, status: r.status ?? 0, type, reason, original: minimal ? undefined : original }, ns, this.o.host, this.o.agent);
+      out.push({ entry: p.entry, kind: minimal ? ItemKind.MinimalDeadLetter : ItemKind.DeadLetter, body: Buffer.from(bulkLines(deadLetterIndex(ns), doc.event.id, doc)) });
     }
     return out;
-  }
-
-  private deadLetterDoc(target: string, id: string, status: number, type: string, reason: string, original: string | undefined): { event: { kind: string; dataset: string; id: string; created: string } } & Record<string, unknown> {
-    const ns = namespaceOfIndex(target);
-    const dlId = documentId('deadletter', 'ship', target, id, original === undefined ? 'minimal' : '');
-    return {
-      '@timestamp': new Date().toISOString(),
-      ...eventEnvelope('deadletter', ns),
-      message: `Elasticsearch refused a document for ${target} (${status} ${type})`,
-      event: { kind: 'pipeline_error', dataset: 'auditkit.deadletter', id: dlId, created: new Date().toISOString() },
-      error: { type, message: reason },
-      host: this.o.host,
-      agent: this.o.agent,
-      auditkit: {
-        deadletter: {
-          stage: 'ship',
-          reason: type,
-          message: reason,
-          status,
-          target,
-          ...(original !== undefined ? { original: capOriginal(original) } : {}),
-        },
-      },
-    };
   }
 }
