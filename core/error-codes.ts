@@ -445,6 +445,17 @@ export const ERROR_CODES = {
     next: 'Check that Elasticsearch is healthy (`auditkit dev es status` or GET /_cluster/health) and run the demo again.',
   },
 
+  // ── posture ───────────────────────────────────────────────────────────────
+  AK_POLICY_INVALID: {
+    exit: ExitCode.Config,
+    description: 'A baseline policy file has problems (every one listed with file:line:col and key path): schema, unknown keys, bad regex, a test with zero or two kinds, duplicate ids, YAML syntax or an alias bomb.',
+    next: 'Fix each listed problem; the format is in collectors/posture/README.md, "Baseline checks".',
+  },
+  AK_POLICY_READ: {
+    exit: ExitCode.Config,
+    description: 'A baseline policy file or directory cannot be read or does not exist.',
+    next: 'Check the policy paths and their permissions.',
+  },
   // ── internal ──────────────────────────────────────────────────────────────
   AK_INTERNAL: {
     exit: ExitCode.Internal,
