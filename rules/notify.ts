@@ -216,6 +216,8 @@ export interface HubOptions {
   readonly queueMax?: number;
   readonly onError?: (target: string, err: Error) => void;
   readonly now?: () => number;
+  /** How long `close()` waits for pending deliveries and their retries (default 5 s). */
+  readonly closeTimeoutMs?: number;
 }
 
 export interface HubStats {
@@ -362,7 +364,15 @@ export function createNotificationHub(targets: readonly NotifyTarget[], o: HubOp
     async close() {
       clearInterval(timer);
       flushDigest();
-      if (!allIdle()) await new Promise<void>((r) => idle.push(r));
+      // Retries sleep on unref'd timers so a pending retry never keeps a finished command
+      // alive; but while close() waits for them, nothing else would keep the process
+      // alive, and Node would exit mid-await (a collector then ended without printing its
+      // summary). A ref'd, bounded wait holds the process until the deliveries end.
+      if (!allIdle()) {
+        const ac = new AbortController();
+        await Promise.race([new Promise<void>((r) => idle.push(r)), sleep(o.closeTimeoutMs ?? 5_000, ac.signal).catch(() => undefined)]);
+        ac.abort();
+      }
     },
   };
 }
