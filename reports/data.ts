@@ -12,7 +12,7 @@
  * auditkit.agent.* counters that count since the collector started.
  */
 import type { Client } from '@elastic/elasticsearch';
-import { SEVERITIES_DESC, streamName, type Severity } from '../schema';
+import { SEVERITIES_DESC, streamName, type Severity, type StoredAlert } from '../schema';
 import { formatDate, type ReportPeriod } from './time';
 
 
@@ -110,8 +110,12 @@ function field(src: Record<string, unknown>, path: string): string {
     if (typeof cur !== 'object' || cur === null) return '';
     cur = (cur as Record<string, unknown>)[p];
   }
-  if (Array.isArray(cur)) return cur.map(String).join(', ');
-  return cur === undefined || cur === null ? '' : String(cur);
+  return text(cur);
+}
+/** A stored value as one line of text: lists joined (another writer may have stored one). */
+function text(v: unknown): string {
+  if (Array.isArray(v)) return v.map(String).join(', ');
+  return v === undefined || v === null ? '' : String(v);
 }
 
 async function search(client: Client, index: string, body: Record<string, unknown>): Promise<{ aggs: Aggs; total: number }> {
@@ -388,7 +392,7 @@ export interface AlertRow {
 
 /** The period's alerts for the CSV attachment: bounded (max), newest last. */
 export async function queryAlertRows(client: Client, ns: string, period: ReportPeriod, max: number): Promise<{ rows: AlertRow[]; total: number }> {
-  const res = await client.search({
+  const res = await client.search<StoredAlert>({
     index: streamName('alerts', ns), ignore_unavailable: true, allow_no_indices: true, size: max, track_total_hits: true,
     query: { bool: { filter: [range(period.from, period.to)] } },
     sort: [{ '@timestamp': { order: 'asc' } }],
@@ -396,10 +400,10 @@ export async function queryAlertRows(client: Client, ns: string, period: ReportP
   } as Parameters<Client['search']>[0]);
   const total = typeof res.hits.total === 'number' ? res.hits.total : res.hits.total?.value ?? 0;
   const rows = res.hits.hits.map((h) => {
-    const s = hitSource(h);
+    const s: StoredAlert = h._source ?? {};
     return {
-      time: field(s, '@timestamp'), severity: field(s, 'auditkit.alert.severity'), rule_id: field(s, 'rule.id'), rule_name: field(s, 'rule.name'), host: field(s, 'host.name'),
-      user: field(s, 'user.name'), login_user: field(s, 'process.entry_leader.user.name'), source_ip: field(s, 'source.ip'), command: field(s, 'process.command_line'), id: field(s, 'event.id') || (h._id ?? ''),
+      time: text(s['@timestamp']), severity: text(s.auditkit?.alert?.severity), rule_id: text(s.rule?.id), rule_name: text(s.rule?.name), host: text(s.host?.name),
+      user: text(s.user?.name), login_user: text(s.process?.entry_leader?.user?.name), source_ip: text(s.source?.ip), command: text(s.process?.command_line), id: text(s.event?.id) || (h._id ?? ''),
     };
   });
   return { rows, total };

@@ -50,10 +50,24 @@ export function compileRule(def: RuleDef, extra: readonly ExtraException[] = [])
     def,
     predicate: def.condition ? compileCondition(def.condition) : NEVER,
     exceptions,
-    steps: def.sequence ? def.sequence.steps.map((s) => compileCondition(s.condition)) : [],
+    steps: def.type === 'sequence' ? def.sequence.steps.map((s) => compileCondition(s.condition)) : [],
     requirement: ruleRequirement(def),
     requirements: def.type !== 'sequence' && def.condition ? bestClauses(def.condition) : [ruleRequirement(def)].filter((r): r is Requirement => r !== undefined),
   };
+}
+
+/** The fields whose values make a stateful rule's key (none for match rules). */
+function keyFieldsOf(d: RuleDef): readonly string[] {
+  switch (d.type) {
+    case 'threshold':
+      return d.threshold.by;
+    case 'sequence':
+      return d.sequence.by;
+    case 'first_seen':
+      return d.first_seen.fields;
+    case 'match':
+      return [];
+  }
 }
 
 /**
@@ -63,7 +77,7 @@ export function compileRule(def: RuleDef, extra: readonly ExtraException[] = [])
  */
 function ruleRequirement(def: RuleDef): Requirement | undefined {
   if (def.type === 'sequence') {
-    const parts = (def.sequence?.steps ?? []).map((st) => requirement(st.condition));
+    const parts = def.sequence.steps.map((st) => requirement(st.condition));
     if (parts.length === 0 || parts.some((p) => !p || p.length === 0)) return undefined;
     return parts.flatMap((p) => p as Requirement);
   }
@@ -189,11 +203,10 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
   const state = new Map<CompiledRule, RuleState>();
   for (const r of rules) {
     const d = r.def;
-    const keyFields = d.threshold?.by ?? d.sequence?.by ?? d.first_seen?.fields ?? [];
     state.set(r, {
       rule: r,
-      keyGetters: keyFields.map(compilePath),
-      window: d.threshold ? parseDuration(d.threshold.window) : d.sequence ? parseDuration(d.sequence.window) : 0,
+      keyGetters: keyFieldsOf(d).map(compilePath),
+      window: d.type === 'threshold' ? parseDuration(d.threshold.window) : d.type === 'sequence' ? parseDuration(d.sequence.window) : 0,
       suppress: d.suppress ? new Bounded(maxKeys, evict) : undefined,
       // `$target_user` / `$group` are derived from fields or the command's arguments (entities.ts).
       suppressGetters: (d.suppress?.by ?? []).map((f) => {
@@ -205,7 +218,7 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
       counts: new Bounded(maxKeys, evict),
       seqs: new Bounded(maxKeys, evict),
       seen: new Bounded(maxKeys, evict),
-      history: d.first_seen ? parseDuration(d.first_seen.history) : 0,
+      history: d.type === 'first_seen' ? parseDuration(d.first_seen.history) : 0,
     });
   }
 
@@ -296,7 +309,7 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
     }
     const key = keyOf(st.keyGetters, doc);
     if (d.type === 'threshold') {
-      const spec = d.threshold!;
+      const spec = d.threshold;
       let c = st.counts.get(key);
       if (!c) {
         c = { times: [], ids: [], docs: [] };

@@ -14,6 +14,7 @@ function rule(id: string, severity: Severity): RuleDef {
     id, name: `Rule ${id}`, description: 'd', type: 'match', severity, risk_score: 50, enabled: true, version: 1,
     threat: [{ tactic: { id: 'TA0002', name: 'Execution' }, technique: { id: 'T1059.004', name: 'Unix Shell' } }],
     references: [], false_positives: [], author: ['auditkit'], tags: [], exceptions: [], tests: { match: [], no_match: [] },
+    condition: { keywords: ['x'] },
   };
 }
 let n = 0;

@@ -61,15 +61,7 @@ export class DeliveryError extends Error {
 const rank = (s: Severity): number => SEVERITIES.indexOf(s);
 
 export function summarize(a: AlertDoc): AlertSummary {
-  const d = a as unknown as {
-    '@timestamp': string;
-    rule: { id: string; name: string };
-    event: { id: string; risk_score: number; reason: string };
-    host?: { name?: string };
-    user?: { name?: string };
-    threat?: { technique?: { id?: string[] } };
-    auditkit: { alert: { severity: Severity; count: number } };
-  };
+  const d = a;
   return {
     id: d.event.id,
     rule_id: d.rule.id,

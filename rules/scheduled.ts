@@ -26,7 +26,7 @@ import type { AlertDoc } from './alerts';
 import { compilePath, type Doc } from './condition';
 import { compileRule, createStreamingEngine, type CompiledRule } from './engine';
 import { compileQuery, compileRuleQuery, type Query } from './es-query';
-import type { Condition, RuleDef } from './types';
+import type { RuleDef } from './types';
 
 export interface ScheduledOptions {
   /** Index pattern of the source events. */
@@ -123,29 +123,29 @@ export async function runScheduled(client: Client, defs: readonly RuleDef[], opt
       let exact = false;
       const seed: Doc[] = [];
       if (def.type === 'sequence') {
-        const steps = def.sequence!.steps.map((s) => compileQuery(s.condition));
+        const steps = def.sequence.steps.map((s) => compileQuery(s.condition));
         query = { bool: { filter: [range, { bool: { should: steps.map((s) => s.query), minimum_should_match: 1 } }] } };
       } else {
-        const cq = compileRuleQuery(def.condition as Condition, def.exceptions);
+        const cq = compileRuleQuery(def.condition, def.exceptions);
         exact = cq.exact && def.type === 'match';
         query = { bool: { filter: [range, cq.query] } };
         if (def.type === 'threshold') {
-          const keys = await keysWithCount(client, opts.index, query, def.threshold!.by, def.threshold!.count);
+          const keys = await keysWithCount(client, opts.index, query, def.threshold.by, def.threshold.count);
           if (!keys.length) {
             results.push({ rule: def.id, type: def.type, candidates: 0, exact: false, alerts: [], truncated: false });
             continue;
           }
-          query = { bool: { filter: [range, cq.query, keyTerms(def.threshold!.by, keys)] } };
+          query = { bool: { filter: [range, cq.query, keyTerms(def.threshold.by, keys)] } };
         }
         if (def.type === 'first_seen') {
-          const hist = parseDuration(def.first_seen!.history);
+          const hist = parseDuration(def.first_seen.history);
           const before = { bool: { filter: [timeRange(new Date(opts.since.getTime() - hist), opts.since), cq.query] } };
-          const known = await keysWithCount(client, opts.index, before, def.first_seen!.fields, 1);
+          const known = await keysWithCount(client, opts.index, before, def.first_seen.fields, 1);
           // Seed the engine with one synthetic event per known key, just before the window.
           const t = new Date(opts.since.getTime() - 1).toISOString();
           for (const vals of known) {
             const d: Record<string, unknown> = { '@timestamp': t };
-            def.first_seen!.fields.forEach((f, i) => setPath(d, f, vals[i]));
+            def.first_seen.fields.forEach((f, i) => setPath(d, f, vals[i]));
             seed.push(d);
           }
         }

@@ -128,13 +128,11 @@ export interface FirstSeenSpec {
   readonly history: string;
 }
 
-export type RuleType = 'match' | 'threshold' | 'sequence' | 'first_seen';
-
-export interface RuleDef {
+/** What every rule has, whatever its type. */
+interface RuleCommon {
   readonly id: string;
   readonly name: string;
   readonly description: string;
-  readonly type: RuleType;
   readonly severity: Severity;
   readonly risk_score: number;
   readonly enabled: boolean;
@@ -146,11 +144,6 @@ export interface RuleDef {
   readonly author: readonly string[];
   readonly license?: string;
   readonly tags: readonly string[];
-  /** Required for match, threshold, first_seen; sequences use their steps. */
-  readonly condition?: Condition;
-  readonly threshold?: ThresholdSpec;
-  readonly sequence?: SequenceSpec;
-  readonly first_seen?: FirstSeenSpec;
   readonly suppress?: Suppress;
   /** An event matching any exception raises nothing for this rule. */
   readonly exceptions: readonly Condition[];
@@ -160,3 +153,35 @@ export interface RuleDef {
   /** Origin for converted rules (Sigma path, id). */
   readonly origin?: { readonly kind: 'sigma'; readonly id: string; readonly path: string };
 }
+
+/** Alerts on every event that satisfies `condition`. */
+export interface MatchRule extends RuleCommon {
+  readonly type: 'match';
+  readonly condition: Condition;
+}
+
+/** Alerts when `threshold.count` events satisfying `condition` share a key within the window. */
+export interface ThresholdRule extends RuleCommon {
+  readonly type: 'threshold';
+  readonly condition: Condition;
+  readonly threshold: ThresholdSpec;
+}
+
+/** Alerts when events satisfy the steps in order, per key, within the window. */
+export interface SequenceRule extends RuleCommon {
+  readonly type: 'sequence';
+  readonly sequence: SequenceSpec;
+  /** Sequences have no top-level condition: their steps carry them. */
+  readonly condition?: undefined;
+}
+
+/** Alerts the first time (within `history`) a key of events satisfying `condition` appears. */
+export interface FirstSeenRule extends RuleCommon {
+  readonly type: 'first_seen';
+  readonly condition: Condition;
+  readonly first_seen: FirstSeenSpec;
+}
+
+/** A rule, by `type`: each type carries exactly the parts it needs (rules/schema.ts checks them). */
+export type RuleDef = MatchRule | ThresholdRule | SequenceRule | FirstSeenRule;
+export type RuleType = RuleDef['type'];

@@ -13,7 +13,7 @@
  *   dropped silently. Author, licence (DRL 1.1) and the source path are kept.
  */
 import { parse as parseYaml } from 'yaml';
-import type { Condition, FieldCond, RuleDef, Severity, Threat } from '../types';
+import type { Condition, FieldCond, RuleDef, Severity, Threat, ThresholdSpec } from '../types';
 import { DEFAULT_RISK } from '../types';
 
 export const SIGMA_LICENSE = 'DRL-1.1';
@@ -380,7 +380,7 @@ export function convertSigma(text: string, path: string): SigmaResult {
     const condStr = Array.isArray(condRaw) ? condRaw.map((c) => `(${String(c)})`).join(' or ') : String(condRaw ?? '');
     const [body = '', agg] = condStr.split('|').map((s) => s.trim());
     let condition = parseCondition(body, sels);
-    let threshold: RuleDef['threshold'];
+    let threshold: ThresholdSpec | undefined;
     if (agg !== undefined) {
       const m = /^count\(\s*\)\s*(?:by\s+(\w+)\s*)?>\s*(\d+)$/.exec(agg);
       if (!m) throw new Unsupported(`aggregation "${agg}" is not supported (only count() [by field] > N)`);
@@ -399,11 +399,8 @@ export function convertSigma(text: string, path: string): SigmaResult {
       .map((s) => s.trim())
       .filter(Boolean);
     const refs = Array.isArray(doc['references']) ? doc['references'].map(String) : [];
-    const rule: RuleDef = {
-      id: `sigma-${id}`,
-      name: title,
-      description: String(doc['description'] ?? title).trim() || title,
-      type: threshold ? 'threshold' : 'match',
+    const head = { id: `sigma-${id}`, name: title, description: String(doc['description'] ?? title).trim() || title };
+    const fields = {
       severity: level,
       risk_score: DEFAULT_RISK[level],
       enabled: String(doc['status'] ?? '') !== 'deprecated',
@@ -416,11 +413,10 @@ export function convertSigma(text: string, path: string): SigmaResult {
       license: SIGMA_LICENSE,
       tags: tags,
       condition,
-      ...(threshold ? { threshold } : {}),
-      exceptions: [],
-      tests: { match: [], no_match: [] },
-      origin: { kind: 'sigma', id, path },
     };
+    const tail = { exceptions: [], tests: { match: [], no_match: [] }, origin: { kind: 'sigma' as const, id, path } };
+    // Spread in this order so converted files keep their key order (id, name, description, type, …).
+    const rule: RuleDef = threshold ? { ...head, type: 'threshold', ...fields, threshold, ...tail } : { ...head, type: 'match', ...fields, ...tail };
     return { ok: true, path, id, title, rule, notes };
   } catch (err) {
     if (err instanceof Unsupported) return { ok: false, path, id, title, reason: err.message };
