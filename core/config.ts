@@ -11,6 +11,7 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNo
 import { z } from 'zod';
 import { AuditkitError, ExitCode, formatLocation, type SourceLocation } from './errors';
 import { assertPrivateFile } from './fsutil';
+import { containsSecret } from './secrets';
 
 export interface ConfigProblem {
   readonly path: string;
@@ -26,13 +27,6 @@ export class ConfigError extends AuditkitError {
     this.name = 'ConfigError';
     this.problems = problems;
   }
-}
-
-/** Keys whose values are secrets: never printed, and their presence makes the file private. */
-export const SECRET_KEYS = new Set(['password', 'api_key', 'token', 'secret', 'pass', 'webhook_secret', 'private_key']);
-
-export function isSecretKey(key: string): boolean {
-  return SECRET_KEYS.has(key) || /(^|_)(password|secret|token|api_key)$/.test(key);
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -117,14 +111,6 @@ function setIn(obj: Record<string, Json>, path: readonly string[], value: Json):
     cur = cur[k] as Record<string, Json>;
   }
   cur[path[path.length - 1] as string] = value;
-}
-
-function containsSecret(v: Json): boolean {
-  if (Array.isArray(v)) return v.some(containsSecret);
-  if (typeof v === 'object' && v !== null) {
-    return Object.entries(v).some(([k, x]) => (isSecretKey(k) && x !== null && x !== '' && typeof x !== 'object') || containsSecret(x));
-  }
-  return false;
 }
 
 export function deepFreeze<T>(o: T): T {
@@ -218,13 +204,3 @@ export async function loadConfig<S extends z.ZodType>(schema: S, opts: LoadConfi
   return { value: deepFreeze(res.data), file, envApplied };
 }
 
-/** A copy of a config with every secret replaced, for printing. */
-export function redactConfig<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(redactConfig) as T;
-  if (typeof v === 'object' && v !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = isSecretKey(k) && x !== undefined && x !== null && typeof x !== 'object' ? '[redacted]' : redactConfig(x);
-    return out as T;
-  }
-  return v;
-}

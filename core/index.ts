@@ -8,3 +8,5 @@ export * from './rng';
 export * from './quote';
 export * from './assets';
 export * from './smtp';
+export * from './secrets';
+export * from './text';

@@ -4,6 +4,7 @@
  * strings (times in the report's zone with their offset, localised labels).
  */
 import Handlebars from 'handlebars';
+import { escapeControl } from '../core';
 import { REPORT_SECTIONS, type ReportLocale, type ReportSection } from './config';
 import { SEVERITY_COLOURS, type ChartImage } from './charts';
 import { SEVERITIES, type AlertRow, type Figure, type ReportData } from './data';
@@ -118,7 +119,7 @@ export function viewModel(data: ReportData, opts: RenderOptions): Record<string,
 
 export function renderReport(data: ReportData, opts: RenderOptions & { subjectPrefix?: string }): RenderedReport {
   const vm = viewModel(data, opts);
-  return { subject: reportSubject(data, opts.locale, opts.subjectPrefix), html: htmlTemplate(vm), text: textTemplate(vm).replace(/\n{3,}/g, '\n\n'), charts: opts.charts ?? [] };
+  return { subject: reportSubject(data, opts.locale, opts.subjectPrefix), html: htmlTemplate(vm), text: escapeControl(textTemplate(vm)).replace(/\n{3,}/g, '\n\n'), charts: opts.charts ?? [] };
 }
 
 const CSV_COLUMNS: ReadonlyArray<keyof AlertRow> = ['time', 'severity', 'rule_id', 'rule_name', 'host', 'user', 'login_user', 'source_ip', 'command', 'id'];

@@ -69,3 +69,13 @@ describe('streaming engine', () => {
     expect(eng.stats().badTime).toBe(2);
   });
 });
+
+describe('alert reasons', () => {
+  it('show the command the user typed with its control characters escaped', () => {
+    const ev = commandEvent('rm -rf / \x1b]52;c;ZXZpbA==\x07\x1b[2J', { id: 'e1', timestamp: at(1) });
+    const [a] = createStreamingEngine([base]).process(ev);
+    const reason = String((a as unknown as { event: { reason?: string } }).event.reason);
+    expect(reason).toContain('\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J');
+    expect(reason).not.toMatch(/[\x00-\x1f\x7f]/);
+  });
+});

@@ -16,7 +16,7 @@
  * the same window never duplicates (409s are counted as `existing`).
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
-import { streamName } from '../schema';
+import { setField, streamName } from '../schema';
 import type { AlertDoc } from './alerts';
 import { compilePath, type Doc } from './condition';
 import { compileRule, createStreamingEngine, type CompiledRule } from './engine';
@@ -177,14 +177,7 @@ export async function runScheduled(client: Client, defs: readonly RuleDef[], opt
 }
 
 function setPath(o: Record<string, unknown>, path: string, v: unknown): void {
-  const parts = path.split('.');
-  let cur = o;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const k = parts[i] as string;
-    if (typeof cur[k] !== 'object' || cur[k] === null) cur[k] = {};
-    cur = cur[k] as Record<string, unknown>;
-  }
-  cur[parts[parts.length - 1] as string] = v;
+  setField(o, path, v);
 }
 
 /** Read alerts back (`auditkit alerts list`). */

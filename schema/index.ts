@@ -6,3 +6,4 @@ export * from './kit-fields';
 export * from './mapping';
 export * from './validate';
 export * from './types';
+export * from './paths';
