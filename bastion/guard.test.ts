@@ -1,6 +1,6 @@
 import { builtinRulesDir } from '../core';
 import { loadRules, parseRuleText, type RuleDef } from '../rules';
-import { createGuard, escapeControls, guardPolicySchema, type GuardVerdict } from './guard';
+import { createGuard, guardPolicySchema, type GuardVerdict } from './guard';
 
 const ctx = { user: 'alice', host: 'web01', account: 'root' };
 const policy = (p: unknown = {}) => guardPolicySchema.parse(p);
@@ -110,9 +110,8 @@ describe('messages and bounds', () => {
     const v = g.check('rm -rf / \x1b]0;pwned\x07 #\u202e', ctx);
     expect(v.action).toBe('block');
     const msg = v.action === 'allow' ? '' : v.message;
-    expect(msg).toContain('rm -rf / \\e]0;pwned\\x07 #\\u{202e}');
+    expect(msg).toContain('rm -rf / \\x1b]0;pwned\\x07 #\\u202e');
     expect(msg.replace(/\n/g, '')).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202e]/);
-    expect(escapeControls('a\tb\r\n\x9b')).toBe('a\\tb\\r\\n\\x9b');
   });
 
   test('a 1 MiB command is checked in bounded time and takes the oversize action', () => {

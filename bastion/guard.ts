@@ -21,7 +21,7 @@
  *   the command events the bastion ships, like every other event.
  */
 import { z } from 'zod';
-import { AuditkitError, ExitCode } from '../core';
+import { AuditkitError, escapeControlAll, ExitCode } from '../core';
 import { commandEvent, createStreamingEngine, SEVERITIES, type ExtraException, type RuleDef, type Severity, type StreamingEngine } from '../rules';
 
 export type GuardAction = 'allow' | 'warn' | 'block';
@@ -88,20 +88,6 @@ export type GuardPolicyConfig = z.output<typeof guardPolicySchema>;
 const RANK: Readonly<Record<GuardAction, number>> = { allow: 0, warn: 1, block: 2 };
 const SEV_RANK = (s: Severity): number => SEVERITIES.indexOf(s);
 
-/** Control characters (C0, DEL, C1) and the bidi controls that reorder what a terminal shows. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
-
-/** The text with every control character written as a visible escape (`\e`, `\x07`, `\u{202e}`). */
-export function escapeControls(s: string): string {
-  return s.replace(UNSAFE, (c) => {
-    const named = NAMED[c];
-    if (named) return named;
-    const cp = c.codePointAt(0) as number;
-    return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
-  });
-}
-
 const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 interface CompiledEntry {
@@ -164,7 +150,7 @@ export function createGuard(policy: GuardPolicyConfig, rules: readonly RuleDef[]
   function verdict(act: 'warn' | 'block', refs: readonly RuleDef[], command: string, note?: string): GuardVerdict {
     const head = act === 'block' ? 'auditkit bastion: command blocked' : 'auditkit bastion: warning';
     const lines = [`${head}: ${shownCommand(command)}`];
-    for (const r of refs) lines.push(`  ${escapeControls(r.id)} (${r.severity}): ${escapeControls(r.name)}: ${escapeControls(clip(r.description, 300))}`);
+    for (const r of refs) lines.push(`  ${escapeControlAll(r.id)} (${r.severity}): ${escapeControlAll(r.name)}: ${escapeControlAll(clip(r.description, 300))}`);
     if (note) lines.push(`  ${note}`);
     if (act === 'block') lines.push('  It was not sent to the host. Ask an administrator if you need it run.');
     return { action: act, rules: refs.map((r) => ({ id: r.id, name: r.name, severity: r.severity })), message: lines.join('\n') };
@@ -191,7 +177,7 @@ export function createGuard(policy: GuardPolicyConfig, rules: readonly RuleDef[]
         return verdict(best, refs, command);
       } catch (err) {
         if (policy.on_error === 'allow') return ALLOW;
-        return verdict(policy.on_error, [], command, `The guard could not check this command (${escapeControls(clip(err instanceof Error ? err.message : String(err), 200))}).`);
+        return verdict(policy.on_error, [], command, `The guard could not check this command (${escapeControlAll(clip(err instanceof Error ? err.message : String(err), 200))}).`);
       }
     },
   };
@@ -215,4 +201,4 @@ function cutPoint(command: string, max: number): number {
   return head.length;
 }
 const ALLOW: GuardVerdict = Object.freeze({ action: 'allow' });
-const shownCommand = (s: string): string => escapeControls(clip(s, 200));
+const shownCommand = (s: string): string => escapeControlAll(clip(s, 200));
