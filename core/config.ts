@@ -50,6 +50,22 @@ export function nodeAt(doc: Document, path: ReadonlyArray<PropertyKey>): YamlNod
   return node as YamlNode | undefined;
 }
 
+/**
+ * A parsed YAML document as plain data. Aliases can expand exponentially (an alias
+ * bomb: a few hundred bytes that expand to gigabytes), so the expansion is bounded and
+ * an excess is a problem of the file, reported like any other, never a crash.
+ */
+export const YAML_MAX_ALIAS_COUNT = 100;
+
+export function yamlToJs(doc: Document, file: string): { ok: true; value: unknown } | { ok: false; problem: ConfigProblem } {
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }) as unknown };
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err);
+    return { ok: false, problem: { path: '', message: `YAML: ${why} (aliases may expand at most ${YAML_MAX_ALIAS_COUNT} times)`, location: { file } } };
+  }
+}
+
 /** The key node `key` under `parent`, for "unknown key" positions. */
 export function keyNodeAt(doc: Document, parent: ReadonlyArray<PropertyKey>, key: string): YamlNode | undefined {
   const node = parent.length === 0 ? doc.contents : nodeAt(doc, parent);
@@ -165,7 +181,9 @@ export async function loadConfig<S extends z.ZodType>(schema: S, opts: LoadConfi
       });
       throw new ConfigError(problems, file);
     }
-    const js = doc.toJS() as Json;
+    const conv = yamlToJs(doc, file);
+    if (!conv.ok) throw new ConfigError([conv.problem], file);
+    const js = conv.value as Json;
     if (js !== null && (typeof js !== 'object' || Array.isArray(js))) {
       throw new ConfigError([{ path: '', message: 'expected a mapping of sections (elasticsearch:, collector:, …) at the top level', location: { file, line: 1, col: 1 } }], file);
     }

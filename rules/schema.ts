@@ -10,7 +10,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { AuditkitError, ExitCode, formatLocation, keyNodeAt, nodeAt, type SourceLocation } from '../core';
+import { AuditkitError, ExitCode, formatLocation, keyNodeAt, nodeAt, yamlToJs, type SourceLocation } from '../core';
 import { compileCidr } from './condition';
 import { DEFAULT_RISK, type Condition, type RuleDef } from './types';
 
@@ -196,7 +196,9 @@ export function parseRuleText(text: string, file: string): RuleDef[] {
       }),
     );
   }
-  const js = doc.toJS() as unknown;
+  const conv = yamlToJs(doc, file);
+  if (!conv.ok) throw new RuleFileError(file, [conv.problem]);
+  const js = conv.value;
   const problems: RuleProblem[] = [];
   const report = (base: PropertyKey[], issues: readonly z.core.$ZodIssue[]): void => {
     for (const issue of issues) {
