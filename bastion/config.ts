@@ -40,7 +40,8 @@ export const bastionConfigSchema = z
       .strictObject({
         max_tries: z.number().int().min(1).max(10).default(3).describe('Failed authentications per connection before it is closed.'),
         failure_delay_ms: z.number().int().min(0).max(10_000).default(400).describe('Fixed delay before every refusal (timing and brute force).'),
-        lockout_failures: z.number().int().min(1).default(5).describe('Failures within lockout_window_s that lock a user (and, separately, a source address).'),
+        lockout_failures: z.number().int().min(1).default(5).describe('Failures within lockout_window_s that lock a user.'),
+        lockout_address_failures: z.number().int().min(1).default(20).describe('Failures within lockout_window_s that lock a source address, whatever the user names (higher: several people may share a NAT address).'),
         lockout_window_s: z.number().int().positive().default(900),
         lockout_s: z.number().int().positive().default(900).describe('How long a lock lasts.'),
         totp_window: z.number().int().min(0).max(3).default(1).describe('TOTP periods accepted either side of now (clock skew).'),

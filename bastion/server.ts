@@ -170,6 +170,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
   const extractorFactory = o.extractor ?? (() => createLineExtractor());
   const guard = o.guard ?? ALLOW_ALL;
   const lockout = new Lockout({ failures: cfg.login.lockout_failures, windowMs: cfg.login.lockout_window_s * 1000, lockMs: cfg.login.lockout_s * 1000 });
+  const addrLockout = new Lockout({ failures: cfg.login.lockout_address_failures, windowMs: cfg.login.lockout_window_s * 1000, lockMs: cfg.login.lockout_s * 1000 });
   const sessions = new Map<string, Live>();
   const totpUsed = new Map<string, number>();
 
@@ -194,13 +195,13 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     const user = state.users[login.user];
     const t = now();
     const methods: Array<'publickey' | 'password' | 'keyboard-interactive'> = ['publickey', 'password', 'keyboard-interactive'];
-    const locked = lockout.lockedFor(`u:${login.user}`, t) > 0 || lockout.lockedFor(`a:${c.ip}`, t) > 0;
+    const locked = lockout.lockedFor(`u:${login.user}`, t) > 0 || addrLockout.lockedFor(c.ip, t) > 0;
 
     const fail = async (method: string, reason: string): Promise<void> => {
       c.tries++;
       c.attempts++;
       const lockedUser = lockout.fail(`u:${login.user}`, t);
-      const lockedAddr = lockout.fail(`a:${c.ip}`, t);
+      const lockedAddr = addrLockout.fail(c.ip, t);
       void emit('sessions', loginDoc(ctx, { connection: c.id, attempt: c.attempts, user: login.user, sourceIp: c.ip, sourcePort: c.port, method, outcome: 'failure', reason, at: t, locked: lockedUser || lockedAddr }));
       log.info({ 'user.name': login.user, 'source.ip': c.ip, reason }, 'bastion login refused');
       await delay(cfg.login.failure_delay_ms);
@@ -223,7 +224,6 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       c.user = user;
       c.attempts++;
       lockout.succeed(`u:${login.user}`);
-      lockout.succeed(`a:${c.ip}`);
       void emit('sessions', loginDoc(ctx, { connection: c.id, attempt: c.attempts, user: user.name, sourceIp: c.ip, sourcePort: c.port, method: c.firstFactor === method ? method : `${c.firstFactor ?? ''}+${method}`, outcome: 'success', at: t }));
       actx.accept();
     };
@@ -698,6 +698,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       else if (cfg.session.idle_timeout_s > 0 && t - s.lastInput > cfg.session.idle_timeout_s * 1000) s.end('idle-timeout', 'auditkit: idle for too long; the session is closed.');
     }
     lockout.prune(t);
+    addrLockout.prune(t);
   }, cfg.session.check_interval_ms);
   const refresher = setInterval(() => void reload().catch((err: unknown) => log.warn({ err }, 'cannot reload bastion state')), cfg.state.refresh_s * 1000);
   const prune = (): void => void pruneRecordings(recDir, cfg.recording.retention_days).catch(() => undefined);
