@@ -419,6 +419,19 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       return blocked;
     };
 
+    // Exec: the command is checked (and recorded as one command) BEFORE the target sees it.
+    if (!kind.shell && onCommandVerdicts([{ command: kind.command, at: start, kind: 'line' }])) {
+      targetClient.end();
+      sessions.delete(id);
+      await fsp.rm(liveFile, { force: true });
+      const r = rec ? await rec.close().catch(() => undefined) : undefined;
+      await emit('sessions', sessionEndDoc(ctx, facts, { end: now(), reason: 'blocked', bytesIn, bytesOut, ...(r ? { recording: r } : {}) }));
+      if (opts.closeChannel) {
+        channel.exit(126);
+        channel.end();
+      }
+      return 'blocked';
+    }
     try {
       stream = await new Promise<ClientChannel>((resolve, reject) => {
         const cb = (err: Error | undefined, s: ClientChannel): void => (err ? reject(err) : resolve(s));
@@ -442,14 +455,6 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       return 'target-refused';
     }
     const s = stream;
-
-    // Exec: the command itself is checked and recorded as one command.
-    if (!kind.shell) {
-      if (onCommandVerdicts([{ command: kind.command, at: start, kind: 'line' }])) {
-        s.close();
-        entry.end('blocked', '');
-      }
-    }
 
     const onInput = (d: Buffer): void => {
       const at = now();
@@ -487,13 +492,21 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       channel.stderr.write(d);
       rec?.output(d, now());
     });
-    channel.on('eof', () => s.end());
+    const onEof = (): void => {
+      try {
+        s.end();
+      } catch {
+        /* target channel gone */
+      }
+    };
+    channel.on('eof', onEof);
     let exit: { code?: number; signal?: string } | undefined;
     s.on('exit', (code: number | null, signal?: string) => {
       exit = code !== null && code !== undefined ? { code } : signal ? { signal } : undefined;
     });
     s.on('close', () => entry.end(ended ? 'closed' : 'exit', ''));
-    channel.on('close', () => entry.end('client-closed', ''));
+    const onClientClose = (): void => entry.end('client-closed', '');
+    channel.on('close', onClientClose);
     targetClient.on('close', () => entry.end('target-closed', ''));
     const onResize = (cols: number, rows: number, width: number, height: number): void => {
       s.setWindow(rows, cols, height, width);
@@ -505,6 +518,8 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     const reason = await endP;
     resizers.delete(channel);
     channel.removeListener('data', onInput);
+    channel.removeListener('eof', onEof);
+    channel.removeListener('close', onClientClose);
     sessions.delete(id);
     extractor.dispose();
     try {
