@@ -205,8 +205,10 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       void emit('sessions', loginDoc(ctx, { connection: c.id, attempt: c.attempts, user: login.user, sourceIp: c.ip, sourcePort: c.port, method, outcome: 'failure', reason, at: t, locked: lockedUser || lockedAddr }));
       log.info({ 'user.name': login.user, 'source.ip': c.ip, reason }, 'bastion login refused');
       await delay(cfg.login.failure_delay_ms);
-      actx.reject(methods);
-      if (c.tries >= cfg.login.max_tries) setTimeout(() => client.end(), 50);
+      // The last try is answered with a disconnect, not a refusal: a refusal makes the client
+      // prompt again, and a client blocked at a password prompt does not notice a closed socket.
+      if (c.tries >= cfg.login.max_tries) client.end();
+      else actx.reject(methods);
     };
     const firstFactorDone = async (method: string): Promise<void> => {
       c.firstFactor = method;

@@ -115,6 +115,19 @@ function esStatus(err: unknown): number | undefined {
   return (err as { meta?: { statusCode?: number } }).meta?.statusCode;
 }
 
+/** Shards still starting (an index just created here or by another process) answer 503 for a moment. */
+async function whenShardsReady<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const starting = esStatus(err) === 503 || /no_shard_available|illegal_index_shard_state|unavailable_shards/.test((err as Error).message);
+      if (!starting || attempt >= 40) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 /** Users and grants in an admin-only index, mirrored to the local cache. */
 export function esStateStore(client: Client, opts: { readonly index: string; readonly stateDir: string }): StateStore {
   const file = cacheFile(opts.stateDir);
@@ -133,6 +146,8 @@ export function esStateStore(client: Client, opts: { readonly index: string; rea
       const type = (err as { meta?: { body?: { error?: { type?: string } } } }).meta?.body?.error?.type;
       if (type !== 'resource_already_exists_exception') throw err;
     }
+    // A just-created index (here or by a concurrent CLI/bastion) refuses reads until its shard has started.
+    await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });
     ensured = true;
   };
   const unreachable = (err: unknown): AuditkitError =>
@@ -174,7 +189,7 @@ export function esStateStore(client: Client, opts: { readonly index: string; rea
         let cur: Entity<typeof kind> | undefined;
         let seq: { if_seq_no: number; if_primary_term: number } | undefined;
         try {
-          const g = await client.get<StateDoc>({ index, id: docId }, { ignore: [404] });
+          const g = await whenShardsReady(() => client.get<StateDoc>({ index, id: docId }, { ignore: [404] }));
           if (g.found && g._source) {
             cur = (kind === 'user' ? g._source.user : g._source.grant) as Entity<typeof kind> | undefined;
             if (g._seq_no !== undefined && g._primary_term !== undefined) seq = { if_seq_no: g._seq_no, if_primary_term: g._primary_term };
@@ -186,10 +201,10 @@ export function esStateStore(client: Client, opts: { readonly index: string; rea
         if (next === undefined) return cur;
         try {
           if (next === null) {
-            if (cur !== undefined) await client.delete({ index, id: docId, refresh: 'wait_for', ...(seq ?? {}) });
+            if (cur !== undefined) await whenShardsReady(() => client.delete({ index, id: docId, refresh: 'wait_for', ...(seq ?? {}) }));
           } else {
             const body: StateDoc = kind === 'user' ? { kind, user: next as BastionUser } : { kind, grant: next as Grant };
-            await client.index({ index, id: docId, document: body, refresh: 'wait_for', ...(seq ? seq : { op_type: 'create' as const }) });
+            await whenShardsReady(() => client.index({ index, id: docId, document: body, refresh: 'wait_for', ...(seq ? seq : { op_type: 'create' as const }) }));
           }
         } catch (err) {
           if (esStatus(err) === 409) continue; // someone else changed it: read again
