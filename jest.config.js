@@ -1,18 +1,45 @@
 'use strict';
-// Unit tests live beside the code; integration tests under test/ share one real
-// Elasticsearch node started by the global setup (see test/harness/es.ts).
+// Three projects, each test file in exactly one (tools/jest-projects.test.ts checks):
+// - unit: beside the code, no services;
+// - int: test/**, against real services the harness starts (one shared Elasticsearch
+//   node from the global setup, see test/harness/es.ts; SMTP, a Kibana contract server);
+// - e2e: test/** files that drive the built `auditkit` binary (so they need
+//   `npm run build`) or real shells and sshd end to end.
+// `npm test` builds and runs all three; `npm run test:unit|test:int|test:e2e` one.
+const path = require('node:path');
+
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] };
 const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+const services = { globalSetup: '<rootDir>/test/harness/global-setup.ts', globalTeardown: '<rootDir>/test/harness/global-teardown.ts' };
+
+/** The end-to-end tests: the built binary (runCli, bin/auditkit.js) or real shells/sshd. */
+const E2E = [
+  'test/demo/compose.test.ts', // `auditkit validate` (the binary) on the stack's configs
+  'test/demo/demo.test.ts',
+  'test/deploy/deploy.test.ts', // real sshd
+  'test/foundation/cli.test.ts',
+  'test/foundation/setup-private.test.ts',
+  'test/pipeline/detect.test.ts',
+  'test/pipeline/kill.test.ts',
+  'test/pipeline/listeners.test.ts',
+  'test/reports/cli.test.ts',
+  'test/rules/cli.test.ts',
+  'test/shell/hook.e2e.test.ts', // real bash in a pty
+  'test/shell/zsh-hook.e2e.test.ts', // real zsh in a pty
+];
+const escape = (p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 module.exports = {
   testTimeout: 60000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{cli,core,schema,elastic,collectors,fleet,deploy,bastion,demo,rules,reports,dashboards}/**/*.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{cli,core,schema,elastic,collectors,fleet,deploy,bastion,demo,rules,reports,dashboards,tools}/**/*.test.ts'] },
     {
       ...common,
-      displayName: 'integration',
+      ...services,
+      displayName: 'int',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/harness/global-setup.ts',
-      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+      testPathIgnorePatterns: ['/node_modules/', ...E2E.map((f) => `^${escape(path.join(__dirname, f))}$`)],
     },
+    { ...common, ...services, displayName: 'e2e', testMatch: E2E.map((f) => `<rootDir>/${f}`) },
   ],
 };

@@ -8,6 +8,8 @@ function reportError(err: unknown, json: boolean, verbose: boolean): number {
   if (err instanceof AuditkitError) {
     process.stderr.write(`auditkit: ${err.message}${err.code ? ` [${err.code}]` : ''}\n`);
     if (verbose && err.cause instanceof Error && err.cause.stack) process.stderr.write(`caused by: ${err.cause.stack}\n`);
+    // A failed internal check is a bug like an unknown error: the stack is what a report needs.
+    if (err.code === 'AK_INTERNAL' && err.stack) process.stderr.write(`${verbose ? err.stack : 'run with --verbose for the stack trace'}\n`);
     if (json) {
       const problems = err instanceof ConfigError ? err.problems : undefined;
       process.stdout.write(JSON.stringify({ error: { code: err.code, message: err.message, ...(problems ? { problems } : {}) } }, null, 2) + '\n');
@@ -33,7 +35,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     .help()
     .alias('help', 'h')
     .wrap(Math.min(110, process.stdout.columns || 100))
-    .epilog('Exit codes: 0 ok, 1 failure, 2 usage, 3 config, 4 service unavailable, 5 auth refused, 70 internal error.')
+    .epilog('Exit codes: 0 ok, 1 failure, 2 usage, 3 config, 4 service unavailable, 5 auth refused, 70 internal error. `auditkit errors CODE` explains an error code.')
     .fail((msg, err) => {
       if (err) throw err;
       process.stderr.write(`auditkit: ${msg}\nRun \`auditkit --help\` for usage.\n`);

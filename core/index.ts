@@ -8,3 +8,7 @@ export * from './rng';
 export * from './quote';
 export * from './assets';
 export * from './smtp';
+export * from './secrets';
+export * from './text';
+export { sleep, parseDuration, DURATION_PATTERN } from './time';
+export * from './error-codes';

@@ -3,6 +3,8 @@
  * byte for byte, from the same seed on every machine and Node version, which
  * Math.random cannot promise.
  */
+import { AuditkitError } from './errors';
+
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -40,7 +42,7 @@ export function createRng(seed: number | string): Rng {
     next,
     int: (min, max) => min + Math.floor(next() * (max - min + 1)),
     pick: <T>(items: readonly T[]): T => {
-      if (items.length === 0) throw new Error('pick from an empty list');
+      if (items.length === 0) throw new AuditkitError('AK_INTERNAL', 'pick from an empty list');
       return items[Math.floor(next() * items.length)] as T;
     },
     weighted: <T>(items: ReadonlyArray<readonly [T, number]>): T => {

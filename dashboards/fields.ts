@@ -1,3 +1,4 @@
+import { AuditkitError } from '../core';
 import { ecsField, kitField } from '../schema';
 
 /** Lens column `dataType` of a field, from its ECS or kit definition (never guessed from the name). */
@@ -10,7 +11,7 @@ export function schemaFieldType(field: string): string | undefined {
 
 export function lensDataType(field: string): LensDataType {
   const t = schemaFieldType(field);
-  if (t === undefined) throw new Error(`dashboard field ${field} is neither an ECS field nor a declared kit field`);
+  if (t === undefined) throw new AuditkitError('AK_INTERNAL', `dashboard field ${field} is neither an ECS field nor a declared kit field`);
   switch (t) {
     case 'keyword': case 'wildcard': case 'constant_keyword': case 'text': case 'match_only_text': case 'version':
       return 'string';
@@ -23,7 +24,7 @@ export function lensDataType(field: string): LensDataType {
     case 'boolean':
       return 'boolean';
     default:
-      throw new Error(`dashboard field ${field} has type ${t}, which no panel can use`);
+      throw new AuditkitError('AK_INTERNAL', `dashboard field ${field} has type ${t}, which no panel can use`);
   }
 }
 

@@ -15,6 +15,8 @@
  * dashboard 8.9.0, panels 8.10.2). The `links` panel type (8.11) is not used, so
  * 8.10 really is enough.
  */
+import { AuditkitError } from '../core';
+
 export const TARGET_KIBANA = '8.10.0';
 
 /** The next major is the last one Kibana promises to import into. */
@@ -49,7 +51,7 @@ export function parseVersion(v: string): ParsedVersion | undefined {
 export function compareVersions(a: string, b: string): number {
   const x = parseVersion(a);
   const y = parseVersion(b);
-  if (!x || !y) throw new Error(`cannot compare versions ${a} and ${b}`);
+  if (!x || !y) throw new AuditkitError('AK_INTERNAL', `cannot compare versions ${a} and ${b}`);
   return x.major - y.major || x.minor - y.minor || x.patch - y.patch;
 }
 

@@ -10,6 +10,11 @@ export interface Capabilities {
   readonly version: string;
   readonly majorVersion: number;
   readonly nodes: number;
+  /**
+   * Nodes that can hold the kit's indices (role `data`, `data_content` or `data_hot`):
+   * a replica needs a second one of these, not merely a second node.
+   */
+  readonly dataNodes: number;
   readonly modules: readonly string[];
   /** Field types the cluster has beyond the core set, by name. */
   readonly fieldTypes: Readonly<Record<string, boolean>>;
@@ -43,15 +48,18 @@ export function supportedTypes(caps: Capabilities): Set<string> {
   return s;
 }
 
+/** Roles that can hold a plain index (tier preference data_content) or a data stream's write index (data_hot). */
+const DATA_ROLES: ReadonlySet<string> = new Set(['data', 'data_content', 'data_hot']);
+
 interface NodesInfo {
-  nodes?: Record<string, { version?: string; modules?: Array<{ name: string }>; plugins?: Array<{ name: string }>; ingest?: { processors?: Array<{ type: string }> } }>;
+  nodes?: Record<string, { version?: string; roles?: string[]; modules?: Array<{ name: string }>; plugins?: Array<{ name: string }>; ingest?: { processors?: Array<{ type: string }> } }>;
 }
 
 export async function detectCapabilities(client: Client): Promise<Capabilities> {
   const info = (await client.transport.request({
     method: 'GET',
     path: '/_nodes',
-    querystring: { filter_path: 'nodes.*.version,nodes.*.modules.name,nodes.*.plugins.name,nodes.*.ingest.processors.type' },
+    querystring: { filter_path: 'nodes.*.version,nodes.*.roles,nodes.*.modules.name,nodes.*.plugins.name,nodes.*.ingest.processors.type' },
   })) as NodesInfo;
   const nodes = Object.values(info.nodes ?? {});
   const versions = nodes.map((n) => n.version ?? '0.0.0').sort();
@@ -85,6 +93,8 @@ export async function detectCapabilities(client: Client): Promise<Capabilities> 
     version,
     majorVersion: Number(version.split('.')[0]),
     nodes: nodes.length,
+    // A node that reports no roles at all (a proxy filtering the answer) counts as holding data.
+    dataNodes: nodes.filter((n) => n.roles === undefined || n.roles.some((r) => DATA_ROLES.has(r))).length,
     modules,
     fieldTypes,
     // `set` with copy_from needs nothing beyond ingest-common.
@@ -100,7 +110,7 @@ export async function detectCapabilities(client: Client): Promise<Capabilities> 
 export function describeCapabilities(c: Capabilities): string[] {
   const types = Object.entries(c.fieldTypes).map(([t, ok]) => `${t} ${ok ? 'yes' : `no (→ ${TYPE_FALLBACKS[t]})`}`);
   return [
-    `version          ${c.version} (${c.nodes} node${c.nodes === 1 ? '' : 's'})`,
+    `version          ${c.version} (${c.nodes} node${c.nodes === 1 ? '' : 's'}, ${c.dataNodes} holding data)`,
     `modules          ${c.modules.join(', ') || '(none reported)'}`,
     `field types      ${types.join(', ')}`,
     `ingest pipelines ${c.ingest.pipelines ? 'yes' : `no (processors: ${c.ingest.processors.join(', ') || 'none'})`}`,

@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { createClient } from './client';
+import { createClient, resolveTarget } from './client';
 import { elasticsearchConfigSchema } from './config';
 
 describe('the Elasticsearch client the kit builds', () => {
@@ -27,6 +27,55 @@ describe('the Elasticsearch client the kit builds', () => {
     expect(meta?.meta?.request?.options).toEqual({});
     expect(meta?.meta?.request?.params?.['body']).toBe(body);
     expect(JSON.stringify(meta, (k, v: unknown) => (k === 'body' ? undefined : v))).not.toContain('c2VjcmV0');
+    await client.close();
+  });
+
+  it('with several nodes, always has a node to try: a dead node and timeouts on the live ones never leave it with "no living connection"', async () => {
+    const urls = ['http://127.0.0.1:1', 'http://127.0.0.1:2', 'http://127.0.0.1:3'];
+    const client = createClient(elasticsearchConfigSchema.parse({ url: urls }), { urls, origin: 'config' });
+    const pool = client.connectionPool;
+    // The third node is down (every request to it fails); the live two time out one time in ten
+    // (seeded). Whatever fails is marked dead, whatever answers alive, as the transport does.
+    let seed = 7;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    let none = 0;
+    const used = new Set<string>();
+    for (let i = 0; i < 5000; i++) {
+      const conn = pool.getConnection({ now: Date.now(), requestId: i, name: 'test', context: null });
+      if (conn === null) {
+        none++;
+        continue;
+      }
+      used.add(conn.url.port);
+      if (conn.url.port === '3' || rnd() < 0.1) pool.markDead(conn);
+      else pool.markAlive(conn);
+    }
+    // (The client's default pool answered null 161 times here, up to 53 times in a row.)
+    expect(none).toBe(0);
+    expect([...used].sort()).toEqual(['1', '2', '3']);
+    await client.close();
+  });
+});
+
+describe('credentials written into the Elasticsearch URL', () => {
+  it('are moved out of the URL: the client authenticates with them, and no URL the kit logs carries them', async () => {
+
+    const cfg = elasticsearchConfigSchema.parse({ url: 'https://elastic:s3cret@127.0.0.1:9', tls_verify: false, max_retries: 0 });
+    const target = await resolveTarget(cfg);
+    expect(target.urls).toEqual(['https://127.0.0.1:9']);
+    expect(target.urlAuth).toEqual({ username: 'elastic', password: 's3cret' });
+    const lines: string[] = [];
+    const log = { warn: (o: unknown, m: string) => lines.push(JSON.stringify(o) + m), info: () => undefined, debug: () => undefined, error: () => undefined } as never;
+    const client = createClient(cfg, target, log);
+    let caught: unknown;
+    try {
+      await client.cluster.health({}, { maxRetries: 0, requestTimeout: 2000 });
+    } catch (err) {
+      caught = err;
+    }
+    expect(lines.join('\n')).toContain('TLS certificate verification is off');
+    expect(lines.join('\n')).not.toContain('s3cret');
+    expect(String((caught as Error).message) + JSON.stringify(caught)).not.toContain('s3cret');
     await client.close();
   });
 });

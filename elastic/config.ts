@@ -9,7 +9,9 @@ export const elasticsearchConfigSchema = z
     url: z
       .union([z.url(), z.array(z.url()).min(1)])
       .optional()
-      .describe('Elasticsearch URL(s). Unset: the local dev node started by `auditkit dev es start`.'),
+      .describe(
+        'Elasticsearch URL, or a list of the cluster\'s node URLs: requests go round-robin to the nodes that answer and move past one that is down (no sniffing: the list is used as given). Unset: the local dev node started by `auditkit dev es start`.',
+      ),
     api_key: z.string().min(1).optional().describe('API key (base64 "id:key" as Elasticsearch returns it in `encoded`).'),
     username: z.string().min(1).optional().describe('Basic auth user (prefer api_key).'),
     password: z.string().min(1).optional().describe('Basic auth password.'),
@@ -40,7 +42,7 @@ export const elasticsearchConfigSchema = z
       .prefault({})
       .describe('Retention per dataset (data stream lifecycle), where the cluster supports lifecycle.'),
     shards: z.number().int().positive().default(1).describe('Primary shards per index.'),
-    replicas: z.number().int().min(0).optional().describe('Number of replicas; unset: 0 on a single-node cluster, else 1.'),
+    replicas: z.number().int().min(0).optional().describe('Replicas per primary shard; unset: 1 where setup finds two or more data nodes, else 0.'),
   })
   .superRefine((v, ctx) => {
     if (v.api_key && (v.username || v.password)) ctx.addIssue({ code: 'custom', message: 'set either api_key or username/password, not both', path: ['api_key'] });

@@ -15,6 +15,9 @@
  * - The node runs in its own process group; stopping sends SIGTERM to the group,
  *   then SIGKILL, so no JVM outlives it. Nodes started for tests also carry a
  *   parent-death signal, so a killed test runner leaves no orphan JVM.
+ * - A node is single-node by default; with `cluster` it joins (or bootstraps) a
+ *   cluster of nodes on loopback, each with its own dir and fixed ports, so a node
+ *   killed with `kill()` restarts on the same data and ports by starting it again.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -56,6 +59,25 @@ export interface DevNodeOptions {
    */
   readonly fileRoles?: Readonly<Record<string, unknown>>;
   readonly fileUsers?: ReadonlyArray<{ readonly username: string; readonly password: string; readonly roles: readonly string[] }>;
+  /** Join a cluster instead of running as a single node (needs `port` and a fixed `transportPort`). */
+  readonly cluster?: ClusterMembership;
+  /** Extra JVM options (one per line of jvm.options.d), e.g. to start faster on a small test machine. */
+  readonly jvmOptions?: readonly string[];
+}
+
+/** Where a node stands in a multi-node cluster on loopback. */
+export interface ClusterMembership {
+  readonly clusterName: string;
+  readonly nodeName: string;
+  readonly transportPort: number;
+  /** `127.0.0.1:<transport port>` of every master-eligible node. */
+  readonly seedHosts: readonly string[];
+  /**
+   * Node names that vote in the first election. Only for a cluster's very first start:
+   * a node that already has cluster state ignores it, and Elasticsearch warns when it
+   * stays set, so leave it out when restarting a node.
+   */
+  readonly initialMasterNodes?: readonly string[];
 }
 
 export interface DevNodeInfo {
@@ -166,7 +188,7 @@ function download(url: string, dest: string, redirects = 5): Promise<void> {
         }
         if (res.statusCode !== 200) {
           res.resume();
-          reject(new Error(`GET ${url}: HTTP ${res.statusCode}`));
+          reject(new AuditkitError('AK_ES_FETCH', `GET ${url}: HTTP ${res.statusCode}`));
           return;
         }
         const out = createWriteStream(dest);
@@ -218,7 +240,7 @@ export async function fetchDistribution(opts: { version?: string; cacheDir?: str
     const expected = (await fsp.readFile(sumFile, 'utf8')).trim().split(/\s+/)[0];
     const actual = await sha1(tmp);
     await fsp.rm(sumFile, { force: true });
-    if (expected !== actual) throw new Error(`checksum mismatch: expected sha1 ${expected}, got ${actual}`);
+    if (expected !== actual) throw new AuditkitError('AK_ES_FETCH', `checksum mismatch: expected sha1 ${expected}, got ${actual}`);
     await fsp.rename(tmp, zip);
     return zip;
   } catch (err) {
@@ -230,6 +252,16 @@ export async function fetchDistribution(opts: { version?: string; cacheDir?: str
     `could not fetch Elasticsearch ${version} (${artifact}): ${problems.join('; ')}. Check network access to Maven Central, or set AUDITKIT_MAVEN_REPO to a mirror`,
     { exitCode: ExitCode.Unavailable },
   );
+}
+
+/** Whether the zip or its unpacked home is in the cache already (nothing fetched): where, else undefined. */
+export function cachedDistribution(opts: { version?: string; cacheDir?: string } = {}): string | undefined {
+  const version = opts.version ?? DEFAULT_ES_VERSION;
+  const root = path.join(resolveCacheDir(opts), 'elasticsearch');
+  const home = path.join(root, `elasticsearch-${version}`);
+  if (existsSync(path.join(home, '.auditkit-unpacked'))) return home;
+  const zip = path.join(root, `elasticsearch-${version}.zip`);
+  return existsSync(zip) ? zip : undefined;
 }
 
 /** Fetch and unpack; returns the distribution home (read-only from here on). */
@@ -329,6 +361,8 @@ function basicAuth(user: string, pass: string): string {
 
 export interface DevNode extends DevNodeInfo {
   stop(opts?: { keepData?: boolean }): Promise<void>;
+  /** SIGKILL the node's whole process group (a crash: no shutdown, no flush); its dir stays. */
+  kill(): Promise<void>;
 }
 
 /** Start a node and wait until it answers `_cluster/health`. */
@@ -353,13 +387,20 @@ export async function startDevNode(opts: DevNodeOptions = {}): Promise<DevNode> 
   await fsp.mkdir(logsDir, { recursive: true });
   const security = opts.security ?? false;
   const password = security ? (opts.password ?? process.env[DEV_ELASTIC_PASSWORD_ENV] ?? `ak-${createHash('sha256').update(`${nodeDir}${Date.now()}${Math.random()}`).digest('hex').slice(0, 20)}`) : undefined;
+  const cluster = opts.cluster;
+  const membership = cluster
+    ? [
+        `cluster.name: ${JSON.stringify(cluster.clusterName)}`,
+        `node.name: ${JSON.stringify(cluster.nodeName)}`,
+        `discovery.seed_hosts: ${JSON.stringify(cluster.seedHosts)}`,
+        ...(cluster.initialMasterNodes ? [`cluster.initial_master_nodes: ${JSON.stringify(cluster.initialMasterNodes)}`] : []),
+        `transport.port: ${cluster.transportPort}`,
+      ]
+    : ['cluster.name: auditkit-dev', 'node.name: auditkit-dev', 'discovery.type: single-node', 'transport.port: 0'];
   const settings = [
-    'cluster.name: auditkit-dev',
-    'node.name: auditkit-dev',
-    'discovery.type: single-node',
+    ...membership,
     'network.host: 127.0.0.1',
     `http.port: ${port}`,
-    'transport.port: 0',
     `path.data: ${dataDir}`,
     `path.logs: ${logsDir}`,
     `xpack.security.enabled: ${security}`,
@@ -373,10 +414,9 @@ export async function startDevNode(opts: DevNodeOptions = {}): Promise<DevNode> 
   ].join('\n');
   await fsp.writeFile(path.join(confDir, 'elasticsearch.yml'), settings);
   const heap = opts.heapMb ?? 512;
-  await fsp.writeFile(path.join(confDir, 'jvm.options.d', 'auditkit.options'), `-Xms${heap}m\n-Xmx${heap}m\n`).catch(async () => {
-    await fsp.mkdir(path.join(confDir, 'jvm.options.d'), { recursive: true });
-    await fsp.writeFile(path.join(confDir, 'jvm.options.d', 'auditkit.options'), `-Xms${heap}m\n-Xmx${heap}m\n`);
-  });
+  const jvmOptions = [`-Xms${heap}m`, `-Xmx${heap}m`, ...(opts.jvmOptions ?? [])].join('\n') + '\n';
+  await fsp.mkdir(path.join(confDir, 'jvm.options.d'), { recursive: true });
+  await fsp.writeFile(path.join(confDir, 'jvm.options.d', 'auditkit.options'), jvmOptions);
   if (runAs) {
     assertTraversable(home, runAs);
     assertTraversable(nodeDir, runAs);
@@ -454,6 +494,11 @@ export async function startDevNode(opts: DevNodeOptions = {}): Promise<DevNode> 
     async stop(stopOpts = {}) {
       await stopProcessGroup(info.pid);
       if (ownsDir && !stopOpts.keepData) await fsp.rm(nodeDir, { recursive: true, force: true }).catch(() => undefined);
+    },
+    async kill() {
+      killGroup(info.pid, 'SIGKILL');
+      const deadline = Date.now() + 10_000;
+      while (alive(info.pid) && Date.now() < deadline) await sleep(50);
     },
   };
 }

@@ -100,6 +100,34 @@ export function chooseMode(cfg: Pick<ElasticsearchConfig, 'mode'>, caps: Capabil
   return caps.dataStreams ? 'data_stream' : 'index';
 }
 
+/**
+ * Replicas per primary shard: `elasticsearch.replicas` when set, else 1 where the
+ * cluster has a second node that can hold data, 0 where it has one (a replica there
+ * could never be assigned and the cluster would stay yellow).
+ *
+ * Why a fixed count detected at setup, not `auto_expand_replicas: 0-1` (which Elastic
+ * uses for its own system indices): an audit trail's redundancy is the point, and a
+ * cluster that lost it should say so. With 0-1 a three-node cluster shrunk to one
+ * node turns green again with a single copy of every record; with 1 it stays yellow
+ * until the copy is back. Auto-expansion also ignores allocation rules other than
+ * filtering (total shards per node, awareness), a quieter way to stay yellow. The
+ * price: a cluster grown from one node needs `setup elasticsearch` again, and indices
+ * created before keep their count until their settings are changed; the setup note
+ * says how.
+ */
+export function chooseReplicas(cfg: Pick<ElasticsearchConfig, 'replicas'>, caps: Pick<Capabilities, 'dataNodes'>): { readonly replicas: number; readonly note: string } {
+  const holding = `${caps.dataNodes} data node${caps.dataNodes === 1 ? '' : 's'}`;
+  if (cfg.replicas !== undefined) {
+    const unassignable = cfg.replicas >= caps.dataNodes ? `: more copies than data nodes, ${cfg.replicas + 1 - caps.dataNodes} per shard cannot be assigned and the cluster stays yellow` : '';
+    return { replicas: cfg.replicas, note: `replicas: ${cfg.replicas} per shard (elasticsearch.replicas; ${holding})${unassignable}` };
+  }
+  if (caps.dataNodes >= 2) return { replicas: 1, note: `replicas: 1 per shard (${holding}): every record survives the loss of a node` };
+  return {
+    replicas: 0,
+    note: `replicas: 0 (${holding}: a replica needs a second one). After adding nodes, run setup again; existing indices keep 0 until \`PUT logs-auditkit.*/_settings {"index.number_of_replicas":1}\``,
+  };
+}
+
 /** Build the exact requests for a cluster with these capabilities. Pure. */
 export function planSetup(cfg: ElasticsearchConfig, caps: Capabilities): SetupPlan {
   const mode = chooseMode(cfg, caps);
@@ -107,7 +135,8 @@ export function planSetup(cfg: ElasticsearchConfig, caps: Capabilities): SetupPl
   const objects: PlannedObject[] = [];
   const adaptations: Adaptation[] = [];
   const notes: string[] = [];
-  const replicas = cfg.replicas ?? (caps.nodes > 1 ? 1 : 0);
+  const { replicas, note: replicaNote } = chooseReplicas(cfg, caps);
+  notes.push(replicaNote);
   const usePipeline = caps.ingest.pipelines;
   if (usePipeline) {
     objects.push(

@@ -5,7 +5,8 @@
  * only if a rule asks for them).
  */
 import { isIP } from 'node:net';
-import { simpleCommands, simpleCommandsFromArgv, type SimpleCommand } from './shell';
+import { AuditkitError } from '../core';
+import { simpleCommands, simpleCommandsFromArgv, type SimpleCommand } from '../schema';
 import type { CmdSpec, Condition, FieldCond, ModeClass, OneOrMany, Scalar, StrMatch } from './types';
 
 export type Doc = Readonly<Record<string, unknown>>;
@@ -372,10 +373,10 @@ export function compileCmd(spec: CmdSpec): (c: SimpleCommand) => boolean {
 export function compileCidr(cidr: string): (ip: string) => boolean {
   const [addr, bitsStr] = cidr.split('/');
   const v = isIP(addr ?? '');
-  if (v === 0) throw new Error(`not an IP network: ${cidr}`);
+  if (v === 0) throw new AuditkitError('AK_RULE_INVALID', `not an IP network: ${cidr}`);
   const total = v === 4 ? 32 : 128;
   const bits = bitsStr === undefined ? total : Number(bitsStr);
-  if (!Number.isInteger(bits) || bits < 0 || bits > total) throw new Error(`bad prefix length in ${cidr}`);
+  if (!Number.isInteger(bits) || bits < 0 || bits > total) throw new AuditkitError('AK_RULE_INVALID', `bad prefix length in ${cidr}`);
   const base = ipToBig(addr as string);
   const shift = BigInt(total - bits);
   return (ip) => {

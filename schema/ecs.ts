@@ -1,4 +1,5 @@
 import { EcsFlat, EcsVersion } from '@elastic/ecs';
+import { AuditkitError } from '../core';
 
 /** The ECS definition of one field, as shipped by `@elastic/ecs` (EcsFlat). */
 export interface EcsFieldDef {
@@ -36,11 +37,11 @@ export function allEcsFieldNames(): string[] {
  */
 export function expandEcsSelector(selector: string): string[] {
   if (!selector.endsWith('.*')) {
-    if (!ecsField(selector)) throw new Error(`not an ECS field: ${selector}`);
+    if (!ecsField(selector)) throw new AuditkitError('AK_INTERNAL', `not an ECS field: ${selector}`);
     return [selector];
   }
   const prefix = selector.slice(0, -1);
   const out = allEcsFieldNames().filter((n) => n.startsWith(prefix) && !n.slice(prefix.length).includes('.'));
-  if (out.length === 0) throw new Error(`no ECS fields match ${selector}`);
+  if (out.length === 0) throw new AuditkitError('AK_INTERNAL', `no ECS fields match ${selector}`);
   return out;
 }

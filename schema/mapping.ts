@@ -1,3 +1,4 @@
+import { AuditkitError } from '../core';
 import { ecsField, type EcsFieldDef } from './ecs';
 import { ecsFieldsFor, kitFieldsFor } from './fields';
 import type { KitField } from './kit-fields';
@@ -67,7 +68,7 @@ function insert(root: Record<string, MappingProperty>, path: string, prop: Mappi
       child.properties = {};
     } else if (!child.properties) {
       // A leaf that also has children (ECS avoids this; kit fields must too).
-      throw new Error(`mapping conflict: ${parts.slice(0, i + 1).join('.')} is both a field and an object`);
+      throw new AuditkitError('AK_INTERNAL', `mapping conflict: ${parts.slice(0, i + 1).join('.')} is both a field and an object`);
     }
     node = child.properties as Record<string, MappingProperty>;
   }
@@ -75,7 +76,7 @@ function insert(root: Record<string, MappingProperty>, path: string, prop: Mappi
   const existing = node[leaf];
   if (existing?.properties) {
     if (prop.type === 'object') return; // already a container
-    throw new Error(`mapping conflict: ${path} is both a field and an object`);
+    throw new AuditkitError('AK_INTERNAL', `mapping conflict: ${path} is both a field and an object`);
   }
   node[leaf] = prop;
 }
@@ -112,7 +113,7 @@ export function adaptMapping(
       if (v.fields) copy.fields = walk(v.fields, name);
       if (v.type && !supported.has(v.type) && !v.properties) {
         const to = TYPE_FALLBACKS[v.type];
-        if (to === undefined) throw new Error(`field ${name} has type ${v.type}, which the cluster lacks and which has no fallback`);
+        if (to === undefined) throw new AuditkitError('AK_ES_FIELD_TYPE', `field ${name} has type ${v.type}, which the cluster lacks and which has no fallback`);
         adaptations.push({ field: name, from: v.type, to });
         copy.type = to;
         if (v.type === 'scaled_float') delete copy.scaling_factor;

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { AuditkitError } from '../core';
 import { ecsField } from './ecs';
 import { kitField, type KitFieldType } from './kit-fields';
 
@@ -179,6 +180,6 @@ export function validateDocument(doc: unknown, opts: { required?: readonly strin
 export function assertValidDocument(doc: unknown, opts: { required?: readonly string[] } = {}): void {
   const r = validateDocument(doc, opts);
   if (!r.valid) {
-    throw new Error(`document is not valid ECS:\n${r.problems.map((p) => `  ${p.path || '(root)'}: ${p.message}`).join('\n')}\n${JSON.stringify(doc).slice(0, 2000)}`);
+    throw new AuditkitError('AK_INTERNAL', `document is not valid ECS:\n${r.problems.map((p) => `  ${p.path || '(root)'}: ${p.message}`).join('\n')}\n${JSON.stringify(doc).slice(0, 2000)}`);
   }
 }

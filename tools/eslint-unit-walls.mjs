@@ -11,11 +11,16 @@ import path from 'node:path';
 
 export const LAYERS = {
   cli: 6,
-  demo: 5,
-  collectors: 4, deploy: 4, bastion: 4,
+  // The bastion ships its sessions and commands through the collector pipeline
+  // (spool, exactly-once, dead letters), so it sits above collectors, beside the demo.
+  demo: 5, bastion: 5,
+  collectors: 4, deploy: 4,
   rules: 3, reports: 3, dashboards: 3, fleet: 3,
   elastic: 2,
-  schema: 1, core: 1,
+  schema: 1,
+  // core is the floor: kit-wide plumbing (errors and their catalogue, logging, config
+  // loading, files) with no domain of its own, so schema can throw kit errors.
+  core: 0,
 };
 const ABOVE_ALL = new Set(['test', 'bench', 'tools']);
 const FACES = new Set(['', 'index', 'index.ts', 'index.js', 'config', 'config.ts', 'config.js']);
@@ -34,7 +39,7 @@ const rule = {
     schema: [],
     messages: {
       inner: "'{{spec}}' reaches into {{target}}/{{inner}}: import {{target}} through its index.ts (export what you need there)",
-      layer: "{{source}} (layer {{sl}}) may not import {{target}} (layer {{tl}}): dependencies point down (cli → demo → collectors/deploy/bastion → rules/reports/dashboards/fleet → elastic → schema/core)",
+      layer: "{{source}} (layer {{sl}}) may not import {{target}} (layer {{tl}}): dependencies point down (cli → demo/bastion → collectors/deploy → rules/reports/dashboards/fleet → elastic → schema → core)",
       unknown: "{{target}} is not a known unit: add it to LAYERS in tools/eslint-unit-walls.mjs",
     },
   },

@@ -21,6 +21,7 @@ export const COMMAND_LOADERS: ReadonlyArray<{ readonly name: string; readonly lo
   { name: 'demo', load: () => (require('./demo') as typeof import('./demo')).demoCommand },
   { name: 'validate', load: () => (require('./config') as typeof import('./config')).validateCommand },
   { name: 'config', load: () => (require('./config') as typeof import('./config')).configCommand },
+  { name: 'errors', load: () => (require('./errors') as typeof import('./errors')).errorsCommand },
 ];
 
 /** The options every command takes (declared to yargs in main.ts). */

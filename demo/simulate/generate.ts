@@ -11,7 +11,7 @@
  * woven in on fixed days at night, each action labelled with its story.
  */
 import { documentId } from '../../schema';
-import { createRng, type Rng } from '../../core';
+import { AuditkitError, createRng, type Rng } from '../../core';
 import {
   compareActions,
   type AccountOp, type AgentCounters, type HostRole, type Identity, type SimAction, type SimFleet, type SimHost, type SimSession,
@@ -61,7 +61,7 @@ export function buildFleet(opts: SimulateOptions = {}): SimFleet {
   const n = opts.hosts ?? 20;
   const days = opts.days ?? 7;
   const start = typeof opts.start === 'number' ? opts.start : Date.parse(opts.start ?? DEFAULT_SIM_START);
-  if (!Number.isFinite(start)) throw new Error(`simulator start is not a date: ${String(opts.start)}`);
+  if (!Number.isFinite(start)) throw new AuditkitError('AK_USAGE', `simulator start is not a date: ${String(opts.start)}`);
   const counters = new Map<HostRole, number>();
   const hosts: SimHost[] = [];
   for (let i = 0; i < n; i++) {
@@ -170,7 +170,7 @@ class Builder {
 
   host(name: string): SimHost {
     const h = this.fleet.hosts.find((x) => x.name === name);
-    if (!h) throw new Error(`no simulated host ${name}`);
+    if (!h) throw new AuditkitError('AK_INTERNAL', `no simulated host ${name}`);
     return h;
   }
 
@@ -523,10 +523,13 @@ function heartbeats(b: Builder, minutes: number, silent: { host: string; from: n
         original: JSON.stringify({ process: { command_line: `./job.sh ${i}`, exit_code: 'abc' } }),
       });
     }
+    // Hook records cut by the syslog size limit (raw/shell.ts writes them): the reason and message the hook parser gives.
     for (let i = 0; i < 2; i++) {
+      const seq = b.seq();
       b.actions.push({
-        kind: 'deadletter', t: t0 + 60_000 + i * 1000, seq: b.seq(), host: deadletterHost, stage: 'parse', reason: 'AK_PARSE_HOOK_LINE',
-        message: 'hook log line has no closing bracket after the time', original: '[2026-11-11 14:08:0',
+        kind: 'deadletter', t: t0 + 60_000 + i * 1000, seq, host: deadletterHost, stage: 'parse', reason: 'SHELL_HOOK_JSON',
+        message: 'hook record is not valid JSON (Unterminated string in JSON); a truncated syslog message? raise the syslog size limit',
+        original: `{"v":1,"shell":"bash","host":"${deadletterHost}","sid":"${seq.toString(16)}","user":"deploy","cmd":"./job.sh --payload`,
       });
     }
   }

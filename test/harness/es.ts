@@ -7,7 +7,7 @@ import { Client } from '@elastic/elasticsearch';
 
 export function testEsUrl(): string {
   const url = process.env['AUDITKIT_TEST_ES_URL'];
-  if (!url) throw new Error('AUDITKIT_TEST_ES_URL is not set: integration tests run under the jest global setup (npx jest --selectProjects integration)');
+  if (!url) throw new Error('AUDITKIT_TEST_ES_URL is not set: integration tests run under the jest global setup (npm run test:int or test:e2e)');
   return url;
 }
 
