@@ -139,7 +139,7 @@ export async function addGrant(store: StateStore, inv: InventoryConfig, g: NewGr
     created: new Date(now).toISOString(),
   };
   const out = await store.update('grant', id, (cur) => (cur ? undefined : grant));
-  if (!out) throw new AuditkitError('AK_BASTION_STATE', 'grant id collision; run again', { exitCode: ExitCode.Failure });
+  if (!out) throw new AuditkitError('AK_BASTION_STATE', 'grant id collision; run again', { exitCode: ExitCode.Unavailable });
   return out;
 }
 

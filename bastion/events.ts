@@ -13,8 +13,7 @@
  */
 import { isIP } from 'node:net';
 import { KIT_VERSION } from '../core';
-import { documentId, eventEnvelope, type Dataset } from '../schema';
-import { SEVERITY_NUMBER, shellWords } from '../rules';
+import { basename, documentId, eventEnvelope, SEVERITY_NUMBER, shellWords, type Dataset } from '../schema';
 
 export type BastionDataset = Extract<Dataset, 'sessions' | 'commands' | 'alerts'>;
 export type Doc = Record<string, unknown>;
@@ -174,11 +173,6 @@ export interface CommandFacts {
   readonly verdict: 'allow' | 'warn' | 'block';
   readonly rules?: readonly string[];
   readonly message?: string;
-}
-
-function basename(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i >= 0 ? p.slice(i + 1) : p;
 }
 
 export function commandDoc(ctx: EventContext, s: SessionFacts, c: CommandFacts): Doc {

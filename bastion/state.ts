@@ -55,14 +55,14 @@ async function readCache(file: string): Promise<BastionState | undefined> {
     text = await fsp.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new AuditkitError('AK_BASTION_STATE', `cannot read the bastion state cache: ${(err as Error).message}`, { location: { file }, exitCode: ExitCode.Config, cause: err });
+    throw new AuditkitError('AK_BASTION_STATE_CACHE', `cannot read the bastion state cache: ${(err as Error).message}`, { location: { file }, exitCode: ExitCode.Config, cause: err });
   }
   await assertPrivateFile(file, 'the bastion state cache');
   try {
     const s = JSON.parse(text) as Partial<BastionState>;
     return { users: s.users ?? {}, grants: s.grants ?? {} };
   } catch (err) {
-    throw new AuditkitError('AK_BASTION_STATE', `the bastion state cache is not valid JSON (${(err as Error).message}); remove it to rebuild it from Elasticsearch`, { location: { file }, exitCode: ExitCode.Config, cause: err });
+    throw new AuditkitError('AK_BASTION_STATE_CACHE', `the bastion state cache is not valid JSON (${(err as Error).message}); remove it to rebuild it from Elasticsearch`, { location: { file }, exitCode: ExitCode.Config, cause: err });
   }
 }
 

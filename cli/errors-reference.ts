@@ -22,6 +22,7 @@ const SECTIONS: ReadonlyArray<{ readonly title: string; readonly prefixes: reado
   { title: 'Rules', prefixes: ['RULE'] },
   { title: 'Reports and mail', prefixes: ['REPORT_', 'SMTP_'] },
   { title: 'Fleet and deploy', prefixes: ['DEPLOY_'] },
+  { title: 'Bastion', prefixes: ['BASTION_'] },
   { title: 'Demo', prefixes: ['DEMO_'] },
   { title: 'Internal', prefixes: ['INTERNAL'] },
 ];

@@ -1,7 +1,7 @@
 import { promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { AuditkitError, ExitCode, expandHome } from '../../core';
-import { createDetector, parseDuration } from '../../rules';
+import { AuditkitError, ExitCode, expandHome, parseDuration } from '../../core';
+import { createDetector } from '../../rules';
 import { pipelineOptionsFromConfig, RecordJournal, runPipeline, type PipelineInput } from '../../collectors';
 import {
   addGrant, addUser, enrollTotp, esStateStore, fileStateStore, findRecording, liveDir, playCast, recordingsDir, revokeGrant, safeText, setPassword, setUserDisabled, startBastion,
