@@ -20,7 +20,6 @@
  *   events, and their state would be shared by every session of the bastion. They still run on
  *   the command events the bastion ships, like every other event.
  */
-import { z } from 'zod';
 import { AuditkitError, escapeControlAll, ExitCode } from '../core';
 import { commandEvent, createStreamingEngine, SEVERITIES, type ExtraException, type RuleDef, type Severity, type StreamingEngine } from '../rules';
 
@@ -44,20 +43,8 @@ export interface Guard {
   check(command: string, ctx: GuardContext): GuardVerdict;
 }
 
-const action = z.enum(['allow', 'warn', 'block']);
-const severity = z.enum(['low', 'medium', 'high', 'critical']);
-
-const entrySchema = z
-  .strictObject({
-    action: action.describe('What a rule this entry selects does to the command.'),
-    ids: z.array(z.string().min(1)).min(1).optional().describe('Rule ids (any of).'),
-    tags: z.array(z.string().min(1)).min(1).optional().describe("Rule tags or categories (any of), e.g. destructive, reverse_shell."),
-    severity: z.array(severity).min(1).optional().describe('Rule severities (any of).'),
-    min_severity: severity.optional().describe('Rules at or above this severity.'),
-    comment: z.string().optional(),
-  })
-  .describe('One policy entry: every selector given must hold (ids AND tags AND severity); an entry without selectors selects every rule.');
-export type GuardPolicyEntry = z.output<typeof entrySchema>;
+import { guardPolicySchema, type GuardPolicyConfig, type GuardPolicyEntry } from './config';
+export { guardPolicySchema, type GuardPolicyConfig, type GuardPolicyEntry };
 
 /**
  * Appended after the configured entries unless `builtin_policy: false`. Blocks what cannot be
@@ -71,19 +58,7 @@ export const DEFAULT_GUARD_POLICY: readonly GuardPolicyEntry[] = Object.freeze([
   { action: 'warn', min_severity: 'high', comment: 'shown to the user; the alert is raised as for any event' },
 ]);
 
-/** `bastion.guard` in auditkit.yml. */
-export const guardPolicySchema = z
-  .strictObject({
-    enabled: z.boolean().default(true).describe('Check each command before it reaches the host.'),
-    policy: z.array(entrySchema).default([]).describe('Ordered entries, tried before the built-in policy; the first that selects a rule decides its action.'),
-    builtin_policy: z.boolean().default(true).describe('Append the built-in policy (block critical destructive commands, warn on high) after `policy`.'),
-    default: action.default('allow').describe('Action for a matched rule that no entry selects.'),
-    max_command_length: z.number().int().min(256).max(1 << 20).default(8192).describe('Characters of a command the rules see (the extractor cuts commands at the same default); the rules engine parses shell, which is not linear on pathological input.'),
-    oversize: action.default('block').describe('Action for a command longer than max_command_length (what lies past the limit was not checked).'),
-    on_error: action.default('block').describe('Action when the check itself fails (a bug): fail closed by default.'),
-  })
-  .describe('The guard rail: commands checked by the rules engine at the bastion.');
-export type GuardPolicyConfig = z.output<typeof guardPolicySchema>;
+
 
 const RANK: Readonly<Record<GuardAction, number>> = { allow: 0, warn: 1, block: 2 };
 const SEV_RANK = (s: Severity): number => SEVERITIES.indexOf(s);

@@ -6,6 +6,7 @@ import { rulesConfigSchema } from '../rules/config';
 import { reportsConfigSchema } from '../reports/config';
 import { smtpConfigSchema } from '../core';
 import { kibanaConfigSchema } from '../dashboards/config';
+import { bastionConfigSchema } from '../bastion/config';
 
 /** auditkit.yml: one section per unit; each unit owns its schema. */
 export const configSchema = z.strictObject({
@@ -16,6 +17,7 @@ export const configSchema = z.strictObject({
   reports: reportsConfigSchema.prefault({}),
   smtp: smtpConfigSchema.prefault({}),
   inventory: inventoryConfigSchema.prefault({}),
+  bastion: bastionConfigSchema.prefault({}),
 });
 
 export type AuditkitConfig = z.output<typeof configSchema>;

@@ -8,6 +8,6 @@ export * from './types';
 export * from './parsers';
 export * from './config';
 export { runAgent, agentSummary, type AgentOptions } from './agent';
-export { runPipeline, sniffFormat, sinkOptionsFromConfig, collectorAgent, collectorHost, type PipelineInput, type PipelineOptions, type PipelineResult } from './pipeline';
+export { runPipeline, sniffFormat, sinkOptionsFromConfig, pipelineOptionsFromConfig, collectorAgent, collectorHost, RecordJournal, type PipelineInput, type PipelineOptions, type PipelineResult } from './pipeline';
 export { AuditAssembler, NO_RESOLVER } from './auditd';
 export { startHookReceiver, type HookReceiver } from './shell';

@@ -417,6 +417,43 @@ export const ERROR_CODES = {
     description: 'Uploading a file to the host over SFTP failed.',
     next: 'Check the host\'s free space in /tmp and that SFTP is enabled in its sshd.',
   },
+
+  // ── bastion ───────────────────────────────────────────────────────────────
+  AK_BASTION_USAGE: {
+    exit: ExitCode.Usage,
+    description: 'A `bastion` command got a bad value: a user, group or account name, a CIDR, a login time window, an ISO time, a password that is too short, or a missing argument.',
+    next: 'Read the message for the value and the form it expects (`auditkit bastion --help`).',
+  },
+  AK_BASTION_EXISTS: {
+    exit: ExitCode.Usage,
+    description: 'A bastion user with that name exists already.',
+    next: 'Change it with `auditkit bastion passwd` or `auditkit bastion user disable`, or pick another name.',
+  },
+  AK_BASTION_NOT_FOUND: {
+    exit: ExitCode.Usage,
+    description: 'A bastion user, grant, live session, recording or inventory host/group named on the command line does not exist.',
+    next: '`auditkit bastion user list` lists users and grants, `auditkit bastion sessions list` sessions; hosts and groups come from the inventory.',
+  },
+  AK_BASTION_STATE: {
+    exit: ExitCode.Unavailable,
+    description: 'The bastion\'s users and grants cannot be read or changed: the state index in Elasticsearch is unreachable (and, at start, there is no local cache yet), or a change kept conflicting.',
+    next: 'Check Elasticsearch (`auditkit setup` target, credentials with the bastion or admin role) and run again; a running bastion keeps serving known users from its cache meanwhile.',
+  },
+  AK_BASTION_STATE_CACHE: {
+    exit: ExitCode.Config,
+    description: 'The bastion\'s local state cache (<state_dir>/state-cache.json) cannot be read or is not JSON.',
+    next: 'Fix its permissions (mode 600, owned by the bastion\'s user), or remove it: it is rebuilt from Elasticsearch at the next start.',
+  },
+  AK_BASTION_HOST_KEY: {
+    exit: ExitCode.Config,
+    description: 'The bastion\'s own SSH host key (bastion.host_key) is missing or is not a private key.',
+    next: 'Create it with `ssh-keygen -t ed25519 -N "" -f FILE`, or leave bastion.host_key unset to have one generated under bastion.state_dir.',
+  },
+  AK_BASTION_ACCOUNT: {
+    exit: ExitCode.Config,
+    description: 'A grant names a system account the bastion has no credentials for, or whose password variable is not set.',
+    next: 'Add bastion.accounts.<account> with a key file (mode 600), a password_file or a password_env that is set in the bastion\'s environment.',
+  },
   AK_DEPLOY_START: {
     exit: ExitCode.Failure,
     description: 'The collector exited right after it was started on the host; the message carries the end of its log.',
@@ -455,6 +492,11 @@ export const ERROR_CODES = {
     exit: ExitCode.Config,
     description: 'A baseline policy file or directory cannot be read or does not exist.',
     next: 'Check the policy paths and their permissions.',
+  },
+  AK_BASTION_GUARD_POLICY: {
+    exit: ExitCode.Config,
+    description: 'bastion.guard names rule ids that are not loaded, so the policy would not do what it says.',
+    next: 'Fix or remove the listed ids (auditkit rules list shows the loaded ones).',
   },
   // ── internal ──────────────────────────────────────────────────────────────
   AK_INTERNAL: {

@@ -6,8 +6,15 @@ import type { Client } from '@elastic/elasticsearch';
 import { AuditkitError, ExitCode } from '../core';
 import { ALL_STREAMS_PATTERN } from '../schema';
 
-export type KeyRole = 'collector' | 'reader' | 'admin';
-export const KEY_ROLES: readonly KeyRole[] = ['collector', 'reader', 'admin'];
+export type KeyRole = 'collector' | 'reader' | 'admin' | 'bastion';
+export const KEY_ROLES: readonly KeyRole[] = ['collector', 'reader', 'admin', 'bastion'];
+
+/**
+ * The bastion's users and grants (password hashes, TOTP seeds) live in indices named
+ * by this pattern, deliberately outside logs-auditkit.*: the collector and reader
+ * roles never name them; only admin and the bastion itself do.
+ */
+export const BASTION_STATE_PATTERN = 'auditkit-bastion-state*';
 
 export function roleDescriptors(role: KeyRole): Record<string, { cluster: string[]; indices: Array<{ names: string[]; privileges: string[]; allow_restricted_indices?: boolean }> }> {
   switch (role) {
@@ -20,7 +27,18 @@ export function roleDescriptors(role: KeyRole): Record<string, { cluster: string
       return {
         'auditkit-admin': {
           cluster: ['monitor', 'manage_index_templates', 'manage_pipeline', 'manage_ilm', 'manage_own_api_key'],
-          indices: [{ names: [ALL_STREAMS_PATTERN], privileges: ['all'] }],
+          indices: [{ names: [ALL_STREAMS_PATTERN], privileges: ['all'] }, { names: [BASTION_STATE_PATTERN], privileges: ['all'] }],
+        },
+      };
+    case 'bastion':
+      // Appends its documents like a collector; reads and changes (never deletes) its own state.
+      return {
+        'auditkit-bastion': {
+          cluster: ['monitor'],
+          indices: [
+            { names: [ALL_STREAMS_PATTERN], privileges: ['create_doc', 'auto_configure', 'read'] },
+            { names: [BASTION_STATE_PATTERN], privileges: ['read', 'write', 'create_index', 'view_index_metadata'] },
+          ],
         },
       };
   }

@@ -5,5 +5,5 @@
  */
 export { inventoryConfigSchema, type InventoryConfig, type InventoryHostConfig, type InventoryGroupConfig } from './config';
 export { loadInventoryFile, groupMembers, resolveHosts, selectHosts, type ResolvedHost } from './inventory';
-export { KnownHosts, connect, parseKnownHosts, knownHostsName, checkHostKey, sudoError, type ExecResult, type HostKeyVerdict, type KnownHostEntry, type SshSession } from './ssh';
+export { KnownHosts, connect, openClient, type ConnectCredentials, parseKnownHosts, knownHostsName, checkHostKey, sudoError, type ExecResult, type HostKeyVerdict, type KnownHostEntry, type SshSession } from './ssh';
 export { createHostProgress, type HostProgress } from './progress';

@@ -164,6 +164,73 @@ export function sudoError(host: Pick<ResolvedHost, 'name' | 'user'>, passwordEnv
   return new AuditkitError('AK_DEPLOY_PRIVILEGES', `${host.name}: cannot become root: ${why}${said ? ` (sudo said: ${said})` : ''}`, { exitCode: ExitCode.Auth });
 }
 
+/** Credentials that replace the inventory's for one connection (the bastion's system accounts). */
+export interface ConnectCredentials {
+  readonly privateKey?: Buffer;
+  readonly password?: string;
+}
+
+/**
+ * Open an ssh2 Client to a host with the host key verified strictly against
+ * `known` (a refused key fails BEFORE any credential is sent: ssh2 verifies the
+ * host key ahead of user authentication). deploy's `connect` builds on it; the
+ * bastion uses it directly for its proxied shells, execs and forwards.
+ * `credentials` (when given) replace the host's key/agent/password settings.
+ */
+export async function openClient(host: ResolvedHost, known: KnownHosts, opts: { privateKeyCache?: Map<string, Buffer>; credentials?: ConnectCredentials } = {}): Promise<Client> {
+  const creds = opts.credentials;
+  const password = creds ? creds.password : host.passwordEnv ? process.env[host.passwordEnv] : undefined;
+  if (!creds && host.passwordEnv && password === undefined) {
+    throw new AuditkitError('AK_DEPLOY_AUTH', `${host.name}: password_env ${host.passwordEnv} is not set in the environment`, { exitCode: ExitCode.Auth });
+  }
+  let privateKey: Buffer | undefined = creds?.privateKey;
+  if (!creds && host.key) {
+    privateKey = opts.privateKeyCache?.get(host.key);
+    if (!privateKey) {
+      try {
+        privateKey = await fsp.readFile(host.key);
+      } catch (err) {
+        throw new AuditkitError('AK_DEPLOY_AUTH', `${host.name}: cannot read key file ${host.key}: ${(err as Error).message}`, { exitCode: ExitCode.Auth, cause: err });
+      }
+      opts.privateKeyCache?.set(host.key, privateKey);
+    }
+  }
+  const agent = creds ? undefined : host.agent;
+  let refusal: string | undefined;
+  const cfg: ConnectConfig = {
+    host: host.address,
+    port: host.port,
+    username: host.user,
+    readyTimeout: host.connectTimeoutMs,
+    ...(privateKey ? { privateKey } : {}),
+    ...(agent ? { agent } : {}),
+    ...(password !== undefined ? { password } : {}),
+    hostVerifier: ((key: Buffer): boolean => {
+      refusal = known.verify(host.address, host.port, key);
+      return refusal === undefined;
+    }) as (key: Buffer) => boolean,
+  };
+  const tried = creds
+    ? [privateKey ? 'the account key' : '', password !== undefined ? 'the account password' : ''].filter(Boolean).join(', ') || 'nothing: the account has no key or password'
+    : [privateKey ? 'key ' + host.key : '', host.agent ? 'agent' : '', password !== undefined ? 'password from $' + host.passwordEnv : ''].filter(Boolean).join(', ') || 'nothing: set key, agent or password_env';
+  const client = new Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    client.once('error', (err: Error & { level?: string; code?: string }) => {
+      if (refusal) reject(new AuditkitError('AK_DEPLOY_HOST_KEY', `${host.name}: ${refusal}`, { exitCode: ExitCode.Auth, cause: err }));
+      else if (err.level === 'client-authentication') {
+        reject(new AuditkitError('AK_DEPLOY_AUTH', `${host.name}: authentication as ${host.user} refused by ${host.address}:${host.port} (tried: ${tried})`, { exitCode: ExitCode.Auth, cause: err }));
+      } else if (err.level === 'client-timeout') {
+        reject(new AuditkitError('AK_DEPLOY_UNREACHABLE', `${host.name}: no SSH handshake from ${host.address}:${host.port} within ${host.connectTimeoutMs} ms`, { exitCode: ExitCode.Unavailable, cause: err }));
+      } else {
+        reject(new AuditkitError('AK_DEPLOY_UNREACHABLE', `${host.name}: cannot connect to ${host.address}:${host.port}: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '), { exitCode: ExitCode.Unavailable, cause: err }));
+      }
+    });
+    client.connect(cfg);
+  });
+  return client;
+}
+
 /** Open an SSH session to a host; errors are AuditkitErrors with messages that say which host and why. */
 export async function connect(host: ResolvedHost, known: KnownHosts, opts: { privateKeyCache?: Map<string, Buffer> } = {}): Promise<SshSession> {
   const password = host.passwordEnv ? process.env[host.passwordEnv] : undefined;
@@ -175,47 +242,7 @@ export async function connect(host: ResolvedHost, known: KnownHosts, opts: { pri
   if (host.sudoPasswordEnv && sudoPassword === undefined) {
     throw new AuditkitError('AK_DEPLOY_AUTH', `${host.name}: sudo_password_env ${host.sudoPasswordEnv} is not set in the environment`, { exitCode: ExitCode.Auth });
   }
-  let privateKey: Buffer | undefined;
-  if (host.key) {
-    privateKey = opts.privateKeyCache?.get(host.key);
-    if (!privateKey) {
-      try {
-        privateKey = await fsp.readFile(host.key);
-      } catch (err) {
-        throw new AuditkitError('AK_DEPLOY_AUTH', `${host.name}: cannot read key file ${host.key}: ${(err as Error).message}`, { exitCode: ExitCode.Auth, cause: err });
-      }
-      opts.privateKeyCache?.set(host.key, privateKey);
-    }
-  }
-  let refusal: string | undefined;
-  const cfg: ConnectConfig = {
-    host: host.address,
-    port: host.port,
-    username: host.user,
-    readyTimeout: host.connectTimeoutMs,
-    ...(privateKey ? { privateKey } : {}),
-    ...(host.agent ? { agent: host.agent } : {}),
-    ...(password !== undefined ? { password } : {}),
-    hostVerifier: ((key: Buffer): boolean => {
-      refusal = known.verify(host.address, host.port, key);
-      return refusal === undefined;
-    }) as (key: Buffer) => boolean,
-  };
-  const client = new Client();
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', () => resolve());
-    client.once('error', (err: Error & { level?: string; code?: string }) => {
-      if (refusal) reject(new AuditkitError('AK_DEPLOY_HOST_KEY', `${host.name}: ${refusal}`, { exitCode: ExitCode.Auth, cause: err }));
-      else if (err.level === 'client-authentication') {
-        reject(new AuditkitError('AK_DEPLOY_AUTH', `${host.name}: authentication as ${host.user} refused by ${host.address}:${host.port} (tried: ${[privateKey ? 'key ' + host.key : '', host.agent ? 'agent' : '', password !== undefined ? 'password from $' + host.passwordEnv : ''].filter(Boolean).join(', ') || 'nothing: set key, agent or password_env'})`, { exitCode: ExitCode.Auth, cause: err }));
-      } else if (err.level === 'client-timeout') {
-        reject(new AuditkitError('AK_DEPLOY_UNREACHABLE', `${host.name}: no SSH handshake from ${host.address}:${host.port} within ${host.connectTimeoutMs} ms`, { exitCode: ExitCode.Unavailable, cause: err }));
-      } else {
-        reject(new AuditkitError('AK_DEPLOY_UNREACHABLE', `${host.name}: cannot connect to ${host.address}:${host.port}: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '), { exitCode: ExitCode.Unavailable, cause: err }));
-      }
-    });
-    client.connect(cfg);
-  });
+  const client = await openClient(host, known, opts);
   client.on('error', () => undefined);
   const sudo = host.sudo && host.user !== 'root';
   // One SFTP channel per session, shared by concurrent uploads.

@@ -62,7 +62,7 @@ export const DATASET_FIELDS: Readonly<Record<Dataset, readonly string[]>> = {
   alerts: [...BASE, ...USER, ...PROCESS, ...NETWORK, ...FILE, ...RULE_THREAT],
   agent: [...BASE, ...SERVICE, 'process.pid', 'process.uptime', 'process.executable'],
   deadletter: [...BASE],
-  sessions: [...BASE, ...USER, ...NETWORK, 'process.pid', 'process.tty.rows', 'process.tty.columns', 'file.path', 'file.size'],
+  sessions: [...BASE, ...USER, ...NETWORK, 'source.bytes', 'destination.bytes', 'process.pid', 'process.command_line', 'process.tty.rows', 'process.tty.columns', 'file.path', 'file.size', 'file.hash.sha256'],
 };
 
 /** Kit field prefixes per dataset (all kit fields are mapped in every dataset: small, and lets one query span datasets). */

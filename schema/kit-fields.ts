@@ -34,6 +34,19 @@ export const KIT_FIELDS: readonly KitField[] = [
   { name: 'auditkit.tty', type: 'keyword', description: 'Terminal name of the session (pts/0, tty1); ECS only has the device numbers.' },
   { name: 'auditkit.history.number', type: 'long', description: 'The shell history number of the command.' },
 
+  // Bastion sessions (sessions, commands and alerts of a bastion session; the target's hook events).
+  { name: 'auditkit.bastion.user', type: 'keyword', description: 'The person behind a bastion session: their bastion login name, on every event of the session (session, command, guard alert) and on the target\'s hook events that carry the session id.' },
+  { name: 'auditkit.bastion.session_id', type: 'keyword', description: 'Bastion session id: on the bastion\'s events, and on the target\'s events of that login (passed in the SSH environment as AUDITKIT_BASTION_SESSION).' },
+  { name: 'auditkit.bastion.channel', type: 'keyword', description: 'What the session carried: shell, exec, sftp, menu, direct-tcpip.' },
+  { name: 'auditkit.bastion.end_reason', type: 'keyword', description: 'Why a bastion session ended: exit, client-closed, target-closed, grant-expired, killed, idle-timeout, blocked, shutdown, host-key-refused, target-unreachable, target-auth-failed, target-refused.' },
+  { name: 'auditkit.bastion.auth.method', type: 'keyword', description: 'How a bastion login authenticated (or failed): password, publickey, keyboard-interactive (TOTP), none.' },
+  { name: 'auditkit.bastion.recording.bytes', type: 'long', description: 'Terminal bytes recorded in the session\'s asciicast file (before compression).' },
+  { name: 'auditkit.bastion.recording.truncated', type: 'boolean', description: 'The recording reached bastion.recording.max_bytes and stopped before the session ended.' },
+  { name: 'auditkit.bastion.command.kind', type: 'keyword', description: 'How a command was entered: line (typed, Enter) or paste-line (one line of a multi-line paste).' },
+  { name: 'auditkit.bastion.guard.action', type: 'keyword', description: 'The guard rail\'s verdict on a command: allow, warn, block.' },
+  { name: 'auditkit.bastion.guard.rules', type: 'keyword', array: true, description: 'Ids of the rules behind a warn or block verdict.' },
+  { name: 'auditkit.bastion.guard.message', type: 'text', description: 'What the user was shown for a warn or block verdict.' },
+
   // Collector heartbeats (agent dataset).
   { name: 'auditkit.agent.uptime_s', type: 'long', description: 'Seconds since the collector started.' },
   { name: 'auditkit.agent.received', type: 'long', description: 'Records read by the sources since start.' },
@@ -67,7 +80,7 @@ export const KIT_FIELDS: readonly KitField[] = [
   { name: 'auditkit.alert.rule_type', type: 'keyword', description: 'Rule type: match, threshold, sequence, first_seen.' },
   { name: 'auditkit.alert.source_event_ids', type: 'keyword', array: true, description: 'Document ids of the events that raised the alert.' },
   { name: 'auditkit.alert.source_index', type: 'keyword', description: 'Index or data stream of the source events.' },
-  { name: 'auditkit.alert.mode', type: 'keyword', description: 'How the rule ran: streaming or scheduled.' },
+  { name: 'auditkit.alert.mode', type: 'keyword', description: 'How the rule ran: streaming, scheduled, or bastion-guard (checked at the bastion before the command reached the host).' },
 ];
 
 const byName = new Map(KIT_FIELDS.map((f) => [f.name, f]));

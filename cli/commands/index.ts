@@ -17,6 +17,7 @@ export const COMMAND_LOADERS: ReadonlyArray<{ readonly name: string; readonly lo
   { name: 'report', load: () => (require('./report') as typeof import('./report')).reportCommand },
   { name: 'dashboards', load: () => (require('./dashboards') as typeof import('./dashboards')).dashboardsCommand },
   { name: 'deploy', load: () => (require('./deploy') as typeof import('./deploy')).deployCommand },
+  { name: 'bastion', load: () => (require('./bastion') as typeof import('./bastion')).bastionCommand },
   { name: 'demo', load: () => (require('./demo') as typeof import('./demo')).demoCommand },
   { name: 'validate', load: () => (require('./config') as typeof import('./config')).validateCommand },
   { name: 'config', load: () => (require('./config') as typeof import('./config')).configCommand },

@@ -69,6 +69,8 @@ export interface SshdFleetOptions {
   readonly prefix?: string;
   /** Environment of every session (sshd_config SetEnv), e.g. a PATH with fake commands first. */
   readonly setEnv?: Readonly<Record<string, string>>;
+  /** Environment variables sessions may receive from the client (sshd_config AcceptEnv), e.g. the bastion's session id. */
+  readonly acceptEnv?: readonly string[];
 }
 
 export async function startSshdFleet(count: number, opts: SshdFleetOptions = {}): Promise<SshdFleet> {
@@ -107,6 +109,7 @@ export async function startSshdFleet(count: number, opts: SshdFleetOptions = {})
         'LogLevel ERROR',
         'Subsystem sftp internal-sftp',
         ...Object.entries(opts.setEnv ?? {}).map(([k, v]) => `SetEnv ${k}=${JSON.stringify(v)}`),
+        ...(opts.acceptEnv?.length ? [`AcceptEnv ${opts.acceptEnv.join(' ')}`] : []),
         '',
       ].join('\n'),
     );

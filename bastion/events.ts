@@ -1,0 +1,239 @@
+/**
+ * The ECS documents a bastion emits, all carrying the person in ONE field,
+ * `auditkit.bastion.user`, and the session in `auditkit.bastion.session_id`:
+ *   - sessions dataset: login attempts (event.category authentication) and each
+ *     session's start and end (category session; the end document has the bytes,
+ *     recording location and hash, duration and end reason);
+ *   - commands dataset: each extracted command (category process), blocked ones
+ *     with event.type denied;
+ *   - alerts dataset: a guard-rail verdict of warn or block.
+ * `user.name` is the account on the target (as in the host's own trail), except on
+ * login events, where it is the bastion login. Ids are deterministic (session id +
+ * sequence), so a journal replayed after a crash never doubles a document.
+ */
+import { isIP } from 'node:net';
+import { KIT_VERSION } from '../core';
+import { basename, documentId, eventEnvelope, SEVERITY_NUMBER, shellWords, type Dataset } from '../schema';
+
+export type BastionDataset = Extract<Dataset, 'sessions' | 'commands' | 'alerts'>;
+export type Doc = Record<string, unknown>;
+
+export interface EventContext {
+  /** observer.name: this bastion instance. */
+  readonly instance: string;
+  /** host.* of the bastion itself (login events). */
+  readonly bastionHost: { readonly name: string; readonly hostname?: string; readonly id?: string };
+  readonly namespace: string;
+}
+
+export interface SessionFacts {
+  readonly id: string;
+  readonly user: string;
+  readonly sourceIp: string;
+  readonly sourcePort: number;
+  readonly host: string;
+  readonly address: string;
+  readonly port: number;
+  readonly account: string;
+  readonly channel: 'shell' | 'exec' | 'sftp' | 'direct-tcpip';
+  readonly start: number;
+  readonly command?: string;
+  readonly cols?: number;
+  readonly rows?: number;
+}
+
+export interface SessionEnd {
+  readonly end: number;
+  readonly reason: string;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly recording?: { readonly path: string; readonly fileBytes: number; readonly recordedBytes: number; readonly truncated: boolean; readonly sha256: string };
+  readonly message?: string;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function observer(ctx: EventContext): Doc {
+  return { name: ctx.instance, ...(ctx.bastionHost.hostname ? { hostname: ctx.bastionHost.hostname } : {}), type: 'bastion', vendor: 'auditkit', product: 'auditkit' };
+}
+
+function agent(ctx: EventContext): Doc {
+  return { type: 'auditkit', version: KIT_VERSION, name: ctx.instance };
+}
+
+function base(ctx: EventContext, dataset: BastionDataset, at: number): Doc {
+  return { '@timestamp': iso(at), ...eventEnvelope(dataset, ctx.namespace), agent: agent(ctx), observer: observer(ctx) };
+}
+
+function targetHost(s: Pick<SessionFacts, 'host' | 'address'>): Doc {
+  return { name: s.host, hostname: s.host, ...(isIP(s.address) ? { ip: [s.address] } : {}) };
+}
+
+function network(s: SessionFacts): Doc {
+  return {
+    source: { ip: s.sourceIp, port: s.sourcePort, address: s.sourceIp },
+    destination: { address: s.address, port: s.port, ...(isIP(s.address) ? { ip: s.address } : {}) },
+  };
+}
+
+function related(s: SessionFacts): Doc {
+  return { user: [...new Set([s.user, s.account])], ip: [s.sourceIp, ...(isIP(s.address) ? [s.address] : [])], hosts: [s.host] };
+}
+
+function sessionKit(s: SessionFacts, extra: Doc = {}): Doc {
+  return { bastion: { user: s.user, session_id: s.id, channel: s.channel, ...extra }, source: { format: 'bastion' } };
+}
+
+export function sessionStartDoc(ctx: EventContext, s: SessionFacts): Doc {
+  return {
+    ...base(ctx, 'sessions', s.start),
+    message: `${s.user} opened ${s.channel} to ${s.account}@${s.host}`,
+    event: { kind: 'event', category: ['session'], type: ['start'], action: 'bastion-session-start', outcome: 'success', dataset: 'auditkit.sessions', id: documentId('bastion', s.id, 'start'), start: iso(s.start) },
+    host: targetHost(s),
+    user: { name: s.account },
+    ...network(s),
+    ...(s.command !== undefined ? { process: { command_line: s.command } } : s.cols !== undefined && s.rows !== undefined ? { process: { tty: { columns: s.cols, rows: s.rows } } } : {}),
+    related: related(s),
+    auditkit: sessionKit(s),
+  };
+}
+
+export function sessionEndDoc(ctx: EventContext, s: SessionFacts, e: SessionEnd): Doc {
+  const failed = /refused|unreachable|auth-failed/.test(e.reason);
+  const r = e.recording;
+  return {
+    ...base(ctx, 'sessions', e.end),
+    message: e.message ?? `${s.user}'s ${s.channel} session to ${s.account}@${s.host} ended: ${e.reason}`,
+    event: {
+      kind: 'event',
+      category: ['session'],
+      type: ['end'],
+      action: 'bastion-session-end',
+      outcome: failed ? 'failure' : 'success',
+      dataset: 'auditkit.sessions',
+      id: documentId('bastion', s.id, 'end'),
+      start: iso(s.start),
+      end: iso(e.end),
+      duration: Math.max(0, e.end - s.start) * 1_000_000,
+      reason: e.reason,
+    },
+    host: targetHost(s),
+    user: { name: s.account },
+    ...network(s),
+    source: { ip: s.sourceIp, port: s.sourcePort, address: s.sourceIp, bytes: e.bytesIn },
+    destination: { address: s.address, port: s.port, ...(isIP(s.address) ? { ip: s.address } : {}), bytes: e.bytesOut },
+    ...(s.command !== undefined ? { process: { command_line: s.command } } : {}),
+    ...(r ? { file: { path: r.path, size: r.fileBytes, hash: { sha256: r.sha256 } } } : {}),
+    related: related(s),
+    auditkit: sessionKit(s, { end_reason: e.reason, ...(r ? { recording: { bytes: r.recordedBytes, truncated: r.truncated } } : {}) }),
+  };
+}
+
+export interface LoginFacts {
+  readonly connection: string;
+  readonly attempt: number;
+  readonly user: string;
+  readonly sourceIp: string;
+  readonly sourcePort: number;
+  readonly method: string;
+  readonly outcome: 'success' | 'failure';
+  readonly reason?: string;
+  readonly at: number;
+  /** The lock this failure set, if any. */
+  readonly locked?: boolean;
+}
+
+export function loginDoc(ctx: EventContext, f: LoginFacts): Doc {
+  return {
+    ...base(ctx, 'sessions', f.at),
+    message: f.outcome === 'success' ? `${f.user} logged in to the bastion (${f.method})` : `bastion login of ${f.user} refused${f.reason ? `: ${f.reason}` : ''}${f.locked ? ' (now locked)' : ''}`,
+    event: {
+      kind: 'event',
+      category: ['authentication'],
+      type: ['start'],
+      action: f.locked ? 'bastion-lockout' : 'bastion-login',
+      outcome: f.outcome,
+      dataset: 'auditkit.sessions',
+      id: documentId('bastion-login', f.connection, f.attempt),
+      ...(f.reason ? { reason: f.reason } : {}),
+    },
+    host: ctx.bastionHost,
+    user: { name: f.user },
+    source: { ip: f.sourceIp, port: f.sourcePort, address: f.sourceIp },
+    related: { user: [f.user], ip: [f.sourceIp] },
+    auditkit: { bastion: { user: f.user, auth: { method: f.method } }, source: { format: 'bastion' } },
+  };
+}
+
+export interface CommandFacts {
+  readonly seq: number;
+  readonly command: string;
+  readonly at: number;
+  readonly kind: 'line' | 'paste-line';
+  readonly verdict: 'allow' | 'warn' | 'block';
+  readonly rules?: readonly string[];
+  readonly message?: string;
+}
+
+export function commandDoc(ctx: EventContext, s: SessionFacts, c: CommandFacts): Doc {
+  const args = shellWords(c.command);
+  const blocked = c.verdict === 'block';
+  return {
+    ...base(ctx, 'commands', c.at),
+    event: {
+      kind: 'event',
+      category: ['process'],
+      type: blocked ? ['denied'] : ['start'],
+      action: blocked ? 'bastion-command-blocked' : 'bastion-command',
+      outcome: blocked ? 'failure' : 'unknown',
+      dataset: 'auditkit.commands',
+      id: documentId('bastion', s.id, 'cmd', c.seq),
+    },
+    host: targetHost(s),
+    user: { name: s.account },
+    process: {
+      command_line: c.command,
+      ...(args.length > 0 ? { args, args_count: args.length, name: basename(args[0] as string) } : {}),
+      entry_leader: { user: { name: s.account }, entry_meta: { type: 'sshd', source: { ip: s.sourceIp } } },
+    },
+    source: { ip: s.sourceIp, port: s.sourcePort, address: s.sourceIp },
+    related: related(s),
+    auditkit: {
+      ...sessionKit(s, {
+        command: { kind: c.kind },
+        guard: { action: c.verdict, ...(c.rules && c.rules.length > 0 ? { rules: c.rules } : {}), ...(c.message ? { message: c.message } : {}) },
+      }),
+      session: { seq: c.seq },
+    },
+  };
+}
+
+export function guardAlertDoc(ctx: EventContext, s: SessionFacts, c: CommandFacts, rule: { id: string; name: string; severity: string }): Doc {
+  const sev = (SEVERITY_NUMBER as Readonly<Record<string, number>>)[rule.severity] ?? 2;
+  const blocked = c.verdict === 'block';
+  return {
+    ...base(ctx, 'alerts', c.at),
+    message: `${blocked ? 'Blocked' : 'Warned'} at the bastion: ${rule.name}: ${s.user} as ${s.account}@${s.host}: ${c.command}`,
+    event: {
+      kind: 'alert',
+      category: ['process'],
+      type: blocked ? ['denied'] : ['info'],
+      action: blocked ? 'bastion-guard-block' : 'bastion-guard-warn',
+      outcome: blocked ? 'failure' : 'unknown',
+      dataset: 'auditkit.alerts',
+      id: documentId('bastion-guard', s.id, c.seq, rule.id),
+      severity: sev,
+      reason: c.message ?? rule.name,
+    },
+    rule: { id: rule.id, name: rule.name },
+    host: targetHost(s),
+    user: { name: s.account },
+    process: { command_line: c.command },
+    source: { ip: s.sourceIp, port: s.sourcePort, address: s.sourceIp },
+    related: related(s),
+    auditkit: {
+      ...sessionKit(s, { guard: { action: c.verdict, rules: [rule.id], ...(c.message ? { message: c.message } : {}) } }),
+      alert: { severity: rule.severity, mode: 'bastion-guard', count: 1, source_event_ids: [documentId('bastion', s.id, 'cmd', c.seq)], source_index: `logs-auditkit.commands-${ctx.namespace}` },
+    },
+  };
+}

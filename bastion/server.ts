@@ -1,0 +1,751 @@
+/**
+ * The door: an ssh2 Server on `bastion.listen`.
+ *
+ * Login `alice` gets the menu; `alice@web01` or `alice@deploy@web01` goes straight
+ * to a permitted host (shell, exec, and port forwards where a grant allows them).
+ * Every target connection goes through fleet's openClient, so the target's host
+ * key is checked strictly against bastion.known_hosts before any credential is
+ * sent; the credentials are the bastion's own (system accounts), never the user's.
+ *
+ * Invariants:
+ * - Nothing typed at the bastion runs on the bastion: the menu is an in-process
+ *   line editor; exec is only ever proxied to a permitted target.
+ * - A command the guard blocks never gets its Enter forwarded: the target gets
+ *   Ctrl-U Ctrl-C instead (the typed line is discarded there), the user is told why,
+ *   and a blocked-command event and an alert are written.
+ * - Every session has a start document before the first byte reaches the target and
+ *   an end document (reason, bytes, recording, hash) after its last; both, the login
+ *   attempts and the commands go to the EventSink (journals → collector pipeline).
+ * - Authentication: at most login.max_tries failures per connection; lockout per
+ *   user and per source address; the same answer (methods, delay) whether the user
+ *   exists, is locked or mistyped, and a dummy argon2 verify for unknown users.
+ */
+import { randomUUID } from 'node:crypto';
+import { promises as fsp, existsSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Server, utils as sshUtils, type AuthContext, type Client as SshClient, type ClientChannel, type Connection, type ServerChannel, type Session } from 'ssh2';
+import { AuditkitError, ExitCode, assertPrivateFile, expandHome, type Logger } from '../core';
+import { KnownHosts, openClient, type InventoryConfig, type ResolvedHost } from '../fleet';
+import { dummyVerify, findPublicKey, grantActive, loginRefusal, Lockout, parseLoginName, resolveTargets, verifyPassword, verifyTotp, type BastionState, type BastionUser, type Target } from './access';
+import type { BastionAccountConfig, BastionConfig } from './config';
+import { commandDoc, guardAlertDoc, loginDoc, sessionEndDoc, sessionStartDoc, type BastionDataset, type Doc, type EventContext, type SessionFacts } from './events';
+import { interpret, LineReader, MENU_HELP, renderGroups, renderTargets, safeText, termLines } from './menu';
+import { CastRecorder, pruneRecordings, type RecordingResult } from './recording';
+import { ALLOW_ALL, createLineExtractor, type ExtractorFactory, type Guard } from './seams';
+import type { StateStore } from './state';
+
+/** Where the bastion's documents go (the CLI wires journals followed by the collector pipeline). */
+export interface EventSink {
+  write(dataset: BastionDataset, doc: Doc): Promise<void>;
+}
+
+export interface BastionOptions {
+  readonly config: BastionConfig;
+  readonly inventory: InventoryConfig;
+  readonly store: StateStore;
+  readonly sink: EventSink;
+  readonly namespace: string;
+  readonly log: Logger;
+  readonly extractor?: ExtractorFactory;
+  readonly guard?: Guard;
+  readonly now?: () => number;
+}
+
+export interface LiveSession {
+  readonly id: string;
+  readonly user: string;
+  readonly host: string;
+  readonly account: string;
+  readonly channel: string;
+  readonly source: string;
+  readonly start: string;
+  readonly instance: string;
+  readonly pid: number;
+  readonly recording?: string;
+}
+
+export interface Bastion {
+  readonly address: string;
+  readonly port: number;
+  /** The door's host key line (`ssh-ed25519 AAAA…`), for clients' known_hosts. */
+  readonly hostKey: string;
+  /** Reload users and grants now (also done every state.refresh_s). */
+  reload(): Promise<void>;
+  live(): LiveSession[];
+  /** End a live session (as `sessions kill` does through the live folder). */
+  kill(id: string, reason?: string): boolean;
+  close(): Promise<void>;
+}
+
+export function liveDir(cfg: BastionConfig): string {
+  return path.join(path.resolve(expandHome(cfg.state_dir)), 'live');
+}
+
+export function recordingsDir(cfg: BastionConfig): string {
+  return path.resolve(expandHome(cfg.recording.dir ?? path.join(cfg.state_dir, 'recordings')));
+}
+
+/** The door's host key: the configured file, else generated once under state_dir (mode 600). */
+export async function loadHostKey(cfg: BastionConfig): Promise<{ privateKey: string; publicKey: string }> {
+  const file = path.resolve(expandHome(cfg.host_key ?? path.join(cfg.state_dir, 'ssh_host_ed25519_key')));
+  if (!existsSync(file)) {
+    if (cfg.host_key) throw new AuditkitError('AK_BASTION_HOST_KEY', 'bastion.host_key does not exist; create it (ssh-keygen -t ed25519 -N "" -f FILE) or leave the key unset to generate one', { location: { file }, exitCode: ExitCode.Config });
+    const pair = sshUtils.generateKeyPairSync('ed25519', { comment: `auditkit-bastion@${os.hostname()}` });
+    await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await fsp.writeFile(file, pair.private, { mode: 0o600, flag: 'wx' });
+    await fsp.writeFile(`${file}.pub`, pair.public + '\n', { mode: 0o644 });
+  }
+  await assertPrivateFile(file, 'the bastion host key');
+  const privateKey = await fsp.readFile(file, 'utf8');
+  const parsed = sshUtils.parseKey(privateKey);
+  if (parsed instanceof Error) throw new AuditkitError('AK_BASTION_HOST_KEY', `not a private key: ${parsed.message}`, { location: { file }, exitCode: ExitCode.Config });
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key) throw new AuditkitError('AK_BASTION_HOST_KEY', 'no key in file', { location: { file }, exitCode: ExitCode.Config });
+  return { privateKey, publicKey: `${key.type} ${key.getPublicSSH().toString('base64')}` };
+}
+
+/** A system account's credentials, read at connect time (so rotation needs no restart). */
+async function accountCredentials(name: string, acct: BastionAccountConfig | undefined): Promise<{ privateKey?: Buffer; password?: string }> {
+  if (!acct) throw new AuditkitError('AK_BASTION_ACCOUNT', `no credentials for account ${name}: add bastion.accounts.${name} (key, password_file or password_env)`, { exitCode: ExitCode.Config });
+  const out: { privateKey?: Buffer; password?: string } = {};
+  if (acct.key) {
+    const file = path.resolve(expandHome(acct.key));
+    await assertPrivateFile(file, `the key of account ${name}`);
+    out.privateKey = await fsp.readFile(file);
+  }
+  if (acct.password_file) {
+    const file = path.resolve(expandHome(acct.password_file));
+    await assertPrivateFile(file, `the password file of account ${name}`);
+    out.password = (await fsp.readFile(file, 'utf8')).replace(/\r?\n$/, '');
+  } else if (acct.password_env) {
+    const v = process.env[acct.password_env];
+    if (v === undefined) throw new AuditkitError('AK_BASTION_ACCOUNT', `account ${name}: password_env ${acct.password_env} is not set`, { exitCode: ExitCode.Config });
+    out.password = v;
+  }
+  if (!out.privateKey && out.password === undefined) throw new AuditkitError('AK_BASTION_ACCOUNT', `account ${name} has neither key nor password`, { exitCode: ExitCode.Config });
+  return out;
+}
+
+/** Environment a client may pass on to targets: locale only (never LD_PRELOAD, BASH_ENV and the like). */
+const PASS_ENV = /^(LANG|LC_[A-Z]+)$/;
+/** The target prints a password prompt: input is masked in the recording until Enter. */
+const SECRET_PROMPT = /(password|passphrase|passcode|密码|口令)[^\n]{0,40}[:：]\s*$/i;
+
+interface Conn {
+  readonly id: string;
+  readonly ip: string;
+  readonly port: number;
+  tries: number;
+  attempts: number;
+  user?: BastionUser;
+  login?: ReturnType<typeof parseLoginName>;
+  firstFactor?: string;
+  lastTotpCounter?: number;
+}
+
+interface Live {
+  readonly info: LiveSession;
+  readonly facts: SessionFacts;
+  readonly target: Target;
+  readonly userName: string;
+  lastInput: number;
+  end(reason: string, message: string): void;
+}
+
+export async function startBastion(o: BastionOptions): Promise<Bastion> {
+  const cfg = o.config;
+  const now = o.now ?? Date.now;
+  const log = o.log;
+  const stateDir = path.resolve(expandHome(cfg.state_dir));
+  await fsp.mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const live = liveDir(cfg);
+  await fsp.mkdir(live, { recursive: true, mode: 0o700 });
+  const recDir = recordingsDir(cfg);
+  await fsp.mkdir(recDir, { recursive: true, mode: 0o700 });
+  const hostKey = await loadHostKey(cfg);
+  const knownHostsFile = path.resolve(expandHome(cfg.known_hosts));
+  const instance = cfg.name ?? os.hostname();
+  const ctx: EventContext = { instance, bastionHost: { name: os.hostname(), hostname: os.hostname() }, namespace: o.namespace };
+  const extractorFactory = o.extractor ?? (() => createLineExtractor());
+  const guard = o.guard ?? ALLOW_ALL;
+  const lockout = new Lockout({ failures: cfg.login.lockout_failures, windowMs: cfg.login.lockout_window_s * 1000, lockMs: cfg.login.lockout_s * 1000 });
+  const addrLockout = new Lockout({ failures: cfg.login.lockout_address_failures, windowMs: cfg.login.lockout_window_s * 1000, lockMs: cfg.login.lockout_s * 1000 });
+  const sessions = new Map<string, Live>();
+  const totpUsed = new Map<string, number>();
+
+  let state: BastionState = (await o.store.load()).state;
+  const reload = async (): Promise<void> => {
+    const snap = await o.store.load();
+    state = snap.state;
+    if (snap.degraded) log.warn({ reason: snap.degraded }, 'bastion state served from the local cache: Elasticsearch unreachable');
+  };
+
+  const emit = (dataset: BastionDataset, doc: Doc): Promise<void> =>
+    o.sink.write(dataset, doc).catch((err: unknown) => {
+      log.error({ err, 'event.dataset': dataset }, 'cannot journal a bastion event');
+    });
+
+  const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+  // ------------------------------------------------------------------ authentication
+  const onAuth = async (c: Conn, client: Connection, actx: AuthContext): Promise<void> => {
+    const login = parseLoginName(actx.username);
+    c.login = login;
+    const user = state.users[login.user];
+    const t = now();
+    const methods: Array<'publickey' | 'password' | 'keyboard-interactive'> = ['publickey', 'password', 'keyboard-interactive'];
+    const locked = lockout.lockedFor(`u:${login.user}`, t) > 0 || addrLockout.lockedFor(c.ip, t) > 0;
+
+    const fail = async (method: string, reason: string): Promise<void> => {
+      c.tries++;
+      c.attempts++;
+      const lockedUser = lockout.fail(`u:${login.user}`, t);
+      const lockedAddr = addrLockout.fail(c.ip, t);
+      void emit('sessions', loginDoc(ctx, { connection: c.id, attempt: c.attempts, user: login.user, sourceIp: c.ip, sourcePort: c.port, method, outcome: 'failure', reason, at: t, locked: lockedUser || lockedAddr }));
+      log.info({ 'user.name': login.user, 'source.ip': c.ip, reason }, 'bastion login refused');
+      await delay(cfg.login.failure_delay_ms);
+      // The last try is answered with a disconnect, not a refusal: a refusal makes the client
+      // prompt again, and a client blocked at a password prompt does not notice a closed socket.
+      if (c.tries >= cfg.login.max_tries) client.end();
+      else actx.reject(methods);
+    };
+    const firstFactorDone = async (method: string): Promise<void> => {
+      c.firstFactor = method;
+      if (user?.totp) {
+        // Partial success: the client goes on with keyboard-interactive for the code.
+        actx.reject(['keyboard-interactive'], true);
+        return;
+      }
+      await success(method);
+    };
+    const success = async (method: string): Promise<void> => {
+      if (!user || locked) return fail(method, locked ? 'locked' : 'unknown user');
+      const refusal = loginRefusal(user, c.ip, t);
+      if (refusal) return fail(method, refusal);
+      c.user = user;
+      c.attempts++;
+      lockout.succeed(`u:${login.user}`);
+      void emit('sessions', loginDoc(ctx, { connection: c.id, attempt: c.attempts, user: user.name, sourceIp: c.ip, sourcePort: c.port, method: c.firstFactor === method ? method : `${c.firstFactor ?? ''}+${method}`, outcome: 'success', at: t }));
+      actx.accept();
+    };
+    const checkTotp = (code: string): boolean => {
+      if (!user?.totp) return false;
+      const counter = verifyTotp(user.totp.secret, code, t, cfg.login.totp_window);
+      if (counter === undefined || counter <= (totpUsed.get(user.name) ?? -1)) return false;
+      totpUsed.set(user.name, counter);
+      return true;
+    };
+
+    switch (actx.method) {
+      case 'none':
+        return actx.reject(methods);
+      case 'publickey': {
+        const line = user ? findPublicKey(user, actx.key.data) : undefined;
+        // A key the user does not have is not a failed try (clients offer every key they hold).
+        if (!line) return actx.reject(methods);
+        if (!actx.signature || !actx.blob) return actx.accept(); // "this key would do": the client signs next
+        const parsed = sshUtils.parseKey(line);
+        const key = Array.isArray(parsed) ? parsed[0] : parsed;
+        const ok = key && !(key instanceof Error) && key.verify(actx.blob, actx.signature, actx.hashAlgo);
+        if (!ok) return fail('publickey', 'bad signature');
+        if (locked) return fail('publickey', 'locked');
+        return firstFactorDone('publickey');
+      }
+      case 'password': {
+        const ok = user?.password_hash ? await verifyPassword(actx.password, user.password_hash) : await dummyVerify(actx.password);
+        if (!ok || locked) return fail('password', !user ? 'unknown user' : locked ? 'locked' : 'wrong password');
+        return firstFactorDone('password');
+      }
+      case 'keyboard-interactive': {
+        if (c.firstFactor && user?.totp) {
+          actx.prompt([{ prompt: 'Verification code (TOTP): ', echo: false }], 'auditkit bastion', '', (answers) => {
+            void (async () => {
+              if (!checkTotp(answers[0] ?? '') || locked) return fail('keyboard-interactive', locked ? 'locked' : 'wrong TOTP code');
+              return success('keyboard-interactive');
+            })();
+          });
+          return;
+        }
+        // Password (and the TOTP code when enrolled) over keyboard-interactive: what OpenSSH prefers.
+        const prompts = [{ prompt: 'Password: ', echo: false }, ...(user?.totp ? [{ prompt: 'Verification code (TOTP): ', echo: false }] : [])];
+        actx.prompt(prompts, 'auditkit bastion', '', (answers) => {
+          void (async () => {
+            const pw = answers[0] ?? '';
+            const ok = user?.password_hash ? await verifyPassword(pw, user.password_hash) : await dummyVerify(pw);
+            if (!ok || locked) return fail('keyboard-interactive', !user ? 'unknown user' : locked ? 'locked' : 'wrong password');
+            if (user?.totp && !checkTotp(answers[1] ?? '')) return fail('keyboard-interactive', 'wrong TOTP code');
+            c.firstFactor = 'keyboard-interactive';
+            return success('keyboard-interactive');
+          })();
+        });
+        return;
+      }
+      default:
+        return actx.reject(methods);
+    }
+  };
+
+  // ------------------------------------------------------------------ targets
+  const targetsOf = (user: BastionUser): Target[] => resolveTargets(user, Object.values(state.grants), o.inventory, now());
+
+  /** The target a direct login names, or why not. */
+  const directTarget = (user: BastionUser, login: ReturnType<typeof parseLoginName>): Target | string => {
+    if (login.host === undefined) return 'no host';
+    const hits = targetsOf(user).filter((t) => (t.host.name === login.host || t.host.address === login.host) && (login.account === undefined || t.account === login.account));
+    if (hits.length === 0) return `you have no access to ${login.account ? `${login.account}@` : ''}${login.host}`;
+    if (hits.length > 1) return `you have several accounts on ${login.host} (${hits.map((h) => h.account).join(', ')}): log in as ${user.name}@ACCOUNT@${login.host}`;
+    return hits[0] as Target;
+  };
+
+  const stillPermitted = (userName: string, target: Target): boolean => {
+    const user = state.users[userName];
+    if (!user || user.disabled || (user.expires !== undefined && Date.parse(user.expires) <= now())) return false;
+    const t = now();
+    return target.grants.some((g) => {
+      const cur = state.grants[g.id];
+      return cur !== undefined && grantActive(cur, t);
+    }) || targetsOf(user).some((x) => x.host.name === target.host.name && x.account === target.account);
+  };
+
+  const connectTarget = async (target: Target): Promise<SshClient> => {
+    const host: ResolvedHost = { ...target.host, user: target.account, sudo: false };
+    const credentials = await accountCredentials(target.account, cfg.accounts[target.account]);
+    return openClient(host, new KnownHosts(knownHostsFile, false), { credentials });
+  };
+
+  const failureReason = (err: unknown): string => {
+    const code = (err as { code?: string }).code;
+    return code === 'AK_DEPLOY_HOST_KEY' ? 'host-key-refused' : code === 'AK_DEPLOY_AUTH' || code === 'AK_BASTION_ACCOUNT' || code === 'AK_CONFIG_PERMISSIONS' ? 'target-auth-failed' : 'target-unreachable';
+  };
+
+  // ------------------------------------------------------------------ one proxied session
+  interface Pty { term: string; cols: number; rows: number; width: number; height: number }
+
+  const runSession = async (
+    c: Conn,
+    user: BastionUser,
+    target: Target,
+    channel: ServerChannel,
+    kind: { shell: true; pty: Pty | undefined; env: Record<string, string> } | { shell: false; command: string; pty: Pty | undefined; env: Record<string, string> },
+    opts: { closeChannel: boolean },
+  ): Promise<string> => {
+    const id = randomUUID();
+    const start = now();
+    const facts: SessionFacts = {
+      id,
+      user: user.name,
+      sourceIp: c.ip,
+      sourcePort: c.port,
+      host: target.host.name,
+      address: target.host.address,
+      port: target.host.port,
+      account: target.account,
+      channel: kind.shell ? 'shell' : 'exec',
+      start,
+      ...(kind.shell ? {} : { command: kind.command }),
+      ...(kind.pty ? { cols: kind.pty.cols, rows: kind.pty.rows } : {}),
+    };
+    await emit('sessions', sessionStartDoc(ctx, facts));
+    let bytesIn = 0;
+    let bytesOut = 0;
+    let ended = false;
+    let resolveEnd: (reason: string) => void = () => undefined;
+    const endP = new Promise<string>((r) => (resolveEnd = r));
+    let targetClient: SshClient | undefined;
+    let stream: ClientChannel | undefined;
+    const info: { -readonly [K in keyof LiveSession]: LiveSession[K] } = { id, user: user.name, host: target.host.name, account: target.account, channel: facts.channel, source: `${c.ip}:${c.port}`, start: new Date(start).toISOString(), instance, pid: process.pid };
+    const liveFile = path.join(live, `${id}.json`);
+    const entry: Live = {
+      info,
+      facts,
+      target,
+      userName: user.name,
+      lastInput: start,
+      end(reason, message) {
+        if (ended) return;
+        ended = true;
+        if (message) {
+          try {
+            channel.write(`\r\n${termLines(message)}`);
+          } catch {
+            /* channel already gone */
+          }
+        }
+        resolveEnd(reason);
+      },
+    };
+    try {
+      targetClient = await connectTarget(target);
+    } catch (err) {
+      const reason = failureReason(err);
+      const msg = `auditkit: cannot open ${target.account}@${target.host.name}: ${reason === 'host-key-refused' ? 'its host key does not match the bastion\'s known_hosts (refused; an administrator must check it)' : (err as Error).message}`;
+      log.warn({ err, 'host.name': target.host.name, 'user.name': user.name }, 'bastion cannot open the target');
+      (kind.pty ? channel : channel.stderr).write(termLines(msg));
+      await emit('sessions', sessionEndDoc(ctx, facts, { end: now(), reason, bytesIn: 0, bytesOut: 0, message: msg }));
+      if (opts.closeChannel) {
+        channel.exit(255);
+        channel.end();
+      }
+      return reason;
+    }
+    sessions.set(id, entry);
+    const rec = await CastRecorder.create(recDir, id, { version: 2, width: kind.pty?.cols ?? 80, height: kind.pty?.rows ?? 24, timestamp: Math.floor(start / 1000), title: `${user.name} → ${target.account}@${target.host.name}`, env: { TERM: kind.pty?.term ?? 'xterm' } }, { maxBytes: cfg.recording.max_bytes, input: cfg.recording.input }).catch((err: unknown) => {
+      log.error({ err }, 'cannot create the session recording');
+      return undefined;
+    });
+    if (rec) info.recording = rec.path;
+    await fsp.writeFile(liveFile, JSON.stringify(info), { mode: 0o600 }).catch(() => undefined);
+    const extractor = extractorFactory({ cols: kind.pty?.cols ?? 80, rows: kind.pty?.rows ?? 24 });
+    let seq = 0;
+    let tail = '';
+    let masked = false;
+    const env = { ...kind.env, [cfg.session.env_name]: id };
+    const window = kind.pty ? { term: kind.pty.term, cols: kind.pty.cols, rows: kind.pty.rows, width: kind.pty.width, height: kind.pty.height } : undefined;
+
+    const onCommandVerdicts = (cmds: ReturnType<typeof extractor.input>): boolean => {
+      let blocked = false;
+      for (const cmd of cmds) {
+        seq++;
+        const v = guard.check(cmd.command, { user: user.name, host: target.host.name, account: target.account });
+        const facts2 = { seq, command: cmd.command, at: cmd.at, kind: cmd.kind, verdict: v.action, ...(v.action !== 'allow' ? { rules: v.rules.map((r) => r.id), message: v.message } : {}) };
+        void emit('commands', commandDoc(ctx, facts, facts2));
+        rec?.marker(cmd.command.slice(0, 200), cmd.at);
+        if (v.action !== 'allow') {
+          for (const r of v.rules) void emit('alerts', guardAlertDoc(ctx, facts, facts2, r));
+          const text = v.action === 'block' ? `auditkit: BLOCKED: ${v.message}` : `auditkit: warning: ${v.message}`;
+          channel.write(`\r\n\x1b[${v.action === 'block' ? '31' : '33'}m${safeText(text)}\x1b[0m\r\n`);
+          if (v.action === 'block') blocked = true;
+        }
+      }
+      return blocked;
+    };
+
+    // Exec: the command is checked (and recorded as one command) BEFORE the target sees it.
+    if (!kind.shell && onCommandVerdicts([{ command: kind.command, at: start, kind: 'line' }])) {
+      targetClient.end();
+      sessions.delete(id);
+      await fsp.rm(liveFile, { force: true });
+      const r = rec ? await rec.close().catch(() => undefined) : undefined;
+      await emit('sessions', sessionEndDoc(ctx, facts, { end: now(), reason: 'blocked', bytesIn, bytesOut, ...(r ? { recording: r } : {}) }));
+      if (opts.closeChannel) {
+        channel.exit(126);
+        channel.end();
+      }
+      return 'blocked';
+    }
+    try {
+      stream = await new Promise<ClientChannel>((resolve, reject) => {
+        const cb = (err: Error | undefined, s: ClientChannel): void => (err ? reject(err) : resolve(s));
+        if (kind.shell) {
+          if (window) targetClient?.shell(window, { env }, cb);
+          else targetClient?.shell(false, { env }, cb);
+        } else targetClient?.exec(kind.command, { env, ...(window ? { pty: window } : {}) }, cb);
+      });
+    } catch (err) {
+      targetClient.end();
+      sessions.delete(id);
+      await fsp.rm(liveFile, { force: true });
+      const r = rec ? await rec.close() : undefined;
+      const msg = `auditkit: the target refused the ${facts.channel}: ${(err as Error).message}`;
+      channel.stderr.write(termLines(msg));
+      await emit('sessions', sessionEndDoc(ctx, facts, { end: now(), reason: 'target-refused', bytesIn, bytesOut, ...(r ? { recording: r } : {}), message: msg }));
+      if (opts.closeChannel) {
+        channel.exit(255);
+        channel.end();
+      }
+      return 'target-refused';
+    }
+    const s = stream;
+
+    const onInput = (d: Buffer): void => {
+      const at = now();
+      entry.lastInput = at;
+      bytesIn += d.length;
+      rec?.input(d, at, masked);
+      if (masked && /[\r\n]/.test(d.toString('latin1'))) masked = false;
+      if (!kind.shell) {
+        s.write(d);
+        return;
+      }
+      const cmds = masked ? [] : extractor.input(d, at);
+      if (cmds.length > 0 && onCommandVerdicts(cmds)) {
+        // Do not forward the Enter: discard the typed line at the target instead.
+        s.write('\x15\x03');
+        return;
+      }
+      s.write(d);
+    };
+    const onOutput = (d: Buffer): void => {
+      const at = now();
+      bytesOut += d.length;
+      channel.write(d);
+      rec?.output(d, at);
+      if (kind.shell) extractor.output(d, at);
+      // Last line of output, to notice password prompts.
+      tail = (tail + d.toString('utf8')).slice(-160);
+      const nl = Math.max(tail.lastIndexOf('\n'), tail.lastIndexOf('\r'));
+      if (SECRET_PROMPT.test(nl >= 0 ? tail.slice(nl + 1) : tail)) masked = true;
+    };
+    channel.on('data', onInput);
+    s.on('data', onOutput);
+    s.stderr.on('data', (d: Buffer) => {
+      bytesOut += d.length;
+      channel.stderr.write(d);
+      rec?.output(d, now());
+    });
+    const onEof = (): void => {
+      try {
+        s.end();
+      } catch {
+        /* target channel gone */
+      }
+    };
+    channel.on('eof', onEof);
+    let exit: { code?: number; signal?: string } | undefined;
+    s.on('exit', (code: number | null, signal?: string) => {
+      exit = code !== null && code !== undefined ? { code } : signal ? { signal } : undefined;
+    });
+    s.on('close', () => entry.end(ended ? 'closed' : 'exit', ''));
+    const onClientClose = (): void => entry.end('client-closed', '');
+    channel.on('close', onClientClose);
+    targetClient.on('close', () => entry.end('target-closed', ''));
+    const onResize = (cols: number, rows: number, width: number, height: number): void => {
+      s.setWindow(rows, cols, height, width);
+      rec?.resize(cols, rows, now());
+      extractor.resize(cols, rows);
+    };
+    resizers.set(channel, onResize);
+
+    const reason = await endP;
+    resizers.delete(channel);
+    channel.removeListener('data', onInput);
+    channel.removeListener('eof', onEof);
+    channel.removeListener('close', onClientClose);
+    sessions.delete(id);
+    extractor.dispose();
+    try {
+      s.close();
+    } catch {
+      /* gone */
+    }
+    targetClient.end();
+    if (opts.closeChannel) {
+      try {
+        if (exit?.code !== undefined) channel.exit(exit.code);
+        else if (exit?.signal) channel.exit(exit.signal.replace(/^SIG/, ''), false, '');
+        else if (reason !== 'exit') channel.exit(255);
+        channel.end();
+      } catch {
+        /* client gone */
+      }
+    }
+    let result: RecordingResult | undefined;
+    if (rec) result = await rec.close().catch(() => undefined);
+    await fsp.rm(liveFile, { force: true });
+    await emit('sessions', sessionEndDoc(ctx, facts, { end: now(), reason, bytesIn, bytesOut, ...(result ? { recording: result } : {}) }));
+    log.info({ 'user.name': user.name, 'host.name': target.host.name, reason }, 'bastion session ended');
+    return reason;
+  };
+  const resizers = new Map<ServerChannel, (cols: number, rows: number, width: number, height: number) => void>();
+
+  // ------------------------------------------------------------------ the menu
+  const runMenu = async (c: Conn, user: BastionUser, channel: ServerChannel, pty: Pty | undefined, env: Record<string, string>): Promise<void> => {
+    const reader = new LineReader((s) => channel.write(s));
+    const feed = (d: Buffer): void => reader.feed(d);
+    channel.on('data', feed);
+    channel.on('close', () => reader.end());
+    let all = targetsOf(user);
+    let shown = all;
+    channel.write(termLines(`auditkit bastion: welcome, ${user.name}.`));
+    channel.write(renderGroups(all));
+    channel.write(renderTargets(all, 'Your hosts:'));
+    channel.write(MENU_HELP);
+    for (;;) {
+      channel.write(`[${safeText(user.name)}]> `);
+      const line = await reader.read();
+      if (line === null) break;
+      all = targetsOf(user);
+      const r = interpret(line, shown, all);
+      if (r.quit) break;
+      if (r.text) channel.write(r.text);
+      if (r.show) {
+        shown = r.show.targets;
+        channel.write(renderTargets(shown, r.show.title));
+      }
+      if (r.connect) {
+        channel.write(termLines(`Connecting to ${r.connect.account}@${r.connect.host.name} ...`));
+        channel.removeListener('data', feed);
+        await runSession(c, user, r.connect, channel, { shell: true, pty, env }, { closeChannel: false });
+        if (!channel.readable && !channel.writable) return;
+        channel.on('data', feed);
+        channel.write(termLines('', 'Back at the auditkit bastion.'));
+        all = targetsOf(user);
+        shown = all;
+        channel.write(renderTargets(all, 'Your hosts:'));
+      }
+    }
+    channel.removeListener('data', feed);
+    channel.write(termLines('Bye.'));
+    channel.exit(0);
+    channel.end();
+  };
+
+  // ------------------------------------------------------------------ connections
+  const clients = new Set<Connection>();
+  const server = new Server({ hostKeys: [hostKey.privateKey], ident: 'auditkit-bastion' }, (client, info) => {
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
+    const c: Conn = { id: randomUUID(), ip: info.ip.replace(/^::ffff:/, ''), port: info.port, tries: 0, attempts: 0 };
+    client.on('error', (err: Error) => log.debug({ err, 'source.ip': c.ip }, 'bastion client connection error'));
+    client.on('authentication', (actx: AuthContext) => {
+      onAuth(c, client, actx).catch((err: unknown) => {
+        log.error({ err }, 'bastion authentication failed internally');
+        try {
+          actx.reject();
+        } catch {
+          /* already answered */
+        }
+      });
+    });
+    client.on('ready', () => {
+      const user = c.user as BastionUser;
+      const login = c.login ?? { user: user.name };
+      const direct = login.host !== undefined ? directTarget(user, login) : undefined;
+      client.on('session', (accept: () => Session) => {
+        const session = accept();
+        let pty: Pty | undefined;
+        const env: Record<string, string> = {};
+        session.on('pty', (ok: () => void, _no: () => void, i: Pty) => {
+          pty = { term: i.term, cols: i.cols, rows: i.rows, width: i.width, height: i.height };
+          ok();
+        });
+        session.on('env', (ok: () => void, no: () => void, i: { key: string; val: string }) => {
+          if (PASS_ENV.test(i.key) && i.val.length < 256) {
+            env[i.key] = i.val;
+            ok();
+          } else no();
+        });
+        session.on('window-change', (ok: () => void, _no: () => void, i: { cols: number; rows: number; width: number; height: number }) => {
+          if (pty) Object.assign(pty, i);
+          const ch = channelOf.get(session);
+          const fn = ch ? resizers.get(ch) : undefined;
+          fn?.(i.cols, i.rows, i.width, i.height);
+          ok?.();
+        });
+        session.on('x11', (_ok: () => void, no: () => void) => no());
+        session.on('auth-agent', (_ok: () => void, no: () => void) => no());
+        session.on('signal', (ok: () => void) => ok?.());
+        session.on('shell', (acceptShell: () => ServerChannel) => {
+          const ch = acceptShell();
+          channelOf.set(session, ch);
+          if (direct === undefined) {
+            void runMenu(c, user, ch, pty, env).catch((err: unknown) => log.error({ err }, 'bastion menu failed'));
+          } else if (typeof direct === 'string') {
+            ch.write(termLines(`auditkit: ${direct}.`));
+            ch.exit(1);
+            ch.end();
+          } else void runSession(c, user, direct, ch, { shell: true, pty, env }, { closeChannel: true }).catch((err: unknown) => log.error({ err }, 'bastion session failed'));
+        });
+        session.on('exec', (acceptExec: () => ServerChannel, _no: () => void, i: { command: string }) => {
+          const ch = acceptExec();
+          channelOf.set(session, ch);
+          if (direct === undefined || typeof direct === 'string') {
+            ch.stderr.write(termLines(`auditkit: ${direct ?? `commands need a host: ssh ${user.name}@HOST@bastion COMMAND`}.`));
+            ch.exit(1);
+            ch.end();
+            return;
+          }
+          void runSession(c, user, direct, ch, { shell: false, command: i.command, pty, env }, { closeChannel: true }).catch((err: unknown) => log.error({ err }, 'bastion exec failed'));
+        });
+        session.on('subsystem', (_ok: () => ServerChannel, no: () => void) => no());
+        session.on('sftp', (_ok: () => unknown, no: () => void) => no());
+      });
+      client.on('tcpip', (acceptT: () => ServerChannel, rejectT: () => void, i: { srcIP: string; srcPort: number; destIP: string; destPort: number }) => {
+        if (direct === undefined || typeof direct === 'string' || !direct.portForwarding) {
+          log.info({ 'user.name': user.name, 'destination.address': i.destIP, 'destination.port': i.destPort }, 'bastion port forward refused');
+          void emit('sessions', loginDoc(ctx, { connection: c.id, attempt: ++c.attempts, user: user.name, sourceIp: c.ip, sourcePort: c.port, method: 'direct-tcpip', outcome: 'failure', reason: `port forward to ${i.destIP}:${i.destPort} refused: no grant allows it`, at: now() }));
+          return rejectT();
+        }
+        void (async () => {
+          let tc: SshClient;
+          try {
+            tc = await connectTarget(direct);
+          } catch {
+            return rejectT();
+          }
+          tc.forwardOut(i.srcIP, i.srcPort, i.destIP, i.destPort, (err, remote) => {
+            if (err) {
+              tc.end();
+              return rejectT();
+            }
+            const local = acceptT();
+            local.pipe(remote).pipe(local);
+            remote.on('close', () => tc.end());
+          });
+        })();
+      });
+      client.on('request', (_accept: unknown, reject: (() => void) | undefined) => reject?.());
+    });
+  });
+  const channelOf = new WeakMap<Session, ServerChannel>();
+
+  const [host, portText] = ((): [string, string] => {
+    const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(cfg.listen);
+    return [m?.[1]?.replace(/^\[|\]$/g, '') ?? '0.0.0.0', m?.[2] ?? '2222'];
+  })();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(portText), host, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : Number(portText);
+
+  // Grants that lapse, users disabled, kill requests, idle sessions; state refresh; retention.
+  const tick = setInterval(() => {
+    const t = now();
+    for (const s of sessions.values()) {
+      if (existsSync(path.join(live, `${s.info.id}.kill`))) {
+        void fsp.rm(path.join(live, `${s.info.id}.kill`), { force: true });
+        s.end('killed', 'auditkit: this session was ended by an administrator.');
+      } else if (!stillPermitted(s.userName, s.target)) s.end('grant-expired', `auditkit: your access to ${s.target.account}@${s.target.host.name} has expired; the session is closed.`);
+      else if (cfg.session.idle_timeout_s > 0 && t - s.lastInput > cfg.session.idle_timeout_s * 1000) s.end('idle-timeout', 'auditkit: idle for too long; the session is closed.');
+    }
+    lockout.prune(t);
+    addrLockout.prune(t);
+  }, cfg.session.check_interval_ms);
+  const refresher = setInterval(() => void reload().catch((err: unknown) => log.warn({ err }, 'cannot reload bastion state')), cfg.state.refresh_s * 1000);
+  const prune = (): void => void pruneRecordings(recDir, cfg.recording.retention_days).catch(() => undefined);
+  prune();
+  const pruner = setInterval(prune, 6 * 3600 * 1000);
+  pruner.unref();
+
+  return {
+    address: host,
+    port,
+    hostKey: hostKey.publicKey,
+    reload,
+    live: () => [...sessions.values()].map((s) => s.info),
+    kill(id, reason = 'killed') {
+      const s = sessions.get(id);
+      if (!s) return false;
+      s.end(reason, 'auditkit: this session was ended by an administrator.');
+      return true;
+    },
+    async close() {
+      clearInterval(tick);
+      clearInterval(refresher);
+      clearInterval(pruner);
+      const ending = [...sessions.values()];
+      for (const s of ending) s.end('shutdown', 'auditkit: the bastion is shutting down.');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Let the sessions write their end documents, then drop the connections.
+      for (let i = 0; i < 100 && sessions.size > 0; i++) await delay(20);
+      for (const cl of clients) cl.end();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,375 @@
+/**
+ * The bastion end to end, real parts only: the OpenSSH client (under node-pty for
+ * interactive logins) → the built `auditkit bastion serve` → real sshd targets on
+ * loopback (test/deploy/sshd.ts), with users, grants and documents in the run's real
+ * Elasticsearch node (state index and logs-auditkit.*-<ns>).
+ *
+ * Needs root (sshd), openssh-client, node-pty and a build (`npm run build`);
+ * skipped with a warning otherwise. Everything it makes (temp dir with keys, config,
+ * state and recordings; sshd and bastion processes; the state index and the
+ * namespace's indices) is removed in afterAll, also after a failure.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort, sleep } from '../../core';
+import { assertValidDocument } from '../../schema';
+import { totpCode } from '../../bastion';
+import { startSshdFleet, sshdUnavailable, type SshdFleet } from '../deploy/sshd';
+import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
+
+const BIN = path.resolve(__dirname, '../../bin/auditkit.js');
+const BUILT = path.resolve(__dirname, '../../dist/cli/main.js');
+
+type Pty = { write(d: string): void; onData(cb: (d: string) => void): void; onExit(cb: (e: { exitCode: number }) => void): void; kill(): void; pid: number };
+let ptyModule: { spawn(file: string, args: string[], opts: Record<string, unknown>): Pty } | undefined;
+try {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  ptyModule = require('node-pty') as typeof ptyModule;
+} catch {
+  ptyModule = undefined;
+}
+const why = [sshdUnavailable(), !ptyModule ? 'node-pty missing' : undefined, !existsSync('/usr/bin/ssh') ? 'ssh client missing (apt-get install openssh-client)' : undefined, !existsSync(BUILT) ? 'not built (npm run build)' : undefined].filter(Boolean);
+if (why.length) console.warn(`bastion end-to-end tests skipped: ${why.join('; ')}`);
+const maybe = why.length ? describe.skip : describe;
+
+/** A pseudo-terminal session with a screen buffer and "wait until the screen shows X". */
+class Term {
+  screen = '';
+  exited: number | undefined;
+  private readonly p: Pty;
+  constructor(args: string[]) {
+    this.p = (ptyModule as NonNullable<typeof ptyModule>).spawn('/usr/bin/ssh', args, { name: 'xterm', cols: 120, rows: 40, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', TERM: 'xterm', HOME: os.tmpdir() } });
+    this.p.onData((d) => (this.screen += d));
+    this.p.onExit((e) => (this.exited = e.exitCode));
+  }
+  write(s: string): void {
+    this.p.write(s);
+  }
+  async waitFor(re: RegExp, timeoutMs = 30_000, from = 0): Promise<string> {
+    const t0 = Date.now();
+    while (Date.now() - t0 < timeoutMs) {
+      const m = re.exec(this.screen.slice(from));
+      if (m) return m[0];
+      if (this.exited !== undefined) break;
+      await sleep(50);
+    }
+    throw new Error(`timed out waiting for ${re} (exited ${String(this.exited)}); screen:\n${this.screen.slice(-2000)}`);
+  }
+  count(re: RegExp): number {
+    return (this.screen.match(re) ?? []).length;
+  }
+  async waitCount(re: RegExp, n: number, timeoutMs = 30_000): Promise<void> {
+    const t0 = Date.now();
+    while (Date.now() - t0 < timeoutMs) {
+      if (this.count(re) >= n) return;
+      if (this.exited !== undefined) break;
+      await sleep(50);
+    }
+    throw new Error(`timed out waiting for ${n} × ${re} (exited ${String(this.exited)}); screen:\n${this.screen.slice(-2000)}`);
+  }
+  async waitExit(timeoutMs = 30_000): Promise<number> {
+    const t0 = Date.now();
+    while (this.exited === undefined && Date.now() - t0 < timeoutMs) await sleep(50);
+    if (this.exited === undefined) throw new Error(`ssh did not exit; screen:\n${this.screen.slice(-2000)}`);
+    return this.exited;
+  }
+  kill(): void {
+    try {
+      this.p.kill();
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
+  const ns = uniqueNamespace('bastion');
+  const stateIndex = `auditkit-bastion-state-${ns}`;
+  let tmp: string;
+  let fleet: SshdFleet;
+  let serve: ChildProcess | undefined;
+  let port = 0;
+  let cfgFile: string;
+  const terms: Term[] = [];
+  const children: ChildProcess[] = [];
+  const keyOf = (u: string): string => path.join(tmp, `${u}_key`);
+  const es = testClient();
+
+  const cli = (args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      const p = execFile(process.execPath, [BIN, '--config', cfgFile, ...args], { env: { ...process.env, AUDITKIT_LOG_LEVEL: 'warn' } }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0, stdout, stderr }),
+      );
+      if (input !== undefined) p.stdin?.end(input);
+      else p.stdin?.end();
+    });
+  const sshArgs = (login: string, extra: string[] = [], logLevel = 'ERROR'): string[] => [
+    '-F', '/dev/null', '-p', String(port), '-l', login,
+    '-o', `UserKnownHostsFile=${path.join(tmp, 'bastion_known_hosts')}`, '-o', 'StrictHostKeyChecking=yes', '-o', `LogLevel=${logLevel}`, '-o', 'ConnectTimeout=20',
+    ...extra, '127.0.0.1',
+  ];
+  const withKey = (u: string): string[] => ['-i', keyOf(u), '-o', 'IdentitiesOnly=yes', '-o', 'PreferredAuthentications=publickey,keyboard-interactive'];
+  const passwordOnly = ['-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=keyboard-interactive,password', '-o', 'NumberOfPasswordPrompts=5'];
+  const sshExec = (login: string, extra: string[], command: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile('/usr/bin/ssh', [...sshArgs(login, [...extra, '-o', 'BatchMode=yes']), command], { timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 255) : 0, stdout, stderr }),
+      );
+    });
+  const term = (args: string[]): Term => {
+    const t = new Term(args);
+    terms.push(t);
+    return t;
+  };
+  const search = async (dataset: string, query: Record<string, unknown>, want = 1, timeoutMs = 60_000): Promise<Array<Record<string, unknown>>> => {
+    const t0 = Date.now();
+    let hits: Array<Record<string, unknown>> = [];
+    while (Date.now() - t0 < timeoutMs) {
+      await es.indices.refresh({ index: `logs-auditkit.${dataset}-${ns}`, ignore_unavailable: true }).catch(() => undefined);
+      const r = await es.search<Record<string, unknown>>({ index: `logs-auditkit.${dataset}-${ns}`, size: 100, query, sort: [{ '@timestamp': 'asc' }] }, { ignore: [404] }).catch(() => undefined);
+      hits = (r?.hits?.hits ?? []).map((h) => h._source as Record<string, unknown>);
+      if (hits.length >= want) return hits;
+      await sleep(500);
+    }
+    throw new Error(`${want} ${dataset} documents for ${JSON.stringify(query)} did not arrive (got ${hits.length})`);
+  };
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'ak-bastion-'));
+    fleet = await startSshdFleet(2, { prefix: 'b', acceptEnv: ['AUDITKIT_BASTION_SESSION'] });
+    const [h1, h2] = fleet.hosts as [SshdFleet['hosts'][number], SshdFleet['hosts'][number]];
+    for (const u of ['alice', 'bob', 'carol', 'dave']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', u, '-f', keyOf(u)]);
+    // The bastion's known_hosts: b01's real key, and for b02 a key that is NOT its own (a "changed" host key).
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(tmp, 'impostor')]);
+    const impostor = readFileSync(path.join(tmp, 'impostor.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+    writeFileSync(path.join(tmp, 'known_hosts'), `[127.0.0.1]:${h1.port} ${h1.hostKeyPub}\n[127.0.0.1]:${h2.port} ${impostor}\n`);
+    chmodSync(fleet.clientKey, 0o600);
+    port = await freePort();
+    cfgFile = path.join(tmp, 'auditkit.yml');
+    writeFileSync(
+      cfgFile,
+      [
+        'elasticsearch:',
+        `  url: ${testEsUrl()}`,
+        `  namespace: ${ns}`,
+        'collector:',
+        '  sink: { flush_interval_ms: 100 }',
+        '  heartbeat_interval_s: 3600',
+        'inventory:',
+        '  hosts:',
+        `    b01: { address: 127.0.0.1, port: ${h1.port} }`,
+        `    b02: { address: 127.0.0.1, port: ${h2.port} }`,
+        '  groups:',
+        '    web: { hosts: [b01, b02] }',
+        'bastion:',
+        `  listen: 127.0.0.1:${port}`,
+        `  state_dir: ${path.join(tmp, 'state')}`,
+        `  known_hosts: ${path.join(tmp, 'known_hosts')}`,
+        `  state: { index: ${stateIndex}, refresh_s: 1 }`,
+        `  accounts: { root: { key: ${fleet.clientKey} } }`,
+        '  login: { failure_delay_ms: 50, lockout_failures: 5 }',
+        '  session: { check_interval_ms: 200 }',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    // Users and grants through the CLI, as an operator would.
+    const adds = await Promise.all([
+      cli(['bastion', 'user', 'add', 'alice', '--group', 'ops', '--key', `${keyOf('alice')}.pub`, '--password-stdin'], 'alice-password-123\n'),
+      cli(['bastion', 'user', 'add', 'bob', '--password-stdin'], 'bob-password-1234\n'),
+      cli(['bastion', 'user', 'add', 'carol', '--key', `${keyOf('carol')}.pub`]),
+      cli(['bastion', 'user', 'add', 'dave', '--key', `${keyOf('dave')}.pub`]),
+    ]);
+    for (const a of adds) expect([a.code, a.stderr]).toEqual([0, '']);
+    const grants = await Promise.all([
+      cli(['bastion', 'grant', '--user-group', 'ops', '--host-group', 'web', '--account', 'root']),
+      cli(['bastion', 'grant', 'bob', '--host', 'b01', '--account', 'root']),
+      cli(['bastion', 'grant', 'dave', '--host', 'b01', '--account', 'root']),
+    ]);
+    for (const g of grants) expect([g.code, g.stderr]).toEqual([0, '']);
+    serve = spawn(process.execPath, [BIN, '--config', cfgFile, '--json', 'bastion', 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(serve);
+    let out = '';
+    let err = '';
+    serve.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    const started = await new Promise<{ host_key: string }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`bastion serve did not start: ${err}`)), 60_000);
+      serve?.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        try {
+          const v = JSON.parse(out) as { host_key: string };
+          clearTimeout(timer);
+          resolve(v);
+        } catch {
+          /* not whole yet */
+        }
+      });
+      serve?.once('exit', (code) => reject(new Error(`bastion serve exited ${String(code)}: ${err}`)));
+    });
+    writeFileSync(path.join(tmp, 'bastion_known_hosts'), `[127.0.0.1]:${port} ${started.host_key}\n`);
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const t of terms) t.kill();
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
+    await fleet?.stop();
+    await es.indices.delete({ index: stateIndex, ignore_unavailable: true }).catch(() => undefined);
+    await deleteNamespace(es, ns);
+    await es.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }, 120_000);
+
+  let execSession = '';
+  it('proxies an exec request to alice@b01 and passes the bastion session id in the environment', async () => {
+    const r = await sshExec('alice@b01', withKey('alice'), 'echo "sid=$AUDITKIT_BASTION_SESSION"; uname -s');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const m = /sid=([0-9a-f-]{36})\nLinux/.exec(r.stdout);
+    expect(m).not.toBeNull();
+    execSession = m?.[1] ?? '';
+  });
+
+  it('blocks a critical destructive exec command at the door: it never reaches the host, and the user is told why', async () => {
+    const marker = path.join(tmp, 'guard-marker');
+    const r = await sshExec('alice@b01', withKey('alice'), `touch ${marker} && rm -rf --no-preserve-root /`);
+    expect(r.code).not.toBe(0);
+    expect(existsSync(marker)).toBe(false);
+    expect(r.stderr + r.stdout).toMatch(/block/i);
+  });
+
+  it('logs alice in with her password, shows the menu, connects by number, and comes back to the menu', async () => {
+    const t = term(sshArgs('alice', passwordOnly));
+    await t.waitFor(/Password: $/m);
+    t.write('alice-password-123\r');
+    await t.waitFor(/Your hosts:[\s\S]*b01[\s\S]*b02[\s\S]*\[alice\]> /);
+    t.write('/b0\r');
+    await t.waitFor(/Matches for b0:/);
+    t.write('1\r');
+    await t.waitFor(/Connecting to root@b01[\s\S]*# $/m);
+    const mark = t.screen.length;
+    t.write('echo menu-marker-$((6*7))\r');
+    await t.waitFor(/menu-marker-42/, 30_000, mark);
+    t.write('exit\r');
+    await t.waitFor(/Back at the auditkit bastion[\s\S]*\[alice\]> /, 30_000, mark);
+    t.write('q\r');
+    expect(await t.waitExit()).toBe(0);
+  });
+
+  it('closes the connection after three wrong passwords', async () => {
+    const t = term(sshArgs('bob', passwordOnly));
+    for (let i = 1; i <= 3; i++) {
+      await t.waitCount(/Password: /g, i);
+      t.write('wrong-password-x\r');
+    }
+    expect(await t.waitExit()).toBe(255);
+    expect(t.count(/Password: /g)).toBe(3);
+  });
+
+  it('locks bob out after five failures: then even his right password is refused', async () => {
+    // Three failures so far; two more lock him.
+    const t = term(sshArgs('bob', passwordOnly));
+    for (let i = 1; i <= 2; i++) {
+      await t.waitCount(/Password: /g, i);
+      t.write('wrong-password-y\r');
+    }
+    await t.waitCount(/Password: /g, 3);
+    t.write('bob-password-1234\r');
+    expect(await t.waitExit()).toBe(255);
+    const locked = await search('sessions', { term: { 'event.action': 'bastion-lockout' } });
+    expect(locked[0]).toMatchObject({ user: { name: 'bob' }, event: { outcome: 'failure' } });
+    const refused = await search('sessions', { bool: { filter: [{ term: { 'user.name': 'bob' } }, { term: { 'event.reason': 'locked' } }] } });
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses the target whose host key changed and says why', async () => {
+    const r = await sshExec('alice@b02', withKey('alice'), 'true');
+    expect(r.code).toBe(255);
+    expect(r.stderr).toMatch(/host key does not match/);
+    const ended = await search('sessions', { bool: { filter: [{ term: { 'event.action': 'bastion-session-end' } }, { term: { 'host.name': 'b02' } }] } });
+    expect(ended[0]).toMatchObject({ event: { reason: 'host-key-refused', outcome: 'failure' }, auditkit: { bastion: { user: 'alice', end_reason: 'host-key-refused' } } });
+  });
+
+  it('refuses a port forward (ssh -L) that no grant allows: the channel open fails and nothing of the target comes through', async () => {
+    const lport = await freePort();
+    const fwd = spawn('/usr/bin/ssh', [...sshArgs('alice@b01', [...withKey('alice'), '-o', 'BatchMode=yes', '-N', '-L', `127.0.0.1:${lport}:127.0.0.1:${fleet.hosts[0]?.port ?? 22}`], 'INFO')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(fwd);
+    let err = '';
+    fwd.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    // Wait for the local listener, then use it: the bastion refuses the channel.
+    let data = '';
+    for (let i = 0; i < 100; i++) {
+      const got = await new Promise<string | undefined>((resolve) => {
+        const s = net.connect(lport, '127.0.0.1');
+        let buf = '';
+        s.on('data', (d) => (buf += d.toString()));
+        s.on('error', () => resolve(undefined));
+        s.on('close', () => resolve(buf));
+        setTimeout(() => s.destroy(), 5000);
+      });
+      if (got !== undefined) {
+        data = got;
+        break;
+      }
+      await sleep(200);
+    }
+    for (let i = 0; i < 50 && !/open failed/.test(err); i++) await sleep(100);
+    fwd.kill('SIGTERM');
+    expect(data).not.toMatch(/^SSH-/); // the target's banner never came through
+    expect(err).toMatch(/channel \d+: open failed/); // ssh2 answers the open with a failure
+    const refused = await search('sessions', { term: { 'auditkit.bastion.auth.method': 'direct-tcpip' } });
+    expect(refused[0]).toMatchObject({ event: { outcome: 'failure' }, auditkit: { bastion: { user: 'alice' } } });
+  });
+
+  it('asks dave for a TOTP code after his key once he is enrolled, and lets the right code in', async () => {
+    const enrolled = await cli(['--json', 'bastion', 'totp', 'enroll', 'dave']);
+    expect(enrolled.code).toBe(0);
+    const { secret } = JSON.parse(enrolled.stdout) as { secret: string };
+    await sleep(1500); // the door reloads state every second
+    const t = term(sshArgs('dave@b01', withKey('dave')));
+    await t.waitFor(/Verification code \(TOTP\): $/m);
+    t.write('000000\r');
+    await t.waitCount(/Verification code \(TOTP\): /g, 2);
+    t.write(`${totpCode(secret, Date.now())}\r`);
+    await t.waitFor(/# $/m);
+    t.write('exit\r');
+    expect(await t.waitExit()).toBe(0);
+  });
+
+  it('ends a session when its grant expires, with a message, and refuses new ones', async () => {
+    const g = await cli(['bastion', 'grant', 'carol', '--host', 'b01', '--account', 'root', '--for', '8s']);
+    expect(g.code).toBe(0);
+    await sleep(1500);
+    const t = term(sshArgs('carol@b01', withKey('carol')));
+    await t.waitFor(/# $/m);
+    await t.waitFor(/access to root@b01 has expired; the session is closed/, 30_000);
+    await t.waitExit();
+    const r = await sshExec('carol@b01', withKey('carol'), 'true');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no access to b01/);
+    const ended = await search('sessions', { bool: { filter: [{ term: { 'event.action': 'bastion-session-end' } }, { term: { 'auditkit.bastion.user': 'carol' } }] } });
+    expect(ended[0]).toMatchObject({ event: { reason: 'grant-expired' } });
+  });
+
+  it('ships session documents and command events, valid ECS, with the person and the session id on each, and records the session', async () => {
+    const cmds = await search('commands', { match_phrase: { 'process.command_line': 'echo menu-marker-$((6*7))' } });
+    const c = cmds[0] as Record<string, unknown> & { auditkit: { bastion: { user: string; session_id: string } } };
+    expect(c).toMatchObject({ user: { name: 'root' }, host: { name: 'b01' }, process: { name: 'echo' }, auditkit: { bastion: { user: 'alice', guard: { action: 'allow' } } } });
+    const sid = c.auditkit.bastion.session_id;
+    const docs = await search('sessions', { term: { 'auditkit.bastion.session_id': sid } }, 2);
+    const end = docs.find((d) => (d['event'] as { action: string }).action === 'bastion-session-end') as Record<string, unknown> & { file: { path: string } };
+    expect(end).toMatchObject({ user: { name: 'root' }, host: { name: 'b01' }, source: { ip: '127.0.0.1' }, event: { reason: 'exit' }, auditkit: { bastion: { user: 'alice', channel: 'shell' } } });
+    expect(existsSync(end.file.path)).toBe(true);
+    const exec = await search('sessions', { bool: { filter: [{ term: { 'auditkit.bastion.session_id': execSession } }, { term: { 'event.action': 'bastion-session-end' } }] } });
+    expect(exec[0]).toMatchObject({ process: { command_line: 'echo "sid=$AUDITKIT_BASTION_SESSION"; uname -s' }, auditkit: { bastion: { channel: 'exec' } } });
+    for (const d of [...cmds, ...docs, ...exec]) assertValidDocument(d);
+    // The replay shows what the target printed.
+    const play = await cli(['bastion', 'sessions', 'play', sid, '--speed', '100']);
+    expect(play.stdout).toMatch(/menu-marker-42/);
+    const listed = await cli(['bastion', 'sessions', 'list']);
+    expect(listed.stdout).toContain(sid);
+  });
+});
