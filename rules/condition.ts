@@ -290,6 +290,10 @@ export function compileCmd(spec: CmdSpec): (c: SimpleCommand) => boolean {
     const t = compileStr(spec.text);
     tests.push((c) => t(c.argv.join(' ')));
   }
+  if (spec.truncated !== undefined) {
+    const want = spec.truncated;
+    tests.push((c) => (c.truncated === true) === want);
+  }
   if (spec.sudo !== undefined) {
     const want = spec.sudo;
     tests.push((c) => c.sudo === want);

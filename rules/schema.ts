@@ -45,6 +45,7 @@ const cmdSpec = z.strictObject({
   name: oneOrMany(z.string()).optional(),
   name_none: oneOrMany(z.string()).optional(),
   name_regex: regexStr.optional(),
+  truncated: z.boolean().optional(),
   argv0: strMatch.optional(),
   text: strMatch.optional(),
   sudo: z.boolean().optional(),

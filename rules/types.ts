@@ -29,6 +29,8 @@ export interface CmdSpec {
   /** The name is none of these (what a lookahead `^(?!(a|b)$)` said; the regex engine has no lookaround). */
   readonly name_none?: OneOrMany<string>;
   readonly name_regex?: string;
+  /** The line was longer than the parser reads (MAX_TOKENS): this command is the last one seen. */
+  readonly truncated?: boolean;
   /** argv[0] as typed (`./gdb`, `/dev/shm/x`). */
   readonly argv0?: StrMatch;
   /** argv joined by single spaces (adjacent words: `/bin/sh -p`). */
