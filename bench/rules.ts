@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { commandEvent, createStreamingEngine, importSigmaDir, loadRules, readCorpus, type RuleDef } from '../rules';
+import { commandEvent, createStreamingEngine, genericHostileEvents, importSigmaDir, loadRules, readCorpus, ruleHostileEvents, type RuleDef } from '../rules';
 import type { Benchmark } from './types';
 
 /**
@@ -95,6 +95,14 @@ export const rulesBench: Benchmark = {
     });
     const nps = slice.length / nrun.cpu;
     const st = engine.stats();
+    // Hostile input (issue 14, finding 2): the worst wall time of one event, up to 1 MiB, through the same engine.
+    const hostile = [...genericHostileEvents(), ...ruleHostileEvents(rules)];
+    const times = hostile.map((h) => {
+      const w0 = performance.now();
+      engine.process(h.event);
+      return { name: h.name, ms: performance.now() - w0 };
+    }).sort((a, b) => b.ms - a.ms);
+    const worst = times[0] ?? { name: '', ms: 0 };
     const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
     return [
       {
@@ -107,6 +115,14 @@ export const rulesBench: Benchmark = {
           `${engine.rules.length} rules (${builtin} built-in + ${rules.length - builtin} Sigma; ${engine.prefilter.always} evaluated on every event, the rest prefiltered), compiled in ${compileMs.toFixed(0)} ms; ` +
           `${events.length} distinct events ×${rounds}; ${alerts} alerts raised, ${st.suppressed} suppressed; wall-clock ${Math.round((rounds * events.length) / run.wall).toLocaleString('en-US')} events/s; ` +
           `every rule on every event (no prefilter): ${Math.round(nps).toLocaleString('en-US')} events/s (×${(eps / nps).toFixed(1)}); load average ${load}`,
+      },
+      {
+        name: 'worst hostile event',
+        value: worst.ms,
+        unit: 'ms (wall, lower is better)',
+        note:
+          `${hostile.length} hostile events up to 1 MiB (long runs of what each regex loops on, deep $( nesting, many pipes, a 60 KB EXECVE argument); ` +
+          `worst: ${worst.name}; next: ${times.slice(1, 4).map((t) => `${t.name} ${t.ms.toFixed(1)} ms`).join('; ')}; median ${(times[times.length >> 1]?.ms ?? 0).toFixed(2)} ms; load average ${load}`,
       },
     ];
   },

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { AuditkitError } from '../core';
 import { simpleCommands, simpleCommandsFromArgv, type SimpleCommand } from '../schema';
+import { compileRegex } from './regex';
 import type { CmdSpec, Condition, FieldCond, ModeClass, OneOrMany, Scalar, StrMatch } from './types';
 
 export type Doc = Readonly<Record<string, unknown>>;
@@ -143,8 +144,8 @@ export function compileStr(m: StrMatch): (s: string) => boolean {
   if (ew.length) tests.push((s) => ew.some((x) => s.endsWith(x)));
   const ct = list(m.contains).map(norm);
   if (ct.length) tests.push((s) => ct.some((x) => s.includes(x)));
-  const re = list(m.regex).map((r) => new RegExp(r, nocase ? 'i' : ''));
-  if (re.length) tests.push((s) => re.some((r) => r.test(s)));
+  const re = list(m.regex).map((r) => compileRegex(r, nocase));
+  if (re.length) tests.push((s) => re.some((r) => r(s)));
   if (nocase) {
     if (tests.length === 1) {
       const t = tests[0] as (s: string) => boolean;
@@ -272,9 +273,14 @@ export function compileCmd(spec: CmdSpec): (c: SimpleCommand) => boolean {
     const set = new Set(names);
     tests.push((c) => set.has(c.name));
   }
+  const none = list(spec.name_none);
+  if (none.length) {
+    const set = new Set(none);
+    tests.push((c) => !set.has(c.name));
+  }
   if (spec.name_regex !== undefined) {
-    const re = new RegExp(spec.name_regex);
-    tests.push((c) => re.test(c.name));
+    const re = compileRegex(spec.name_regex);
+    tests.push((c) => re(c.name));
   }
   if (spec.argv0) {
     const t = compileStr(spec.argv0);
@@ -283,6 +289,10 @@ export function compileCmd(spec: CmdSpec): (c: SimpleCommand) => boolean {
   if (spec.text) {
     const t = compileStr(spec.text);
     tests.push((c) => t(c.argv.join(' ')));
+  }
+  if (spec.truncated !== undefined) {
+    const want = spec.truncated;
+    tests.push((c) => (c.truncated === true) === want);
   }
   if (spec.sudo !== undefined) {
     const want = spec.sudo;
@@ -425,9 +435,9 @@ function compileField(c: FieldCond): Predicate {
   if (c.endswith !== undefined) tests.push(strTest(list(c.endswith), (v) => (s) => s.endsWith(v)));
   if (c.regex !== undefined) {
     // Regexes are case-sensitive unless the rule says otherwise (Sigma `re` semantics).
-    const res = list(c.regex).map((r) => new RegExp(r));
+    const res = list(c.regex).map((r) => compileRegex(r));
     tests.push(
-      c.all_values ? (ctx) => res.every((r) => ctx.stringsAt(slot, get, false).some((s) => r.test(s))) : (ctx) => ctx.stringsAt(slot, get, false).some((s) => res.some((r) => r.test(s))),
+      c.all_values ? (ctx) => res.every((r) => ctx.stringsAt(slot, get, false).some((s) => r(s))) : (ctx) => ctx.stringsAt(slot, get, false).some((s) => res.some((r) => r(s))),
     );
   }
   if (c.cidr !== undefined) {

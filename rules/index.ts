@@ -12,6 +12,7 @@ export { compileQuery, compileRuleQuery, toLuceneRegex, type CompiledQuery } fro
 export { runScheduled, listAlerts, type ScheduledOptions, type ScheduledReport } from './scheduled';
 export { runRuleTests, testEventDoc, type RuleTestReport } from './testing';
 export { commandEvent } from './events';
+export { genericHostileEvents, ruleHostileEvents, type HostileEvent } from './adversarial';
 export { readCorpus, scoreCorpus, type CorpusScore } from './corpus';
 export { importSigmaDir, writeConverted, convertSigma, ruleToYaml, type SigmaImportReport, type SigmaResult } from './sigma';
 export { rulesConfigSchema, type RulesConfig } from './config';

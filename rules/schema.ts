@@ -13,16 +13,15 @@ import { z } from 'zod';
 import { AuditkitError, DURATION_PATTERN, ExitCode, formatProblems, keyNodeAt, nodeAt, yamlToJs, type Problem, type SourceLocation } from '../core';
 import { SEVERITIES } from '../schema';
 import { compileCidr } from './condition';
+import { regexProblem } from './regex';
 import { DEFAULT_RISK, type Condition, type RuleDef } from './types';
 
 const duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as 30s, 5m, 1h, 14d');
 const oneOrMany = <T extends z.ZodType>(t: T): z.ZodUnion<[T, z.ZodArray<T>]> => z.union([t, z.array(t).min(1)]);
+// Every rule regex runs on the linear-time engine (regex.ts); what it cannot run is reported here, with file:line.
 const regexStr = z.string().superRefine((s, ctx) => {
-  try {
-    new RegExp(s);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
-  }
+  const problem = regexProblem(s);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${problem}` });
 });
 const cidrStr = z.string().superRefine((s, ctx) => {
   try {
@@ -44,7 +43,9 @@ const strMatch = z.strictObject({
 
 const cmdSpec = z.strictObject({
   name: oneOrMany(z.string()).optional(),
+  name_none: oneOrMany(z.string()).optional(),
   name_regex: regexStr.optional(),
+  truncated: z.boolean().optional(),
   argv0: strMatch.optional(),
   text: strMatch.optional(),
   sudo: z.boolean().optional(),

@@ -26,7 +26,11 @@ export type ModeClass = 'setuid' | 'setgid' | 'world_writable' | 'group_writable
  */
 export interface CmdSpec {
   readonly name?: OneOrMany<string>;
+  /** The name is none of these (what a lookahead `^(?!(a|b)$)` said; the regex engine has no lookaround). */
+  readonly name_none?: OneOrMany<string>;
   readonly name_regex?: string;
+  /** The line was longer than the parser reads (MAX_TOKENS): this command is the last one seen. */
+  readonly truncated?: boolean;
   /** argv[0] as typed (`./gdb`, `/dev/shm/x`). */
   readonly argv0?: StrMatch;
   /** argv joined by single spaces (adjacent words: `/bin/sh -p`). */

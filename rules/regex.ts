@@ -1,0 +1,48 @@
+/**
+ * Every regular expression a rule carries (built-in, user or Sigma-imported) runs
+ * on RE2 semantics through re2js: matching time is linear in the input, whatever
+ * the pattern. A backtracking engine cannot give that: `([\w:.]+)\s*\(\)…\1` took
+ * 25.7 s on `f() ` + 100 KB, and even a star-height-1 pattern such as
+ * `\bfor\b.*\bdo\b` is quadratic on `for for for …` (an unanchored search retries
+ * `.*` from every start). A length cap alone only moves the cliff, and a static
+ * "proven safe" check must be sound for every pattern a user or a Sigma import
+ * writes; an automaton engine is sound by construction.
+ *
+ * The price: RE2 has no lookaround and no backreferences. Such patterns are
+ * rejected when the rule loads (`rules validate` lists them with file:line and a
+ * hint); nothing is rewritten silently. Semantics otherwise follow the JavaScript
+ * syntax the rules were written in, except `.` excludes only `\n` and `\s` is
+ * ASCII whitespace (RE2).
+ *
+ * Speed (bench/rules.ts, same run): re2js `test()` runs its DFA; ~0.5–2 µs on a
+ * short argv word against ~0.1 µs for V8, linear on 1 MiB (~3 ms worst).
+ */
+import { RE2JS } from 're2js';
+
+const HINTS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/\(\?<?[=!]/, 'lookahead/lookbehind is not supported by the linear-time engine: express the exclusion as its own test (`not:`, `args_none`, `name_none`)'],
+  [/\\[1-9]|\\k</, 'backreferences are not supported by the linear-time engine: match the parts separately'],
+  [/\\u[0-9a-fA-F]{4}/, 'write a code point as \\x{HHHH} (RE2 syntax)'],
+  [/\\c[A-Za-z]/, 'write a control character as \\x{HH} (RE2 syntax)'],
+];
+
+/**
+ * Why a pattern cannot be used, or undefined when it can. The message says what
+ * the engine rejected and what to write instead.
+ */
+export function regexProblem(src: string): string | undefined {
+  try {
+    RE2JS.compile(src);
+    return undefined;
+  } catch (err) {
+    const hint = HINTS.find(([re]) => re.test(src));
+    const why = (err as Error).message.replace(/^error parsing regexp: /, '');
+    return `pattern /${src}/ rejected (${why})${hint ? `; ${hint[1]}` : ''}`;
+  }
+}
+
+/** A compiled rule regex: `test(s)` holds when the pattern matches anywhere in s (like RegExp#test). */
+export function compileRegex(src: string, nocase = false): (s: string) => boolean {
+  const re = RE2JS.compile(src, nocase ? RE2JS.CASE_INSENSITIVE : 0);
+  return (s) => re.test(s);
+}
