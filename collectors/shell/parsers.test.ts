@@ -283,7 +283,7 @@ describe('the hook receiver', () => {
   });
 
   it('removes a claimed peer uid it could not verify', () => {
-    expect(JSON.parse(withPeerUid('{"v":1,"peer_uid":0}', undefined))).toEqual({ v: 1 });
+    expect(JSON.parse(withPeerUid('{"v":1,"peer_uid":0}', undefined) as string)).toEqual({ v: 1 });
     expect(withPeerUid('not json', 5)).toBe('not json');
   });
 
