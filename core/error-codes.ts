@@ -296,6 +296,21 @@ export const ERROR_CODES = {
     description: 'Dead-letter reason: an ndjson input line is a JSON object but not a valid ECS event; the first problems are in the message.',
     next: 'Fix the producer so its events fit ECS (field types, @timestamp).',
   },
+  AK_RECORD_TOO_DEEP: {
+    exit: null,
+    description: 'Dead-letter reason: a JSON record (ndjson, Auditbeat, hook journal) nests arrays/objects deeper than 32 levels; it is dead-lettered unparsed, so it cannot overflow the stack.',
+    next: 'Find what writes such records: no format the kit reads nests that deep legitimately; a local user sending it is probing the collector.',
+  },
+  AK_PARSER_FAILED: {
+    exit: null,
+    description: 'Dead-letter reason: a parser threw on a record (a bug on unexpected input); the record is dead-lettered and the stream goes on.',
+    next: 'Report the dead letter\'s original text with the kit\'s version.',
+  },
+  AK_ENCODE_FAILED: {
+    exit: null,
+    description: 'Dead-letter reason: a parsed event could not be serialised for Elasticsearch (e.g. nesting too deep); it is dead-lettered and the checkpoint moves on.',
+    next: 'Report the source record with the kit\'s version.',
+  },
   SHELL_HOOK_LISTEN: {
     exit: ExitCode.Failure,
     description: 'The collector cannot listen for the shell hook on its port (in use, or a privileged port without the right).',
