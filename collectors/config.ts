@@ -97,6 +97,9 @@ export const collectorConfigSchema = z.strictObject({
           token: z.string().min(1).optional().describe('Shared secret the agents must send (token= parameter).'),
         })
         .prefault({}),
+      max_backlog_bytes: size
+        .default(64 * 1024 ** 2)
+        .describe('Unread bytes a listener journal may hold (the reader waits while the spool is full); past it senders get RETRY and the hook falls back to syslog, so nothing answered OK can be lost.'),
     })
     .prefault({})
     .describe('Socket sources. Records are journalled to state_dir (fsync before the sender gets OK) and followed like files.'),

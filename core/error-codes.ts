@@ -311,6 +311,11 @@ export const ERROR_CODES = {
     description: 'Dead-letter reason: a parsed event could not be serialised for Elasticsearch (e.g. nesting too deep); it is dead-lettered and the checkpoint moves on.',
     next: 'Report the source record with the kit\'s version.',
   },
+  AK_JOURNAL_FULL: {
+    exit: null,
+    description: 'A listener journal (shell hook, OMAudit) holds as many unread bytes as collector.listeners.max_backlog_bytes allows (the reader waits for the spool, usually because Elasticsearch is down): senders are answered RETRY and fall back (the hook to syslog) until it drains.',
+    next: 'Bring Elasticsearch back (or raise collector.spool.max_bytes); the hook\'s syslog fallback records are read back with an input of format hook.',
+  },
   SHELL_HOOK_LISTEN: {
     exit: ExitCode.Failure,
     description: 'The collector cannot listen for the shell hook on its port (in use, or a privileged port without the right).',
