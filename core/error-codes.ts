@@ -316,6 +316,11 @@ export const ERROR_CODES = {
     description: 'A listener journal (shell hook, OMAudit) holds as many unread bytes as collector.listeners.max_backlog_bytes allows (the reader waits for the spool, usually because Elasticsearch is down): senders are answered RETRY and fall back (the hook to syslog) until it drains.',
     next: 'Bring Elasticsearch back (or raise collector.spool.max_bytes); the hook\'s syslog fallback records are read back with an input of format hook.',
   },
+  AK_LISTENER_EXPOSED: {
+    exit: ExitCode.Config,
+    description: 'A listener is configured to accept records from other hosts where it cannot check them: the shell hook listener off loopback (sender uid checks need the local socket table), or the OMAudit listener off loopback without a token. Reported by `validate` (as AK_CONFIG_INVALID with this name in the message) and refused at start.',
+    next: 'Keep collector.listeners.hook.host on 127.0.0.1 (one collector per host); give the OMAudit listener a token or keep it on loopback.',
+  },
   SHELL_HOOK_LISTEN: {
     exit: ExitCode.Failure,
     description: 'The collector cannot listen for the shell hook on its port (in use, or a privileged port without the right).',
