@@ -5,7 +5,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import type { RawRecord } from '../types';
+import { getField } from '../../schema';
+import { parseHookRecord } from './hook';
 import { startHookReceiver, withPeerUid } from './receiver';
+import { testContext } from './test-util';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -115,5 +118,29 @@ describe('the hook receiver under a hostile sender', () => {
     } finally {
       await r.close();
     }
+  });
+});
+
+describe('identity on the kernel\'s word (issue 14, finding 5)', () => {
+  const parse = (text: string, file: string): Record<string, unknown> => {
+    const out = parseHookRecord(testContext(), { text, origin: { file, fileId: 'f', offset: 0, end: 1 } });
+    if (out?.kind !== 'event') throw new Error(JSON.stringify(out));
+    return out.doc as unknown as Record<string, unknown>;
+  };
+
+  it('takes user and uid from the attested sender, keeps the forged claims under auditkit.claimed and tags them', () => {
+    const doc = parse('{"v":1,"sid":"s","seq":1,"t":1795345099140,"uid":1001,"euid":0,"user":"alice","host":"db01","cmd":"id","peer_uid":65534,"peer_user":"nobody"}', 'tcp://127.0.0.1');
+    expect(getField(doc, 'user.name')).toBe('nobody');
+    expect(getField(doc, 'user.id')).toBe('65534');
+    expect(getField(doc, 'user.effective.id')).toBeUndefined();
+    expect(getField(doc, 'auditkit.claimed')).toEqual({ uid: '1001', user: 'alice', host: 'db01' });
+    expect(getField(doc, 'host.name')).toBe(testContext().host.name);
+    expect(doc['tags']).toEqual(expect.arrayContaining(['auditkit_sender_uid_mismatch', 'auditkit_identity_mismatch']));
+  });
+
+  it('tags records with no proof of sender: syslog fallback lines, and receiver records without peer_uid', () => {
+    const line = 'Nov 22 10:00:00 web01 auditkit-shell[42]: {"v":1,"sid":"s","seq":2,"t":1795345099140,"uid":0,"user":"root","cmd":"id","peer_uid":0}';
+    expect(parse(line, '/var/log/auth.log')['tags']).toEqual(['auditkit_sender_unverified']);
+    expect(parse('{"v":1,"sid":"s","seq":3,"t":1795345099140,"uid":0,"user":"root","cmd":"id"}', 'tcp://127.0.0.1')['tags']).toEqual(['auditkit_sender_unverified']);
   });
 });
