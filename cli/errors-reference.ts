@@ -18,7 +18,7 @@ const SECTIONS: ReadonlyArray<{ readonly title: string; readonly prefixes: reado
   { title: 'Usage and configuration', prefixes: ['USAGE', 'CONFIG_', 'DURATION_'] },
   { title: 'Elasticsearch', prefixes: ['ES_', 'SETUP_'] },
   { title: 'Kibana and dashboards', prefixes: ['KIBANA_', 'DASHBOARDS_'] },
-  { title: 'Collector and ingest', prefixes: ['COLLECT_', 'SPOOL_', 'INGEST_', 'FORMAT_', 'LINE_', 'NDJSON_', 'SHELL_'] },
+  { title: 'Collector and ingest', prefixes: ['COLLECT_', 'SPOOL_', 'INGEST_', 'FORMAT_', 'LINE_', 'NDJSON_', 'SHELL_', 'RECORD_', 'PARSER_', 'ENCODE_', 'JOURNAL_', 'LISTENER_'] },
   { title: 'Rules', prefixes: ['RULE'] },
   { title: 'Reports and mail', prefixes: ['REPORT_', 'SMTP_'] },
   { title: 'Fleet and deploy', prefixes: ['DEPLOY_'] },

@@ -15,7 +15,7 @@ import { AuditkitError, ExitCode, type Logger, type SmtpConfig } from '../core';
 import { createDetector, type RulesConfig } from '../rules';
 import type { CollectorConfig } from './config';
 import { PARSERS } from './parsers';
-import { pipelineOptionsFromConfig, RecordJournal, runPipeline, totalDropped, type PipelineInput, type PipelineResult } from './pipeline';
+import { committedOffsets, pipelineOptionsFromConfig, RecordJournal, runPipeline, totalDropped, type PipelineInput, type PipelineResult } from './pipeline';
 import { HOOK_JOURNAL_NAME, startHookReceiver, startOmauditReceiver } from './shell';
 
 export interface AgentOptions {
@@ -40,12 +40,14 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
   const base = pipelineOptionsFromConfig(collector, { client: o.client, namespace: o.namespace, log: o.log, once: o.once, signal: o.signal, ...(o.stateDir ? { stateDir: o.stateDir } : {}) });
   const extraInputs: PipelineInput[] = [];
   const closers: Array<() => Promise<void>> = [];
+  const readOffset = committedOffsets(base.stateDir);
+  const journalOpts = { maxBytes: listeners.max_backlog_bytes, maxBacklogBytes: listeners.max_backlog_bytes, readOffset };
   const journalInput = (file: string, format: string): PipelineInput => ({ paths: [file], format, namespace: base.namespace, startAt: 'beginning', maxLineBytes: 1024 * 1024 });
   try {
     if (listeners.hook.enabled) {
       const file = path.join(base.stateDir, 'listeners', HOOK_JOURNAL_NAME);
       if (!o.once) {
-        const journal = new RecordJournal(file);
+        const journal = new RecordJournal(file, journalOpts);
         try {
           const rx = await startHookReceiver((r) => journal.append(r.text), { host: listeners.hook.host, port: listeners.hook.port });
           closers.push(() => rx.close(), () => journal.close());
@@ -61,7 +63,7 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
     if (listeners.omaudit.enabled) {
       const file = path.join(base.stateDir, 'listeners', 'omaudit.journal');
       if (!o.once) {
-        const journal = new RecordJournal(file);
+        const journal = new RecordJournal(file, journalOpts);
         const rx = await startOmauditReceiver((r) => journal.append(r.text), {
           host: listeners.omaudit.host,
           port: listeners.omaudit.port,

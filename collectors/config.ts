@@ -20,6 +20,10 @@ export function parseSize(v: number | string): number {
   return Math.round(n * mult);
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || /^::ffff:127\./i.test(host);
+}
+
 /** One input: files to follow and the format they are in. */
 export const collectorInputSchema = z
   .strictObject({
@@ -97,8 +101,20 @@ export const collectorConfigSchema = z.strictObject({
           token: z.string().min(1).optional().describe('Shared secret the agents must send (token= parameter).'),
         })
         .prefault({}),
+      max_backlog_bytes: size
+        .default(64 * 1024 ** 2)
+        .describe('Unread bytes a listener journal may hold (the reader waits while the spool is full); past it senders get RETRY and the hook falls back to syslog, so nothing answered OK can be lost.'),
     })
     .prefault({})
+    .superRefine((v, ctx) => {
+      // Sender checks read the kernel's local socket table: a remote sender has no entry there.
+      if (v.hook.enabled && !isLoopback(v.hook.host)) {
+        ctx.addIssue({ code: 'custom', path: ['hook', 'host'], message: `AK_LISTENER_EXPOSED: the shell hook listener on ${v.hook.host} would take records from other hosts, whose sender uid cannot be checked (anyone could forge anyone's commands); keep host 127.0.0.1 (or ::1) and let each host run its collector` });
+      }
+      if (v.omaudit.enabled && !isLoopback(v.omaudit.host) && v.omaudit.token === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['omaudit', 'token'], message: `AK_LISTENER_EXPOSED: the OMAudit listener on ${v.omaudit.host} is reachable from other hosts without a token: anyone could write command records; set collector.listeners.omaudit.token (and the agents' token=) or listen on 127.0.0.1` });
+      }
+    })
     .describe('Socket sources. Records are journalled to state_dir (fsync before the sender gets OK) and followed like files.'),
 });
 

@@ -296,6 +296,31 @@ export const ERROR_CODES = {
     description: 'Dead-letter reason: an ndjson input line is a JSON object but not a valid ECS event; the first problems are in the message.',
     next: 'Fix the producer so its events fit ECS (field types, @timestamp).',
   },
+  AK_RECORD_TOO_DEEP: {
+    exit: null,
+    description: 'Dead-letter reason: a JSON record (ndjson, Auditbeat, hook journal) nests arrays/objects deeper than 32 levels; it is dead-lettered unparsed, so it cannot overflow the stack.',
+    next: 'Find what writes such records: no format the kit reads nests that deep legitimately; a local user sending it is probing the collector.',
+  },
+  AK_PARSER_FAILED: {
+    exit: null,
+    description: 'Dead-letter reason: a parser threw on a record (a bug on unexpected input); the record is dead-lettered and the stream goes on.',
+    next: 'Report the dead letter\'s original text with the kit\'s version.',
+  },
+  AK_ENCODE_FAILED: {
+    exit: null,
+    description: 'Dead-letter reason: a parsed event could not be serialised for Elasticsearch (e.g. nesting too deep); it is dead-lettered and the checkpoint moves on.',
+    next: 'Report the source record with the kit\'s version.',
+  },
+  AK_JOURNAL_FULL: {
+    exit: null,
+    description: 'A listener journal (shell hook, OMAudit) holds as many unread bytes as collector.listeners.max_backlog_bytes allows (the reader waits for the spool, usually because Elasticsearch is down): senders are answered RETRY and fall back (the hook to syslog) until it drains.',
+    next: 'Bring Elasticsearch back (or raise collector.spool.max_bytes); the hook\'s syslog fallback records are read back with an input of format hook.',
+  },
+  AK_LISTENER_EXPOSED: {
+    exit: ExitCode.Config,
+    description: 'A listener is configured to accept records from other hosts where it cannot check them: the shell hook listener off loopback (sender uid checks need the local socket table), or the OMAudit listener off loopback without a token. Reported by `validate` (as AK_CONFIG_INVALID with this name in the message) and refused at start.',
+    next: 'Keep collector.listeners.hook.host on 127.0.0.1 (one collector per host); give the OMAudit listener a token or keep it on loopback.',
+  },
   SHELL_HOOK_LISTEN: {
     exit: ExitCode.Failure,
     description: 'The collector cannot listen for the shell hook on its port (in use, or a privileged port without the right).',

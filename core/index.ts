@@ -12,3 +12,4 @@ export * from './secrets';
 export * from './text';
 export { sleep, parseDuration, DURATION_PATTERN } from './time';
 export * from './error-codes';
+export * from './json-depth';

@@ -23,4 +23,14 @@ describe('the collector: config section', () => {
     expect(msgs).toContain('inputs.1.paths: globs are allowed only in the last path component: /var/*/x.log');
     expect(msgs.some((m) => m.startsWith('spool.when_full'))).toBe(true);
   });
+
+  it('refuses a hook listener off loopback and an OMAudit listener off loopback without a token, naming AK_LISTENER_EXPOSED', () => {
+    const r = collectorConfigSchema.safeParse({ listeners: { hook: { host: '0.0.0.0' }, omaudit: { enabled: true, host: '10.0.0.5' } } });
+    expect(r.success).toBe(false);
+    const msgs = (r.error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(msgs.some((m) => m.startsWith('listeners.hook.host: AK_LISTENER_EXPOSED'))).toBe(true);
+    expect(msgs.some((m) => m.startsWith('listeners.omaudit.token: AK_LISTENER_EXPOSED'))).toBe(true);
+    expect(collectorConfigSchema.safeParse({ listeners: { omaudit: { enabled: true, host: '10.0.0.5', token: 't0ken' } } }).success).toBe(true);
+    expect(collectorConfigSchema.safeParse({ listeners: { hook: { host: '::1' } } }).success).toBe(true);
+  });
 });

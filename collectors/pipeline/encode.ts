@@ -65,7 +65,20 @@ export class Encoder {
         }
         const id = doc.event.id;
         if (emit) emit(doc);
-        else this.frames.push(encodeFrame(FrameKind.Event, Date.now(), bulkLines(streamName(dataset, input.namespace), id, doc)));
+        else {
+          // Serialising is the one recursion over the whole document: a parser that let a deeply
+          // nested value through must cost that event (dead letter), never a crash loop that
+          // stops the checkpoint (issue 14, finding 1).
+          let lines: string;
+          try {
+            lines = bulkLines(streamName(dataset, input.namespace), id, doc);
+          } catch (err) {
+            counters.parsed--;
+            this.encode(src, [{ kind: 'error', code: 'AK_ENCODE_FAILED', message: `event ${id} cannot be serialised (${(err as Error).message}); dead-lettered`, raw: '', origin: { file: src.input.paths[0] ?? '', fileId: id, offset: 0, end: 0 } }], defaultDataset);
+            continue;
+          }
+          this.frames.push(encodeFrame(FrameKind.Event, Date.now(), lines));
+        }
         if (this.o.detect) this.detect(doc, input.namespace);
       } else if (out.kind === 'error') {
         counters.failed++;

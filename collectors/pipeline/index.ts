@@ -6,4 +6,4 @@ export { ElasticsearchSink, namespaceOfIndex, type SinkOptions, type SinkSetting
 export { newCounters, totalDropped, type Counters } from './counters';
 export { ndjsonParser, createNdjsonParser } from './ndjson';
 export { pipelineOptionsFromConfig, sinkOptionsFromConfig, collectorHost, collectorAgent } from './from-config';
-export { RecordJournal } from './journal';
+export { RecordJournal, JournalFullError, committedOffsets } from './journal';

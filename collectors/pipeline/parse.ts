@@ -6,6 +6,7 @@
  * error outputs, so they are dead-lettered like any unreadable record, and says
  * which dataset a record was meant for.
  */
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../core';
 import type { Dataset } from '../../schema';
 import type { ParseOutput } from '../types';
 import type { Counters } from './counters';
@@ -25,8 +26,19 @@ export function parseItem(src: InputSource, item: TailItem, counters: Counters, 
     next(src, [{ kind: 'error', code: 'AK_LINE_TOO_LONG', message: `line of ${item.bytes} bytes is longer than max_line_bytes (${src.input.maxLineBytes}); its first bytes are kept`, raw: item.head, origin }], dataset);
   } else if (!p) {
     next(src, [{ kind: 'error', code: 'AK_FORMAT_UNKNOWN', message: `no parser recognises ${origin.file} (format auto); set the input's format`, raw: item.record.text, origin }], dataset);
+  } else if (item.record.text.charCodeAt(0) === 123 /* { */ && jsonDepthExceeds(item.record.text)) {
+    // Before any parser sees it: a JSON record nested this deep is an attack or a bug, and
+    // recursing over it (stringify, validation walks) overflows the stack (issue 14, finding 1).
+    next(src, [{ kind: 'error', code: 'AK_RECORD_TOO_DEEP', message: `${origin.file} (offset ${origin.offset}): JSON record nested deeper than ${MAX_JSON_DEPTH} levels; dead-lettered unparsed`, raw: item.record.text.slice(0, 65536), origin }], p.unit.dataset);
   } else {
-    next(src, p.parser.push(item.record), p.unit.dataset);
+    let outs: readonly ParseOutput[];
+    try {
+      outs = p.parser.push(item.record);
+    } catch (err) {
+      // A parser bug on hostile input costs one record, never the stream (the checkpoint moves on).
+      outs = [{ kind: 'error', code: 'AK_PARSER_FAILED', message: `${origin.file} (offset ${origin.offset}): the ${p.unit.kind} parser failed: ${(err as Error).message}`, raw: item.record.text.slice(0, 65536), origin }];
+    }
+    next(src, outs, p.unit.dataset);
   }
 }
 

@@ -3,6 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runPipeline, type PipelineInput, type PipelineOptions } from './pipeline';
 import { inputKey, ownerOf, type FileCheckpoint } from './checkpoints';
+import { newCounters } from './counters';
+import { Encoder } from './encode';
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ak-pipe-'));
 const input = (p: string, format: string): PipelineInput => ({ paths: [p], format, namespace: 'default', startAt: 'beginning', maxLineBytes: 65536 });
@@ -81,5 +83,35 @@ describe('the pipeline with several inputs', () => {
     expect(ownerOf(cp('/var/log/other.log'), inputs)).toBeUndefined();
     expect(ownerOf(cp('/var/log/other.log', 'b'), inputs)).toBe('b');
     expect(ownerOf(cp('/var/log/auditkit/commands.log', 'gone'), inputs)).toBeUndefined();
+  });
+});
+
+describe('deeply nested records (issue 14, finding 1)', () => {
+  it('dead-letters an ndjson line nested 200,000 deep and moves past it', async () => {
+    const dir = tmp();
+    const f = path.join(dir, 'events.ndjson');
+    const deep = '{"a":' + '['.repeat(200_000) + ']'.repeat(200_000) + '}';
+    fs.writeFileSync(f, [ndjsonLine(0), deep, ndjsonLine(1)].join('\n') + '\n');
+    const state = path.join(dir, 'state');
+    const first = await once(state, [input(f, 'ndjson')]);
+    expect(first.failed).toBe(1);
+    expect(first.messages.sort()).toEqual(['nd-0', 'nd-1']);
+    const again = await once(state, [input(f, 'ndjson')]);
+    expect(again.messages).toEqual([]);
+    expect(again.failed).toBe(0);
+  });
+
+  it('turns an event that cannot be serialised into a dead-letter frame instead of throwing', () => {
+    const counters = newCounters();
+    const enc = new Encoder({ counters, host: { name: 'h' }, agent: { type: 'auditkit' } as never, emit: undefined, detect: undefined, log: undefined });
+    let deep: unknown = [];
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    const doc = { '@timestamp': '2026-11-22T10:00:00Z', event: { id: 'x1', kind: 'event', dataset: 'auditkit.commands' }, deep } as never;
+    const src = { input: { paths: ['/x'], namespace: 'default', format: 'ndjson' } } as never;
+    expect(() => enc.encode(src, [{ kind: 'event', dataset: 'commands', doc }], 'commands')).not.toThrow();
+    expect(counters.failed).toBe(1);
+    const frames = enc.take();
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.toString()).toContain('AK_ENCODE_FAILED');
   });
 });

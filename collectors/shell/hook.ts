@@ -127,7 +127,30 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?:
   }
   const attested = ex.attestedUid ?? (ex.fromReceiver ? intOf(r['peer_uid']) : undefined);
   const tags: string[] = [];
-  if (attested !== undefined && uid !== undefined && attested !== uid && attested !== 0) tags.push('auditkit_sender_uid_mismatch');
+  // Identity from the kernel's view where there is one (issue 14, finding 5): the
+  // receiver's socket-table uid and its passwd name, journald's _UID, and (for the
+  // loopback receiver) this host. Claims that differ are kept under auditkit.claimed.*
+  // and tagged; root (uid 0) may legitimately speak for any account.
+  const claimed: Record<string, string> = {};
+  let user = strOf(r['user']);
+  let attestedUid = uid;
+  if (attested === undefined) tags.push('auditkit_sender_unverified');
+  else if (attested !== 0) {
+    if (uid !== undefined && attested !== uid) {
+      tags.push('auditkit_sender_uid_mismatch');
+      claimed['uid'] = String(uid);
+    }
+    attestedUid = attested;
+    const peerUser = ex.fromReceiver ? strOf(r['peer_user']) : undefined;
+    if (peerUser !== undefined && user !== peerUser) {
+      if (user !== undefined) claimed['user'] = user;
+      user = peerUser;
+    }
+  }
+  if (ex.fromReceiver && hostName !== undefined && shortName(hostName) !== shortName(ctx.host.name)) claimed['host'] = hostName;
+  if (Object.keys(claimed).length) tags.push('auditkit_identity_mismatch');
+  const shadowed = strOf(r['shadowed'])?.split(/\s+/).filter(Boolean);
+  if (shadowed?.length) tags.push('auditkit_hook_tampered');
   if (r['nohist'] === true) tags.push('auditkit_command_not_in_history');
   const start = intOf(r['start']);
   let sshIp = validIp(ssh.ip);
@@ -155,9 +178,9 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?:
     ...(cmd !== undefined ? { command: cmd } : {}),
     ...optNum('exitCode', intOf(r['rc'])),
     ...optStr('cwd', strOf(r['cwd'])),
-    ...optStr('user', strOf(r['user'])),
-    ...optNum('uid', uid),
-    ...optNum('euid', intOf(r['euid'])),
+    ...optStr('user', user),
+    ...optNum('uid', attestedUid),
+    ...(claimed['uid'] === undefined ? optNum('euid', intOf(r['euid'])) : {}),
     ...optStr('loginUser', loginUser),
     ...optNum('loginUid', loginUid),
     ...optNum('auditSession', ses),
@@ -169,11 +192,21 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?:
     ...optNum('historyNumber', intOf(r['hist'])),
     ...optStr('sourceIp', sshIp),
     ...(sshIp !== undefined ? optNum('sourcePort', sshPort) : {}),
-    ...optStr('hostName', hostName),
+    ...optStr('hostName', claimed['host'] !== undefined ? ctx.host.name : hostName),
     ...(ssh.serverIp !== undefined && validIp(ssh.serverIp) !== undefined ? { hostIps: [ssh.serverIp] } : {}),
     ...(tags.length ? { tags } : {}),
   };
-  return { kind: 'event', dataset: 'commands', doc: commandEvent(ctx, facts, sessionLinkId) };
+  const doc = commandEvent(ctx, facts, sessionLinkId);
+  if (Object.keys(claimed).length || shadowed?.length) {
+    const kit = (doc as unknown as { auditkit: Record<string, unknown> }).auditkit;
+    if (Object.keys(claimed).length) kit['claimed'] = claimed;
+    if (shadowed?.length) kit['shell'] = { ...(kit['shell'] as Record<string, unknown> | undefined), shadowed };
+  }
+  return { kind: 'event', dataset: 'commands', doc };
+}
+
+function shortName(h: string): string {
+  return (h.split('.')[0] ?? h).toLowerCase();
 }
 
 function optStr<K extends string>(k: K, v: string | undefined): { [P in K]?: string } {

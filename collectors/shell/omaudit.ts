@@ -76,7 +76,9 @@ export async function startOmauditReceiver(onRecord: (record: RawRecord) => void
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };
-  const server = createServer((req, res) => {
+  // Node's default 16 KiB header limit answered 431 long before the documented
+  // request-target limit: allow the target plus room for ordinary headers.
+  const server = createServer({ maxHeaderSize: maxUrl + 16 * 1024 }, (req, res) => {
     stats.received++;
     const target = req.url ?? '';
     if (Buffer.byteLength(target) > maxUrl) {
@@ -99,6 +101,8 @@ export async function startOmauditReceiver(onRecord: (record: RawRecord) => void
       return reply(res, 403, 'forbidden: missing or wrong token\n');
     }
     url.searchParams.delete('token');
+    // Only the socket says where a request came from: a client's own _peer= is dropped.
+    url.searchParams.delete('_peer');
     if (!url.searchParams.has('history_command')) {
       stats.rejected++;
       return reply(res, 400, 'missing history_command\n');

@@ -194,6 +194,35 @@ describe('the OMAudit receiver', () => {
     });
   }
 
+  it('ignores a client _peer= parameter: only the socket says where a request came from', async () => {
+    const got: RawRecord[] = [];
+    const r = await startOmauditReceiver((x) => void got.push(x), { port: 0 });
+    try {
+      const res = await get(`${r.url}?history_id=1&history_user=root&history_datetime=2014-05-07%2010:30:01&history_command=id&_peer=10.66.66.66`);
+      expect(res.status).toBe(200);
+      expect(got[0]!.text).not.toContain('10.66.66.66');
+      const doc = events(parserByKind('omaudit')!.create(testContext()).push(got[0]!))[0]!;
+      expect(getField(doc, 'host.ip')).toEqual(['127.0.0.1']);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('accepts a request target up to the documented 256 KiB (no 431 at Node\'s 16 KiB header limit)', async () => {
+    const got: RawRecord[] = [];
+    const r = await startOmauditReceiver((x) => void got.push(x), { port: 0 });
+    try {
+      const cmd = 'x'.repeat(200 * 1024);
+      const res = await get(`${r.url}?history_id=2&history_user=root&history_datetime=2014-05-07%2010:30:01&history_command=${cmd}`);
+      expect(res.status).toBe(200);
+      expect(got).toHaveLength(1);
+      const big = await get(`${r.url}?history_command=${'y'.repeat(300 * 1024)}`);
+      expect([414, 431]).toContain(big.status);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('answers OK to an agent request and hands the pipeline a record the omaudit parser turns into a command', async () => {
     const got: RawRecord[] = [];
     const r = await startOmauditReceiver((x) => {
@@ -283,7 +312,7 @@ describe('the hook receiver', () => {
   });
 
   it('removes a claimed peer uid it could not verify', () => {
-    expect(JSON.parse(withPeerUid('{"v":1,"peer_uid":0}', undefined))).toEqual({ v: 1 });
+    expect(JSON.parse(withPeerUid('{"v":1,"peer_uid":0}', undefined) as string)).toEqual({ v: 1 });
     expect(withPeerUid('not json', 5)).toBe('not json');
   });
 

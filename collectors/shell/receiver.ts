@@ -7,17 +7,31 @@
  *  - `OK` is written only after `onRecord` resolved, i.e. the pipeline has the
  *    record durably queued; otherwise the hook falls back to syslog (and the
  *    deterministic id makes a record that arrives both ways one document).
- *  - While the connection is still open (the hook is waiting for `OK`) we look
- *    the client socket up in /proc/net/tcp{,6}: its uid column is the kernel's
- *    record of who created the socket. We add it to the record as `peer_uid`, so a
- *    user who forges a record claiming to be someone else is visible
- *    (tag auditkit_sender_uid_mismatch). Only root can forge another uid.
+ *  - The sender's uid is looked up in /proc/net/tcp{,6} **at accept time** (the
+ *    kernel's record of who created the client socket), in any TCP state: a
+ *    client that wrote and closed at once is still in the table (FIN_WAIT*),
+ *    and its uid is trusted when the entry is still attached to a socket inode
+ *    or shows a non-zero uid (an orphaned/TIME_WAIT entry shows uid 0 on older
+ *    kernels: that is "unknown", not root). TCP has no SO_PEERCRED; the socket
+ *    table is the kernel's word. A record whose sender could not be attested
+ *    carries no `peer_uid` (a claimed one is removed) and is tagged
+ *    `auditkit_sender_unverified` by the parser. `peer_user` is the name the
+ *    system's passwd file gives that uid.
+ *  - No sender can crash, starve or exhaust the listener (issue 14, findings 1, 6):
+ *    nothing on the socket path recurses over user data (depth is scanned
+ *    linearly before JSON.parse; deeper than MAX_JSON_DEPTH is refused), every
+ *    handler catches; a record over `maxRecordBytes` is answered TOOBIG and its
+ *    chunks are dropped at once; every connection has a total deadline (not an
+ *    idle timer a trickle can reset); at most `maxConnectionsPerUid` connections
+ *    per sender uid and `maxConnections` in all are open, the rest are closed at
+ *    accept, so the accept queue drains and one user cannot starve the others;
+ *    buffered bytes are capped in all (`maxBufferedBytes`).
  *  - Listen on a privileged port (< 1024, default 601) so no ordinary user can
  *    take the port while the collector is down and read everyone's commands.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { AuditkitError } from '../../core';
+import { AuditkitError, jsonDepthExceeds } from '../../core';
 import type { RawRecord } from '../types';
 import { journalThenAck } from './ack';
 
@@ -31,6 +45,16 @@ export interface HookReceiverOptions {
   readonly maxRecordBytes?: number;
   /** Where the socket table lives (tests may point elsewhere); default /proc/net. */
   readonly procNet?: string;
+  /** The passwd file peer uids are named from; default /etc/passwd. */
+  readonly passwdFile?: string;
+  /** A connection is closed this long after accept, whatever it sends (default 5 s; the hook waits 0.5 s). */
+  readonly deadlineMs?: number;
+  /** Open connections per sender uid (unattested senders share one budget); default 8. */
+  readonly maxConnectionsPerUid?: number;
+  /** Open connections in all; default 256. */
+  readonly maxConnections?: number;
+  /** Bytes buffered across all connections; default 32 MiB. */
+  readonly maxBufferedBytes?: number;
 }
 
 export interface HookReceiverStats {
@@ -38,6 +62,16 @@ export interface HookReceiverStats {
   accepted: number;
   rejected: number;
   failed: number;
+  /** Closed at accept: the sender uid (or all) had too many connections open. */
+  busy: number;
+  /** Records over maxRecordBytes, or over the global buffer budget. */
+  tooBig: number;
+  /** Records nested deeper than MAX_JSON_DEPTH. */
+  tooDeep: number;
+  /** Connections cut at their deadline. */
+  timedOut: number;
+  /** Records whose sender uid could not be attested. */
+  unverified: number;
 }
 
 export interface HookReceiver {
@@ -59,8 +93,44 @@ function procAddr(ip: string, port: number): string | undefined {
   return undefined;
 }
 
-/** uid owning the client end of a loopback connection, from the kernel's socket table. */
-export function peerUid(sock: Socket, procNet = '/proc/net'): number | undefined {
+interface SocketRow {
+  readonly uid: number;
+  readonly inode: string;
+}
+
+/**
+ * The socket tables, parsed once per event-loop turn: a burst of accepts (a
+ * flood) reads /proc/net/tcp once, not once per connection.
+ */
+class SocketTable {
+  private rows: Map<string, SocketRow> | undefined;
+  constructor(private readonly procNet: string) {}
+
+  lookup(key: string): SocketRow | undefined {
+    if (!this.rows) {
+      this.rows = new Map();
+      for (const table of ['tcp', 'tcp6']) {
+        let text: string;
+        try {
+          text = readFileSync(`${this.procNet}/${table}`, 'latin1');
+        } catch {
+          continue;
+        }
+        for (const line of text.split('\n')) {
+          // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+          const c = line.trim().split(/\s+/);
+          if (c.length < 10 || c[0] === 'sl') continue;
+          this.rows.set(`${c[1]} ${c[2]}`, { uid: Number(c[7]), inode: c[9] ?? '0' });
+        }
+      }
+      setImmediate(() => (this.rows = undefined));
+    }
+    return this.rows.get(key);
+  }
+}
+
+/** uid owning the client end of a loopback connection, from the kernel's socket table (see the header). */
+export function peerUid(sock: Socket, procNet: string | SocketTable = '/proc/net'): number | undefined {
   const rip = sock.remoteAddress;
   const rport = sock.remotePort;
   const lip = sock.localAddress;
@@ -69,33 +139,47 @@ export function peerUid(sock: Socket, procNet = '/proc/net'): number | undefined
   const client = procAddr(rip, rport);
   const server = procAddr(lip, lport);
   if (!client || !server) return undefined;
-  for (const table of client.length > 20 ? ['tcp6'] : ['tcp', 'tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(`${procNet}/${table}`, 'latin1');
-    } catch {
-      continue;
+  const table = typeof procNet === 'string' ? new SocketTable(procNet) : procNet;
+  const row = table.lookup(`${client} ${server}`);
+  if (!row || !Number.isInteger(row.uid)) return undefined;
+  // Attached to a socket inode: the uid is its creator's. Orphaned (closed by
+  // its process) with uid 0: older kernels report root for every orphan: unknown.
+  if (row.inode === '0' && row.uid === 0) return undefined;
+  return row.uid;
+}
+
+/** uid → account name from the passwd file, re-read at most once a minute. */
+class PasswdNames {
+  private names = new Map<number, string>();
+  private readAt = 0;
+  constructor(private readonly file: string) {}
+  name(uid: number): string | undefined {
+    if (Date.now() - this.readAt > 60_000) {
+      this.readAt = Date.now();
+      const names = new Map<number, string>();
+      try {
+        for (const line of readFileSync(this.file, 'utf8').split('\n')) {
+          const f = line.split(':');
+          const id = Number(f[2]);
+          if (f[0] && Number.isInteger(id) && !names.has(id)) names.set(id, f[0]);
+        }
+        this.names = names;
+      } catch {
+        // keep the last good copy
+      }
     }
-    const needle = ` ${client} ${server} `;
-    const i = text.indexOf(needle);
-    if (i < 0) continue;
-    const end = text.indexOf('\n', i);
-    const cols = text.slice(i, end < 0 ? undefined : end).trim().split(/\s+/);
-    // sl local rem st tx:rx tr:when retrnsmt uid … (we matched from "local").
-    // Only an ESTABLISHED (01) entry is trusted: a closed client's TIME_WAIT entry shows uid 0.
-    if (cols[2] !== '01') return undefined;
-    const uid = Number(cols[6]);
-    if (Number.isInteger(uid)) return uid;
+    return this.names.get(uid);
   }
-  return undefined;
 }
 
 /**
- * Set `peer_uid` to what the kernel says (or remove a claimed one we could not
- * check), so the parser never trusts a sender's own claim. Hook records are
- * small (one per command): a parse and a stringify per record are cheap.
+ * Set `peer_uid`/`peer_user` to what the kernel says (or remove claimed ones we
+ * could not check), so the parser never trusts a sender's own claim. Returns
+ * undefined for a record nested deeper than MAX_JSON_DEPTH: it is never parsed
+ * past the scan, never stringified. Never throws.
  */
-export function withPeerUid(text: string, uid: number | undefined): string {
+export function withPeerUid(text: string, uid: number | undefined, user?: string): string | undefined {
+  if (jsonDepthExceeds(text)) return undefined;
   let o: unknown;
   try {
     o = JSON.parse(text);
@@ -105,57 +189,138 @@ export function withPeerUid(text: string, uid: number | undefined): string {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return text;
   const r = o as Record<string, unknown>;
   delete r['peer_uid'];
+  delete r['peer_user'];
   if (uid !== undefined) r['peer_uid'] = uid;
-  return JSON.stringify(r);
+  if (uid !== undefined && user !== undefined) r['peer_user'] = user;
+  try {
+    return JSON.stringify(r);
+  } catch {
+    return undefined;
+  }
 }
 
 export async function startHookReceiver(onRecord: (record: RawRecord) => void | Promise<void>, opts: HookReceiverOptions = {}): Promise<HookReceiver> {
   const host = opts.host ?? '127.0.0.1';
   const max = opts.maxRecordBytes ?? 1 << 20;
-  const stats: HookReceiverStats = { connections: 0, accepted: 0, rejected: 0, failed: 0 };
+  const deadlineMs = opts.deadlineMs ?? 5_000;
+  const perUid = opts.maxConnectionsPerUid ?? 8;
+  const maxConnections = opts.maxConnections ?? 256;
+  const maxBuffered = opts.maxBufferedBytes ?? 32 * 1024 * 1024;
+  const stats: HookReceiverStats = { connections: 0, accepted: 0, rejected: 0, failed: 0, busy: 0, tooBig: 0, tooDeep: 0, timedOut: 0, unverified: 0 };
   const fileId = `hook-tcp:${host}:${opts.port ?? DEFAULT_HOOK_PORT}:${Date.now()}`;
+  const table = new SocketTable(opts.procNet ?? '/proc/net');
+  const names = new PasswdNames(opts.passwdFile ?? '/etc/passwd');
+  const openByUid = new Map<string, number>();
+  let open = 0;
+  let buffered = 0;
   let seq = 0;
   const server = createServer((sock) => {
+    try {
+      accept(sock);
+    } catch {
+      // A bug here must cost one connection, never the collector.
+      sock.destroy();
+    }
+  });
+
+  function accept(sock: Socket): void {
     stats.connections++;
-    sock.setTimeout(10_000, () => sock.destroy());
     sock.on('error', () => undefined);
-    const chunks: Buffer[] = [];
+    const uid = peerUid(sock, table);
+    const bucket = uid === undefined ? 'unverified' : String(uid);
+    const mine = openByUid.get(bucket) ?? 0;
+    if (mine >= perUid || open >= maxConnections) {
+      // Closed at once (no answer to wait for): the accept queue keeps draining.
+      stats.busy++;
+      sock.destroy();
+      return;
+    }
+    openByUid.set(bucket, mine + 1);
+    open++;
+    let chunks: Buffer[] = [];
     let size = 0;
     let done = false;
-    const uid = peerUid(sock, opts.procNet);
+    const release = (): void => {
+      buffered -= size;
+      size = 0;
+      chunks = [];
+    };
+    // A total deadline, not an idle timer: a sender trickling a byte at a time is cut too.
+    const deadline = setTimeout(() => {
+      if (!done) stats.timedOut++;
+      done = true;
+      release();
+      sock.destroy();
+    }, deadlineMs);
+    deadline.unref();
+    sock.once('close', () => {
+      clearTimeout(deadline);
+      release();
+      open--;
+      const n = (openByUid.get(bucket) ?? 1) - 1;
+      if (n <= 0) openByUid.delete(bucket);
+      else openByUid.set(bucket, n);
+    });
+    const refuse = (answer: string): void => {
+      done = true;
+      stats.rejected++;
+      release();
+      sock.pause();
+      sock.end(answer); // the deadline destroys it if the sender never closes
+    };
     const finish = (buf: Buffer): void => {
       done = true;
+      release();
+      sock.pause();
       let text = buf.toString('utf8');
       if (text.endsWith('\r')) text = text.slice(0, -1);
-      text = withPeerUid(text, uid);
-      const record: RawRecord = { text, origin: { file: `tcp://${host}`, fileId, offset: seq, end: seq + 1 } };
+      const withPeer = withPeerUid(text, uid, uid === undefined ? undefined : names.name(uid));
+      if (withPeer === undefined) {
+        stats.tooDeep++;
+        refuse('TOODEEP\n');
+        return;
+      }
+      if (uid === undefined) stats.unverified++;
+      const record: RawRecord = { text: withPeer, origin: { file: `tcp://${host}`, fileId, offset: seq, end: seq + 1 } };
       seq++;
       journalThenAck(onRecord, record, stats, () => sock.end('OK\n'), () => sock.end('RETRY\n'));
     };
     sock.on('data', (d: Buffer) => {
       if (done) return;
-      const nl = d.indexOf(0x0a);
-      if (nl >= 0) {
-        chunks.push(d.subarray(0, nl));
-        finish(Buffer.concat(chunks));
-        return;
-      }
-      chunks.push(d);
-      size += d.length;
-      if (size > max) {
+      try {
+        const nl = d.indexOf(0x0a);
+        const part = nl >= 0 ? d.subarray(0, nl) : d;
+        if (size + part.length > max || buffered + part.length > maxBuffered) {
+          stats.tooBig++;
+          refuse('TOOBIG\n');
+          return;
+        }
+        chunks.push(part);
+        size += part.length;
+        buffered += part.length;
+        if (nl >= 0) finish(Buffer.concat(chunks));
+      } catch {
         done = true;
-        stats.rejected++;
-        sock.end('TOOBIG\n');
+        release();
+        sock.destroy();
       }
     });
     sock.on('end', () => {
-      if (!done && size > 0) finish(Buffer.concat(chunks));
+      if (done || size === 0) return;
+      try {
+        finish(Buffer.concat(chunks));
+      } catch {
+        sock.destroy();
+      }
     });
-  });
-  server.maxConnections = 1024;
+  }
+
+  // Excess connections are closed at accept, so a listen backlog the size the
+  // kernel allows (somaxconn) only has to absorb a burst, never a hostage queue.
+  server.maxConnections = maxConnections * 4;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new AuditkitError('SHELL_HOOK_LISTEN', `cannot listen for the shell hook on ${host}:${opts.port ?? DEFAULT_HOOK_PORT}: ${(err as Error).message}; the collector needs root or CAP_NET_BIND_SERVICE for port ${DEFAULT_HOOK_PORT}, or stop what uses it`, { cause: err })));
-    server.listen({ port: opts.port ?? DEFAULT_HOOK_PORT, host, backlog: 511 }, () => resolve());
+    server.listen({ port: opts.port ?? DEFAULT_HOOK_PORT, host, backlog: 4096 }, () => resolve());
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port ?? DEFAULT_HOOK_PORT;

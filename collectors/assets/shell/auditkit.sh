@@ -117,6 +117,7 @@ __auditkit_ran=0
 __auditkit_primed=
 __auditkit_start=
 __auditkit_empty=
+__auditkit_shadowed=
 
 __auditkit_send() { # __auditkit_send LINE
   local fd= ack=
@@ -136,8 +137,31 @@ __auditkit_send() { # __auditkit_send LINE
     --id=$$ -S 262144 -- "$1" 2>/dev/null
 }
 
+# A user function named like a command the hook runs (exec, command, builtin,
+# printf, read, local, ...) would run instead of it and silence the hook. The
+# wrapper takes $? with a plain assignment, then sets POSIXLY_CORRECT: in POSIX
+# mode special builtins (export, unset, return) are found before functions, so
+# they cannot be shadowed; it names every shadowing function in the record
+# ("shadowed", tag auditkit_hook_tampered) and removes it (unset -f) before the
+# hook runs. Assignments, [[ ]] and special builtins only until then.
 __auditkit_hook() {
-  local rc=$? now=${EPOCHREALTIME//[!0-9]/} hist=$((HISTCMD - 1)) cmd= esc= nohist= line start=
+  __auditkit_rc=$? __auditkit_px=${POSIXLY_CORRECT-__auditkit_unset}
+  [[ :$SHELLOPTS: == *:posix:* ]] && __auditkit_px=__auditkit_keep
+  POSIXLY_CORRECT=y
+  for __auditkit_n in exec command builtin printf read fc local logger test [ : eval; do
+    if export -f "$__auditkit_n" 2>/dev/null; then
+      __auditkit_shadowed+="${__auditkit_shadowed:+ }$__auditkit_n"
+      unset -f "$__auditkit_n"
+    fi
+  done
+  __auditkit_record "$__auditkit_rc"
+  if [[ $__auditkit_px == __auditkit_unset ]]; then unset POSIXLY_CORRECT
+  elif [[ $__auditkit_px != __auditkit_keep ]]; then POSIXLY_CORRECT=$__auditkit_px; fi
+  return $__auditkit_rc
+}
+
+__auditkit_record() { # __auditkit_record RC
+  local rc=$1 now=${EPOCHREALTIME//[!0-9]/} hist=$((HISTCMD - 1)) cmd= esc= nohist= line start=
   # First prompt: the history file was loaded after this script ran; start counting here.
   if [ -z "$__auditkit_primed" ]; then __auditkit_primed=1 __auditkit_lasthist=$hist; return $rc; fi
   # Nothing ran (empty line, Ctrl-C at the prompt).
@@ -166,7 +190,8 @@ __auditkit_hook() {
   __auditkit_esc esc "$cmd"
   local cwd
   __auditkit_esc cwd "$PWD"
-  line="$__auditkit_prefix,\"seq\":$__auditkit_seq,\"t\":${now:0:-3}${start:+,\"start\":${start:0:-3}},\"rc\":$rc,\"hist\":$hist,\"cwd\":\"$cwd\"$nohist,\"cmd\":\"$esc\"}"
+  line="$__auditkit_prefix,\"seq\":$__auditkit_seq,\"t\":${now:0:-3}${start:+,\"start\":${start:0:-3}},\"rc\":$rc,\"hist\":$hist,\"cwd\":\"$cwd\"$nohist${__auditkit_shadowed:+,\"shadowed\":\"$__auditkit_shadowed\"},\"cmd\":\"$esc\"}"
+  __auditkit_shadowed= # reported (kept until a record carries it)
   __auditkit_send "$line"
   return $rc
 }
@@ -193,4 +218,4 @@ readonly __auditkit_loaded __auditkit_addr __auditkit_port __auditkit_logger_tag
   __auditkit_ack_timeout __auditkit_user __auditkit_luid __auditkit_ses __auditkit_lname \
   __auditkit_logname __auditkit_tty __auditkit_t0 __auditkit_sid __auditkit_prefix __auditkit_scratch \
   __auditkit_empty PS0 PROMPT_COMMAND
-readonly -f __auditkit_esc __auditkit_send __auditkit_hook
+readonly -f __auditkit_esc __auditkit_send __auditkit_record __auditkit_hook

@@ -1,0 +1,146 @@
+/**
+ * The hook listener under a hostile local sender (issue 14, findings 1, 3, 6):
+ * nesting, size, trickling, connection floods and write-and-close senders.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import type { RawRecord } from '../types';
+import { getField } from '../../schema';
+import { parseHookRecord } from './hook';
+import { startHookReceiver, withPeerUid } from './receiver';
+import { testContext } from './test-util';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function send(port: number, data: string | Buffer): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write(data));
+    let reply = '';
+    s.on('data', (d) => (reply += d.toString()));
+    s.on('close', () => resolve(reply));
+    s.on('error', () => resolve(reply));
+  });
+}
+
+function open(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+}
+
+const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+const nobodyIt = asNobody ? it : it.skip;
+
+describe('the hook receiver under a hostile sender', () => {
+  it('refuses a record nested 200,000 deep without crashing, and keeps serving', async () => {
+    const got: RawRecord[] = [];
+    const r = await startHookReceiver((x) => void got.push(x), { port: 0 });
+    try {
+      const deep = '{"v":1,"x":' + '['.repeat(200_000) + ']'.repeat(200_000) + '}\n';
+      expect(await send(r.port, deep)).toBe('TOODEEP\n');
+      expect(r.stats.tooDeep).toBe(1);
+      expect(await send(r.port, '{"v":1,"cmd":"id"}\n')).toBe('OK\n');
+      expect(got).toHaveLength(1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('never stringifies a record deeper than the limit', () => {
+    expect(withPeerUid('{"a":' + '['.repeat(100) + ']'.repeat(100) + '}', 5)).toBeUndefined();
+    expect(withPeerUid('{"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', 5)).toBe('{"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[","peer_uid":5}');
+  });
+
+  it('answers TOOBIG as soon as a record passes the cap and frees what it buffered', async () => {
+    const r = await startHookReceiver(() => undefined, { port: 0, maxRecordBytes: 1000 });
+    try {
+      expect(await send(r.port, Buffer.alloc(5000, 0x61))).toBe('TOOBIG\n');
+      expect(r.stats.tooBig).toBe(1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('cuts a sender that trickles a byte at a time at its total deadline', async () => {
+    const r = await startHookReceiver(() => undefined, { port: 0, deadlineMs: 600 });
+    try {
+      const s = await open(r.port);
+      const closed = new Promise<number>((resolve) => s.on('close', () => resolve(Date.now())));
+      s.on('error', () => undefined);
+      const t0 = Date.now();
+      const timer = setInterval(() => s.writable && s.write('a'), 100);
+      const at = await closed;
+      clearInterval(timer);
+      expect(at - t0).toBeLessThan(2000);
+      expect(r.stats.timedOut).toBe(1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('caps the connections one uid holds open, so its flood cannot starve another sender', async () => {
+    const r = await startHookReceiver(() => undefined, { port: 0, maxConnectionsPerUid: 4 });
+    const held: Socket[] = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        const s = await open(r.port);
+        s.on('error', () => undefined);
+        held.push(s);
+      }
+      await sleep(200);
+      expect(r.stats.busy).toBe(16);
+      expect(held.filter((s) => !s.destroyed && s.readyState === 'open').length).toBeLessThanOrEqual(20);
+    } finally {
+      for (const s of held) s.destroy();
+      await r.close();
+    }
+  });
+
+  nobodyIt('attests the uid of a sender that writes and closes at once (as uid nobody)', async () => {
+    const got: RawRecord[] = [];
+    const r = await startHookReceiver((x) => void got.push(x), { port: 0 });
+    try {
+      for (let i = 0; i < 10; i++) {
+        const line = `{"v":1,"sid":"s","seq":${i},"t":1795345099140,"uid":1001,"user":"alice","cmd":"id"}`;
+        await new Promise<void>((resolve) => {
+          const c = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${r.port}; printf '%s\\n' '${line}' >&3; exec 3>&-`], { stdio: 'ignore' });
+          c.on('exit', () => resolve());
+        });
+      }
+      for (let i = 0; i < 50 && got.length < 10; i++) await sleep(50);
+      expect(got).toHaveLength(10);
+      for (const g of got) {
+        const o = JSON.parse(g.text) as Record<string, unknown>;
+        expect(o['peer_uid']).toBe(65534);
+        expect(o['peer_user']).toBe('nobody');
+      }
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('identity on the kernel\'s word (issue 14, finding 5)', () => {
+  const parse = (text: string, file: string): Record<string, unknown> => {
+    const out = parseHookRecord(testContext(), { text, origin: { file, fileId: 'f', offset: 0, end: 1 } });
+    if (out?.kind !== 'event') throw new Error(JSON.stringify(out));
+    return out.doc as unknown as Record<string, unknown>;
+  };
+
+  it('takes user and uid from the attested sender, keeps the forged claims under auditkit.claimed and tags them', () => {
+    const doc = parse('{"v":1,"sid":"s","seq":1,"t":1795345099140,"uid":1001,"euid":0,"user":"alice","host":"db01","cmd":"id","peer_uid":65534,"peer_user":"nobody"}', 'tcp://127.0.0.1');
+    expect(getField(doc, 'user.name')).toBe('nobody');
+    expect(getField(doc, 'user.id')).toBe('65534');
+    expect(getField(doc, 'user.effective.id')).toBeUndefined();
+    expect(getField(doc, 'auditkit.claimed')).toEqual({ uid: '1001', user: 'alice', host: 'db01' });
+    expect(getField(doc, 'host.name')).toBe(testContext().host.name);
+    expect(doc['tags']).toEqual(expect.arrayContaining(['auditkit_sender_uid_mismatch', 'auditkit_identity_mismatch']));
+  });
+
+  it('tags records with no proof of sender: syslog fallback lines, and receiver records without peer_uid', () => {
+    const line = 'Nov 22 10:00:00 web01 auditkit-shell[42]: {"v":1,"sid":"s","seq":2,"t":1795345099140,"uid":0,"user":"root","cmd":"id","peer_uid":0}';
+    expect(parse(line, '/var/log/auth.log')['tags']).toEqual(['auditkit_sender_unverified']);
+    expect(parse('{"v":1,"sid":"s","seq":3,"t":1795345099140,"uid":0,"user":"root","cmd":"id"}', 'tcp://127.0.0.1')['tags']).toEqual(['auditkit_sender_unverified']);
+  });
+});
