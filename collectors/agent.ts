@@ -85,6 +85,8 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
         config: collector.posture,
         emit: (d) => journal.append(JSON.stringify(d)),
         who,
+        // With an audit log to read, a real-time change waits (bounded) for its watch record.
+        whoWaitMs: collector.inputs.some((i) => i.format === 'auditd') ? Math.min(collector.posture.fim.who_window_ms, 3_000) : 0,
       });
       if (o.once) {
         try {

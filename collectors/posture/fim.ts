@@ -223,7 +223,8 @@ export class FimMonitor {
     const who = this.o.who;
     if (!who) return undefined;
     const win = this.o.config.who_window_ms;
-    const wait = c.detectedBy === 'realtime' && who.observed > 0 ? (this.o.whoWaitMs ?? Math.min(win, 3_000)) : 0;
+    // Only real-time changes wait for their record (a scan finds changes long after the fact).
+    const wait = c.detectedBy !== 'realtime' ? 0 : (this.o.whoWaitMs ?? (who.observed > 0 ? Math.min(win, 3_000) : 0));
     if (c.current) return who.findOrWait(c.path, c.current.ctimeMs, win, wait);
     return who.findOrWait(c.path, this.o.ctx.now(), win, wait, c.lastSeen);
   }
