@@ -17,8 +17,7 @@ import { runPipeline } from '../collectors';
 import { COLLECTOR_NODE_FLAGS } from '../deploy';
 import { ECS_VERSION, streamName } from '../schema';
 import type { Benchmark, BenchResult } from './types';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../core';
 
 function doc(i: number, tag: string): Record<string, unknown> {
   return {

@@ -106,3 +106,15 @@ describe('the kibana: section in auditkit.yml', () => {
     expect(envApplied).toEqual(expect.arrayContaining(['AUDITKIT_KIBANA_URL', 'AUDITKIT_KIBANA_SPACE', 'AUDITKIT_KIBANA_TLS_VERIFY']));
   });
 });
+
+describe('an auditkit.yml with an alias bomb', () => {
+  it('is a configuration problem with the file named (exit 3), not an internal error', async () => {
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    const file = write('bomb.yml', lines.join('\n') + '\n');
+    const err = (await loadConfig(configSchema, { file, env: {} }).catch((e: unknown) => e)) as ConfigError;
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toMatch(/bomb\.yml.*aliases may expand at most 100 times/s);
+  });
+});

@@ -1,7 +1,11 @@
 /**
  * Command output: human text by default, one JSON document with `--json`.
  * Logs and progress go to stderr, so stdout is always the command's result.
+ * Human text never carries a raw control character (core/text.ts): table cells escape
+ * every one, lines keep only their line breaks and tabs. JSON is escaped by JSON itself.
  */
+import { escapeControl, escapeControlAll } from '../core';
+
 export interface Output {
   readonly json: boolean;
   line(text?: string): void;
@@ -12,7 +16,7 @@ export interface Output {
 }
 
 export function formatTable(rows: ReadonlyArray<Readonly<Record<string, unknown>>>, columns: readonly string[]): string {
-  const cell = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const cell = (v: unknown): string => escapeControlAll(v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const fmt = (vals: string[]): string => vals.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [fmt(columns.map((c) => c.toUpperCase())), ...rows.map((r) => fmt(columns.map((c) => cell(r[c]))))].join('\n');
@@ -22,7 +26,7 @@ export function createOutput(json: boolean, stdout: NodeJS.WritableStream = proc
   return {
     json,
     line(text = '') {
-      if (!json) stdout.write(text + '\n');
+      if (!json) stdout.write(escapeControl(text) + '\n');
     },
     printJson(value) {
       stdout.write(JSON.stringify(value, null, 2) + '\n');
@@ -31,7 +35,7 @@ export function createOutput(json: boolean, stdout: NodeJS.WritableStream = proc
       if (!json) stdout.write(formatTable(rows, columns) + '\n');
     },
     error(text) {
-      stderr.write(text + '\n');
+      stderr.write(escapeControl(text) + '\n');
     },
   };
 }

@@ -9,30 +9,19 @@
 import { promises as fsp } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Document } from 'yaml';
 import { z } from 'zod';
-import { AuditkitError, ExitCode, formatLocation, type SourceLocation } from './errors';
+import { AuditkitError, ExitCode, formatProblems, type Problem, type SourceLocation } from './errors';
 import { assertPrivateFile } from './fsutil';
+import { containsSecret } from './secrets';
 
-export interface ConfigProblem {
-  readonly path: string;
-  readonly message: string;
-  readonly location?: SourceLocation;
-}
+export type ConfigProblem = Problem;
 
 export class ConfigError extends AuditkitError {
   readonly problems: readonly ConfigProblem[];
   constructor(problems: readonly ConfigProblem[], file: string | undefined) {
-    const lines = problems.map((p) => `  ${p.location ? formatLocation(p.location) + ': ' : ''}${p.path ? p.path + ': ' : ''}${p.message}`);
-    super('AK_CONFIG_INVALID', `${file ?? 'configuration'} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${lines.join('\n')}`, { exitCode: ExitCode.Config });
+    super('AK_CONFIG_INVALID', `${file ?? 'configuration'} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}`, { exitCode: ExitCode.Config });
     this.name = 'ConfigError';
     this.problems = problems;
   }
-}
-
-/** Keys whose values are secrets: never printed, and their presence makes the file private. */
-export const SECRET_KEYS = new Set(['password', 'api_key', 'token', 'secret', 'pass', 'webhook_secret', 'private_key']);
-
-export function isSecretKey(key: string): boolean {
-  return SECRET_KEYS.has(key) || /(^|_)(password|secret|token|api_key)$/.test(key);
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -54,6 +43,22 @@ export function nodeAt(doc: Document, path: ReadonlyArray<PropertyKey>): YamlNod
     }
   }
   return node as YamlNode | undefined;
+}
+
+/**
+ * A parsed YAML document as plain data. Aliases can expand exponentially (an alias
+ * bomb: a few hundred bytes that expand to gigabytes), so the expansion is bounded and
+ * an excess is a problem of the file, reported like any other, never a crash.
+ */
+export const YAML_MAX_ALIAS_COUNT = 100;
+
+export function yamlToJs(doc: Document, file: string): { ok: true; value: unknown } | { ok: false; problem: ConfigProblem } {
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }) as unknown };
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err);
+    return { ok: false, problem: { path: '', message: `YAML: ${why} (aliases may expand at most ${YAML_MAX_ALIAS_COUNT} times)`, location: { file } } };
+  }
 }
 
 /** The key node `key` under `parent`, for "unknown key" positions. */
@@ -119,14 +124,6 @@ function setIn(obj: Record<string, Json>, path: readonly string[], value: Json):
   cur[path[path.length - 1] as string] = value;
 }
 
-function containsSecret(v: Json): boolean {
-  if (Array.isArray(v)) return v.some(containsSecret);
-  if (typeof v === 'object' && v !== null) {
-    return Object.entries(v).some(([k, x]) => (isSecretKey(k) && x !== null && x !== '' && typeof x !== 'object') || containsSecret(x));
-  }
-  return false;
-}
-
 export function deepFreeze<T>(o: T): T {
   if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
     Object.freeze(o);
@@ -179,7 +176,9 @@ export async function loadConfig<S extends z.ZodType>(schema: S, opts: LoadConfi
       });
       throw new ConfigError(problems, file);
     }
-    const js = doc.toJS() as Json;
+    const conv = yamlToJs(doc, file);
+    if (!conv.ok) throw new ConfigError([conv.problem], file);
+    const js = conv.value as Json;
     if (js !== null && (typeof js !== 'object' || Array.isArray(js))) {
       throw new ConfigError([{ path: '', message: 'expected a mapping of sections (elasticsearch:, collector:, …) at the top level', location: { file, line: 1, col: 1 } }], file);
     }
@@ -218,13 +217,3 @@ export async function loadConfig<S extends z.ZodType>(schema: S, opts: LoadConfi
   return { value: deepFreeze(res.data), file, envApplied };
 }
 
-/** A copy of a config with every secret replaced, for printing. */
-export function redactConfig<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(redactConfig) as T;
-  if (typeof v === 'object' && v !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = isSecretKey(k) && x !== undefined && x !== null && typeof x !== 'object' ? '[redacted]' : redactConfig(x);
-    return out as T;
-  }
-  return v;
-}

@@ -17,6 +17,22 @@ export function formatLocation(loc: SourceLocation): string {
   return s;
 }
 
+/** One validation finding: where (file:line:col when known), which key path, what is wrong. */
+export interface Problem {
+  readonly path: string;
+  readonly message: string;
+  readonly location?: SourceLocation;
+}
+
+/**
+ * Problems one per line, indented, as `file:line:col: key.path: message`: config
+ * files and rule files report them the same way, so one reader (or editor
+ * jump-to-location) handles both.
+ */
+export function formatProblems(problems: readonly Problem[]): string {
+  return problems.map((p) => `  ${p.location ? formatLocation(p.location) + ': ' : ''}${p.path ? p.path + ': ' : ''}${p.message}`).join('\n');
+}
+
 export class AuditkitError extends Error {
   readonly code: string;
   readonly location: SourceLocation | undefined;

@@ -68,10 +68,3 @@ export function cacheDir(): string {
   const xdg = process.env['XDG_CACHE_HOME'];
   return path.join(xdg ? xdg : path.join(os.homedir(), '.cache'), 'auditkit');
 }
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-  });
-}

@@ -8,3 +8,6 @@ export * from './rng';
 export * from './quote';
 export * from './assets';
 export * from './smtp';
+export * from './secrets';
+export * from './text';
+export { sleep, parseDuration, DURATION_PATTERN } from './time';

@@ -2,6 +2,7 @@
  * Progress for long operations. Draws one updating line on a TTY (stderr) and
  * stays silent otherwise, so piped output and `--json` are never polluted.
  */
+import { escapeControl, escapeControlAll } from './text';
 export interface Progress {
   update(done: number, detail?: string): void;
   /** Print a line above the progress bar (TTY) or plainly (no TTY). */
@@ -30,7 +31,7 @@ export function createProgress(label: string, total?: number, stream: NodeJS.Wri
       text = `${label} ${lastDone}`;
     }
     if (lastDetail) text += ` ${lastDetail}`;
-    stream.write(`\r\x1b[2K${text.slice(0, cols - 1)}`);
+    stream.write(`\r\x1b[2K${escapeControlAll(text).slice(0, cols - 1)}`);
   };
   return {
     update(done, detail) {
@@ -40,12 +41,12 @@ export function createProgress(label: string, total?: number, stream: NodeJS.Wri
     },
     log(line) {
       if (tty) stream.write('\r\x1b[2K');
-      stream.write(line + '\n');
+      stream.write(escapeControl(line) + '\n');
       draw(true);
     },
     done(summary) {
       if (tty) stream.write('\r\x1b[2K');
-      if (summary) stream.write(summary + '\n');
+      if (summary) stream.write(escapeControl(summary) + '\n');
     },
   };
 }

@@ -157,9 +157,45 @@ describe('loading audit rules (augenrules, auditctl -R fallback)', () => {
     const ok = fakeSession();
     const r = await uninstallHost(ok, f, withRules, '/');
     expect(ok.cmds.slice(-1)).toEqual(['augenrules --load']);
-    expect(ok.cmds[0]).toContain(`rm -f "$R${INSTALL.rules}"`);
+    expect(ok.cmds[0]).toContain(`rm -f '${INSTALL.rules}'`);
     expect(r).toMatchObject({ notes: ["audit rules reloaded without auditkit's (augenrules --load)"], warnings: [] });
     const bad = await uninstallHost(fakeSession((c) => (c === 'augenrules --load' ? { code: 1, stderr: noKernelAudit } : {})), f, withRules, '/');
     expect(bad.warnings[0]).toMatch(/^audit rules not loaded: `augenrules --load` failed \(exit 1\): .*The audit system is disabled; the kernel keeps auditkit's rules until auditd restarts or the host reboots$/);
+  });
+});
+
+describe('uninstall against a manifest a compromised collector rewrote', () => {
+  // The manifest lives in the service user's state directory: its paths are the
+  // collector's word, and uninstall runs as root. Run the real commands in a real sh
+  // under a temporary root and check that no planted path is executed or removed.
+  test('planted paths are neither run by the shell nor removed, and are reported', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const { execFileSync } = await import('node:child_process');
+    const root = mkdtempSync(path.join(os.tmpdir(), 'ak-uninstall-'));
+    const marker = path.join(root, 'pwned');
+    const victim = path.join(root, 'etc', 'important');
+    try {
+      mkdirSync(path.join(root, 'etc'), { recursive: true });
+      writeFileSync(victim, 'keep me');
+      const planted = [`/x"; touch ${marker}; echo "`, `/var/lib/auditkit/$(touch ${marker})`, '/etc/important', '/opt/auditkit/../../etc/important'];
+      const run = async (cmd: string): Promise<ExecResult> => {
+        try {
+          return { code: 0, stdout: execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }), stderr: '' };
+        } catch (e) {
+          const err = e as { status?: number; stdout?: string; stderr?: string };
+          return { code: err.status ?? 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+        }
+      };
+      const shell = { run, must: async (cmd: string): Promise<string> => (await run(cmd)).stdout } as unknown as SshSession;
+      const f = facts({ systemctl: false, augenrules: false, manifest: { kit_version: '0.9', node_version: 'v20', installed_at: '', start: 'process', unit: 'x; touch /tmp/no.service', files: planted.map((p) => ({ path: p, sha256: 'x', mode: '644', role: 'config' as const })), dirs: planted } });
+      const r = await uninstallHost(shell, f, pkg, root);
+      expect(existsSync(marker)).toBe(false);
+      expect(readFileSync(victim, 'utf8')).toBe('keep me');
+      expect(r.warnings.join('\n')).toMatch(/the deploy manifest names \d+ paths? outside what auditkit installs; left alone/);
+      expect(r.removed.some((p) => p.includes('important'))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -114,6 +114,24 @@ export function rooted(root: string, p: string): string {
   return root === '/' ? p : path.posix.join(root, p);
 }
 
+/** A host path under `root`, quoted for the shell by the one quoting helper. */
+function qr(root: string, p: string): string {
+  return q(rooted(root, p));
+}
+
+/**
+ * The deploy manifest lives in the collector's state directory, which the service user
+ * can write: a compromised collector could plant paths in it that the next (root)
+ * uninstall would remove. Only paths the kit itself installs, or paths inside the
+ * kit's own directories, are trusted; the rest are reported and left alone.
+ */
+export function trustedKitPath(p: string, pkg: CollectorPackage): boolean {
+  if (typeof p !== 'string' || !p.startsWith('/') || /[\x00-\x1f\x7f]/.test(p) || path.posix.normalize(p) !== p || p.split('/').includes('..')) return false;
+  const known = new Set<string>([...pkg.files.map((f) => f.dest), ...Object.values(INSTALL), ...(pkg.unitName ? [`${INSTALL.unitDir}/${pkg.unitName}`] : [])]);
+  if (known.has(p)) return true;
+  return KIT_DIRS.some((d) => p === d || p.startsWith(`${d}/`));
+}
+
 function pidFile(root: string): string {
   return rooted(root, `${INSTALL.runDir}/collector.pid`);
 }
@@ -134,8 +152,8 @@ export async function probe(s: SshSession, root: string, paths: readonly string[
     'command -v augenrules >/dev/null 2>&1 && echo augenrules=1',
     'command -v auditctl >/dev/null 2>&1 && echo auditctl=1',
     `for f in ${paths.map(q).join(' ')}; do if [ -f "$R$f" ]; then echo "file=$(stat -c '%a:%U:%G' "$R$f"):$(sha256sum < "$R$f" | cut -d' ' -f1):$f"; fi; done`,
-    `[ -f "$R${INSTALL.manifest}" ] && echo "manifest=$(base64 -w0 < "$R${INSTALL.manifest}")"`,
-    `[ -f "$R${INSTALL.config}" ] && echo "config=$(base64 -w0 < "$R${INSTALL.config}")"`,
+    `[ -f ${qr(root, INSTALL.manifest)} ] && echo "manifest=$(base64 -w0 < ${qr(root, INSTALL.manifest)})"`,
+    `[ -f ${qr(root, INSTALL.config)} ] && echo "config=$(base64 -w0 < ${qr(root, INSTALL.config)})"`,
     `p="$R${INSTALL.runDir}/collector.pid"; if [ -f "$p" ] && kill -0 "$(cat "$p")" 2>/dev/null; then echo running=process; fi`,
     unit ? `[ -z "$R" ] && command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet ${q(unit)} 2>/dev/null && echo running=systemd` : '',
     'true',
@@ -351,7 +369,7 @@ export async function applyPlan(
   // 1. directories (record which ones this run creates) and a private staging dir for uploads.
   opts.onStep?.('preparing');
   const dirs = neededDirs(plan.files, opts.root);
-  const mk = dirs.map((d) => `[ -d "$R${d}" ] || { mkdir -m ${DIR_MODES[d] ?? '755'} "$R${d}" && echo "created=${d}"; }`).join('\n');
+  const mk = dirs.map((d) => `[ -d ${qr(opts.root, d)} ] || { mkdir -m ${DIR_MODES[d] ?? '755'} ${qr(opts.root, d)} && echo ${q(`created=${d}`)}; }`).join('\n');
   const user = plan.startMode === 'systemd' ? pkg.serviceUser : undefined;
   const mkUser = user
     ? `id -u ${q(user)} >/dev/null 2>&1 || useradd --system --user-group --no-create-home --home-dir ${INSTALL.stateDir} --shell /usr/sbin/nologin ${q(user)}\n`
@@ -369,9 +387,9 @@ export async function applyPlan(
     opts.onStep?.('rolling back');
     const lines = [`R=${q(R)}`];
     if (plan.service !== 'skip') lines.push(stopCommand(plan.startMode, opts.root, pkg.unitName));
-    for (const d of [...installed].reverse()) lines.push(`if [ -e "$R${d}.akbak" ]; then mv -f "$R${d}.akbak" "$R${d}"; else rm -f "$R${d}"; fi; rm -f "$R${d}.aknew"`);
+    for (const d of [...installed].reverse()) lines.push(`if [ -e ${qr(opts.root, `${d}.akbak`)} ]; then mv -f ${qr(opts.root, `${d}.akbak`)} ${qr(opts.root, d)}; else rm -f ${qr(opts.root, d)}; fi; rm -f ${qr(opts.root, `${d}.aknew`)}`);
     // The kit's own directories hold only what this run (or its collector) put there: removed whole.
-    for (const d of [...createdDirs].reverse()) lines.push((KIT_DIRS as readonly string[]).includes(d) ? `rm -rf "$R${d}"` : `rmdir "$R${d}" 2>/dev/null`);
+    for (const d of [...createdDirs].reverse()) lines.push((KIT_DIRS as readonly string[]).includes(d) ? `rm -rf ${qr(opts.root, d)}` : `rmdir ${qr(opts.root, d)} 2>/dev/null`);
     lines.push(`rm -rf ${q(staging)}`);
     if (plan.facts.running && plan.service !== 'skip' && createdDirs.length === 0) lines.push(startCommand(plan.facts.manifest?.start ?? plan.startMode, opts.root, pkg.unitName));
     lines.push('true');
@@ -389,15 +407,15 @@ export async function applyPlan(
     opts.onStep?.('installing');
     const lines = ['set -e', `R=${q(R)}`, `S=${q(staging)}`];
     uploads.forEach((f, i) => {
-      const d = `"$R${f.dest}"`;
-      lines.push(`cp "$S/${i}" "$R${f.dest}.aknew" && chown ${f.owner ? `${f.owner}:${f.owner}` : '0:0'} "$R${f.dest}.aknew" && chmod ${f.mode.toString(8)} "$R${f.dest}.aknew"`);
-      lines.push(`if [ -e ${d} ]; then ln -f ${d} "$R${f.dest}.akbak"; fi; mv -f "$R${f.dest}.aknew" ${d}; echo "installed=${f.dest}"`);
+      const d = `${qr(opts.root, f.dest)}`;
+      lines.push(`cp "$S/${i}" ${qr(opts.root, `${f.dest}.aknew`)} && chown ${f.owner ? `${f.owner}:${f.owner}` : '0:0'} ${qr(opts.root, `${f.dest}.aknew`)} && chmod ${f.mode.toString(8)} ${qr(opts.root, `${f.dest}.aknew`)}`);
+      lines.push(`if [ -e ${d} ]; then ln -f ${d} ${qr(opts.root, `${f.dest}.akbak`)}; fi; mv -f ${qr(opts.root, `${f.dest}.aknew`)} ${d}; echo ${q(`installed=${f.dest}`)}`);
     });
     for (const a of changed.filter((x) => x.action === 'chmod')) {
       const f = byDest.get(a.dest);
-      if (f) lines.push(`chown ${f.owner ? `${f.owner}:${f.owner}` : '0:0'} "$R${f.dest}" && chmod ${f.mode.toString(8)} "$R${f.dest}"`);
+      if (f) lines.push(`chown ${f.owner ? `${f.owner}:${f.owner}` : '0:0'} ${qr(opts.root, f.dest)} && chmod ${f.mode.toString(8)} ${qr(opts.root, f.dest)}`);
     }
-    for (const a of changed.filter((x) => x.action === 'remove')) lines.push(`ln -f "$R${a.dest}" "$R${a.dest}.akbak"; rm -f "$R${a.dest}"; echo "installed=${a.dest}"`);
+    for (const a of changed.filter((x) => x.action === 'remove')) lines.push(`ln -f ${qr(opts.root, a.dest)} ${qr(opts.root, `${a.dest}.akbak`)}; rm -f ${qr(opts.root, a.dest)}; echo ${q(`installed=${a.dest}`)}`);
     const commit = await s.run(lines.join('\n'));
     for (const l of commit.stdout.split('\n')) if (l.startsWith('installed=')) installed.push(l.slice(10));
     if (commit.code !== 0) throw new AuditkitError('AK_DEPLOY_REMOTE', `installing files failed: ${commit.stderr.trim().split('\n').slice(-2).join(' | ')}`);
@@ -426,7 +444,7 @@ export async function applyPlan(
     throw err;
   }
   // 5. verified: drop backups and staging.
-  await s.run(`R=${q(R)}\n${installed.map((d) => `rm -f "$R${d}.akbak"`).join('\n')}\nrm -rf ${q(staging)}\ntrue`);
+  await s.run(`R=${q(R)}\n${installed.map((d) => `rm -f ${qr(opts.root, `${d}.akbak`)}`).join('\n')}\nrm -rf ${q(staging)}\ntrue`);
   const onlyStart = changed.length === 0;
   return { status: onlyStart ? 'started' : plan.upgrade ? 'upgraded' : 'installed', changed, notes, warnings };
 }
@@ -441,15 +459,18 @@ export async function uninstallHost(
 ): Promise<{ removed: string[]; notes: string[]; warnings: string[] }> {
   const R = root === '/' ? '' : root;
   const m = facts.manifest;
-  const files = new Set<string>([...(m?.files.map((f) => f.path) ?? []), ...facts.files.keys()]);
+  const warnings: string[] = [];
+  const untrusted = (m?.files.map((f) => f.path) ?? []).concat(m?.dirs ?? []).filter((p) => !trustedKitPath(p, pkg));
+  if (untrusted.length > 0) warnings.push(`the deploy manifest names ${untrusted.length} path${untrusted.length === 1 ? '' : 's'} outside what auditkit installs; left alone: ${untrusted.slice(0, 5).map((p) => JSON.stringify(p)).join(', ')}`);
+  const files = new Set<string>([...(m?.files.map((f) => f.path) ?? []).filter((p) => trustedKitPath(p, pkg)), ...facts.files.keys()]);
   const lines = [`R=${q(R)}`];
   lines.push(stopCommand('process', root, undefined));
-  const unit = m?.unit ?? pkg.unitName;
+  const unit = m?.unit !== undefined && /^[A-Za-z0-9@._-]+\.service$/.test(m.unit) ? m.unit : pkg.unitName;
   if (unit && root === '/' && facts.systemctl) lines.push(stopCommand('systemd', root, unit));
-  for (const f of files) lines.push(`[ -e "$R${f}" ] && { rm -f "$R${f}" "$R${f}.akbak" "$R${f}.aknew"; echo "removed=${f}"; }`);
-  for (const d of KIT_DIRS) lines.push(`[ -d "$R${d}" ] && { rm -rf "$R${d}"; echo "removed=${d}/"; }`);
-  const dirs = [...(m?.dirs ?? [])].sort((a, b) => b.split('/').length - a.split('/').length);
-  for (const d of dirs) lines.push(`rmdir "$R${d}" 2>/dev/null`);
+  for (const f of files) lines.push(`[ -e ${qr(root, f)} ] && { rm -f ${qr(root, f)} ${qr(root, `${f}.akbak`)} ${qr(root, `${f}.aknew`)}; echo ${q(`removed=${f}`)}; }`);
+  for (const d of KIT_DIRS) lines.push(`[ -d ${qr(root, d)} ] && { rm -rf ${qr(root, d)}; echo ${q(`removed=${d}/`)}; }`);
+  const dirs = [...(m?.dirs ?? [])].filter((d) => trustedKitPath(d, pkg)).sort((a, b) => b.split('/').length - a.split('/').length);
+  for (const d of dirs) lines.push(`rmdir ${qr(root, d)} 2>/dev/null`);
   const rulesWere = files.has(INSTALL.rules);
   // With our file gone, augenrules reloads the remaining rules.d (auditctl alone cannot unload one file: -D would drop everyone's rules).
   const reload = rulesWere && (opts.loadAuditRules ?? root === '/') && facts.augenrules ? auditLoadFor(facts, root) : undefined;
@@ -457,7 +478,6 @@ export async function uninstallHost(
   lines.push('true');
   const out = await s.must(lines.join('\n'), 'uninstalling');
   const notes: string[] = [];
-  const warnings: string[] = [];
   if (reload) {
     const l = await loadAuditRules(s, reload);
     if (l.note) notes.push(l.note.replace('audit rules loaded', 'audit rules reloaded without auditkit\'s'));

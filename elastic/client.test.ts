@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { createClient } from './client';
+import { createClient, resolveTarget } from './client';
 import { elasticsearchConfigSchema } from './config';
 
 describe('the Elasticsearch client the kit builds', () => {
@@ -27,6 +27,29 @@ describe('the Elasticsearch client the kit builds', () => {
     expect(meta?.meta?.request?.options).toEqual({});
     expect(meta?.meta?.request?.params?.['body']).toBe(body);
     expect(JSON.stringify(meta, (k, v: unknown) => (k === 'body' ? undefined : v))).not.toContain('c2VjcmV0');
+    await client.close();
+  });
+});
+
+describe('credentials written into the Elasticsearch URL', () => {
+  it('are moved out of the URL: the client authenticates with them, and no URL the kit logs carries them', async () => {
+
+    const cfg = elasticsearchConfigSchema.parse({ url: 'https://elastic:s3cret@127.0.0.1:9', tls_verify: false, max_retries: 0 });
+    const target = await resolveTarget(cfg);
+    expect(target.urls).toEqual(['https://127.0.0.1:9']);
+    expect(target.urlAuth).toEqual({ username: 'elastic', password: 's3cret' });
+    const lines: string[] = [];
+    const log = { warn: (o: unknown, m: string) => lines.push(JSON.stringify(o) + m), info: () => undefined, debug: () => undefined, error: () => undefined } as never;
+    const client = createClient(cfg, target, log);
+    let caught: unknown;
+    try {
+      await client.cluster.health({}, { maxRetries: 0, requestTimeout: 2000 });
+    } catch (err) {
+      caught = err;
+    }
+    expect(lines.join('\n')).toContain('TLS certificate verification is off');
+    expect(lines.join('\n')).not.toContain('s3cret');
+    expect(String((caught as Error).message) + JSON.stringify(caught)).not.toContain('s3cret');
     await client.close();
   });
 });

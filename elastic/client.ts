@@ -12,6 +12,27 @@ export interface ResolvedTarget {
   readonly origin: 'config' | 'dev-node';
   /** Dev-node credentials, when the URL came from its state file. */
   readonly devAuth?: { username: string; password: string };
+  /** Credentials that were written into the URL (`https://user:pw@host`): moved out of it, so no URL the kit logs or prints carries them. */
+  readonly urlAuth?: { username: string; password: string };
+}
+
+/** Takes `user:password@` out of node URLs; the credentials of the first URL that has them are returned apart. */
+export function splitUrlCredentials(urls: readonly string[]): { urls: string[]; auth?: { username: string; password: string } } {
+  let auth: { username: string; password: string } | undefined;
+  const clean = urls.map((raw) => {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      return raw;
+    }
+    if (!u.username && !u.password) return raw;
+    auth ??= { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, raw.endsWith('/') ? '/' : '');
+  });
+  return auth ? { urls: clean, auth } : { urls: clean };
 }
 
 /**
@@ -19,7 +40,10 @@ export interface ResolvedTarget {
  * `auditkit dev es start`), else a clear error saying how to get one.
  */
 export async function resolveTarget(cfg: ElasticsearchConfig): Promise<ResolvedTarget> {
-  if (cfg.url) return { urls: Array.isArray(cfg.url) ? cfg.url : [cfg.url], origin: 'config' };
+  if (cfg.url) {
+    const { urls, auth } = splitUrlCredentials(Array.isArray(cfg.url) ? cfg.url : [cfg.url]);
+    return { urls, origin: 'config', ...(auth ? { urlAuth: auth } : {}) };
+  }
   const dev = await readDevState();
   if (dev) {
     return {
@@ -56,6 +80,7 @@ export function createClient(cfg: ElasticsearchConfig, target: ResolvedTarget, l
   };
   if (cfg.api_key) opts.auth = { apiKey: cfg.api_key };
   else if (cfg.username && cfg.password) opts.auth = { username: cfg.username, password: cfg.password };
+  else if (target.urlAuth) opts.auth = { ...target.urlAuth };
   else if (target.devAuth) opts.auth = { ...target.devAuth };
   const tls: NonNullable<ClientOptions['tls']> = { rejectUnauthorized: cfg.tls_verify };
   if (cfg.ca_file) {

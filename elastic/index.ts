@@ -4,3 +4,4 @@ export * from './client';
 export * from './capabilities';
 export * from './setup';
 export * from './api-key';
+export { bulkLines, writeBulk, type BulkHandler, type BulkItem, type BulkItemResult, type BulkWriteOptions, type BulkWriteResult } from './bulk';

@@ -13,7 +13,8 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AuditkitError, KIT_ROOT } from '../core';
-import { SEVERITIES, type ReportData } from './data';
+import { SEVERITIES_DESC } from '../schema';
+import type { ReportData } from './data';
 import type { ReportLocale } from './config';
 import { translator } from './i18n';
 
@@ -44,7 +45,7 @@ export function chartSpecs(data: ReportData, locale: ReportLocale): ChartSpec[] 
     { day: d.day.slice(5), kind: t('commands'), n: d.commands },
     { day: d.day.slice(5), kind: 'auditd', n: d.auditd },
   ]);
-  const alerts = data.daily.flatMap((d) => SEVERITIES.map((s) => ({ day: d.day.slice(5), severity: t(s), order: SEVERITIES.indexOf(s), n: d.alerts[s] })));
+  const alerts = data.daily.flatMap((d) => SEVERITIES_DESC.map((s) => ({ day: d.day.slice(5), severity: t(s), order: SEVERITIES_DESC.indexOf(s), n: d.alerts[s] })));
   return [
     {
       id: 'events', alt: t('chart_events'),
@@ -64,7 +65,7 @@ export function chartSpecs(data: ReportData, locale: ReportLocale): ChartSpec[] 
         encoding: {
           x: { field: 'day', type: 'ordinal', title: null, axis: { labelAngle: 0 } },
           y: { field: 'n', type: 'quantitative', title: null, stack: 'zero', axis: { tickMinStep: 1 } },
-          color: { field: 'severity', type: 'nominal', title: null, sort: SEVERITIES.map((s) => t(s)), scale: { domain: SEVERITIES.map((s) => t(s)), range: SEVERITIES.map((s) => SEVERITY_COLOURS[s]) } },
+          color: { field: 'severity', type: 'nominal', title: null, sort: SEVERITIES_DESC.map((s) => t(s)), scale: { domain: SEVERITIES_DESC.map((s) => t(s)), range: SEVERITIES_DESC.map((s) => SEVERITY_COLOURS[s]) } },
           order: { field: 'order', type: 'quantitative' },
         },
       },

@@ -12,12 +12,9 @@
  * auditkit.agent.* counters that count since the collector started.
  */
 import type { Client } from '@elastic/elasticsearch';
-import { AuditkitError, ExitCode } from '../core';
-import { streamName } from '../schema';
+import { SEVERITIES_DESC, streamName, type Severity } from '../schema';
 import { formatDate, type ReportPeriod } from './time';
 
-export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
-export type Severity = (typeof SEVERITIES)[number];
 
 export interface Figure {
   readonly current: number;
@@ -100,12 +97,6 @@ function figure(current: number, previous: number): Figure {
   return { current, previous, delta: current - previous, ...(previous > 0 ? { pct: Math.round(((current - previous) / previous) * 1000) / 10 } : {}) };
 }
 
-function parseDuration(d: string): number {
-  const m = /^(\d+)([smhd])$/.exec(d);
-  if (!m) throw new AuditkitError('AK_REPORT_DURATION', `expected a duration like 2h, got ${JSON.stringify(d)}`, { exitCode: ExitCode.Config });
-  return Number(m[1]) * ({ s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd']);
-}
-export { parseDuration };
 
 const range = (from: number, to: number): Record<string, unknown> => ({ range: { '@timestamp': { gte: new Date(from).toISOString(), lt: new Date(to).toISOString(), format: 'strict_date_optional_time' } } });
 const term = (field: string, v: string | string[]): Record<string, unknown> => (Array.isArray(v) ? { terms: { [field]: v } } : { term: { [field]: v } });
@@ -317,7 +308,7 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
     hosts: figure(value(sub(pc, 'hosts')), value(sub(pp, 'hosts'))),
     users: figure(value(sub(pc, 'users')), value(sub(pp, 'users'))),
     alerts: figure(alertsNowCount, docCount(alertPeriods?.buckets?.prev)),
-    alertsBySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, figure(sevCount(alertPeriods?.buckets?.cur, s), sevCount(alertPeriods?.buckets?.prev, s))])) as Record<Severity, Figure>,
+    alertsBySeverity: Object.fromEntries(SEVERITIES_DESC.map((s) => [s, figure(sevCount(alertPeriods?.buckets?.cur, s), sevCount(alertPeriods?.buckets?.prev, s))])) as Record<Severity, Figure>,
   };
 
   const iso = (t: number): string => new Date(t).toISOString();
@@ -333,13 +324,13 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
         day: formatDate(Number(b.key), tz),
         commands: ds(b, 'auditkit.commands'),
         auditd: ds(b, 'auditkit.auditd'),
-        alerts: Object.fromEntries(SEVERITIES.map((s) => [s, al ? sevCount(al, s) : 0])) as Record<Severity, number>,
+        alerts: Object.fromEntries(SEVERITIES_DESC.map((s) => [s, al ? sevCount(al, s) : 0])) as Record<Severity, number>,
       };
     }),
     alertRules: terms(sub(alertsNow, 'rules')).map((b) => ({
       id: String(b.key),
       name: String(terms(sub(b, 'name'))[0]?.key ?? b.key),
-      severity: SEVERITIES.find((s) => sevCount(b, s) > 0) ?? String(terms(sub(b, 'severity'))[0]?.key ?? ''),
+      severity: SEVERITIES_DESC.find((s) => sevCount(b, s) > 0) ?? String(terms(sub(b, 'severity'))[0]?.key ?? ''),
       count: b.doc_count,
       hosts: terms(sub(b, 'hosts')).map((h) => ({ key: String(h.key), count: h.doc_count })),
     })),

@@ -4,9 +4,11 @@
  * strings (times in the report's zone with their offset, localised labels).
  */
 import Handlebars from 'handlebars';
+import { escapeControl } from '../core';
+import { SEVERITIES_DESC } from '../schema';
 import { REPORT_SECTIONS, type ReportLocale, type ReportSection } from './config';
 import { SEVERITY_COLOURS, type ChartImage } from './charts';
-import { SEVERITIES, type AlertRow, type Figure, type ReportData } from './data';
+import type { AlertRow, Figure, ReportData } from './data';
 import { formatNumber, MESSAGES, translator } from './i18n';
 import { HTML_TEMPLATE, TEXT_TEMPLATE } from './templates';
 import { formatTime } from './time';
@@ -50,7 +52,7 @@ export function reportSubject(data: ReportData, locale: ReportLocale, prefix?: s
   const lastDay = formatTime(Date.parse(data.period.to) - 1, tz, { offset: false }).slice(0, 10);
   const span = from === lastDay ? from : `${from} – ${lastDay}`;
   const a = data.headline.alertsBySeverity;
-  const sev = SEVERITIES.filter((s) => a[s].current > 0).map((s) => `${a[s].current} ${t(s)}`).join(', ');
+  const sev = SEVERITIES_DESC.filter((s) => a[s].current > 0).map((s) => `${a[s].current} ${t(s)}`).join(', ');
   return `${prefix ?? t('subject')} ${span}: ${formatNumber(data.headline.alerts.current, locale)} ${t('alerts')}${sev ? ` (${sev})` : ''}`;
 }
 
@@ -64,7 +66,7 @@ export function viewModel(data: ReportData, opts: RenderOptions): Record<string,
   const vs = t('vs_previous');
   const h = data.headline;
   const headline = (['events', 'commands', 'hosts', 'users', 'alerts'] as const).map((k) => ({ label: t(k), value: n(h[k].current), ...deltaText(h[k], locale, '') }));
-  const severities = SEVERITIES.map((s) => ({ label: t(s), value: n(h.alertsBySeverity[s].current), colour: SEVERITY_COLOURS[s], ...deltaText(h.alertsBySeverity[s], locale, '') }));
+  const severities = SEVERITIES_DESC.map((s) => ({ label: t(s), value: n(h.alertsBySeverity[s].current), colour: SEVERITY_COLOURS[s], ...deltaText(h.alertsBySeverity[s], locale, '') }));
   const sections = (opts.sections ?? REPORT_SECTIONS).filter((s) => !data.empty || s === 'headline' || s === 'collectors');
   const charts = (opts.charts ?? []).map((c) => ({
     src: opts.imageMode === 'data' ? `data:image/png;base64,${c.png.toString('base64')}` : `cid:${c.cid}`,
@@ -87,7 +89,7 @@ export function viewModel(data: ReportData, opts: RenderOptions): Record<string,
     severities,
     charts: data.empty ? [] : charts,
     alertRules: data.alertRules.map((r) => ({ name: r.name, severity: t(r.severity), colour: SEVERITY_COLOURS[r.severity] ?? '#6b7280', count: n(r.count), hosts: r.hosts.map((x) => `${x.key} (${x.count})`).join(', ') })),
-    alertHosts: data.alertHosts.map((r) => ({ host: r.host, count: n(r.count), bySeverity: SEVERITIES.filter((s) => r.bySeverity[s]).map((s) => `${t(s)} ${r.bySeverity[s]}`).join(', ') })),
+    alertHosts: data.alertHosts.map((r) => ({ host: r.host, count: n(r.count), bySeverity: SEVERITIES_DESC.filter((s) => r.bySeverity[s]).map((s) => `${t(s)} ${r.bySeverity[s]}`).join(', ') })),
     dangerous: data.dangerousCommands.map((c) => ({
       time: timeShort(c.time),
       who: c.loginUser && c.loginUser !== c.user ? `${c.user} (${t('login_user')} ${c.loginUser})` : c.user || c.loginUser,
@@ -118,7 +120,7 @@ export function viewModel(data: ReportData, opts: RenderOptions): Record<string,
 
 export function renderReport(data: ReportData, opts: RenderOptions & { subjectPrefix?: string }): RenderedReport {
   const vm = viewModel(data, opts);
-  return { subject: reportSubject(data, opts.locale, opts.subjectPrefix), html: htmlTemplate(vm), text: textTemplate(vm).replace(/\n{3,}/g, '\n\n'), charts: opts.charts ?? [] };
+  return { subject: reportSubject(data, opts.locale, opts.subjectPrefix), html: htmlTemplate(vm), text: escapeControl(textTemplate(vm)).replace(/\n{3,}/g, '\n\n'), charts: opts.charts ?? [] };
 }
 
 const CSV_COLUMNS: ReadonlyArray<keyof AlertRow> = ['time', 'severity', 'rule_id', 'rule_name', 'host', 'user', 'login_user', 'source_ip', 'command', 'id'];

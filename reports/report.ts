@@ -2,11 +2,11 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
-import { writeFileAtomic, type Logger, silentLogger } from '../core';
+import { parseDuration, writeFileAtomic, type Logger, silentLogger } from '../core';
 import { chartSpecs, renderCharts, type ChartImage } from './charts';
 import type { SmtpConfig } from '../core';
 import { REPORT_SECTIONS, type ReportLocale, type ReportSection, type ReportsConfig } from './config';
-import { parseDuration, queryAlertRows, queryReportData, type ReportData } from './data';
+import { queryAlertRows, queryReportData, type ReportData } from './data';
 import { sendReport, type SendResult } from './mailer';
 import { alertsCsv, renderReport, type RenderedReport } from './render';
 import type { ReportPeriod } from './time';

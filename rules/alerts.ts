@@ -6,14 +6,12 @@
  * source event id), so re-running a rule over the same events never duplicates.
  * Converted Sigma rules keep their author and licence (DRL 1.1 requires it).
  */
-import { ECS_VERSION } from '../schema';
+import { escapeControlAll } from '../core';
+import { ECS_VERSION, SEVERITY_NUMBER } from '../schema';
 import { compilePath, type Doc } from './condition';
-import type { RuleDef, Severity } from './types';
+import type { RuleDef } from './types';
 
 export type AlertDoc = Record<string, unknown> & { readonly event: { readonly id: string } };
-
-/** ECS event.severity is numeric: 1 low … 4 critical. */
-export const SEVERITY_NUMBER: Readonly<Record<Severity, number>> = { low: 1, medium: 2, high: 3, critical: 4 };
 
 export interface AlertInput {
   readonly id: string;
@@ -93,11 +91,13 @@ function reasonOf(def: RuleDef, ev: Doc, count: number): string {
   const host = G.host(ev);
   const cmd = G.cmd(ev);
   const src = G.src(ev);
+  // The reason is text for a person: the user's words in it are shown with their control characters escaped.
+  const e = (v: unknown): string => escapeControlAll(String(v));
   let s = `${def.name}`;
-  if (user !== undefined) s += ` by ${String(user)}${login !== undefined && login !== user ? ` (login ${String(login)})` : ''}`;
-  if (host !== undefined) s += ` on ${String(host)}`;
-  if (src !== undefined) s += ` from ${String(src)}`;
-  if (typeof cmd === 'string') s += `: ${cmd.length > 300 ? cmd.slice(0, 300) + '…' : cmd}`;
+  if (user !== undefined) s += ` by ${e(user)}${login !== undefined && login !== user ? ` (login ${e(login)})` : ''}`;
+  if (host !== undefined) s += ` on ${e(host)}`;
+  if (src !== undefined) s += ` from ${e(src)}`;
+  if (typeof cmd === 'string') s += `: ${e(cmd.length > 300 ? cmd.slice(0, 300) + '…' : cmd)}`;
   if (count > 1) s += ` (${count} events)`;
   return s;
 }

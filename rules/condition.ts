@@ -5,7 +5,7 @@
  * only if a rule asks for them).
  */
 import { isIP } from 'node:net';
-import { simpleCommands, simpleCommandsFromArgv, type SimpleCommand } from './shell';
+import { simpleCommands, simpleCommandsFromArgv, type SimpleCommand } from '../schema';
 import type { CmdSpec, Condition, FieldCond, ModeClass, OneOrMany, Scalar, StrMatch } from './types';
 
 export type Doc = Readonly<Record<string, unknown>>;

@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { DURATION_PATTERN } from '../core';
+import { SEVERITIES } from '../schema';
 import { conditionSchema } from './schema';
 
-const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 5m, 1h');
-const severity = z.enum(['low', 'medium', 'high', 'critical']);
+const duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as 30s, 5m, 1h');
+const severity = z.enum(SEVERITIES);
 
 /** One webhook target. `format` picks the message shape the receiver expects. */
 export const webhookConfigSchema = z.strictObject({

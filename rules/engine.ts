@@ -17,12 +17,12 @@
  * EvalContext, and shared by all rules. `prefilter: false` evaluates every rule
  * (the reference the prefilter is tested against).
  */
+import { parseDuration } from '../core';
 import { documentId } from '../schema';
 import { buildAlert, type AlertDoc } from './alerts';
 import { compileCondition, compilePath, EvalContext, type Doc, type Predicate } from './condition';
 import { DERIVED_KEYS, derivedKey, type DerivedKey } from './entities';
 import { bestClauses, Prefilter, requirement, type PrefilterStats, type Requirement } from './prefilter';
-import { parseDuration } from './schema';
 import type { Condition, RuleDef } from './types';
 
 export interface CompiledRule {

@@ -12,7 +12,7 @@
  *   usermod/useradd, the group argument of gpasswd/adduser/addgroup), sorted.
  */
 import { compilePath, optionValues, positionals, type EvalContext } from './condition';
-import type { SimpleCommand } from './shell';
+import type { SimpleCommand } from '../schema';
 
 export const DERIVED_KEYS = ['$target_user', '$group'] as const;
 export type DerivedKey = (typeof DERIVED_KEYS)[number];

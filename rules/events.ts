@@ -1,11 +1,12 @@
 /**
- * Turns a shell command line into the ECS process event the collector emits for
- * an interactive command (dataset auditkit.commands). Used by rule tests
- * (`tests:` entries written as plain strings), the labelled-corpus evaluation
- * and the benchmark.
+ * The event a rule test (a `tests:` entry written as a plain string), the
+ * labelled-corpus evaluation and the benchmark use for a command line: the
+ * collector's own command event (schema's `commandEvent`, as the shell hook
+ * emits it), with fixture defaults for who, where and when. So rules are tested
+ * on the exact fields the collector sends, `process.args` included
+ * (schema/command-event.test.ts holds them equal).
  */
-import { documentId, ECS_VERSION } from '../schema';
-import { basename, shellTokens } from './shell';
+import { commandEvent as buildCommandEvent, documentId, type AuditkitEvent } from '../schema';
 
 export interface CommandEventOptions {
   readonly user?: string;
@@ -17,29 +18,25 @@ export interface CommandEventOptions {
   readonly id?: string;
 }
 
-export function commandEvent(line: string, o: CommandEventOptions = {}): Record<string, unknown> {
-  const args = shellTokens(line).map((t) => t.text);
-  const exe = args[0] ?? '';
+const AGENT = { type: 'auditkit' } as const;
+
+export function commandEvent(line: string, o: CommandEventOptions = {}): AuditkitEvent {
   const user = o.user ?? 'alice';
   const host = o.host ?? 'web01';
   const ts = o.timestamp ?? '2026-11-22T10:00:00.000Z';
-  const id = o.id ?? documentId('cmd', host, ts, line);
-  return {
-    '@timestamp': ts,
-    ecs: { version: ECS_VERSION },
-    agent: { type: 'auditkit' },
-    event: { kind: 'event', category: ['process'], type: ['start'], action: 'executed', dataset: 'auditkit.commands', id },
-    host: { name: host },
-    user: { name: user },
-    process: {
-      command_line: line,
-      args,
-      executable: exe,
-      name: basename(exe),
-      working_directory: o.cwd ?? `/home/${user}`,
-      entry_leader: { user: { name: o.loginUser ?? user } },
+  const timeMs = Date.parse(ts);
+  return buildCommandEvent(
+    { host: { name: host }, agent: AGENT, namespace: 'default' },
+    {
+      format: 'hook',
+      id: o.id ?? documentId('cmd', host, ts, line),
+      timeMs: Number.isFinite(timeMs) ? timeMs : 0,
+      command: line,
+      cwd: o.cwd ?? `/home/${user}`,
+      user,
+      // A hooked shell knows its login user; without su/sudo it is the user.
+      loginUser: o.loginUser ?? user,
+      ...(o.sourceIp !== undefined ? { sourceIp: o.sourceIp } : {}),
     },
-    ...(o.sourceIp ? { source: { ip: o.sourceIp } } : {}),
-    related: { user: [...new Set([user, o.loginUser ?? user])], ...(o.sourceIp ? { ip: [o.sourceIp] } : {}) },
-  };
+  );
 }

@@ -3,16 +3,15 @@
  * Sigma import, alert documents and notifiers. Other units import only this file.
  */
 export * from './types';
-export { parseRuleText, loadRuleFile, loadRules, parseDuration, RuleFileError, ruleSchema, type RuleProblem } from './schema';
+export { parseRuleText, loadRuleFile, loadRules, RuleFileError, ruleSchema, type RuleProblem } from './schema';
 export { compileCondition, commandsOf, EvalContext, type Doc, type Predicate } from './condition';
 export { configuredRules, createConfiguredEngine, configuredNotificationHub, createDetector, type Detector } from './configured';
 export { createStreamingEngine, compileRule, type CompiledRule, type EngineOptions, type EngineStats, type StreamingEngine, type ExtraException } from './engine';
-export { buildAlert, SEVERITY_NUMBER, type AlertDoc } from './alerts';
+export { buildAlert, type AlertDoc } from './alerts';
 export { compileQuery, compileRuleQuery, toLuceneRegex, type CompiledQuery } from './es-query';
 export { runScheduled, listAlerts, type ScheduledOptions, type ScheduledReport } from './scheduled';
 export { runRuleTests, testEventDoc, type RuleTestReport } from './testing';
 export { commandEvent } from './events';
-export { simpleCommands, shellTokens, shellWords, type SimpleCommand } from './shell';
 export { readCorpus, scoreCorpus, type CorpusScore } from './corpus';
 export { importSigmaDir, writeConverted, convertSigma, ruleToYaml, type SigmaImportReport, type SigmaResult } from './sigma';
 export { rulesConfigSchema, type RulesConfig } from './config';

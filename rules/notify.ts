@@ -17,7 +17,7 @@ import { createHmac } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { AlertDoc } from './alerts';
-import { parseDuration } from './schema';
+import { parseDuration, sleep } from '../core';
 import { SEVERITIES, type Severity } from './types';
 
 export interface NotifyMessage {
@@ -241,7 +241,6 @@ export interface NotificationHub {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 export function createNotificationHub(targets: readonly NotifyTarget[], o: HubOptions = {}): NotificationHub {
   const now = o.now ?? Date.now;
@@ -284,7 +283,8 @@ export function createNotificationHub(targets: readonly NotifyTarget[], o: HubOp
           const retryable = !(err instanceof DeliveryError) || err.retryable;
           if (retryable && attempt < retries) {
             stats.retries++;
-            await sleep(retryDelay * 2 ** attempt);
+            // unref: a pending retry must not keep a finished command alive.
+            await sleep(retryDelay * 2 ** attempt, undefined, { unref: true });
             continue;
           }
           stats.failed++;

@@ -13,15 +13,19 @@
  *   fetched with a terms aggregation and pre-seeded, so only genuinely new keys alert.
  *
  * Alerts are written with op_type create and deterministic ids: re-running over
- * the same window never duplicates (409s are counted as `existing`).
+ * the same window never duplicates (409s are counted as `existing`). They go
+ * through the kit's bulk writer (elastic/bulk.ts), so 429s, 5xx and dropped
+ * connections are retried with backoff, a bounded number of times (a run is a
+ * command someone waits for; the next run covers the window again).
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
-import { streamName } from '../schema';
+import { parseDuration } from '../core';
+import { writeBulk, bulkLines, type BulkItemResult } from '../elastic';
+import { isSeverity, setField, severitiesFrom, streamName } from '../schema';
 import type { AlertDoc } from './alerts';
 import { compilePath, type Doc } from './condition';
 import { compileRule, createStreamingEngine, type CompiledRule } from './engine';
 import { compileQuery, compileRuleQuery, type Query } from './es-query';
-import { parseDuration } from './schema';
 import type { Condition, RuleDef } from './types';
 
 export interface ScheduledOptions {
@@ -161,30 +165,37 @@ export async function runScheduled(client: Client, defs: readonly RuleDef[], opt
   if (opts.write !== false) {
     const all = results.flatMap((r) => r.alerts);
     const index = streamName('alerts', opts.namespace ?? 'default');
+    const handler = {
+      accepted: (_: AlertItem, duplicate: boolean): void => {
+        if (duplicate) existing++;
+        else written++;
+      },
+      refused: (items: readonly AlertItem[], reasons: readonly BulkItemResult[]): AlertItem[] => {
+        items.forEach((it, k) => errors.push(`alert ${it.id}: ${reasons[k]?.error?.reason ?? reasons[k]?.status ?? 'refused'}`));
+        return [];
+      },
+    };
     for (let i = 0; i < all.length; i += 500) {
-      const chunk = all.slice(i, i + 500);
-      const res = await client.bulk({ refresh: 'wait_for', operations: chunk.flatMap((a) => [{ create: { _index: index, _id: a.event.id } }, a]) });
-      for (const it of res.items) {
-        const r = it.create;
-        if (!r) continue;
-        if (r.status === 201) written++;
-        else if (r.status === 409) existing++;
-        else errors.push(`alert ${r._id ?? ''}: ${r.error?.reason ?? r.status}`);
-      }
+      const chunk = all.slice(i, i + 500).map((a): AlertItem => ({ id: a.event.id, body: Buffer.from(bulkLines(index, a.event.id, a)) }));
+      const { unsent, lastError } = await writeBulk(client, chunk, handler, { ...ALERT_WRITES, refresh: 'wait_for' });
+      // Out of attempts on a request that never got through: fail the run as client.bulk did.
+      if (lastError !== undefined) throw lastError;
+      for (const it of unsent) errors.push(`alert ${it.id}: not accepted after ${ALERT_WRITES.maxAttempts} attempts (429 or 5xx); the next run writes it`);
     }
   }
   return { results, written, existing, errors };
 }
 
+interface AlertItem {
+  readonly id: string;
+  readonly body: Buffer;
+}
+
+/** Retries for alert writes: about a minute of backoff in all, then the run reports what is left. */
+const ALERT_WRITES = { backoffInitialMs: 500, backoffMaxMs: 15_000, requestTimeoutMs: 60_000, maxAttempts: 6 } as const;
+
 function setPath(o: Record<string, unknown>, path: string, v: unknown): void {
-  const parts = path.split('.');
-  let cur = o;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const k = parts[i] as string;
-    if (typeof cur[k] !== 'object' || cur[k] === null) cur[k] = {};
-    cur = cur[k] as Record<string, unknown>;
-  }
-  cur[parts[parts.length - 1] as string] = v;
+  setField(o, path, v);
 }
 
 /** Read alerts back (`auditkit alerts list`). */
@@ -192,9 +203,7 @@ export async function listAlerts(client: Client, opts: { namespace?: string; sin
   const filter: Query[] = [];
   if (opts.since) filter.push({ range: { '@timestamp': { gte: opts.since.toISOString() } } });
   if (opts.severity) {
-    const order = ['low', 'medium', 'high', 'critical'];
-    const idx = order.indexOf(opts.severity);
-    filter.push({ terms: { 'auditkit.alert.severity': idx < 0 ? [opts.severity] : order.slice(idx) } });
+    filter.push({ terms: { 'auditkit.alert.severity': isSeverity(opts.severity) ? severitiesFrom(opts.severity) : [opts.severity] } });
   }
   const res = await client.search<Doc>({
     index: streamName('alerts', opts.namespace ?? '*'),

@@ -46,3 +46,22 @@ describe('rules: config section', () => {
     expect(rulesConfigSchema.safeParse({ notify: { webhooks: [{ name: 'w', url: 'ftp://x', format: 'slack' }] } }).success).toBe(false);
   });
 });
+
+describe('a rule file with an alias bomb', () => {
+  it('is refused as an invalid rule file (AK_RULE_INVALID with the file), not a crash', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 10; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    bomb.push('rules: *j');
+    const started = Date.now();
+    let err: unknown;
+    try {
+      parseRuleText(bomb.join('\n') + '\n', 'bomb.yml');
+    } catch (e) {
+      err = e;
+    }
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(err).toBeInstanceOf(RuleFileError);
+    expect((err as RuleFileError).code).toBe('AK_RULE_INVALID');
+    expect((err as RuleFileError).message).toMatch(/bomb\.yml.*aliases may expand at most 100 times/s);
+  });
+});

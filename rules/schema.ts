@@ -10,20 +10,12 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { AuditkitError, ExitCode, formatLocation, keyNodeAt, nodeAt, type SourceLocation } from '../core';
+import { AuditkitError, DURATION_PATTERN, ExitCode, formatProblems, keyNodeAt, nodeAt, yamlToJs, type Problem, type SourceLocation } from '../core';
+import { SEVERITIES } from '../schema';
 import { compileCidr } from './condition';
 import { DEFAULT_RISK, type Condition, type RuleDef } from './types';
 
-const DURATION = /^(\d+)(ms|s|m|h|d)$/;
-export function parseDuration(s: string): number {
-  const m = DURATION.exec(s);
-  if (!m) throw new Error(`not a duration: ${s}`);
-  const n = Number(m[1]);
-  const unit = m[2] as string;
-  return n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as Record<string, number>)[unit]!;
-}
-
-const duration = z.string().regex(DURATION, 'expected a duration such as 30s, 5m, 1h, 14d');
+const duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as 30s, 5m, 1h, 14d');
 const oneOrMany = <T extends z.ZodType>(t: T): z.ZodUnion<[T, z.ZodArray<T>]> => z.union([t, z.array(t).min(1)]);
 const regexStr = z.string().superRefine((s, ctx) => {
   try {
@@ -115,7 +107,7 @@ export const ruleSchema = z
     name: z.string().min(3),
     description: z.string().min(3),
     type: z.enum(['match', 'threshold', 'sequence', 'first_seen']).default('match'),
-    severity: z.enum(['low', 'medium', 'high', 'critical']),
+    severity: z.enum(SEVERITIES),
     risk_score: z.number().int().min(0).max(100).optional(),
     enabled: z.boolean().default(true),
     version: z.number().int().min(1).default(1),
@@ -159,17 +151,12 @@ const packSchema = z.strictObject({
   rules: z.array(z.unknown()).min(1),
 });
 
-export interface RuleProblem {
-  readonly path: string;
-  readonly message: string;
-  readonly location?: SourceLocation;
-}
+export type RuleProblem = Problem;
 
 export class RuleFileError extends AuditkitError {
   readonly problems: readonly RuleProblem[];
   constructor(file: string, problems: readonly RuleProblem[]) {
-    const lines = problems.map((p) => `  ${p.location ? formatLocation(p.location) + ': ' : ''}${p.path ? p.path + ': ' : ''}${p.message}`);
-    super('AK_RULE_INVALID', `${file} has ${problems.length} rule problem${problems.length === 1 ? '' : 's'}; fix them and run \`auditkit rules validate\`:\n${lines.join('\n')}`, {
+    super('AK_RULE_INVALID', `${file} has ${problems.length} rule problem${problems.length === 1 ? '' : 's'}; fix them and run \`auditkit rules validate\`:\n${formatProblems(problems)}`, {
       exitCode: ExitCode.Config,
     });
     this.name = 'RuleFileError';
@@ -196,7 +183,9 @@ export function parseRuleText(text: string, file: string): RuleDef[] {
       }),
     );
   }
-  const js = doc.toJS() as unknown;
+  const conv = yamlToJs(doc, file);
+  if (!conv.ok) throw new RuleFileError(file, [conv.problem]);
+  const js = conv.value;
   const problems: RuleProblem[] = [];
   const report = (base: PropertyKey[], issues: readonly z.core.$ZodIssue[]): void => {
     for (const issue of issues) {

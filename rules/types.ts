@@ -77,8 +77,9 @@ export type Condition =
   | { readonly keywords: readonly string[] }
   | FieldCond;
 
-export type Severity = 'low' | 'medium' | 'high' | 'critical';
-export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
+import type { Severity } from '../schema';
+
+export { SEVERITIES, type Severity } from '../schema';
 export const DEFAULT_RISK: Readonly<Record<Severity, number>> = { low: 21, medium: 47, high: 73, critical: 99 };
 
 export interface ThreatRef {

@@ -6,3 +6,7 @@ export * from './kit-fields';
 export * from './mapping';
 export * from './validate';
 export * from './types';
+export * from './paths';
+export { SEVERITIES, SEVERITIES_DESC, SEVERITY_NUMBER, isSeverity, severitiesFrom, type Severity } from './severity';
+export { shellTokens, shellWords, simpleCommands, simpleCommandsFromArgv, basename, MAX_ARGS, type ShellToken, type SimpleCommand } from './shell';
+export { commandEvent, ttyDevice, type CommandEventContext, type CommandFacts, type CommandFormat, type SessionLink } from './command-event';

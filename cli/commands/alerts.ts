@@ -1,5 +1,6 @@
-import { ExitCode } from '../../core';
-import { listAlerts, parseDuration } from '../../rules';
+import { ExitCode, parseDuration } from '../../core';
+import { SEVERITIES } from '../../schema';
+import { listAlerts } from '../../rules';
 import type { AuditkitCommand } from '../context';
 
 export const alertsCommand: AuditkitCommand = {
@@ -9,7 +10,7 @@ export const alertsCommand: AuditkitCommand = {
     y
       .positional('action', { choices: ['list'] as const })
       .option('since', { type: 'string', default: '24h', describe: 'look back this far' })
-      .option('severity', { type: 'string', choices: ['low', 'medium', 'high', 'critical'], describe: 'this severity and above' })
+      .option('severity', { type: 'string', choices: [...SEVERITIES], describe: 'this severity and above' })
       .option('limit', { type: 'number', default: 100 }),
   async run(ctx, argv) {
     const { client, config } = await ctx.elasticsearch();

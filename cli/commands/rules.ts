@@ -1,8 +1,8 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as readline from 'node:readline';
-import { AuditkitError, ExitCode } from '../../core';
+import { AuditkitError, ExitCode, parseDuration } from '../../core';
 import {
-  configuredRules, createDetector, createStreamingEngine, importSigmaDir, loadRules, parseDuration, runRuleTests, runScheduled, writeConverted, type RuleDef,
+  configuredRules, createDetector, createStreamingEngine, importSigmaDir, loadRules, runRuleTests, runScheduled, writeConverted, type RuleDef,
 } from '../../rules';
 import { streamName } from '../../schema';
 import type { AuditkitCommand, CliContext } from '../context';

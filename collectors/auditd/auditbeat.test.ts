@@ -96,3 +96,18 @@ describe('Auditbeat JSON input', () => {
     expect(p.push({ text: '   ', origin })).toEqual([]);
   });
 });
+
+describe('Auditbeat keys that name object internals', () => {
+  test('__proto__, constructor and prototype keys never reach Object.prototype', () => {
+    const line = JSON.stringify({ '@timestamp': '2026-01-01T00:00:00Z', event: { module: 'auditd', action: 'executed' }, auditd: { data: { syscall: 'execve' } }, host: { name: 'h' } })
+      .replace(/}$/, ',"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted2":"yes"}},"x":{"__proto__":{"polluted3":"yes"}}}');
+    const base = JSON.stringify(AUDITD_EVENT).replace(/}$/, ',"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted2":"yes"}},"x":{"__proto__":{"polluted3":"yes"}}}');
+    for (const text of [line, base]) {
+      const r = convertAuditbeat(text, CTX);
+      if (r.ok) assertValidDocument(r.doc);
+    }
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(({} as Record<string, unknown>)['polluted2']).toBeUndefined();
+    expect(({} as Record<string, unknown>)['polluted3']).toBeUndefined();
+  });
+});

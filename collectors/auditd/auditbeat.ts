@@ -8,11 +8,7 @@
  * the auditd dataset with a deterministic id.
  */
 import { createHash } from 'node:crypto';
-import type { AuditkitEvent } from '../../schema';
-import { ecsField } from '../../schema';
-import { documentId } from '../../schema';
-import { eventEnvelope } from '../../schema';
-import { validateDocument } from '../../schema';
+import { documentId, ecsField, eventEnvelope, setField, validateDocument, type AuditkitEvent } from '../../schema';
 import type { LineParser, ParseContext, ParseOutput, RawRecord } from '../types';
 import { linkedSessionId } from './session';
 import { isUnsetId } from './users';
@@ -46,18 +42,7 @@ function flatten(o: Obj, prefix: string, out: Map<string, unknown>): void {
 }
 
 function put(o: Obj, path: string, v: unknown): void {
-  const parts = path.split('.');
-  let cur = o;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const k = parts[i] as string;
-    let next = cur[k];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) {
-      next = {};
-      cur[k] = next;
-    }
-    cur = next as Obj;
-  }
-  cur[parts[parts.length - 1] as string] = v;
+  setField(o, path, v);
 }
 
 function del(o: Obj, path: string): unknown {

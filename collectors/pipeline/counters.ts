@@ -39,17 +39,3 @@ export function totalDropped(c: Counters): number {
   for (const v of Object.values(c.dropped)) n += v;
   return n;
 }
-
-/** Sleep that can be cut short, removing its abort listener either way (long-running loops must not leak listeners). */
-export function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

@@ -1,6 +1,6 @@
 /**
- * The Elasticsearch sink, modelled on elasticsearch-js's bulk helper, reading from
- * the disk spool.
+ * The Elasticsearch sink, reading from the disk spool and writing through the
+ * kit's bulk writer (elastic/bulk.ts), which holds the retry rules below.
  *
  * - Each record's bulk lines were serialised once, when it entered the spool; a
  *   request body is the concatenation of those bytes (no re-serialisation).
@@ -20,9 +20,11 @@
  * and are sent again at the next start.
  */
 import type { Client } from '@elastic/elasticsearch';
-import type { Logger } from '../../core';
-import { documentId, eventEnvelope, streamName, type AgentFields, type HostFields } from '../../schema';
-import { pause, type Counters } from './counters';
+import { sleep, type Logger } from '../../core';
+import { bulkLines, writeBulk, type BulkHandler, type BulkItemResult, type BulkWriteOptions } from '../../elastic';
+import type { AgentFields, HostFields } from '../../schema';
+import type { Counters } from './counters';
+import { deadLetterDoc, deadLetterIndex } from './documents';
 import { FrameKind, type Spool, type SpoolEntry } from './spool';
 
 /** How the sink batches and retries: the part of its options that comes from `collector.sink`. */
@@ -57,28 +59,10 @@ interface Item {
   readonly kind: ItemKind;
 }
 
-interface BulkItemResult {
-  readonly status?: number;
-  readonly error?: { readonly type?: string; readonly reason?: string; readonly caused_by?: { readonly type?: string; readonly reason?: string } };
-}
-
-/** Dead-letter originals are kept whole up to this size (a stored-only field), then cut with a marker. */
-const MAX_ORIGINAL = 1024 * 1024;
-
-export function capOriginal(s: string): string {
-  if (s.length <= MAX_ORIGINAL) return s;
-  return `${s.slice(0, MAX_ORIGINAL)}…[truncated: ${s.length - MAX_ORIGINAL} more characters]`;
-}
-
 /** The namespace of `logs-auditkit.<dataset>-<ns>` (default when the name is not ours). */
 export function namespaceOfIndex(index: string): string {
   const m = /^logs-auditkit\.[a-z_]+-(.+)$/.exec(index);
   return m?.[1] ?? 'default';
-}
-
-/** `{"create":{...}}\n{doc}\n`: the only place an event is serialised. */
-export function bulkLines(index: string, id: string, doc: unknown): string {
-  return `{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n${JSON.stringify(doc)}\n`;
 }
 
 export class ElasticsearchSink {
@@ -87,9 +71,22 @@ export class ElasticsearchSink {
   private readonly abort = new AbortController();
   private readonly inflight = new Set<Promise<void>>();
   private drainWaiters: Array<() => void> = [];
+  private readonly handler: BulkHandler<Item>;
+  private readonly bulk: BulkWriteOptions;
 
   constructor(opts: SinkOptions) {
     this.o = opts;
+    this.handler = { accepted: (p, duplicate) => this.accepted(p, duplicate), refused: (items, reasons) => this.refuse(items, reasons) };
+    // No maxAttempts: retried until accepted or stopped; the spool keeps what is unsent.
+    this.bulk = {
+      backoffInitialMs: opts.backoffInitialMs,
+      backoffMaxMs: opts.backoffMaxMs,
+      requestTimeoutMs: opts.requestTimeoutMs,
+      signal: this.abort.signal,
+      ...(opts.log ? { log: opts.log } : {}),
+      onRequest: () => opts.counters.requests++,
+      onRetry: () => opts.counters.retries++,
+    };
   }
 
   get inFlight(): number {
@@ -117,7 +114,7 @@ export class ElasticsearchSink {
       }
       const entries = spool.read(this.o.flushBytes, this.o.maxDocs);
       if (entries.length === 0) {
-        await pause(5);
+        await sleep(5);
         continue;
       }
       const p: Promise<void> = this.ship(entries)
@@ -162,92 +159,10 @@ export class ElasticsearchSink {
     this.o.spool.wake();
   }
 
-  private backoffMs(attempt: number): number {
-    const cap = Math.min(this.o.backoffMaxMs, this.o.backoffInitialMs * 2 ** Math.min(attempt, 20));
-    // "Full jitter" (AWS architecture blog): spreads retries of many collectors.
-    return cap / 2 + Math.random() * (cap / 2);
-  }
-
   private async ship(entries: SpoolEntry[]): Promise<void> {
     const items: Item[] = entries.map((e) => ({ entry: e, body: e.payload, kind: ItemKind.Original }));
-    const ok = await this.resolve(items);
-    if (ok) this.o.spool.ack(entries);
-  }
-
-  /** Send until every item is accepted or dead-lettered. False: stopped before that. */
-  private async resolve(initial: Item[]): Promise<boolean> {
-    let pending = initial;
-    let attempt = 0;
-    const c = this.o.counters;
-    while (pending.length > 0) {
-      if (this.abort.signal.aborted) return false;
-      if (attempt > 0) {
-        c.retries++;
-        await pause(this.backoffMs(attempt - 1), this.abort.signal);
-        if (this.abort.signal.aborted) return false;
-      }
-      let body: { errors?: boolean; items?: Array<Record<string, BulkItemResult>> };
-      // One controller per request, unlinked afterwards: the transport keeps a listener on
-      // the signal it is given, and a long-lived signal would keep every request body alive.
-      const req = new AbortController();
-      const cancel = (): void => req.abort();
-      this.abort.signal.addEventListener('abort', cancel, { once: true });
-      try {
-        c.requests++;
-        body = (await this.o.client.transport.request(
-          { method: 'POST', path: '/_bulk', querystring: { filter_path: 'errors,items.*.status,items.*.error' }, bulkBody: Buffer.concat(pending.map((p) => p.body)) },
-          { maxRetries: 0, requestTimeout: this.o.requestTimeoutMs, signal: req.signal },
-        )) as typeof body;
-      } catch (err) {
-        if (this.abort.signal.aborted) return false;
-        const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
-        if ((status === 400 || status === 413) && pending.length > 1) {
-          // The request as a whole is refused: find the culprits one half at a time.
-          const mid = Math.ceil(pending.length / 2);
-          if (!(await this.resolve(pending.slice(0, mid)))) return false;
-          if (!(await this.resolve(pending.slice(mid)))) return false;
-          return true;
-        }
-        if ((status === 400 || status === 413) && pending.length === 1) {
-          pending = this.refuse(pending, [{ status, error: { type: status === 413 ? 'request_too_large' : 'bad_request', reason: (err as Error).message } }]);
-          attempt = 0;
-          continue;
-        }
-        attempt++;
-        if (attempt === 1 || attempt % 10 === 0) this.o.log?.warn({ err, 'http.response.status_code': status, attempt }, 'bulk request failed; retrying with backoff');
-        continue;
-      } finally {
-        this.abort.signal.removeEventListener('abort', cancel);
-      }
-      const results = body.items ?? [];
-      if (body.errors === false && results.length === pending.length) {
-        for (const p of pending) this.accepted(p, false);
-        return true;
-      }
-      if (results.length !== pending.length) {
-        // A truncated or foreign answer: trust none of it, send it all again.
-        attempt++;
-        continue;
-      }
-      const retry: Item[] = [];
-      const refused: Item[] = [];
-      const reasons: BulkItemResult[] = [];
-      for (let i = 0; i < pending.length; i++) {
-        const p = pending[i] as Item;
-        const r = Object.values(results[i] ?? {})[0] ?? {};
-        const s = r.status ?? 0;
-        if (s >= 200 && s < 300) this.accepted(p, false);
-        else if (s === 409) this.accepted(p, true);
-        else if (s === 429 || s >= 500 || s === 0) retry.push(p);
-        else {
-          refused.push(p);
-          reasons.push(r);
-        }
-      }
-      pending = [...retry, ...this.refuse(refused, reasons)];
-      attempt = retry.length > 0 ? attempt + 1 : 0;
-    }
-    return true;
+    const { unsent } = await writeBulk(this.o.client, items, this.handler, this.bulk);
+    if (unsent.length === 0) this.o.spool.ack(entries);
   }
 
   private accepted(p: Item, duplicate: boolean): void {
@@ -276,7 +191,7 @@ export class ElasticsearchSink {
   }
 
   /** Replace refused items by their dead-letter documents (or count the drop when even that was refused). */
-  private refuse(items: Item[], reasons: BulkItemResult[]): Item[] {
+  private refuse(items: readonly Item[], reasons: readonly BulkItemResult[]): Item[] {
     const out: Item[] = [];
     for (let i = 0; i < items.length; i++) {
       const p = items[i] as Item;
@@ -303,34 +218,10 @@ export class ElasticsearchSink {
       const reason = [r.error?.reason, r.error?.caused_by ? `${r.error.caused_by.type ?? ''}: ${r.error.caused_by.reason ?? ''}` : undefined].filter(Boolean).join(' / ') || 'refused';
       // A refused dead letter (or heartbeat) gets a minimal dead letter, never a nested one.
       const minimal = p.kind === ItemKind.DeadLetter || p.entry.kind !== FrameKind.Event;
-      const doc = this.deadLetterDoc(target, id, r.status ?? 0, type, reason, minimal ? undefined : original);
       const ns = namespaceOfIndex(target);
-      out.push({ entry: p.entry, kind: minimal ? ItemKind.MinimalDeadLetter : ItemKind.DeadLetter, body: Buffer.from(bulkLines(streamName('deadletter', ns), doc.event.id, doc)) });
+      const doc = deadLetterDoc({ stage: 'ship', target, id, status: r.status ?? 0, type, reason, original: minimal ? undefined : original }, ns, this.o.host, this.o.agent);
+      out.push({ entry: p.entry, kind: minimal ? ItemKind.MinimalDeadLetter : ItemKind.DeadLetter, body: Buffer.from(bulkLines(deadLetterIndex(ns), doc.event.id, doc)) });
     }
     return out;
-  }
-
-  private deadLetterDoc(target: string, id: string, status: number, type: string, reason: string, original: string | undefined): { event: { kind: string; dataset: string; id: string; created: string } } & Record<string, unknown> {
-    const ns = namespaceOfIndex(target);
-    const dlId = documentId('deadletter', 'ship', target, id, original === undefined ? 'minimal' : '');
-    return {
-      '@timestamp': new Date().toISOString(),
-      ...eventEnvelope('deadletter', ns),
-      message: `Elasticsearch refused a document for ${target} (${status} ${type})`,
-      event: { kind: 'pipeline_error', dataset: 'auditkit.deadletter', id: dlId, created: new Date().toISOString() },
-      error: { type, message: reason },
-      host: this.o.host,
-      agent: this.o.agent,
-      auditkit: {
-        deadletter: {
-          stage: 'ship',
-          reason: type,
-          message: reason,
-          status,
-          target,
-          ...(original !== undefined ? { original: capOriginal(original) } : {}),
-        },
-      },
-    };
   }
 }

@@ -18,9 +18,9 @@
  * its first offset through `pendingOffset` (the checkpoint never passes it).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { fileRecordId } from '../../schema';
+import { commandEvent, fileRecordId, type CommandFacts } from '../../schema';
 import type { LineParser, ParseContext, ParseOutput, ParserUnit, RawRecord } from '../types';
-import { commandEvent, type CommandFacts } from './event';
+import { sessionLinkId } from './session';
 import { fileFacts, parseError } from './common';
 
 export interface HistoryOptions {
@@ -118,7 +118,7 @@ function historyParser(flavour: Flavour, ctx: ParseContext, opts: HistoryOptions
         file: fileFacts(e.origin),
         ...(e.timeMs === undefined ? { tags: ['auditkit_time_unknown'] } : {}),
       };
-      return { kind: 'event', dataset: 'commands', doc: commandEvent(ctx, facts) };
+      return { kind: 'event', dataset: 'commands', doc: commandEvent(ctx, facts, sessionLinkId) };
     } catch (err) {
       return parseError('SHELL_PARSER_BUG', `parser failed unexpectedly: ${(err as Error).message}`, raw);
     }

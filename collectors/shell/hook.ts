@@ -10,9 +10,10 @@
  * so the same record delivered twice (receiver and fallback, or a replay) is one
  * document, and two identical commands are two.
  */
-import { documentId } from '../../schema';
+import { commandEvent, documentId, type CommandFacts } from '../../schema';
 import type { ParseContext, ParseOutput, ParserUnit, RawRecord } from '../types';
-import { commandEvent, plausibleMs, validIp, type CommandFacts } from './event';
+import { plausibleMs, validIp } from './event';
+import { sessionLinkId } from './session';
 import { intOf, parseError, parseSshConnection, statelessParser, strOf } from './common';
 
 export const HOOK_TAG = 'auditkit-shell';
@@ -172,7 +173,7 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?:
     ...(ssh.serverIp !== undefined && validIp(ssh.serverIp) !== undefined ? { hostIps: [ssh.serverIp] } : {}),
     ...(tags.length ? { tags } : {}),
   };
-  return { kind: 'event', dataset: 'commands', doc: commandEvent(ctx, facts) };
+  return { kind: 'event', dataset: 'commands', doc: commandEvent(ctx, facts, sessionLinkId) };
 }
 
 function optStr<K extends string>(k: K, v: string | undefined): { [P in K]?: string } {

@@ -8,7 +8,5 @@ export { legacyParser, legacyParserUnit, parseLegacyLine, type LegacyOptions } f
 export { bashParser, zshParser, bashParserUnit, zshParserUnit, userFromPath, userFromOwner, unmetafy, type HistoryOptions } from './history';
 export { omauditParser, omauditParserUnit, parseOmauditRecord, startOmauditReceiver, OMAUDIT_PATH, type OmauditOptions, type OmauditReceiver } from './omaudit';
 export { startHookReceiver, peerUid, DEFAULT_HOOK_PORT, type HookReceiver, type HookReceiverOptions } from './receiver';
-export { commandEvent, ttyDevice, type CommandFacts, type CommandFormat } from './event';
-export { shellWords } from './words';
 export { sessionLinkId } from './session';
 export const SHELL_HOOK_ASSET = 'collectors/assets/shell/auditkit.sh';

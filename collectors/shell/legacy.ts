@@ -9,9 +9,10 @@
  * The id is the file position (host + file identity + offset): two identical
  * commands in the same second are two records, a re-read is the same record.
  */
-import { fileRecordId } from '../../schema';
+import { commandEvent, fileRecordId } from '../../schema';
 import type { ParseContext, ParseOutput, ParserUnit, RawRecord } from '../types';
-import { commandEvent, plausibleMs, validIp } from './event';
+import { plausibleMs, validIp } from './event';
+import { sessionLinkId } from './session';
 import { fileFacts, parseError, statelessParser } from './common';
 
 const LINE = /^\[(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})\] \[([^\]]*)\] \[([^\]]*)\] ?(.*)$/s;
@@ -69,7 +70,7 @@ export function parseLegacyLine(ctx: ParseContext, record: RawRecord, opts: Lega
     ...(hostName !== undefined ? { hostName } : {}),
     hostIps,
     file: fileFacts(record.origin),
-  });
+  }, sessionLinkId);
   return { kind: 'event', dataset: 'commands', doc };
 }
 

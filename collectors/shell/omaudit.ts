@@ -16,10 +16,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { documentId } from '../../schema';
+import { commandEvent, documentId } from '../../schema';
 import { AuditkitError } from '../../core';
 import type { ParseContext, ParseOutput, ParserUnit, RawRecord } from '../types';
-import { commandEvent, plausibleMs, validIp } from './event';
+import { plausibleMs, validIp } from './event';
+import { sessionLinkId } from './session';
+import { journalThenAck } from './ack';
 import { parseError, statelessParser } from './common';
 
 export const OMAUDIT_PATH = '/omaudit/omaudit_pull/';
@@ -105,18 +107,7 @@ export async function startOmauditReceiver(onRecord: (record: RawRecord) => void
     const peer = req.socket.remoteAddress ?? '';
     const record: RawRecord = { text: peer ? `${text}&_peer=${encodeURIComponent(peer)}` : text, origin: { file: `omaudit://${host}`, fileId, offset: seq, end: seq + 1 } };
     seq++;
-    Promise.resolve()
-      .then(() => onRecord(record))
-      .then(
-        () => {
-          stats.accepted++;
-          reply(res, 200, 'OK');
-        },
-        () => {
-          stats.failed++;
-          reply(res, 503, 'collector cannot queue the record, retry\n');
-        },
-      );
+    journalThenAck(onRecord, record, stats, () => reply(res, 200, 'OK'), () => reply(res, 503, 'collector cannot queue the record, retry\n'));
     return undefined;
   });
   server.requestTimeout = 30_000;
@@ -182,7 +173,7 @@ export function parseOmauditRecord(ctx: ParseContext, record: RawRecord, opts: O
     // history_ip is the agent host's address (the OMAudit agent reports its own IP).
     ...(agentIp !== undefined ? { hostName: agentIp, hostIps: [agentIp] } : {}),
     ...(timeUnknown ? { tags: ['auditkit_time_unknown'] } : {}),
-  });
+  }, sessionLinkId);
   return { kind: 'event', dataset: 'commands', doc };
 }
 

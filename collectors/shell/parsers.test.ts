@@ -4,8 +4,6 @@ import { connect } from 'node:net';
 import { assertValidDocument, getField } from '../../schema';
 import { PARSERS, parserByKind } from '../parsers';
 import type { ParseOutput, RawRecord } from '../types';
-import { shellWords } from './words';
-import { ttyDevice } from './event';
 import { userFromOwner, userFromPath, unmetafy } from './history';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
@@ -45,27 +43,6 @@ function parseAll(kind: string, lines: readonly string[], file?: string): ParseO
 
 const events = (out: ParseOutput[]) => out.flatMap((o) => (o.kind === 'event' ? [o.doc] : []));
 
-describe('shell words', () => {
-  it('splits on blanks and honours single quotes, double quotes and backslashes', () => {
-    expect(shellWords(`ls -la '/tmp/a b' "x \\"y\\"" c\\ d`)).toEqual(['ls', '-la', '/tmp/a b', 'x "y"', 'c d']);
-  });
-  it('runs an unbalanced quote to the end of the line instead of failing', () => {
-    expect(shellWords(`echo 'oops`)).toEqual(['echo', 'oops']);
-    expect(shellWords(`echo "oops`)).toEqual(['echo', 'oops']);
-  });
-  it('keeps non-ASCII words intact', () => {
-    expect(shellWords('echo 中文 "你好 世界"')).toEqual(['echo', '中文', '你好 世界']);
-  });
-});
-
-describe('terminal devices', () => {
-  it('derives the Linux character device numbers of pts and tty names', () => {
-    expect(ttyDevice('pts/0')).toEqual({ major: 136, minor: 0 });
-    expect(ttyDevice('pts/300')).toEqual({ major: 137, minor: 44 });
-    expect(ttyDevice('tty1')).toEqual({ major: 4, minor: 1 });
-    expect(ttyDevice('console')).toBeUndefined();
-  });
-});
 
 describe('history helpers', () => {
   it('takes the user of a history file from its path', () => {

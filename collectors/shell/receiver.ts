@@ -19,6 +19,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { AuditkitError } from '../../core';
 import type { RawRecord } from '../types';
+import { journalThenAck } from './ack';
 
 export const DEFAULT_HOOK_PORT = 601;
 
@@ -129,18 +130,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
       text = withPeerUid(text, uid);
       const record: RawRecord = { text, origin: { file: `tcp://${host}`, fileId, offset: seq, end: seq + 1 } };
       seq++;
-      Promise.resolve()
-        .then(() => onRecord(record))
-        .then(
-          () => {
-            stats.accepted++;
-            sock.end('OK\n');
-          },
-          () => {
-            stats.failed++;
-            sock.end('RETRY\n');
-          },
-        );
+      journalThenAck(onRecord, record, stats, () => sock.end('OK\n'), () => sock.end('RETRY\n'));
     };
     sock.on('data', (d: Buffer) => {
       if (done) return;

@@ -1,14 +1,26 @@
 /**
- * A small POSIX-shell word splitter and simple-command parser.
+ * The kit's one POSIX-shell lexer and simple-command parser, shared by the
+ * collectors (`process.args` of a command event) and the rules (simple commands
+ * a rule matches on), so a rule test sees the same words the collector emits.
  *
- * Why: precision on look-alikes comes from the arguments (`chmod 640 /etc/shadow`
- * vs `chmod 777 /etc/shadow`, `rm -rf ./build` vs `rm -rf /`), and an interactive
- * command line is usually several simple commands joined by `|`, `&&`, `;`, with
- * redirections and wrappers (`sudo`, `nohup`, `sh -c '…'`). Rules match on these
- * simple commands; this module turns one line into them, once per event.
+ * Why simple commands: precision on look-alikes comes from the arguments
+ * (`chmod 640 /etc/shadow` vs `chmod 777 /etc/shadow`, `rm -rf ./build` vs
+ * `rm -rf /`), and an interactive command line is usually several simple
+ * commands joined by `|`, `&&`, `;`, with redirections and wrappers (`sudo`,
+ * `nohup`, `sh -c '…'`). Rules match on these; this module turns one line into
+ * them, once per event.
  *
- * It is not a shell: no expansion, no here-doc bodies. Unquoted operators become
- * their own tokens; quotes are removed; `$(…)`/backticks stay inside their word.
+ * It is not a shell: no expansion, no here-doc bodies. Never throws: an
+ * unterminated quote ends at the line end.
+ *
+ * Two views of one scan (the quoting rules are shared, so they cannot drift):
+ *  - `shellTokens`: unquoted operators are their own tokens, `$(…)`/backticks
+ *    stay inside their word, `#` starts a comment, `2>` drops its fd word.
+ *  - `shellWords`: what the collector stores as `process.args`: blanks (newlines
+ *    included) separate words, operators are ordinary characters, at most
+ *    MAX_ARGS words. Kept this way because it is what every stored event and the
+ *    golden fixtures hold; the rules never need operators from `process.args`
+ *    (they parse `process.command_line`).
  */
 
 export interface ShellToken {
@@ -17,23 +29,35 @@ export interface ShellToken {
   readonly op: boolean;
 }
 
-const PLAIN = /[^\s'"\\$`<>&|;()#]/;
+/** `process.args` holds at most this many words: a pasted blob must not make a huge document. */
+export const MAX_ARGS = 256;
+
+/** Characters that end a run of plain ones, with operators on and off. */
+const PLAIN_OPS = /[^\s'"\\$`<>&|;()#]/;
+const PLAIN_WORDS = /[^\s'"\\]/;
 const OP_START = new Set(['<', '>', '&', '|', ';', '(', ')', '\n']);
 const OPS = ['<<<', '&>>', '||', '&&', ';;', '|&', '>>', '>&', '&>', '>|', '<<', '<&', '<>', '|', '&', ';', '>', '<', '(', ')', '\n'];
 
-/** Split a command line into words and operators. Never throws: unterminated quotes end at the line end. */
-export function shellTokens(line: string): ShellToken[] {
-  const out: ShellToken[] = [];
+/**
+ * The scan behind both views: words go to `texts`; with `ops`, `isOp` gets one
+ * flag per text. Parallel arrays rather than token objects: the collector calls
+ * this once per command on the ingest path and needs only the strings.
+ */
+function scan(line: string, ops: boolean, max: number, texts: string[], isOp: boolean[]): void {
   let cur = '';
   let inWord = false;
   let i = 0;
   const n = line.length;
+  const plain = ops ? PLAIN_OPS : PLAIN_WORDS;
   const push = (): void => {
-    if (inWord) out.push({ text: cur, op: false });
+    if (inWord) {
+      texts.push(cur);
+      isOp.push(false);
+    }
     cur = '';
     inWord = false;
   };
-  while (i < n) {
+  while (i < n && texts.length < max) {
     const c = line[i] as string;
     if (c === "'") {
       const j = line.indexOf("'", i + 1);
@@ -47,7 +71,8 @@ export function shellTokens(line: string): ShellToken[] {
       i++;
       while (i < n && line[i] !== '"') {
         if (line[i] === '\\' && i + 1 < n && '"\\$`\n'.includes(line[i + 1] as string)) {
-          cur += line[i + 1];
+          // `\<newline>` inside double quotes is a line continuation: nothing.
+          if (line[i + 1] !== '\n') cur += line[i + 1];
           i += 2;
         } else {
           cur += line[i];
@@ -64,7 +89,12 @@ export function shellTokens(line: string): ShellToken[] {
       inWord = true;
       continue;
     }
-    if (c === '$' && line[i + 1] === '(') {
+    if (c === ' ' || c === '\t' || c === '\r' || (c === '\n' && !ops)) {
+      push();
+      i++;
+      continue;
+    }
+    if (ops && c === '$' && line[i + 1] === '(') {
       // Keep a command substitution inside its word, balancing parentheses.
       let depth = 0;
       const start = i;
@@ -78,7 +108,7 @@ export function shellTokens(line: string): ShellToken[] {
       inWord = true;
       continue;
     }
-    if (c === '`') {
+    if (ops && c === '`') {
       const j = line.indexOf('`', i + 1);
       const end = j < 0 ? n : j;
       cur += line.slice(i, end + 1);
@@ -86,16 +116,11 @@ export function shellTokens(line: string): ShellToken[] {
       i = end + 1;
       continue;
     }
-    if (c === ' ' || c === '\t' || c === '\r') {
-      push();
-      i++;
-      continue;
-    }
-    if (c === '#' && !inWord) break;
-    if (!OP_START.has(c)) {
+    if (ops && c === '#' && !inWord) break;
+    if (!ops || !OP_START.has(c)) {
       // Consume a run of plain characters at once (the common case).
       let j = i + 1;
-      while (j < n && PLAIN.test(line[j] as string)) j++;
+      while (j < n && plain.test(line[j] as string)) j++;
       cur += line.slice(i, j);
       inWord = true;
       i = j;
@@ -116,7 +141,8 @@ export function shellTokens(line: string): ShellToken[] {
       } else {
         push();
       }
-      out.push({ text: op, op: true });
+      texts.push(op);
+      isOp.push(true);
       i += op.length;
       continue;
     }
@@ -124,13 +150,24 @@ export function shellTokens(line: string): ShellToken[] {
     inWord = true;
     i++;
   }
-  push();
+  if (texts.length < max) push();
+}
+
+/** Split a command line into words and operators. */
+export function shellTokens(line: string): ShellToken[] {
+  const texts: string[] = [];
+  const isOp: boolean[] = [];
+  scan(line, true, Infinity, texts, isOp);
+  const out: ShellToken[] = new Array<ShellToken>(texts.length);
+  for (let k = 0; k < texts.length; k++) out[k] = { text: texts[k] as string, op: isOp[k] as boolean };
   return out;
 }
 
-/** Words of a line (quotes removed), operators included as separate words. */
+/** The words of a line as `process.args` holds them (see the header). */
 export function shellWords(line: string): string[] {
-  return shellTokens(line).map((t) => t.text);
+  const texts: string[] = [];
+  scan(line, false, MAX_ARGS, texts, []);
+  return texts;
 }
 
 export interface SimpleCommand {

@@ -1,0 +1,219 @@
+/**
+ * The prefilter's per-event runtime: indexes built from the rules' requirements,
+ * and `candidates`, which finds the rules with every clause holding in one hash
+ * lookup per command name / indexed value and one automaton pass per haystack.
+ */
+import { compilePath, pathSlot, type Doc, type EvalContext } from '../condition';
+import { buildAutomaton, type Automaton } from './aho-corasick';
+import { CMD_HAY, isClause, type Requirement } from './requirements';
+
+interface EqIndex {
+  readonly slot: number;
+  readonly get: (d: Doc) => unknown;
+  readonly values: Map<string, number[]>;
+}
+
+interface HayIndex {
+  readonly slot: number;
+  readonly get: (d: Doc) => unknown;
+  readonly ac: Automaton;
+}
+
+export interface PrefilterStats {
+  readonly rules: number;
+  /** Rules without a requirement: evaluated on every event. */
+  readonly always: number;
+  readonly byKind: Readonly<Record<'name' | 'eq' | 'lit', number>>;
+}
+
+/**
+ * Finds the candidate rules of an event. `requirements[i]` is rule i's
+ * requirement (undefined: always a candidate). Candidates come out in rule order.
+ */
+export class Prefilter {
+  private readonly always: readonly number[];
+  private readonly names = new Map<string, number[]>();
+  private readonly eqs: EqIndex[] = [];
+  private readonly hays: HayIndex[] = [];
+  private readonly cmdAc: Automaton | undefined;
+  /** Per slot: epoch it last held in; the rule it belongs to. */
+  private readonly mark: Uint32Array;
+  private readonly slotRule: Int32Array;
+  /** Per rule: how many clauses must hold; epoch and count of those that did. */
+  private readonly need: Int32Array;
+  private readonly ruleMark: Uint32Array;
+  private readonly ruleCount: Int32Array;
+  private epoch = 0;
+  private nonAscii = false;
+  private readonly out: number[] = [];
+  readonly stats: PrefilterStats;
+
+  /**
+   * @param requirements per rule: one clause (a disjunction of atoms), or a list of
+   *   clauses that must ALL hold (a conjunction); undefined or empty: always a candidate.
+   */
+  constructor(requirements: ReadonlyArray<Requirement | readonly Requirement[] | undefined>) {
+    const always: number[] = [];
+    const eqs = new Map<string, Map<string, number[]>>();
+    const lits = new Map<string, Array<[string, number]>>();
+    const byKind = { name: 0, eq: 0, lit: 0 };
+    const push = <K>(m: Map<K, number[]>, key: K, i: number): void => {
+      const a = m.get(key);
+      if (!a) m.set(key, [i]);
+      else if (a[a.length - 1] !== i) a.push(i);
+    };
+    // Each (rule, clause) is a slot; atoms point at slots; a rule is a candidate once all its slots hold.
+    const slotRule: number[] = [];
+    const need: number[] = [];
+    requirements.forEach((req, i) => {
+      const clauses = (req === undefined || req.length === 0 ? [] : isClause(req) ? [req] : req).filter((c) => c.length > 0);
+      need.push(clauses.length);
+      if (clauses.length === 0) {
+        always.push(i);
+        return;
+      }
+      const kinds = new Set<'name' | 'eq' | 'lit'>();
+      for (const clause of clauses) {
+        const slot = slotRule.length;
+        slotRule.push(i);
+        for (const a of clause) {
+          kinds.add(a.kind);
+          if (a.kind === 'name') push(this.names, a.v, slot);
+          else if (a.kind === 'eq') push(eqs.get(a.path) ?? eqs.set(a.path, new Map()).get(a.path)!, a.v, slot);
+          else (lits.get(a.hay) ?? lits.set(a.hay, []).get(a.hay)!).push([a.v, slot]);
+        }
+      }
+      for (const kd of kinds) byKind[kd]++;
+    });
+    this.always = always;
+    this.slotRule = Int32Array.from(slotRule);
+    this.need = Int32Array.from(need);
+    for (const [path, values] of eqs) this.eqs.push({ slot: pathSlot(path), get: compilePath(path), values });
+    let cmdAc: Automaton | undefined;
+    for (const [hay, pats] of lits) {
+      const ac = buildAutomaton(pats);
+      if (hay === CMD_HAY) cmdAc = ac;
+      else this.hays.push({ slot: pathSlot(hay), get: compilePath(hay), ac });
+    }
+    this.cmdAc = cmdAc;
+    this.mark = new Uint32Array(slotRule.length);
+    this.ruleMark = new Uint32Array(requirements.length);
+    this.ruleCount = new Int32Array(requirements.length);
+    this.stats = { rules: requirements.length, always: always.length, byKind };
+  }
+
+  /** Slot `i` (a clause of a rule) holds. */
+  private hit(i: number): void {
+    if (this.mark[i] === this.epoch) return;
+    this.mark[i] = this.epoch;
+    const r = this.slotRule[i] as number;
+    if (this.ruleMark[r] !== this.epoch) {
+      this.ruleMark[r] = this.epoch;
+      this.ruleCount[r] = 0;
+    }
+    const n = (this.ruleCount[r] as number) + 1;
+    this.ruleCount[r] = n;
+    if (n === this.need[r]) this.out.push(r);
+  }
+
+  private hitAll(rs: readonly number[]): void {
+    for (let j = 0; j < rs.length; j++) this.hit(rs[j] as number);
+  }
+
+  /** Feed `s` to the automaton from state `st`; returns the end state. */
+  private scan(ac: Automaton, s: string, st: number): number {
+    const { cls, table, k } = ac;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      let sym = 0;
+      if (c < 128) sym = cls[c] as number;
+      else this.nonAscii = true;
+      const v = table[st * k + sym] as number;
+      st = v >>> 1;
+      if (v & 1) this.hitState(ac, st);
+    }
+    return st;
+  }
+
+  /** One field value; scanned again lower-cased when it holds non-ASCII characters. */
+  private scanValue(ac: Automaton, v: string): void {
+    this.nonAscii = false;
+    this.scan(ac, v, 0);
+    if (this.nonAscii) this.scan(ac, v.toLowerCase(), 0);
+  }
+
+  private scanCmds(ac: Automaton, ctx: EvalContext, lower: boolean): void {
+    for (const c of ctx.cmds()) {
+      let st = 0;
+      for (let i = 0; i < c.argv.length; i++) {
+        if (i > 0) {
+          const v = ac.table[st * ac.k + ac.space] as number;
+          st = v >>> 1;
+          if (v & 1) this.hitState(ac, st);
+        }
+        const w = c.argv[i] as string;
+        st = this.scan(ac, lower ? w.toLowerCase() : w, st);
+      }
+      for (const w of c.assigns) this.scan(ac, lower ? w.toLowerCase() : w, 0);
+      for (const w of c.writes) this.scan(ac, lower ? w.toLowerCase() : w, 0);
+      for (const w of c.reads) this.scan(ac, lower ? w.toLowerCase() : w, 0);
+    }
+  }
+
+  private hitState(ac: Automaton, st: number): void {
+    const o1 = ac.outOff[st + 1] as number;
+    for (let j = ac.outOff[st] as number; j < o1; j++) this.hit(ac.outData[j] as number);
+  }
+
+  /** Indexes (ascending) of the rules that may match the event in `ctx`. The array is reused. */
+  candidates(ctx: EvalContext): readonly number[] {
+    this.epoch = (this.epoch + 1) >>> 0;
+    if (this.epoch === 0) {
+      this.mark.fill(0);
+      this.ruleMark.fill(0);
+      this.epoch = 1;
+    }
+    const out = this.out;
+    out.length = 0;
+    for (const i of this.always) out.push(i);
+    if (this.names.size > 0) {
+      for (const c of ctx.cmds()) {
+        const rs = this.names.get(c.name);
+        if (rs) this.hitAll(rs);
+      }
+    }
+    for (let i = 0; i < this.eqs.length; i++) {
+      const e = this.eqs[i] as EqIndex;
+      const x = e.get(ctx.doc);
+      if (x === undefined || x === null) continue;
+      for (const v of ctx.stringsAt(e.slot, e.get, true)) {
+        const rs = e.values.get(v);
+        if (rs) this.hitAll(rs);
+      }
+    }
+    const doc = ctx.doc;
+    for (let i = 0; i < this.hays.length; i++) {
+      const h = this.hays[i] as HayIndex;
+      const x = h.get(doc);
+      if (x === undefined || x === null) continue;
+      if (typeof x === 'string') this.scanValue(h.ac, x);
+      else for (const v of ctx.stringsAt(h.slot, h.get, false)) this.scanValue(h.ac, v);
+    }
+    if (this.cmdAc) {
+      this.nonAscii = false;
+      this.scanCmds(this.cmdAc, ctx, false);
+      if (this.nonAscii) this.scanCmds(this.cmdAc, ctx, true);
+    }
+    // Insertion sort: a handful of candidates, mostly in order already.
+    for (let i = 1; i < out.length; i++) {
+      const x = out[i] as number;
+      let j = i - 1;
+      while (j >= 0 && (out[j] as number) > x) {
+        out[j + 1] = out[j] as number;
+        j--;
+      }
+      out[j + 1] = x;
+    }
+    return out;
+  }
+}
