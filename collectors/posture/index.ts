@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
-import { expandHome, type Logger, type SmtpConfig } from '../../core';
+import { AuditkitError, ExitCode, expandHome, type Logger, type SmtpConfig } from '../../core';
+import { exposureConfigSchema } from './config';
 import { createDetector, type RulesConfig } from '../../rules';
 import type { CollectorConfig } from '../config';
 import { collectorAgent, collectorHost, runPipeline, sinkOptionsFromConfig, type PipelineResult } from '../pipeline';
@@ -146,7 +147,13 @@ function findingDoc(ctx: PostureContext, f: ScanFinding): Record<string, unknown
 /** Network scan targets from inventory hosts: their address and the allowed ports of their collector overrides. */
 export function scanTargetsFrom(hosts: ReadonlyArray<{ readonly name: string; readonly address: string; readonly collector: Readonly<Record<string, unknown>> }>, defaults: CollectorConfig['posture']): ScanTarget[] {
   return hosts.map((h) => {
-    const p = h.collector['posture'] as { exposure?: { allowed_ports?: Array<number | string>; policy?: string } } | undefined;
-    return { host: h.name, address: h.address, allowed: parsePortRules(p?.exposure?.allowed_ports ?? defaults.exposure.allowed_ports), policy: p?.exposure?.policy ?? defaults.exposure.policy };
+    // The group overrides are checked by the same schema the host's collector will apply to them.
+    const raw = (h.collector['posture'] as { exposure?: unknown } | undefined)?.exposure;
+    const parsed = raw === undefined ? undefined : exposureConfigSchema.safeParse(raw);
+    if (parsed && !parsed.success) {
+      throw new AuditkitError('AK_POSTURE_SCAN_POLICY', `inventory host ${h.name}: collector.posture.exposure is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { exitCode: ExitCode.Config });
+    }
+    const exposure = parsed?.data ?? defaults.exposure;
+    return { host: h.name, address: h.address, allowed: parsePortRules(exposure.allowed_ports), policy: exposure.policy };
   });
 }

@@ -7,6 +7,7 @@ import { defaultPostureConfig } from './config';
 import { collectInventory, loadInventoryState, saveInventoryState } from './inventory';
 import { encodeUtmp, parseUtmp, readListening, UT, UTMP_SIZE } from './inventory-sources';
 import { connectScan, parsePortRules } from './exposure';
+import { scanTargetsFrom } from './index';
 import * as net from 'node:net';
 
 const dirs: string[] = [];
@@ -171,5 +172,14 @@ describe('central TCP connect scan', () => {
     } finally {
       srv.close();
     }
+  });
+});
+
+describe('network scan targets from the inventory', () => {
+  it('take each host\'s allowed ports from its group overrides, and refuse an invalid policy naming the host', () => {
+    const defaults = defaultPostureConfig();
+    const t = scanTargetsFrom([{ name: 'web1', address: '127.0.0.1', collector: { posture: { exposure: { policy: 'web', allowed_ports: [22, '443/tcp'] } } } }, { name: 'db1', address: '127.0.0.2', collector: {} }], defaults);
+    expect(t.map((x) => [x.host, x.policy, x.allowed.length])).toEqual([['web1', 'web', 2], ['db1', 'default', 1]]);
+    expect(() => scanTargetsFrom([{ name: 'bad', address: '127.0.0.3', collector: { posture: { exposure: { allowed_ports: ['http'] } } } }], defaults)).toThrow(/inventory host bad: collector.posture.exposure is invalid: allowed_ports.0/);
   });
 });
