@@ -6,6 +6,7 @@ import { pipelineBench } from './pipeline';
 import { reportsBench } from './reports';
 import { deployBench } from './deploy';
 import { rulesBench } from './rules';
+import { postureBench } from './posture';
 
 /** Every benchmark, in the order `npm run bench` runs them. Add yours here. */
-export const BENCHMARKS: readonly Benchmark[] = [schemaBench, shellBench, auditdBench, pipelineBench, reportsBench, deployBench, rulesBench];
+export const BENCHMARKS: readonly Benchmark[] = [schemaBench, shellBench, auditdBench, pipelineBench, reportsBench, deployBench, rulesBench, postureBench];

@@ -17,6 +17,7 @@ import type { CollectorConfig } from './config';
 import { PARSERS } from './parsers';
 import { committedOffsets, pipelineOptionsFromConfig, RecordJournal, runPipeline, totalDropped, type PipelineInput, type PipelineResult } from './pipeline';
 import { HOOK_JOURNAL_NAME, startHookReceiver, startOmauditReceiver } from './shell';
+import { PostureService, postureStateDir, WriterIndex } from './posture';
 
 export interface AgentOptions {
   readonly client: Client;
@@ -34,7 +35,7 @@ export interface AgentOptions {
 export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
   const { collector } = o.config;
   const listeners = collector.listeners;
-  if (collector.inputs.length === 0 && !listeners.hook.enabled && !listeners.omaudit.enabled) {
+  if (collector.inputs.length === 0 && !listeners.hook.enabled && !listeners.omaudit.enabled && !collector.posture.enabled) {
     throw new AuditkitError('AK_COLLECT_NO_INPUTS', `the configuration has no collector.inputs; add at least one (path: /var/log/audit/audit.log, format: auditd). Formats: ${PARSERS.map((p) => p.kind).join(', ')}`, { exitCode: ExitCode.Config });
   }
   const base = pipelineOptionsFromConfig(collector, { client: o.client, namespace: o.namespace, log: o.log, once: o.once, signal: o.signal, ...(o.stateDir ? { stateDir: o.stateDir } : {}) });
@@ -73,12 +74,51 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
       }
       extraInputs.push(journalInput(file, 'omaudit'));
     }
+    // Posture: its documents are journalled (fsync) and the journal is an input, like the listeners'.
+    let who: WriterIndex | undefined;
+    if (collector.posture.enabled) {
+      const file = path.join(base.stateDir, 'posture', 'posture.journal');
+      extraInputs.push(journalInput(file, 'ndjson'));
+      const journal = new RecordJournal(file);
+      who = new WriterIndex();
+      const root = path.resolve(collector.posture.root);
+      const service = new PostureService({
+        ctx: { host: base.host, agent: base.agent, namespace: base.namespace, root, stateDir: postureStateDir(base.stateDir, root), now: Date.now, log: o.log },
+        config: collector.posture,
+        emit: (d) => journal.append(JSON.stringify(d)),
+        who,
+        // With an audit log to read, a real-time change waits (bounded) for its watch record.
+        whoWaitMs: collector.inputs.some((i) => i.format === 'auditd') ? Math.min(collector.posture.fim.who_window_ms, 3_000) : 0,
+      });
+      if (o.once) {
+        try {
+          await service.pass({ full: true, start: true });
+        } finally {
+          await service.close();
+          await journal.close();
+        }
+      } else {
+        void service.start();
+        // Closed in order: the service stops (its last pass ends), then its journal.
+        closers.unshift(() => service.close(), () => journal.close());
+        o.log.info({ 'file.count': service.fim?.realtimeTargets.length ?? 0 }, 'posture on: file integrity, inventory and baseline checks');
+      }
+    }
     let detect: PipelineOptionsDetect | undefined;
     if (collector.rules.enabled) {
       const detector = await createDetector(o.config, { default: base.namespace, others: base.inputs.map((i) => i.namespace) }, { log: o.log });
       closers.push(() => detector.close());
       o.log.info({ rules: detector.rules }, 'rules engine on: alerts are raised as events are shipped');
       detect = (doc) => detector.process(doc);
+    }
+    // The FIM's who-changed-it join taps the auditd events this pipeline parses anyway.
+    if (who) {
+      const tap = who;
+      const inner = detect;
+      detect = (doc) => {
+        tap.observe(doc);
+        return inner ? inner(doc) : [];
+      };
     }
     return await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000, ...(detect ? { detect } : {}) });
   } finally {

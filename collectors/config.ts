@@ -1,24 +1,16 @@
 import { z } from 'zod';
 import { DATASETS, namespaceProblem } from '../schema';
 import { PARSERS } from './parsers';
+import { sizeSchema } from './size';
+import { postureConfigSchema } from './posture/config';
 
 const namespace = z
   .string()
   .refine((s) => namespaceProblem(s) === undefined, { message: 'invalid data stream namespace (lower case, no - \\ / * ? " < > | , # : or spaces)' });
 
-const size = z
-  .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(b|kb|kib|mb|mib|gb|gib)?$/i, 'expected a size like 512MiB, 64KiB or a number of bytes')])
-  .transform((v) => parseSize(v));
+export { parseSize } from './size';
 
-/** `512MiB` → bytes (KB/MB/GB are read as KiB/MiB/GiB: sizes of buffers, not of disks). */
-export function parseSize(v: number | string): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v.trim());
-  const n = Number(m?.[1] ?? 0);
-  const unit = (m?.[2] ?? '').toLowerCase();
-  const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1;
-  return Math.round(n * mult);
-}
+const size = sizeSchema.refine((n) => n > 0, { message: 'expected a positive size' });
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || /^::ffff:127\./i.test(host);
@@ -116,6 +108,7 @@ export const collectorConfigSchema = z.strictObject({
       }
     })
     .describe('Socket sources. Records are journalled to state_dir (fsync before the sender gets OK) and followed like files.'),
+  posture: postureConfigSchema.prefault({}).describe('Host posture: file integrity with who changed it, inventory, exposure, baseline checks (collectors/posture).'),
 });
 
 export type CollectorConfig = z.output<typeof collectorConfigSchema>;

@@ -11,3 +11,4 @@ export { runAgent, agentSummary, type AgentOptions } from './agent';
 export { runPipeline, sniffFormat, sinkOptionsFromConfig, pipelineOptionsFromConfig, collectorAgent, collectorHost, RecordJournal, type PipelineInput, type PipelineOptions, type PipelineResult } from './pipeline';
 export { AuditAssembler, NO_RESOLVER } from './auditd';
 export { startHookReceiver, type HookReceiver } from './shell';
+export { runPostureScan, scanTargetsFrom, postureStateDir, PostureService, defaultPostureConfig, type PostureScanOptions, type PostureScanResult } from './posture';

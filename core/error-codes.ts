@@ -523,6 +523,21 @@ export const ERROR_CODES = {
     description: 'bastion.guard names rule ids that are not loaded, so the policy would not do what it says.',
     next: 'Fix or remove the listed ids (auditkit rules list shows the loaded ones).',
   },
+  AK_POSTURE_SHIP: {
+    exit: ExitCode.Failure,
+    description: 'posture scan: Elasticsearch refused some of the posture, inventory or file-integrity documents (they are dead-lettered with the reason).',
+    next: 'Look in logs-auditkit.deadletter-* for the reason; run `auditkit setup elasticsearch` if the templates are missing.',
+  },
+  AK_POSTURE_SCAN_TOO_LARGE: {
+    exit: ExitCode.Usage,
+    description: 'The network exposure scan would make more connection attempts than its bound allows.',
+    next: 'Scan fewer hosts or ports (--host/--group, collector.posture.exposure ports) or raise the bound deliberately.',
+  },
+  AK_POSTURE_SCAN_POLICY: {
+    exit: ExitCode.Config,
+    description: "An inventory host's collector.posture.exposure settings are invalid.",
+    next: 'Fix the listed keys of that host in inventory: (auditkit validate shows every problem).',
+  },
   // ── internal ──────────────────────────────────────────────────────────────
   AK_INTERNAL: {
     exit: ExitCode.Internal,

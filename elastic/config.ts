@@ -38,6 +38,9 @@ export const elasticsearchConfigSchema = z
         agent: duration.default('30d'),
         deadletter: duration.default('90d'),
         sessions: duration.default('365d'),
+        fim: duration.default('365d').describe('Retention of file integrity events.'),
+        inventory: duration.default('90d').describe('Retention of inventory snapshots and changes (snapshots repeat every scan).'),
+        posture: duration.default('365d').describe('Retention of baseline check results (a year of score trend).'),
       })
       .prefault({})
       .describe('Retention per dataset (data stream lifecycle), where the cluster supports lifecycle.'),

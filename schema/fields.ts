@@ -63,6 +63,12 @@ export const DATASET_FIELDS: Readonly<Record<Dataset, readonly string[]>> = {
   agent: [...BASE, ...SERVICE, 'process.pid', 'process.uptime', 'process.executable'],
   deadletter: [...BASE],
   sessions: [...BASE, ...USER, ...NETWORK, 'source.bytes', 'destination.bytes', 'process.pid', 'process.command_line', 'process.tty.rows', 'process.tty.columns', 'file.path', 'file.size', 'file.hash.sha256'],
+  // File integrity: the file's state, and who changed it (user.* and process.* joined from auditd).
+  fim: [...BASE, ...USER, ...PROCESS, ...FILE],
+  // Inventory: logins (user, source, tty), accounts, packages, listening sockets with their process, processes.
+  inventory: [...BASE, ...USER, ...PROCESS, ...NETWORK, 'package.*'],
+  // Baseline checks: rule.* names the check (id, name, ruleset = policy, reference = compliance).
+  posture: [...BASE, 'rule.*'],
 };
 
 /** Kit field prefixes per dataset (all kit fields are mapped in every dataset: small, and lets one query span datasets). */

@@ -16,6 +16,7 @@ export const COMMAND_LOADERS: ReadonlyArray<{ readonly name: string; readonly lo
   { name: 'alerts', load: () => (require('./alerts') as typeof import('./alerts')).alertsCommand },
   { name: 'report', load: () => (require('./report') as typeof import('./report')).reportCommand },
   { name: 'dashboards', load: () => (require('./dashboards') as typeof import('./dashboards')).dashboardsCommand },
+  { name: 'posture', load: () => (require('./posture') as typeof import('./posture')).postureCommand },
   { name: 'deploy', load: () => (require('./deploy') as typeof import('./deploy')).deployCommand },
   { name: 'bastion', load: () => (require('./bastion') as typeof import('./bastion')).bastionCommand },
   { name: 'demo', load: () => (require('./demo') as typeof import('./demo')).demoCommand },

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditkitError, createProgress, ExitCode } from '../../core';
 import { agentSummary, collectorAgent, collectorHost, PARSERS, runPipeline, sinkOptionsFromConfig, sniffFormat } from '../../collectors';
+import { DATASETS, isDataset } from '../../schema';
 import type { AuditkitCommand } from '../context';
 
 /**
@@ -27,8 +28,8 @@ export const ingestCommand: AuditkitCommand = {
       throw new AuditkitError('AK_USAGE', `unknown --format ${JSON.stringify(format)}; expected auto or one of: ${PARSERS.map((p) => p.kind).join(', ')}`, { exitCode: ExitCode.Usage });
     }
     const dataset = argv['dataset'] as string | undefined;
-    if (dataset !== undefined && !['commands', 'auditd', 'alerts', 'agent', 'deadletter', 'sessions'].includes(dataset)) {
-      throw new AuditkitError('AK_USAGE', `unknown --dataset ${JSON.stringify(dataset)}; expected commands or auditd`, { exitCode: ExitCode.Usage });
+    if (dataset !== undefined && !isDataset(dataset)) {
+      throw new AuditkitError('AK_USAGE', `unknown --dataset ${JSON.stringify(dataset)}; expected one of: ${DATASETS.join(', ')}`, { exitCode: ExitCode.Usage });
     }
     let total = 0;
     for (const f of files) {
@@ -55,7 +56,7 @@ export const ingestCommand: AuditkitCommand = {
     process.once('SIGINT', onSignal);
     try {
       const result = await runPipeline({
-        inputs: files.map((f) => ({ paths: [f], format, ...(dataset ? { dataset: dataset as 'commands' } : {}), namespace: ns, startAt: 'beginning' as const, maxLineBytes: cfg.collector.inputs[0]?.max_line_bytes ?? 1024 * 1024 })),
+        inputs: files.map((f) => ({ paths: [f], format, ...(dataset !== undefined && isDataset(dataset) ? { dataset } : {}), namespace: ns, startAt: 'beginning' as const, maxLineBytes: cfg.collector.inputs[0]?.max_line_bytes ?? 1024 * 1024 })),
         stateDir,
         namespace: ns,
         host,

@@ -31,6 +31,12 @@ describe('shipped audit rules', () => {
     expect(lines.some((l) => l.includes('init_module,finit_module,delete_module -k modules'))).toBe(true);
   });
 
+  it('watch the rest of the posture FIM real-time set so file changes can say who made them', () => {
+    for (const f of ['/etc/ld.so.preload', '/etc/pam.d/', '/etc/crontab', '/etc/cron.d/', '/var/spool/cron/', '/etc/systemd/system/', '/etc/profile', '/etc/profile.d/']) {
+      expect(lines).toContain(`-w ${f} -p wa -k fim`);
+    }
+  });
+
   it('keep immutable mode in its own file', () => {
     expect(rules('auditkit-immutable.rules')).toEqual(['-e 2']);
   });

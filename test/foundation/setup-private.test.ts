@@ -56,6 +56,7 @@ describe('setup elasticsearch on a fresh secured node', () => {
     const first = await applySetup(admin, planSetup(cfg, caps));
     expect(first.results.every((r) => r.result === 'created')).toBe(true);
     expect(first.results.length).toBe(DATASETS.length * 3);
+    for (const ds of ['fim', 'inventory', 'posture']) expect(first.results.filter((r) => r.name.startsWith(`logs-auditkit.${ds}`)).map((r) => r.result)).toEqual(['created', 'created', 'created']);
     const second = await applySetup(admin, planSetup(cfg, caps));
     expect(second.results.map((r) => r.result)).toEqual(first.results.map((r) => (r.name.endsWith('@custom') ? 'kept' : 'unchanged')));
   });
