@@ -132,6 +132,14 @@ export function trustedKitPath(p: string, pkg: CollectorPackage): boolean {
   return KIT_DIRS.some((d) => p === d || p.startsWith(`${d}/`));
 }
 
+/** A directory the manifest says the kit created: trusted when it is a kit path or an ancestor of one (only `rmdir`, which removes it only when empty). */
+export function trustedKitDir(d: string, pkg: CollectorPackage): boolean {
+  if (trustedKitPath(d, pkg)) return true;
+  if (typeof d !== 'string' || !d.startsWith('/') || /[\x00-\x1f\x7f]/.test(d) || path.posix.normalize(d) !== d || d === '/') return false;
+  const known = [...pkg.files.map((f) => f.dest), ...Object.values(INSTALL), ...KIT_DIRS];
+  return known.some((k) => k.startsWith(`${d}/`));
+}
+
 function pidFile(root: string): string {
   return rooted(root, `${INSTALL.runDir}/collector.pid`);
 }
@@ -460,7 +468,7 @@ export async function uninstallHost(
   const R = root === '/' ? '' : root;
   const m = facts.manifest;
   const warnings: string[] = [];
-  const untrusted = (m?.files.map((f) => f.path) ?? []).concat(m?.dirs ?? []).filter((p) => !trustedKitPath(p, pkg));
+  const untrusted = [...(m?.files.map((f) => f.path) ?? []).filter((p) => !trustedKitPath(p, pkg)), ...(m?.dirs ?? []).filter((d) => !trustedKitDir(d, pkg))];
   if (untrusted.length > 0) warnings.push(`the deploy manifest names ${untrusted.length} path${untrusted.length === 1 ? '' : 's'} outside what auditkit installs; left alone: ${untrusted.slice(0, 5).map((p) => JSON.stringify(p)).join(', ')}`);
   const files = new Set<string>([...(m?.files.map((f) => f.path) ?? []).filter((p) => trustedKitPath(p, pkg)), ...facts.files.keys()]);
   const lines = [`R=${q(R)}`];
@@ -469,7 +477,7 @@ export async function uninstallHost(
   if (unit && root === '/' && facts.systemctl) lines.push(stopCommand('systemd', root, unit));
   for (const f of files) lines.push(`[ -e ${qr(root, f)} ] && { rm -f ${qr(root, f)} ${qr(root, `${f}.akbak`)} ${qr(root, `${f}.aknew`)}; echo ${q(`removed=${f}`)}; }`);
   for (const d of KIT_DIRS) lines.push(`[ -d ${qr(root, d)} ] && { rm -rf ${qr(root, d)}; echo ${q(`removed=${d}/`)}; }`);
-  const dirs = [...(m?.dirs ?? [])].filter((d) => trustedKitPath(d, pkg)).sort((a, b) => b.split('/').length - a.split('/').length);
+  const dirs = [...(m?.dirs ?? [])].filter((d) => trustedKitDir(d, pkg)).sort((a, b) => b.split('/').length - a.split('/').length);
   for (const d of dirs) lines.push(`rmdir ${qr(root, d)} 2>/dev/null`);
   const rulesWere = files.has(INSTALL.rules);
   // With our file gone, augenrules reloads the remaining rules.d (auditctl alone cannot unload one file: -D would drop everyone's rules).
