@@ -12,6 +12,9 @@ export { parseSize } from './size';
 
 const size = sizeSchema.refine((n) => n > 0, { message: 'expected a positive size' });
 
+/** Named in validate's messages (core/error-codes.ts documents it). */
+const LISTENER_EXPOSED = 'AK_LISTENER_EXPOSED';
+
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || /^::ffff:127\./i.test(host);
 }
@@ -101,10 +104,10 @@ export const collectorConfigSchema = z.strictObject({
     .superRefine((v, ctx) => {
       // Sender checks read the kernel's local socket table: a remote sender has no entry there.
       if (v.hook.enabled && !isLoopback(v.hook.host)) {
-        ctx.addIssue({ code: 'custom', path: ['hook', 'host'], message: `AK_LISTENER_EXPOSED: the shell hook listener on ${v.hook.host} would take records from other hosts, whose sender uid cannot be checked (anyone could forge anyone's commands); keep host 127.0.0.1 (or ::1) and let each host run its collector` });
+        ctx.addIssue({ code: 'custom', path: ['hook', 'host'], message: `${LISTENER_EXPOSED}: the shell hook listener on ${v.hook.host} would take records from other hosts, whose sender uid cannot be checked (anyone could forge anyone's commands); keep host 127.0.0.1 (or ::1) and let each host run its collector` });
       }
       if (v.omaudit.enabled && !isLoopback(v.omaudit.host) && v.omaudit.token === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['omaudit', 'token'], message: `AK_LISTENER_EXPOSED: the OMAudit listener on ${v.omaudit.host} is reachable from other hosts without a token: anyone could write command records; set collector.listeners.omaudit.token (and the agents' token=) or listen on 127.0.0.1` });
+        ctx.addIssue({ code: 'custom', path: ['omaudit', 'token'], message: `${LISTENER_EXPOSED}: the OMAudit listener on ${v.omaudit.host} is reachable from other hosts without a token: anyone could write command records; set collector.listeners.omaudit.token (and the agents' token=) or listen on 127.0.0.1` });
       }
     })
     .describe('Socket sources. Records are journalled to state_dir (fsync before the sender gets OK) and followed like files.'),
