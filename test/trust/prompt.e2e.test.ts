@@ -36,10 +36,12 @@ startHookReceiver((r) => { if (mode === 'full') throw new Error('full'); fs.appe
 maybe('the hook never holds a prompt hostage', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ak-prompt-'));
   const children: ChildProcess[] = [];
-  let term: Pty | undefined;
+  const terms: Pty[] = [];
   afterAll(() => {
-    term?.kill();
+    // Every shell this file opened, not only the last: a pty left open keeps jest from exiting.
+    for (const t of terms) t.kill();
     for (const c of children) if (c.exitCode === null) { c.kill('SIGCONT'); c.kill('SIGKILL'); }
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function receiver(mode: string, out: string): Promise<{ child: ChildProcess; port: number }> {
@@ -55,7 +57,7 @@ maybe('the hook never holds a prompt hostage', () => {
     let screen = '';
     const t = (pty as NonNullable<typeof pty>).spawn('bash', ['--noprofile', '--rcfile', rc, '-i'], { name: 'xterm', cols: 200, rows: 50, cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir } });
     t.onData((d) => (screen += d));
-    term = t;
+    terms.push(t);
     return { term: t, screen: () => screen };
   }
 
@@ -97,7 +99,7 @@ maybe('the hook never holds a prompt hostage', () => {
     rx.child.kill('SIGCONT');
     rx.child.kill('SIGKILL');
     const full = await receiver('full', out);
-    term?.kill();
+    s.term.kill();
     const s2 = shell(full.port);
     await new Promise((r) => setTimeout(r, 1000));
     await promptMs(s2, ':');
