@@ -196,7 +196,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
     // 5. The report over the simulated week.
     const tz = cfg.reports.timezone;
-    const built = await buildReport(client, { namespace: ns, period: customWindow(tl.fleet.start, tl.fleet.end, tz), locale: cfg.reports.locale, reports: cfg.reports, charts: true, imageMode: 'data', now: tl.fleet.end });
+    const built = await buildReport(client, { namespace: ns, period: customWindow(tl.fleet.start, tl.fleet.end, tz), locale: cfg.reports.locale, reports: cfg.reports, charts: true, imageMode: 'data' });
     const htmlPath = await writeReportFile(path.join(dir, 'report', 'auditkit-demo-report.html'), built.rendered.html);
     const csvPath = await writeReportFile(path.join(dir, 'report', 'auditkit-demo-alerts.csv'), built.csv);
     log(`Report: ${htmlPath}`);
