@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
-import { configSchema } from '../../cli/config-schema';
+import { configSchema } from '../../cli';
 import { silentLogger } from '../../core';
 import { runDemo, type DemoSummary } from '../../demo';
 import { buildReport, commandKey, customWindow, translator, type BuiltReport, type ReportPeriod } from '../../reports';
