@@ -32,6 +32,8 @@ const escape = (p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 module.exports = {
   testTimeout: 60000,
+  // Why each skipped test skipped, at the end of the run; under CI=true a skip fails it.
+  reporters: ['default', '<rootDir>/tools/jest-skip-reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{cli,core,schema,elastic,collectors,fleet,deploy,bastion,demo,rules,reports,dashboards,tools}/**/*.test.ts'] },
     {
