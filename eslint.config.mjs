@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import walls from './tools/eslint-unit-walls.mjs';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cache/**', '.akdeploy-tmp/**', 'bin/**', 'jest.config.js', 'eslint.config.mjs', 'compose/**', 'docs/**', 'collectors/assets/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cache/**', '.akdeploy-tmp/**', 'bin/**', 'jest.config.js', 'tools/jest-skip-reporter.js', 'eslint.config.mjs', 'compose/**', 'docs/**', 'collectors/assets/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

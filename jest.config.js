@@ -9,7 +9,8 @@
 const path = require('node:path');
 
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] };
-const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+// Every file's /tmp/ak-* directories are removed when it ends, pass or fail (test/harness/tmp-cleanup.ts).
+const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], setupFilesAfterEnv: ['<rootDir>/test/harness/tmp-cleanup.ts'] };
 const services = { globalSetup: '<rootDir>/test/harness/global-setup.ts', globalTeardown: '<rootDir>/test/harness/global-teardown.ts' };
 
 /** The end-to-end tests: the built binary (runCli, bin/auditkit.js) or real shells/sshd. */
@@ -32,6 +33,8 @@ const escape = (p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 module.exports = {
   testTimeout: 60000,
+  // Why each skipped test skipped, at the end of the run; under CI=true a skip fails it.
+  reporters: ['default', '<rootDir>/tools/jest-skip-reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{cli,core,schema,elastic,collectors,fleet,deploy,bastion,demo,rules,reports,dashboards,tools}/**/*.test.ts'] },
     {

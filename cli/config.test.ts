@@ -41,6 +41,12 @@ describe('loadConfig', () => {
     expect(byPath.get('bogus')?.location?.line).toBe(8);
     expect(ce.message).toContain(`${file}:2:8: elasticsearch.url:`);
     expect(ce.problems.length).toBe(6);
+    // In file order, a suggestion for the misspelt key, and a hint to a command that works on a broken file.
+    const lines = ce.problems.map((p) => p.location?.line ?? 0);
+    expect(lines).toEqual([...lines].sort((a, b) => a - b));
+    expect(byPath.get('elasticsearch.tls_verfy')?.message).toMatch(/did you mean `tls_verify`\?/);
+    expect(byPath.get('bogus')?.message).not.toMatch(/did you mean/);
+    expect(byPath.get('bogus')?.message).toMatch(/auditkit config reference/);
   });
 
   it('names the line of a YAML syntax error', async () => {

@@ -97,6 +97,59 @@ function schemaLeaves(schema: z.ZodType, prefix: string[] = []): string[][] {
   return [prefix];
 }
 
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema;
+  for (let i = 0; i < 10; i++) {
+    const def = (s as unknown as { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } }).def;
+    if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') && def.innerType) s = def.innerType;
+    else if (def.type === 'pipe' && def.in) s = def.in;
+    else break;
+  }
+  return s;
+}
+
+/** The keys a mapping may have at `path` (array indexes step into the element schema). */
+export function keysAt(schema: z.ZodType, path: readonly (string | number)[]): string[] {
+  let s = unwrap(schema);
+  for (const seg of path) {
+    const def = (s as unknown as { def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; valueType?: z.ZodType } }).def;
+    if (def.type === 'object' && def.shape && typeof seg === 'string' && def.shape[seg]) s = unwrap(def.shape[seg]);
+    else if (def.type === 'array' && def.element) s = unwrap(def.element);
+    else if (def.type === 'record' && def.valueType) s = unwrap(def.valueType);
+    else return [];
+  }
+  const def = (s as unknown as { def: { type: string; shape?: Record<string, z.ZodType> } }).def;
+  return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+function editDistance(a: string, b: string): number {
+  const d: number[] = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0] as number;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j] as number;
+      d[j] = Math.min((d[j] as number) + 1, (d[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length] as number;
+}
+
+/** The valid key closest to a misspelt one, when it is close enough to be the one meant. */
+export function didYouMean(key: string, valid: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const v of valid) {
+    const dist = editDistance(key.toLowerCase(), v.toLowerCase());
+    if (dist < bestD) {
+      bestD = dist;
+      best = v;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
 /** `elasticsearch.api_key` → `AUDITKIT_ELASTICSEARCH_API_KEY` */
 export function envVarName(path: readonly string[]): string {
   return `AUDITKIT_${path.join('_').toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
@@ -204,7 +257,10 @@ export async function loadConfig<S extends z.ZodType>(schema: S, opts: LoadConfi
         for (const key of issue.keys) {
           const full = [...path, key].join('.');
           const loc = doc ? locate(file, doc, lc, keyNodeAt(doc, issue.path, key)) : undefined;
-          problems.push({ path: full, message: 'unknown key (check the spelling; `auditkit config print` shows every valid key)', ...(loc ? { location: loc } : {}) });
+          const near = didYouMean(key, keysAt(schema, issue.path as (string | number)[]));
+          // `config reference` lists every key and works whatever this file holds (`config print` loads it, and fails the same way).
+          const message = `unknown key${near ? ` (did you mean \`${near}\`?)` : ''}; \`auditkit config reference\` lists every valid key`;
+          problems.push({ path: full, message, ...(loc ? { location: loc } : {}) });
         }
         continue;
       }
@@ -212,6 +268,8 @@ export async function loadConfig<S extends z.ZodType>(schema: S, opts: LoadConfi
       const loc = fromEnv ? undefined : doc ? locate(file, doc, lc, nodeAt(doc, issue.path)) : undefined;
       problems.push({ path: path.join('.'), message: issue.message + (fromEnv ? ` (from ${fromEnv})` : ''), ...(loc ? { location: loc } : {}) });
     }
+    // In the order of the file, as an editor shows it (zod reports in schema order); no position last.
+    problems.sort((a, b) => (a.location?.line ?? Infinity) - (b.location?.line ?? Infinity) || (a.location?.col ?? 0) - (b.location?.col ?? 0));
     throw new ConfigError(problems, file);
   }
   return { value: deepFreeze(res.data), file, envApplied };

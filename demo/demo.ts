@@ -68,6 +68,23 @@ async function countStream(client: Client, dataset: Dataset, ns: string): Promis
   return res.count;
 }
 
+/**
+ * Remove every document of the simulated hosts when some lie outside [start, end): they are a
+ * previous demo week. Returns the number removed (0 when the stored week is this one).
+ */
+export async function replacePreviousWeek(client: Client, ns: string, hostIds: readonly string[], start: number, end: number): Promise<number> {
+  const stored = [streamName('commands', ns), streamName('auditd', ns), streamName('alerts', ns)].join(',');
+  const hosts = { terms: { 'host.id': [...hostIds] } };
+  const stale = await client.count({
+    index: stored, ignore_unavailable: true, allow_no_indices: true,
+    query: { bool: { filter: [hosts], must_not: [{ range: { '@timestamp': { gte: new Date(start).toISOString(), lt: new Date(end).toISOString() } } }] } },
+  });
+  if (stale.count === 0) return 0;
+  const all = [stored, streamName('deadletter', ns), streamName('agent', ns)].join(',');
+  const res = await client.deleteByQuery({ index: all, ignore_unavailable: true, allow_no_indices: true, refresh: true, conflicts: 'proceed', query: { bool: { filter: [hosts] } } });
+  return Number(res.deleted ?? 0);
+}
+
 export interface DemoOptions {
   readonly client: Client;
   /** Where the cluster is and how it was reached, for the summary. */
@@ -127,6 +144,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const sum = (fmt: string): number => files.filter((f) => f.format === fmt).reduce((n, f) => n + f.records, 0);
     log(`Simulated ${hosts} hosts over ${days} days (seed ${String(seed)}): ${files.length} files in ${dir}`);
     t = lap('simulate_and_write', t);
+
+    // The simulated week ends near now (the CLI's default), so a run an hour later simulates a
+    // shifted week: its events have other times, so other ids. The previous week of the same
+    // simulated hosts (their host.id is the seed's, no real host has it) is replaced, not doubled;
+    // a re-run of the same week finds nothing stale and adds nothing.
+    const replaced = await replacePreviousWeek(client, ns, raw.map((h) => h.host.id), tl.fleet.start, tl.fleet.end);
+    if (replaced > 0) log(`Replaced the previous demo week of these simulated hosts (${replaced} documents removed)`);
 
     // 3. Ingest through the collector pipeline, one run per host with that host's identity.
     const totalBytes = files.reduce((n, f) => n + f.bytes, 0);
@@ -196,7 +220,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
     // 5. The report over the simulated week.
     const tz = cfg.reports.timezone;
-    const built = await buildReport(client, { namespace: ns, period: customWindow(tl.fleet.start, tl.fleet.end, tz), locale: cfg.reports.locale, reports: cfg.reports, charts: true, imageMode: 'data', now: tl.fleet.end });
+    const built = await buildReport(client, { namespace: ns, period: customWindow(tl.fleet.start, tl.fleet.end, tz), locale: cfg.reports.locale, reports: cfg.reports, charts: true, imageMode: 'data' });
     const htmlPath = await writeReportFile(path.join(dir, 'report', 'auditkit-demo-report.html'), built.rendered.html);
     const csvPath = await writeReportFile(path.join(dir, 'report', 'auditkit-demo-alerts.csv'), built.csv);
     log(`Report: ${htmlPath}`);

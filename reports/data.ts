@@ -12,7 +12,7 @@
  * auditkit.agent.* counters that count since the collector started.
  */
 import type { Client } from '@elastic/elasticsearch';
-import { SEVERITIES_DESC, streamName, type Severity, type StoredAlert } from '../schema';
+import { basename, SEVERITIES_DESC, shellWords, streamName, type Severity, type StoredAlert } from '../schema';
 import { formatDate, type ReportPeriod } from './time';
 
 
@@ -21,7 +21,7 @@ export interface Figure {
   readonly previous: number;
   /** current - previous */
   readonly delta: number;
-  /** Percentage change, undefined when previous is 0. */
+  /** Percentage change, undefined when previous is 0 (then a non-zero current is "new"). */
   readonly pct?: number;
 }
 
@@ -31,6 +31,7 @@ export interface KeyCount {
 }
 
 export interface ReportData {
+  /** When the report was made (the real clock, whatever `now` the period was computed with). */
   readonly generatedAt: string;
   readonly namespace: string;
   readonly period: { readonly kind: string; readonly timezone: string; readonly from: string; readonly to: string; readonly previousFrom: string; readonly previousTo: string };
@@ -48,9 +49,12 @@ export interface ReportData {
   readonly daily: ReadonlyArray<{ readonly day: string; readonly commands: number; readonly auditd: number; readonly alerts: Readonly<Record<Severity, number>> }>;
   readonly alertRules: ReadonlyArray<{ readonly id: string; readonly name: string; readonly severity: string; readonly count: number; readonly hosts: readonly KeyCount[] }>;
   readonly alertHosts: ReadonlyArray<{ readonly host: string; readonly count: number; readonly bySeverity: Readonly<Record<string, number>> }>;
+  /** One row per command: the alerts of the same command (host, user, text, within a minute) from several sources merged. */
   readonly dangerousCommands: ReadonlyArray<{
     readonly time: string; readonly host: string; readonly user: string; readonly loginUser: string; readonly sourceIp: string; readonly tty: string;
     readonly command: string; readonly rule: string; readonly severity: string;
+    /** The sources that recorded it (auditkit.source.format of the alerts: hook, bash, zsh, auditd). */
+    readonly sources: readonly string[];
   }>;
   readonly dangerousCommandsTotal: number;
   readonly logins: {
@@ -61,13 +65,24 @@ export interface ReportData {
     readonly newSourceIps: ReadonlyArray<{ readonly ip: string; readonly count: number; readonly first: string; readonly users: readonly string[]; readonly hosts: readonly string[] }>;
   };
   readonly privilege: ReadonlyArray<{ readonly user: string; readonly sudo: number; readonly su: number; readonly failed: number; readonly hosts: number }>;
-  readonly accountChanges: ReadonlyArray<{ readonly time: string; readonly host: string; readonly action: string; readonly target: string; readonly group: string; readonly by: string }>;
+  readonly accountChanges: ReadonlyArray<{
+    readonly time: string; readonly host: string; readonly action: string;
+    /** The account changed: its name (from the record, or the command that made the change), with its uid when known. */
+    readonly target: string; readonly targetId: string; readonly group: string; readonly by: string;
+  }>;
   readonly accountChangesTotal: number;
   readonly topCommands: readonly KeyCount[];
   readonly topUsers: readonly KeyCount[];
   readonly topHosts: readonly KeyCount[];
   readonly collectors: {
+    /** Hosts that sent collector heartbeats in the period. */
     readonly reporting: number;
+    /** Hosts that sent events in the period (a backfill sends events without heartbeats). */
+    readonly eventHosts: number;
+    /** Hosts with events in the period but no heartbeat in it (at most `top` names). */
+    readonly withoutHeartbeat: readonly string[];
+    /** Dead letters stamped (ingest time) after the period, up to now: they may belong to it. */
+    readonly deadletteredAfter: number;
     readonly silentHosts: ReadonlyArray<{ readonly host: string; readonly lastSeen: string }>;
     readonly dropping: ReadonlyArray<{ readonly host: string; readonly deadlettered: number; readonly dropped: number; readonly failed: number; readonly lost: number; readonly deadletterDocs: number; readonly reasons: readonly string[] }>;
   };
@@ -79,7 +94,7 @@ export interface ReportQueryOptions {
   readonly top?: number;
   readonly silentAfterMs?: number;
   readonly newAddressLookbackMs?: number;
-  /** "Now" for silence checks (default Date.now()). */
+  /** "Now" for silence checks and late dead letters (default Date.now()); never the generated time. */
   readonly now?: number;
 }
 
@@ -97,6 +112,66 @@ function figure(current: number, previous: number): Figure {
   return { current, previous, delta: current - previous, ...(previous > 0 ? { pct: Math.round(((current - previous) / previous) * 1000) / 10 } : {}) };
 }
 
+
+/**
+ * sudo and su by name OR executable: auditd USER_CMD/USER_START records carry exe= but
+ * (before the collector derived it) no process.name, and another writer may omit either.
+ */
+const TOOL_EXECUTABLES: Readonly<Record<'sudo' | 'su', readonly string[]>> = {
+  sudo: ['/usr/bin/sudo', '/bin/sudo', '/usr/local/bin/sudo', '/usr/sbin/sudo'],
+  su: ['/usr/bin/su', '/bin/su', '/usr/sbin/su'],
+};
+export function toolQuery(tool: 'sudo' | 'su'): Record<string, unknown> {
+  return { bool: { should: [{ term: { 'process.name': tool } }, { terms: { 'process.executable': TOOL_EXECUTABLES[tool] } }], minimum_should_match: 1 } };
+}
+/** The privilege events: sudo running a command, su opening a session. */
+export function privilegeQuery(): Record<string, unknown> {
+  return {
+    bool: {
+      filter: [{ term: { 'event.dataset': 'auditkit.auditd' } }],
+      should: [
+        { bool: { filter: [{ term: { 'event.action': 'ran-command' } }, toolQuery('sudo')] } },
+        { bool: { filter: [{ term: { 'event.action': 'started-session' } }, toolQuery('su')] } },
+      ],
+      minimum_should_match: 1,
+    },
+  };
+}
+
+/** The account name an account-management command line acts on: its last operand (`useradd -o -u 0 sysupdate`). */
+export function accountFromCommand(args: readonly string[]): string {
+  const ACCOUNT_TOOLS = /^(useradd|adduser|usermod|userdel|deluser|groupadd|addgroup|groupmod|groupdel|delgroup|passwd|chpasswd|gpasswd|chage)$/;
+  const tool = (args[0] ?? '').split('/').pop() ?? '';
+  if (!ACCOUNT_TOOLS.test(tool)) return '';
+  for (let i = args.length - 1; i > 0; i--) {
+    const a = args[i] as string;
+    if (a.startsWith('-')) continue;
+    const prev = args[i - 1] as string;
+    // The value of an option that takes one (-u 0, -d /root, -s /bin/bash) is not the account.
+    if (i > 1 && /^-[ugGdsceKkpf]$/.test(prev)) continue;
+    return /^[a-z_][a-z0-9_.-]*\$?$/i.test(a) ? a : '';
+  }
+  return '';
+}
+
+/**
+ * The account of a login: auditd maps a successful login's acct to user.name but a failed one's
+ * (often an unknown account) to user.effective.name. Two disjoint terms aggregations, merged by loginUsers().
+ */
+function loginUserAggs(size: number, name = 'users'): Record<string, unknown> {
+  return {
+    [name]: { terms: { field: 'user.name', size } },
+    [`${name}_eff`]: { filter: { bool: { must_not: [{ exists: { field: 'user.name' } }] } }, aggs: { t: { terms: { field: 'user.effective.name', size } } } },
+  };
+}
+function loginUsers(b: unknown, size: number, name = 'users'): KeyCount[] {
+  const m = new Map<string, number>();
+  for (const x of [...terms(sub(b, name)), ...terms(sub(sub(b, `${name}_eff`), 't'))]) m.set(String(x.key), (m.get(String(x.key)) ?? 0) + x.doc_count);
+  return [...m].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count || a.key.localeCompare(b.key)).slice(0, size);
+}
+
+export const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 0, high: 1, medium: 2, low: 3 };
+const rankOf = (s: string): number => SEVERITY_RANK[s] ?? 9;
 
 const range = (from: number, to: number): Record<string, unknown> => ({ range: { '@timestamp': { gte: new Date(from).toISOString(), lt: new Date(to).toISOString(), format: 'strict_date_optional_time' } } });
 const term = (field: string, v: string | string[]): Record<string, unknown> => (Array.isArray(v) ? { terms: { [field]: v } } : { term: { [field]: v } });
@@ -154,12 +229,13 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
           top_commands: { filter: term('event.dataset', 'auditkit.commands'), aggs: { t: { terms: { field: 'process.name', size: top } } } },
           top_users: { filter: term('event.dataset', 'auditkit.commands'), aggs: { t: { terms: { field: 'process.entry_leader.user.name', size: top } } } },
           top_hosts: { terms: { field: 'host.name', size: top } },
+          all_hosts: { terms: { field: 'host.name', size: 5000 } },
           privilege: {
-            filter: { bool: { filter: [term('event.dataset', 'auditkit.auditd'), { bool: { should: [{ bool: { filter: [term('event.action', 'ran-command'), term('process.name', 'sudo')] } }, { bool: { filter: [term('event.action', 'started-session'), term('process.name', 'su')] } }], minimum_should_match: 1 } }] } },
+            filter: privilegeQuery(),
             aggs: {
               users: {
                 terms: { field: 'user.name', size: top },
-                aggs: { tools: { terms: { field: 'process.name', size: 2 } }, failed: { filter: term('event.outcome', 'failure') }, hosts: { cardinality: { field: 'host.name' } } },
+                aggs: { tools: { filters: { filters: { sudo: toolQuery('sudo'), su: toolQuery('su') } } }, failed: { filter: term('event.outcome', 'failure') }, hosts: { cardinality: { field: 'host.name' } } },
               },
             },
           },
@@ -169,8 +245,8 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
               failures: {
                 filter: term('event.outcome', 'failure'),
                 aggs: {
-                  by_ip: { terms: { field: 'source.ip', size: top }, aggs: { users: { terms: { field: 'user.effective.name', size: 5 } }, hosts: { cardinality: { field: 'host.name' } } } },
-                  by_user: { terms: { field: 'user.effective.name', size: top } },
+                  by_ip: { terms: { field: 'source.ip', size: top }, aggs: { ...loginUserAggs(5), hosts: { cardinality: { field: 'host.name' } } } },
+                  ...loginUserAggs(top, 'by_user'),
                 },
               },
               successes: {
@@ -178,7 +254,7 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
                 aggs: {
                   by_ip: {
                     terms: { field: 'source.ip', size: 1000 },
-                    aggs: { first: { min: { field: '@timestamp' } }, users: { terms: { field: 'user.effective.name', size: 5 } }, hosts: { terms: { field: 'host.name', size: 5 } } },
+                    aggs: { first: { min: { field: '@timestamp' } }, ...loginUserAggs(5), hosts: { terms: { field: 'host.name', size: 5 } } },
                   },
                 },
               },
@@ -186,7 +262,7 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
           },
           accounts: {
             filter: { bool: { filter: [term('event.dataset', 'auditkit.auditd'), term('event.category', 'iam')] } },
-            aggs: { latest: { top_hits: { size: 50, sort: [{ '@timestamp': { order: 'asc' } }], _source: ['@timestamp', 'host.name', 'event.action', 'user.name', 'user.target.name', 'group.name', 'process.entry_leader.user.name'] } } },
+            aggs: { latest: { top_hits: { size: 50, sort: [{ '@timestamp': { order: 'asc' } }], _source: ['@timestamp', 'host.name', 'event.action', 'user.name', 'user.target.name', 'user.target.id', 'group.name', 'group.id', 'auditd.data.acct', 'process.executable', 'process.entry_leader.user.name', 'auditkit.session.id'] } } },
           },
         },
       },
@@ -203,7 +279,8 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
         aggs: {
           daily: { ...dailyHist, aggs: { severity: { terms: { field: 'auditkit.alert.severity', size: 10 } } } },
           rules: {
-            terms: { field: 'rule.id', size: top },
+            // Every rule of the period (a fleet has a few hundred at most), ranked by severity then count below.
+            terms: { field: 'rule.id', size: 1000 },
             aggs: { name: { terms: { field: 'rule.name', size: 1 } }, severity: { terms: { field: 'auditkit.alert.severity', size: 4 } }, hosts: { terms: { field: 'host.name', size: 5 } } },
           },
           hosts: { terms: { field: 'host.name', size: top }, aggs: { severity: { terms: { field: 'auditkit.alert.severity', size: 4 } } } },
@@ -213,9 +290,10 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
             aggs: {
               latest: {
                 top_hits: {
-                  size: Math.max(top * 2, 20),
+                  // More than shown: the same command seen by two sources (hook and auditd/history) is merged below.
+                  size: Math.max(top * 8, 80),
                   sort: [{ 'event.severity': { order: 'desc', unmapped_type: 'long' } }, { '@timestamp': { order: 'asc' } }],
-                  _source: ['@timestamp', 'host.name', 'user.name', 'process.entry_leader.user.name', 'source.ip', 'auditkit.tty', 'process.command_line', 'rule.name', 'auditkit.alert.severity'],
+                  _source: ['@timestamp', 'host.name', 'user.name', 'process.entry_leader.user.name', 'source.ip', 'auditkit.tty', 'process.command_line', 'rule.name', 'auditkit.alert.severity', 'auditkit.alert.source_index', 'auditkit.alert.source_event_ids'],
                 },
               },
             },
@@ -227,11 +305,13 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
 
   // 3. Collectors: heartbeats over both periods (a host silent for the whole current period still shows up), dead letters now.
   const silentAfter = opts.silentAfterMs ?? 2 * 3_600_000;
+  const nowMs = opts.now ?? Date.now();
+  const after = range(period.to, Math.max(period.to, nowMs) + 1);
   const collectorsP = search(client, `${streamName('agent', ns)},${streamName('deadletter', ns)}`, {
-    query: { bool: { filter: [both] } },
+    query: { bool: { filter: [range(period.previous.from, Math.max(period.to, nowMs) + 1)] } },
     aggs: {
       heartbeats: {
-        filter: term('event.dataset', 'auditkit.agent'),
+        filter: { bool: { filter: [term('event.dataset', 'auditkit.agent'), both] } },
         aggs: {
           hosts: {
             terms: { field: 'host.name', size: 5000 },
@@ -247,6 +327,8 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
         },
       },
       deadletters: { filter: { bool: { filter: [term('event.dataset', 'auditkit.deadletter'), cur] } }, aggs: { hosts: { terms: { field: 'host.name', size: top }, aggs: { reasons: { terms: { field: 'auditkit.deadletter.reason', size: 3 } } } } } },
+      // Dead letters carry the time they were ingested: those after the period may be its records (a backfill).
+      deadletters_after: { filter: { bool: { filter: [term('event.dataset', 'auditkit.deadletter'), after] } } },
     },
   });
 
@@ -279,7 +361,7 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
   const alertDaily = new Map(terms(sub(alertsNow, 'daily')).map((b) => [Number(b.key), b]));
 
   const C = collectors.aggs;
-  const horizon = Math.min(period.to, opts.now ?? Date.now());
+  const horizon = Math.min(period.to, nowMs);
   const hbHosts = terms(sub(sub(C, 'heartbeats'), 'hosts'));
   const dlHosts = new Map(terms(sub(sub(C, 'deadletters'), 'hosts')).map((b) => [String(b.key), b]));
   const dropping = new Map<string, { host: string; deadlettered: number; dropped: number; failed: number; lost: number; deadletterDocs: number; reasons: string[] }>();
@@ -303,6 +385,47 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
     dropping.set(host, row);
   }
 
+  // The recorder of each flagged command: the format (hook, bash, zsh, auditd) of the alert's source event.
+  const commandHits = ((sub(sub(sub(alertsNow, 'commands'), 'latest'), 'hits') as { hits?: unknown[] } | undefined)?.hits ?? []).map(hitSource);
+  const sourceIds = [...new Set(commandHits.flatMap((s) => field(s, 'auditkit.alert.source_event_ids').split(', ').filter(Boolean)))];
+  const formats = new Map<string, string>();
+  if (sourceIds.length > 0) {
+    const res = await client.search({
+      index: events, ignore_unavailable: true, allow_no_indices: true, size: sourceIds.length,
+      query: { terms: { 'event.id': sourceIds } }, _source: ['event.id', 'auditkit.source.format', 'event.dataset'],
+    } as Parameters<Client['search']>[0]);
+    for (const h of res.hits.hits) {
+      const s = hitSource(h);
+      formats.set(field(s, 'event.id'), field(s, 'auditkit.source.format') || field(s, 'event.dataset').replace(/^auditkit\./, ''));
+    }
+  }
+  const sourceOf = (s: Record<string, unknown>): string[] => {
+    const ids = field(s, 'auditkit.alert.source_event_ids').split(', ').filter(Boolean);
+    const found = [...new Set(ids.map((id) => formats.get(id) ?? '').filter(Boolean))];
+    if (found.length > 0) return found;
+    const idx = field(s, 'auditkit.alert.source_index');
+    return idx ? [idx.includes('.auditd-') ? 'auditd' : 'shell'] : [];
+  };
+
+  // 5. Account changes whose record names no account (useradd logs `id=0`, not the name): the name is the
+  // last operand of the command that made the change (same host and executable, just before it).
+  const accountHits = ((sub(sub(sub(now, 'accounts'), 'latest'), 'hits') as { hits?: unknown[] } | undefined)?.hits ?? []).map(hitSource);
+  const accountNames = await Promise.all(accountHits.map(async (s) => {
+    const named = field(s, 'user.target.name') || field(s, 'auditd.data.acct');
+    const exe = field(s, 'process.executable');
+    const at = Date.parse(field(s, '@timestamp'));
+    if (named || !exe || !Number.isFinite(at)) return named;
+    const session = field(s, 'auditkit.session.id');
+    const res = await client.search({
+      index: streamName('auditd', ns), ignore_unavailable: true, allow_no_indices: true, size: 1,
+      query: { bool: { filter: [range(at - 120_000, at + 1), term('host.name', field(s, 'host.name')), term('process.executable', exe), { exists: { field: 'process.args' } }, ...(session ? [term('auditkit.session.id', session)] : [])] } },
+      sort: [{ '@timestamp': { order: 'desc' } }],
+      _source: ['process.args'],
+    } as Parameters<Client['search']>[0]);
+    const args = (hitSource(res.hits.hits[0] ?? {}) as { process?: { args?: unknown } }).process?.args;
+    return Array.isArray(args) ? accountFromCommand(args.map(String)) : '';
+  }));
+
   const commandsNow = ds(pc, 'auditkit.commands');
   const eventsNow = docCount(pc);
   const alertsNowCount = docCount(alertPeriods?.buckets?.cur);
@@ -317,7 +440,7 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
 
   const iso = (t: number): string => new Date(t).toISOString();
   return {
-    generatedAt: iso(opts.now ?? Date.now()),
+    generatedAt: iso(Date.now()),
     namespace: ns,
     period: { kind: period.kind, timezone: tz, from: iso(period.from), to: iso(period.to), previousFrom: iso(period.previous.from), previousTo: iso(period.previous.to) },
     empty: eventsNow === 0 && alertsNowCount === 0,
@@ -331,51 +454,57 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
         alerts: Object.fromEntries(SEVERITIES_DESC.map((s) => [s, al ? sevCount(al, s) : 0])) as Record<Severity, number>,
       };
     }),
+    // The worst first: severity, then count (a hundred low "first sudo" must not hide the one critical).
     alertRules: terms(sub(alertsNow, 'rules')).map((b) => ({
       id: String(b.key),
       name: String(terms(sub(b, 'name'))[0]?.key ?? b.key),
       severity: SEVERITIES_DESC.find((s) => sevCount(b, s) > 0) ?? String(terms(sub(b, 'severity'))[0]?.key ?? ''),
       count: b.doc_count,
       hosts: terms(sub(b, 'hosts')).map((h) => ({ key: String(h.key), count: h.doc_count })),
-    })),
+    })).sort((a, b) => rankOf(a.severity) - rankOf(b.severity) || b.count - a.count || a.id.localeCompare(b.id)).slice(0, top),
     alertHosts: terms(sub(alertsNow, 'hosts')).map((b) => ({ host: String(b.key), count: b.doc_count, bySeverity: Object.fromEntries(terms(sub(b, 'severity')).map((s) => [String(s.key), s.doc_count])) })),
-    dangerousCommands: ((sub(sub(sub(alertsNow, 'commands'), 'latest'), 'hits') as { hits?: unknown[] } | undefined)?.hits ?? []).map((h) => {
+    dangerousCommands: mergeCommands(((sub(sub(sub(alertsNow, 'commands'), 'latest'), 'hits') as { hits?: unknown[] } | undefined)?.hits ?? []).map((h) => {
       const s = hitSource(h);
       return {
         time: field(s, '@timestamp'), host: field(s, 'host.name'), user: field(s, 'user.name'), loginUser: field(s, 'process.entry_leader.user.name'),
         sourceIp: field(s, 'source.ip'), tty: field(s, 'auditkit.tty'), command: field(s, 'process.command_line'), rule: field(s, 'rule.name'), severity: field(s, 'auditkit.alert.severity'),
+        sources: sourceOf(s),
       };
-    }),
+    })).slice(0, Math.max(top * 2, 20)),
     dangerousCommandsTotal: docCount(sub(alertsNow, 'commands')),
     logins: {
       successes: docCount(sub(sub(now, 'logins'), 'successes')),
       failures: docCount(sub(sub(now, 'logins'), 'failures')),
       failuresBySourceIp: failuresByIp.map((b) => ({
-        ip: String(b.key), count: b.doc_count, users: terms(sub(b, 'users')).map((u) => String(u.key)), hosts: value(sub(b, 'hosts')), succeeded: successIpSet.has(String(b.key)),
+        ip: String(b.key), count: b.doc_count, users: loginUsers(b, 5).map((u) => u.key), hosts: value(sub(b, 'hosts')), succeeded: successIpSet.has(String(b.key)),
       })),
-      failuresByUser: terms(sub(sub(sub(now, 'logins'), 'failures'), 'by_user')).map((b) => ({ key: String(b.key), count: b.doc_count })),
+      failuresByUser: loginUsers(sub(sub(now, 'logins'), 'failures'), top, 'by_user'),
       newSourceIps: successIps.filter((b) => !seenBefore.has(String(b.key))).map((b) => ({
         ip: String(b.key), count: b.doc_count, first: iso(value(sub(b, 'first'))),
-        users: terms(sub(b, 'users')).map((u) => String(u.key)), hosts: terms(sub(b, 'hosts')).map((u) => String(u.key)),
+        users: loginUsers(b, 5).map((u) => u.key), hosts: terms(sub(b, 'hosts')).map((u) => String(u.key)),
       })).sort((a, b) => a.first.localeCompare(b.first)),
     },
     privilege: terms(sub(sub(now, 'privilege'), 'users')).map((b) => {
-      const tools = new Map(terms(sub(b, 'tools')).map((t) => [String(t.key), t.doc_count]));
-      return { user: String(b.key), sudo: tools.get('sudo') ?? 0, su: tools.get('su') ?? 0, failed: docCount(sub(b, 'failed')), hosts: value(sub(b, 'hosts')) };
+      const tools = sub(sub(b, 'tools'), 'buckets');
+      return { user: String(b.key), sudo: docCount(sub(tools, 'sudo')), su: docCount(sub(tools, 'su')), failed: docCount(sub(b, 'failed')), hosts: value(sub(b, 'hosts')) };
     }),
-    accountChanges: ((sub(sub(sub(now, 'accounts'), 'latest'), 'hits') as { hits?: unknown[] } | undefined)?.hits ?? []).map((h) => {
-      const s = hitSource(h);
-      return {
-        time: field(s, '@timestamp'), host: field(s, 'host.name'), action: field(s, 'event.action'), target: field(s, 'user.target.name'), group: field(s, 'group.name'),
-        by: field(s, 'process.entry_leader.user.name') || field(s, 'user.name'),
-      };
-    }),
+    accountChanges: accountHits.map((s, i) => ({
+      time: field(s, '@timestamp'), host: field(s, 'host.name'), action: field(s, 'event.action'),
+      target: accountNames[i] ?? '', targetId: field(s, 'user.target.id'), group: field(s, 'group.name') || field(s, 'group.id'),
+      by: field(s, 'process.entry_leader.user.name') || field(s, 'user.name'),
+    })),
     accountChangesTotal: docCount(sub(now, 'accounts')),
     topCommands: terms(sub(sub(now, 'top_commands'), 't')).map((b) => ({ key: String(b.key), count: b.doc_count })),
     topUsers: terms(sub(sub(now, 'top_users'), 't')).map((b) => ({ key: String(b.key), count: b.doc_count })),
     topHosts: terms(sub(now, 'top_hosts')).map((b) => ({ key: String(b.key), count: b.doc_count })),
     collectors: {
       reporting: hbHosts.filter((b) => docCount(sub(b, 'now')) > 0).length,
+      eventHosts: terms(sub(now, 'all_hosts')).length,
+      withoutHeartbeat: (() => {
+        const beating = new Set(hbHosts.filter((b) => docCount(sub(b, 'now')) > 0).map((b) => String(b.key)));
+        return terms(sub(now, 'all_hosts')).map((b) => String(b.key)).filter((h) => !beating.has(h)).sort().slice(0, top);
+      })(),
+      deadletteredAfter: docCount(sub(C, 'deadletters_after')),
       silentHosts: hbHosts
         .filter((b) => value(sub(b, 'last')) < horizon - silentAfter)
         .map((b) => ({ host: String(b.key), lastSeen: iso(value(sub(b, 'last'))) }))
@@ -383,6 +512,55 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
       dropping: [...dropping.values()].sort((a, b) => b.deadlettered + b.dropped + b.failed + b.lost + b.deadletterDocs - (a.deadlettered + a.dropped + a.failed + a.lost + a.deadletterDocs)),
     },
   };
+}
+
+type CommandRow = ReportData['dangerousCommands'][number];
+
+/**
+ * What makes two recordings the same command: the words without quoting or escapes, the program
+ * by its basename, without a leading sudo (the hook sees `sudo find …`, auditd `/usr/bin/find …`).
+ */
+export function commandKey(line: string): string {
+  let words = shellWords(line).map((w) => w.replace(/\\/g, ''));
+  if (words.length > 0 && basename(words[0] as string) === 'sudo') {
+    words = words.slice(1);
+    while (words.length > 0 && (words[0] as string).startsWith('-')) words = words.slice(1);
+  }
+  if (words.length > 0) words[0] = basename(words[0] as string);
+  return words.join(' ');
+}
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The same command recorded by two sources (the shell hook with the client address, auditd or the
+ * history file without) raises an alert per source: one row, the fields each source knows, and
+ * which sources saw it. Same host and command text within a minute = the same command.
+ */
+export function mergeCommands(rows: readonly CommandRow[]): CommandRow[] {
+  const groups: Array<Mutable<CommandRow> & { sources: string[]; t: number }> = [];
+  const byKey = new Map<string, Array<(typeof groups)[number]>>();
+  for (const r of [...rows].sort((a, b) => a.time.localeCompare(b.time))) {
+    const t = Date.parse(r.time);
+    const key = `${r.host}\u0000${commandKey(r.command)}`;
+    const list = byKey.get(key) ?? [];
+    const g = list.find((x) => Math.abs(x.t - t) <= 60_000);
+    if (!g) {
+      const n = { ...r, sources: [...r.sources], t };
+      list.push(n);
+      byKey.set(key, list);
+      groups.push(n);
+      continue;
+    }
+    for (const s of r.sources) if (!g.sources.includes(s)) g.sources.push(s);
+    g.user ||= r.user;
+    g.loginUser ||= r.loginUser;
+    g.sourceIp ||= r.sourceIp;
+    g.tty ||= r.tty;
+    if (rankOf(r.severity) < rankOf(g.severity)) Object.assign(g, { severity: r.severity, rule: r.rule });
+  }
+  return groups
+    .sort((a, b) => rankOf(a.severity) - rankOf(b.severity) || a.t - b.t)
+    .map(({ t: _t, ...r }) => ({ ...r, sources: [...r.sources].sort() }));
 }
 
 export interface AlertRow {

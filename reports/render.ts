@@ -35,22 +35,31 @@ export interface RenderedReport {
 }
 
 function deltaText(f: Figure, locale: ReportLocale, vsPrev: string): { delta: string; deltaColour: string } {
+  // Nothing to compare with: a percentage (or "+18,147") against an empty period says nothing.
+  if (f.previous === 0 && f.current > 0) return { delta: translator(locale)('new'), deltaColour: '#6b7280' };
   const sign = f.delta > 0 ? '▲ +' : f.delta < 0 ? '▼ ' : '= ';
   const pct = f.pct !== undefined ? ` (${f.pct > 0 ? '+' : ''}${f.pct}%)` : '';
   return { delta: `${sign}${formatNumber(f.delta, locale)}${pct} ${vsPrev}`.trim(), deltaColour: f.delta > 0 ? '#b91c1c' : f.delta < 0 ? '#15803d' : '#6b7280' };
 }
 
+/** The period's local days: `2026-11-26 – 2026-12-02`, or one day. */
+export function periodSpan(data: ReportData): string {
+  const tz = data.period.timezone;
+  const from = formatTime(Date.parse(data.period.from), tz, { offset: false }).slice(0, 10);
+  const lastDay = formatTime(Date.parse(data.period.to) - 1, tz, { offset: false }).slice(0, 10);
+  return from === lastDay ? from : `${from} – ${lastDay}`;
+}
+
+/** The title names the period: `Weekly · Security report · 2026-11-23 – 2026-11-29` (custom windows: the days alone). */
 export function reportTitle(data: ReportData, locale: ReportLocale, title?: string): string {
   const t = translator(locale);
-  return title ?? `${t(`period_${data.period.kind}`)} · ${t('title')}`;
+  if (title) return title;
+  return data.period.kind === 'custom' ? `${t('title')} · ${periodSpan(data)}` : `${t(`period_${data.period.kind}`)} · ${t('title')} · ${periodSpan(data)}`;
 }
 
 export function reportSubject(data: ReportData, locale: ReportLocale, prefix?: string): string {
   const t = translator(locale);
-  const tz = data.period.timezone;
-  const from = formatTime(Date.parse(data.period.from), tz, { offset: false }).slice(0, 10);
-  const lastDay = formatTime(Date.parse(data.period.to) - 1, tz, { offset: false }).slice(0, 10);
-  const span = from === lastDay ? from : `${from} – ${lastDay}`;
+  const span = periodSpan(data);
   const a = data.headline.alertsBySeverity;
   const sev = SEVERITIES_DESC.filter((s) => a[s].current > 0).map((s) => `${a[s].current} ${t(s)}`).join(', ');
   return `${prefix ?? t('subject')} ${span}: ${formatNumber(data.headline.alerts.current, locale)} ${t('alerts')}${sev ? ` (${sev})` : ''}`;
@@ -95,6 +104,7 @@ export function viewModel(data: ReportData, opts: RenderOptions): Record<string,
       who: c.loginUser && c.loginUser !== c.user ? `${c.user} (${t('login_user')} ${c.loginUser})` : c.user || c.loginUser,
       where: [c.host, c.tty, c.sourceIp].filter(Boolean).join(' · '),
       command: c.command, rule: c.rule, severity: t(c.severity), colour: SEVERITY_COLOURS[c.severity] ?? '#6b7280',
+      sources: c.sources.length > 0 ? t('seen_by', { sources: c.sources.join(', ') }) : '',
     })),
     dangerousMore: data.dangerousCommandsTotal > shown ? t('shown_of', { shown, total: data.dangerousCommandsTotal }) : '',
     logins: {
@@ -104,7 +114,7 @@ export function viewModel(data: ReportData, opts: RenderOptions): Record<string,
       newIps: data.logins.newSourceIps.map((r) => ({ ip: r.ip, users: r.users.join(', '), hosts: r.hosts.join(', '), first: time(r.first) })),
     },
     privilege: data.privilege.map((r) => ({ ...r })),
-    accounts: data.accountChanges.map((r) => ({ time: timeShort(r.time), host: r.host, action: r.action, target: r.target || r.group, by: r.by })),
+    accounts: data.accountChanges.map((r) => ({ time: timeShort(r.time), host: r.host, action: r.action, target: accountText(r, t), by: r.by })),
     tops: [
       { title: t('top_commands'), rows: data.topCommands.map((r) => ({ key: r.key, count: n(r.count) })) },
       { title: t('top_users'), rows: data.topUsers.map((r) => ({ key: r.key, count: n(r.count) })) },
@@ -112,10 +122,31 @@ export function viewModel(data: ReportData, opts: RenderOptions): Record<string,
     ],
     collectors: {
       reporting: data.collectors.reporting,
+      eventHosts: data.collectors.eventHosts,
+      // "Every collector sent heartbeats" only when it is true; hosts with events and no heartbeat are named.
+      heartbeatState: collectorState(data, t),
+      deadAfter: data.collectors.deadletteredAfter > 0 ? t('deadlettered_after', { count: data.collectors.deadletteredAfter }) : '',
       silent: data.collectors.silentHosts.map((s) => ({ host: s.host, lastSeen: time(s.lastSeen) })),
       dropping: data.collectors.dropping.map((d) => ({ ...d, deadlettered: Math.max(d.deadlettered, d.deadletterDocs), reasons: d.reasons.join(', ') })),
     },
   };
+}
+
+/** The account a change touched: its name and uid (`sysupdate (uid 0)`), or the group for group changes. */
+export function accountText(r: ReportData['accountChanges'][number], t: ReturnType<typeof translator>): string {
+  if (r.target && r.targetId) return `${r.target} (uid ${r.targetId})`;
+  if (r.target) return r.target;
+  if (r.targetId) return `uid ${r.targetId}`;
+  return r.group ? `${t('group')} ${r.group}` : '';
+}
+
+/** The heartbeat sentence of the collectors section (empty when silent hosts are listed instead). */
+export function collectorState(data: ReportData, t: ReturnType<typeof translator>): string {
+  const c = data.collectors;
+  if (c.silentHosts.length > 0) return c.withoutHeartbeat.length > 0 ? t('without_heartbeat', { hosts: c.withoutHeartbeat.join(', ') }) : '';
+  if (c.reporting === 0) return c.eventHosts > 0 ? t('no_heartbeats', { hosts: c.eventHosts }) : t('no_heartbeats_no_events');
+  if (c.withoutHeartbeat.length > 0) return t('without_heartbeat', { hosts: c.withoutHeartbeat.join(', ') });
+  return t('all_reporting');
 }
 
 export function renderReport(data: ReportData, opts: RenderOptions & { subjectPrefix?: string }): RenderedReport {

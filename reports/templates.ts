@@ -52,7 +52,7 @@ export const HTML_TEMPLATE = `<!DOCTYPE html>
 <table width="100%" cellpadding="4" cellspacing="0" border="0" style="border-collapse:collapse;font-size:12px;table-layout:fixed;">
 <tr style="background:#f9fafb;"><th align="left" width="96" style="border-bottom:1px solid #e5e7eb;">{{../t.when}}</th><th align="left" width="110" style="border-bottom:1px solid #e5e7eb;">{{../t.who}}</th><th align="left" width="110" style="border-bottom:1px solid #e5e7eb;">{{../t.where}}</th><th align="left" style="border-bottom:1px solid #e5e7eb;">{{../t.what}}</th></tr>
 {{#each ../dangerous}}<tr><td valign="top" style="border-bottom:1px solid #f3f4f6;">{{time}}</td><td valign="top" style="border-bottom:1px solid #f3f4f6;">{{who}}</td><td valign="top" style="border-bottom:1px solid #f3f4f6;">{{where}}</td>
-<td valign="top" style="border-bottom:1px solid #f3f4f6;word-break:break-all;"><code style="font-family:Consolas,Menlo,monospace;font-size:11px;background:#f3f4f6;">{{command}}</code><br><span style="color:#ffffff;background:{{colour}};padding:0 5px;font-size:10px;">{{severity}}</span> <span style="font-size:11px;color:#6b7280;">{{rule}}</span></td></tr>{{/each}}
+<td valign="top" style="border-bottom:1px solid #f3f4f6;word-break:break-all;"><code style="font-family:Consolas,Menlo,monospace;font-size:11px;background:#f3f4f6;">{{command}}</code><br><span style="color:#ffffff;background:{{colour}};padding:0 5px;font-size:10px;">{{severity}}</span> <span style="font-size:11px;color:#6b7280;">{{rule}}</span>{{#if sources}} <span style="font-size:10px;color:#6b7280;">· {{sources}}</span>{{/if}}</td></tr>{{/each}}
 </table>
 {{#if ../dangerousMore}}<p style="font-size:11px;color:#6b7280;margin:6px 0 0 0;">{{../dangerousMore}}</p>{{/if}}
 {{else}}<p style="margin:0;">{{../t.no_dangerous}}</p>{{/if}}
@@ -108,13 +108,14 @@ export const HTML_TEMPLATE = `<!DOCTYPE html>
 {{/if}}
 {{#if (eq this "collectors")}}
 <tr><td style="padding:16px 20px 4px 20px;"><h2 style="margin:0 0 8px 0;font-size:16px;">{{../t.collectors}}</h2>
-<p style="margin:0 0 6px 0;">{{../t.reporting_hosts}}: <b>{{../collectors.reporting}}</b></p>
+<p style="margin:0 0 6px 0;">{{../t.event_hosts}}: <b>{{../collectors.eventHosts}}</b> · {{../t.reporting_hosts}}: <b>{{../collectors.reporting}}</b></p>
 <h3 style="margin:8px 0 6px 0;font-size:13px;">{{../t.silent_hosts}}</h3>
 {{#if ../collectors.silent.length}}
 <table width="100%" cellpadding="4" cellspacing="0" border="0" style="border-collapse:collapse;font-size:12px;">
 {{#each ../collectors.silent}}<tr><td style="border-bottom:1px solid #f3f4f6;color:#d32f2f;font-weight:bold;">{{host}}</td><td style="border-bottom:1px solid #f3f4f6;">{{../../t.last_seen}}: {{lastSeen}}</td></tr>{{/each}}
 </table>
-{{else}}<p style="margin:0;font-size:12px;">{{../t.all_reporting}}</p>{{/if}}
+{{/if}}
+{{#if ../collectors.heartbeatState}}<p style="margin:0;font-size:12px;">{{../collectors.heartbeatState}}</p>{{/if}}
 <h3 style="margin:12px 0 6px 0;font-size:13px;">{{../t.dropping}}</h3>
 {{#if ../collectors.dropping.length}}
 <table width="100%" cellpadding="4" cellspacing="0" border="0" style="border-collapse:collapse;font-size:12px;">
@@ -122,6 +123,7 @@ export const HTML_TEMPLATE = `<!DOCTYPE html>
 {{#each ../collectors.dropping}}<tr><td style="border-bottom:1px solid #f3f4f6;">{{host}}</td><td align="right" style="border-bottom:1px solid #f3f4f6;">{{deadlettered}}</td><td align="right" style="border-bottom:1px solid #f3f4f6;">{{dropped}}</td><td align="right" style="border-bottom:1px solid #f3f4f6;">{{failed}}</td><td align="right" style="border-bottom:1px solid #f3f4f6;">{{lost}}</td><td style="border-bottom:1px solid #f3f4f6;font-size:11px;">{{reasons}}</td></tr>{{/each}}
 </table>
 {{else}}<p style="margin:0;font-size:12px;">{{../t.none_dropping}}</p>{{/if}}
+{{#if ../collectors.deadAfter}}<p style="margin:6px 0 0 0;font-size:12px;">{{../collectors.deadAfter}}</p>{{/if}}
 </td></tr>
 {{/if}}
 {{/each}}
@@ -156,7 +158,7 @@ export const TEXT_TEMPLATE = `{{title}}
 == {{../t.dangerous_commands}} ==
 {{#each ../dangerous}}{{time}}  {{who}}  {{where}}
     $ {{command}}
-    [{{severity}}] {{rule}}
+    [{{severity}}] {{rule}}{{#if sources}} ({{sources}}){{/if}}
 {{else}}{{../t.no_dangerous}}
 {{/each}}{{#if ../dangerousMore}}{{../dangerousMore}}
 {{/if}}{{/if}}
@@ -189,12 +191,13 @@ export const TEXT_TEMPLATE = `{{title}}
 {{#if (eq this "collectors")}}
 
 == {{../t.collectors}} ==
-{{../t.reporting_hosts}}: {{../collectors.reporting}}
+{{../t.event_hosts}}: {{../collectors.eventHosts}}; {{../t.reporting_hosts}}: {{../collectors.reporting}}
 {{#each ../collectors.silent}}  {{../../t.silent_hosts}}: {{host}} ({{../../t.last_seen}} {{lastSeen}})
-{{else}}  {{../t.all_reporting}}
-{{/each}}{{#each ../collectors.dropping}}  {{host}}: {{../../t.deadlettered}} {{deadlettered}}, {{../../t.dropped}} {{dropped}}, {{../../t.parse_failed}} {{failed}}, {{../../t.lost}} {{lost}} {{reasons}}
+{{/each}}{{#if ../collectors.heartbeatState}}  {{../collectors.heartbeatState}}
+{{/if}}{{#each ../collectors.dropping}}  {{host}}: {{../../t.deadlettered}} {{deadlettered}}, {{../../t.dropped}} {{dropped}}, {{../../t.parse_failed}} {{failed}}, {{../../t.lost}} {{lost}} {{reasons}}
 {{else}}  {{../t.none_dropping}}
-{{/each}}{{/if}}
+{{/each}}{{#if ../collectors.deadAfter}}  {{../collectors.deadAfter}}
+{{/if}}{{/if}}
 {{/each}}
 
 -- 

@@ -37,6 +37,8 @@ export const KIT_FIELDS: readonly KitField[] = [
   { name: 'auditkit.shell.shadowed', type: 'keyword', description: 'Shell functions found shadowing commands the hook relies on (exec, command, builtin, ...): tamper attempt (tag auditkit_hook_tampered).' },
   { name: 'auditkit.tty', type: 'keyword', description: 'Terminal name of the session (pts/0, tty1); ECS only has the device numbers.' },
   { name: 'auditkit.history.number', type: 'long', description: 'The shell history number of the command.' },
+  { name: 'auditkit.history.untimed', type: 'boolean', description: 'A bash history line with no `#epoch` line of its own: its own record, timed by the entry before it (tag auditkit_time_inferred).' },
+  { name: 'auditkit.history.user_from', type: 'keyword', description: 'Where the user of a history record came from: option (the input\'s user), owner (the file\'s owner), path (/home/<user>/...).' },
 
   // Bastion sessions (sessions, commands and alerts of a bastion session; the target's hook events).
   { name: 'auditkit.bastion.user', type: 'keyword', description: 'The person behind a bastion session: their bastion login name, on every event of the session (session, command, guard alert) and on the target\'s hook events that carry the session id.' },

@@ -21,6 +21,11 @@ async function connect(ctx: CliContext, log: (m: string) => void): Promise<{ cli
 }
 
 
+/** The first simulated instant: `days` before the start of the current hour (UTC). */
+export function demoStart(now: number, days: number): string {
+  return new Date(Math.floor(now / 3_600_000) * 3_600_000 - days * 86_400_000).toISOString();
+}
+
 async function run(ctx: CliContext, argv: Readonly<Record<string, unknown>>): Promise<number> {
   const t0 = Date.now();
   const seedArg = argv['seed'] as string | number | undefined;
@@ -29,7 +34,9 @@ async function run(ctx: CliContext, argv: Readonly<Record<string, unknown>>): Pr
   const days = Number(argv['days'] ?? 7);
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > 2000) throw new AuditkitError('AK_USAGE', `--hosts must be an integer from 1 to 2000, got ${String(argv['hosts'])}`, { exitCode: ExitCode.Usage });
   if (!Number.isInteger(days) || days < 1 || days > 90) throw new AuditkitError('AK_USAGE', `--days must be an integer from 1 to 90, got ${String(argv['days'])}`, { exitCode: ExitCode.Usage });
-  const start = (argv['start'] as string | undefined) ?? DEFAULT_SIM_START;
+  // The simulated days end at the start of this hour: right after the demo, `alerts list`, `report run
+  // --period weekly` and the dashboards' default ranges show its data; a re-run within the hour adds nothing.
+  const start = (argv['start'] as string | undefined) ?? demoStart(Date.now(), days);
   if (!Number.isFinite(Date.parse(start))) throw new AuditkitError('AK_USAGE', `--start must be an ISO 8601 date/time such as 2026-11-09T00:00:00Z, got ${JSON.stringify(start)}`, { exitCode: ExitCode.Usage });
   const say = (m: string): void => {
     if (!ctx.out.json) ctx.out.line(m);
@@ -90,7 +97,7 @@ export const demoCommand: AuditkitCommand = {
       .option('seed', { type: 'string', default: '42', describe: 'simulation seed (same seed, same fleet, same ids)' })
       .option('hosts', { type: 'number', default: 20, describe: 'number of simulated hosts' })
       .option('days', { type: 'number', default: 7, describe: 'number of simulated days' })
-      .option('start', { type: 'string', describe: `first simulated instant, ISO 8601 (default ${DEFAULT_SIM_START}; fixed so re-runs add nothing)` })
+      .option('start', { type: 'string', describe: `first simulated instant, ISO 8601 (default: --days before the start of the current hour, so the week ends now; a re-run in the same hour adds nothing, a later one replaces the simulated hosts' previous week; e.g. ${DEFAULT_SIM_START} for a fixed week)` })
       .option('dir', { type: 'string', describe: 'where the raw files and the report go (default: <cache>/demo/seed-<seed>-<hosts>h-<days>d)' }),
   run,
 };

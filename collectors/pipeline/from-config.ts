@@ -22,7 +22,8 @@ export function collectorHost(cfg: Pick<CollectorConfig, 'host_name'>): HostFiel
   }
   const ip: string[] = [];
   for (const addrs of Object.values(os.networkInterfaces())) for (const a of addrs ?? []) if (!a.internal) ip.push(a.address.replace(/%.*$/, ''));
-  return { name, hostname: os.hostname(), ...(id ? { id } : {}), ...(ip.length > 0 ? { ip } : {}), architecture: os.arch(), os: { type: os.platform(), kernel: os.release() } };
+  // host.architecture as `uname -m` says it (x86_64, aarch64), as auditd and the rest of the data do; not Node's os.arch() (x64).
+  return { name, hostname: os.hostname(), ...(id ? { id } : {}), ...(ip.length > 0 ? { ip } : {}), architecture: os.machine(), os: { type: os.platform(), kernel: os.release() } };
 }
 
 /** agent.*: a stable id kept in the state directory (created on first run). */

@@ -2,17 +2,23 @@
  * Shell history files.
  *
  * bash with HISTTIMEFORMAT set writes `#<epoch seconds>` before each entry; an
- * entry runs until the next such line (so multi-line entries saved with
- * `lithist` stay whole). Without timestamps every line is one command, and the
- * time is unknown (the read time is used and the event tagged).
+ * entry continues on the next lines only while it is syntactically open (a
+ * `for … do` without `done`, an open quote, a trailing `\` or `|`: multi-line
+ * entries saved with `lithist` stay whole). A complete line with no `#epoch` of
+ * its own (history appended without HISTTIMEFORMAT, an edited file) is its own
+ * record: it takes the time of the entry before it and is flagged
+ * (`auditkit.history.untimed`, tag `auditkit_time_inferred`). Without any
+ * timestamps every line is one command, and the time is unknown (the read time
+ * is used and the event tagged).
  *
  * zsh EXTENDED_HISTORY writes `: <start>:<elapsed>;<command>`; a newline inside
  * a command is written as `\` + newline. zsh "metafies" bytes 0x83–0xA2 (most
  * non-ASCII UTF-8): when the text reaches us byte-transparently (latin1), we
  * unmetafy; after a UTF-8 decode those bytes are already lost (README limit).
  *
- * History files carry no user: it comes from the option `user`, else the path
- * (/home/<user>/…, /root/…), else the file's owner. The id is the file position of the entry's first line.
+ * History files carry no user: it comes from the option `user`, else the file's
+ * owner (looked up in /etc/passwd), else the path (/home/<user>/…, /root/…);
+ * `auditkit.history.user_from` says which. The id is the file position of the entry's first line.
  *
  * Entries span lines, so the parser buffers the open entry per file and reports
  * its first offset through `pendingOffset` (the checkpoint never passes it).
@@ -80,6 +86,8 @@ export function unmetafy(text: string): string {
 interface Entry {
   readonly origin: RawRecord['origin'];
   readonly timeMs: number | undefined;
+  /** bash: a line with no `#epoch` of its own, timed by the entry before it. */
+  readonly untimed?: boolean;
   readonly startMs?: number;
   lines: string[];
   size: number;
@@ -94,10 +102,15 @@ function historyParser(flavour: Flavour, ctx: ParseContext, opts: HistoryOptions
   const idle = opts.idleFlushMs ?? 2000;
   const open = new Map<string, Entry>();
   // The user of each file: the option, else the path, else the file's owner (looked up once per file).
-  const users = new Map<string, string | undefined>();
-  const userOf = (file: string): string | undefined => {
-    if (opts.user !== undefined) return opts.user;
-    if (!users.has(file)) users.set(file, userFromPath(file) ?? userFromOwner(file));
+  const users = new Map<string, { name: string; from: 'option' | 'owner' | 'path' } | undefined>();
+  const userOf = (file: string): { name: string; from: 'option' | 'owner' | 'path' } | undefined => {
+    if (opts.user !== undefined) return { name: opts.user, from: 'option' };
+    if (!users.has(file)) {
+      // The owner is a fact about this file; the path is a guess (a copied /home/x/.bash_history).
+      const owner = userFromOwner(file);
+      const fromPath = owner === undefined ? userFromPath(file) : undefined;
+      users.set(file, owner !== undefined ? { name: owner, from: 'owner' } : fromPath !== undefined ? { name: fromPath, from: 'path' } : undefined);
+    }
     return users.get(file);
   };
 
@@ -113,12 +126,20 @@ function historyParser(flavour: Flavour, ctx: ParseContext, opts: HistoryOptions
         timeMs: e.timeMs ?? ctx.now(),
         ...(e.startMs !== undefined ? { startMs: e.startMs } : {}),
         command,
-        ...(user !== undefined ? { user } : {}),
+        ...(user !== undefined ? { user: user.name } : {}),
         shell: flavour,
         file: fileFacts(e.origin),
-        ...(e.timeMs === undefined ? { tags: ['auditkit_time_unknown'] } : {}),
+        ...(e.timeMs === undefined ? { tags: ['auditkit_time_unknown'] } : e.untimed ? { tags: ['auditkit_time_inferred'] } : {}),
       };
-      return { kind: 'event', dataset: 'commands', doc: commandEvent(ctx, facts, sessionLinkId) };
+      const doc = commandEvent(ctx, facts, sessionLinkId);
+      const history: Record<string, unknown> = {};
+      if (user !== undefined) history['user_from'] = user.from;
+      if (e.untimed) history['untimed'] = true;
+      if (Object.keys(history).length > 0) {
+        const kit = ((doc as unknown as Record<string, unknown>)['auditkit'] ??= {}) as Record<string, unknown>;
+        kit['history'] = { ...((kit['history'] as Record<string, unknown> | undefined) ?? {}), ...history };
+      }
+      return { kind: 'event', dataset: 'commands', doc };
     } catch (err) {
       return parseError('SHELL_PARSER_BUG', `parser failed unexpectedly: ${(err as Error).message}`, raw);
     }
@@ -138,8 +159,18 @@ function historyParser(flavour: Flavour, ctx: ParseContext, opts: HistoryOptions
       open.set(fileId, start(record, Number(ts[1]) * 1000, undefined));
       return;
     }
+    if (cur && cur.timeMs !== undefined && cur.lines.length > 0 && !bashOpen(cur.lines.join('\n'))) {
+      // The entry is complete and this line has no "#epoch" of its own: a record of its own, timed by the one before.
+      out.push(emit(cur));
+      if (text === '') {
+        open.delete(fileId);
+        return;
+      }
+      open.set(fileId, start(record, cur.timeMs, text, { untimed: true }));
+      return;
+    }
     if (cur && cur.timeMs !== undefined) {
-      // Inside a timestamped entry: every line up to the next "#epoch" belongs to it.
+      // Inside an open timestamped entry (or its first line): the line belongs to it.
       if (cur.size + text.length > MAX_ENTRY) {
         out.push(parseError('SHELL_ENTRY_TOO_LONG', `history entry longer than ${MAX_ENTRY} characters: dropped`, { text: cur.lines.join('\n'), origin: cur.origin }));
         open.delete(fileId);
@@ -222,6 +253,74 @@ function historyParser(flavour: Flavour, ctx: ParseContext, opts: HistoryOptions
       return open.get(fileId)?.origin.offset;
     },
   };
+}
+
+/**
+ * Is this bash text an unfinished command that the next line continues? An open quote, a
+ * trailing backslash or pipe/and/or, or more compound openers (do, then, case, `{`, `(`)
+ * than closers. A heuristic over the words, enough for what lithist writes.
+ */
+export function bashOpen(text: string): boolean {
+  let quote = '';
+  let depth = 0;
+  let word = '';
+  let atCommand = true;
+  const endWord = (): void => {
+    if (word === '') return;
+    if (atCommand && /^(do|then|case|\{)$/.test(word)) depth++;
+    else if (atCommand && /^(done|fi|esac|\})$/.test(word)) depth--;
+    atCommand = /^(do|then|else|elif|if|while|until|!|\{|time)$/.test(word) && atCommand;
+    word = '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = '';
+      continue;
+    }
+    if (c === '\\') {
+      if (i === text.length - 1) return true;
+      word += text[++i] ?? '';
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      quote = c;
+      word += 'q';
+      continue;
+    }
+    if (c === '#' && word === '') {
+      while (i < text.length && text[i] !== '\n') i++;
+      endWord();
+      atCommand = true;
+      continue;
+    }
+    if (c === ' ' || c === '\t') {
+      endWord();
+      continue;
+    }
+    if (c === '\n' || c === ';' || c === '&' || c === '|') {
+      endWord();
+      atCommand = true;
+      continue;
+    }
+    if (c === '(') {
+      endWord();
+      depth++;
+      atCommand = true;
+      continue;
+    }
+    if (c === ')') {
+      endWord();
+      depth--;
+      continue;
+    }
+    word += c;
+  }
+  endWord();
+  if (quote) return true;
+  if (/(\|\||&&|\|)\s*$/.test(text)) return true;
+  return depth > 0;
 }
 
 /** zsh writes a newline inside a command as backslash-newline: an odd run of trailing backslashes continues. */

