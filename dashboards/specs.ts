@@ -78,7 +78,7 @@ export const SEARCHES = {
     description: 'Alerts with their reason.',
     dataView: DATA_VIEWS.alerts,
     filters: [],
-    columns: ['auditkit.alert.severity', 'auditkit.alert.status', 'event.risk_score', 'rule.name', 'host.name', 'user.name', 'event.reason', 'auditkit.alert.triage.by'],
+    columns: ['auditkit.alert.severity', 'event.risk_score', 'rule.name', 'host.name', 'user.name', 'event.reason'],
   },
   deadLetters: {
     id: `${ID_PREFIX}search-dead-letters`,
@@ -146,7 +146,7 @@ const logins: DashboardSpec = {
 const alerts: DashboardSpec = {
   id: DASHBOARD_IDS.alerts,
   title: 'auditkit: Alerts',
-  description: 'Alerts raised by the rules: over time by severity, open vs handled (acknowledged, closed), by rule, by host and user, with their reason and triage status.',
+  description: 'Alerts raised by the rules: over time by severity, open vs handled (acknowledged, closed), by rule, by host and user, with their reason.',
   timeFrom: 'now-7d',
   panels: [
     nav('alerts'),
