@@ -26,6 +26,7 @@ const E2E = [
   'test/pipeline/listeners.test.ts',
   'test/reports/cli.test.ts',
   'test/rules/cli.test.ts',
+  'test/rules/triage.test.ts', // `alerts ack|close|list --status` through the binary on a secured node
   'test/shell/hook.e2e.test.ts', // real bash in a pty
   'test/shell/zsh-hook.e2e.test.ts', // real zsh in a pty
 ];

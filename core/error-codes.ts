@@ -343,6 +343,11 @@ export const ERROR_CODES = {
     description: 'A rule file or rules path cannot be read or does not exist.',
     next: 'Check rules.paths (or the paths given on the command line) and their permissions.',
   },
+  AK_RULE_ALERT_NOT_FOUND: {
+    exit: ExitCode.Failure,
+    description: '`alerts ack|close` was given an alert id that no alert of the namespace has; the alerts it found were updated.',
+    next: 'Copy the id from `auditkit alerts list --json` (event.id) and check elasticsearch.namespace.',
+  },
   AK_RULES_EVENTS: {
     exit: ExitCode.Usage,
     description: 'The events file given to `rules test` does not exist.',

@@ -26,6 +26,8 @@ export interface TermsSpec {
   /** Order by the metric at this index (default 0), or alphabetically. */
   readonly orderBy?: number | 'alphabetical';
   readonly direction?: 'asc' | 'desc';
+  /** Show documents without the field as their own bucket (`(missing value)` in Kibana). */
+  readonly missingBucket?: boolean;
 }
 
 export interface DateHistogramSpec {
@@ -112,7 +114,7 @@ function bucketColumn(id: string, b: BucketSpec, metricIds: readonly string[]): 
         excludeIsRegex: false,
         include: [],
         includeIsRegex: false,
-        missingBucket: false,
+        missingBucket: b.missingBucket === true,
         orderBy,
         orderDirection: b.direction ?? (b.orderBy === 'alphabetical' ? 'asc' : 'desc'),
         otherBucket: false,
@@ -317,7 +319,7 @@ export function esAggregation(chart: ChartSpec, filters: readonly FilterSpec[], 
       const dir = s.direction ?? (s.orderBy === 'alphabetical' ? 'asc' : 'desc');
       const idx = s.orderBy === 'alphabetical' ? undefined : s.orderBy ?? 0;
       const key = idx === undefined ? '_key' : metricSpecs[idx]?.op === 'count' || metricSpecs[idx] === undefined ? '_count' : `m${idx}`;
-      agg = { terms: { field: s.field, size: s.size, order: { [key]: dir } } };
+      agg = { terms: { field: s.field, size: s.size, order: { [key]: dir }, ...(s.missingBucket ? { missing: '(missing value)' } : {}) } };
     }
     inner = { [`b${i}`]: { ...agg, ...(Object.keys(inner).length > 0 ? { aggs: inner } : {}) } };
   }

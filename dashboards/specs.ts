@@ -146,12 +146,14 @@ const logins: DashboardSpec = {
 const alerts: DashboardSpec = {
   id: DASHBOARD_IDS.alerts,
   title: 'auditkit: Alerts',
-  description: 'Alerts raised by the rules: over time by severity, by rule, by host and user, with their reason.',
+  description: 'Alerts raised by the rules: over time by severity, open vs handled (acknowledged, closed), by rule, by host and user, with their reason.',
   timeFrom: 'now-7d',
   panels: [
     nav('alerts'),
-    { kind: 'lens', key: 'over-time', title: 'Alerts over time by severity', dataView: DATA_VIEWS.alerts, chart: { vis: 'xy', series: 'bar_stacked', x: overTime(), y: [count('Alerts')], split: terms('auditkit.alert.severity', 4, { label: 'Severity' }) }, grid: { x: 0, y: 3, w: 32, h: 10 } },
-    { kind: 'lens', key: 'severity', title: 'Alerts by severity', dataView: DATA_VIEWS.alerts, chart: { vis: 'pie', shape: 'donut', groups: [terms('auditkit.alert.severity', 4, { label: 'Severity' })], metric: count('Alerts') }, grid: { x: 32, y: 3, w: 16, h: 10 } },
+    { kind: 'lens', key: 'over-time', title: 'Alerts over time by severity', dataView: DATA_VIEWS.alerts, chart: { vis: 'xy', series: 'bar_stacked', x: overTime(), y: [count('Alerts')], split: terms('auditkit.alert.severity', 4, { label: 'Severity' }) }, grid: { x: 0, y: 3, w: 24, h: 10 } },
+    { kind: 'lens', key: 'severity', title: 'Alerts by severity', dataView: DATA_VIEWS.alerts, chart: { vis: 'pie', shape: 'donut', groups: [terms('auditkit.alert.severity', 4, { label: 'Severity' })], metric: count('Alerts') }, grid: { x: 24, y: 3, w: 12, h: 10 } },
+    // Triage (`auditkit alerts ack|close`): an alert without a status is open, so the missing bucket is the open one.
+    { kind: 'lens', key: 'triage', title: 'Open vs handled (no status = open)', dataView: DATA_VIEWS.alerts, chart: { vis: 'pie', shape: 'donut', groups: [terms('auditkit.alert.status', 3, { label: 'Triage status', missingBucket: true })], metric: count('Alerts') }, grid: { x: 36, y: 3, w: 12, h: 10 } },
     { kind: 'lens', key: 'by-rule', title: 'Alerts by rule', dataView: DATA_VIEWS.alerts, chart: { vis: 'table', rows: [terms('rule.name', 25, { label: 'Rule' }), terms('rule.id', 1, { label: 'Rule id' })], metrics: [count('Alerts'), maxOf('event.risk_score', 'Risk score'), uniqueCount('host.name', 'Hosts')] }, grid: { x: 0, y: 13, w: 24, h: 12 } },
     { kind: 'lens', key: 'by-host', title: 'Alerts by host', dataView: DATA_VIEWS.alerts, chart: { vis: 'xy', series: 'bar_stacked', x: terms('host.name', 15, { label: 'Host' }), y: [count('Alerts')], split: terms('auditkit.alert.severity', 4, { label: 'Severity' }) }, grid: { x: 24, y: 13, w: 24, h: 12 } },
     { kind: 'lens', key: 'by-user', title: 'Alerts by user', dataView: DATA_VIEWS.alerts, chart: { vis: 'table', rows: [terms('user.name', 20, { label: 'User' })], metrics: [count('Alerts'), maxOf('event.severity', 'Severity (max)'), uniqueCount('rule.id', 'Rules')] }, grid: { x: 0, y: 25, w: 48, h: 10 } },

@@ -12,4 +12,15 @@ describe('API key roles', () => {
     }
     expect(matches(BASTION_STATE_PATTERN, 'logs-auditkit.sessions-default')).toBe(false);
   });
+
+  it('let the triage role read and update alerts and nothing else', () => {
+    const d = roleDescriptors('triage');
+    const all = Object.values(d);
+    expect(all.flatMap((x) => x.cluster)).toEqual([]);
+    const names = all.flatMap((x) => x.indices.flatMap((i) => i.names));
+    expect(names.every((n) => matches(n, 'logs-auditkit.alerts-prod') && !matches(n, 'logs-auditkit.commands-prod'))).toBe(true);
+    const privs = all.flatMap((x) => x.indices.flatMap((i) => i.privileges));
+    for (const p of ['all', 'write', 'delete', 'manage', 'delete_index', 'create_index']) expect(privs).not.toContain(p);
+    expect(privs).toEqual(expect.arrayContaining(['read', 'index']));
+  });
 });

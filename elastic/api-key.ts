@@ -4,10 +4,10 @@
  */
 import type { Client } from '@elastic/elasticsearch';
 import { AuditkitError, ExitCode } from '../core';
-import { ALL_STREAMS_PATTERN } from '../schema';
+import { ALL_STREAMS_PATTERN, streamName } from '../schema';
 
-export type KeyRole = 'collector' | 'reader' | 'admin' | 'bastion';
-export const KEY_ROLES: readonly KeyRole[] = ['collector', 'reader', 'admin', 'bastion'];
+export type KeyRole = 'collector' | 'reader' | 'admin' | 'bastion' | 'triage';
+export const KEY_ROLES: readonly KeyRole[] = ['collector', 'reader', 'admin', 'bastion', 'triage'];
 
 /**
  * The bastion's users and grants (password hashes, TOTP seeds) live in indices named
@@ -30,6 +30,11 @@ export function roleDescriptors(role: KeyRole): Record<string, { cluster: string
           indices: [{ names: [ALL_STREAMS_PATTERN], privileges: ['all'] }, { names: [BASTION_STATE_PATTERN], privileges: ['all'] }],
         },
       };
+    case 'triage':
+      // Analysts (`alerts ack|close`): read the alerts stream and update its documents (index = index + update,
+      // no delete, no other stream, no cluster privilege). ES has no update-only privilege, so this key could
+      // also write a whole alert document; it still cannot touch events, templates or keys.
+      return { 'auditkit-triage': { cluster: [], indices: [{ names: [streamName('alerts', '*')], privileges: ['read', 'view_index_metadata', 'index'] }] } };
     case 'bastion':
       // Appends its documents like a collector; reads and changes (never deletes) its own state.
       return {

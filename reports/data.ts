@@ -49,6 +49,8 @@ export interface ReportData {
   readonly daily: ReadonlyArray<{ readonly day: string; readonly commands: number; readonly auditd: number; readonly alerts: Readonly<Record<Severity, number>> }>;
   readonly alertRules: ReadonlyArray<{ readonly id: string; readonly name: string; readonly severity: string; readonly count: number; readonly hosts: readonly KeyCount[] }>;
   readonly alertHosts: ReadonlyArray<{ readonly host: string; readonly count: number; readonly bySeverity: Readonly<Record<string, number>> }>;
+  /** The period's alerts by triage status (`alerts ack|close`; no status = open). Optional: older data and fixtures lack it. */
+  readonly alertTriage?: { readonly open: number; readonly acknowledged: number; readonly closed: number };
   /** One row per command: the alerts of the same command (host, user, text, within a minute) from several sources merged. */
   readonly dangerousCommands: ReadonlyArray<{
     readonly time: string; readonly host: string; readonly user: string; readonly loginUser: string; readonly sourceIp: string; readonly tty: string;
@@ -284,6 +286,8 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
             aggs: { name: { terms: { field: 'rule.name', size: 1 } }, severity: { terms: { field: 'auditkit.alert.severity', size: 4 } }, hosts: { terms: { field: 'host.name', size: 5 } } },
           },
           hosts: { terms: { field: 'host.name', size: top }, aggs: { severity: { terms: { field: 'auditkit.alert.severity', size: 4 } } } },
+          // Triage: an alert without a status is open.
+          triage: { terms: { field: 'auditkit.alert.status', size: 3, missing: 'open' } },
           commands: {
             // Dangerous = flagged medium or worse; low-severity hits (package installs) are housekeeping.
             filter: { bool: { filter: [{ exists: { field: 'process.command_line' } }], must_not: [term('auditkit.alert.severity', 'low')] } },
@@ -462,6 +466,7 @@ export async function queryReportData(client: Client, opts: ReportQueryOptions):
       count: b.doc_count,
       hosts: terms(sub(b, 'hosts')).map((h) => ({ key: String(h.key), count: h.doc_count })),
     })).sort((a, b) => rankOf(a.severity) - rankOf(b.severity) || b.count - a.count || a.id.localeCompare(b.id)).slice(0, top),
+    alertTriage: ((tr) => ({ open: tr('open'), acknowledged: tr('acknowledged'), closed: tr('closed') }))((st: string) => terms(sub(alertsNow, 'triage')).find((b) => b.key === st)?.doc_count ?? 0),
     alertHosts: terms(sub(alertsNow, 'hosts')).map((b) => ({ host: String(b.key), count: b.doc_count, bySeverity: Object.fromEntries(terms(sub(b, 'severity')).map((s) => [String(s.key), s.doc_count])) })),
     dangerousCommands: mergeCommands(((sub(sub(sub(alertsNow, 'commands'), 'latest'), 'hits') as { hits?: unknown[] } | undefined)?.hits ?? []).map((h) => {
       const s = hitSource(h);

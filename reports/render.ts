@@ -98,6 +98,10 @@ export function viewModel(data: ReportData, opts: RenderOptions): Record<string,
     severities,
     charts: data.empty ? [] : charts,
     alertRules: data.alertRules.map((r) => ({ name: r.name, severity: t(r.severity), colour: SEVERITY_COLOURS[r.severity] ?? '#6b7280', count: n(r.count), hosts: r.hosts.map((x) => `${x.key} (${x.count})`).join(', ') })),
+    // Open vs handled: one line in the alerts section, only when the data carries it.
+    alertTriage: data.alertTriage
+      ? t('triage_line', { open: n(data.alertTriage.open), handled: n(data.alertTriage.acknowledged + data.alertTriage.closed), acknowledged: n(data.alertTriage.acknowledged), closed: n(data.alertTriage.closed) })
+      : '',
     alertHosts: data.alertHosts.map((r) => ({ host: r.host, count: n(r.count), bySeverity: SEVERITIES_DESC.filter((s) => r.bySeverity[s]).map((s) => `${t(s)} ${r.bySeverity[s]}`).join(', ') })),
     dangerous: data.dangerousCommands.map((c) => ({
       time: timeShort(c.time),

@@ -34,6 +34,7 @@ export const HTML_TEMPLATE = `<!DOCTYPE html>
 {{#if (eq this "alerts")}}
 <tr><td style="padding:16px 20px 4px 20px;"><h2 style="margin:0 0 8px 0;font-size:16px;">{{../t.alerts_section}}</h2>
 {{#if ../alertRules.length}}
+{{#if ../alertTriage}}<p style="margin:0 0 8px 0;font-size:13px;">{{../alertTriage}}</p>{{/if}}
 <table width="100%" cellpadding="4" cellspacing="0" border="0" style="border-collapse:collapse;font-size:12px;">
 <tr style="background:#f9fafb;"><th align="left" style="border-bottom:1px solid #e5e7eb;">{{../t.rule}}</th><th align="left" style="border-bottom:1px solid #e5e7eb;">{{../t.severity}}</th><th align="right" style="border-bottom:1px solid #e5e7eb;">{{../t.count}}</th><th align="left" style="border-bottom:1px solid #e5e7eb;">{{../t.hosts_col}}</th></tr>
 {{#each ../alertRules}}<tr><td style="border-bottom:1px solid #f3f4f6;">{{name}}</td><td style="border-bottom:1px solid #f3f4f6;"><span style="color:#ffffff;background:{{colour}};padding:1px 6px;font-size:11px;">{{severity}}</span></td><td align="right" style="border-bottom:1px solid #f3f4f6;">{{count}}</td><td style="border-bottom:1px solid #f3f4f6;color:#374151;">{{hosts}}</td></tr>{{/each}}
@@ -150,7 +151,8 @@ export const TEXT_TEMPLATE = `{{title}}
 {{#if (eq this "alerts")}}
 
 == {{../t.alerts_section}} ==
-{{#each ../alertRules}}[{{severity}}] {{name}}: {{count}} ({{hosts}})
+{{#if ../alertRules.length}}{{#if ../alertTriage}}{{../alertTriage}}
+{{/if}}{{/if}}{{#each ../alertRules}}[{{severity}}] {{name}}: {{count}} ({{hosts}})
 {{else}}{{../t.no_alerts}}
 {{/each}}{{/if}}
 {{#if (eq this "dangerous_commands")}}

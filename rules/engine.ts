@@ -130,6 +130,13 @@ interface SuppressState {
   first: Doc;
 }
 
+/** threshold.distinct, per key: the latest event of each distinct value; once raised, the open alert. */
+interface DistinctState {
+  readonly vals: Map<string, { t: number; id: string; doc: Doc }>;
+  /** The raised alert's id and first event time: values within the window after it update that alert. */
+  alert?: { readonly id: string; readonly first: number };
+}
+
 /** A Map used as a bounded LRU. */
 class Bounded<V> {
   readonly map = new Map<string, V>();
@@ -165,6 +172,24 @@ function eventTime(doc: Doc): number {
   return NaN;
 }
 
+/**
+ * Every key of an event for a sequence step with its own `by`: an array value
+ * (host.ip lists every address of a host) gives one key per value (at most 16
+ * keys); an event missing a key field has no key (it cannot link two hosts).
+ */
+function keysOf(getters: ReadonlyArray<(d: Doc) => unknown>, doc: Doc): string[] {
+  let keys = [''];
+  for (const g of getters) {
+    const v = g(doc);
+    const vals = (Array.isArray(v) ? v : [v]).filter((x) => x !== undefined && x !== null && x !== '').map(String);
+    if (vals.length === 0) return [];
+    const next: string[] = [];
+    for (const k of keys) for (const x of vals) if (next.length < 16) next.push(k + x + '\u001f');
+    keys = next;
+  }
+  return keys;
+}
+
 function keyOf(getters: ReadonlyArray<(d: Doc) => unknown>, doc: Doc): string {
   let k = '';
   for (const g of getters) {
@@ -196,6 +221,11 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
     readonly suppressGetters: ReadonlyArray<(d: Doc) => unknown>;
     readonly suppressWindow: number;
     readonly counts: Bounded<{ times: number[]; ids: string[]; docs: Doc[] }>;
+    /** threshold.distinct: per key, the latest event of each distinct value (at most `count` values). */
+    readonly distinct: ((d: Doc) => unknown) | undefined;
+    readonly values: Bounded<DistinctState>;
+    /** Sequences whose steps carry their own `by`: each step's key getters. */
+    readonly stepKeys: ReadonlyArray<ReadonlyArray<(d: Doc) => unknown>> | undefined;
     readonly seqs: Bounded<{ idx: number; start: number; ids: string[]; first: Doc }>;
     readonly seen: Bounded<number>;
     readonly history: number;
@@ -216,6 +246,9 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
       }),
       suppressWindow: d.suppress ? parseDuration(d.suppress.window) : 0,
       counts: new Bounded(maxKeys, evict),
+      distinct: d.type === 'threshold' && d.threshold.distinct !== undefined ? compilePath(d.threshold.distinct) : undefined,
+      values: new Bounded(maxKeys, evict),
+      stepKeys: d.type === 'sequence' && d.sequence.steps.some((s) => s.by !== undefined) ? d.sequence.steps.map((s) => (s.by ?? d.sequence.by).map(compilePath)) : undefined,
       seqs: new Bounded(maxKeys, evict),
       seen: new Bounded(maxKeys, evict),
       history: d.type === 'first_seen' ? parseDuration(d.first_seen.history) : 0,
@@ -262,6 +295,74 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
     out.push(buildAlert(d, { id, events: [doc], ids: [sid], first: t, last: t, count: 1, key, mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
   }
 
+  /**
+   * A sequence whose steps read their key from different fields (step 1's host.ip,
+   * step 2's source.ip): the event may advance a sequence opened under any of its
+   * keys for a later step it satisfies, and open one under its first step's keys.
+   * Later steps are tried first so one event never takes two steps of one sequence.
+   */
+  function crossKeySequence(st: RuleState, doc: Doc, t: number, matched: string[] | undefined, out: AlertDoc[]): void {
+    const r = st.rule;
+    const d = r.def;
+    const stepKeys = st.stepKeys as ReadonlyArray<ReadonlyArray<(d: Doc) => unknown>>;
+    let exc: boolean | undefined;
+    const isExcepted = (): boolean => (exc ??= excepted(r));
+    for (let i = r.steps.length - 1; i >= 0; i--) {
+      if (!(r.steps[i] as Predicate)(ctx)) continue;
+      for (const key of keysOf(stepKeys[i] as ReadonlyArray<(d: Doc) => unknown>, doc)) {
+        let s = st.seqs.get(key);
+        if (s && t - s.start > st.window) {
+          st.seqs.delete(key);
+          s = undefined;
+        }
+        if (i === 0) {
+          if (!s && !isExcepted()) st.seqs.set(key, { idx: 1, start: t, ids: [sourceId(doc)], first: doc });
+          continue;
+        }
+        if (!s || s.idx !== i || isExcepted()) continue;
+        s.idx++;
+        s.ids.push(sourceId(doc));
+        if (s.idx === r.steps.length) {
+          st.seqs.delete(key);
+          matched?.push(d.id);
+          out.push(buildAlert(d, { id: documentId('alert', d.id, key, s.start), events: [doc, s.first], ids: s.ids, first: s.start, last: t, count: s.ids.length, key, mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
+        }
+      }
+    }
+  }
+
+  /**
+   * threshold.distinct: alert when `count` distinct values of the field share a key
+   * within the window. The alert stays open for a window from its first event:
+   * more values update it (same id, higher count) instead of raising another.
+   */
+  function distinctThreshold(st: RuleState, get: (d: Doc) => unknown, key: string, doc: Doc, t: number, matched: string[] | undefined, out: AlertDoc[]): void {
+    const d = st.rule.def;
+    if (d.type !== 'threshold') return;
+    const raw = get(doc);
+    if (raw === undefined || raw === null || raw === '') return;
+    const value = Array.isArray(raw) ? raw.join(',') : String(raw);
+    let state = st.values.get(key);
+    if (state?.alert && Math.abs(t - state.alert.first) > st.window) state = undefined;
+    state ??= { vals: new Map() };
+    const vals = state.vals;
+    if (!state.alert) for (const [v, e] of vals) if (Math.abs(t - e.t) > st.window) vals.delete(v);
+    const known = vals.has(value);
+    if (!state.alert || !known) {
+      vals.delete(value);
+      if (vals.size < 100) vals.set(value, { t, id: sourceId(doc), doc });
+    }
+    st.values.set(key, state);
+    if (vals.size < d.threshold.count || (state.alert && known)) return;
+    const entries = [...vals.values()];
+    const first = state.alert?.first ?? Math.min(...entries.map((e) => e.t));
+    const last = Math.max(...entries.map((e) => e.t));
+    const id = state.alert?.id ?? documentId('alert', d.id, key, first);
+    state.alert = { id, first };
+    matched?.push(d.id);
+    out.push(buildAlert(d, { id, events: [doc, ...entries.filter((e) => e.doc !== doc).map((e) => e.doc)], ids: entries.map((e) => e.id), first, last, count: entries.length, key, mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
+  }
+
   function runRule(st: RuleState, doc: Doc, t: number, matched: string[] | undefined, out: AlertDoc[]): void {
     const r = st.rule;
     const d = r.def;
@@ -273,6 +374,10 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
         break;
       }
       if (!anyStep) return;
+      if (st.stepKeys) {
+        crossKeySequence(st, doc, t, matched, out);
+        return;
+      }
       const key = keyOf(st.keyGetters, doc);
       let s = st.seqs.get(key);
       if (s && t - s.start > st.window) {
@@ -308,6 +413,10 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
       return;
     }
     const key = keyOf(st.keyGetters, doc);
+    if (d.type === 'threshold' && st.distinct) {
+      distinctThreshold(st, st.distinct, key, doc, t, matched, out);
+      return;
+    }
     if (d.type === 'threshold') {
       const spec = d.threshold;
       let c = st.counts.get(key);

@@ -21,11 +21,12 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { parseDuration } from '../core';
 import { writeBulk, bulkLines, type BulkItemResult } from '../elastic';
-import { isSeverity, setField, severitiesFrom, streamName } from '../schema';
+import { isSeverity, setField, severitiesFrom, streamName, type AlertStatus } from '../schema';
 import type { AlertDoc } from './alerts';
 import { compilePath, type Doc } from './condition';
 import { compileRule, createStreamingEngine, type CompiledRule } from './engine';
 import { compileQuery, compileRuleQuery, type Query } from './es-query';
+import { statusFilter } from './triage';
 import type { RuleDef } from './types';
 
 export interface ScheduledOptions {
@@ -199,8 +200,9 @@ function setPath(o: Record<string, unknown>, path: string, v: unknown): void {
 }
 
 /** Read alerts back (`auditkit alerts list`). */
-export async function listAlerts(client: Client, opts: { namespace?: string; since?: Date; severity?: string; size?: number }): Promise<Doc[]> {
+export async function listAlerts(client: Client, opts: { namespace?: string; since?: Date; severity?: string; size?: number; status?: AlertStatus }): Promise<Doc[]> {
   const filter: Query[] = [];
+  if (opts.status) filter.push(statusFilter(opts.status));
   if (opts.since) filter.push({ range: { '@timestamp': { gte: opts.since.toISOString() } } });
   if (opts.severity) {
     filter.push({ terms: { 'auditkit.alert.severity': isSeverity(opts.severity) ? severitiesFrom(opts.severity) : [opts.severity] } });

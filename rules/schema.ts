@@ -120,12 +120,15 @@ export const ruleSchema = z
     license: z.string().optional(),
     tags: z.array(z.string()).default([]),
     condition: conditionSchema.optional(),
-    threshold: z.strictObject({ by: z.array(fieldName).min(1), count: z.number().int().min(2), window: duration }).optional(),
+    // `distinct`: count distinct values of this field among the key's events (many hosts, many accounts), not events.
+    threshold: z.strictObject({ by: z.array(fieldName).min(1), count: z.number().int().min(2), window: duration, distinct: fieldName.optional() }).optional(),
     sequence: z
       .strictObject({
         by: z.array(fieldName).min(1),
         window: duration,
-        steps: z.array(z.strictObject({ name: z.string().min(1), condition: conditionSchema })).min(2),
+        // A step's own `by` (as many fields as the sequence's): the key read from other fields of that step's event,
+        // e.g. the ssh client's host.ip on one host and a login's source.ip on another (EQL `sequence … by`).
+        steps: z.array(z.strictObject({ name: z.string().min(1), by: z.array(fieldName).min(1).optional(), condition: conditionSchema })).min(2),
       })
       .optional(),
     first_seen: z.strictObject({ fields: z.array(fieldName).min(1), history: duration.default('30d') }).optional(),
@@ -143,6 +146,9 @@ export const ruleSchema = z
     else need('condition');
     if (r.type === 'threshold') need('threshold');
     if (r.type === 'first_seen') need('first_seen');
+    r.sequence?.steps.forEach((st, i) => {
+      if (st.by !== undefined && st.by.length !== r.sequence?.by.length) ctx.addIssue({ code: 'custom', path: ['sequence', 'steps', i, 'by'], message: `a step's by: names as many fields as the sequence's by: (${r.sequence?.by.length})` });
+    });
     if (r.type === 'match' && r.tests.match.length === 0 && r.origin === undefined) ctx.addIssue({ code: 'custom', path: ['tests', 'match'], message: 'a match rule needs at least one event under tests.match' });
   });
 

@@ -113,10 +113,14 @@ export interface ThresholdSpec {
   readonly by: readonly string[];
   readonly count: number;
   readonly window: string;
+  /** Count distinct values of this field among the key's events in the window (not events). */
+  readonly distinct?: string;
 }
 
 export interface SequenceStep {
   readonly name: string;
+  /** This step's key fields when they differ from the sequence's `by` (same count); array values give one key each. */
+  readonly by?: readonly string[];
   readonly condition: Condition;
 }
 

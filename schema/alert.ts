@@ -8,6 +8,10 @@
 import type { Severity } from './severity';
 import type { HostFields, UserRef } from './types';
 
+/** Triage states an analyst sets; an alert that has none is open. */
+export const ALERT_STATUSES = ['open', 'acknowledged', 'closed'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
 export type AlertRuleType = 'match' | 'threshold' | 'sequence' | 'first_seen';
 
 export interface AlertThreatRefs {
@@ -80,6 +84,9 @@ export interface AlertDocument {
       source_event_ids: string[];
       readonly mode: 'streaming' | 'scheduled';
       readonly source_index?: string;
+      /** Triage (`auditkit alerts ack|close`): absent = open. */
+      readonly status?: AlertStatus;
+      readonly triage?: { readonly by: string; readonly at: string; readonly note?: string };
     };
     readonly tty?: string;
     readonly session?: { readonly id?: string };

@@ -10,4 +10,4 @@ export * from './paths';
 export { SEVERITIES, SEVERITIES_DESC, SEVERITY_NUMBER, isSeverity, severitiesFrom, type Severity } from './severity';
 export { shellTokens, shellWords, simpleCommands, simpleCommandsFromArgv, basename, MAX_ARGS, MAX_TOKENS, type ShellToken, type SimpleCommand } from './shell';
 export { commandEvent, ttyDevice, type CommandEventContext, type CommandFacts, type CommandFormat, type SessionLink } from './command-event';
-export type { AlertDocument, AlertRuleType, AlertThreatRefs, StoredAlert } from './alert';
+export { ALERT_STATUSES, type AlertDocument, type AlertRuleType, type AlertStatus, type AlertThreatRefs, type StoredAlert } from './alert';

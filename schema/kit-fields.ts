@@ -86,6 +86,10 @@ export const KIT_FIELDS: readonly KitField[] = [
   { name: 'auditkit.alert.rule_type', type: 'keyword', description: 'Rule type: match, threshold, sequence, first_seen.' },
   { name: 'auditkit.alert.source_event_ids', type: 'keyword', array: true, description: 'Document ids of the events that raised the alert.' },
   { name: 'auditkit.alert.source_index', type: 'keyword', description: 'Index or data stream of the source events.' },
+  { name: 'auditkit.alert.status', type: 'keyword', description: 'Triage status: acknowledged or closed (`auditkit alerts ack|close`); an alert without one is open.' },
+  { name: 'auditkit.alert.triage.by', type: 'keyword', description: 'Who last changed the triage status (the Elasticsearch user or API key, else the local user).' },
+  { name: 'auditkit.alert.triage.at', type: 'date', description: 'When the triage status was last changed.' },
+  { name: 'auditkit.alert.triage.note', type: 'text', description: 'The analyst\'s note with the last status change (`--note`).' },
   { name: 'auditkit.alert.mode', type: 'keyword', description: 'How the rule ran: streaming, scheduled, or bastion-guard (checked at the bastion before the command reached the host).' },
 
   // File integrity (fim dataset): what the file was before, how the change was seen, who made it.

@@ -64,7 +64,7 @@ export const setupCommand: AuditkitCommand = {
     y
       .positional('target', { choices: ['elasticsearch', 'kibana', 'all', 'api-key'] as const, default: 'all' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the exact requests without sending them' })
-      .option('role', { choices: KEY_ROLES, describe: 'with api-key: collector (append only), reader, admin' })
+      .option('role', { choices: KEY_ROLES, describe: 'with api-key: collector (append only), reader, triage (read and ack/close alerts only), admin' })
       .option('name', { type: 'string', describe: 'with api-key: the key name' })
       .option('expiration', { type: 'string', describe: 'with api-key: e.g. 90d' })
       .option('print-role', { type: 'boolean', default: false, describe: 'with api-key: print the role descriptor (for roles.yml or a custom role) instead of creating a key' })
@@ -74,7 +74,7 @@ export const setupCommand: AuditkitCommand = {
     const dryRun = Boolean(argv['dry-run']);
     if (target === 'api-key') {
       const role = argv['role'] as KeyRole | undefined;
-      if (!role) throw new AuditkitError('AK_USAGE', 'setup api-key needs --role collector|reader|admin', { exitCode: ExitCode.Usage });
+      if (!role) throw new AuditkitError('AK_USAGE', 'setup api-key needs --role collector|reader|triage|admin', { exitCode: ExitCode.Usage });
       if (argv['print-role']) {
         ctx.out.printJson(roleDescriptors(role));
         return ExitCode.Ok;
