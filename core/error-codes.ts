@@ -343,6 +343,11 @@ export const ERROR_CODES = {
     description: 'A rule file or rules path cannot be read or does not exist.',
     next: 'Check rules.paths (or the paths given on the command line) and their permissions.',
   },
+  AK_RULES_STATE: {
+    exit: ExitCode.Unavailable,
+    description: 'The detection service cannot read or write its checkpoints and lease (index auditkit-detect-state): the cluster is away, the index template is missing, or the key lacks the privileges (exit 5 then).',
+    next: 'Run `auditkit setup elasticsearch` once (it provisions the state index template); give the service an admin key or `auditkit setup api-key --role detector`.',
+  },
   AK_RULES_EVENTS: {
     exit: ExitCode.Usage,
     description: 'The events file given to `rules test` does not exist.',

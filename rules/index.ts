@@ -10,6 +10,7 @@ export { createStreamingEngine, compileRule, type CompiledRule, type EngineOptio
 export { buildAlert, type AlertDoc } from './alerts';
 export { compileQuery, compileRuleQuery, toLuceneRegex, type CompiledQuery } from './es-query';
 export { runScheduled, listAlerts, type ScheduledOptions, type ScheduledReport } from './scheduled';
+export { DetectionService, readLease, readRuleStates, resolveTimeField, type LeaseState, type PassSummary, type RuleState, type ServiceOptions } from './service';
 export { runRuleTests, testEventDoc, type RuleTestReport } from './testing';
 export { commandEvent } from './events';
 export { genericHostileEvents, ruleHostileEvents, type HostileEvent } from './adversarial';
