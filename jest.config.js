@@ -25,6 +25,7 @@ const E2E = [
   'test/pipeline/listeners.test.ts',
   'test/reports/cli.test.ts',
   'test/rules/cli.test.ts',
+  'test/rules/service.test.ts', // the detection service and ingest detection through the built binary
   'test/shell/hook.e2e.test.ts', // real bash in a pty
   'test/shell/zsh-hook.e2e.test.ts', // real zsh in a pty
 ];

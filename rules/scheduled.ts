@@ -47,6 +47,8 @@ export interface ScheduledOptions {
   /** Shared exceptions (`rules.exceptions`), as the streaming engine gets them. */
   readonly exceptions?: EngineOptions['exceptions'];
   readonly maxKeys?: number;
+  /** Windows with at most this many events are read whole (default 200,000); 0: always narrow by query. */
+  readonly scanLimit?: number;
   /** Each alert this run CREATED (not one already there): where notifications hang. */
   readonly onCreated?: (alert: AlertDoc) => void;
 }
@@ -214,7 +216,7 @@ export async function runScheduled(client: Client, defs: readonly RuleDef[], opt
   let batch: RuleDef[] = matchDefs;
   try {
     f.requests++;
-    scan = (await client.count({ index: opts.index, query: range, ignore_unavailable: true, allow_no_indices: true })).count <= SCAN_ALL;
+    scan = (await client.count({ index: opts.index, query: range, ignore_unavailable: true, allow_no_indices: true })).count <= (opts.scanLimit ?? SCAN_ALL);
   } catch {
     scan = false;
   }
