@@ -109,6 +109,7 @@ function passLine(p: PassSummary): string {
  * rules.schedule.interval). See rules/service.ts.
  */
 async function serviceCommand(ctx: CliContext, argv: Readonly<Record<string, unknown>>, rules: readonly RuleDef[]): Promise<number> {
+  if (argv['dry-run']) throw new AuditkitError('AK_USAGE', '--dry-run does not go with --once/--every: the service always writes its alerts and checkpoints; use rules run --since 15m --dry-run', { exitCode: ExitCode.Usage });
   const { value } = await ctx.config();
   const ns = value.elasticsearch.namespace;
   const everyArg = argv['every'] as string | undefined;

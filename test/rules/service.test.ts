@@ -229,7 +229,7 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
     const table = await runCli(['--config', cfg, 'rules', 'status']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/ak-lnx-setuid-bit-set/);
-  }, 150_000);
+  }, 240_000);
 
   it('a SIGKILL in the middle of a pass, then a restart: each alert once, no notification twice', async () => {
     notified = [];
@@ -259,7 +259,7 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
     await new Promise((r) => setTimeout(r, 500));
     expect(dupes(notified)).toEqual([]);
     expect(notified.length).toBe(got + rerun.created);
-  }, 90_000);
+  }, 150_000);
 
   it('two instances at once: one alert and one notification per match', async () => {
     notified = [];
