@@ -27,6 +27,7 @@ const E2E = [
   'test/reports/cli.test.ts',
   'test/rules/cli.test.ts',
   'test/rules/triage.test.ts', // `alerts ack|close|list --status` through the binary on a secured node
+  'test/rules/service.test.ts', // the detection service and ingest detection through the built binary
   'test/shell/hook.e2e.test.ts', // real bash in a pty
   'test/shell/zsh-hook.e2e.test.ts', // real zsh in a pty
 ];

@@ -348,6 +348,11 @@ export const ERROR_CODES = {
     description: '`alerts ack|close` was given an alert id that no alert of the namespace has; the alerts it found were updated.',
     next: 'Copy the id from `auditkit alerts list --json` (event.id) and check elasticsearch.namespace.',
   },
+  AK_RULES_STATE: {
+    exit: ExitCode.Unavailable,
+    description: 'The detection service cannot read or write its checkpoints and lease (index auditkit-detect-state): the cluster is away, the index template is missing, or the key lacks the privileges (exit 5 then).',
+    next: 'Run `auditkit setup elasticsearch` once (it provisions the state index template); give the service an admin key or `auditkit setup api-key --role detector`.',
+  },
   AK_RULES_EVENTS: {
     exit: ExitCode.Usage,
     description: 'The events file given to `rules test` does not exist.',

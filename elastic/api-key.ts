@@ -6,8 +6,8 @@ import type { Client } from '@elastic/elasticsearch';
 import { AuditkitError, ExitCode } from '../core';
 import { ALL_STREAMS_PATTERN, streamName } from '../schema';
 
-export type KeyRole = 'collector' | 'reader' | 'admin' | 'bastion' | 'triage';
-export const KEY_ROLES: readonly KeyRole[] = ['collector', 'reader', 'admin', 'bastion', 'triage'];
+export type KeyRole = 'collector' | 'reader' | 'admin' | 'bastion' | 'triage' | 'detector';
+export const KEY_ROLES: readonly KeyRole[] = ['collector', 'reader', 'admin', 'bastion', 'triage', 'detector'];
 
 /**
  * The bastion's users and grants (password hashes, TOTP seeds) live in indices named
@@ -15,6 +15,13 @@ export const KEY_ROLES: readonly KeyRole[] = ['collector', 'reader', 'admin', 'b
  * roles never name them; only admin and the bastion itself do.
  */
 export const BASTION_STATE_PATTERN = 'auditkit-bastion-state*';
+
+/**
+ * The detection service's checkpoints and lease (`auditkit rules run --every`): one
+ * plain index, provisioned by `setup elasticsearch` (a template with its mappings),
+ * outside logs-auditkit.* so a collector's key can neither read nor move them.
+ */
+export const DETECT_STATE_INDEX = 'auditkit-detect-state';
 
 export function roleDescriptors(role: KeyRole): Record<string, { cluster: string[]; indices: Array<{ names: string[]; privileges: string[]; allow_restricted_indices?: boolean }> }> {
   switch (role) {
@@ -27,7 +34,7 @@ export function roleDescriptors(role: KeyRole): Record<string, { cluster: string
       return {
         'auditkit-admin': {
           cluster: ['monitor', 'manage_index_templates', 'manage_pipeline', 'manage_ilm', 'manage_own_api_key'],
-          indices: [{ names: [ALL_STREAMS_PATTERN], privileges: ['all'] }, { names: [BASTION_STATE_PATTERN], privileges: ['all'] }],
+          indices: [{ names: [ALL_STREAMS_PATTERN], privileges: ['all'] }, { names: [BASTION_STATE_PATTERN], privileges: ['all'] }, { names: [DETECT_STATE_INDEX], privileges: ['all'] }],
         },
       };
     case 'triage':
@@ -43,6 +50,19 @@ export function roleDescriptors(role: KeyRole): Record<string, { cluster: string
           indices: [
             { names: [ALL_STREAMS_PATTERN], privileges: ['create_doc', 'auto_configure', 'read'] },
             { names: [BASTION_STATE_PATTERN], privileges: ['read', 'write', 'create_index', 'view_index_metadata'] },
+          ],
+        },
+      };
+    case 'detector':
+      // The detection service: reads the events, creates alerts (never rewrites one), and
+      // reads and writes its own checkpoints and lease; nothing else.
+      return {
+        'auditkit-detector': {
+          cluster: ['monitor'],
+          indices: [
+            { names: [ALL_STREAMS_PATTERN], privileges: ['read', 'view_index_metadata'] },
+            { names: ['logs-auditkit.alerts-*'], privileges: ['create_doc', 'auto_configure'] },
+            { names: [DETECT_STATE_INDEX], privileges: ['read', 'write', 'create_index', 'view_index_metadata'] },
           ],
         },
       };

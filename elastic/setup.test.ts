@@ -1,3 +1,4 @@
+import { DETECT_STATE_INDEX } from './api-key';
 import { elasticsearchConfigSchema } from './config';
 import type { Capabilities } from './capabilities';
 import { planSetup, INGEST_PIPELINE, type SetupPlan } from './setup';
@@ -124,7 +125,8 @@ describe('replicas follow the data nodes setup finds', () => {
     const patched = JSON.parse(JSON.stringify(withoutHashes(one)).replace(/"index.number_of_replicas":0/g, '"index.number_of_replicas":1')) as unknown;
     expect(withoutHashes(three)).toEqual(patched);
     const changed = three.objects.filter((o, i) => o.hash !== one.objects[i]?.hash).map((o) => o.name);
-    expect(changed).toEqual(DATASETS.map((d) => `logs-auditkit.${d}@package`));
+    // ...and the detection service's state template, which follows the same count.
+    expect(changed).toEqual([...DATASETS.map((d) => `logs-auditkit.${d}@package`), DETECT_STATE_INDEX]);
   });
 
   it('counts nodes that hold data, not nodes: dedicated masters give no replica', () => {

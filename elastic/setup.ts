@@ -16,6 +16,7 @@ import { errors as esErrors } from '@elastic/elasticsearch';
 import { AuditkitError, ExitCode, KIT_VERSION } from '../core';
 import { adaptMapping, datasetMapping, DATASETS, DYNAMIC_TEMPLATES, streamPattern, type Adaptation, type Dataset } from '../schema';
 import { supportedTypes, type Capabilities } from './capabilities';
+import { DETECT_STATE_INDEX } from './api-key';
 import type { ElasticsearchConfig } from './config';
 
 /** Bumped whenever the shape of what setup writes changes. */
@@ -199,6 +200,30 @@ export function planSetup(cfg: ElasticsearchConfig, caps: Capabilities): SetupPl
     if (mode === 'data_stream') body['data_stream'] = {};
     objects.push(withHash('index_template', templateName(dataset), `/_index_template/${templateName(dataset)}`, body));
   }
+  // The detection service's state (checkpoints, lease): a plain index, created by its first write.
+  objects.push(
+    withHash('index_template', DETECT_STATE_INDEX, `/_index_template/${DETECT_STATE_INDEX}`, {
+      index_patterns: [DETECT_STATE_INDEX],
+      priority: 200,
+      template: {
+        settings: { 'index.number_of_shards': 1, 'index.number_of_replicas': replicas, 'index.hidden': true },
+        mappings: {
+          dynamic: false,
+          properties: {
+            kind: { type: 'keyword' },
+            namespace: { type: 'keyword' },
+            rule: { type: 'keyword' },
+            holder: { type: 'keyword' },
+            checkpoint: { type: 'date' },
+            expires: { type: 'date' },
+            updated: { type: 'date' },
+          },
+        },
+      },
+      version: TEMPLATE_SCHEMA_VERSION,
+      _meta: { description: 'auditkit detection service: per-rule checkpoints and the lease of `rules run --every`' },
+    }),
+  );
   return { mode, objects, adaptations, notes };
 }
 

@@ -30,9 +30,13 @@ export const rulesConfigSchema = z.strictObject({
   max_keys: z.number().int().positive().default(10_000).describe('Bounded state: keys per stateful rule.'),
   schedule: z
     .strictObject({
-      interval: duration.default('5m'),
-      lookback: duration.default('15m'),
-      max_events: z.number().int().positive().default(10_000),
+      interval: duration.default('5m').describe('`rules run --every` without a value: time between detection passes.'),
+      lookback: duration.default('15m').describe('How far back the first pass of a rule (no checkpoint yet) and `rules run` without --since look.'),
+      max_events: z.number().int().positive().default(10_000).describe('Max candidate events a stateful rule fetches per pass (match rules stream every candidate).'),
+      overlap: duration.default('1m').describe('Each pass starts this long before the rule\'s checkpoint (alert ids are deterministic: nothing doubles).'),
+      delay: duration.default('30s').describe('Each pass ends this long before now: refresh and clock skew for event.ingested; raise it for late @timestamp events.'),
+      time_field: z.enum(['auto', 'event.ingested', '@timestamp']).default('auto').describe('The field pass windows are on; auto: event.ingested where the cluster stamps it, else @timestamp.'),
+      lease_ttl: duration.default('2m').describe('An instance that stops renewing the lease loses it to another one after this long.'),
     })
     .prefault({}),
   notify: z

@@ -11,6 +11,7 @@ export { buildAlert, type AlertDoc } from './alerts';
 export { compileQuery, compileRuleQuery, toLuceneRegex, type CompiledQuery } from './es-query';
 export { runScheduled, listAlerts, type ScheduledOptions, type ScheduledReport } from './scheduled';
 export { setAlertStatus, statusFilter, triageActor, missingAlertsError, type TriageReport, type TriageResult } from './triage';
+export { DetectionService, readLease, readRuleStates, resolveTimeField, type LeaseState, type PassSummary, type RuleState, type ServiceOptions } from './service';
 export { runRuleTests, testEventDoc, type RuleTestReport } from './testing';
 export { commandEvent } from './events';
 export { genericHostileEvents, ruleHostileEvents, type HostileEvent } from './adversarial';

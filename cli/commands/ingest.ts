@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditkitError, createProgress, ExitCode } from '../../core';
 import { agentSummary, collectorAgent, collectorHost, PARSERS, runPipeline, sinkOptionsFromConfig, sniffFormat } from '../../collectors';
+import { createDetector } from '../../rules';
 import { DATASETS, isDataset } from '../../schema';
 import type { AuditkitCommand } from '../context';
 
@@ -10,6 +11,9 @@ import type { AuditkitCommand } from '../context';
  * `auditkit ingest FILE...`: one-shot backfill through the same pipeline as the
  * collector (parse → spool → sink, same ids, so re-running it doubles nothing).
  * `--stdout` prints the normalised events as JSON lines and needs no cluster.
+ * Detection runs as in `collect` (the configured rules, alerts into
+ * logs-auditkit.alerts-<ns> with deterministic ids, notifications) unless
+ * `--no-rules`: a backfilled `curl … | bash` leaves its alert like a live one.
  */
 export const ingestCommand: AuditkitCommand = {
   command: 'ingest <files..>',
@@ -19,7 +23,8 @@ export const ingestCommand: AuditkitCommand = {
       .positional('files', { type: 'string', array: true, describe: 'files to read' })
       .option('format', { type: 'string', default: 'auto', describe: `auto or one of: ${PARSERS.map((p) => p.kind).join(', ')}` })
       .option('dataset', { type: 'string', describe: 'route the events to this dataset (default: the parser\'s)' })
-      .option('stdout', { type: 'boolean', default: false, describe: 'print normalised events as JSON lines instead of shipping (summary on stderr)' }),
+      .option('stdout', { type: 'boolean', default: false, describe: 'print normalised events as JSON lines instead of shipping (summary on stderr)' })
+      .option('rules', { type: 'boolean', default: true, describe: 'run the configured rules over the events and write their alerts, as collect does (--no-rules: events only)' }),
   async run(ctx, argv) {
     const files = ((argv['files'] as string[] | undefined) ?? []).map((f) => path.resolve(f));
     const format = String(argv['format'] ?? 'auto');
@@ -50,6 +55,7 @@ export const ingestCommand: AuditkitCommand = {
     const es = toStdout ? undefined : await ctx.elasticsearch();
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'auditkit-ingest-'));
     const host = collectorHost(cfg.collector);
+    const detector = es && argv['rules'] !== false ? await createDetector(cfg, { default: ns }, { log: ctx.log }) : undefined;
     const progress = createProgress('ingest', total);
     const ac = new AbortController();
     const onSignal = (): void => ac.abort();
@@ -73,13 +79,14 @@ export const ingestCommand: AuditkitCommand = {
             }
           : { emit: (doc: unknown) => void process.stdout.write(JSON.stringify(doc) + '\n') }),
         heartbeatIntervalMs: 0,
+        ...(detector ? { detect: (doc: Parameters<typeof detector.process>[0]) => detector.process(doc) } : {}),
         log: ctx.log,
         signal: ac.signal,
         onProgress: ({ counters, bytesRead }) => progress.update(bytesRead, `${counters.parsed} events`),
       });
       progress.done();
       const s = agentSummary(result);
-      const brief = { read: s['read'], parsed: s['parsed'], failed: s['failed'], shipped: toStdout ? 0 : s['shipped'], deadlettered: s['deadlettered'] };
+      const brief = { read: s['read'], parsed: s['parsed'], failed: s['failed'], shipped: toStdout ? 0 : s['shipped'], deadlettered: s['deadlettered'], alerts: s['alerts'] };
       if (ctx.out.json) {
         const full = { ...brief, duplicates: s['duplicates'], rejected: s['rejected'], lost: s['lost'], retries: s['retries'], spooled: s['spooled'] };
         if (toStdout) process.stderr.write(JSON.stringify(full) + '\n');
@@ -87,7 +94,7 @@ export const ingestCommand: AuditkitCommand = {
       } else {
         const line = toStdout
           ? `read ${brief.read}, parsed ${brief.parsed}, failed ${brief.failed}`
-          : `read ${brief.read}, parsed ${brief.parsed}, failed ${brief.failed}, shipped ${brief.shipped} (${String(s['duplicates'])} already there), dead-lettered ${brief.deadlettered}`;
+          : `read ${brief.read}, parsed ${brief.parsed}, failed ${brief.failed}, shipped ${brief.shipped} (${String(s['duplicates'])} already there), dead-lettered ${brief.deadlettered}, ${detector ? `${String(brief.alerts)} new alerts` : 'rules off'}`;
         if (toStdout) process.stderr.write(line + '\n');
         else ctx.out.line(line);
       }
@@ -96,6 +103,7 @@ export const ingestCommand: AuditkitCommand = {
     } finally {
       process.off('SIGINT', onSignal);
       fs.rmSync(stateDir, { recursive: true, force: true });
+      await detector?.close();
       await es?.client.close().catch(() => undefined);
     }
   },

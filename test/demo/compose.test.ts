@@ -48,7 +48,7 @@ describeCompose('compose stack (validated, not run)', () => {
   });
 
   it('parses with the example environment and has every service of the stack', () => {
-    expect(Object.keys(services).sort()).toEqual(['auditkit-setup', 'certs', 'demo-host', 'es01', 'kibana', 'mailpit', 'reports']);
+    expect(Object.keys(services).sort()).toEqual(['auditkit-setup', 'certs', 'demo-host', 'detect', 'es01', 'kibana', 'mailpit', 'reports']);
   });
 
   it('pins every image to a version and gives every long-running service a health check', () => {
@@ -87,7 +87,9 @@ describeCompose('compose stack (validated, not run)', () => {
     expect(services['reports']?.command).toEqual(['report', 'schedule']);
     expect(services['reports']?.depends_on?.['auditkit-setup']?.condition).toBe('service_completed_successfully');
     expect(services['demo-host']?.depends_on?.['auditkit-setup']?.condition).toBe('service_completed_successfully');
-    for (const n of ['auditkit-setup', 'reports', 'demo-host']) {
+    expect(services['detect']?.command).toEqual(['rules', 'run', '--every']);
+    expect(services['detect']?.depends_on?.['auditkit-setup']?.condition).toBe('service_completed_successfully');
+    for (const n of ['auditkit-setup', 'reports', 'detect', 'demo-host']) {
       const e = services[n]?.environment ?? {};
       expect([n, e['AUDITKIT_ELASTICSEARCH_URL'], e['AUDITKIT_ELASTICSEARCH_CA_FILE'], e['AUDITKIT_ELASTICSEARCH_PASSWORD']]).toEqual([n, 'https://es01:9200', '/certs/ca/ca.crt', envExample()['ELASTIC_PASSWORD']]);
     }

@@ -1,0 +1,428 @@
+/**
+ * The detection service: `auditkit rules run --every 5m` (forever) and `--once`
+ * (one pass from the stored checkpoints, for cron and tests).
+ *
+ * State lives in Elasticsearch (`auditkit-detect-state`, provisioned by `setup
+ * elasticsearch`), so any instance on any machine continues where another stopped:
+ * - `checkpoint:<ns>:<rule>`: the end of the last window the rule finished, and
+ *   what its last pass did (events, alerts, errors) for `rules status`.
+ * - `lease:<ns>`: who runs the passes of a namespace. Taken and renewed with
+ *   optimistic concurrency (`if_seq_no`/`if_primary_term`): of two instances that
+ *   read the same expired lease, one write wins and the other gets a 409. A holder
+ *   renews at every pass and every ttl/3 while it runs; one that stops renewing
+ *   (killed, paused, cut off) loses it to another instance when `lease_ttl` runs out.
+ *
+ * A pass covers, per rule, [checkpoint − overlap, now − delay) on `event.ingested`
+ * when the cluster stamps it (the kit's ingest pipeline does), else on
+ * `@timestamp`; a late event (an old `@timestamp`, ingested after a pass) is then
+ * still in the next window. Overlaps, restarts and a second instance that ran
+ * anyway produce no duplicate: alert ids are deterministic and written with
+ * op_type create, and only an alert this instance CREATED (201, never a 409) is
+ * handed to the notification hub. The checkpoint moves only after the pass's
+ * alerts are written and their notifications delivered (or given up), so a kill
+ * in the middle of a pass redoes the window: no alert is lost or doubled. The one
+ * gap: an alert created but not yet notified when the process dies is not
+ * notified by the rerun (it is already there); notifications are at most once.
+ */
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import type { Client } from '@elastic/elasticsearch';
+import { AuditkitError, ExitCode, parseDuration, sleep, type Logger } from '../core';
+import { DETECT_STATE_INDEX } from '../elastic';
+import type { AlertDoc } from './alerts';
+import type { RulesConfig } from './config';
+import type { NotificationHub } from './notify';
+import { runScheduled, type ScheduledOptions } from './scheduled';
+import type { RuleDef } from './types';
+
+export type Schedule = RulesConfig['schedule'];
+
+export interface ServiceOptions {
+  readonly client: Client;
+  readonly rules: readonly RuleDef[];
+  readonly namespace: string;
+  /** Source events (index pattern). */
+  readonly index: string;
+  readonly schedule: Schedule;
+  readonly exceptions?: ScheduledOptions['exceptions'];
+  readonly maxKeys?: number;
+  readonly hub?: NotificationHub | undefined;
+  /** This instance's name in the lease (default host:pid:random). */
+  readonly instance?: string;
+  readonly log?: Logger;
+  readonly now?: () => number;
+}
+
+export interface RulePassState {
+  readonly from: string;
+  readonly to: string;
+  readonly started: string;
+  readonly took_ms: number;
+  readonly events: number;
+  readonly alerts: number;
+  readonly created: number;
+  readonly error?: string;
+}
+
+/** The checkpoint document of one rule. */
+export interface RuleState {
+  readonly kind: 'checkpoint';
+  readonly namespace: string;
+  readonly rule: string;
+  /** End of the last window this rule finished: the next pass starts here (minus the overlap). */
+  readonly checkpoint?: string;
+  readonly time_field: string;
+  readonly last_pass: RulePassState;
+  readonly totals: { readonly passes: number; readonly alerts: number; readonly errors: number };
+  readonly updated: string;
+}
+
+export interface LeaseState {
+  readonly kind: 'lease';
+  readonly namespace: string;
+  readonly holder: string;
+  readonly acquired: string;
+  readonly renewed: string;
+  readonly expires: string;
+}
+
+export interface PassSummary {
+  /** false: another instance holds the lease; nothing ran. */
+  readonly ran: boolean;
+  readonly holder: string;
+  readonly rules: number;
+  readonly timeField: string;
+  readonly events: number;
+  readonly alerts: number;
+  readonly created: number;
+  readonly existing: number;
+  readonly errors: readonly string[];
+  readonly tookMs: number;
+  readonly requests: number;
+  /** The lease was lost during the pass: checkpoints were not moved. */
+  readonly leaseLost?: boolean;
+}
+
+const checkpointId = (ns: string, rule: string): string => `checkpoint:${ns}:${rule}`;
+const leaseId = (ns: string): string => `lease:${ns}`;
+
+function stateError(err: unknown, what: string): AuditkitError {
+  const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
+  const hint =
+    status === 401 || status === 403
+      ? `the key may not ${what} ${DETECT_STATE_INDEX}: use an admin or detector key (\`auditkit setup api-key --role detector\`)`
+      : `run \`auditkit setup elasticsearch\` (it provisions ${DETECT_STATE_INDEX}) and check the cluster is reachable`;
+  return new AuditkitError('AK_RULES_STATE', `cannot ${what} the detection state (${(err as Error).message}); ${hint}`, { exitCode: status === 401 || status === 403 ? ExitCode.Auth : ExitCode.Unavailable, cause: err });
+}
+
+/**
+ * `event.ingested` when the newest source event carries it (the kit's ingest pipeline
+ * stamps it), else `@timestamp`; or what `time_field` forces.
+ */
+export async function resolveTimeField(client: Client, index: string, setting: Schedule['time_field']): Promise<string> {
+  if (setting !== 'auto') return setting;
+  const res = await client.search<Record<string, unknown>>({
+    index,
+    size: 1,
+    sort: [{ '@timestamp': { order: 'desc', unmapped_type: 'date' } }],
+    _source: ['event.ingested'],
+    ignore_unavailable: true,
+    allow_no_indices: true,
+  });
+  const src = res.hits.hits[0]?._source as { event?: { ingested?: unknown } } | undefined;
+  return typeof src?.event?.ingested === 'string' ? 'event.ingested' : '@timestamp';
+}
+
+export class DetectionService {
+  readonly instance: string;
+  private readonly now: () => number;
+  private readonly ttl: number;
+  private lease: { seq: number; term: number } | undefined;
+  private leaseLost = false;
+
+  constructor(private readonly o: ServiceOptions) {
+    this.instance = o.instance ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.now = o.now ?? Date.now;
+    this.ttl = parseDuration(o.schedule.lease_ttl);
+  }
+
+  /** Take or renew the lease. true when this instance holds it now. */
+  async acquire(): Promise<boolean> {
+    const { client, namespace } = this.o;
+    const id = leaseId(namespace);
+    const now = this.now();
+    let cur: { _seq_no?: number; _primary_term?: number; found: boolean; _source?: LeaseState };
+    try {
+      cur = (await client.get<LeaseState>({ index: DETECT_STATE_INDEX, id }, { ignore: [404] })) as typeof cur;
+    } catch (err) {
+      if ((err as { meta?: { statusCode?: number } }).meta?.statusCode === 404) cur = { found: false };
+      else throw stateError(err, 'read');
+    }
+    const held = cur.found ? cur._source : undefined;
+    if (held && held.holder !== this.instance && Date.parse(held.expires) > now) {
+      this.lease = undefined;
+      return false;
+    }
+    const doc: LeaseState = {
+      kind: 'lease',
+      namespace,
+      holder: this.instance,
+      acquired: held && held.holder === this.instance ? held.acquired : new Date(now).toISOString(),
+      renewed: new Date(now).toISOString(),
+      expires: new Date(now + this.ttl).toISOString(),
+    };
+    try {
+      const res = cur.found
+        ? await client.index({ index: DETECT_STATE_INDEX, id, document: doc, if_seq_no: cur._seq_no as number, if_primary_term: cur._primary_term as number, refresh: 'wait_for' })
+        : await client.index({ index: DETECT_STATE_INDEX, id, document: doc, op_type: 'create', refresh: 'wait_for' });
+      if (held?.holder !== this.instance) this.o.log?.info({ holder: this.instance, previous: held?.holder }, 'took the detection lease');
+      this.lease = { seq: res._seq_no ?? 0, term: res._primary_term ?? 0 };
+      this.leaseLost = false;
+      return true;
+    } catch (err) {
+      // Another instance wrote first (409): it holds the lease.
+      if ((err as { meta?: { statusCode?: number } }).meta?.statusCode === 409) {
+        this.lease = undefined;
+        return false;
+      }
+      throw stateError(err, 'write');
+    }
+  }
+
+  /** Renew a lease this instance holds (conditional on nobody having written it since). */
+  private async renew(): Promise<boolean> {
+    if (!this.lease) return false;
+    const now = this.now();
+    try {
+      const res = await this.o.client.update<LeaseState>({
+        index: DETECT_STATE_INDEX,
+        id: leaseId(this.o.namespace),
+        if_seq_no: this.lease.seq,
+        if_primary_term: this.lease.term,
+        doc: { renewed: new Date(now).toISOString(), expires: new Date(now + this.ttl).toISOString() },
+      });
+      this.lease = { seq: res._seq_no ?? 0, term: res._primary_term ?? 0 };
+      return true;
+    } catch (err) {
+      if ((err as { meta?: { statusCode?: number } }).meta?.statusCode === 409) {
+        this.o.log?.warn({ holder: this.instance }, 'lost the detection lease to another instance');
+        this.lease = undefined;
+        this.leaseLost = true;
+        return false;
+      }
+      this.o.log?.warn({ err }, 'cannot renew the detection lease');
+      return false;
+    }
+  }
+
+  /** Give the lease up (end of `--once`, or a stopping service) so another instance need not wait for it to expire. */
+  async release(): Promise<void> {
+    if (!this.lease) return;
+    const lease = this.lease;
+    this.lease = undefined;
+    const now = new Date(this.now()).toISOString();
+    await this.o.client
+      .update({ index: DETECT_STATE_INDEX, id: leaseId(this.o.namespace), if_seq_no: lease.seq, if_primary_term: lease.term, doc: { renewed: now, expires: now }, refresh: 'wait_for' })
+      .catch(() => undefined);
+  }
+
+  private async checkpoints(): Promise<Map<string, RuleState>> {
+    const { client, namespace, rules } = this.o;
+    const out = new Map<string, RuleState>();
+    if (!rules.length) return out;
+    let res;
+    try {
+      res = await client.mget<RuleState>({ index: DETECT_STATE_INDEX, ids: rules.map((r) => checkpointId(namespace, r.id)) });
+    } catch (err) {
+      if ((err as { meta?: { statusCode?: number } }).meta?.statusCode === 404) return out; // no state index yet: every rule is new
+      throw stateError(err, 'read');
+    }
+    for (const d of res.docs) {
+      const src = 'found' in d && d.found ? d._source : undefined;
+      if (src) out.set(src.rule, src);
+    }
+    return out;
+  }
+
+  /** One pass: every rule from its checkpoint (minus the overlap) to now − delay. */
+  async pass(): Promise<PassSummary> {
+    const t0 = this.now();
+    const { client, namespace, schedule } = this.o;
+    if (!(await this.acquire())) {
+      const held = await readLease(client, namespace).catch(() => undefined);
+      return { ran: false, holder: held?.holder ?? '?', rules: 0, timeField: '', events: 0, alerts: 0, created: 0, existing: 0, errors: [], tookMs: this.now() - t0, requests: 0 };
+    }
+    // Renew every ttl/3 while the pass runs; a lease lost meanwhile stops the checkpoints.
+    const ac = new AbortController();
+    const renewer = (async (): Promise<void> => {
+      for (;;) {
+        await sleep(Math.max(200, this.ttl / 3), ac.signal);
+        if (ac.signal.aborted) return;
+        if (!(await this.renew()) && this.leaseLost) return;
+      }
+    })();
+    try {
+      const timeField = await resolveTimeField(client, this.o.index, schedule.time_field);
+      const states = await this.checkpoints();
+      const to = this.now() - parseDuration(schedule.delay);
+      const overlap = parseDuration(schedule.overlap);
+      const lookback = parseDuration(schedule.lookback);
+      // Rules with the same start run together (usually all of them: one batch).
+      const groups = new Map<number, RuleDef[]>();
+      for (const r of this.o.rules.filter((d) => d.enabled)) {
+        const ck = states.get(r.id)?.checkpoint;
+        const from = Math.min(to, ck ? Date.parse(ck) - overlap : to - lookback);
+        groups.set(from, [...(groups.get(from) ?? []), r]);
+      }
+      let events = 0;
+      let alerts = 0;
+      let created = 0;
+      let existing = 0;
+      let requests = 0;
+      const errors: string[] = [];
+      const updates: RuleState[] = [];
+      for (const [from, defs] of [...groups].sort((a, b) => a[0] - b[0])) {
+        if (this.leaseLost) break;
+        const started = this.now();
+        const createdBy = new Map<string, number>();
+        const onCreated = (a: AlertDoc): void => {
+          createdBy.set(a.rule.id, (createdBy.get(a.rule.id) ?? 0) + 1);
+          this.o.hub?.notify(a);
+        };
+        let rep;
+        try {
+          rep = await runScheduled(client, defs, {
+            index: this.o.index,
+            since: new Date(from),
+            until: new Date(to),
+            namespace,
+            timeField,
+            maxEvents: schedule.max_events,
+            ...(this.o.exceptions ? { exceptions: this.o.exceptions } : {}),
+            ...(this.o.maxKeys ? { maxKeys: this.o.maxKeys } : {}),
+            onCreated,
+          });
+        } catch (err) {
+          // The alert writes themselves failed: nothing of this group moves.
+          const msg = (err as Error).message;
+          errors.push(msg);
+          for (const d of defs) updates.push(this.next(states.get(d.id), d.id, timeField, { from, to, started, events: 0, alerts: 0, created: 0, error: msg }, false));
+          continue;
+        }
+        requests += rep.requests;
+        events = Math.max(events, ...rep.results.map((r) => r.candidates));
+        alerts += rep.results.reduce((n, r) => n + r.alerts.length, 0);
+        created += rep.written;
+        existing += rep.existing;
+        errors.push(...rep.errors);
+        for (const r of rep.results) {
+          const error = r.error ?? (rep.unwritten.has(r.rule) ? 'an alert could not be written; the window runs again' : r.truncated ? `more than ${schedule.max_events} candidate events (rules.schedule.max_events): the rest of the window was not evaluated` : undefined);
+          // A truncated stateful rule still moves on (its window is evaluated as far as it was fetched);
+          // a failed search or an unwritten alert keeps the checkpoint, so the window runs again.
+          const advance = !r.error && !rep.unwritten.has(r.rule);
+          updates.push(this.next(states.get(r.rule), r.rule, timeField, { from, to, started, events: r.candidates, alerts: r.alerts.length, created: createdBy.get(r.rule) ?? 0, ...(error ? { error } : {}) }, advance));
+        }
+      }
+      // Notifications handed off before the checkpoints move: a kill before this point reruns the window.
+      await this.o.hub?.drain();
+      if (this.leaseLost) {
+        errors.push('the lease was lost during the pass (another instance took it): checkpoints not moved');
+      } else if (updates.length) {
+        await this.writeStates(updates);
+      }
+      return { ran: true, holder: this.instance, rules: updates.length, timeField, events, alerts, created, existing, errors, tookMs: this.now() - t0, requests, ...(this.leaseLost ? { leaseLost: true } : {}) };
+    } finally {
+      ac.abort();
+      await renewer;
+    }
+  }
+
+  private next(prev: RuleState | undefined, rule: string, timeField: string, p: { from: number; to: number; started: number; events: number; alerts: number; created: number; error?: string }, advance: boolean): RuleState {
+    const checkpoint = advance ? new Date(p.to).toISOString() : prev?.checkpoint;
+    return {
+      kind: 'checkpoint',
+      namespace: this.o.namespace,
+      rule,
+      ...(checkpoint ? { checkpoint } : {}),
+      time_field: timeField,
+      last_pass: {
+        from: new Date(p.from).toISOString(),
+        to: new Date(p.to).toISOString(),
+        started: new Date(p.started).toISOString(),
+        took_ms: this.now() - p.started,
+        events: p.events,
+        alerts: p.alerts,
+        created: p.created,
+        ...(p.error ? { error: p.error } : {}),
+      },
+      totals: { passes: (prev?.totals.passes ?? 0) + 1, alerts: (prev?.totals.alerts ?? 0) + p.created, errors: (prev?.totals.errors ?? 0) + (p.error ? 1 : 0) },
+      updated: new Date(this.now()).toISOString(),
+    };
+  }
+
+  private async writeStates(states: readonly RuleState[]): Promise<void> {
+    try {
+      const res = await this.o.client.bulk({ refresh: 'wait_for', operations: states.flatMap((s) => [{ index: { _index: DETECT_STATE_INDEX, _id: checkpointId(s.namespace, s.rule) } }, s]) });
+      if (res.errors) {
+        const first = res.items.find((i) => i.index?.error)?.index?.error;
+        throw Object.assign(new Error(first?.reason ?? 'bulk refused'), { meta: { statusCode: res.items.find((i) => i.index?.error)?.index?.status } });
+      }
+    } catch (err) {
+      throw stateError(err, 'write');
+    }
+  }
+
+  /**
+   * `--every`: a pass per interval until `signal` aborts. A standby (the lease is
+   * held elsewhere) tries again at each interval and takes over once it expires.
+   */
+  async run(intervalMs: number, signal: AbortSignal, onPass?: (p: PassSummary) => void): Promise<void> {
+    try {
+      while (!signal.aborted) {
+        const started = this.now();
+        try {
+          onPass?.(await this.pass());
+        } catch (err) {
+          // One failed pass (cluster away) never ends the service: the next one retries the window.
+          this.o.log?.error({ err }, 'detection pass failed; the next pass covers its window');
+        }
+        const wait = Math.max(0, intervalMs - (this.now() - started));
+        // The holder renews while it waits, so a standby does not take over between passes.
+        const end = this.now() + wait;
+        while (!signal.aborted && this.now() < end) {
+          await sleep(Math.min(end - this.now(), Math.max(200, this.ttl / 3)), signal);
+          if (!signal.aborted && this.lease && this.now() < end) await this.renew();
+        }
+      }
+    } finally {
+      await this.release();
+    }
+  }
+}
+
+export async function readLease(client: Client, namespace: string): Promise<LeaseState | undefined> {
+  try {
+    const r = await client.get<LeaseState>({ index: DETECT_STATE_INDEX, id: leaseId(namespace) });
+    return r._source;
+  } catch (err) {
+    if ((err as { meta?: { statusCode?: number } }).meta?.statusCode === 404) return undefined;
+    throw stateError(err, 'read');
+  }
+}
+
+/** Every rule's checkpoint document of a namespace (`rules status`). */
+export async function readRuleStates(client: Client, namespace: string): Promise<RuleState[]> {
+  try {
+    const res = await client.search<RuleState>({
+      index: DETECT_STATE_INDEX,
+      size: 10_000,
+      query: { bool: { filter: [{ term: { kind: 'checkpoint' } }, { term: { namespace } }] } },
+      sort: [{ rule: 'asc' }],
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+    return res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
+  } catch (err) {
+    throw stateError(err, 'read');
+  }
+}
