@@ -11,7 +11,7 @@
  * OK'd by a previous run and not shipped yet must not wait for the next long start.
  */
 import * as path from 'node:path';
-import type { Client } from '@elastic/elasticsearch';
+import type { BulkClient } from '../elastic';
 import { AuditkitError, ExitCode, type Logger, type SmtpConfig } from '../core';
 import { createDetector, type RulesConfig } from '../rules';
 import type { CollectorConfig } from './config';
@@ -21,7 +21,7 @@ import { HOOK_JOURNAL_NAME, startHookReceiver, startOmauditReceiver } from './sh
 import { PostureService, postureStateDir, WriterIndex } from './posture';
 
 export interface AgentOptions {
-  readonly client: Client;
+  readonly client: BulkClient;
   readonly config: { readonly collector: CollectorConfig; readonly rules: RulesConfig; readonly smtp: SmtpConfig };
   /** The namespace of inputs that name none (elasticsearch.namespace). */
   readonly namespace: string;
