@@ -84,7 +84,7 @@ interface Collector {
 }
 
 /** The built `auditkit collect`, hook listener only, with this journal fsync policy. */
-async function startCollector(dir: string, fsync: string): Promise<Collector> {
+async function startCollector(dir: string, fsync: string, bin = BIN): Promise<Collector> {
   const port = await freePort();
   const closed = await freePort();
   const cfg = path.join(dir, `collect-${fsync}.yml`);
@@ -99,12 +99,12 @@ async function startCollector(dir: string, fsync: string): Promise<Collector> {
       '  rules: { enabled: false }',
       '  listeners:',
       `    hook: { port: ${port} }`,
-      `    journal: { fsync: ${fsync} }`,
+      ...(fsync === 'baseline' ? [] : [`    journal: { fsync: ${fsync} }`]),
       '',
     ].join('\n'),
     { mode: 0o600 },
   );
-  const child = spawn(process.execPath, [BIN, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AUDITKIT_LOG_LEVEL: 'info' } });
+  const child = spawn(process.execPath, [bin, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AUDITKIT_LOG_LEVEL: 'info' } });
   let err = '';
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`collect did not listen within 30 s: ${err.slice(-500)}`)), 30_000);
@@ -197,15 +197,17 @@ export const shellBench: Benchmark = {
       const results: BenchResult[] = [baseRes];
       let realUp: BenchResult | undefined;
       let realRun: Run | undefined;
-      for (const policy of POLICIES) {
-        const c = await startCollector(tmp, policy);
+      // AUDITKIT_BENCH_BASELINE_BIN: another build's bin/auditkit.js (e.g. main's), with its own defaults, same run.
+      const baseBin = process.env['AUDITKIT_BENCH_BASELINE_BIN'];
+      for (const policy of [...POLICIES, ...(baseBin ? ['baseline'] : [])]) {
+        const c = await startCollector(tmp, policy, policy === 'baseline' ? baseBin : BIN);
         collectors.push(c);
         const cpu0 = cpuMsOf(c.pid);
         const r = await best(`source ${hookFile(`collect-${policy}`, c.port)}`, env);
         const collectorCpu = (cpuMsOf(c.pid) - cpu0) / (2 * N);
         await c.stop();
         const res: BenchResult = {
-          name: `hook added, real \`collect\` (journal fsync: ${policy})`,
+          name: policy === 'baseline' ? `hook added, real \`collect\` of ${baseBin ?? ''}` : `hook added, real \`collect\` (journal fsync: ${policy})`,
           value: per(r),
           unit: 'µs/prompt',
           baseline: baseRes,
