@@ -106,7 +106,8 @@ async function startCollector(dir: string, fsync: string, bin = BIN): Promise<Co
   );
   const child = spawn(process.execPath, [bin, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AUDITKIT_LOG_LEVEL: 'info' } });
   let err = '';
-  await new Promise<void>((resolve, reject) => {
+  // A collector that never listened is stopped here: nobody else holds its pid.
+  const started = new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`collect did not listen within 30 s: ${err.slice(-500)}`)), 30_000);
     const onExit = (code: number | null): void => {
       clearTimeout(t);
@@ -121,6 +122,10 @@ async function startCollector(dir: string, fsync: string, bin = BIN): Promise<Co
         resolve();
       }
     });
+  });
+  await started.catch((e: unknown) => {
+    child.kill('SIGKILL');
+    throw e;
   });
   return {
     port,
