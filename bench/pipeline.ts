@@ -53,6 +53,127 @@ async function helperBulk(client: Client, docs: Array<Record<string, unknown>>, 
   return docs.length / ((performance.now() - t) / 1000);
 }
 
+interface LiveResult {
+  readonly avgRss: number;
+  readonly maxRss: number;
+  readonly rssSamples: number;
+  readonly cpuMsPerS: number;
+  readonly startupMs: number;
+  readonly bareNodeMs: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly latencies: number;
+  readonly searchError: string;
+}
+
+/** CPU (ms) a process used so far, from /proc/<pid>/stat (utime + stime, in clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  try {
+    const f = (fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** One built collector (`bin`) following a file written at 1,000 events/s for `durationMs`. */
+async function liveRun(client: Client, dir: string, bin: string, ns: string, flags: readonly string[], durationMs: number): Promise<LiveResult> {
+  const live = path.join(dir, `${ns}.ndjson`);
+  fs.writeFileSync(live, '');
+  const cfg = path.join(dir, `${ns}.yml`);
+  const url = (client.connectionPool.connections[0]?.url as URL).toString();
+  fs.writeFileSync(cfg, `elasticsearch:\n  url: ${url}\n  namespace: ${ns}\ncollector:\n  state_dir: ${path.join(dir, `${ns}-state`)}\n  listeners: { hook: { port: 0 } }\n  inputs:\n    - path: ${live}\n      format: ndjson\n`, { mode: 0o600 });
+  const b0 = performance.now();
+  await new Promise((r) => spawn(process.execPath, ['-e', '0']).once('exit', r));
+  const bareNodeMs = performance.now() - b0;
+  const index = streamName('commands', ns);
+  const writtenAt = new Map<number, number>();
+  const latencies: number[] = [];
+  const rss: number[] = [];
+  let seq = 0;
+  let stop = false;
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [...flags, bin, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise((r) => child.once('exit', r));
+  let firstSeenAt = NaN;
+  let cpuFrom = NaN;
+  let cpuFromAt = 0;
+  const writer = (async () => {
+    let next = Date.now();
+    while (!stop) {
+      // 100 events every 100 ms = 1,000 events/s.
+      let chunk = '';
+      const now = Date.now();
+      for (let i = 0; i < 100; i++) {
+        writtenAt.set(seq, now);
+        chunk += JSON.stringify(doc(seq++, 'live')) + '\n';
+      }
+      fs.appendFileSync(live, chunk);
+      next += 100;
+      await sleep(Math.max(0, next - Date.now()));
+    }
+  })();
+  let maxSeen = -1;
+  let searchError = '';
+  const searcher = (async () => {
+    while (!stop) {
+      // Until the first event is there: refresh, so startup is not rounded up to the refresh interval.
+      if (Number.isNaN(firstSeenAt)) await client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
+      try {
+        const r = await client.search<{ event: { sequence: number } }>({ index, size: 2000, ignore_unavailable: true, allow_no_indices: true, query: { range: { 'event.sequence': { gt: maxSeen } } }, sort: [{ 'event.sequence': 'asc' }], _source: ['event.sequence'] });
+        const now = Date.now();
+        if (r.hits.hits.length > 0 && Number.isNaN(firstSeenAt)) firstSeenAt = now;
+        for (const h of r.hits.hits) {
+          const s = h._source?.event.sequence;
+          if (s === undefined) continue;
+          const w = writtenAt.get(s);
+          if (w !== undefined && !Number.isNaN(firstSeenAt) && now - firstSeenAt > 5000) latencies.push(now - w);
+          writtenAt.delete(s);
+          if (s > maxSeen) maxSeen = s;
+        }
+      } catch (err) {
+        searchError = (err as Error).message; // the index is not there yet, or worse: said in the note
+      }
+      await sleep(Number.isNaN(firstSeenAt) ? 10 : 50);
+    }
+  })();
+  const sampler = (async () => {
+    while (!stop) {
+      await sleep(1000);
+      if (Number.isNaN(firstSeenAt) || Date.now() - firstSeenAt < 5000) continue; // warm-up: 5 s after the first event shipped
+      if (Number.isNaN(cpuFrom)) {
+        cpuFrom = cpuMsOf(child.pid ?? 0);
+        cpuFromAt = Date.now();
+      }
+      try {
+        const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) rss.push(Number(m[1]) / 1024);
+      } catch {
+        /* exited */
+      }
+    }
+  })();
+  await sleep(durationMs);
+  const cpuMsPerS = ((cpuMsOf(child.pid ?? 0) - cpuFrom) / (Date.now() - cpuFromAt)) * 1000;
+  stop = true;
+  await Promise.all([writer, searcher, sampler]);
+  child.kill('SIGTERM');
+  await exited;
+  latencies.sort((a, b) => a - b);
+  return {
+    avgRss: rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length),
+    maxRss: Math.max(...rss),
+    rssSamples: rss.length,
+    cpuMsPerS,
+    startupMs: firstSeenAt - t0,
+    bareNodeMs,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    latencies: latencies.length,
+    searchError,
+  };
+}
+
 export const pipelineBench: Benchmark = {
   name: 'pipeline',
   description: 'collector pipeline end to end into a real node vs client.helpers.bulk of the same documents; collector RSS at 1,000 events/s; append-to-searchable latency',
@@ -101,90 +222,33 @@ export const pipelineBench: Benchmark = {
       await client.indices.delete({ index: 'logs-auditkit.commands-bench*', ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
       }
 
-      // 2 + 3: the built collector at 1,000 events/s.
+      // AUDITKIT_BENCH_PIPELINE_PARTS=throughput: only the end-to-end ratio (CPU profiles of ingest).
+      if (process.env['AUDITKIT_BENCH_PIPELINE_PARTS'] === 'throughput') return results;
+      // 2 + 3 + 4: the built collector at 1,000 events/s; AUDITKIT_BENCH_BASELINE_BIN (another build's
+      // bin/auditkit.js, e.g. main's) runs the same load in the same run, for a before/after ratio.
       const repo = path.resolve(__dirname, '..', '..');
       const bin = path.join(repo, 'bin', 'auditkit.js');
       if (!fs.existsSync(path.join(repo, 'dist', 'cli', 'main.js'))) {
         results.push({ name: 'collector RSS / latency', value: NaN, unit: 'MB', note: 'skipped: run `npm run build` first' });
         return results;
       }
-      const ns = 'benchlive';
-      const live = path.join(dir, 'live.ndjson');
-      fs.writeFileSync(live, '');
-      const cfg = path.join(dir, 'auditkit.yml');
-      fs.writeFileSync(cfg, `elasticsearch:\n  url: ${node.url}\n  namespace: ${ns}\ncollector:\n  state_dir: ${path.join(dir, 'live-state')}\n  inputs:\n    - path: ${live}\n      format: ndjson\n`, { mode: 0o600 });
       // The V8 flags the installed collector runs with (see collectors/deploy); AUDITKIT_BENCH_COLLECTOR_FLAGS overrides them.
       const flags = (process.env['AUDITKIT_BENCH_COLLECTOR_FLAGS'] ?? COLLECTOR_NODE_FLAGS.join(' ')).split(' ').filter(Boolean);
-      const child = spawn(process.execPath, [...flags, bin, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
-      const index = streamName('commands', ns);
-      const writtenAt = new Map<number, number>();
-      const latencies: number[] = [];
-      const rss: number[] = [];
-      let seq = 0;
       const durationMs = Number(process.env['AUDITKIT_BENCH_PIPELINE_LIVE_MS'] ?? 30_000);
-      const t0 = Date.now();
-      let stop = false;
-      const writer = (async () => {
-        let next = Date.now();
-        while (!stop) {
-          // 100 events every 100 ms = 1,000 events/s.
-          let chunk = '';
-          const now = Date.now();
-          for (let i = 0; i < 100; i++) {
-            writtenAt.set(seq, now);
-            chunk += JSON.stringify(doc(seq++, 'live')) + '\n';
-          }
-          fs.appendFileSync(live, chunk);
-          next += 100;
-          await sleep(Math.max(0, next - Date.now()));
-        }
-      })();
-      let maxSeen = -1;
-      const searcher = (async () => {
-        while (!stop) {
-          try {
-            const r = await client.search<{ event: { sequence: number } }>({ index, size: 2000, ignore_unavailable: true, allow_no_indices: true, query: { range: { 'event.sequence': { gt: maxSeen } } }, sort: [{ 'event.sequence': 'asc' }], _source: ['event.sequence'] });
-            const now = Date.now();
-            for (const h of r.hits.hits) {
-              const s = h._source?.event.sequence;
-              if (s === undefined) continue;
-              const w = writtenAt.get(s);
-              if (w !== undefined && now - t0 > 5000) latencies.push(now - w);
-              writtenAt.delete(s);
-              if (s > maxSeen) maxSeen = s;
-            }
-          } catch {
-            /* index not there yet */
-          }
-          await sleep(50);
-        }
-      })();
-      const sampler = (async () => {
-        while (!stop) {
-          await sleep(1000);
-          if (Date.now() - t0 < 5000) continue; // warm-up
-          try {
-            const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-            if (m) rss.push(Number(m[1]) / 1024);
-          } catch {
-            /* exited */
-          }
-        }
-      })();
-      await sleep(durationMs);
-      stop = true;
-      await Promise.all([writer, searcher, sampler]);
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      const avgRss = rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length);
-      const maxRss = Math.max(...rss);
-      latencies.sort((a, b) => a - b);
+      const baseBin = process.env['AUDITKIT_BENCH_BASELINE_BIN'];
+      const before = baseBin ? await liveRun(client, dir, baseBin, 'benchbase', flags, durationMs) : undefined;
+      const now = await liveRun(client, dir, bin, 'benchlive', flags, durationMs);
+      const load = `load average ${(os.loadavg()[0] ?? 0).toFixed(1)} on ${os.cpus().length} CPUs`;
       const nodeRss = process.memoryUsage().rss / 1024 / 1024;
-      results.push({ name: 'collector RSS at 1,000 events/s (avg)', value: avgRss, unit: 'MB', baseline: { name: 'this bench process (node + client + 100k docs)', value: nodeRss, unit: 'MB' }, ratio: avgRss / nodeRss, note: `max ${maxRss.toFixed(1)} MB over ${rss.length} samples after 5 s warm-up; node flags: ${flags.join(' ') || '(none)'}; aim < 80 MB` });
-      const p50 = percentile(latencies, 50);
-      const p99 = percentile(latencies, 99);
-      results.push({ name: 'latency append → searchable p50', value: p50, unit: 'ms', baseline: { name: 'refresh interval', value: 1000, unit: 'ms' }, ratio: p50 / 1000, note: `${latencies.length} events, default poll 250 ms + flush 250 ms; search every 50 ms` });
-      results.push({ name: 'latency append → searchable p99', value: p99, unit: 'ms', baseline: { name: 'refresh interval', value: 1000, unit: 'ms' }, ratio: p99 / 1000, note: 'aim p99 < 2 s' });
+      const vs = (name: string, unit: string, pick: (r: LiveResult) => number, fallback: { name: string; value: number }, note: string): BenchResult => {
+        const b = before ? { name: `same run, ${baseBin ?? ''}`, value: pick(before) } : fallback;
+        return { name, value: pick(now), unit, baseline: { ...b, unit }, ratio: pick(now) / b.value, note };
+      };
+      results.push(vs('collector RSS at 1,000 events/s (avg)', 'MB', (r) => r.avgRss, { name: 'this bench process (node + client + docs)', value: nodeRss }, `max ${now.maxRss.toFixed(1)} MB over ${now.rssSamples} samples 5 s after the first event shipped; node flags: ${flags.join(' ') || '(none)'}; aim < 60 MB; ${load}`));
+      results.push(vs('collector CPU per 1,000 events/s', 'ms CPU/s', (r) => r.cpuMsPerS, { name: 'one core', value: 1000 }, `utime+stime of the collector over the measured window, per second at 1,000 events/s (${((now.cpuMsPerS / 1000) * 100).toFixed(1)} % of a core)`));
+      results.push(vs('collector startup: spawn → first event searchable', 'ms', (r) => r.startupMs, { name: 'node -e 0', value: now.bareNodeMs }, 'first line written at spawn; the bench refreshes the index while it waits, so refresh_interval is not counted'));
+      results.push(vs('latency append → searchable p50', 'ms', (r) => r.p50, { name: 'refresh interval', value: 1000 }, `${now.latencies} events, default poll 250 ms + flush 250 ms; search every 50 ms${now.latencies === 0 ? `; last search error: ${now.searchError.slice(0, 200)}` : ''}`));
+      results.push(vs('latency append → searchable p99', 'ms', (r) => r.p99, { name: 'refresh interval', value: 1000 }, 'aim p99 < 2 s'));
       return results;
     } finally {
       await client.close().catch(() => undefined);

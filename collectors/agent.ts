@@ -1,16 +1,17 @@
 /**
  * The collector agent: everything `auditkit collect` runs on a host, wired in one
  * place. The configured file inputs; the shell hook and OMAudit listeners, each
- * journalling a record (fsync) before it answers OK and then followed like a file;
+ * journalling a record (as durably as `collector.listeners.journal.fsync` says)
+ * before it answers OK, and then followed like a file;
  * streaming detection with notifications; all through one pipeline run.
  *
- * Invariant kept from the listeners: a record the hook was answered OK for is on disk
- * in its journal; the journal is an input like any file, so it is shipped exactly once
+ * Invariant kept from the listeners: a record the hook was answered OK for is in its
+ * journal (written, and fdatasync'd unless the policy is `interval`); the journal is an input like any file, so it is shipped exactly once
  * across restarts. `once` starts no listener but still drains their journals: records
  * OK'd by a previous run and not shipped yet must not wait for the next long start.
  */
 import * as path from 'node:path';
-import type { Client } from '@elastic/elasticsearch';
+import type { BulkClient } from '../elastic';
 import { AuditkitError, ExitCode, type Logger, type SmtpConfig } from '../core';
 import { createDetector, type RulesConfig } from '../rules';
 import type { CollectorConfig } from './config';
@@ -20,7 +21,7 @@ import { HOOK_JOURNAL_NAME, startHookReceiver, startOmauditReceiver } from './sh
 import { PostureService, postureStateDir, WriterIndex } from './posture';
 
 export interface AgentOptions {
-  readonly client: Client;
+  readonly client: BulkClient;
   readonly config: { readonly collector: CollectorConfig; readonly rules: RulesConfig; readonly smtp: SmtpConfig };
   /** The namespace of inputs that name none (elasticsearch.namespace). */
   readonly namespace: string;
@@ -42,7 +43,7 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
   const extraInputs: PipelineInput[] = [];
   const closers: Array<() => Promise<void>> = [];
   const readOffset = committedOffsets(base.stateDir);
-  const journalOpts = { maxBytes: listeners.max_backlog_bytes, maxBacklogBytes: listeners.max_backlog_bytes, readOffset };
+  const journalOpts = { maxBytes: listeners.max_backlog_bytes, maxBacklogBytes: listeners.max_backlog_bytes, readOffset, fsync: listeners.journal.fsync, fsyncIntervalMs: listeners.journal.fsync_interval_ms };
   const journalInput = (file: string, format: string): PipelineInput => ({ paths: [file], format, namespace: base.namespace, startAt: 'beginning', maxLineBytes: 1024 * 1024 });
   try {
     if (listeners.hook.enabled) {

@@ -96,6 +96,18 @@ export const collectorConfigSchema = z.strictObject({
           token: z.string().min(1).optional().describe('Shared secret the agents must send (token= parameter).'),
         })
         .prefault({}),
+      journal: z
+        .strictObject({
+          fsync: z
+            .enum(['always', 'group', 'interval'])
+            .default('interval')
+            .describe(
+              'When a listener record is OK\'d (the hook then forgets it). interval (default): once written to the journal (page cache), fdatasync every fsync_interval_ms: survives a collector SIGKILL/crash, a kernel crash or power loss may lose the last fsync_interval_ms; group: after an fdatasync shared by the records written meanwhile (group commit): survives power loss, costs one disk flush per prompt; always: after its own fdatasync.',
+            ),
+          fsync_interval_ms: z.number().int().min(1).max(10_000).default(200).describe('interval: how often the journal is fdatasync\'d.'),
+        })
+        .prefault({})
+        .describe('Durability of the listener journals against prompt latency (collectors/pipeline/README.md, "Listener journals").'),
       max_backlog_bytes: size
         .default(64 * 1024 ** 2)
         .describe('Unread bytes a listener journal may hold (the reader waits while the spool is full); past it senders get RETRY and the hook falls back to syslog, so nothing answered OK can be lost.'),

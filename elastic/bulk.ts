@@ -18,6 +18,7 @@
  * `maxAttempts` and reports what is left.
  */
 import type { Client } from '@elastic/elasticsearch';
+import type { ShippingClient } from './transport-client';
 import { sleep, type Logger } from '../core';
 
 export interface BulkItemResult {
@@ -67,7 +68,10 @@ export function bulkLines(index: string, id: string, doc: unknown): string {
 
 const NEVER = new AbortController().signal;
 
-export async function writeBulk<T extends BulkItem>(client: Client, items: readonly T[], handler: BulkHandler<T>, opts: BulkWriteOptions): Promise<BulkWriteResult<T>> {
+/** Either client: the official one, or the collector's ShippingClient (transport-client.ts). */
+export type BulkClient = Pick<Client, 'transport'> | ShippingClient;
+
+export async function writeBulk<T extends BulkItem>(client: BulkClient, items: readonly T[], handler: BulkHandler<T>, opts: BulkWriteOptions): Promise<BulkWriteResult<T>> {
   return settle(client, [...items], handler, opts);
 }
 
@@ -77,7 +81,7 @@ function backoffMs(o: BulkWriteOptions, attempt: number): number {
   return cap / 2 + Math.random() * (cap / 2);
 }
 
-async function settle<T extends BulkItem>(client: Client, initial: T[], handler: BulkHandler<T>, o: BulkWriteOptions): Promise<BulkWriteResult<T>> {
+async function settle<T extends BulkItem>(client: BulkClient, initial: T[], handler: BulkHandler<T>, o: BulkWriteOptions): Promise<BulkWriteResult<T>> {
   const signal = o.signal ?? NEVER;
   const maxAttempts = o.maxAttempts ?? Infinity;
   let pending = initial;

@@ -3,7 +3,7 @@
  * minimal integ-test node): setup detects and adapts instead of assuming.
  */
 import type { Client } from '@elastic/elasticsearch';
-import { errors as esErrors } from '@elastic/elasticsearch';
+import * as esErrors from '@elastic/transport/errors';
 import { TYPE_FALLBACKS } from '../schema';
 
 export interface Capabilities {

@@ -1,10 +1,12 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- the official client is loaded on use: `collect` never needs it (transport-client.ts) */
 import { readFileSync } from 'node:fs';
-import { Client, ClusterConnectionPool, errors as esErrors, type ClientOptions } from '@elastic/elasticsearch';
+import type { Client, ClientOptions } from '@elastic/elasticsearch';
+import * as esErrors from '@elastic/transport/errors';
 import { AuditkitError, ExitCode, expandHome, type Logger, silentLogger } from '../core';
 import type { ElasticsearchConfig } from './config';
 import { readDevState } from './dev-node';
 
-export { Client };
+export type { Client };
 
 export interface ResolvedTarget {
   readonly urls: readonly string[];
@@ -63,12 +65,50 @@ function normaliseFingerprint(fp: string): string {
   return fp.replace(/:/g, '').toUpperCase().match(/.{2}/g)?.join(':') ?? fp;
 }
 
-/** Build a client from config. TLS verification is on unless explicitly turned off. */
-export function createClient(cfg: ElasticsearchConfig, target: ResolvedTarget, log: Logger = silentLogger): Client {
-  const opts: ClientOptions = {
-    node: [...target.urls],
+/** What both clients are built from (createClient here, createShippingClient in transport-client.ts). */
+export interface ResolvedClientOptions {
+  readonly urls: readonly string[];
+  readonly requestTimeout: number;
+  readonly maxRetries: number;
+  readonly auth?: { apiKey: string } | { username: string; password: string };
+  readonly tls: { rejectUnauthorized: boolean; ca?: Buffer };
+  readonly caFingerprint?: string;
+}
+
+/** Credentials, TLS (verification on unless explicitly turned off), CA, timeouts: from config. */
+export function clientOptions(cfg: ElasticsearchConfig, target: ResolvedTarget, log: Logger = silentLogger): ResolvedClientOptions {
+  let auth: ResolvedClientOptions['auth'];
+  if (cfg.api_key) auth = { apiKey: cfg.api_key };
+  else if (cfg.username && cfg.password) auth = { username: cfg.username, password: cfg.password };
+  else if (target.urlAuth) auth = { ...target.urlAuth };
+  else if (target.devAuth) auth = { ...target.devAuth };
+  const tls: { rejectUnauthorized: boolean; ca?: Buffer } = { rejectUnauthorized: cfg.tls_verify };
+  if (cfg.ca_file) {
+    try {
+      tls.ca = readFileSync(expandHome(cfg.ca_file));
+    } catch (err) {
+      throw new AuditkitError('AK_ES_CA', `cannot read the CA file: ${(err as Error).message}`, { location: { file: cfg.ca_file }, exitCode: ExitCode.Config, cause: err });
+    }
+  }
+  if (!cfg.tls_verify) log.warn({ 'url.full': target.urls[0] }, 'TLS certificate verification is off');
+  return {
+    urls: target.urls,
     requestTimeout: cfg.request_timeout_ms,
     maxRetries: cfg.max_retries,
+    tls,
+    ...(auth ? { auth } : {}),
+    ...(cfg.ca_fingerprint ? { caFingerprint: normaliseFingerprint(cfg.ca_fingerprint) } : {}),
+  };
+}
+
+/** Build a client from config. TLS verification is on unless explicitly turned off. */
+export function createClient(cfg: ElasticsearchConfig, target: ResolvedTarget, log: Logger = silentLogger): Client {
+  const { Client: EsClient, ClusterConnectionPool } = require('@elastic/elasticsearch') as typeof import('@elastic/elasticsearch');
+  const r = clientOptions(cfg, target, log);
+  const opts: ClientOptions = {
+    node: [...r.urls],
+    requestTimeout: r.requestTimeout,
+    maxRetries: r.maxRetries,
     // Compression off: bulk bodies are built once and sent as they are.
     compression: false,
     name: 'auditkit',
@@ -86,27 +126,15 @@ export function createClient(cfg: ElasticsearchConfig, target: ResolvedTarget, l
     // hours. This pool round-robins over the nodes that answer, tries the dead ones when none
     // does, and pings a dead one (HEAD /) before using it again. No sniffing: the URLs are
     // used as given (a sniffed address may not be reachable from the host).
-    ...(target.urls.length > 1 ? { ConnectionPool: ClusterConnectionPool } : {}),
+    ...(r.urls.length > 1 ? { ConnectionPool: ClusterConnectionPool } : {}),
     sniffOnStart: false,
     sniffOnConnectionFault: false,
     sniffInterval: false,
+    tls: { ...r.tls },
   };
-  if (cfg.api_key) opts.auth = { apiKey: cfg.api_key };
-  else if (cfg.username && cfg.password) opts.auth = { username: cfg.username, password: cfg.password };
-  else if (target.urlAuth) opts.auth = { ...target.urlAuth };
-  else if (target.devAuth) opts.auth = { ...target.devAuth };
-  const tls: NonNullable<ClientOptions['tls']> = { rejectUnauthorized: cfg.tls_verify };
-  if (cfg.ca_file) {
-    try {
-      tls.ca = readFileSync(expandHome(cfg.ca_file));
-    } catch (err) {
-      throw new AuditkitError('AK_ES_CA', `cannot read the CA file: ${(err as Error).message}`, { location: { file: cfg.ca_file }, exitCode: ExitCode.Config, cause: err });
-    }
-  }
-  if (cfg.ca_fingerprint) opts.caFingerprint = normaliseFingerprint(cfg.ca_fingerprint);
-  opts.tls = tls;
-  if (!cfg.tls_verify) log.warn({ 'url.full': target.urls[0] }, 'TLS certificate verification is off');
-  return new Client(opts);
+  if (r.auth) opts.auth = { ...r.auth };
+  if (r.caFingerprint) opts.caFingerprint = r.caFingerprint;
+  return new EsClient(opts);
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
-import { errors as esErrors } from '@elastic/elasticsearch';
+import * as esErrors from '@elastic/transport/errors';
 import { AuditkitError, ExitCode, KIT_VERSION } from '../core';
 import { adaptMapping, datasetMapping, DATASETS, DYNAMIC_TEMPLATES, streamPattern, type Adaptation, type Dataset } from '../schema';
 import { supportedTypes, type Capabilities } from './capabilities';

@@ -1,5 +1,6 @@
 import { ExitCode } from '../../core';
 import { agentSummary, runAgent } from '../../collectors';
+import { createShippingClient, resolveTarget } from '../../elastic';
 import type { AuditkitCommand } from '../context';
 
 /**
@@ -17,7 +18,9 @@ export const collectCommand: AuditkitCommand = {
       .option('state-dir', { type: 'string', describe: 'override collector.state_dir' }),
   async run(ctx, argv) {
     const { value: cfg } = await ctx.config();
-    const { client } = await ctx.elasticsearch();
+    // The transport-only client: the collector sends _bulk and nothing else, and carries
+    // neither the official client's API modules nor its Arrow helpers on every host.
+    const client = createShippingClient(cfg.elasticsearch, await resolveTarget(cfg.elasticsearch), ctx.log);
     const ac = new AbortController();
     const onSignal = (sig: NodeJS.Signals): void => {
       ctx.log.info({ signal: sig }, 'stopping: committing what is spooled');

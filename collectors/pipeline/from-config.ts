@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@elastic/elasticsearch';
+import type { BulkClient } from '../../elastic';
 import { expandHome, KIT_VERSION, type Logger } from '../../core';
 import type { AgentFields, HostFields } from '../../schema';
 import type { CollectorConfig } from '../config';
@@ -48,7 +48,7 @@ export function collectorAgent(stateDir: string, hostName: string, persist = tru
 }
 
 /** The sink part of the pipeline options, from `collector.sink` (shared by collect, ingest and demo). */
-export function sinkOptionsFromConfig(cfg: Pick<CollectorConfig, 'sink'>, client: Client): NonNullable<PipelineOptions['sink']> {
+export function sinkOptionsFromConfig(cfg: Pick<CollectorConfig, 'sink'>, client: BulkClient): NonNullable<PipelineOptions['sink']> {
   return {
     client,
     flushBytes: cfg.sink.flush_bytes,
@@ -64,7 +64,7 @@ export function sinkOptionsFromConfig(cfg: Pick<CollectorConfig, 'sink'>, client
 /** The pipeline options `auditkit collect` runs with. */
 export function pipelineOptionsFromConfig(
   cfg: CollectorConfig,
-  opts: { client?: Client; namespace: string; log?: Logger; once?: boolean; signal?: AbortSignal; stateDir?: string },
+  opts: { client?: BulkClient; namespace: string; log?: Logger; once?: boolean; signal?: AbortSignal; stateDir?: string },
 ): PipelineOptions {
   const stateDir = path.resolve(expandHome(opts.stateDir ?? cfg.state_dir));
   const host = collectorHost(cfg);

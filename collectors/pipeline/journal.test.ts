@@ -36,3 +36,29 @@ describe('the listener journal (issue 14, finding 4)', () => {
     expect(j.refused).toBe(0);
   });
 });
+
+describe('the listener journal fsync policies', () => {
+  it.each(['always', 'group', 'interval'] as const)('%s: every append is written in call order before its promise settles, and close syncs the rest', async (fsync) => {
+    const f = path.join(tmp(), 'hook.journal');
+    const j = new RecordJournal(f, { fsync, fsyncIntervalMs: 20 });
+    const recs = Array.from({ length: 50 }, (_, i) => `{"seq":${i}}`);
+    // Appended in one loop turn, as a burst of connections would be.
+    await Promise.all(recs.map((r) => j.append(r).then(() => expect(lines(f)).toContain(r))));
+    await j.close();
+    expect(lines(f)).toEqual(recs);
+    if (fsync === 'always') expect(j.syncs).toBe(50);
+    // Group commit: the burst shares fdatasyncs (one here, however slow the disk).
+    if (fsync === 'group') expect(j.syncs).toBeLessThan(5);
+  });
+
+  it('interval: an append resolves without waiting for a disk flush; the timer flushes what was written', async () => {
+    const f = path.join(tmp(), 'hook.journal');
+    const j = new RecordJournal(f, { fsync: 'interval', fsyncIntervalMs: 10 });
+    await j.append('{"seq":1}');
+    expect(j.syncs).toBe(0);
+    for (let i = 0; i < 100 && j.syncs === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(j.syncs).toBe(1);
+    await j.close();
+    await expect(j.append('{"seq":2}')).rejects.toThrow(/closed/);
+  });
+});

@@ -19,7 +19,7 @@
  * (SIGTERM) abandons retries WITHOUT acknowledging: the entries stay in the spool
  * and are sent again at the next start.
  */
-import type { Client } from '@elastic/elasticsearch';
+import type { BulkClient } from '../../elastic';
 import { sleep, type Logger } from '../../core';
 import { bulkLines, writeBulk, type BulkHandler, type BulkItemResult, type BulkWriteOptions } from '../../elastic';
 import type { AgentFields, HostFields } from '../../schema';
@@ -29,7 +29,7 @@ import { FrameKind, type Spool, type SpoolEntry } from './spool';
 
 /** How the sink batches and retries: the part of its options that comes from `collector.sink`. */
 export interface SinkSettings {
-  readonly client: Client;
+  readonly client: BulkClient;
   readonly flushBytes: number;
   readonly flushIntervalMs: number;
   readonly maxDocs: number;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import type { Client } from '@elastic/elasticsearch';
+import type { BulkClient } from '../../elastic';
 import { AuditkitError, ExitCode, expandHome, type Logger, type SmtpConfig } from '../../core';
 import { exposureConfigSchema } from './config';
 import { createDetector, type RulesConfig } from '../../rules';
@@ -40,7 +40,7 @@ export interface PostureScanOptions {
   readonly root?: string | undefined;
   readonly stateDir?: string | undefined;
   /** Absent: print documents with `print` (`--stdout`). */
-  readonly client?: Client | undefined;
+  readonly client?: BulkClient | undefined;
   readonly print?: (doc: Record<string, unknown>) => void;
   readonly log?: Logger | undefined;
   readonly runBaseline?: BaselineRunner;
