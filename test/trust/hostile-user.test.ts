@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../../core';
@@ -133,4 +134,129 @@ maybe('a hostile local user against auditkit collect', () => {
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThan(RSS_CAP_MB);
   });
+});
+
+/**
+ * Finding 4 end to end: Elasticsearch unreachable (a proxy in front of the test node that
+ * refuses every connection), a hostile user's forged records OK'd into the journal and spool,
+ * the collector restarted while still cut off, then the cluster back: every OK'd record lands
+ * once, still attributed to the kernel's uid and carrying its `auditkit.claimed.*` fields.
+ */
+maybe('forged records OK\'d while Elasticsearch is down', () => {
+  const ns = uniqueNamespace('esdown');
+  const client = testClient();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ak-esdown-'));
+  const cfg = path.join(dir, 'auditkit.yml');
+  const children: ChildProcess[] = [];
+  const proxySockets = new Set<Socket>();
+  let up = false;
+  const target = new URL(testEsUrl());
+  const proxy: Server = createServer((s) => {
+    if (!up) {
+      s.destroy();
+      return;
+    }
+    const t = connect(Number(target.port), target.hostname);
+    for (const x of [s, t]) {
+      proxySockets.add(x);
+      x.on('error', () => undefined);
+      x.on('close', () => proxySockets.delete(x));
+    }
+    s.pipe(t).pipe(s);
+    s.on('close', () => t.destroy());
+    t.on('close', () => s.destroy());
+  });
+  let port = 0;
+
+  const startCollector = async (): Promise<ChildProcess> => {
+    const c = spawn(process.execPath, [path.join(REPO, 'bin/auditkit.js'), 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(c);
+    c.stderr?.resume();
+    // Ready when the hook port answers (its log line may sit in the logger's buffer).
+    const listening = (): Promise<boolean> =>
+      new Promise((resolve) => {
+        const s = connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      });
+    for (let i = 0; i < 300 && c.exitCode === null && !(await listening()); i++) await new Promise((r) => setTimeout(r, 100));
+    return c;
+  };
+  const stop = (c: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
+    c.exitCode !== null || c.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const t = setTimeout(() => c.kill('SIGKILL'), 20_000);
+          t.unref();
+          c.once('exit', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          c.kill(signal);
+        });
+
+  beforeAll(async () => {
+    port = await freePort();
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const esPort = (proxy.address() as { port: number }).port;
+    writeFileSync(cfg, ['elasticsearch:', `  url: http://127.0.0.1:${esPort}`, `  namespace: ${ns}`, 'collector:', `  host_name: ${os.hostname()}`, `  state_dir: ${path.join(dir, 'state')}`, '  poll_interval_ms: 50', '  sink: { flush_interval_ms: 50, backoff_max_ms: 500 }', '  rules: { enabled: false }', '  listeners:', `    hook: { enabled: true, port: ${port} }`, ''].join('\n'), { mode: 0o600 });
+  });
+
+  afterAll(async () => {
+    await Promise.all(children.map((c) => stop(c, 'SIGKILL')));
+    for (const s of proxySockets) s.destroy();
+    await new Promise((r) => proxy.close(r));
+    await deleteNamespace(client, ns).catch(() => undefined);
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lands every OK\'d forged record once, re-attributed and tagged, after a restart and the cluster\'s return', async () => {
+    const first = await startCollector();
+    const script = `
+      const net = require('node:net');
+      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => o += d); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      (async () => {
+        let oks = 0;
+        for (let i = 0; i < 15; i++) {
+          const rec = { v: 1, shell: 'bash', host: 'forged-host', sid: 'esdown', seq: i, t: 1795345099140 + i, uid: 0, user: 'root', login_user: 'root', cmd: 'id #' + i };
+          if ((await send(JSON.stringify(rec) + '\\n')).startsWith('OK')) oks++;
+        }
+        console.log('OKS ' + oks);
+      })();`;
+    const oks = Number(/OKS (\d+)/.exec(await asNobody(script, children))?.[1] ?? -1);
+    expect(oks).toBe(15);
+    // Give the reader time to spool them, then restart while Elasticsearch is still unreachable.
+    await new Promise((r) => setTimeout(r, 1_500));
+    await stop(first, 'SIGTERM');
+    const second = await startCollector();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const index = streamName('commands', ns);
+    expect(await client.count({ index, ignore_unavailable: true }).then((r) => r.count, () => 0)).toBe(0);
+    up = true;
+    let hits: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 100; i++) {
+      await client.indices.refresh({ index }).catch(() => undefined);
+      const r = await client.search({ index, size: 100, query: { term: { 'auditkit.shell.session_id': 'esdown' } } }).catch(() => undefined);
+      hits = (r?.hits.hits ?? []).map((h) => h._source as Record<string, unknown>);
+      if (hits.length >= oks) break;
+      await new Promise((r2) => setTimeout(r2, 300));
+    }
+    // Once each (a double would be a second document with the same seq).
+    await new Promise((r) => setTimeout(r, 1_000));
+    await client.indices.refresh({ index }).catch(() => undefined);
+    expect(await client.count({ index, query: { term: { 'auditkit.shell.session_id': 'esdown' } } }).then((r) => r.count)).toBe(oks);
+    expect(new Set(hits.map((h) => getField(h, 'auditkit.session.seq'))).size).toBe(oks);
+    for (const h of hits) {
+      expect(getField(h, 'user.name')).toBe('nobody');
+      expect(String(getField(h, 'user.id'))).toBe('65534');
+      expect(getField(h, 'auditkit.claimed.uid')).toBe('0');
+      expect(h['tags']).toEqual(expect.arrayContaining(['auditkit_identity_mismatch']));
+      expect(getField(h, 'auditkit.claimed.user')).toBe('root');
+      expect(getField(h, 'host.name')).toBe(os.hostname());
+    }
+    await stop(second, 'SIGTERM');
+  }, 120_000);
 });
