@@ -7,8 +7,9 @@
  *  - `OK` is written only after `onRecord` resolved, i.e. the pipeline has the
  *    record durably queued; otherwise the hook falls back to syslog (and the
  *    deterministic id makes a record that arrives both ways one document).
- *  - The sender's uid is looked up in /proc/net/tcp{,6} **at accept time** (the
- *    kernel's record of who created the client socket), in any TCP state: a
+ *  - The sender's uid is looked up in /proc/net/tcp{,6} **at accept** (the
+ *    kernel's record of who created the client socket; one read of the table
+ *    every `attestIntervalMs` at most, for every connection accepted since), in any TCP state: a
  *    client that wrote and closed at once is still in the table (FIN_WAIT*),
  *    and its uid is trusted when the entry is still attached to a socket inode
  *    or shows a non-zero uid (an orphaned/TIME_WAIT entry shows uid 0 on older
@@ -25,7 +26,8 @@
  *    idle timer a trickle can reset); at most `maxConnectionsPerUid` connections
  *    per sender uid and `maxConnections` in all are open, the rest are closed at
  *    accept, so the accept queue drains and one user cannot starve the others;
- *    buffered bytes are capped in all (`maxBufferedBytes`).
+ *    buffered bytes are capped in all (`maxBufferedBytes`); a connection closed
+ *    before its record's newline is a fragment: counted (`truncated`), never journalled.
  *  - Listen on a privileged port (< 1024, default 601) so no ordinary user can
  *    take the port while the collector is down and read everyone's commands.
  */
@@ -55,6 +57,8 @@ export interface HookReceiverOptions {
   readonly maxConnections?: number;
   /** Bytes buffered across all connections; default 32 MiB. */
   readonly maxBufferedBytes?: number;
+  /** The socket table is read at most once per this many ms, for all connections accepted meanwhile (default 100). */
+  readonly attestIntervalMs?: number;
 }
 
 export interface HookReceiverStats {
@@ -72,6 +76,8 @@ export interface HookReceiverStats {
   timedOut: number;
   /** Records whose sender uid could not be attested. */
   unverified: number;
+  /** Connections closed before their record's newline: a fragment, never journalled. */
+  truncated: number;
 }
 
 export interface HookReceiver {
@@ -99,40 +105,48 @@ interface SocketRow {
 }
 
 /**
- * The socket tables, read once per event-loop turn: a burst of accepts (a flood)
- * reads /proc/net/tcp once, not once per connection.
- *
- * Cost: the kernel walks its whole TCP hash table for every read (262,144 buckets
- * on a 24 GB host: ~5 ms of CPU), whatever the number of sockets. It is the
- * largest part of a prompt's round trip, so only the table of the client's
- * address family is read (an IPv4 client is never in tcp6: a v4-mapped AF_INET6
- * client would show there under another address form, which the key below never
- * named), and a row is found by searching the text for its key, not by parsing
- * every line.
+ * The socket tables, read lazily and kept until `refresh()`: the receiver reads
+ * them once for a whole batch of accepted connections. Reading /proc/net/tcp is
+ * costly whatever it holds (the kernel walks every hash bucket: 20–30 ms a read
+ * on the loaded dev VM with 1,200 rows), so a flood that made one read per
+ * accept kept the event loop in that read (45 s of a 57 s attack, CPU profile)
+ * and a real user's connect waited a minute in the accept queue. The text is
+ * searched for the one row, not split into thousands.
  */
 class SocketTable {
   private texts = new Map<string, string>();
   constructor(private readonly procNet: string) {}
 
-  lookup(key: string, v6: boolean): SocketRow | undefined {
-    const table = v6 ? 'tcp6' : 'tcp';
-    let text = this.texts.get(table);
-    if (text === undefined) {
+  refresh(): void {
+    this.texts = new Map();
+  }
+
+  private text(table: 'tcp' | 'tcp6'): string {
+    let t = this.texts.get(table);
+    if (t === undefined) {
       try {
-        text = readFileSync(`${this.procNet}/${table}`, 'latin1');
+        t = readFileSync(`${this.procNet}/${table}`, 'latin1');
       } catch {
-        text = '';
+        t = '';
       }
-      if (this.texts.size === 0) setImmediate(() => this.texts.clear());
-      this.texts.set(table, text);
+      this.texts.set(table, t);
     }
-    // sl local rem st tx:rx tr:when retrnsmt uid timeout inode: "  12: <local> <rem> ..."
-    const at = text.indexOf(` ${key} `);
-    if (at < 0) return undefined;
-    const eol = text.indexOf('\n', at);
-    const c = text.slice(text.lastIndexOf('\n', at) + 1, eol < 0 ? undefined : eol).trim().split(/\s+/);
-    if (c.length < 10 || `${c[1]} ${c[2]}` !== key) return undefined;
-    return { uid: Number(c[7]), inode: c[9] ?? '0' };
+    return t;
+  }
+
+  /** The row whose local/remote addresses are `key` (`<local> <remote>` as the table prints them). */
+  lookup(key: string): SocketRow | undefined {
+    for (const table of key.length > 40 ? (['tcp6'] as const) : (['tcp', 'tcp6'] as const)) {
+      const text = this.text(table);
+      const at = text.indexOf(`: ${key} `);
+      if (at < 0) continue;
+      const eol = text.indexOf('\n', at);
+      // sl local rem st tx:rx tr:when retrnsmt uid timeout inode (sl is before `at`)
+      const c = text.slice(at + 2, eol < 0 ? undefined : eol).trim().split(/\s+/);
+      if (c.length < 9) continue;
+      return { uid: Number(c[6]), inode: c[8] ?? '0' };
+    }
+    return undefined;
   }
 }
 
@@ -147,7 +161,7 @@ export function peerUid(sock: Socket, procNet: string | SocketTable = '/proc/net
   const server = procAddr(lip, lport);
   if (!client || !server) return undefined;
   const table = typeof procNet === 'string' ? new SocketTable(procNet) : procNet;
-  const row = table.lookup(`${client} ${server}`, client.length > 13);
+  const row = table.lookup(`${client} ${server}`);
   if (!row || !Number.isInteger(row.uid)) return undefined;
   // Attached to a socket inode: the uid is its creator's. Orphaned (closed by
   // its process) with uid 0: older kernels report root for every orphan: unknown.
@@ -213,7 +227,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
   const perUid = opts.maxConnectionsPerUid ?? 8;
   const maxConnections = opts.maxConnections ?? 256;
   const maxBuffered = opts.maxBufferedBytes ?? 32 * 1024 * 1024;
-  const stats: HookReceiverStats = { connections: 0, accepted: 0, rejected: 0, failed: 0, busy: 0, tooBig: 0, tooDeep: 0, timedOut: 0, unverified: 0 };
+  const stats: HookReceiverStats = { connections: 0, accepted: 0, rejected: 0, failed: 0, busy: 0, tooBig: 0, tooDeep: 0, timedOut: 0, unverified: 0, truncated: 0 };
   const fileId = `hook-tcp:${host}:${opts.port ?? DEFAULT_HOOK_PORT}:${Date.now()}`;
   const table = new SocketTable(opts.procNet ?? '/proc/net');
   const names = new PasswdNames(opts.passwdFile ?? '/etc/passwd');
@@ -221,20 +235,45 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
   let open = 0;
   let buffered = 0;
   let seq = 0;
+  const attestEvery = opts.attestIntervalMs ?? 100;
+  // Accepted connections wait here (their bytes stay in the socket's bounded read
+  // buffer) until the next read of the socket table attests all of them at once.
+  let pending: Socket[] = [];
+  let attestTimer: NodeJS.Timeout | undefined;
+  let lastRead = 0;
+  const attestPending = (): void => {
+    attestTimer = undefined;
+    lastRead = Date.now();
+    const batch = pending;
+    pending = [];
+    table.refresh();
+    for (const sock of batch) {
+      try {
+        if (!sock.destroyed) admit(sock, peerUid(sock, table));
+      } catch {
+        sock.destroy();
+      }
+    }
+  };
   // noDelay: the one-line answer goes out at once (it is the prompt's wait).
   const server = createServer({ noDelay: true }, (sock) => {
     try {
-      accept(sock);
+      stats.connections++;
+      sock.on('error', () => undefined);
+      if (open + pending.length >= maxConnections) {
+        stats.busy++;
+        sock.destroy();
+        return;
+      }
+      pending.push(sock);
+      attestTimer ??= setTimeout(attestPending, Math.max(0, lastRead + attestEvery - Date.now()));
     } catch {
       // A bug here must cost one connection, never the collector.
       sock.destroy();
     }
   });
 
-  function accept(sock: Socket): void {
-    stats.connections++;
-    sock.on('error', () => undefined);
-    const uid = peerUid(sock, table);
+  function admit(sock: Socket, uid: number | undefined): void {
     const bucket = uid === undefined ? 'unverified' : String(uid);
     const mine = openByUid.get(bucket) ?? 0;
     if (mine >= perUid || open >= maxConnections) {
@@ -313,13 +352,16 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
         sock.destroy();
       }
     });
+    // The hook always ends its record with a newline. A sender that closes before it
+    // sent a fragment: nobody waits for an answer, and journalling it would let each
+    // connection push up to maxRecordBytes of junk through the pipeline (the RSS
+    // peaks of the hostile-user suite: 174 half-MiB fragments from slow senders).
     sock.on('end', () => {
-      if (done || size === 0) return;
-      try {
-        finish(Buffer.concat(chunks));
-      } catch {
-        sock.destroy();
-      }
+      if (done) return;
+      done = true;
+      if (size > 0) stats.truncated++;
+      release();
+      sock.destroy();
     });
   }
 
@@ -332,5 +374,11 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port ?? DEFAULT_HOOK_PORT;
-  return { server, port, stats, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  const close = (): Promise<void> => {
+    if (attestTimer) clearTimeout(attestTimer);
+    for (const sock of pending) sock.destroy();
+    pending = [];
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return { server, port, stats, close };
 }

@@ -1,0 +1,262 @@
+/**
+ * Issue 14: the real built collector (`node bin/auditkit.js collect`) attacked by
+ * a hostile local user (uid nobody, via setpriv): nesting, size, slow senders, a
+ * connection flood, forged identities, control characters. Then: the collector
+ * is alive, its RSS stayed within its cap, every OK'd record landed once, forged
+ * records are tagged. Needs root, setpriv, `npm run build` and the test cluster.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort } from '../../core';
+import { getField, streamName } from '../../schema';
+import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
+
+const REPO = path.resolve(__dirname, '../..');
+const ok = existsSync(path.join(REPO, 'dist/cli/main.js')) && process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+// Under CI a missing piece is a failure, not a skip.
+const ci = Boolean(process.env['CI']) && process.env['CI'] !== 'false';
+if (!ok && !ci) console.warn('test/trust/hostile-user.test.ts skipped: needs root, setpriv and npm run build');
+const maybe = ok || ci ? describe : describe.skip;
+const RSS_CAP_MB = 256; // the unit's MemoryMax
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) / 1024;
+}
+
+/** Run a node script as uid nobody; resolves with its stdout. */
+function asNobody(script: string, children: ChildProcess[]): Promise<string> {
+  return new Promise((resolve) => {
+    const c = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(c);
+    let out = '';
+    c.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('exit', () => resolve(out));
+  });
+}
+
+maybe('a hostile local user against auditkit collect', () => {
+  const ns = uniqueNamespace('hostile');
+  const client = testClient();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ak-hostile-'));
+  const children: ChildProcess[] = [];
+  let collector: ChildProcess | undefined;
+  let port = 0;
+  let stderr = '';
+  let peak = 0;
+
+  beforeAll(async () => {
+    port = await freePort();
+    const cfg = path.join(dir, 'auditkit.yml');
+    writeFileSync(cfg, ['elasticsearch:', `  url: ${testEsUrl()}`, `  namespace: ${ns}`, 'collector:', `  host_name: ${os.hostname()}`, `  state_dir: ${path.join(dir, 'state')}`, '  poll_interval_ms: 50', '  sink: { flush_interval_ms: 50 }', '  rules: { enabled: false }', '  listeners:', `    hook: { enabled: true, port: ${port} }`, ''].join('\n'), { mode: 0o600 });
+    collector = spawn(process.execPath, [path.join(REPO, 'bin/auditkit.js'), 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(collector);
+    collector.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    for (let i = 0; i < 600 && !stderr.includes('pipeline started'); i++) await new Promise((r) => setTimeout(r, 100));
+  }, 90_000);
+
+  afterAll(async () => {
+    // Every child (the collector, the attacker) killed and reaped, so no handle keeps jest alive.
+    await Promise.all(
+      children.map((c) => {
+        if (c.exitCode !== null || c.signalCode !== null) return undefined;
+        const gone = new Promise((r) => c.once('exit', r));
+        c.kill('SIGKILL');
+        return Promise.race([gone, new Promise((r) => setTimeout(r, 5_000).unref())]);
+      }),
+    );
+    await deleteNamespace(client, ns).catch(() => undefined);
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('survives nesting, size, slow senders and a flood, and lands every OK\'d record once, forged ones tagged', async () => {
+    const pid = collector?.pid as number;
+    peak = rssMb(pid);
+    const sampler = setInterval(() => { try { peak = Math.max(peak, rssMb(pid)); } catch { /* gone */ } }, 100);
+    const attack = `
+      const net = require('node:net');
+      const P = ${port};
+      const send = (data) => new Promise((res) => { const s = net.connect(P, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => o += d); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      (async () => {
+        const t0 = Date.now();
+        await send('{"v":1,"x":' + '['.repeat(200000) + ']'.repeat(200000) + '}\\n');
+        await send(Buffer.alloc(3 << 20, 97));
+        const slow = []; for (let i = 0; i < 200; i++) { const s = net.connect(P, '127.0.0.1'); s.on('error', () => {}); s.on('connect', () => s.write(Buffer.alloc(1 << 20 - 1, 98))); const t = setInterval(() => s.writable && s.write('b'), 500); s.on('close', () => clearInterval(t)); slow.push(s); }
+        const flood = []; for (let i = 0; i < 1100; i++) { const s = net.connect(P, '127.0.0.1'); s.on('error', () => {}); flood.push(s); }
+        await new Promise((r) => setTimeout(r, 3000));
+        for (const s of [...slow, ...flood]) s.destroy();
+        let oks = 0;
+        for (let i = 0; i < 20; i++) {
+          const rec = { v: 1, shell: 'bash', host: 'forged-host', sid: 'hostile', seq: i, t: 1795345099140 + i, uid: 0, user: 'root', cmd: 'rm -rf / \\u001b]52;c;aGk=\\u0007 #' + i };
+          if ((await send(JSON.stringify(rec) + '\\n')).startsWith('OK')) oks++;
+        }
+        console.log('OKS ' + oks + ' MS ' + (Date.now() - t0));
+      })();`;
+    const out = await asNobody(attack, children);
+    clearInterval(sampler);
+    const oks = Number(/OKS (\d+)/.exec(out)?.[1] ?? -1);
+    const ms = Number(/MS (\d+)/.exec(out)?.[1] ?? -1);
+    console.log(`collector RSS peak under the attack: ${peak.toFixed(0)} MB (cap ${RSS_CAP_MB} MB); OK'd forged records: ${oks}; attack took ${ms} ms; load ${os.loadavg()[0]?.toFixed(1)}`);
+    expect(collector?.exitCode).toBeNull();
+    expect(oks).toBeGreaterThan(0);
+    // The slow senders' unterminated half-MiB payloads are fragments: never journalled
+    // (they were: 174 of them, 91 MB through the pipeline, the RSS peaks of 231-309 MB).
+    const journal = path.join(dir, 'state', 'listeners');
+    for (const f of readdirSync(journal)) expect(readFileSync(path.join(journal, f), 'latin1')).not.toContain('bbbbbbbb');
+    const index = streamName('commands', ns);
+    let hits: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 100; i++) {
+      await client.indices.refresh({ index }).catch(() => undefined);
+      const r = await client.search({ index, size: 100, query: { term: { 'auditkit.shell.session_id': 'hostile' } } }).catch(() => undefined);
+      hits = (r?.hits.hits ?? []).map((h) => h._source as Record<string, unknown>);
+      if (hits.length >= oks) break;
+      await new Promise((r2) => setTimeout(r2, 300));
+    }
+    expect(hits).toHaveLength(oks);
+    expect(new Set(hits.map((h) => getField(h, 'auditkit.session.seq'))).size).toBe(oks);
+    for (const h of hits) {
+      expect(getField(h, 'user.name')).toBe('nobody');
+      expect(h['tags']).toEqual(expect.arrayContaining(['auditkit_identity_mismatch', 'auditkit_sender_uid_mismatch']));
+      expect(getField(h, 'auditkit.claimed.user')).toBe('root');
+    }
+  }, 180_000);
+
+  // The listener bounds what it buffers (8 connections per uid, 32 MiB in all). The earlier
+  // peaks (231 and 309 MB) were garbage, not live data (a heap snapshot at the peak held 30 MB
+  // live): the slow senders' unterminated 512 KiB payloads were journalled as records when they
+  // closed, and the pipeline made several copies of each of the 174. Fragments are dropped now
+  // (stats.truncated); measured peak after: 134-148 MB at load 21-23.
+  it('kept its RSS under the unit\'s 256 MB cap during the attack', () => {
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThan(RSS_CAP_MB);
+  });
+});
+
+/**
+ * Finding 4 end to end: Elasticsearch unreachable (a proxy in front of the test node that
+ * refuses every connection), a hostile user's forged records OK'd into the journal and spool,
+ * the collector restarted while still cut off, then the cluster back: every OK'd record lands
+ * once, still attributed to the kernel's uid and carrying its `auditkit.claimed.*` fields.
+ */
+maybe('forged records OK\'d while Elasticsearch is down', () => {
+  const ns = uniqueNamespace('esdown');
+  const client = testClient();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ak-esdown-'));
+  const cfg = path.join(dir, 'auditkit.yml');
+  const children: ChildProcess[] = [];
+  const proxySockets = new Set<Socket>();
+  let up = false;
+  const target = new URL(testEsUrl());
+  const proxy: Server = createServer((s) => {
+    if (!up) {
+      s.destroy();
+      return;
+    }
+    const t = connect(Number(target.port), target.hostname);
+    for (const x of [s, t]) {
+      proxySockets.add(x);
+      x.on('error', () => undefined);
+      x.on('close', () => proxySockets.delete(x));
+    }
+    s.pipe(t).pipe(s);
+    s.on('close', () => t.destroy());
+    t.on('close', () => s.destroy());
+  });
+  let port = 0;
+
+  const startCollector = async (): Promise<ChildProcess> => {
+    const c = spawn(process.execPath, [path.join(REPO, 'bin/auditkit.js'), 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(c);
+    c.stderr?.resume();
+    // Ready when the hook port answers (its log line may sit in the logger's buffer).
+    const listening = (): Promise<boolean> =>
+      new Promise((resolve) => {
+        const s = connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      });
+    for (let i = 0; i < 300 && c.exitCode === null && !(await listening()); i++) await new Promise((r) => setTimeout(r, 100));
+    return c;
+  };
+  const stop = (c: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
+    c.exitCode !== null || c.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const t = setTimeout(() => c.kill('SIGKILL'), 20_000);
+          t.unref();
+          c.once('exit', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          c.kill(signal);
+        });
+
+  beforeAll(async () => {
+    port = await freePort();
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const esPort = (proxy.address() as { port: number }).port;
+    writeFileSync(cfg, ['elasticsearch:', `  url: http://127.0.0.1:${esPort}`, `  namespace: ${ns}`, 'collector:', `  host_name: ${os.hostname()}`, `  state_dir: ${path.join(dir, 'state')}`, '  poll_interval_ms: 50', '  sink: { flush_interval_ms: 50, backoff_max_ms: 500 }', '  rules: { enabled: false }', '  listeners:', `    hook: { enabled: true, port: ${port} }`, ''].join('\n'), { mode: 0o600 });
+  });
+
+  afterAll(async () => {
+    await Promise.all(children.map((c) => stop(c, 'SIGKILL')));
+    for (const s of proxySockets) s.destroy();
+    await new Promise((r) => proxy.close(r));
+    await deleteNamespace(client, ns).catch(() => undefined);
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lands every OK\'d forged record once, re-attributed and tagged, after a restart and the cluster\'s return', async () => {
+    const first = await startCollector();
+    const script = `
+      const net = require('node:net');
+      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => o += d); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      (async () => {
+        let oks = 0;
+        for (let i = 0; i < 15; i++) {
+          const rec = { v: 1, shell: 'bash', host: 'forged-host', sid: 'esdown', seq: i, t: 1795345099140 + i, uid: 0, user: 'root', login_user: 'root', cmd: 'id #' + i };
+          if ((await send(JSON.stringify(rec) + '\\n')).startsWith('OK')) oks++;
+        }
+        console.log('OKS ' + oks);
+      })();`;
+    const oks = Number(/OKS (\d+)/.exec(await asNobody(script, children))?.[1] ?? -1);
+    expect(oks).toBe(15);
+    // Give the reader time to spool them, then restart while Elasticsearch is still unreachable.
+    await new Promise((r) => setTimeout(r, 1_500));
+    await stop(first, 'SIGTERM');
+    const second = await startCollector();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const index = streamName('commands', ns);
+    expect(await client.count({ index, ignore_unavailable: true }).then((r) => r.count, () => 0)).toBe(0);
+    up = true;
+    let hits: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 100; i++) {
+      await client.indices.refresh({ index }).catch(() => undefined);
+      const r = await client.search({ index, size: 100, query: { term: { 'auditkit.shell.session_id': 'esdown' } } }).catch(() => undefined);
+      hits = (r?.hits.hits ?? []).map((h) => h._source as Record<string, unknown>);
+      if (hits.length >= oks) break;
+      await new Promise((r2) => setTimeout(r2, 300));
+    }
+    // Once each (a double would be a second document with the same seq).
+    await new Promise((r) => setTimeout(r, 1_000));
+    await client.indices.refresh({ index }).catch(() => undefined);
+    expect(await client.count({ index, query: { term: { 'auditkit.shell.session_id': 'esdown' } } }).then((r) => r.count)).toBe(oks);
+    expect(new Set(hits.map((h) => getField(h, 'auditkit.session.seq'))).size).toBe(oks);
+    for (const h of hits) {
+      expect(getField(h, 'user.name')).toBe('nobody');
+      expect(String(getField(h, 'user.id'))).toBe('65534');
+      expect(getField(h, 'auditkit.claimed.uid')).toBe('0');
+      expect(h['tags']).toEqual(expect.arrayContaining(['auditkit_identity_mismatch']));
+      expect(getField(h, 'auditkit.claimed.user')).toBe('root');
+      expect(getField(h, 'host.name')).toBe(os.hostname());
+    }
+    await stop(second, 'SIGTERM');
+  }, 120_000);
+});
