@@ -382,7 +382,9 @@ async function sessionsCmd(ctx: CliContext, argv: Readonly<Record<string, unknow
 /** `auditkit bastion exec --user alice --group web -- CMD`: a batch task through the serving bastion; prints its id at once. */
 async function execCmd(ctx: CliContext, argv: Readonly<Record<string, unknown>>, args: string[]): Promise<number> {
   const { value: cfg } = await ctx.config();
-  const rest = [...args, ...list(argv['--'])];
+  // yargs leaves what follows `--` in argv._ after the command name ("bastion").
+  const underscore = list(argv['_']);
+  const rest = [...args, ...underscore.slice(underscore.indexOf('bastion') + 1), ...list(argv['--'])];
   const command = rest.join(' ').trim();
   const user = argv['user'] ? String(argv['user']) : undefined;
   const groups = list(argv['group']);

@@ -438,10 +438,11 @@ maybe('the bastion web portal with real Chromium and real sshd targets', () => {
   it('checks each batch host against the caller\'s grants and the guard rail: a blocked command never reaches a host, an ungranted host is never opened', async () => {
     const marker = path.join(tmp, 'batch-guard-marker');
     const r = await cli(['--json', 'bastion', 'exec', '--user', 'bob', '--host', 'w01', '--host', 'w03', '--wait', '--', `touch ${marker} && rm -rf --no-preserve-root /`]);
-    const t = JSON.parse(r.stdout) as { results: Array<{ host: string; outcome: string; error?: string; stderr: string }> };
+    const t = JSON.parse(r.stdout) as { results: Array<{ host: string; outcome: string; error?: string; stdout: string; stderr: string }> };
     const by = Object.fromEntries(t.results.map((x) => [x.host, x]));
     expect(by['w01']).toMatchObject({ outcome: 'failure', error: 'blocked' });
-    expect(by['w01']?.stderr).toMatch(/BLOCKED/);
+    // The user is told why, as over ssh (the guard's message goes to the session's output).
+    expect(`${by['w01']?.stdout ?? ''}${by['w01']?.stderr ?? ''}`).toMatch(/BLOCKED/);
     expect(by['w03']).toMatchObject({ outcome: 'failure', error: 'no-grant' });
     expect(existsSync(marker)).toBe(false);
   }, 150_000);
