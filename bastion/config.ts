@@ -86,6 +86,32 @@ export const bastionConfigSchema = z
         check_interval_ms: z.number().int().min(100).default(1000).describe('How often live sessions are checked for expired grants and kill requests.'),
       })
       .prefault({}),
+    web: z
+      .strictObject({
+        listen: z
+          .string()
+          .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 0.0.0.0:8443')
+          .optional()
+          .describe('Address and port of the web portal (login, hosts, web terminal, one-time tokens, replays). Unset: no portal.'),
+        tls: z.boolean().default(true).describe('Serve HTTPS (a self-signed certificate is generated into state_dir on first start unless cert/key are given). false only behind a TLS-terminating proxy on loopback: cookies stay Secure.'),
+        cert: z.string().min(1).optional().describe('PEM certificate (chain) of the portal; with key.'),
+        key: z.string().min(1).optional().describe('PEM private key of the portal (mode 600, refused otherwise); with cert.'),
+        public_url: z.string().url().optional().describe('Base URL users reach the portal at (token links); default https://<listen address>.'),
+        session_ttl_s: z.number().int().min(60).default(8 * 3600).describe('A portal login lasts at most this long.'),
+        session_idle_s: z.number().int().min(60).default(1800).describe('A portal login ends after this long without a request.'),
+        token_ttl_s: z.number().int().min(10).max(7 * 86400).default(300).describe('Default lifetime of a one-time terminal token (auditkit bastion token --ttl).'),
+        admin_group: z.string().min(1).default('bastion-admin').describe('Bastion users in this user group are portal admins (everyone\'s replays, live sessions).'),
+        rate_limit_per_min: z.number().int().min(10).default(300).describe('Requests per minute per source address (login attempts: a tenth of it, and the lockout).'),
+      })
+      .prefault({}),
+    batch: z
+      .strictObject({
+        concurrency: z.number().int().min(1).max(256).default(10).describe('Hosts a batch task runs on at the same time.'),
+        timeout_s: z.number().int().min(1).default(300).describe('A host without a result after this long is ended (result "timeout").'),
+        output_bytes: z.number().int().min(256).max(1024 * 1024).default(64 * 1024).describe('stdout and stderr kept per host (each); past it the result is marked truncated.'),
+      })
+      .prefault({})
+      .describe('Batch tasks: one command on many hosts (auditkit bastion exec, the portal\'s task form).'),
     recording: z
       .strictObject({
         dir: z.string().min(1).optional().describe('Where recordings go (default <state_dir>/recordings).'),

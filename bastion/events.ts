@@ -12,10 +12,11 @@
  * sequence), so a journal replayed after a crash never doubles a document.
  */
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { KIT_VERSION } from '../core';
 import { basename, documentId, eventEnvelope, SEVERITY_NUMBER, shellWords, type Dataset } from '../schema';
 
-export type BastionDataset = Extract<Dataset, 'sessions' | 'commands' | 'alerts'>;
+export type BastionDataset = Extract<Dataset, 'sessions' | 'commands' | 'alerts' | 'tasks'>;
 export type Doc = Record<string, unknown>;
 
 export interface EventContext {
@@ -40,6 +41,10 @@ export interface SessionFacts {
   readonly command?: string;
   readonly cols?: number;
   readonly rows?: number;
+  /** How the person came in when not over ssh: the web portal, a one-time token, a batch task. */
+  readonly via?: 'web' | 'token' | 'batch';
+  /** The batch task this command belongs to (via batch). */
+  readonly task?: string;
 }
 
 export interface SessionEnd {
@@ -81,7 +86,7 @@ function related(s: SessionFacts): Doc {
 }
 
 function sessionKit(s: SessionFacts, extra: Doc = {}): Doc {
-  return { bastion: { user: s.user, session_id: s.id, channel: s.channel, ...extra }, source: { format: 'bastion' } };
+  return { bastion: { user: s.user, session_id: s.id, channel: s.channel, ...(s.via ? { via: s.via } : {}), ...(s.task ? { task_id: s.task } : {}), ...extra }, source: { format: 'bastion' } };
 }
 
 export function sessionStartDoc(ctx: EventContext, s: SessionFacts): Doc {
@@ -236,4 +241,76 @@ export function guardAlertDoc(ctx: EventContext, s: SessionFacts, c: CommandFact
       alert: { severity: rule.severity, mode: 'bastion-guard', count: 1, source_event_ids: [documentId('bastion', s.id, 'cmd', c.seq)], source_index: `logs-auditkit.commands-${ctx.namespace}` },
     },
   };
+}
+
+export interface TaskFacts {
+  readonly id: string;
+  readonly user: string;
+  readonly command: string;
+  readonly start: number;
+  readonly hosts: number;
+}
+
+export interface TaskHostResult {
+  readonly host: string;
+  readonly account?: string;
+  readonly address?: string;
+  readonly session?: string;
+  readonly outcome: 'success' | 'failure';
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly truncated: boolean;
+  readonly error?: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A batch task's start (tasks dataset): who, what, how many hosts. */
+export function taskStartDoc(ctx: EventContext, t: TaskFacts): Doc {
+  return {
+    ...base(ctx, 'tasks', t.start),
+    message: `${t.user} started task ${t.id} on ${t.hosts} host(s): ${t.command}`,
+    event: { kind: 'event', category: ['process'], type: ['start'], action: 'bastion-task-start', outcome: 'success', dataset: 'auditkit.tasks', id: documentId('bastion-task', t.id, 'start'), start: iso(t.start) },
+    host: { name: ctx.bastionHost.name, ...(ctx.bastionHost.hostname ? { hostname: ctx.bastionHost.hostname } : {}) },
+    process: { command_line: t.command },
+    related: { user: [t.user] },
+    auditkit: { bastion: { user: t.user, task_id: t.id, via: 'batch' }, task: { id: t.id, hosts: t.hosts }, source: { format: 'bastion' } },
+  };
+}
+
+/** One host's result of a batch task (tasks dataset). */
+export function taskResultDoc(ctx: EventContext, t: TaskFacts, r: TaskHostResult): Doc {
+  return {
+    ...base(ctx, 'tasks', r.end),
+    message: r.outcome === 'success' ? `task ${t.id} on ${r.host}: exit ${String(r.exitCode)}` : `task ${t.id} on ${r.host} failed: ${r.error ?? `exit ${String(r.exitCode)}`}`,
+    event: {
+      kind: 'event',
+      category: ['process'],
+      type: ['end'],
+      action: 'bastion-task-result',
+      outcome: r.outcome,
+      dataset: 'auditkit.tasks',
+      id: documentId('bastion-task', t.id, r.host),
+      start: iso(r.start),
+      end: iso(r.end),
+      duration: Math.max(0, r.end - r.start) * 1_000_000,
+      ...(r.error ? { reason: r.error } : {}),
+    },
+    host: { name: r.host, hostname: r.host, ...(r.address && isIP(r.address) ? { ip: [r.address] } : {}) },
+    ...(r.account ? { user: { name: r.account } } : {}),
+    process: { command_line: t.command, ...(r.exitCode !== null ? { exit_code: r.exitCode } : {}) },
+    related: { user: [...new Set([t.user, ...(r.account ? [r.account] : [])])], hosts: [r.host] },
+    auditkit: {
+      bastion: { user: t.user, task_id: t.id, via: 'batch', ...(r.session ? { session_id: r.session } : {}) },
+      task: { id: t.id, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated, ...(r.error ? { error: r.error } : {}) },
+      source: { format: 'bastion' },
+    },
+  };
+}
+
+/** The event context of task documents written outside the door (the CLI's task runner). */
+export function taskEventContext(cfg: { readonly name?: string | undefined }, namespace: string): EventContext {
+  const host = hostname();
+  return { instance: cfg.name ?? host, bastionHost: { name: host, hostname: host }, namespace };
 }

@@ -24,10 +24,14 @@ export {
   type Target,
 } from './access';
 export { esStateStore, fileStateStore, type StateStore, type StateSnapshot } from './state';
-export { startBastion, liveDir, recordingsDir, loadHostKey, type Bastion, type BastionOptions, type EventSink, type LiveSession } from './server';
+export { startBastion, liveDir, recordingsDir, loadHostKey, type Bastion, type BastionOptions, type DoorApi, type EventSink, type LiveSession, type SessionPeer } from './server';
+export { startWebPortal, loadWebCertificate, taskView, type PastSession, type TaskView, type WebPortal } from './web';
+export { esTokenStore, fileTokenStore, type TokenStore, type TerminalToken } from './tokens';
 export { playCast, readCast, findRecording, type CastEvent, type CastHeader } from './recording';
 export { safeText } from './menu';
 export type { BastionDataset } from './events';
+export { taskStartDoc, taskResultDoc, taskEventContext } from './events';
+export { createTaskRunner, serveControl, askControl, TaskError, type TaskRunner, type TaskState } from './batch';
 export { ALLOW_ALL, createLineExtractor, type CommandExtractor, type ExtractedCommand, type ExtractorFactory, type Guard, type GuardVerdict } from './seams';
 export { addUser, setUserDisabled, setPassword, enrollTotp, addGrant, revokeGrant, type NewUser, type NewGrant } from './admin';
 export { createGuard, DEFAULT_GUARD_POLICY, type GuardPolicyConfig } from './guard';

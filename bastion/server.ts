@@ -65,6 +65,60 @@ export interface LiveSession {
   readonly recording?: string;
 }
 
+/**
+ * The user's end of one proxied session: an ssh2 ServerChannel (the door), or the
+ * web portal's websocket adapter (web.ts). The session core (runSession) only uses
+ * these members, so both doors share ONE path to the target: the same target
+ * connection, recording, command extraction, guard rail and documents.
+ * ServerChannel satisfies it structurally; keep it that small.
+ */
+export interface SessionPeer {
+  write(data: string | Buffer): unknown;
+  readonly stderr: { write(data: string | Buffer): unknown };
+  on(event: 'data', fn: (d: Buffer) => void): unknown;
+  on(event: 'eof' | 'close', fn: () => void): unknown;
+  removeListener(event: 'data', fn: (d: Buffer) => void): unknown;
+  removeListener(event: 'eof' | 'close', fn: () => void): unknown;
+  exit(code: number): unknown;
+  exit(signal: string, coreDumped: boolean, message: string): unknown;
+  end(): unknown;
+  readonly readable: boolean;
+  readonly writable: boolean;
+}
+
+/** How a session reached the bastion (auditkit.bastion.via on its documents). */
+export type SessionVia = 'ssh' | 'web' | 'token' | 'batch';
+
+/** What the web portal (web.ts) asks of a running door: the same access model, lockout and session core. */
+export interface DoorApi {
+  /** Password + TOTP login for the portal, with the door's lockout (per user and address), delay and login documents. */
+  login(name: string, password: string, code: string, source: { ip: string; port: number }): Promise<{ ok: true; user: BastionUser } | { ok: false; reason: string }>;
+  /** The user if they may still use the bastion now (exists, enabled, not expired, ACL), else undefined. */
+  activeUser(name: string, sourceIp: string): BastionUser | undefined;
+  /** Every (host, account) the user is granted now. */
+  targets(name: string): Target[];
+  /** The one target named, checked against the user's grants now, or why not. */
+  target(name: string, host: string, account?: string): Target | string;
+  /**
+   * Run an interactive shell on a permitted target for a peer that is not an ssh channel
+   * (the web terminal): the same runSession the ssh door uses. Resolves with the end reason.
+   */
+  openShell(userName: string, target: Target, peer: SessionPeer, o: { readonly source: { ip: string; port: number }; readonly cols: number; readonly rows: number; readonly via: SessionVia; readonly onStart?: (sessionId: string) => void }): Promise<string>;
+  /**
+   * Run one command on a permitted target (no pty) for a batch task: the same runSession as an
+   * ssh exec request (guard rail first, recording, session and command documents, tagged with the task).
+   */
+  openExec(userName: string, target: Target, command: string, peer: SessionPeer, o: { readonly source: { ip: string; port: number }; readonly task: string; readonly onStart?: (sessionId: string) => void }): Promise<string>;
+  /** End a live session (a batch command past its timeout; an admin from the portal). */
+  end(id: string, reason: string, message: string): boolean;
+  /** Tell a session started with openShell that its peer's window changed. */
+  resize(peer: SessionPeer, cols: number, rows: number): void;
+  /** An authentication-category document (a token used or refused, a portal refusal) in the sessions dataset. */
+  audit(f: { user: string; source: { ip: string; port: number }; method: string; outcome: 'success' | 'failure'; reason?: string }): void;
+  /** The live session's peer-visible info plus a way to watch its output (admins). */
+  watch(id: string, fn: (d: Buffer) => void): (() => void) | undefined;
+}
+
 export interface Bastion {
   readonly address: string;
   readonly port: number;
@@ -75,6 +129,8 @@ export interface Bastion {
   live(): LiveSession[];
   /** End a live session (as `sessions kill` does through the live folder). */
   kill(id: string, reason?: string): boolean;
+  /** For the web portal. */
+  readonly door: DoorApi;
   close(): Promise<void>;
 }
 
@@ -146,6 +202,8 @@ interface Conn {
 
 interface Live {
   readonly info: LiveSession;
+  /** Output watchers (admins watching read-only from the portal). */
+  readonly watchers: Set<(d: Buffer) => void>;
   readonly facts: SessionFacts;
   readonly target: Target;
   readonly userName: string;
@@ -322,15 +380,19 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
   // ------------------------------------------------------------------ one proxied session
   interface Pty { term: string; cols: number; rows: number; width: number; height: number }
 
+  // The session core, shared by the ssh door and the web portal: `channel` is the user's
+  // end (an ssh channel or the portal's websocket adapter, see SessionPeer). Everything
+  // between that end and the target (connect, record, extract, guard, documents) is here, once.
   const runSession = async (
-    c: Conn,
+    c: Pick<Conn, 'ip' | 'port'>,
     user: BastionUser,
     target: Target,
-    channel: ServerChannel,
+    channel: SessionPeer,
     kind: { shell: true; pty: Pty | undefined; env: Record<string, string> } | { shell: false; command: string; pty: Pty | undefined; env: Record<string, string> },
-    opts: { closeChannel: boolean },
+    opts: { closeChannel: boolean; via?: SessionVia; task?: string; onStart?: (sessionId: string) => void },
   ): Promise<string> => {
     const id = randomUUID();
+    opts.onStart?.(id);
     const start = now();
     const facts: SessionFacts = {
       id,
@@ -345,6 +407,8 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       start,
       ...(kind.shell ? {} : { command: kind.command }),
       ...(kind.pty ? { cols: kind.pty.cols, rows: kind.pty.rows } : {}),
+      ...(opts.via && opts.via !== 'ssh' ? { via: opts.via } : {}),
+      ...(opts.task ? { task: opts.task } : {}),
     };
     await emit('sessions', sessionStartDoc(ctx, facts));
     let bytesIn = 0;
@@ -358,6 +422,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     const liveFile = path.join(live, `${id}.json`);
     const entry: Live = {
       info,
+      watchers: new Set(),
       facts,
       target,
       userName: user.name,
@@ -414,7 +479,10 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
         if (v.action !== 'allow') {
           for (const r of v.rules) void emit('alerts', guardAlertDoc(ctx, facts, facts2, r));
           const text = v.action === 'block' ? `auditkit: BLOCKED: ${v.message}` : `auditkit: warning: ${v.message}`;
-          channel.write(`\r\n\x1b[${v.action === 'block' ? '31' : '33'}m${safeText(text)}\x1b[0m\r\n`);
+          const shown = `\r\n\x1b[${v.action === 'block' ? '31' : '33'}m${safeText(text)}\x1b[0m\r\n`;
+          channel.write(shown);
+          // What the user was told is part of the session: recorded (and replayed) with the output.
+          rec?.output(Buffer.from(shown), cmd.at);
           if (v.action === 'block') blocked = true;
         }
       }
@@ -480,6 +548,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       const at = now();
       bytesOut += d.length;
       channel.write(d);
+      for (const w of entry.watchers) w(d);
       rec?.output(d, at);
       if (kind.shell) extractor.output(d, at);
       // Last line of output, to notice password prompts.
@@ -547,7 +616,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     log.info({ 'user.name': user.name, 'host.name': target.host.name, reason }, 'bastion session ended');
     return reason;
   };
-  const resizers = new Map<ServerChannel, (cols: number, rows: number, width: number, height: number) => void>();
+  const resizers = new Map<SessionPeer, (cols: number, rows: number, width: number, height: number) => void>();
 
   // ------------------------------------------------------------------ the menu
   const runMenu = async (c: Conn, user: BastionUser, channel: ServerChannel, pty: Pty | undefined, env: Record<string, string>): Promise<void> => {
@@ -723,10 +792,89 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
   const pruner = setInterval(prune, 6 * 3600 * 1000);
   pruner.unref();
 
+  // ------------------------------------------------------------------ the web portal's view of the door
+  // Same lockout objects, TOTP replay map, login documents and session core as the ssh door.
+  const door: DoorApi = {
+    async login(name, password, code, source) {
+      const t = now();
+      const user = state.users[name];
+      const locked = lockout.lockedFor(`u:${name}`, t) > 0 || addrLockout.lockedFor(source.ip, t) > 0;
+      const pwOk = user?.password_hash ? await verifyPassword(password, user.password_hash) : await dummyVerify(password);
+      let reason: string | undefined;
+      if (!user) reason = 'unknown user';
+      else if (!pwOk) reason = 'wrong password';
+      else if (locked) reason = 'locked';
+      else if (!user.totp) reason = 'no TOTP enrolled (the portal needs password and TOTP)';
+      else {
+        const counter = verifyTotp(user.totp.secret, code, t, cfg.login.totp_window);
+        if (counter === undefined || counter <= (totpUsed.get(user.name) ?? -1)) reason = 'wrong TOTP code';
+        else {
+          totpUsed.set(user.name, counter);
+          reason = loginRefusal(user, source.ip, t);
+        }
+      }
+      const connection = randomUUID();
+      if (reason !== undefined || !user) {
+        const lockedUser = lockout.fail(`u:${name}`, t);
+        const lockedAddr = addrLockout.fail(source.ip, t);
+        void emit('sessions', loginDoc(ctx, { connection, attempt: 1, user: name, sourceIp: source.ip, sourcePort: source.port, method: 'web-password+totp', outcome: 'failure', reason: reason ?? 'unknown user', at: t, locked: lockedUser || lockedAddr }));
+        await delay(cfg.login.failure_delay_ms);
+        return { ok: false, reason: reason ?? 'unknown user' };
+      }
+      lockout.succeed(`u:${name}`);
+      void emit('sessions', loginDoc(ctx, { connection, attempt: 1, user: name, sourceIp: source.ip, sourcePort: source.port, method: 'web-password+totp', outcome: 'success', at: t }));
+      return { ok: true, user };
+    },
+    activeUser(name, sourceIp) {
+      const user = state.users[name];
+      if (!user || loginRefusal(user, sourceIp, now()) !== undefined) return undefined;
+      return user;
+    },
+    targets(name) {
+      const user = state.users[name];
+      return user ? targetsOf(user) : [];
+    },
+    target(name, hostName, account) {
+      const user = state.users[name];
+      if (!user) return 'no such user';
+      return directTarget(user, { user: name, host: hostName, ...(account !== undefined ? { account } : {}) });
+    },
+    openShell(userName, target, peer, so) {
+      const user = state.users[userName];
+      if (!user) return Promise.resolve('no-user');
+      const pty = { term: 'xterm-256color', cols: so.cols, rows: so.rows, width: 0, height: 0 };
+      return runSession(so.source, user, target, peer, { shell: true, pty, env: {} }, { closeChannel: true, via: so.via, ...(so.onStart ? { onStart: so.onStart } : {}) });
+    },
+    openExec(userName, target, command, peer, so) {
+      const user = state.users[userName];
+      if (!user) return Promise.resolve('no-user');
+      return runSession(so.source, user, target, peer, { shell: false, command, pty: undefined, env: {} }, { closeChannel: true, via: 'batch', task: so.task, ...(so.onStart ? { onStart: so.onStart } : {}) });
+    },
+    end(id, reason, message) {
+      const s = sessions.get(id);
+      if (!s) return false;
+      s.end(reason, message);
+      return true;
+    },
+    resize(peer, cols, rows) {
+      resizers.get(peer)?.(cols, rows, 0, 0);
+    },
+    audit(f) {
+      void emit('sessions', loginDoc(ctx, { connection: randomUUID(), attempt: 1, user: f.user, sourceIp: f.source.ip, sourcePort: f.source.port, method: f.method, outcome: f.outcome, ...(f.reason ? { reason: f.reason } : {}), at: now() }));
+    },
+    watch(id, fn) {
+      const s = sessions.get(id);
+      if (!s) return undefined;
+      s.watchers.add(fn);
+      return () => s.watchers.delete(fn);
+    },
+  };
+
   return {
     address: host,
     port,
     hostKey: hostKey.publicKey,
+    door,
     reload,
     live: () => [...sessions.values()].map((s) => s.info),
     kill(id, reason = 'killed') {

@@ -528,6 +528,21 @@ export const ERROR_CODES = {
     description: 'A baseline policy file or directory cannot be read or does not exist.',
     next: 'Check the policy paths and their permissions.',
   },
+  AK_BASTION_WEB_TLS: {
+    exit: ExitCode.Config,
+    description: 'The bastion web portal cannot use its TLS certificate or key (missing, unreadable, not PEM, only one of the two given, or the key readable by others).',
+    next: 'Give both bastion.web.cert and bastion.web.key (key mode 600), or neither to use the certificate generated into state_dir.',
+  },
+  AK_BASTION_TOKEN: {
+    exit: ExitCode.Usage,
+    description: 'A one-time terminal token cannot be issued: the user has no grant on that host (and account), or the lifetime is out of range.',
+    next: 'Check `auditkit bastion user list` for the grants; --ttl between 10s and 7d.',
+  },
+  AK_BASTION_TASK: {
+    exit: ExitCode.Usage,
+    description: 'A batch task cannot run or be shown: no permitted host in the selection, an empty command, or an unknown task id.',
+    next: 'Check the user\'s grants (`auditkit bastion user list`), the group name, and the task id printed by `auditkit bastion exec`.',
+  },
   AK_BASTION_GUARD_POLICY: {
     exit: ExitCode.Config,
     description: 'bastion.guard names rule ids that are not loaded, so the policy would not do what it says.',

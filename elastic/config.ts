@@ -41,6 +41,7 @@ export const elasticsearchConfigSchema = z
         fim: duration.default('365d').describe('Retention of file integrity events.'),
         inventory: duration.default('90d').describe('Retention of inventory snapshots and changes (snapshots repeat every scan).'),
         posture: duration.default('365d').describe('Retention of baseline check results (a year of score trend).'),
+        tasks: duration.default('180d').describe('Retention of bastion batch task results (as long as the session recordings).'),
       })
       .prefault({})
       .describe('Retention per dataset (data stream lifecycle), where the cluster supports lifecycle.'),

@@ -69,6 +69,8 @@ export const DATASET_FIELDS: Readonly<Record<Dataset, readonly string[]>> = {
   inventory: [...BASE, ...USER, ...PROCESS, ...NETWORK, 'package.*'],
   // Baseline checks: rule.* names the check (id, name, ruleset = policy, reference = compliance).
   posture: [...BASE, 'rule.*'],
+  // Bastion batch tasks: the target host, the account, the command and its exit code.
+  tasks: [...BASE, ...USER, 'process.command_line', 'process.exit_code'],
 };
 
 /** Kit field prefixes per dataset (all kit fields are mapped in every dataset: small, and lets one query span datasets). */

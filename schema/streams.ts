@@ -4,7 +4,7 @@
  * plain indices, written the same way (`op_type: create`), so readers and writers
  * never care which mode a cluster is in.
  */
-export const DATASETS = ['commands', 'auditd', 'alerts', 'agent', 'deadletter', 'sessions', 'fim', 'inventory', 'posture'] as const;
+export const DATASETS = ['commands', 'auditd', 'alerts', 'agent', 'deadletter', 'sessions', 'fim', 'inventory', 'posture', 'tasks'] as const;
 export type Dataset = (typeof DATASETS)[number];
 
 export const DATASET_DESCRIPTIONS: Readonly<Record<Dataset, string>> = {
@@ -17,6 +17,7 @@ export const DATASET_DESCRIPTIONS: Readonly<Record<Dataset, string>> = {
   fim: 'file integrity: created/changed/deleted/attributes, hashes, old values, who changed it (joined from auditd)',
   inventory: 'host state and its changes: logins (wtmp/btmp), accounts, packages, listening sockets and exposure, processes',
   posture: 'baseline check results with evidence, remediation and compliance references; a score per host per scan',
+  tasks: 'bastion batch tasks: one document per task start and per host result (exit code, capped stdout/stderr, duration)',
 };
 
 export const DEFAULT_NAMESPACE = 'default';

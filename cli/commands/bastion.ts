@@ -4,14 +4,15 @@ import { AuditkitError, ExitCode, expandHome, parseDuration } from '../../core';
 import { configuredRules, createDetector } from '../../rules';
 import { pipelineOptionsFromConfig, RecordJournal, runPipeline, type PipelineInput } from '../../collectors';
 import {
-  addGrant, addUser, createGuard, enrollTotp, esStateStore, fileStateStore, findRecording, liveDir, playCast, recordingsDir, revokeGrant, safeText, setPassword, setUserDisabled, startBastion,
-  type BastionDataset, type EventSink, type LiveSession, type StateStore,
+  addGrant, addUser, createGuard, enrollTotp, esStateStore, esTokenStore, fileStateStore, fileTokenStore, findRecording, liveDir, playCast, recordingsDir, resolveTargets, revokeGrant, safeText, setPassword, setUserDisabled, startBastion, startWebPortal,
+  askControl, createTaskRunner, serveControl, taskResultDoc, taskStartDoc, taskEventContext,
+  type BastionDataset, type EventSink, type TaskView, type LiveSession, type PastSession, type StateStore, type TokenStore, type WebPortal,
 } from '../../bastion';
 import { streamName } from '../../schema';
 import type { AuditkitCommand, CliContext } from '../context';
 import type { AuditkitConfig } from '../config-schema';
 
-const ACTIONS = ['serve', 'user', 'grant', 'revoke', 'passwd', 'totp', 'sessions'] as const;
+const ACTIONS = ['serve', 'user', 'grant', 'revoke', 'passwd', 'totp', 'sessions', 'token', 'exec', 'task'] as const;
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
 const usage = (msg: string): AuditkitError => new AuditkitError('AK_BASTION_USAGE', msg, { exitCode: ExitCode.Usage });
 
@@ -64,6 +65,66 @@ async function readPassword(argv: Readonly<Record<string, unknown>>, prompt: str
   }
 }
 
+type Es = Awaited<ReturnType<CliContext['elasticsearch']>>['client'];
+
+/** Ended sessions from the sessions dataset (the portal's replay list). */
+function pastSessionsFrom(client: Es, index: string): (q: { user?: string; id?: string }) => Promise<PastSession[]> {
+  return async (q) => {
+    const filter: Array<Record<string, unknown>> = [{ term: { 'event.action': 'bastion-session-end' } }];
+    if (q.user !== undefined) filter.push({ term: { 'auditkit.bastion.user': q.user } });
+    if (q.id !== undefined) filter.push({ term: { 'auditkit.bastion.session_id': q.id } });
+    const r = await client.search<Record<string, unknown>>({ index, size: q.id ? 1 : 200, sort: [{ '@timestamp': 'desc' }], query: { bool: { filter } } }, { ignore: [404] });
+    const get = (d: Record<string, unknown>, p: string): string => String(p.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), d) ?? '');
+    return (r.hits?.hits ?? []).flatMap((h) => {
+      const d = h._source;
+      if (!d) return [];
+      const rec = get(d, 'file.path');
+      return [{ id: get(d, 'auditkit.bastion.session_id'), user: get(d, 'auditkit.bastion.user'), host: get(d, 'host.name'), account: get(d, 'user.name'), start: get(d, 'event.start'), end: get(d, 'event.end'), reason: get(d, 'event.reason'), ...(rec ? { recording: rec } : {}) }];
+    });
+  };
+}
+
+/** A task's documents in the tasks dataset, as the task page and `bastion task` show it. */
+function findTaskFrom(client: Es, index: string): (id: string) => Promise<TaskView | undefined> {
+  return async (id) => {
+    const r = await client.search<Record<string, unknown>>({ index, size: 10_000, sort: [{ '@timestamp': 'asc' }], query: { term: { 'auditkit.task.id': id } } }, { ignore: [404] });
+    const docs = (r.hits?.hits ?? []).flatMap((h) => (h._source ? [h._source] : []));
+    const get = (d: Record<string, unknown>, p: string): unknown => p.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), d);
+    const start = docs.find((d) => get(d, 'event.action') === 'bastion-task-start');
+    if (!start) return undefined;
+    const results = docs
+      .filter((d) => get(d, 'event.action') === 'bastion-task-result')
+      .map((d) => {
+        const exit = get(d, 'process.exit_code');
+        const err = get(d, 'auditkit.task.error');
+        const sess = get(d, 'auditkit.bastion.session_id');
+        const acct = get(d, 'user.name');
+        return {
+          host: String(get(d, 'host.name') ?? ''),
+          ...(acct !== undefined ? { account: String(acct) } : {}),
+          outcome: String(get(d, 'event.outcome') ?? ''),
+          exit_code: typeof exit === 'number' ? exit : null,
+          stdout: String(get(d, 'auditkit.task.stdout') ?? ''),
+          stderr: String(get(d, 'auditkit.task.stderr') ?? ''),
+          truncated: get(d, 'auditkit.task.truncated') === true,
+          ...(err !== undefined ? { error: String(err) } : {}),
+          duration_ms: Math.round(Number(get(d, 'event.duration') ?? 0) / 1e6),
+          ...(sess !== undefined ? { session: String(sess) } : {}),
+        };
+      });
+    const total = Number(get(start, 'auditkit.task.hosts') ?? results.length);
+    return { id, user: String(get(start, 'auditkit.bastion.user') ?? ''), command: String(get(start, 'process.command_line') ?? ''), total, done: results.length, results };
+  };
+}
+
+function controlSocket(cfg: AuditkitConfig): string {
+  return path.join(stateDirOf(cfg), 'control.sock');
+}
+
+function tokenStoreOf(cfg: AuditkitConfig, client: Es | undefined): TokenStore {
+  return cfg.bastion.state.backend === 'file' || !client ? fileTokenStore(stateDirOf(cfg)) : esTokenStore(client, cfg.bastion.state.index);
+}
+
 async function serve(ctx: CliContext): Promise<number> {
   const { value: cfg } = await ctx.config();
   const b = cfg.bastion;
@@ -78,6 +139,7 @@ async function serve(ctx: CliContext): Promise<number> {
     sessions: new RecordJournal(journalFile('sessions')),
     commands: new RecordJournal(journalFile('commands')),
     alerts: new RecordJournal(journalFile('alerts')),
+    tasks: new RecordJournal(journalFile('tasks')),
   };
   const sink: EventSink = { write: (ds, doc) => journals[ds].append(JSON.stringify(doc)) };
   // The guard rail: the same rules as the collector's, checked before a command reaches a host.
@@ -88,12 +150,53 @@ async function serve(ctx: CliContext): Promise<number> {
   const detector = cfg.collector.rules.enabled ? await createDetector(cfg, { default: namespace }, { log: ctx.log }) : undefined;
   const ac = new AbortController();
   const pipeline = runPipeline({ ...base, inputs, signal: ac.signal, stopGraceMs: 5_000, ...(detector ? { detect: (doc) => detector.process(doc) } : {}) });
+  // Batch tasks: run through the door's session core; results journalled to the tasks dataset.
+  const taskCtx = taskEventContext(b, namespace);
+  const tasks = createTaskRunner({
+    door: bastion.door,
+    inventory: cfg.inventory,
+    concurrency: b.batch.concurrency,
+    timeoutMs: b.batch.timeout_s * 1000,
+    capBytes: b.batch.output_bytes,
+    writeStart: (t) => void sink.write('tasks', taskStartDoc(taskCtx, t)).catch((err: unknown) => ctx.log.error({ err }, 'cannot journal a task document')),
+    writeResult: (t, r) => void sink.write('tasks', taskResultDoc(taskCtx, t, r)).catch((err: unknown) => ctx.log.error({ err }, 'cannot journal a task document')),
+  });
+  const control = await serveControl(controlSocket(cfg), tasks);
+  let web: WebPortal | undefined;
+  try {
+    if (b.web.listen) {
+      web = await startWebPortal({
+        config: b,
+        door: bastion.door,
+        tokens: tokenStoreOf(cfg, client),
+        pastSessions: pastSessionsFrom(client, streamName('sessions', namespace)),
+        live: () => bastion.live(),
+        kill: (id) => bastion.kill(id),
+        tasks,
+        findTask: findTaskFrom(client, streamName('tasks', namespace)),
+        log: ctx.log,
+      });
+    }
+  } catch (err) {
+    await control.close();
+    await bastion.close();
+    ac.abort();
+    await pipeline.catch(() => undefined);
+    throw err;
+  }
   const line = `auditkit bastion listening on ${bastion.address}:${bastion.port} (state: ${store.description}); host key ${bastion.hostKey}`;
-  if (ctx.out.json) ctx.out.printJson({ listening: { address: bastion.address, port: bastion.port }, host_key: bastion.hostKey, state: store.description, pid: process.pid });
-  else ctx.out.line(line);
+  const webLine = web ? `web portal on ${web.url}${web.fingerprint ? ` (certificate SHA-256 ${web.fingerprint}${web.generated ? ', generated now' : ''})` : ''}` : undefined;
+  if (ctx.out.json) ctx.out.printJson({ listening: { address: bastion.address, port: bastion.port }, host_key: bastion.hostKey, state: store.description, pid: process.pid, ...(web ? { web: { url: web.url, port: web.port, fingerprint: web.fingerprint ?? null } } : {}) });
+  else {
+    ctx.out.line(line);
+    if (webLine) ctx.out.line(webLine);
+  }
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      await web?.close().catch(() => undefined);
+      await control.close().catch(() => undefined);
+      await tasks.idle();
       await bastion.close();
       for (const j of Object.values(journals)) await j.close().catch(() => undefined);
       ac.abort();
@@ -276,6 +379,104 @@ async function sessionsCmd(ctx: CliContext, argv: Readonly<Record<string, unknow
   throw usage(`unknown: bastion sessions ${sub ?? ''}; use list, play or kill`);
 }
 
+/** `auditkit bastion exec --user alice --group web -- CMD`: a batch task through the serving bastion; prints its id at once. */
+async function execCmd(ctx: CliContext, argv: Readonly<Record<string, unknown>>, args: string[]): Promise<number> {
+  const { value: cfg } = await ctx.config();
+  // yargs leaves what follows `--` in argv._ after the command name ("bastion").
+  const underscore = list(argv['_']);
+  const rest = [...args, ...underscore.slice(underscore.indexOf('bastion') + 1), ...list(argv['--'])];
+  const command = rest.join(' ').trim();
+  const user = argv['user'] ? String(argv['user']) : undefined;
+  const groups = list(argv['group']);
+  const hosts = list(argv['host']);
+  if (!user || !command || (groups.length === 0 && hosts.length === 0)) throw usage('auditkit bastion exec --user USER (--group G | --host H)... [--account A] [--wait] -- COMMAND');
+  let answer: Record<string, unknown>;
+  try {
+    answer = await askControl(controlSocket(cfg), { op: 'exec', user, command, groups, hosts, ...(argv['account'] ? { account: String(argv['account']) } : {}) });
+  } catch (err) {
+    throw new AuditkitError('AK_BASTION_TASK', `no bastion serving on this machine (${controlSocket(cfg)}: ${(err as Error).message}); start \`auditkit bastion serve\``, { exitCode: ExitCode.Unavailable });
+  }
+  if (typeof answer['error'] === 'string') throw new AuditkitError('AK_BASTION_TASK', answer['error'], { exitCode: ExitCode.Usage });
+  const id = String(answer['task']);
+  if (!argv['wait']) {
+    if (ctx.out.json) ctx.out.printJson({ task: id, hosts: answer['hosts'] });
+    else ctx.out.line(`task ${id} started on ${String(answer['hosts'])} host(s); results: auditkit bastion task ${id}`);
+    return ExitCode.Ok;
+  }
+  return taskCmd(ctx, { ...argv, wait: true }, [id]);
+}
+
+/** `auditkit bastion task ID [--wait]`: a task's per-host results from the tasks dataset. */
+async function taskCmd(ctx: CliContext, argv: Readonly<Record<string, unknown>>, args: string[]): Promise<number> {
+  const [id] = args;
+  if (!id || !/^[0-9a-f-]{36}$/.test(id)) throw usage('auditkit bastion task ID (the id `auditkit bastion exec` printed)');
+  const { value: cfg } = await ctx.config();
+  const { client } = await ctx.elasticsearch();
+  const index = streamName('tasks', cfg.collector.namespace ?? cfg.elasticsearch.namespace);
+  try {
+    const find = findTaskFrom(client, index);
+    let t: TaskView | undefined;
+    const deadline = Date.now() + parseDuration(String(argv['timeout'] ?? '10m'));
+    for (;;) {
+      await client.indices.refresh({ index, ignore_unavailable: true }).catch(() => undefined);
+      t = await find(id);
+      if (!argv['wait'] || (t && t.done >= t.total) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    if (!t) throw new AuditkitError('AK_BASTION_TASK', `no task ${id} in ${index} (yet: results reach Elasticsearch within seconds)`, { exitCode: ExitCode.Usage });
+    if (ctx.out.json) ctx.out.printJson(t);
+    else {
+      ctx.out.line(`task ${t.id} by ${safeText(t.user)}: ${safeText(t.command)} (${t.done}/${t.total} done)`);
+      ctx.out.table(
+        t.results.map((r) => ({ host: safeText(r.host), result: r.outcome === 'success' ? 'ok' : `FAILED${r.error ? `: ${r.error}` : ''}`, exit: r.exit_code === null ? '' : String(r.exit_code), ms: String(r.duration_ms), output: safeText((r.stdout + (r.stderr ? ` [stderr] ${r.stderr}` : '')).trim().slice(0, 120)) })),
+        ['host', 'result', 'exit', 'ms', 'output'],
+      );
+    }
+    return t.results.every((r) => r.outcome === 'success') && t.done >= t.total ? ExitCode.Ok : ExitCode.Failure;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** `auditkit bastion token USER --host H [--account A] [--ttl 5m]`: a URL that opens that terminal once. */
+async function tokenCmd(ctx: CliContext, argv: Readonly<Record<string, unknown>>, args: string[]): Promise<number> {
+  const [user] = args;
+  const hostName = argv['host'] ? String(argv['host']) : undefined;
+  if (!user || !hostName) throw usage('auditkit bastion token USER --host HOST [--account ACCOUNT] [--ttl 5m]');
+  const { store, cfg, close } = await storeOf(ctx);
+  try {
+    const w = cfg.bastion.web;
+    if (!w.listen && !w.public_url) throw new AuditkitError('AK_BASTION_TOKEN', 'the web portal is off: set bastion.web.listen (and web.public_url if users reach it by another name)', { exitCode: ExitCode.Config });
+    const ttlMs = argv['ttl'] !== undefined ? parseDuration(String(argv['ttl'])) : w.token_ttl_s * 1000;
+    if (!(ttlMs >= 10_000 && ttlMs <= 7 * 86_400_000)) throw new AuditkitError('AK_BASTION_TOKEN', `--ttl ${String(argv['ttl'])}: between 10s and 7d`, { exitCode: ExitCode.Usage });
+    const account = argv['account'] ? String(argv['account']) : undefined;
+    // Issued only for what the user is granted now (checked again when the link is used).
+    const { state } = await store.load();
+    const u = state.users[user];
+    if (!u) throw new AuditkitError('AK_BASTION_NOT_FOUND', `no bastion user ${user}`, { exitCode: ExitCode.Usage });
+    const hits = resolveTargets(u, Object.values(state.grants), cfg.inventory, Date.now()).filter((t) => t.host.name === hostName && (account === undefined || t.account === account));
+    if (hits.length !== 1) throw new AuditkitError('AK_BASTION_TOKEN', hits.length === 0 ? `${user} has no grant on ${account ? `${account}@` : ''}${hostName}` : `${user} has several accounts on ${hostName} (${hits.map((h) => h.account).join(', ')}): pass --account`, { exitCode: ExitCode.Usage });
+    const target = hits[0] as (typeof hits)[number];
+    let client: Es | undefined;
+    if (cfg.bastion.state.backend !== 'file') client = (await ctx.elasticsearch()).client;
+    try {
+      const expires = new Date(Date.now() + ttlMs).toISOString();
+      const value = await tokenStoreOf(cfg, client).issue({ user, host: target.host.name, account: target.account, expires });
+      const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(w.listen ?? '');
+      const h = m?.[1] === '0.0.0.0' || m?.[1] === '[::]' ? 'localhost' : (m?.[1] ?? 'localhost');
+      const base = w.public_url?.replace(/\/$/, '') ?? `${w.tls ? 'https' : 'http'}://${h}:${m?.[2] ?? '8443'}`;
+      const url = `${base}/t/${value}`;
+      if (ctx.out.json) ctx.out.printJson({ url, user, host: target.host.name, account: target.account, expires });
+      else ctx.out.line(`${url}\n  opens ${safeText(target.account)}@${safeText(target.host.name)} for ${safeText(user)} once, until ${expires}`);
+    } finally {
+      await client?.close().catch(() => undefined);
+    }
+    return ExitCode.Ok;
+  } finally {
+    await close();
+  }
+}
+
 /**
  * `auditkit bastion …`: thin commands over bastion/. `serve` wires the door to
  * the collector pipeline: the bastion journals its documents (one file per
@@ -285,7 +486,7 @@ async function sessionsCmd(ctx: CliContext, argv: Readonly<Record<string, unknow
  */
 export const bastionCommand: AuditkitCommand = {
   command: 'bastion <action> [args..]',
-  describe: 'The SSH bastion: serve | user add|disable|enable|list | grant USER | revoke ID | passwd USER | totp enroll USER | sessions list|play|kill',
+  describe: 'The SSH bastion: serve | user add|disable|enable|list | grant USER | revoke ID | passwd USER | totp enroll USER | sessions list|play|kill | token USER --host H | exec --user U --group G -- CMD | task ID',
   builder: (y) =>
     y
       .positional('action', { choices: ACTIONS, describe: 'what to do' })
@@ -307,6 +508,10 @@ export const bastionCommand: AuditkitCommand = {
       .option('port-forwarding', { type: 'boolean', describe: 'grant: allow ssh -L to the target' })
       .option('agent-forwarding', { type: 'boolean', describe: 'grant: allow agent forwarding (reserved: refused in this version)' })
       .option('sftp', { type: 'boolean', describe: 'grant: allow SFTP (reserved: refused in this version)' })
+      .option('user', { type: 'string', describe: 'exec: the bastion user whose grants the task runs under' })
+      .option('wait', { type: 'boolean', describe: 'exec / task: wait until every host has a result' })
+      .option('timeout', { type: 'string', describe: 'task --wait: give up after this long (default 10m)' })
+      .option('ttl', { type: 'string', describe: 'token: how long the link works (default bastion.web.token_ttl_s), e.g. 5m' })
       .option('live', { type: 'boolean', describe: 'sessions list: live sessions only' })
       .option('since', { type: 'string', default: '24h', describe: 'sessions list: ended sessions this far back' })
       .option('limit', { type: 'number', default: 100 })
@@ -360,6 +565,12 @@ export const bastionCommand: AuditkitCommand = {
       }
       case 'sessions':
         return sessionsCmd(ctx, argv, args);
+      case 'token':
+        return tokenCmd(ctx, argv, args);
+      case 'exec':
+        return execCmd(ctx, argv, args);
+      case 'task':
+        return taskCmd(ctx, argv, args);
       default:
         throw usage(`unknown action ${action}`);
     }

@@ -1,0 +1,466 @@
+/**
+ * The bastion's web portal end to end, real parts only: headless Chromium (playwright-core
+ * driving Debian's /usr/bin/chromium) → the built `auditkit bastion serve` with its portal
+ * (HTTPS, a self-signed certificate generated on first start) → real sshd targets on
+ * loopback, with users, grants, tokens and documents in the run's real Elasticsearch node.
+ *
+ * Needs root (sshd), chromium, playwright-core and a build (`npm run build`); skipped with
+ * a warning otherwise (never under CI=true: the suite fails instead). Everything it makes
+ * (temp dir, sshd and bastion processes, the browser, the state index and the namespace's
+ * indices) is removed in afterAll, also after a failure. Screenshots go to docs/ only
+ * when AUDITKIT_SCREENSHOTS=1.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort, sleep } from '../../core';
+import { assertValidDocument } from '../../schema';
+import { esTokenStore, totpCode } from '../../bastion';
+import { startSshdFleet, sshdUnavailable, type SshdFleet } from '../deploy/sshd';
+import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
+
+const BIN = path.resolve(__dirname, '../../bin/auditkit.js');
+const BUILT = path.resolve(__dirname, '../../dist/cli/main.js');
+const CHROMIUM = '/usr/bin/chromium';
+const DOCS = path.resolve(__dirname, '../../docs');
+const SHOTS = process.env['AUDITKIT_SCREENSHOTS'] === '1';
+
+type PW = typeof import('playwright-core');
+let pw: PW | undefined;
+try {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  pw = require('playwright-core') as PW;
+} catch {
+  pw = undefined;
+}
+const why = [sshdUnavailable(), !pw ? 'playwright-core missing' : undefined, !existsSync(CHROMIUM) ? `${CHROMIUM} missing (apt-get install chromium)` : undefined, !existsSync(BUILT) ? 'not built (npm run build)' : undefined].filter(Boolean);
+if (why.length) {
+  if (process.env['CI'] === 'true') throw new Error(`bastion web tests cannot run under CI: ${why.join('; ')}`);
+  console.warn(`bastion web tests skipped: ${why.join('; ')}`);
+}
+const maybe = why.length ? describe.skip : describe;
+
+type Browser = Awaited<ReturnType<PW['chromium']['launch']>>;
+type Page = Awaited<ReturnType<Browser['newPage']>>;
+type Ctx = Awaited<ReturnType<Browser['newContext']>>;
+
+maybe('the bastion web portal with real Chromium and real sshd targets', () => {
+  const ns = uniqueNamespace('bweb');
+  const stateIndex = `auditkit-bastion-state-${ns}`;
+  let tmp: string;
+  let fleet: SshdFleet;
+  let cfgFile: string;
+  let base = '';
+  let browser: Browser;
+  const children: ChildProcess[] = [];
+  const secrets: Record<string, string> = {};
+  const es = testClient();
+
+  const cli = (args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      const p = execFile(process.execPath, [BIN, '--config', cfgFile, ...args], { env: { ...process.env, AUDITKIT_LOG_LEVEL: 'warn' } }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
+      );
+      p.stdin?.end(input ?? '');
+    });
+  const search = async (dataset: string, query: Record<string, unknown>, want = 1, timeoutMs = 60_000): Promise<Array<Record<string, unknown>>> => {
+    const t0 = Date.now();
+    let hits: Array<Record<string, unknown>> = [];
+    while (Date.now() - t0 < timeoutMs) {
+      await es.indices.refresh({ index: `logs-auditkit.${dataset}-${ns}`, ignore_unavailable: true }).catch(() => undefined);
+      const r = await es.search<Record<string, unknown>>({ index: `logs-auditkit.${dataset}-${ns}`, size: 100, query, sort: [{ '@timestamp': 'asc' }] }, { ignore: [404] }).catch(() => undefined);
+      hits = (r?.hits?.hits ?? []).map((h) => h._source as Record<string, unknown>);
+      if (hits.length >= want) return hits;
+      await sleep(500);
+    }
+    throw new Error(`${want} ${dataset} documents for ${JSON.stringify(query)} did not arrive (got ${hits.length})`);
+  };
+  const screen = (page: Page): Promise<string> =>
+    page.evaluate(() => {
+      const t = (globalThis as unknown as { akTerm?: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } } }).akTerm;
+      if (!t) return '';
+      const b = t.buffer.active;
+      const rows: string[] = [];
+      for (let i = 0; i < b.length; i++) rows.push(b.getLine(i)?.translateToString(true) ?? '');
+      return rows.join('\n');
+    });
+  const waitScreen = async (page: Page, re: RegExp, timeoutMs = 30_000): Promise<string> => {
+    const t0 = Date.now();
+    let s = '';
+    while (Date.now() - t0 < timeoutMs) {
+      s = await screen(page);
+      if (re.test(s)) return s;
+      await sleep(100);
+    }
+    throw new Error(`the page's terminal never showed ${re}; it shows:\n${s.slice(-1500)}`);
+  };
+  const shot = async (page: Page, name: string): Promise<void> => {
+    if (SHOTS) await page.screenshot({ path: path.join(DOCS, name) });
+  };
+  const login = async (ctx: Ctx, user: string, password: string, at = Date.now()): Promise<Page> => {
+    const page = await ctx.newPage();
+    await page.goto(`${base}/login`);
+    await page.fill('#user', user);
+    await page.fill('#password', password);
+    await page.fill('#code', totpCode(secrets[user] as string, at));
+    await page.click('#login');
+    await page.waitForURL(`${base}/hosts`);
+    return page;
+  };
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'ak-bweb-'));
+    fleet = await startSshdFleet(3, { prefix: 'w', acceptEnv: ['AUDITKIT_BASTION_SESSION'] });
+    chmodSync(fleet.clientKey, 0o600);
+    writeFileSync(path.join(tmp, 'known_hosts'), fleet.knownHostsText());
+    const [h1, h2, h3] = fleet.hosts as [SshdFleet['hosts'][number], SshdFleet['hosts'][number], SshdFleet['hosts'][number]];
+    const sshPort = await freePort();
+    const webPort = await freePort();
+    const downPort = await freePort(); // nothing listens there: the host that is down
+    cfgFile = path.join(tmp, 'auditkit.yml');
+    writeFileSync(
+      cfgFile,
+      [
+        'elasticsearch:',
+        `  url: ${testEsUrl()}`,
+        `  namespace: ${ns}`,
+        'collector:',
+        '  sink: { flush_interval_ms: 100 }',
+        '  heartbeat_interval_s: 3600',
+        'inventory:',
+        '  hosts:',
+        `    w01: { address: 127.0.0.1, port: ${h1.port} }`,
+        `    w02: { address: 127.0.0.1, port: ${h2.port} }`,
+        `    w03: { address: 127.0.0.1, port: ${h3.port} }`,
+        `    wdown: { address: 127.0.0.1, port: ${downPort} }`,
+        '  groups:',
+        '    web: { hosts: [w01, w02, wdown] }',
+        'bastion:',
+        `  listen: 127.0.0.1:${sshPort}`,
+        `  state_dir: ${path.join(tmp, 'state')}`,
+        `  known_hosts: ${path.join(tmp, 'known_hosts')}`,
+        `  state: { index: ${stateIndex}, refresh_s: 1 }`,
+        `  accounts: { root: { key: ${fleet.clientKey} } }`,
+        '  login: { failure_delay_ms: 50, lockout_failures: 5 }',
+        '  session: { check_interval_ms: 200 }',
+        `  web: { listen: 127.0.0.1:${webPort} }`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    const adds = await Promise.all([
+      cli(['bastion', 'user', 'add', 'alice', '--group', 'ops', '--group', 'bastion-admin', '--password-stdin'], 'alice-password-123\n'),
+      cli(['bastion', 'user', 'add', 'bob', '--password-stdin'], 'bob-password-1234\n'),
+    ]);
+    for (const a of adds) expect([a.code, a.stderr]).toEqual([0, '']);
+    for (const u of ['alice', 'bob']) {
+      const r = await cli(['--json', 'bastion', 'totp', 'enroll', u]);
+      expect(r.code).toBe(0);
+      secrets[u] = (JSON.parse(r.stdout) as { secret: string }).secret;
+    }
+    const grants = await Promise.all([
+      cli(['bastion', 'grant', '--user-group', 'ops', '--host-group', 'web', '--account', 'root']),
+      cli(['bastion', 'grant', 'alice', '--host', 'w03', '--account', 'root']),
+      cli(['bastion', 'grant', 'bob', '--host', 'w01', '--account', 'root']),
+    ]);
+    for (const g of grants) expect([g.code, g.stderr]).toEqual([0, '']);
+    const serve = spawn(process.execPath, [BIN, '--config', cfgFile, '--json', 'bastion', 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(serve);
+    let out = '';
+    let err = '';
+    serve.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    const started = await new Promise<{ web: { url: string; fingerprint: string } }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`bastion serve did not start: ${err}`)), 90_000);
+      serve.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        try {
+          const v = JSON.parse(out) as { web: { url: string; fingerprint: string } };
+          clearTimeout(timer);
+          resolve(v);
+        } catch {
+          /* not whole yet */
+        }
+      });
+      serve.once('exit', (code) => reject(new Error(`bastion serve exited ${String(code)}: ${err}`)));
+    });
+    base = started.web.url;
+    expect(started.web.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    // The generated certificate and key are private to the bastion.
+    for (const f of ['web-cert.pem', 'web-key.pem']) expect(statSync(path.join(tmp, 'state', f)).mode & 0o777).toBe(0o600);
+    browser = await (pw as PW).chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
+    await fleet?.stop();
+    await es.indices.delete({ index: stateIndex, ignore_unavailable: true }).catch(() => undefined);
+    await deleteNamespace(es, ns);
+    await es.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }, 120_000);
+
+  it('serves no page or API without a session, refuses a login without the CSRF token, and sets strict cookies and CSP', async () => {
+    const req = await (pw as PW).request.newContext({ ignoreHTTPSErrors: true, baseURL: base, maxRedirects: 0 });
+    try {
+      const hosts = await req.get('/hosts');
+      expect(hosts.status()).toBe(302);
+      expect(hosts.headers()['location']).toBe('/login');
+      for (const api of ['/api/hosts', '/api/sessions', '/api/live', '/api/replay/00000000-0000-0000-0000-000000000000']) expect((await req.get(api)).status()).toBe(401);
+      const loginPage = await req.get('/login');
+      const csp = loginPage.headers()['content-security-policy'] ?? '';
+      expect(csp).toMatch(/default-src 'none'/);
+      expect(csp).toMatch(/script-src 'self'(;|$)/);
+      expect(csp).toMatch(/frame-ancestors 'none'/);
+      expect(await loginPage.text()).not.toMatch(/<script>|<script [^>]*>[^<]/); // no inline script
+      const s = await req.get('/api/session');
+      const cookie = s.headersArray().find((h) => h.name.toLowerCase() === 'set-cookie')?.value ?? '';
+      expect(cookie).toMatch(/^__Host-ak_sid=/);
+      expect(cookie).toMatch(/; Secure/);
+      expect(cookie).toMatch(/; HttpOnly/);
+      expect(cookie).toMatch(/; SameSite=Strict/);
+      const { csrf } = (await s.json()) as { csrf: string };
+      const body = { user: 'alice', password: 'alice-password-123', code: totpCode(secrets['alice'] as string, Date.now()) };
+      // Without the token, and with the token but from another origin: refused before the password is looked at.
+      expect((await req.post('/api/login', { data: body, headers: { origin: base } })).status()).toBe(403);
+      expect((await req.post('/api/login', { data: body, headers: { origin: 'https://evil.example', 'x-csrf-token': csrf } })).status()).toBe(403);
+      // A wrong code with the token: one answer for every refusal.
+      const wrong = await req.post('/api/login', { data: { ...body, code: '000000' }, headers: { origin: base, 'x-csrf-token': csrf } });
+      expect(wrong.status()).toBe(401);
+      expect(await wrong.json()).toEqual({ error: 'login refused' });
+    } finally {
+      await req.dispose();
+    }
+    const refused = await search('sessions', { bool: { filter: [{ term: { 'auditkit.bastion.auth.method': 'web-password+totp' } }, { term: { 'event.outcome': 'failure' } }] } });
+    expect(refused[0]).toMatchObject({ user: { name: 'alice' }, event: { reason: 'wrong TOTP code' } });
+  });
+
+  let aliceCtx: Ctx;
+  let alice: Page;
+  let webSession = '';
+  it('logs alice in with password and TOTP, lists her hosts (searchable), and runs commands in a web terminal: output on the page, commands in Elasticsearch with her identity and the session id', async () => {
+    aliceCtx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 700 } });
+    alice = await login(aliceCtx, 'alice', 'alice-password-123');
+    await alice.waitForSelector('#hosts tbody tr');
+    expect(await alice.$$eval('#hosts tbody tr', (rows) => rows.map((r) => r.getAttribute('data-host')))).toEqual(['w01', 'w02', 'w03', 'wdown']);
+    await alice.fill('#search', 'w0');
+    expect(await alice.$$eval('#hosts tbody tr', (rows) => rows.length)).toBe(3);
+    await shot(alice, 'bastion-web-hosts.png');
+    await alice.fill('#search', 'w01');
+    await alice.click('#hosts tbody tr[data-host="w01"] a.open');
+    await alice.waitForURL(/\/terminal\?host=w01/);
+    await alice.waitForSelector('#status[data-session]');
+    webSession = (await alice.getAttribute('#status', 'data-session')) ?? '';
+    expect(webSession).toMatch(/^[0-9a-f-]{36}$/);
+    await waitScreen(alice, /# ?$/m);
+    await alice.click('#term');
+    await alice.keyboard.type('echo web-marker-$((6*7)); echo "sid=$AUDITKIT_BASTION_SESSION"');
+    await alice.keyboard.press('Enter');
+    const s = await waitScreen(alice, /web-marker-42\s+sid=[0-9a-f-]{36}/);
+    expect(s).toContain(`sid=${webSession}`);
+    await shot(alice, 'bastion-web-terminal.png');
+    const cmds = await search('commands', { bool: { filter: [{ term: { 'auditkit.bastion.session_id': webSession } }, { term: { 'process.command_line': 'echo web-marker-$((6*7)); echo "sid=$AUDITKIT_BASTION_SESSION"' } }] } });
+    expect(cmds[0]).toMatchObject({ user: { name: 'root' }, host: { name: 'w01' }, auditkit: { bastion: { user: 'alice', session_id: webSession, via: 'web', guard: { action: 'allow' } } } });
+    for (const d of cmds) assertValidDocument(d);
+  }, 150_000);
+
+  it('blocks a destructive command typed in the web terminal: it never reaches the host, and the page says why', async () => {
+    const marker = path.join(tmp, 'web-guard-marker');
+    await alice.keyboard.type(`touch ${marker} && rm -rf --no-preserve-root /`);
+    await alice.keyboard.press('Enter');
+    await waitScreen(alice, /BLOCKED/);
+    await alice.keyboard.type('echo after-block-ok');
+    await alice.keyboard.press('Enter');
+    await waitScreen(alice, /after-block-ok\s*\n.*# ?$/m);
+    expect(existsSync(marker)).toBe(false);
+    const blocked = await search('commands', { bool: { filter: [{ term: { 'auditkit.bastion.session_id': webSession } }, { term: { 'event.action': 'bastion-command-blocked' } }] } });
+    expect(blocked[0]).toMatchObject({ auditkit: { bastion: { user: 'alice', guard: { action: 'block' } } } });
+    await alice.keyboard.type('exit');
+    await alice.keyboard.press('Enter');
+    await alice.waitForSelector('#status[data-closed="1"]');
+  }, 150_000);
+
+  it('refuses a host bob is not granted when he edits the request, and logs it', async () => {
+    const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const bob = await login(ctx, 'bob', 'bob-password-1234');
+      expect(await bob.$$eval('#hosts tbody tr', (rows) => rows.map((r) => r.getAttribute('data-host')))).toEqual(['w01']);
+      await bob.goto(`${base}/terminal?host=w02&account=root`);
+      await bob.waitForSelector('#status.fail');
+      expect(await bob.textContent('#status')).toMatch(/refused: you have no access to root@w02/);
+      // The API the page uses refuses too (the websocket is the only way to a host).
+      const r = await bob.evaluate(async () => (await fetch('/api/replay/00000000-0000-0000-0000-000000000000')).status);
+      expect(r).toBe(404);
+      // Without the CSRF token in the websocket URL: refused.
+      const noCsrf = await bob.evaluate(
+        (host) =>
+          new Promise<string>((resolve) => {
+            const ws = new WebSocket(`wss://${host}/api/ws/terminal?host=w01&account=root`);
+            ws.onmessage = (e) => resolve(String(e.data));
+            ws.onclose = () => resolve('closed');
+          }),
+        new URL(base).host,
+      );
+      expect(noCsrf).toMatch(/CSRF/);
+    } finally {
+      await ctx.close();
+    }
+    const refused = await search('sessions', { bool: { filter: [{ term: { 'auditkit.bastion.auth.method': 'web-terminal' } }, { term: { 'user.name': 'bob' } }] } });
+    expect(refused[0]).toMatchObject({ event: { outcome: 'failure', reason: 'you have no access to root@w02' } });
+    const started = await search('sessions', { bool: { filter: [{ term: { 'auditkit.bastion.user': 'bob' } }, { term: { 'event.action': 'bastion-session-start' } }] } }, 0, 1000);
+    expect(started).toHaveLength(0);
+  });
+
+  const tokenUrl = async (args: string[]): Promise<string> => {
+    const r = await cli(['--json', 'bastion', 'token', ...args]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const { url } = JSON.parse(r.stdout) as { url: string };
+    expect(url.startsWith(`${base}/t/`)).toBe(true);
+    return url;
+  };
+  const openToken = async (url: string): Promise<{ page: Page; ctx: Ctx }> => {
+    const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await ctx.newPage();
+    await page.goto(url);
+    await page.waitForSelector('#status[data-session], #status.fail');
+    return { page, ctx };
+  };
+
+  it('opens a one-time token URL once: a second use, an expired token and a revoked grant are refused and logged', async () => {
+    const url = await tokenUrl(['alice', '--host', 'w03', '--ttl', '5m']);
+    const first = await openToken(url);
+    try {
+      await waitScreen(first.page, /# ?$/m);
+      await first.page.click('#term');
+      await first.page.keyboard.type('echo token-marker-$((7*6))');
+      await first.page.keyboard.press('Enter');
+      await waitScreen(first.page, /token-marker-42/);
+    } finally {
+      await first.ctx.close();
+    }
+    const again = await openToken(url);
+    expect(await again.page.textContent('#status')).toMatch(/refused: this link was used already/);
+    await again.ctx.close();
+
+    const short = await tokenUrl(['alice', '--host', 'w03', '--ttl', '10s']);
+    await sleep(10_500);
+    const late = await openToken(short);
+    expect(await late.page.textContent('#status')).toMatch(/refused: this link has expired/);
+    await late.ctx.close();
+
+    const g = await cli(['--json', 'bastion', 'grant', 'bob', '--host', 'w02', '--account', 'root']);
+    const grantId = (JSON.parse(g.stdout) as { id: string }).id;
+    const revokedUrl = await tokenUrl(['bob', '--host', 'w02']);
+    expect((await cli(['bastion', 'revoke', grantId])).code).toBe(0);
+    await sleep(1500); // the door reloads state every second
+    const revoked = await openToken(revokedUrl);
+    expect(await revoked.page.textContent('#status')).toMatch(/refused: no longer allowed/);
+    await revoked.ctx.close();
+
+    const docs = await search('sessions', { term: { 'auditkit.bastion.auth.method': 'web-token' } }, 4);
+    const reasons = docs.map((d) => `${String((d['event'] as { outcome: string }).outcome)}:${String((d['event'] as { reason?: string }).reason ?? '')}`);
+    expect(reasons).toEqual(expect.arrayContaining(['success:', 'failure:token used', 'failure:token expired', expect.stringMatching(/^failure:grant no longer valid/)]));
+    const tokenCmds = await search('commands', { term: { 'process.command_line': 'echo token-marker-$((7*6))' } });
+    expect(tokenCmds[0]).toMatchObject({ auditkit: { bastion: { user: 'alice', via: 'token' } } });
+  }, 300_000);
+
+  it('uses a token once even when two bastion instances present it at the same moment (op_type create in the state index)', async () => {
+    const a = testClient();
+    const b = testClient();
+    try {
+      const store = esTokenStore(a, stateIndex);
+      for (let i = 0; i < 5; i++) {
+        const value = await store.issue({ user: 'alice', host: 'w01', account: 'root', expires: new Date(Date.now() + 60_000).toISOString() });
+        const uses = await Promise.all([esTokenStore(a, stateIndex).consume(value), esTokenStore(b, stateIndex).consume(value)]);
+        expect(uses.filter((u) => u.ok)).toHaveLength(1);
+        expect(uses.filter((u) => !u.ok && u.reason === 'used')).toHaveLength(1);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    // The state index holds no usable token: only its digest.
+    const r = await es.search<Record<string, unknown>>({ index: stateIndex, size: 100, query: { match_all: {} } });
+    const ids = (r.hits.hits ?? []).map((h) => String(h._id)).filter((id) => id.startsWith('token'));
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids) expect(id).toMatch(/^token(-used)?:[0-9a-f]{64}$/);
+  });
+
+  it('replays alice\'s web session in the page with the same output, with seek and speed', async () => {
+    await search('sessions', { bool: { filter: [{ term: { 'auditkit.bastion.session_id': webSession } }, { term: { 'event.action': 'bastion-session-end' } }] } });
+    await alice.goto(`${base}/sessions`);
+    await alice.waitForSelector(`#sessions tr[data-session="${webSession}"] a`);
+    await alice.click(`#sessions tr[data-session="${webSession}"] a`);
+    await alice.waitForURL(/\/replay\//);
+    await alice.selectOption('#speed', '16');
+    await alice.waitForSelector('#main[data-done="1"]', { timeout: 60_000 });
+    const s = await waitScreen(alice, /web-marker-42/);
+    expect(s).toMatch(/BLOCKED/);
+    // Seek back to the start: the screen is empty again, then plays on.
+    await alice.evaluate(() => (globalThis as unknown as { akSeek(t: number): void }).akSeek(0));
+    await alice.click('#play');
+    await alice.evaluate(() => (globalThis as unknown as { akSeek(t: number): void }).akSeek(0.05));
+    expect(await screen(alice)).not.toMatch(/web-marker-42/);
+    await shot(alice, 'bastion-web-replay.png');
+    // Someone else's session is not found for bob.
+    const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const bob = await login(ctx, 'bob', 'bob-password-1234', Date.now() + 30_000);
+      const st = await bob.evaluate(async (id) => (await fetch(`/api/replay/${id}`)).status, webSession);
+      expect(st).toBe(404);
+    } finally {
+      await ctx.close();
+    }
+  }, 150_000);
+
+  it('runs a batch on three hosts, one of them down, from the CLI: a task id at once, two results and one clear failure, in Elasticsearch; each command an ordinary command event of its host', async () => {
+    const started = await cli(['--json', 'bastion', 'exec', '--user', 'alice', '--group', 'web', '--', 'echo batch-$((20+22))']);
+    expect([started.code, started.stderr]).toEqual([0, '']);
+    const { task, hosts } = JSON.parse(started.stdout) as { task: string; hosts: number };
+    expect(hosts).toBe(3);
+    const shown = await cli(['--json', 'bastion', 'task', task, '--wait', '--timeout', '90s']);
+    const t = JSON.parse(shown.stdout) as { done: number; total: number; results: Array<{ host: string; outcome: string; exit_code: number | null; stdout: string; error?: string }> };
+    expect(shown.code).toBe(1); // one host failed
+    expect(t.done).toBe(3);
+    const by = Object.fromEntries(t.results.map((r) => [r.host, r]));
+    expect(by['w01']).toMatchObject({ outcome: 'success', exit_code: 0, stdout: 'batch-42\n' });
+    expect(by['w02']).toMatchObject({ outcome: 'success', exit_code: 0, stdout: 'batch-42\n' });
+    expect(by['wdown']).toMatchObject({ outcome: 'failure', exit_code: null, error: 'target-unreachable' });
+    const docs = await search('tasks', { term: { 'auditkit.task.id': task } }, 4);
+    for (const d of docs) assertValidDocument(d);
+    const cmds = await search('commands', { term: { 'auditkit.bastion.task_id': task } }, 2);
+    expect(cmds.map((c) => (c['host'] as { name: string }).name).sort()).toEqual(['w01', 'w02']);
+    expect(cmds[0]).toMatchObject({ process: { command_line: 'echo batch-$((20+22))' }, auditkit: { bastion: { user: 'alice', via: 'batch' } } });
+  }, 150_000);
+
+  it('checks each batch host against the caller\'s grants and the guard rail: a blocked command never reaches a host, an ungranted host is never opened', async () => {
+    const marker = path.join(tmp, 'batch-guard-marker');
+    const r = await cli(['--json', 'bastion', 'exec', '--user', 'bob', '--host', 'w01', '--host', 'w03', '--wait', '--', `touch ${marker} && rm -rf --no-preserve-root /`]);
+    const t = JSON.parse(r.stdout) as { results: Array<{ host: string; outcome: string; error?: string; stdout: string; stderr: string }> };
+    const by = Object.fromEntries(t.results.map((x) => [x.host, x]));
+    expect(by['w01']).toMatchObject({ outcome: 'failure', error: 'blocked' });
+    // The user is told why, as over ssh (the guard's message goes to the session's output).
+    expect(`${by['w01']?.stdout ?? ''}${by['w01']?.stderr ?? ''}`).toMatch(/BLOCKED/);
+    expect(by['w03']).toMatchObject({ outcome: 'failure', error: 'no-grant' });
+    expect(existsSync(marker)).toBe(false);
+  }, 150_000);
+
+  it('runs a batch from the page and shows its task page: two results and one clear failure', async () => {
+    await alice.goto(`${base}/hosts`);
+    await alice.fill('#task-groups', 'web');
+    await alice.fill('#task-command', 'uname -s');
+    await alice.click('#task-run');
+    await alice.waitForURL(/\/task\//);
+    await alice.waitForSelector('#main[data-done="1"]', { timeout: 90_000 });
+    const rows = await alice.$$eval('#task tbody tr', (trs) => trs.map((tr) => `${tr.getAttribute('data-host') ?? ''}:${tr.className}:${tr.children[1]?.textContent ?? ''}`));
+    expect(rows.sort()).toEqual(['w01:ok:ok', 'w02:ok:ok', 'wdown:fail:FAILED: target-unreachable']);
+    await shot(alice, 'bastion-web-task.png');
+  }, 150_000);
+
+  it('shows the certificate the portal generated in its state dir (mode 600), reused on the next start', () => {
+    const pem = readFileSync(path.join(tmp, 'state', 'web-cert.pem'), 'utf8');
+    expect(pem).toMatch(/BEGIN CERTIFICATE/);
+  });
+});
