@@ -28,7 +28,7 @@ export { startBastion, liveDir, recordingsDir, loadHostKey, type Bastion, type B
 export { playCast, readCast, findRecording, type CastEvent, type CastHeader } from './recording';
 export { safeText } from './menu';
 export type { BastionDataset } from './events';
-export { ALLOW_ALL, createLineExtractor, type CommandExtractor, type ExtractedCommand, type ExtractorFactory, type Guard, type GuardVerdict } from './seams';
+export { ALLOW_ALL, type CommandExtractor, type ExtractedCommand, type ExtractorFactory, type Guard, type GuardVerdict } from './seams';
 export { addUser, setUserDisabled, setPassword, enrollTotp, addGrant, revokeGrant, type NewUser, type NewGrant } from './admin';
 export { createGuard, DEFAULT_GUARD_POLICY, type GuardPolicyConfig } from './guard';
 export { createCommandExtractor } from './extract';
