@@ -23,6 +23,7 @@ const E2E = [
   'test/foundation/cli.test.ts',
   'test/foundation/setup-private.test.ts',
   'test/pipeline/detect.test.ts',
+  'test/posture/cli.test.ts', // `auditkit posture scan` (the built binary)
   'test/pipeline/kill.test.ts',
   'test/pipeline/listeners.test.ts',
   'test/reports/cli.test.ts',

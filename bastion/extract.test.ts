@@ -499,3 +499,23 @@ describe('robustness (property-based)', () => {
     expect(grown).toBeLessThan(64 * 1024 * 1024);
   });
 });
+
+describe('echo forms of a shell erasing a character', () => {
+  // readline erases with "\b \b" on some terminals (TERM=xterm over ssh): the erased cell then
+  // holds a real space, which must not make the screen disagree with the exact line model.
+  it.each([['\b \b'], ['\b\x1b[K']])('backspace echoed as %j, then text and Enter in one chunk', async (erase) => {
+    const x = createCommandExtractor({ cols: 120, rows: 40 });
+    try {
+      const out = (s: string): void => x.output(Buffer.from(s), Date.now());
+      out('\x1b[?2004hroot@vm:~# ');
+      await x.input(Buffer.from('echo abX'), Date.now());
+      out('echo abX');
+      await x.input(Buffer.from(BS), Date.now());
+      out(erase);
+      await sleep(20);
+      expect((await x.input(Buffer.from(`c-edit${ENTER}`), Date.now())).map((c) => c.command)).toEqual(['echo abc-edit']);
+    } finally {
+      x.dispose();
+    }
+  });
+});

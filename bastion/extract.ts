@@ -589,7 +589,11 @@ export function createCommandExtractor(opts: ExtractorOptions): CommandExtractor
     if (line.whole) {
       // The model is exact; the screen confirms the echo (or lags behind it, or shows a prompt
       // we failed to strip before the typed text).
-      text = line.model.startsWith(scr.s) || scr.s.endsWith(line.model) ? line.model : scr.s;
+      // Trailing blanks do not count: a shell erases a character by writing "\b \b", which
+      // leaves a real space cell where the character was.
+      const shown = scr.s.trimEnd();
+      const model = line.model.trimEnd();
+      text = model.startsWith(shown) || shown.endsWith(model) ? line.model : scr.s;
     } else if (scr.search || !line.atEnd) text = scr.s;
     else text = overlapJoin(scr.s, line.model);
     if (scr.viaPrompt && line.prompt && text === scr.s) {

@@ -32,7 +32,7 @@ export { safeText } from './menu';
 export type { BastionDataset } from './events';
 export { taskStartDoc, taskResultDoc, taskEventContext } from './events';
 export { createTaskRunner, serveControl, askControl, TaskError, type TaskRunner, type TaskState } from './batch';
-export { ALLOW_ALL, createLineExtractor, type CommandExtractor, type ExtractedCommand, type ExtractorFactory, type Guard, type GuardVerdict } from './seams';
+export { ALLOW_ALL, type CommandExtractor, type ExtractedCommand, type ExtractorFactory, type Guard, type GuardVerdict } from './seams';
 export { addUser, setUserDisabled, setPassword, enrollTotp, addGrant, revokeGrant, type NewUser, type NewGrant } from './admin';
 export { createGuard, DEFAULT_GUARD_POLICY, type GuardPolicyConfig } from './guard';
 export { createCommandExtractor } from './extract';

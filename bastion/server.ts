@@ -32,7 +32,8 @@ import type { BastionAccountConfig, BastionConfig } from './config';
 import { commandDoc, guardAlertDoc, loginDoc, sessionEndDoc, sessionStartDoc, type BastionDataset, type Doc, type EventContext, type SessionFacts } from './events';
 import { interpret, LineReader, MENU_HELP, renderGroups, renderTargets, safeText, termLines } from './menu';
 import { CastRecorder, pruneRecordings, type RecordingResult } from './recording';
-import { ALLOW_ALL, createLineExtractor, type ExtractorFactory, type Guard } from './seams';
+import { createCommandExtractor, type ExtractedCommand } from './extract';
+import { ALLOW_ALL, type ExtractorFactory, type Guard } from './seams';
 import type { StateStore } from './state';
 
 /** Where the bastion's documents go (the CLI wires journals followed by the collector pipeline). */
@@ -183,6 +184,8 @@ async function accountCredentials(name: string, acct: BastionAccountConfig | und
   return out;
 }
 
+/** How long a chunk's keys before its Enter may take to echo before the Enter is judged anyway. */
+const HEAD_ECHO_WAIT_MS = 300;
 /** Environment a client may pass on to targets: locale only (never LD_PRELOAD, BASH_ENV and the like). */
 const PASS_ENV = /^(LANG|LC_[A-Z]+)$/;
 /** The target prints a password prompt: input is masked in the recording until Enter. */
@@ -225,7 +228,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
   const knownHostsFile = path.resolve(expandHome(cfg.known_hosts));
   const instance = cfg.name ?? os.hostname();
   const ctx: EventContext = { instance, bastionHost: { name: os.hostname(), hostname: os.hostname() }, namespace: o.namespace };
-  const extractorFactory = o.extractor ?? (() => createLineExtractor());
+  const extractorFactory: ExtractorFactory = o.extractor ?? ((size) => createCommandExtractor(size));
   const guard = o.guard ?? ALLOW_ALL;
   const lockout = new Lockout({ failures: cfg.login.lockout_failures, windowMs: cfg.login.lockout_window_s * 1000, lockMs: cfg.login.lockout_s * 1000 });
   const addrLockout = new Lockout({ failures: cfg.login.lockout_address_failures, windowMs: cfg.login.lockout_window_s * 1000, lockMs: cfg.login.lockout_s * 1000 });
@@ -468,7 +471,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     const env = { ...kind.env, [cfg.session.env_name]: id };
     const window = kind.pty ? { term: kind.pty.term, cols: kind.pty.cols, rows: kind.pty.rows, width: kind.pty.width, height: kind.pty.height } : undefined;
 
-    const onCommandVerdicts = (cmds: ReturnType<typeof extractor.input>): boolean => {
+    const onCommandVerdicts = (cmds: readonly ExtractedCommand[]): boolean => {
       let blocked = false;
       for (const cmd of cmds) {
         seq++;
@@ -526,23 +529,72 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     }
     const s = stream;
 
+    // Keystrokes reach the target in the order they were typed. A chunk without an Enter goes
+    // through at once (the extractor only updates its line model); a chunk with one waits until
+    // the extractor has read the line on the screen the user saw and the guard has judged it,
+    // and every chunk typed meanwhile queues behind it.
+    let queued = 0;
+    let inputChain: Promise<void> = Promise.resolve();
+    let outputWaiters: Array<() => void> = [];
+    /** Settles at the target's next output (and a moment for the rest of it), or after `ms`. */
+    const nextOutput = (ms: number): Promise<void> =>
+      new Promise((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        outputWaiters.push(() => setTimeout(done, 15));
+      });
+    const toTarget = (d: Buffer | string): void => {
+      try {
+        s.write(d);
+      } catch {
+        /* target channel gone */
+      }
+    };
     const onInput = (d: Buffer): void => {
       const at = now();
       entry.lastInput = at;
       bytesIn += d.length;
       rec?.input(d, at, masked);
-      if (masked && /[\r\n]/.test(d.toString('latin1'))) masked = false;
+      const secret = masked; // typed at a password prompt: never shown to the extractor
+      const enter = /[\r\n]/.test(d.toString('latin1'));
+      if (masked && enter) masked = false;
       if (!kind.shell) {
         s.write(d);
         return;
       }
-      const cmds = masked ? [] : extractor.input(d, at);
-      if (cmds.length > 0 && onCommandVerdicts(cmds)) {
-        // Do not forward the Enter: discard the typed line at the target instead.
-        s.write('\x15\x03');
+      if (!enter && queued === 0) {
+        if (!secret) void extractor.input(Buffer.from(d), at);
+        toTarget(d);
         return;
       }
-      s.write(d);
+      queued++;
+      const copy = Buffer.from(d); // the extractor reads it later
+      inputChain = inputChain
+        .then(async () => {
+          // Keys before the first Enter of the chunk (typed faster than the echo, a paste) are
+          // no command yet: forward them and give the target one echo round trip, so the
+          // screen the Enter is judged on shows them (a recalled line edited in the same
+          // chunk is only known from the screen).
+          const first = secret ? -1 : copy.toString('latin1').search(/[\r\n]/);
+          let rest = copy;
+          if (first > 0) {
+            const head = copy.subarray(0, first);
+            rest = copy.subarray(first);
+            const echoed = nextOutput(HEAD_ECHO_WAIT_MS);
+            void extractor.input(Buffer.from(head), at);
+            toTarget(head);
+            await echoed;
+          }
+          const cmds = secret ? [] : await extractor.input(Buffer.from(rest), at);
+          if (ended) return; // the session is over: what was not checked is not forwarded
+          // Do not forward a blocked Enter: discard the typed line at the target instead.
+          toTarget(cmds.length > 0 && onCommandVerdicts(cmds) ? '\x15\x03' : rest);
+        })
+        .catch((err: unknown) => log.error({ err }, 'bastion command extraction failed'))
+        .finally(() => queued--);
     };
     const onOutput = (d: Buffer): void => {
       const at = now();
@@ -551,6 +603,11 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       for (const w of entry.watchers) w(d);
       rec?.output(d, at);
       if (kind.shell) extractor.output(d, at);
+      if (outputWaiters.length > 0) {
+        const w = outputWaiters;
+        outputWaiters = [];
+        for (const f of w) f();
+      }
       // Last line of output, to notice password prompts.
       tail = (tail + d.toString('utf8')).slice(-160);
       const nl = Math.max(tail.lastIndexOf('\n'), tail.lastIndexOf('\r'));
@@ -593,6 +650,8 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     channel.removeListener('close', onClientClose);
     sessions.delete(id);
     extractor.dispose();
+    await inputChain;
+    if (kind.shell) log.debug({ 'host.name': target.host.name, stats: extractor.stats() }, 'bastion command extraction');
     try {
       s.close();
     } catch {

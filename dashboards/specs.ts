@@ -25,6 +25,9 @@ export const DATA_VIEWS = {
   alerts: dataView('alerts', 'auditkit: alerts'),
   agent: dataView('agent', 'auditkit: collectors'),
   deadletter: dataView('deadletter', 'auditkit: dead letters'),
+  posture: dataView('posture', 'auditkit: posture checks'),
+  fim: dataView('fim', 'auditkit: file integrity'),
+  inventory: dataView('inventory', 'auditkit: inventory'),
 } as const satisfies Record<string, DataViewSpec>;
 
 const DASHBOARD_IDS = {
@@ -33,11 +36,12 @@ const DASHBOARD_IDS = {
   logins: `${ID_PREFIX}dashboard-logins`,
   alerts: `${ID_PREFIX}dashboard-alerts`,
   collectors: `${ID_PREFIX}dashboard-collectors`,
+  posture: `${ID_PREFIX}dashboard-posture`,
 } as const;
 
 /** Navigation between the kit's dashboards. Relative links keep the reader in the current space. */
 function nav(current: keyof typeof DASHBOARD_IDS): PanelSpec {
-  const names: Record<keyof typeof DASHBOARD_IDS, string> = { overview: 'Overview', commands: 'Commands', logins: 'Logins and privilege', alerts: 'Alerts', collectors: 'Collectors' };
+  const names: Record<keyof typeof DASHBOARD_IDS, string> = { overview: 'Overview', commands: 'Commands', logins: 'Logins and privilege', alerts: 'Alerts', collectors: 'Collectors', posture: 'Posture' };
   const links = (Object.keys(DASHBOARD_IDS) as Array<keyof typeof DASHBOARD_IDS>).map((k) => (k === current ? `**${names[k]}**` : `[${names[k]}](#/view/${DASHBOARD_IDS[k]})`));
   return { kind: 'markdown', key: 'nav', markdown: `#### auditkit · ${links.join(' · ')}`, grid: { x: 0, y: 0, w: 48, h: 3 } };
 }
@@ -52,6 +56,9 @@ const PRIVILEGE = phrases('process.name', 'sudo', 'su');
 const FILE_CHANGE = phrases('event.type', 'change', 'creation', 'deletion');
 const FILE_EVENT = phrase('event.category', 'file');
 const ACCOUNT_CHANGE = phrase('event.category', 'iam');
+const CHECK_FAILED = phrase('event.action', 'check_failed');
+const SCORE = phrase('event.action', 'score');
+const PORT_EXPOSED = phrase('event.action', 'port_exposed');
 
 // ---------------------------------------------------------------- saved searches
 
@@ -87,6 +94,22 @@ export const SEARCHES = {
     dataView: DATA_VIEWS.deadletter,
     filters: [],
     columns: ['host.name', 'auditkit.deadletter.stage', 'auditkit.deadletter.reason', 'auditkit.deadletter.status', 'auditkit.deadletter.target', 'auditkit.deadletter.message'],
+  },
+  failingChecks: {
+    id: `${ID_PREFIX}search-failing-checks`,
+    title: 'auditkit: failing baseline checks',
+    description: 'Baseline check failures with what the check saw and how to fix it (English and Chinese).',
+    dataView: DATA_VIEWS.posture,
+    filters: [CHECK_FAILED],
+    columns: ['host.name', 'auditkit.posture.severity', 'rule.id', 'rule.name', 'auditkit.posture.evidence', 'auditkit.posture.remediation.en', 'auditkit.posture.remediation.zh_cn'],
+  },
+  fileChanges: {
+    id: `${ID_PREFIX}search-file-changes`,
+    title: 'auditkit: file changes',
+    description: 'Changes to watched files, with who made them (the auditd record joined to the change) and the old and new hashes.',
+    dataView: DATA_VIEWS.fim,
+    filters: [],
+    columns: ['host.name', 'file.path', 'event.action', 'auditkit.fim.changes', 'user.name', 'process.entry_leader.user.name', 'process.executable', 'auditkit.fim.previous.hash.sha256', 'file.hash.sha256'],
   },
 } as const satisfies Record<string, SavedSearchSpec>;
 
@@ -181,4 +204,23 @@ const collectors: DashboardSpec = {
   ],
 };
 
-export const DASHBOARDS: readonly DashboardSpec[] = [overview, commands, logins, alerts, collectors];
+const posture: DashboardSpec = {
+  id: DASHBOARD_IDS.posture,
+  title: 'auditkit: Posture',
+  description: 'How hardened are the hosts? Baseline scores and their trend, failing checks by severity with the fix, changes to watched files with who made them, and exposed ports.',
+  panels: [
+    nav('posture'),
+    { kind: 'lens', key: 'score-trend', title: 'Posture score by host', dataView: DATA_VIEWS.posture, filters: [SCORE], chart: { vis: 'xy', series: 'line', x: overTime(), y: [maxOf('auditkit.posture.score', 'Score')], split: terms('host.name', 10, { label: 'Host' }) }, grid: { x: 0, y: 3, w: 32, h: 10 } },
+    { kind: 'lens', key: 'failed-by-severity', title: 'Failed checks by severity', dataView: DATA_VIEWS.posture, filters: [CHECK_FAILED], chart: { vis: 'pie', shape: 'donut', groups: [terms('auditkit.posture.severity', 4, { label: 'Severity' })], metric: count('Failures') }, grid: { x: 32, y: 3, w: 16, h: 10 } },
+    { kind: 'lens', key: 'hosts', title: 'Hosts: latest score and failures', dataView: DATA_VIEWS.posture, filters: [SCORE], chart: { vis: 'table', rows: [terms('host.name', 50, { label: 'Host' })], metrics: [maxOf('@timestamp', 'Last scan'), maxOf('auditkit.posture.failed', 'Failed (max)'), count('Scans')] }, grid: { x: 0, y: 13, w: 16, h: 12 } },
+    { kind: 'lens', key: 'top-failing', title: 'Top failing checks', dataView: DATA_VIEWS.posture, filters: [CHECK_FAILED], chart: { vis: 'table', rows: [terms('rule.name', 25, { label: 'Check' }), terms('auditkit.posture.severity', 1, { label: 'Severity' })], metrics: [count('Failures'), uniqueCount('host.name', 'Hosts')] }, grid: { x: 16, y: 13, w: 32, h: 12 } },
+    { kind: 'lens', key: 'regressions', title: 'Checks that went from pass to fail', dataView: DATA_VIEWS.posture, filters: [phrase('event.action', 'check_regressed')], chart: { vis: 'xy', series: 'bar_stacked', x: overTime(), y: [count('Regressions')], split: terms('host.name', 10, { label: 'Host' }) }, grid: { x: 0, y: 25, w: 24, h: 10 } },
+    { kind: 'lens', key: 'exposed', title: 'Exposed ports', dataView: DATA_VIEWS.inventory, filters: [PORT_EXPOSED], chart: { vis: 'table', rows: [terms('host.name', 20, { label: 'Host' }), terms('server.port', 20, { label: 'Port' })], metrics: [count('Times seen'), maxOf('@timestamp', 'Last seen')] }, grid: { x: 24, y: 25, w: 24, h: 10 } },
+    { kind: 'lens', key: 'fim-over-time', title: 'File changes by how they were seen', dataView: DATA_VIEWS.fim, chart: { vis: 'xy', series: 'bar_stacked', x: overTime(), y: [count('Changes')], split: terms('auditkit.fim.detected_by', 3, { label: 'Seen by' }) }, grid: { x: 0, y: 35, w: 24, h: 10 } },
+    { kind: 'lens', key: 'fim-who', title: 'Who changed watched files', dataView: DATA_VIEWS.fim, chart: { vis: 'table', rows: [terms('file.path', 25, { label: 'File' }), terms('process.entry_leader.user.name', 5, { label: 'Login user' })], metrics: [count('Changes'), uniqueCount('host.name', 'Hosts')] }, grid: { x: 24, y: 35, w: 24, h: 10 } },
+    { kind: 'search', key: 'failing', title: 'Failing checks with the fix', search: SEARCHES.failingChecks, grid: { x: 0, y: 45, w: 48, h: 14 } },
+    { kind: 'search', key: 'file-changes', title: 'File changes with who made them', search: SEARCHES.fileChanges, grid: { x: 0, y: 59, w: 48, h: 14 } },
+  ],
+};
+
+export const DASHBOARDS: readonly DashboardSpec[] = [overview, commands, logins, alerts, collectors, posture];

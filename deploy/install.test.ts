@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { KIT_ROOT } from '../core';
@@ -81,6 +81,12 @@ describe('host plans', () => {
     expect(readFileSync(path.join(KIT_ROOT, ASSETS.unit), 'utf8')).toMatch(new RegExp(`^ExecStart=/usr/bin/node ${COLLECTOR_NODE_FLAGS.join(' ')} `, 'm'));
     // The collector's rules engine needs the built-in packs beside the bundle.
     expect(built.files.filter((x) => x.role === 'rulepack').map((x) => path.posix.basename(x.dest))).toContain('destructive.yml');
+    // The posture module's built-in policies go where builtinPoliciesDir() looks beside the bundle.
+    const policies = built.files.filter((x) => x.role === 'policy');
+    expect(policies.map((x) => x.dest)).toEqual(expect.arrayContaining([`${INSTALL.posturePolicies}/ssh.yml`, `${INSTALL.posturePolicies}/auditd.yml`]));
+    expect(policies.length).toBe(readdirSync(path.join(KIT_ROOT, ASSETS.posturePolicies)).filter((n) => n.endsWith('.yml')).length);
+    expect(path.posix.dirname(INSTALL.posturePolicies)).toBe(path.posix.dirname(INSTALL.bundle));
+    expect(path.posix.basename(INSTALL.posturePolicies)).toBe('posture-policies');
   }, 60_000);
 });
 

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { AuditkitError, builtinRulesDir, cacheDir, ExitCode, KIT_ROOT, KIT_VERSION } from '../core';
 
 
-export type FileRole = 'runtime' | 'bundle' | 'launcher' | 'meta' | 'config' | 'ca' | 'unit' | 'hook' | 'rules' | 'rulepack';
+export type FileRole = 'runtime' | 'bundle' | 'launcher' | 'meta' | 'config' | 'ca' | 'unit' | 'hook' | 'rules' | 'rulepack' | 'policy';
 
 export interface PackageFile {
   /** Absolute path on the host, without --root. */
@@ -33,6 +33,8 @@ export const INSTALL = {
   bundle: '/opt/auditkit/lib/auditkit.js',
   /** The built-in detection rules, beside the bundle where `builtinRulesDir()` looks for them. */
   rulepacks: '/opt/auditkit/lib/builtin',
+  /** The built-in posture policies, beside the bundle where `builtinPoliciesDir()` looks for them. */
+  posturePolicies: '/opt/auditkit/lib/posture-policies',
   meta: '/opt/auditkit/package.json',
   configDir: '/etc/auditkit',
   config: '/etc/auditkit/auditkit.yml',
@@ -51,6 +53,8 @@ export const ASSETS = {
   unit: 'collectors/assets/systemd/auditkit-collector.service',
   hook: 'collectors/assets/shell/auditkit.sh',
   rules: 'collectors/assets/audit/auditkit.rules',
+  /** The built-in posture policies (collectors/posture/checks: `builtinPoliciesDir()`). */
+  posturePolicies: 'collectors/posture/checks/policies',
 } as const;
 
 export interface CollectorPackage {
@@ -155,6 +159,14 @@ export async function buildPackage(opts: { workDir?: string; runtime?: string } 
   for (const name of packFiles) {
     const src = path.join(packs, name);
     files.push({ dest: path.posix.join(INSTALL.rulepacks, name), mode: 0o644, role: 'rulepack', ...(await sha256File(src)), source: { file: src } });
+  }
+  // The collector's posture module (and `posture scan` on the host) runs the built-in baseline checks.
+  const policies = path.join(KIT_ROOT, ASSETS.posturePolicies);
+  const policyFiles = existsSync(policies) ? (await fsp.readdir(policies)).filter((n) => n.endsWith('.yml')).sort() : [];
+  if (policyFiles.length === 0) missing.push(ASSETS.posturePolicies);
+  for (const name of policyFiles) {
+    const src = path.join(policies, name);
+    files.push({ dest: path.posix.join(INSTALL.posturePolicies, name), mode: 0o644, role: 'policy', ...(await sha256File(src)), source: { file: src } });
   }
   let unitName: string | undefined;
   let serviceUser: string | undefined;

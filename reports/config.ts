@@ -3,7 +3,7 @@ import { validate as validateCron } from 'node-cron';
 import { isValidTimezone } from './time';
 
 /** Report sections, in the order they appear. */
-export const REPORT_SECTIONS = ['headline', 'alerts', 'dangerous_commands', 'logins', 'privilege', 'accounts', 'activity', 'collectors'] as const;
+export const REPORT_SECTIONS = ['headline', 'alerts', 'dangerous_commands', 'logins', 'privilege', 'accounts', 'posture', 'activity', 'collectors'] as const;
 export type ReportSection = (typeof REPORT_SECTIONS)[number];
 
 export const REPORT_LOCALES = ['en', 'zh-CN'] as const;

@@ -13,6 +13,7 @@
  */
 import type { Client } from '@elastic/elasticsearch';
 import { basename, SEVERITIES_DESC, shellWords, streamName, type Severity, type StoredAlert } from '../schema';
+import type { PostureReport } from './posture';
 import { formatDate, type ReportPeriod } from './time';
 
 
@@ -76,6 +77,8 @@ export interface ReportData {
   readonly topCommands: readonly KeyCount[];
   readonly topUsers: readonly KeyCount[];
   readonly topHosts: readonly KeyCount[];
+  /** The posture section (reports/posture.ts); absent when the section is not part of the report. */
+  readonly posture?: PostureReport;
   readonly collectors: {
     /** Hosts that sent collector heartbeats in the period. */
     readonly reporting: number;

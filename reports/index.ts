@@ -12,3 +12,4 @@ export * from './mailer';
 export * from './report';
 export * from './scheduler';
 export { translator, MESSAGES } from './i18n';
+export { queryPostureData, type PostureReport, type PostureFailingCheck, type PostureEvent, type PostureHostScore } from './posture';

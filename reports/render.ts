@@ -10,6 +10,7 @@ import { REPORT_SECTIONS, type ReportLocale, type ReportSection } from './config
 import { SEVERITY_COLOURS, type ChartImage } from './charts';
 import type { AlertRow, Figure, ReportData } from './data';
 import { formatNumber, MESSAGES, translator } from './i18n';
+import { postureView } from './posture';
 import { HTML_TEMPLATE, TEXT_TEMPLATE } from './templates';
 import { formatTime } from './time';
 
@@ -76,7 +77,7 @@ export function viewModel(data: ReportData, opts: RenderOptions): Record<string,
   const h = data.headline;
   const headline = (['events', 'commands', 'hosts', 'users', 'alerts'] as const).map((k) => ({ label: t(k), value: n(h[k].current), ...deltaText(h[k], locale, '') }));
   const severities = SEVERITIES_DESC.map((s) => ({ label: t(s), value: n(h.alertsBySeverity[s].current), colour: SEVERITY_COLOURS[s], ...deltaText(h.alertsBySeverity[s], locale, '') }));
-  const sections = (opts.sections ?? REPORT_SECTIONS).filter((s) => !data.empty || s === 'headline' || s === 'collectors');
+  const sections = (opts.sections ?? REPORT_SECTIONS).filter((s) => !data.empty || s === 'headline' || s === 'collectors' || (s === 'posture' && data.posture !== undefined));
   const charts = (opts.charts ?? []).map((c) => ({
     src: opts.imageMode === 'data' ? `data:image/png;base64,${c.png.toString('base64')}` : `cid:${c.cid}`,
     alt: c.alt, height: Math.round((c.height * 600) / Math.max(1, c.width)),
@@ -124,6 +125,7 @@ export function viewModel(data: ReportData, opts: RenderOptions): Record<string,
       { title: t('top_users'), rows: data.topUsers.map((r) => ({ key: r.key, count: n(r.count) })) },
       { title: t('top_hosts'), rows: data.topHosts.map((r) => ({ key: r.key, count: n(r.count) })) },
     ],
+    posture: postureView(data.posture, { t, time: timeShort, n, colour: (s) => SEVERITY_COLOURS[s] ?? '#6b7280' }),
     collectors: {
       reporting: data.collectors.reporting,
       eventHosts: data.collectors.eventHosts,

@@ -8,6 +8,7 @@ import type { SmtpConfig } from '../core';
 import { REPORT_SECTIONS, type ReportLocale, type ReportSection, type ReportsConfig } from './config';
 import { queryAlertRows, queryReportData, type ReportData } from './data';
 import { sendReport, type SendResult } from './mailer';
+import { queryPostureData } from './posture';
 import { alertsCsv, renderReport, type RenderedReport } from './render';
 import type { ReportPeriod } from './time';
 
@@ -36,7 +37,7 @@ export interface BuiltReport {
 
 export async function buildReport(client: Client, opts: BuildReportOptions): Promise<BuiltReport> {
   const t0 = performance.now();
-  const [data, alerts] = await Promise.all([
+  const [base, alerts] = await Promise.all([
     queryReportData(client, {
       namespace: opts.namespace, period: opts.period, top: opts.reports.top,
       silentAfterMs: parseDuration(opts.reports.silent_after), newAddressLookbackMs: parseDuration(opts.reports.new_address_lookback),
@@ -44,6 +45,9 @@ export async function buildReport(client: Client, opts: BuildReportOptions): Pro
     }),
     queryAlertRows(client, opts.namespace, opts.period, opts.reports.max_csv_alerts),
   ]);
+  const sections = opts.sections ?? REPORT_SECTIONS;
+  const posture = sections.includes('posture') ? await queryPostureData(client, { namespace: opts.namespace, period: opts.period, locale: opts.locale, top: opts.reports.top }) : undefined;
+  const data = posture ? { ...base, posture } : base;
   const t1 = performance.now();
   const charts: ChartImage[] = opts.charts === false || data.empty ? [] : await renderCharts(chartSpecs(data, opts.locale));
   const t2 = performance.now();

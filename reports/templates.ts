@@ -4,6 +4,7 @@
  * images with width/height/alt, no scripts. The text template is the
  * multipart/alternative plain part.
  */
+import { POSTURE_HTML, POSTURE_TEXT } from './posture';
 export const HTML_TEMPLATE = `<!DOCTYPE html>
 <html lang="{{lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{title}}</title></head>
 <body style="margin:0;padding:0;background:#f3f4f6;">
@@ -127,7 +128,7 @@ export const HTML_TEMPLATE = `<!DOCTYPE html>
 {{#if ../collectors.deadAfter}}<p style="margin:6px 0 0 0;font-size:12px;">{{../collectors.deadAfter}}</p>{{/if}}
 </td></tr>
 {{/if}}
-{{/each}}
+${POSTURE_HTML}{{/each}}
 <tr><td style="padding:16px 20px;font-size:11px;color:#9ca3af;border-top:1px solid #e5e7eb;">{{t.footer}} · {{namespace}}</td></tr>
 </table></td></tr></table>
 </body></html>
@@ -200,7 +201,7 @@ export const TEXT_TEMPLATE = `{{title}}
 {{else}}  {{../t.none_dropping}}
 {{/each}}{{#if ../collectors.deadAfter}}  {{../collectors.deadAfter}}
 {{/if}}{{/if}}
-{{/each}}
+${POSTURE_TEXT}{{/each}}
 
 -- 
 {{t.footer}}

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { AuditkitError, ExitCode } from '../../core';
 import { runPostureScan, scanTargetsFrom } from '../../collectors';
+import { checkConnection } from '../../elastic';
 import { loadInventoryFile, selectHosts } from '../../fleet';
 import type { AuditkitCommand } from '../context';
 
@@ -34,6 +35,8 @@ export const postureCommand: AuditkitCommand = {
       network = scanTargetsFrom(selectHosts(inv, { groups: asList(argv['group']), hosts: asList(argv['host']) }), cfg.collector.posture);
     }
     const es = toStdout ? undefined : await ctx.elasticsearch();
+    // Fail fast (AK_ES_UNREACHABLE, exit 4) instead of scanning and then retrying the shipment forever.
+    if (es) await checkConnection(es.client, es.target.urls[0] ?? '');
     const ac = new AbortController();
     const onSignal = (): void => ac.abort();
     process.once('SIGINT', onSignal);

@@ -7,6 +7,7 @@
  * `maxProcesses` processes and `MAX_FDS` descriptors in all; text files are read
  * with a size cap (context.readText).
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { rooted, readText } from './context';
@@ -193,7 +194,7 @@ export interface Package {
   readonly description?: string;
   /** Bytes (dpkg Installed-Size is KiB). */
   readonly size?: number;
-  readonly type: 'dpkg';
+  readonly type: 'dpkg' | 'rpm';
 }
 
 /** Installed packages from dpkg's status database (`Status: install ok installed`). */
@@ -225,6 +226,52 @@ export function readDpkg(root: string): Map<string, Package> | undefined {
     out.set(key, { name, version, type: 'dpkg', ...(arch ? { architecture: arch } : {}), ...(desc ? { description: desc } : {}), ...(size !== undefined && Number.isFinite(size) ? { size } : {}) });
   }
   return out;
+}
+
+/** What `rpm -qa --qf` prints per package: one tab-separated line. */
+export const RPM_QUERY_FORMAT = '%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{SIZE}\\t%{SUMMARY}\\n';
+const RPM_DATABASES = ['/var/lib/rpm', '/usr/lib/sysimage/rpm'];
+const RPM_BINARIES = ['/usr/bin/rpm', '/bin/rpm'];
+
+/**
+ * `rpm -qa --qf RPM_QUERY_FORMAT` output → packages. Version is `[epoch:]version-release`
+ * (rpm's own notation); `(none)` fields are absent; several installed versions of one
+ * name and arch (kernels) are kept apart by version. Lines that do not have the seven
+ * fields are skipped.
+ */
+export function parseRpmQuery(text: string): Map<string, Package> {
+  const out = new Map<string, Package>();
+  for (const line of text.split('\n')) {
+    const f = line.split('\t');
+    if (f.length < 7) continue;
+    const [name, epoch, ver, rel, arch, sizeText] = f as [string, string, string, string, string, string];
+    const summary = f.slice(6).join('\t').trim();
+    if (!name || !ver) continue;
+    const none = (v: string): boolean => v === '' || v === '(none)';
+    const version = `${none(epoch) || epoch === '0' ? '' : `${epoch}:`}${ver}${none(rel) ? '' : `-${rel}`}`;
+    const size = Number(sizeText);
+    let key = !none(arch) && arch !== 'noarch' ? `${name}:${arch}` : name;
+    if (out.has(key)) key = `${key}@${version}`;
+    out.set(key, { name, version, type: 'rpm', ...(!none(arch) ? { architecture: arch } : {}), ...(summary && summary !== '(none)' ? { description: summary } : {}), ...(sizeText !== '' && Number.isFinite(size) ? { size } : {}) });
+  }
+  return out;
+}
+
+/**
+ * Installed packages from the rpm database, where there is one (below `root`) and an `rpm`
+ * binary to read it (Berkeley DB, SQLite or NDB: rpm is the only dependable reader). Undefined
+ * when either is missing or the query fails (logged by the caller as "no rpm database").
+ */
+export function readRpm(root: string, timeoutMs = 60_000): Map<string, Package> | undefined {
+  if (!RPM_DATABASES.some((p) => fs.existsSync(rooted(root, p)))) return undefined;
+  const bin = RPM_BINARIES.find((b) => fs.existsSync(b));
+  if (!bin) return undefined;
+  try {
+    const text = execFileSync(bin, ['--root', root === '' ? '/' : root, '-qa', '--qf', RPM_QUERY_FORMAT], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
+    return parseRpmQuery(text);
+  } catch {
+    return undefined;
+  }
 }
 
 // --- sockets ----------------------------------------------------------------

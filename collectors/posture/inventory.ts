@@ -23,7 +23,7 @@ import { documentId } from '../../schema';
 import { writeFileAtomic } from '../../core';
 import { baseDoc, hostId, idNames, rooted, type PostureContext } from './context';
 import { isLoopback, isWildcard, parsePortRules, portAllowed } from './exposure';
-import { readAccounts, readDpkg, readListening, readProcesses, readUtmpFile, UT, type Account, type GroupEntry, type ListeningSocket, type Package, type UtmpRecord } from './inventory-sources';
+import { readAccounts, readDpkg, readRpm, readListening, readProcesses, readUtmpFile, UT, type Account, type GroupEntry, type ListeningSocket, type Package, type UtmpRecord } from './inventory-sources';
 import type { ExposureConfig, InventoryPartsConfig } from './config';
 
 export interface InventoryState {
@@ -128,7 +128,9 @@ export function collectInventory(ctx: PostureContext, cfg: InventoryPartsConfig,
   // --- packages
   let packages = prev.packages;
   if (cfg.packages) {
-    const pk = readDpkg(ctx.root);
+    const dpkg = readDpkg(ctx.root);
+    const rpm = readRpm(ctx.root);
+    const pk = dpkg && rpm ? new Map([...dpkg, ...[...rpm].map(([k, p]): [string, Package] => [dpkg.has(k) ? `rpm:${k}` : k, p])]) : dpkg ?? rpm;
     if (pk) {
       packages = Object.fromEntries(pk);
       const body = (p: Package): Record<string, unknown> => ({ package: { name: p.name, version: p.version, type: p.type, ...(p.architecture ? { architecture: p.architecture } : {}), ...(p.description ? { description: p.description } : {}), ...(p.size !== undefined ? { size: p.size } : {}) } });

@@ -60,6 +60,19 @@ function extract(text: string, fromReceiver: boolean): Extracted | string {
  */
 export class SessionAddresses {
   private readonly map = new Map<string, { ip: string; port?: number }>();
+  private readonly bastion = new Map<string, string>();
+  /** The bastion session a login session came through (AUDITKIT_BASTION_SESSION), kept across su/sudo the same way. */
+  rememberBastion(key: string, id: string): void {
+    this.bastion.delete(key);
+    this.bastion.set(key, id);
+    if (this.bastion.size > this.max) {
+      const first = this.bastion.keys().next();
+      if (!first.done) this.bastion.delete(first.value);
+    }
+  }
+  lookupBastion(key: string): string | undefined {
+    return this.bastion.get(key);
+  }
   constructor(private readonly max = 10_000) {}
   remember(key: string, ip: string, port: number | undefined): void {
     this.map.delete(key);
@@ -83,6 +96,9 @@ export const HOOK_JOURNAL_NAME = 'hook.journal';
 function fromReceiver(file: string): boolean {
   return file.startsWith('tcp://') || /(^|\/)hook\.journal(\.1)?$/.test(file);
 }
+
+/** A bastion session id (a UUID, as bastion/server.ts makes them). */
+const BASTION_SESSION_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?: SessionAddresses): ParseOutput | undefined {
   if (record.text.trim() === '') return undefined;
@@ -168,6 +184,14 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?:
       }
     }
   }
+  // The bastion session this login came through (the door sets AUDITKIT_BASTION_SESSION, sshd
+  // passes it with AcceptEnv): the user's word like SSH_CONNECTION, so only an id-shaped value.
+  let bastionSession = strOf(r['bsid']);
+  if (bastionSession !== undefined && !BASTION_SESSION_RE.test(bastionSession)) bastionSession = undefined;
+  if (sessions && sessionKey !== undefined) {
+    if (bastionSession !== undefined) sessions.rememberBastion(sessionKey, bastionSession);
+    else bastionSession = sessions.lookupBastion(sessionKey);
+  }
   const cmd = typeof r['cmd'] === 'string' ? r['cmd'] : undefined;
   const tty = strOf(r['tty']);
   const facts: CommandFacts = {
@@ -197,8 +221,9 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?:
     ...(tags.length ? { tags } : {}),
   };
   const doc = commandEvent(ctx, facts, sessionLinkId);
-  if (Object.keys(claimed).length || shadowed?.length) {
+  if (Object.keys(claimed).length || shadowed?.length || bastionSession !== undefined) {
     const kit = (doc as unknown as { auditkit: Record<string, unknown> }).auditkit;
+    if (bastionSession !== undefined) kit['bastion'] = { session_id: bastionSession };
     if (Object.keys(claimed).length) kit['claimed'] = claimed;
     if (shadowed?.length) kit['shell'] = { ...(kit['shell'] as Record<string, unknown> | undefined), shadowed };
   }

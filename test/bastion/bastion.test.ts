@@ -10,13 +10,14 @@
  * namespace's indices) is removed in afterAll, also after a failure.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort, sleep } from '../../core';
 import { assertValidDocument } from '../../schema';
 import { totpCode } from '../../bastion';
+import { collectorHost, parserByKind, startHookReceiver, type HookReceiver, type ParseOutput } from '../../collectors';
 import { startSshdFleet, sshdUnavailable, type SshdFleet } from '../deploy/sshd';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
 
@@ -85,6 +86,47 @@ class Term {
   }
 }
 
+/**
+ * A TCP proxy in front of the test Elasticsearch node: the bastion talks to ES through it,
+ * so a test can make ES unreachable for the bastion alone (every connection reset, new ones
+ * refused) without stopping the node other tests share.
+ */
+class EsProxy {
+  down = false;
+  readonly server: net.Server;
+  private readonly socks = new Set<net.Socket>();
+  constructor(private readonly target: URL) {
+    this.server = net.createServer((c) => {
+      if (this.down) return void c.destroy();
+      const up = net.connect(Number(target.port || 80), target.hostname);
+      for (const x of [c, up]) {
+        this.socks.add(x);
+        x.on('close', () => this.socks.delete(x));
+        x.on('error', () => undefined);
+      }
+      c.pipe(up).pipe(c);
+      c.on('close', () => up.destroy());
+      up.on('close', () => c.destroy());
+    });
+  }
+  async listen(): Promise<string> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    const port = (this.server.address() as net.AddressInfo).port;
+    return `${this.target.protocol}//${this.target.username ? `${this.target.username}:${this.target.password}@` : ''}127.0.0.1:${port}`;
+  }
+  stop(): void {
+    this.down = true;
+    for (const x of this.socks) x.destroy();
+  }
+  start(): void {
+    this.down = false;
+  }
+  async close(): Promise<void> {
+    this.stop();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
 maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
   const ns = uniqueNamespace('bastion');
   const stateIndex = `auditkit-bastion-state-${ns}`;
@@ -97,6 +139,9 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
   const children: ChildProcess[] = [];
   const keyOf = (u: string): string => path.join(tmp, `${u}_key`);
   const es = testClient();
+  const proxy = new EsProxy(new URL(testEsUrl()));
+  let hookReceiver: HookReceiver | undefined;
+  const hookRecords: string[] = [];
 
   const cli = (args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
@@ -139,6 +184,15 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
 
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'ak-bastion-'));
+    const esUrl = await proxy.listen();
+    // The target's collector side: the real hook receiver, and the real hook script pointed at it.
+    hookReceiver = await startHookReceiver((r) => void hookRecords.push(r.text), { port: 0 });
+    writeFileSync(
+      path.join(tmp, 'hook.sh'),
+      readFileSync(path.resolve(__dirname, '../../collectors/assets/shell/auditkit.sh'), 'utf8').replace(/^__auditkit_port=601$/m, `__auditkit_port=${hookReceiver.port}`),
+    );
+    mkdirSync(path.join(tmp, 'tabdir'));
+    writeFileSync(path.join(tmp, 'tabdir', 'completion-target-file'), '');
     fleet = await startSshdFleet(2, { prefix: 'b', acceptEnv: ['AUDITKIT_BASTION_SESSION'] });
     const [h1, h2] = fleet.hosts as [SshdFleet['hosts'][number], SshdFleet['hosts'][number]];
     for (const u of ['alice', 'bob', 'carol', 'dave']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', u, '-f', keyOf(u)]);
@@ -153,10 +207,10 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
       cfgFile,
       [
         'elasticsearch:',
-        `  url: ${testEsUrl()}`,
+        `  url: ${esUrl}`,
         `  namespace: ${ns}`,
         'collector:',
-        '  sink: { flush_interval_ms: 100 }',
+        '  sink: { flush_interval_ms: 100, backoff_max_ms: 2000, request_timeout_ms: 5000 }',
         '  heartbeat_interval_s: 3600',
         'inventory:',
         '  hosts:',
@@ -217,6 +271,8 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
     await fleet?.stop();
+    await hookReceiver?.close();
+    await proxy.close();
     await es.indices.delete({ index: stateIndex, ignore_unavailable: true }).catch(() => undefined);
     await deleteNamespace(es, ns);
     await es.close();
@@ -354,6 +410,93 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
     expect(ended[0]).toMatchObject({ event: { reason: 'grant-expired' } });
   });
 
+  it('extracts the commands that really ran from the terminal stream (editing keys, arrow-up recall, tab completion, Ctrl-C, a paste, a password prompt), and the target hook events carry the same session id', async () => {
+    const t = term(sshArgs('alice@b01', withKey('alice')));
+    await t.waitFor(/# $/m);
+    let mark = t.screen.length;
+    /** Type `keys`, then wait until the screen (after `mark`) shows `re`. */
+    const typed = async (keys: string, re: RegExp): Promise<void> => {
+      t.write(keys);
+      await t.waitFor(re, 30_000, mark);
+    };
+    const ran = async (keys: string, out: RegExp): Promise<void> => {
+      await typed(keys, new RegExp(`${out.source}[\\s\\S]*# $`, 'm'));
+      mark = t.screen.length;
+    };
+    t.write('echo sid=$AUDITKIT_BASTION_SESSION\r');
+    const sid = (await t.waitFor(/sid=[0-9a-f-]{36}/, 30_000, mark)).slice(4);
+    await t.waitFor(/# $/m, 30_000, mark);
+    mark = t.screen.length;
+    // Backspace: the X is erased before Enter.
+    await typed('echo abX', /abX/);
+    t.write('\x7f');
+    await sleep(300);
+    await ran('c-edit\r', /[\r\n]abc-edit\r\n/);
+    // Ctrl-U: the garbage is killed, only what follows runs.
+    await typed('garbage words', /garbage words/);
+    t.write('\x15');
+    await ran('echo after-kill\r', /[\r\n]after-kill\r\n/);
+    // Arrow up recalls the last command; four backspaces and new text edit it. The keys alone
+    // ("\x1b[A", 4 × DEL, "line") say nothing of the command: only the screen does.
+    await typed('\x1b[A', /echo after-kill/);
+    await ran('\x7f\x7f\x7f\x7fline\r', /[\r\n]after-line\r\n/);
+    // Tab completion: the shell completes the file name.
+    await typed(`ls ${tmp}/tabdir/compl\t`, /etion-target-file/);
+    await ran('\r', /[\r\n][^\r\n ]*tabdir\/completion-target-file\r\n/);
+    // Ctrl-C abandons the line: it never ran.
+    await typed('echo never-ran', /echo never-ran/);
+    await ran('\x03', /\^C/);
+    // A two-line paste: two commands.
+    await ran('echo paste-one\recho paste-two\r', /[\r\n]paste-two\r\n/);
+    // A password prompt: what is typed there is not a command.
+    await typed("read -rsp 'Password: ' pw; echo; echo got-${#pw}\r", /Password: $/m);
+    await ran('hunter2-secret\r', /got-14/);
+    // The target's own trail: an interactive bash with the real auditkit hook (pointed at this
+    // test's hook receiver, the collector's loopback listener) reads AUDITKIT_BASTION_SESSION.
+    await typed(`bash --rcfile ${tmp}/hook.sh -i\r`, /[\r\n][^\r\n]*# $/);
+    mark = t.screen.length;
+    await typed('echo joined-marker\r', /[\r\n]joined-marker\r\n[\s\S]*# $/);
+    mark = t.screen.length;
+    await ran('exit\r', /exit/);
+    t.write('exit\r');
+    expect(await t.waitExit()).toBe(0);
+
+    const want = [
+      'echo sid=$AUDITKIT_BASTION_SESSION',
+      'echo abc-edit',
+      'echo after-kill',
+      'echo after-line',
+      `ls ${tmp}/tabdir/completion-target-file`,
+      'echo paste-one',
+      'echo paste-two',
+      "read -rsp 'Password: ' pw; echo; echo got-${#pw}",
+      `bash --rcfile ${tmp}/hook.sh -i`,
+      'echo joined-marker',
+      'exit',
+      'exit',
+    ];
+    const cmds = await search('commands', { term: { 'auditkit.bastion.session_id': sid } }, want.length);
+    const fromDoor = cmds.filter((d) => (d['auditkit'] as { bastion?: { user?: string } }).bastion?.user === 'alice');
+    const bySeq = fromDoor.sort((a, b) => ((a['auditkit'] as { session: { seq: number } }).session.seq - (b['auditkit'] as { session: { seq: number } }).session.seq));
+    expect(bySeq.map((d) => (d['process'] as { command_line: string }).command_line)).toEqual(want);
+    expect(JSON.stringify(cmds)).not.toContain('hunter2');
+    expect(JSON.stringify(cmds)).not.toContain('never-ran');
+
+    // The hook record of `echo joined-marker`, parsed by the collector's hook parser: the same
+    // session id under auditkit.bastion.session_id. Indexed beside the door's events, one query
+    // returns what the person typed at the door and what the host's own trail recorded.
+    const parser = parserByKind('hook')?.create({ host: collectorHost({}), agent: { type: 'auditkit', version: 'test' }, namespace: ns, now: Date.now });
+    const outs: ParseOutput[] = hookRecords.flatMap((text, i) => parser?.push({ text, origin: { file: 'tcp://127.0.0.1', fileId: 'hook', offset: i, end: i + 1 } }) ?? []);
+    const hookDocs = outs.flatMap((o) => (o.kind === 'event' ? [o.doc as unknown as Record<string, unknown>] : []));
+    const joined = hookDocs.find((d) => (d['process'] as { command_line?: string }).command_line === 'echo joined-marker');
+    expect(joined).toMatchObject({ auditkit: { bastion: { session_id: sid } }, user: { name: 'root' } });
+    assertValidDocument(joined as Record<string, unknown>);
+    await es.index({ index: `logs-auditkit.commands-${ns}`, op_type: 'create', document: joined as Record<string, unknown>, refresh: true });
+    const both = await search('commands', { bool: { filter: [{ term: { 'auditkit.bastion.session_id': sid } }, { match_phrase: { 'process.command_line': 'echo joined-marker' } }] } }, 2);
+    expect(both.filter((d) => (d['auditkit'] as { bastion: { user?: string } }).bastion.user === 'alice')).toHaveLength(1); // at the door
+    expect(both.filter((d) => (d['auditkit'] as { shell?: unknown; session?: unknown }).session !== undefined && (d['auditkit'] as { bastion: { user?: string } }).bastion.user === undefined)).toHaveLength(1); // on the host
+  }, 180_000);
+
   it('ships session documents and command events, valid ECS, with the person and the session id on each, and records the session', async () => {
     const cmds = await search('commands', { match_phrase: { 'process.command_line': 'echo menu-marker-$((6*7))' } });
     const c = cmds[0] as Record<string, unknown> & { auditkit: { bastion: { user: string; session_id: string } } };
@@ -372,4 +515,41 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
     const listed = await cli(['bastion', 'sessions', 'list']);
     expect(listed.stdout).toContain(sid);
   });
+  it('keeps recording while Elasticsearch is unreachable and ships the session once it is back: nothing lost, nothing doubled', async () => {
+    proxy.stop(); // the bastion's Elasticsearch is gone (connections reset); logins are served from the state mirror
+    try {
+      const t = term(sshArgs('alice@b01', withKey('alice')));
+      await t.waitFor(/# $/m);
+      const mark = t.screen.length;
+      t.write('echo sid=$AUDITKIT_BASTION_SESSION\r');
+      const sid = (await t.waitFor(/sid=[0-9a-f-]{36}/, 30_000, mark)).slice(4);
+      for (let i = 1; i <= 3; i++) {
+        t.write(`echo outage-${i}\r`);
+        await t.waitFor(new RegExp(`[\\r\\n]outage-${i}\\r\\n[\\s\\S]*# $`, 'm'), 30_000, mark);
+      }
+      t.write('exit\r');
+      expect(await t.waitExit()).toBe(0);
+      // Journalled on the bastion, not in Elasticsearch.
+      const journal = path.join(tmp, 'state', 'journals', 'commands.journal');
+      for (let i = 0; i < 50 && !readFileSync(journal, 'utf8').includes('echo outage-3'); i++) await sleep(100);
+      expect(readFileSync(journal, 'utf8')).toContain('echo outage-3');
+      await sleep(1500);
+      await es.indices.refresh({ index: `logs-auditkit.*-${ns}`, ignore_unavailable: true });
+      const during = await es.count({ index: `logs-auditkit.commands-${ns}`, query: { term: { 'auditkit.bastion.session_id': sid } } });
+      expect(during.count).toBe(0);
+      proxy.start();
+      const cmds = await search('commands', { term: { 'auditkit.bastion.session_id': sid } }, 5, 120_000);
+      const sess = await search('sessions', { term: { 'auditkit.bastion.session_id': sid } }, 2, 60_000);
+      await sleep(3000); // anything sent twice would have arrived by now
+      const again = await search('commands', { term: { 'auditkit.bastion.session_id': sid } }, 5);
+      const sessAgain = await search('sessions', { term: { 'auditkit.bastion.session_id': sid } }, 2);
+      expect(again.map((d) => (d['process'] as { command_line: string }).command_line).sort()).toEqual(['echo outage-1', 'echo outage-2', 'echo outage-3', 'echo sid=$AUDITKIT_BASTION_SESSION', 'exit']);
+      expect(new Set(again.map((d) => (d['event'] as { id: string }).id)).size).toBe(again.length);
+      expect(cmds.length).toBe(again.length);
+      expect(sessAgain.map((d) => (d['event'] as { action: string }).action).sort()).toEqual(['bastion-session-end', 'bastion-session-start']);
+      expect(sess.length).toBe(2);
+    } finally {
+      proxy.start();
+    }
+  }, 240_000);
 });

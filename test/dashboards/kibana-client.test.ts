@@ -118,7 +118,7 @@ describe('clear errors', () => {
   it('refuses a file exported from a newer Kibana, naming the objects', async () => {
     const newer = kitObjects.map((o) => (o['type'] === 'dashboard' ? { ...o, typeMigrationVersion: '8.15.0' } : o));
     const text = newer.map((o) => JSON.stringify(o)).join('\n');
-    await expectError(provision(client(), 'default', text, newer), 'AK_KIBANA_VERSION', ExitCode.Unavailable, /5 objects newer than Kibana 8\.14\.3[\s\S]*dashboard auditkit-dashboard-overview: typeMigrationVersion 8\.15\.0/);
+    await expectError(provision(client(), 'default', text, newer), 'AK_KIBANA_VERSION', ExitCode.Unavailable, /6 objects newer than Kibana 8\.14\.3[\s\S]*dashboard auditkit-dashboard-overview: typeMigrationVersion 8\.15\.0/);
     expect(server.objects().size).toBe(0);
   });
 

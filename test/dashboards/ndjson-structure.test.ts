@@ -40,17 +40,17 @@ describe('the exported NDJSON', () => {
     expect(kit.ndjson.trimEnd().split('\n')).toHaveLength(objects.length);
   });
 
-  it('holds the six data views, four saved searches and five dashboards with unique fixed ids', () => {
+  it('holds the nine data views, six saved searches and six dashboards with unique fixed ids', () => {
     const byType = (t: string): string[] => objects.filter((o) => o['type'] === t).map((o) => o['id'] as string).sort();
-    expect(byType('index-pattern')).toEqual(['auditkit-agent', 'auditkit-alerts', 'auditkit-all', 'auditkit-auditd', 'auditkit-commands', 'auditkit-deadletter']);
-    expect(byType('search')).toHaveLength(4);
-    expect(byType('dashboard')).toEqual(['auditkit-dashboard-alerts', 'auditkit-dashboard-collectors', 'auditkit-dashboard-commands', 'auditkit-dashboard-logins', 'auditkit-dashboard-overview']);
+    expect(byType('index-pattern')).toEqual(['auditkit-agent', 'auditkit-alerts', 'auditkit-all', 'auditkit-auditd', 'auditkit-commands', 'auditkit-deadletter', 'auditkit-fim', 'auditkit-inventory', 'auditkit-posture']);
+    expect(byType('search')).toHaveLength(6);
+    expect(byType('dashboard')).toEqual(['auditkit-dashboard-alerts', 'auditkit-dashboard-collectors', 'auditkit-dashboard-commands', 'auditkit-dashboard-logins', 'auditkit-dashboard-overview', 'auditkit-dashboard-posture']);
     expect(new Set(objects.map((o) => `${String(o['type'])}/${String(o['id'])}`)).size).toBe(objects.length);
   });
 
   it('has data views for every stream of the kit, keyed on @timestamp', () => {
     const titles = objects.filter((o) => o['type'] === 'index-pattern').map((o) => attrs(o)['title']).sort();
-    expect(titles).toEqual(['logs-auditkit.*', 'logs-auditkit.agent-*', 'logs-auditkit.alerts-*', 'logs-auditkit.auditd-*', 'logs-auditkit.commands-*', 'logs-auditkit.deadletter-*']);
+    expect(titles).toEqual(['logs-auditkit.*', 'logs-auditkit.agent-*', 'logs-auditkit.alerts-*', 'logs-auditkit.auditd-*', 'logs-auditkit.commands-*', 'logs-auditkit.deadletter-*', 'logs-auditkit.fim-*', 'logs-auditkit.inventory-*', 'logs-auditkit.posture-*']);
     for (const o of objects.filter((x) => x['type'] === 'index-pattern')) expect(attrs(o)['timeFieldName']).toBe('@timestamp');
   });
 
@@ -247,7 +247,7 @@ describeRefs('compared with real Kibana exports', () => {
         expect(refsOf(d)).toContainEqual(expect.objectContaining({ name: `${p.panelIndex}:${p.panelRefName!}`, type: 'search' }));
       }
     }
-    expect(n).toBe(4);
+    expect(n).toBe(6);
   });
 
   it('writes the navigation panel as the reference markdown panel is written', () => {
@@ -258,7 +258,7 @@ describeRefs('compared with real Kibana exports', () => {
       expect(keys(md.embeddableConfig)).toEqual(keys(refMd.embeddableConfig));
       expect(keys(md.embeddableConfig['savedVis'])).toEqual(keys(refMd.embeddableConfig['savedVis']));
       const links = [...String(((md.embeddableConfig['savedVis'] as Obj)['params'] as Obj)['markdown']).matchAll(/\(#\/view\/([^)]+)\)/g)].map((m) => m[1]);
-      expect(links).toHaveLength(4);
+      expect(links).toHaveLength(5);
       for (const id of links) expect(dashboards.map((x) => x['id'])).toContain(id);
     }
   });

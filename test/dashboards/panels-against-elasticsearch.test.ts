@@ -21,6 +21,12 @@ import { builtinRulesDir } from '../../core';
 import { loadRules } from '../../rules';
 import { createStreamingEngine } from '../../rules';
 import { deleteNamespace, testClient, uniqueNamespace } from '../harness/es';
+import { collectorConfigSchema, runPostureScan } from '../../collectors';
+import { smtpConfigSchema } from '../../core';
+import { rulesConfigSchema } from '../../rules';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as nodePath from 'node:path';
 
 const client = testClient();
 const ns = uniqueNamespace('dash');
@@ -133,6 +139,56 @@ function fileChangeDocs(hosts: readonly string[], start: number): Array<{ datase
 }
 
 /**
+ * Posture documents (the simulator has none), made by the real posture modules: two
+ * `posture scan` passes over a prepared tree, the second after sshd_config was changed to
+ * allow root logins by bob through sudo (per an auditd record in the real format), with redis
+ * exposed on 0.0.0.0:6379. Their times are moved into the simulated period.
+ */
+async function postureDocs(start: number): Promise<Array<{ dataset: Dataset; doc: Record<string, unknown> }>> {
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'ak-dash-posture-'));
+  try {
+    const root = nodePath.join(dir, 'root');
+    const w = (p: string, t: string, mode = 0o644): void => {
+      fs.mkdirSync(nodePath.dirname(nodePath.join(root, p)), { recursive: true });
+      fs.writeFileSync(nodePath.join(root, p), t, { mode });
+    };
+    w('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1001:1001::/home/bob:/bin/bash\n');
+    w('/etc/shadow', 'root:$6$x:19000:0:99999:7:::\nbob:$6$y:19000:0:99999:7:::\n', 0o640);
+    w('/etc/group', 'root:x:0:\nbob:x:1001:\n');
+    w('/etc/ssh/sshd_config', 'PermitRootLogin no\n');
+    w('/proc/net/tcp', '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000:18EB 00000000:0000 0A 00000000:00000000 00:00000000 00000000   999        0 7001 1 0000000000000000 100 0 0 10 0\n');
+    const auditLog = nodePath.join(dir, 'audit.log');
+    fs.writeFileSync(auditLog, '');
+    const collector = collectorConfigSchema.parse({ state_dir: nodePath.join(dir, 'state'), namespace: ns, inputs: [{ path: auditLog, format: 'auditd' }], posture: { fim: { scan: ['/etc'] }, inventory: { processes: false } } });
+    const config = { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) };
+    const docs: Array<Record<string, unknown>> = [];
+    await runPostureScan({ config, namespace: ns, root, print: (d) => void docs.push(d) });
+    const firstCount = docs.length;
+    fs.writeFileSync(nodePath.join(root, 'etc/ssh/sshd_config'), 'PermitRootLogin yes\n');
+    const ms = Date.now();
+    const h = `msg=audit(${(ms / 1000).toFixed(3)}:901):`;
+    const GS = '\u001d';
+    fs.appendFileSync(auditLog, [
+      `type=SYSCALL ${h} arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=55d0 a2=241 a3=1b6 items=2 ppid=3001 pid=3002 auid=1001 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=4 comm="vim" exe="/usr/bin/vim.basic" subj=unconfined key="sshd"${GS}ARCH=x86_64 SYSCALL=openat AUID="bob" UID="root" GID="root" EUID="root" SUID="root" FSUID="root" EGID="root" SGID="root" FSGID="root"`,
+      `type=CWD ${h} cwd="/root"`,
+      `type=PATH ${h} item=0 name="/etc/ssh/" inode=9 dev=08:01 mode=040755 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0${GS}OUID="root" OGID="root"`,
+      `type=PATH ${h} item=1 name="/etc/ssh/sshd_config" inode=10 dev=08:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0${GS}OUID="root" OGID="root"`,
+      `type=EOE ${h}`,
+    ].join('\n') + '\n');
+    await runPostureScan({ config, namespace: ns, root, print: (d) => void docs.push(d) });
+    return docs.map((doc, i) => {
+      const t = new Date(start + (i < firstCount ? 2 : 26) * 3_600_000 + i).toISOString();
+      const moved = { ...doc, '@timestamp': t };
+      assertValidDocument(moved);
+      const ds = String(getField(doc, 'data_stream.dataset')).replace(/^auditkit\./, '') as Dataset;
+      return { dataset: ds, doc: moved };
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Alerts as the rules engine writes them (with event.reason, which the
  * simulator's reference alerts leave out): the built-in rules over the events.
  */
@@ -155,7 +211,7 @@ beforeAll(async () => {
   }
   const sim = simulateFleet({ seed: 11, hosts: 6, days: 2, namespace: ns });
   range = { gte: new Date(sim.fleet.start).toISOString(), lte: new Date(sim.fleet.end).toISOString() };
-  const events = [...sim.documents, ...fileChangeDocs(sim.fleet.hosts.map((h) => h.name), sim.fleet.start)];
+  const events = [...sim.documents, ...fileChangeDocs(sim.fleet.hosts.map((h) => h.name), sim.fleet.start), ...(await postureDocs(sim.fleet.start))];
   const docs = [...events, ...sim.alerts, ...(await engineAlerts(events))];
   const body: unknown[] = [];
   for (const d of docs) body.push({ create: { _index: streamName(d.dataset, ns), _id: getField(d.doc, 'event.id') as string } }, d.doc);

@@ -84,7 +84,7 @@ __auditkit_prefix='{"v":1,"shell":"bash"'
 for __auditkit_tmp in \
   host:HOSTNAME sid:__auditkit_sid user:__auditkit_user lname:__auditkit_lname \
   logname:__auditkit_logname sudo_user:SUDO_USER tty:__auditkit_tty ssh:SSH_CONNECTION \
-  bash:BASH_VERSION; do
+  bsid:AUDITKIT_BASTION_SESSION bash:BASH_VERSION; do
   __auditkit_v=${__auditkit_tmp#*:}
   __auditkit_esc __auditkit_v "${!__auditkit_v-}"
   [ -n "$__auditkit_v" ] && __auditkit_prefix+=",\"${__auditkit_tmp%%:*}\":\"$__auditkit_v\""

@@ -56,7 +56,7 @@ printf -v __auditkit_sid '%x-%x-%04x%04x' $(( epochtime[1] * 1000000 + epochtime
 
 typeset -g __auditkit_prefix='{"v":1,"shell":"zsh"' __auditkit_v __auditkit_kv
 for __auditkit_kv in host:HOST sid:__auditkit_sid user:USERNAME lname:__auditkit_lname \
-  logname:__auditkit_logname sudo_user:SUDO_USER tty:__auditkit_tty ssh:SSH_CONNECTION zsh:ZSH_VERSION; do
+  logname:__auditkit_logname sudo_user:SUDO_USER tty:__auditkit_tty ssh:SSH_CONNECTION bsid:AUDITKIT_BASTION_SESSION zsh:ZSH_VERSION; do
   __auditkit_esc __auditkit_v "${(P)${__auditkit_kv#*:}-}"
   [[ -n $__auditkit_v ]] && __auditkit_prefix+=",\"${__auditkit_kv%%:*}\":\"$__auditkit_v\""
 done
