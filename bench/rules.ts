@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { commandEvent, createStreamingEngine, genericHostileEvents, importSigmaDir, loadRules, readCorpus, ruleHostileEvents, type RuleDef } from '../rules';
+import { commandEvent, createStreamingEngine, genericHostileEvents, importSigmaDir, loadRules, readCorpus, ruleHostileEvents, streamingRules, type RuleDef } from '../rules';
 import type { Benchmark } from './types';
 
 /**
@@ -57,7 +57,8 @@ export const rulesBench: Benchmark = {
   name: 'rules',
   description: 'streaming rule engine events/s on one core: built-in packs + imported SigmaHQ Linux rules (baseline: JSON.stringify of the same events)',
   async run() {
-    const rules: RuleDef[] = await loadRules([builtinRulesDir()]);
+    // The set a collector runs: fleet-scoped rules are for scheduled runs only (rules/configured.ts).
+    const rules: RuleDef[] = streamingRules(await loadRules([builtinRulesDir()]));
     const builtin = rules.length;
     const sigmaDir = path.resolve(repoRoot, '..', 'shared', 'corpora', 'sigma');
     if (existsSync(sigmaDir)) rules.push(...(await importSigmaDir(sigmaDir)).results.flatMap((r) => (r.ok ? [r.rule] : [])));

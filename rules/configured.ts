@@ -19,6 +19,15 @@ export async function configuredRules(cfg: Pick<RulesConfig, 'builtin' | 'paths'
 }
 
 /**
+ * The rules a streaming engine (one host's events as they come: the collector, the
+ * bastion, `ingest`, `rules run --follow`) evaluates: all but `scope: fleet`, which
+ * only scheduled runs over Elasticsearch can judge (rules/types.ts).
+ */
+export function streamingRules(rules: readonly RuleDef[]): RuleDef[] {
+  return rules.filter((r) => r.scope !== 'fleet');
+}
+
+/**
  * A streaming engine for `cfg`, writing alerts for namespace `namespace`: call
  * `.process(event)` per ECS event; each returned alert goes to
  * `streamName('alerts', namespace)` with `_id = alert.event.id`. A suppressed
@@ -28,7 +37,7 @@ export async function configuredRules(cfg: Pick<RulesConfig, 'builtin' | 'paths'
  * `rules`: an already loaded set (several engines, or `--rules DIR`); default: the configured one.
  */
 export async function createConfiguredEngine(cfg: RulesConfig, namespace: string, rules?: readonly RuleDef[]): Promise<StreamingEngine> {
-  return createStreamingEngine(rules ?? (await configuredRules(cfg)), { namespace, maxKeys: cfg.max_keys, exceptions: cfg.exceptions });
+  return createStreamingEngine(streamingRules(rules ?? (await configuredRules(cfg))), { namespace, maxKeys: cfg.max_keys, exceptions: cfg.exceptions });
 }
 
 /**

@@ -5,7 +5,7 @@
 export * from './types';
 export { parseRuleText, loadRuleFile, loadRules, RuleFileError, ruleSchema, type RuleProblem } from './schema';
 export { compileCondition, commandsOf, EvalContext, type Doc, type Predicate } from './condition';
-export { configuredRules, createConfiguredEngine, configuredNotificationHub, createDetector, type Detector } from './configured';
+export { configuredRules, createConfiguredEngine, streamingRules, configuredNotificationHub, createDetector, type Detector } from './configured';
 export { createStreamingEngine, compileRule, type CompiledRule, type EngineOptions, type EngineStats, type StreamingEngine, type ExtraException } from './engine';
 export { buildAlert, type AlertDoc } from './alerts';
 export { compileQuery, compileRuleQuery, toLuceneRegex, type CompiledQuery } from './es-query';

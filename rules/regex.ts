@@ -18,6 +18,7 @@
  * short argv word against ~0.1 µs for V8, linear on 1 MiB (~3 ms worst).
  */
 import { RE2JS } from 're2js';
+import { regexLiterals } from './prefilter/regex-literals';
 
 const HINTS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\(\?<?[=!]/, 'lookahead/lookbehind is not supported by the linear-time engine: express the exclusion as its own test (`not:`, `args_none`, `name_none`)'],
@@ -41,8 +42,43 @@ export function regexProblem(src: string): string | undefined {
   }
 }
 
-/** A compiled rule regex: `test(s)` holds when the pattern matches anywhere in s (like RegExp#test). */
+/**
+ * The input lower-cased for the literal check, cached for the last input: the
+ * regexes of many rules are tried on the same argv word one after another.
+ * U+017F (long s) folds to `s` in RE2's case-insensitive matching but
+ * toLowerCase() keeps it, so it is mapped to `s` here (U+212A, the Kelvin sign,
+ * already lower-cases to `k`; no other non-ASCII character folds to ASCII).
+ */
+let lastInput = '';
+let lastLower = '';
+function lowered(s: string): string {
+  if (s !== lastInput) {
+    let l = s.toLowerCase();
+    if (l.includes('\u017f')) l = l.replaceAll('\u017f', 's');
+    lastInput = s;
+    lastLower = l;
+  }
+  return lastLower;
+}
+
+/**
+ * A compiled rule regex: `test(s)` holds when the pattern matches anywhere in s (like RegExp#test).
+ *
+ * When every match must contain one of a few ASCII literals (regexLiterals), an
+ * input holding none of them is answered without running the automaton: a
+ * substring check costs tens of nanoseconds where re2js costs microseconds, and
+ * most argv words hold none of a rule's literals. The check is sound for both
+ * case modes: a match contains the literal in some case, so the lower-cased input
+ * contains it lower-cased.
+ */
 export function compileRegex(src: string, nocase = false): (s: string) => boolean {
   const re = RE2JS.compile(src, nocase ? RE2JS.CASE_INSENSITIVE : 0);
-  return (s) => re.test(s);
+  const lits = regexLiterals(src);
+  if (!lits || lits.length === 0) return (s) => re.test(s);
+  const one = lits.length === 1 ? (lits[0] as string) : undefined;
+  return (s) => {
+    const l = lowered(s);
+    if (one !== undefined ? !l.includes(one) : !lits.some((x) => l.includes(x))) return false;
+    return re.test(s);
+  };
 }

@@ -119,6 +119,8 @@ export const ruleSchema = z
     author: oneOrMany(z.string()).default('auditkit'),
     license: z.string().optional(),
     tags: z.array(z.string()).default([]),
+    // `fleet`: needs the events of several hosts read together (scheduled runs over Elasticsearch only).
+    scope: z.enum(['host', 'fleet']).default('host'),
     condition: conditionSchema.optional(),
     // `distinct`: count distinct values of this field among the key's events (many hosts, many accounts), not events.
     threshold: z.strictObject({ by: z.array(fieldName).min(1), count: z.number().int().min(2), window: duration, distinct: fieldName.optional() }).optional(),

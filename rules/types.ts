@@ -152,6 +152,13 @@ interface RuleCommon {
   readonly author: readonly string[];
   readonly license?: string;
   readonly tags: readonly string[];
+  /**
+   * `host`: can hold on one host's events (streaming in the collector, and scheduled).
+   * `fleet`: needs several hosts' events read together, so only scheduled runs over
+   * Elasticsearch evaluate it; a streaming engine on one host would never raise it,
+   * or (first-seen) raise it on every restart for want of history. Undefined: host.
+   */
+  readonly scope?: 'host' | 'fleet';
   readonly suppress?: Suppress;
   /** An event matching any exception raises nothing for this rule. */
   readonly exceptions: readonly Condition[];

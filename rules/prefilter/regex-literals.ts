@@ -1,8 +1,11 @@
 /**
  * Literals every match of a regex must contain, from a small parser of the
- * JavaScript regex syntax. It models literals, classes of a few characters,
- * alternation, groups and quantifiers, and gives up (undefined: no requirement,
- * the rule is always evaluated) on anything else: guessing would hide matches.
+ * regex syntax common to RE2 (what rules run on, see ../regex.ts) and JavaScript.
+ * It models literals, classes of a few characters, alternation, groups and
+ * quantifiers, and gives up (undefined: no requirement, the rule is always
+ * evaluated) on anything else, including every letter or digit escape it does not
+ * know (`\A`, `\z`, `\Q…\E`, `\pL`, `\x{41}`) and POSIX classes: guessing would
+ * hide matches.
  */
 import { asciiLiteral, litCost } from './literals';
 
@@ -201,7 +204,9 @@ class ReParser {
     if (e === 'n') return { exact: ['\n'], req: null };
     if (e === 't') return { exact: ['\t'], req: null };
     if (e === 'r') return { exact: ['\r'], req: null };
-    if (/[0-9xucpPkfv]/.test(e)) throw new GiveUp();
+    // Any other letter or digit escape (RE2's \\A \\z \\Q…\\E \\C \\pN \\x{…}, octal, JS's \\u \\c \\k…)
+    // means something this parser does not model: give up rather than guess a literal.
+    if (/[0-9A-Za-z]/.test(e)) throw new GiveUp();
     return this.char(e);
   }
 
@@ -229,12 +234,14 @@ class ReParser {
         const e = src[this.i];
         this.i++;
         if (e === undefined) throw new GiveUp();
-        if (/[0-9xucpPk]/.test(e)) throw new GiveUp();
         if (/[dDwWsSbBnrtfv]/.test(e)) {
           simple = false;
           continue;
         }
+        if (/[0-9A-Za-z]/.test(e)) throw new GiveUp();
         ch = e;
+      } else if (c === '[' && src[this.i] === ':') {
+        throw new GiveUp(); // RE2's POSIX class [[:alpha:]]
       }
       if (src[this.i] === '-' && src[this.i + 1] !== ']' && src[this.i + 1] !== undefined) {
         // A range: skip its end.

@@ -1,0 +1,72 @@
+import fc from 'fast-check';
+import { RE2JS } from 're2js';
+import { loadRules } from './schema';
+import { builtinRulesDir } from '../core';
+import { regexLiterals } from './prefilter/regex-literals';
+import { compileRegex } from './regex';
+
+describe('rule regexes', () => {
+  it('take no literal from RE2 syntax the literal parser does not model (a guess would hide matches)', () => {
+    // Each of these matches a string without the literal a JavaScript reading would require.
+    for (const [src, input] of [
+      ['\\Qa.b\\E', 'a.b'],
+      ['[[:alpha:]]xyz', 'qxyz'],
+      ['\\Aabc\\z', 'abc'],
+      ['\\x{41}bcd', 'Abcd'],
+      ['\\pLabc', 'éabc'],
+      ['[\\pL]abc', 'éabc'],
+    ] as const) {
+      expect(RE2JS.compile(src).test(input)).toBe(true);
+      const lits = regexLiterals(src);
+      if (lits) expect(lits.some((l) => input.toLowerCase().includes(l))).toBe(true);
+      expect(compileRegex(src)(input)).toBe(true);
+    }
+  });
+
+  it('answer like the automaton alone on every built-in regex, in both case modes, over arbitrary and near-miss inputs', async () => {
+    const rules = await loadRules([builtinRulesDir()]);
+    const sources = new Set<string>();
+    const walk = (x: unknown): void => {
+      if (Array.isArray(x)) x.forEach(walk);
+      else if (x && typeof x === 'object') {
+        for (const [k, v] of Object.entries(x)) {
+          if (k !== 'regex' && k !== 'name_regex') walk(v);
+          else for (const s of [v].flat()) if (typeof s === 'string') sources.add(s);
+        }
+      }
+    };
+    rules.forEach((r) => walk([r.condition, r.exceptions, r.type === 'sequence' ? r.sequence : undefined]));
+    expect(sources.size).toBeGreaterThan(50);
+    const pats = [...sources];
+    // Inputs built from the patterns' own literals, cases flipped, with the characters whose case folding differs
+    // between RE2 and toLowerCase (long s, Kelvin sign) mixed in: where a literal check could go wrong.
+    const piece = fc.oneof(
+      fc.constantFrom(...pats.flatMap((p) => regexLiterals(p) ?? [])),
+      fc.constantFrom('ſ', 'K', 'İ', 'é', ' ', '/', '.', '-p ', 'BEGIN RSA PRIVATE KEY', '\n', '\r'),
+      fc.string({ maxLength: 6 }),
+    );
+    const flip = (s: string, mask: number): string => [...s].map((c, i) => ((mask >> i % 30) & 1 ? c.toUpperCase() : c)).join('');
+    const memo = new Map<string, readonly [RE2JS, (s: string) => boolean]>();
+    const both = (src: string, nocase: boolean): readonly [RE2JS, (s: string) => boolean] => {
+      const k = `${nocase}${src}`;
+      let v = memo.get(k);
+      if (!v) memo.set(k, (v = [RE2JS.compile(src, nocase ? RE2JS.CASE_INSENSITIVE : 0), compileRegex(src, nocase)]));
+      return v;
+    };
+    fc.assert(
+      fc.property(fc.constantFrom(...pats), fc.boolean(), fc.array(piece, { maxLength: 6 }), fc.integer(), (src, nocase, parts, mask) => {
+        const input = flip(parts.join(''), mask);
+        const [automaton, checked] = both(src, nocase);
+        expect(checked(input)).toBe(automaton.test(input));
+      }),
+      { numRuns: 10000 },
+    );
+  });
+
+  it('folds the long s like RE2 does when the case is ignored', () => {
+    expect(RE2JS.compile('password', RE2JS.CASE_INSENSITIVE).test('paſſword')).toBe(true);
+    expect(compileRegex('password', true)('paſſword')).toBe(true);
+    expect(compileRegex('KEY', true)('\u212Aey')).toBe(true);
+    expect(compileRegex('password')('paſſword')).toBe(false);
+  });
+});
