@@ -18,6 +18,7 @@ const E2E = [
   'test/demo/compose.test.ts', // `auditkit validate` (the binary) on the stack's configs
   'test/demo/demo.test.ts',
   'test/bastion/bastion.test.ts', // the built binary, the real ssh client in a pty, real sshd
+  'test/bastion/sftp.test.ts', // the built binary, the real sftp and scp clients, real sshd
   'test/bastion/web.test.ts', // the built binary, real Chromium (playwright-core), real sshd
   'test/deploy/deploy.test.ts', // real sshd
   'test/foundation/cli.test.ts',

@@ -1,5 +1,5 @@
 import { validateDocument } from '../schema';
-import { commandDoc, guardAlertDoc, loginDoc, sessionEndDoc, sessionStartDoc, type EventContext, type SessionFacts } from './events';
+import { commandDoc, fileDoc, guardAlertDoc, loginDoc, sessionEndDoc, sessionStartDoc, transferRefusedDoc, type EventContext, type SessionFacts } from './events';
 
 const ctx: EventContext = { instance: 'bastion-a', bastionHost: { name: 'bastion', hostname: 'bastion' }, namespace: 'default' };
 const s: SessionFacts = { id: 'b1f0', user: 'alice', sourceIp: '192.0.2.7', sourcePort: 50122, host: 'web01', address: '10.0.0.11', port: 22, account: 'deploy', channel: 'shell', start: Date.UTC(2026, 0, 1, 9), cols: 120, rows: 40 };
@@ -30,5 +30,16 @@ describe('bastion documents', () => {
     const c = { seq: 3, command: 'ls', at: 1, kind: 'line' as const, verdict: 'allow' as const };
     expect((commandDoc(ctx, s, c)['event'] as { id: string }).id).toBe((commandDoc(ctx, s, { ...c, at: 2 })['event'] as { id: string }).id);
     expect((sessionStartDoc(ctx, s)['event'] as { id: string }).id).not.toBe((sessionEndDoc(ctx, s, { end: 1, reason: 'x', bytesIn: 0, bytesOut: 0 })['event'] as { id: string }).id);
+  });
+  it('file transfers: one valid ECS file event per transfer (path, size, direction), and a refusal', () => {
+    const sf: SessionFacts = { ...s, channel: 'sftp' };
+    const up = fileDoc(ctx, sf, 1, { action: 'file-upload', protocol: 'sftp', path: '/srv/app/x.tar', bytes: 4096, direction: 'upload', flags: ['write', 'creat'], outcome: 'success', at: s.start + 1 });
+    const mv = fileDoc(ctx, sf, 2, { action: 'file-rename', protocol: 'sftp', path: '/a', newPath: '/b', outcome: 'failure', reason: 'Permission denied', at: s.start + 2 });
+    const no = transferRefusedDoc(ctx, { connection: 'c1', user: 'alice', sourceIp: '192.0.2.7', sourcePort: 50122, protocol: 'scp', host: 'web01', account: 'deploy', command: 'scp -t /tmp', reason: 'no grant', at: s.start });
+    for (const d of [up, mv, no]) valid(d);
+    expect(up).toMatchObject({ event: { category: ['file'], type: ['creation'], action: 'file-upload', dataset: 'auditkit.sessions' }, file: { path: '/srv/app/x.tar', name: 'x.tar', size: 4096 }, user: { name: 'deploy' }, auditkit: { bastion: { user: 'alice', session_id: 'b1f0', transfer: { direction: 'upload', protocol: 'sftp' } } } });
+    expect(mv).toMatchObject({ event: { outcome: 'failure', reason: 'Permission denied' }, auditkit: { bastion: { transfer: { new_path: '/b' } } } });
+    expect(no).toMatchObject({ event: { action: 'file-transfer-refused', outcome: 'failure' }, auditkit: { bastion: { user: 'alice', channel: 'scp' } } });
+    expect((up['event'] as { id: string }).id).not.toBe((mv['event'] as { id: string }).id);
   });
 });

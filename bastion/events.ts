@@ -15,6 +15,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { KIT_VERSION } from '../core';
 import { basename, documentId, eventEnvelope, SEVERITY_NUMBER, shellWords, type Dataset } from '../schema';
+import type { FileEvent } from './transfer';
 
 export type BastionDataset = Extract<Dataset, 'sessions' | 'commands' | 'alerts' | 'tasks'>;
 export type Doc = Record<string, unknown>;
@@ -36,7 +37,7 @@ export interface SessionFacts {
   readonly address: string;
   readonly port: number;
   readonly account: string;
-  readonly channel: 'shell' | 'exec' | 'sftp' | 'direct-tcpip';
+  readonly channel: 'shell' | 'exec' | 'sftp' | 'scp' | 'direct-tcpip';
   readonly start: number;
   readonly command?: string;
   readonly cols?: number;
@@ -131,6 +132,70 @@ export function sessionEndDoc(ctx: EventContext, s: SessionFacts, e: SessionEnd)
     ...(r ? { file: { path: r.path, size: r.fileBytes, hash: { sha256: r.sha256 } } } : {}),
     related: related(s),
     auditkit: sessionKit(s, { end_reason: e.reason, ...(r ? { recording: { bytes: r.recordedBytes, truncated: r.truncated } } : {}) }),
+  };
+}
+
+const FILE_TYPE: Readonly<Record<FileEvent['action'], string>> = {
+  'file-upload': 'creation',
+  'file-download': 'access',
+  'file-delete': 'deletion',
+  'file-rename': 'change',
+  'directory-create': 'creation',
+  'directory-delete': 'deletion',
+  'file-attributes-change': 'change',
+};
+
+/**
+ * One file transfer or file operation of an SFTP or scp channel (sessions dataset, beside
+ * the channel's start and end): `file.path`, `file.size` (bytes transferred),
+ * `auditkit.bastion.transfer.direction` (upload | download), the person and the session.
+ */
+export function fileDoc(ctx: EventContext, s: SessionFacts, seq: number, f: FileEvent): Doc {
+  const what = f.direction ? `${f.direction === 'upload' ? 'uploaded' : 'downloaded'} ${String(f.bytes ?? 0)} bytes ${f.direction === 'upload' ? 'to' : 'from'}` : f.action.replace(/-/g, ' ');
+  return {
+    ...base(ctx, 'sessions', f.at),
+    message: `${s.user} ${what} ${f.path}${f.newPath !== undefined ? ` → ${f.newPath}` : ''} as ${s.account}@${s.host} (${f.protocol}, ${f.outcome}${f.reason ? `: ${f.reason}` : ''})`,
+    event: {
+      kind: 'event',
+      category: ['file'],
+      type: [FILE_TYPE[f.action]],
+      action: f.action,
+      outcome: f.outcome,
+      dataset: 'auditkit.sessions',
+      id: documentId('bastion', s.id, 'file', seq),
+      ...(f.reason ? { reason: f.reason } : {}),
+    },
+    host: targetHost(s),
+    user: { name: s.account },
+    ...network(s),
+    file: { path: f.path, name: basename(f.path), ...(f.bytes !== undefined ? { size: f.bytes } : {}) },
+    related: related(s),
+    auditkit: sessionKit(s, {
+      transfer: {
+        protocol: f.protocol,
+        ...(f.direction ? { direction: f.direction } : {}),
+        ...(f.newPath !== undefined ? { new_path: f.newPath } : {}),
+        ...(f.flags && f.flags.length > 0 ? { flags: f.flags } : {}),
+        ...(f.name !== undefined ? { name: f.name } : {}),
+        ...(f.announced !== undefined ? { announced_size: f.announced } : {}),
+      },
+    }),
+  };
+}
+
+/** A file transfer (SFTP subsystem or scp) refused at the door: no grant allows it. */
+export function transferRefusedDoc(ctx: EventContext, f: { connection: string; user: string; sourceIp: string; sourcePort: number; protocol: 'sftp' | 'scp'; host?: string; account?: string; path?: string; command?: string; reason: string; at: number }): Doc {
+  return {
+    ...base(ctx, 'sessions', f.at),
+    message: `${f.protocol} of ${f.user}${f.host ? ` to ${f.account ?? ''}@${f.host}` : ''} refused: ${f.reason}`,
+    event: { kind: 'event', category: ['file'], type: ['access'], action: 'file-transfer-refused', outcome: 'failure', dataset: 'auditkit.sessions', id: documentId('bastion-transfer-refused', f.connection, f.at), reason: f.reason },
+    host: f.host ? { name: f.host, hostname: f.host } : ctx.bastionHost,
+    ...(f.account ? { user: { name: f.account } } : {}),
+    source: { ip: f.sourceIp, port: f.sourcePort, address: f.sourceIp },
+    ...(f.path ? { file: { path: f.path } } : {}),
+    ...(f.command ? { process: { command_line: f.command } } : {}),
+    related: { user: [...new Set([f.user, ...(f.account ? [f.account] : [])])], ip: [f.sourceIp], ...(f.host ? { hosts: [f.host] } : {}) },
+    auditkit: { bastion: { user: f.user, channel: f.protocol, transfer: { protocol: f.protocol } }, source: { format: 'bastion' } },
   };
 }
 

@@ -26,10 +26,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Server, utils as sshUtils, type AuthContext, type Client as SshClient, type ClientChannel, type Connection, type ServerChannel, type Session } from 'ssh2';
 import { AuditkitError, ExitCode, assertPrivateFile, expandHome, type Logger } from '../core';
+import { shellTokens } from '../schema';
 import { KnownHosts, openClient, type InventoryConfig, type ResolvedHost } from '../fleet';
 import { dummyVerify, findPublicKey, grantActive, loginRefusal, Lockout, parseLoginName, resolveTargets, verifyPassword, verifyTotp, type BastionState, type BastionUser, type Target } from './access';
 import type { BastionAccountConfig, BastionConfig } from './config';
-import { commandDoc, guardAlertDoc, loginDoc, sessionEndDoc, sessionStartDoc, type BastionDataset, type Doc, type EventContext, type SessionFacts } from './events';
+import { commandDoc, fileDoc, guardAlertDoc, loginDoc, sessionEndDoc, sessionStartDoc, transferRefusedDoc, type BastionDataset, type Doc, type EventContext, type SessionFacts } from './events';
+import { ScpTap, scpCommand, SftpTap, type Tap, type TapSink } from './transfer';
 import { interpret, LineReader, MENU_HELP, renderGroups, renderTargets, safeText, termLines } from './menu';
 import { CastRecorder, pruneRecordings, type RecordingResult } from './recording';
 import { createCommandExtractor, type ExtractedCommand } from './extract';
@@ -677,6 +679,187 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
   };
   const resizers = new Map<SessionPeer, (cols: number, rows: number, width: number, height: number) => void>();
 
+  // ------------------------------------------------------------------ file transfers
+  // The SFTP subsystem and legacy scp (exec `scp -t|-f PATH`), only where a grant allows
+  // them (`--sftp`). The bytes are passed through unchanged, with backpressure; a tap
+  // (transfer.ts) reads them beside the pipe and gives one file event per transfer. No
+  // asciicast: file contents are not a terminal. A stream the tap cannot follow is ended.
+  type TransferKind = { protocol: 'sftp' } | { protocol: 'scp'; command: string; scp: NonNullable<ReturnType<typeof scpCommand>> };
+
+  const refuseTransfer = (c: Conn, user: BastionUser, ch: ServerChannel, protocol: 'sftp' | 'scp', target: Target | undefined, reason: string, command?: string): void => {
+    void emit('sessions', transferRefusedDoc(ctx, { connection: c.id, user: user.name, sourceIp: c.ip, sourcePort: c.port, protocol, ...(target ? { host: target.host.name, account: target.account } : {}), ...(command !== undefined ? { command } : {}), reason, at: now() }));
+    log.info({ 'user.name': user.name, 'source.ip': c.ip, reason }, `bastion ${protocol} refused`);
+    try {
+      ch.stderr.write(termLines(`auditkit: ${protocol === 'sftp' ? 'SFTP' : 'scp'} refused: ${reason}.`));
+      ch.exit(1);
+      ch.end();
+    } catch {
+      /* client gone */
+    }
+  };
+
+  /** Proxy a granted transfer channel, or refuse it (with a message and an event). */
+  const transferOrRefuse = (c: Conn, user: BastionUser, direct: Target | string | undefined, ch: ServerChannel, kind: TransferKind): void => {
+    const command = kind.protocol === 'scp' ? kind.command : undefined;
+    if (direct === undefined) return refuseTransfer(c, user, ch, kind.protocol, undefined, `file transfers need a host: log in as ${user.name}@HOST`, command);
+    if (typeof direct === 'string') return refuseTransfer(c, user, ch, kind.protocol, undefined, direct, command);
+    if (!direct.sftp) return refuseTransfer(c, user, ch, kind.protocol, direct, `no grant allows file transfers (SFTP/scp) to ${direct.account}@${direct.host.name}`, command);
+    void runTransfer(c, user, direct, ch, kind).catch((err: unknown) => log.error({ err }, 'bastion file transfer failed'));
+  };
+
+  const runTransfer = async (c: Conn, user: BastionUser, target: Target, channel: ServerChannel, kind: TransferKind): Promise<string> => {
+    const id = randomUUID();
+    const start = now();
+    const facts: SessionFacts = {
+      id,
+      user: user.name,
+      sourceIp: c.ip,
+      sourcePort: c.port,
+      host: target.host.name,
+      address: target.host.address,
+      port: target.host.port,
+      account: target.account,
+      channel: kind.protocol,
+      start,
+      ...(kind.protocol === 'scp' ? { command: kind.command } : {}),
+    };
+    await emit('sessions', sessionStartDoc(ctx, facts));
+    const fail = async (reason: string, msg: string): Promise<string> => {
+      try {
+        channel.stderr.write(termLines(msg));
+        channel.exit(255);
+        channel.end();
+      } catch {
+        /* client gone */
+      }
+      await emit('sessions', sessionEndDoc(ctx, facts, { end: now(), reason, bytesIn: 0, bytesOut: 0, message: msg }));
+      return reason;
+    };
+    let tc: SshClient;
+    try {
+      tc = await connectTarget(target);
+    } catch (err) {
+      const reason = failureReason(err);
+      log.warn({ err, 'host.name': target.host.name, 'user.name': user.name }, 'bastion cannot open the target');
+      return fail(reason, `auditkit: cannot open ${target.account}@${target.host.name}: ${reason === 'host-key-refused' ? 'its host key does not match the bastion\'s known_hosts (refused)' : (err as Error).message}`);
+    }
+    let s: ClientChannel;
+    try {
+      s = await new Promise<ClientChannel>((resolve, reject) => {
+        const cb = (err: Error | undefined, st: ClientChannel): void => (err ? reject(err) : resolve(st));
+        if (kind.protocol === 'sftp') tc.subsys('sftp', cb);
+        else tc.exec(kind.command, { env: { [cfg.session.env_name]: id } }, cb);
+      });
+    } catch (err) {
+      tc.end();
+      return fail('target-refused', `auditkit: the target refused the ${kind.protocol} channel: ${(err as Error).message}`);
+    }
+
+    let bytesIn = 0;
+    let bytesOut = 0;
+    let fileSeq = 0;
+    let ended = false;
+    let resolveEnd: (reason: string) => void = () => undefined;
+    const endP = new Promise<string>((r) => (resolveEnd = r));
+    const info: { -readonly [K in keyof LiveSession]: LiveSession[K] } = { id, user: user.name, host: target.host.name, account: target.account, channel: kind.protocol, source: `${c.ip}:${c.port}`, start: new Date(start).toISOString(), instance, pid: process.pid };
+    const entry: Live = {
+      info,
+      watchers: new Set(),
+      facts,
+      target,
+      userName: user.name,
+      lastInput: start,
+      end(reason, message) {
+        if (ended) return;
+        ended = true;
+        if (message) {
+          try {
+            channel.stderr.write(termLines(message));
+          } catch {
+            /* channel already gone */
+          }
+        }
+        resolveEnd(reason);
+      },
+    };
+    const sink: TapSink = {
+      file: (f) => void emit('sessions', fileDoc(ctx, facts, ++fileSeq, f)),
+      violation: (reason) => {
+        log.warn({ 'user.name': user.name, 'host.name': target.host.name, reason }, 'bastion file transfer stream refused');
+        entry.end('protocol-violation', `auditkit: ${reason}: the transfer is closed`);
+      },
+    };
+    const tap: Tap = kind.protocol === 'sftp' ? new SftpTap(sink, now) : new ScpTap(kind.scp, sink, now);
+    sessions.set(id, entry);
+    const liveFile = path.join(live, `${id}.json`);
+    await fsp.writeFile(liveFile, JSON.stringify(info), { mode: 0o600 }).catch(() => undefined);
+
+    // Each chunk is read by the tap BEFORE it is forwarded: a chunk that breaks the stream never passes.
+    const pump = (src: ServerChannel | ClientChannel, dst: ServerChannel | ClientChannel, observe: (d: Buffer) => void): void => {
+      let waiting = false;
+      src.on('data', (d: Buffer) => {
+        observe(d);
+        if (ended) return;
+        if (!dst.write(d) && !waiting) {
+          waiting = true;
+          src.pause();
+          dst.once('drain', () => {
+            waiting = false;
+            src.resume();
+          });
+        }
+      });
+    };
+    pump(channel, s, (d) => {
+      bytesIn += d.length;
+      entry.lastInput = now();
+      tap.fromClient(d);
+    });
+    pump(s, channel, (d) => {
+      bytesOut += d.length;
+      tap.fromTarget(d);
+    });
+    s.stderr.on('data', (d: Buffer) => {
+      if (!ended) channel.stderr.write(d);
+    });
+    channel.on('end', () => {
+      try {
+        s.end();
+      } catch {
+        /* target channel gone */
+      }
+    });
+    let exit: { code?: number; signal?: string } | undefined;
+    s.on('exit', (code: number | null, signal?: string) => {
+      exit = code !== null && code !== undefined ? { code } : signal ? { signal } : undefined;
+    });
+    s.on('close', () => entry.end('exit', ''));
+    channel.on('close', () => entry.end('client-closed', ''));
+    tc.on('close', () => entry.end('target-closed', ''));
+
+    const reason = await endP;
+    sessions.delete(id);
+    tap.finish(reason);
+    try {
+      s.close();
+    } catch {
+      /* gone */
+    }
+    tc.end();
+    try {
+      if (exit?.code !== undefined && reason === 'exit') channel.exit(exit.code);
+      else if (exit?.signal && reason === 'exit') channel.exit(exit.signal.replace(/^SIG/, ''), false, '');
+      else channel.exit(255);
+      channel.end();
+    } catch {
+      /* client gone */
+    }
+    await fsp.rm(liveFile, { force: true });
+    await emit('sessions', sessionEndDoc(ctx, facts, { end: now(), reason, bytesIn, bytesOut }));
+    log.info({ 'user.name': user.name, 'host.name': target.host.name, reason, channel: kind.protocol }, 'bastion file transfer ended');
+    return reason;
+  };
+
   // ------------------------------------------------------------------ the menu
   const runMenu = async (c: Conn, user: BastionUser, channel: ServerChannel, pty: Pty | undefined, env: Record<string, string>): Promise<void> => {
     const reader = new LineReader((s) => channel.write(s));
@@ -778,6 +961,13 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
         session.on('exec', (acceptExec: () => ServerChannel, _no: () => void, i: { command: string }) => {
           const ch = acceptExec();
           channelOf.set(session, ch);
+          // Legacy scp (scp -O): a transfer, proxied only where granted; never an ordinary exec.
+          const tokens = shellTokens(i.command);
+          const scp = scpCommand(tokens.map((t) => t.text));
+          if (scp) {
+            if (tokens.some((t) => t.op) || /[$`\n]/.test(i.command)) return refuseTransfer(c, user, ch, 'scp', undefined, 'an scp command must be scp alone (no operators, substitutions or newlines)', i.command);
+            return transferOrRefuse(c, user, direct, ch, { protocol: 'scp', command: i.command, scp });
+          }
           if (direct === undefined || typeof direct === 'string') {
             ch.stderr.write(termLines(`auditkit: ${direct ?? `commands need a host: ssh ${user.name}@HOST@bastion COMMAND`}.`));
             ch.exit(1);
@@ -786,8 +976,13 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
           }
           void runSession(c, user, direct, ch, { shell: false, command: i.command, pty, env }, { closeChannel: true }).catch((err: unknown) => log.error({ err }, 'bastion exec failed'));
         });
-        session.on('subsystem', (_ok: () => ServerChannel, no: () => void) => no());
-        session.on('sftp', (_ok: () => unknown, no: () => void) => no());
+        // No 'sftp' listener: ssh2 then hands the sftp subsystem to 'subsystem' as a raw channel.
+        session.on('subsystem', (acceptSub: () => ServerChannel, no: () => void, i: { name: string }) => {
+          if (i.name !== 'sftp') return no();
+          const ch = acceptSub();
+          channelOf.set(session, ch);
+          transferOrRefuse(c, user, direct, ch, { protocol: 'sftp' });
+        });
       });
       client.on('tcpip', (acceptT: () => ServerChannel, rejectT: () => void, i: { srcIP: string; srcPort: number; destIP: string; destPort: number }) => {
         if (direct === undefined || typeof direct === 'string' || !direct.portForwarding) {

@@ -62,7 +62,7 @@ export const DATASET_FIELDS: Readonly<Record<Dataset, readonly string[]>> = {
   alerts: [...BASE, ...USER, ...PROCESS, ...NETWORK, ...FILE, ...RULE_THREAT],
   agent: [...BASE, ...SERVICE, 'process.pid', 'process.uptime', 'process.executable'],
   deadletter: [...BASE],
-  sessions: [...BASE, ...USER, ...NETWORK, 'source.bytes', 'destination.bytes', 'process.pid', 'process.command_line', 'process.tty.rows', 'process.tty.columns', 'file.path', 'file.size', 'file.hash.sha256'],
+  sessions: [...BASE, ...USER, ...NETWORK, 'source.bytes', 'destination.bytes', 'process.pid', 'process.command_line', 'process.tty.rows', 'process.tty.columns', 'file.path', 'file.name', 'file.size', 'file.hash.sha256'],
   // File integrity: the file's state, and who changed it (user.* and process.* joined from auditd).
   fim: [...BASE, ...USER, ...PROCESS, ...FILE],
   // Inventory: logins (user, source, tty), accounts, packages, listening sockets with their process, processes.

@@ -507,7 +507,7 @@ export const bastionCommand: AuditkitCommand = {
       .option('for', { type: 'string', describe: 'grant: valid for this long from now (e.g. 8h)' })
       .option('port-forwarding', { type: 'boolean', describe: 'grant: allow ssh -L to the target' })
       .option('agent-forwarding', { type: 'boolean', describe: 'grant: allow agent forwarding (reserved: refused in this version)' })
-      .option('sftp', { type: 'boolean', describe: 'grant: allow SFTP (reserved: refused in this version)' })
+      .option('sftp', { type: 'boolean', describe: 'grant: allow file transfers (the SFTP subsystem, and scp -t|-f), each one recorded' })
       .option('user', { type: 'string', describe: 'exec: the bastion user whose grants the task runs under' })
       .option('wait', { type: 'boolean', describe: 'exec / task: wait until every host has a result' })
       .option('timeout', { type: 'string', describe: 'task --wait: give up after this long (default 10m)' })

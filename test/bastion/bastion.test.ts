@@ -5,12 +5,12 @@
  * Elasticsearch node (state index and logs-auditkit.*-<ns>).
  *
  * Needs root (sshd), openssh-client, node-pty and a build (`npm run build`);
- * skipped with a warning otherwise. Everything it makes (temp dir with keys, config,
- * state and recordings; sshd and bastion processes; the state index and the
- * namespace's indices) is removed in afterAll, also after a failure.
+ * skipped with a warning otherwise. The rig (test/harness/bastion.ts) makes the temp dir,
+ * sshd targets, users, grants and the serving bastion, and removes all of it (and the
+ * state index and the namespace's indices) in afterAll, also after a failure.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,11 +18,8 @@ import { freePort, sleep } from '../../core';
 import { assertValidDocument } from '../../schema';
 import { totpCode } from '../../bastion';
 import { collectorHost, parserByKind, startHookReceiver, type HookReceiver, type ParseOutput } from '../../collectors';
-import { startSshdFleet, sshdUnavailable, type SshdFleet } from '../deploy/sshd';
-import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
+import { bastionRigUnavailable, startBastionRig, type BastionRig, type EsProxy } from '../harness/bastion';
 
-const BIN = path.resolve(__dirname, '../../bin/auditkit.js');
-const BUILT = path.resolve(__dirname, '../../dist/cli/main.js');
 
 type Pty = { write(d: string): void; onData(cb: (d: string) => void): void; onExit(cb: (e: { exitCode: number }) => void): void; kill(): void; pid: number };
 let ptyModule: { spawn(file: string, args: string[], opts: Record<string, unknown>): Pty } | undefined;
@@ -32,7 +29,7 @@ try {
 } catch {
   ptyModule = undefined;
 }
-const why = [sshdUnavailable(), !ptyModule ? 'node-pty missing' : undefined, !existsSync('/usr/bin/ssh') ? 'ssh client missing (apt-get install openssh-client)' : undefined, !existsSync(BUILT) ? 'not built (npm run build)' : undefined].filter(Boolean);
+const why = [bastionRigUnavailable(), !ptyModule ? 'node-pty missing' : undefined].filter(Boolean);
 if (why.length) console.warn(`bastion end-to-end tests skipped: ${why.join('; ')}`);
 const maybe = why.length ? describe.skip : describe;
 
@@ -86,197 +83,69 @@ class Term {
   }
 }
 
-/**
- * A TCP proxy in front of the test Elasticsearch node: the bastion talks to ES through it,
- * so a test can make ES unreachable for the bastion alone (every connection reset, new ones
- * refused) without stopping the node other tests share.
- */
-class EsProxy {
-  down = false;
-  readonly server: net.Server;
-  private readonly socks = new Set<net.Socket>();
-  constructor(private readonly target: URL) {
-    this.server = net.createServer((c) => {
-      if (this.down) return void c.destroy();
-      const up = net.connect(Number(target.port || 80), target.hostname);
-      for (const x of [c, up]) {
-        this.socks.add(x);
-        x.on('close', () => this.socks.delete(x));
-        x.on('error', () => undefined);
-      }
-      c.pipe(up).pipe(c);
-      c.on('close', () => up.destroy());
-      up.on('close', () => c.destroy());
-    });
-  }
-  async listen(): Promise<string> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    const port = (this.server.address() as net.AddressInfo).port;
-    return `${this.target.protocol}//${this.target.username ? `${this.target.username}:${this.target.password}@` : ''}127.0.0.1:${port}`;
-  }
-  stop(): void {
-    this.down = true;
-    for (const x of this.socks) x.destroy();
-  }
-  start(): void {
-    this.down = false;
-  }
-  async close(): Promise<void> {
-    this.stop();
-    await new Promise<void>((r) => this.server.close(() => r()));
-  }
-}
+
+type ChildProcessList = ChildProcess[];
 
 maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
-  const ns = uniqueNamespace('bastion');
-  const stateIndex = `auditkit-bastion-state-${ns}`;
-  let tmp: string;
-  let fleet: SshdFleet;
-  let serve: ChildProcess | undefined;
-  let port = 0;
-  let cfgFile: string;
+  let rig: BastionRig | undefined;
+  let tmp = '';
+  let ns = '';
   const terms: Term[] = [];
-  const children: ChildProcess[] = [];
-  const keyOf = (u: string): string => path.join(tmp, `${u}_key`);
-  const es = testClient();
-  const proxy = new EsProxy(new URL(testEsUrl()));
+  const children: ChildProcessList = [];
   let hookReceiver: HookReceiver | undefined;
   const hookRecords: string[] = [];
-
-  const cli = (args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      const p = execFile(process.execPath, [BIN, '--config', cfgFile, ...args], { env: { ...process.env, AUDITKIT_LOG_LEVEL: 'warn' } }, (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0, stdout, stderr }),
-      );
-      if (input !== undefined) p.stdin?.end(input);
-      else p.stdin?.end();
-    });
-  const sshArgs = (login: string, extra: string[] = [], logLevel = 'ERROR'): string[] => [
-    '-F', '/dev/null', '-p', String(port), '-l', login,
-    '-o', `UserKnownHostsFile=${path.join(tmp, 'bastion_known_hosts')}`, '-o', 'StrictHostKeyChecking=yes', '-o', `LogLevel=${logLevel}`, '-o', 'ConnectTimeout=20',
-    ...extra, '127.0.0.1',
-  ];
-  const withKey = (u: string): string[] => ['-i', keyOf(u), '-o', 'IdentitiesOnly=yes', '-o', 'PreferredAuthentications=publickey,keyboard-interactive'];
+  const r = (): BastionRig => rig as BastionRig;
+  const cli: BastionRig['cli'] = (...a) => r().cli(...a);
+  const sshArgs: BastionRig['sshArgs'] = (...a) => r().sshArgs(...a);
+  const withKey: BastionRig['withKey'] = (...a) => r().withKey(...a);
+  const sshExec: BastionRig['sshExec'] = (...a) => r().sshExec(...a);
+  const search: BastionRig['search'] = (...a) => r().search(...a);
   const passwordOnly = ['-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=keyboard-interactive,password', '-o', 'NumberOfPasswordPrompts=5'];
-  const sshExec = (login: string, extra: string[], command: string): Promise<{ code: number; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      execFile('/usr/bin/ssh', [...sshArgs(login, [...extra, '-o', 'BatchMode=yes']), command], { timeout: 60_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 255) : 0, stdout, stderr }),
-      );
-    });
+  const proxy = (): EsProxy => r().proxy as EsProxy;
   const term = (args: string[]): Term => {
     const t = new Term(args);
     terms.push(t);
     return t;
   };
-  const search = async (dataset: string, query: Record<string, unknown>, want = 1, timeoutMs = 60_000): Promise<Array<Record<string, unknown>>> => {
-    const t0 = Date.now();
-    let hits: Array<Record<string, unknown>> = [];
-    while (Date.now() - t0 < timeoutMs) {
-      await es.indices.refresh({ index: `logs-auditkit.${dataset}-${ns}`, ignore_unavailable: true }).catch(() => undefined);
-      const r = await es.search<Record<string, unknown>>({ index: `logs-auditkit.${dataset}-${ns}`, size: 100, query, sort: [{ '@timestamp': 'asc' }] }, { ignore: [404] }).catch(() => undefined);
-      hits = (r?.hits?.hits ?? []).map((h) => h._source as Record<string, unknown>);
-      if (hits.length >= want) return hits;
-      await sleep(500);
-    }
-    throw new Error(`${want} ${dataset} documents for ${JSON.stringify(query)} did not arrive (got ${hits.length})`);
-  };
 
   beforeAll(async () => {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'ak-bastion-'));
-    const esUrl = await proxy.listen();
     // The target's collector side: the real hook receiver, and the real hook script pointed at it.
-    hookReceiver = await startHookReceiver((r) => void hookRecords.push(r.text), { port: 0 });
+    hookReceiver = await startHookReceiver((rec) => void hookRecords.push(rec.text), { port: 0 });
+    rig = await startBastionRig({
+      name: 'bastion',
+      hostPrefix: 'b',
+      hosts: 2,
+      impostor: [1], // the bastion's known_hosts has b01's real key, and for b02 a key that is NOT its own (a "changed" host key)
+      acceptEnv: ['AUDITKIT_BASTION_SESSION'],
+      esProxy: true,
+      users: [
+        { name: 'alice', groups: ['ops'], key: true, password: 'alice-password-123' },
+        { name: 'bob', password: 'bob-password-1234' },
+        { name: 'carol', key: true },
+        { name: 'dave', key: true },
+      ],
+      grants: [
+        ['--user-group', 'ops', '--host-group', 'web', '--account', 'root'],
+        ['bob', '--host', 'b01', '--account', 'root'],
+        ['dave', '--host', 'b01', '--account', 'root'],
+      ],
+    });
+    tmp = rig.tmp;
+    ns = rig.ns;
     writeFileSync(
       path.join(tmp, 'hook.sh'),
       readFileSync(path.resolve(__dirname, '../../collectors/assets/shell/auditkit.sh'), 'utf8').replace(/^__auditkit_port=601$/m, `__auditkit_port=${hookReceiver.port}`),
     );
     mkdirSync(path.join(tmp, 'tabdir'));
     writeFileSync(path.join(tmp, 'tabdir', 'completion-target-file'), '');
-    fleet = await startSshdFleet(2, { prefix: 'b', acceptEnv: ['AUDITKIT_BASTION_SESSION'] });
-    const [h1, h2] = fleet.hosts as [SshdFleet['hosts'][number], SshdFleet['hosts'][number]];
-    for (const u of ['alice', 'bob', 'carol', 'dave']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', u, '-f', keyOf(u)]);
-    // The bastion's known_hosts: b01's real key, and for b02 a key that is NOT its own (a "changed" host key).
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(tmp, 'impostor')]);
-    const impostor = readFileSync(path.join(tmp, 'impostor.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
-    writeFileSync(path.join(tmp, 'known_hosts'), `[127.0.0.1]:${h1.port} ${h1.hostKeyPub}\n[127.0.0.1]:${h2.port} ${impostor}\n`);
-    chmodSync(fleet.clientKey, 0o600);
-    port = await freePort();
-    cfgFile = path.join(tmp, 'auditkit.yml');
-    writeFileSync(
-      cfgFile,
-      [
-        'elasticsearch:',
-        `  url: ${esUrl}`,
-        `  namespace: ${ns}`,
-        'collector:',
-        '  sink: { flush_interval_ms: 100, backoff_max_ms: 2000, request_timeout_ms: 5000 }',
-        '  heartbeat_interval_s: 3600',
-        'inventory:',
-        '  hosts:',
-        `    b01: { address: 127.0.0.1, port: ${h1.port} }`,
-        `    b02: { address: 127.0.0.1, port: ${h2.port} }`,
-        '  groups:',
-        '    web: { hosts: [b01, b02] }',
-        'bastion:',
-        `  listen: 127.0.0.1:${port}`,
-        `  state_dir: ${path.join(tmp, 'state')}`,
-        `  known_hosts: ${path.join(tmp, 'known_hosts')}`,
-        `  state: { index: ${stateIndex}, refresh_s: 1 }`,
-        `  accounts: { root: { key: ${fleet.clientKey} } }`,
-        '  login: { failure_delay_ms: 50, lockout_failures: 5 }',
-        '  session: { check_interval_ms: 200 }',
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
-    // Users and grants through the CLI, as an operator would.
-    const adds = await Promise.all([
-      cli(['bastion', 'user', 'add', 'alice', '--group', 'ops', '--key', `${keyOf('alice')}.pub`, '--password-stdin'], 'alice-password-123\n'),
-      cli(['bastion', 'user', 'add', 'bob', '--password-stdin'], 'bob-password-1234\n'),
-      cli(['bastion', 'user', 'add', 'carol', '--key', `${keyOf('carol')}.pub`]),
-      cli(['bastion', 'user', 'add', 'dave', '--key', `${keyOf('dave')}.pub`]),
-    ]);
-    for (const a of adds) expect([a.code, a.stderr]).toEqual([0, '']);
-    const grants = await Promise.all([
-      cli(['bastion', 'grant', '--user-group', 'ops', '--host-group', 'web', '--account', 'root']),
-      cli(['bastion', 'grant', 'bob', '--host', 'b01', '--account', 'root']),
-      cli(['bastion', 'grant', 'dave', '--host', 'b01', '--account', 'root']),
-    ]);
-    for (const g of grants) expect([g.code, g.stderr]).toEqual([0, '']);
-    serve = spawn(process.execPath, [BIN, '--config', cfgFile, '--json', 'bastion', 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(serve);
-    let out = '';
-    let err = '';
-    serve.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    const started = await new Promise<{ host_key: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bastion serve did not start: ${err}`)), 60_000);
-      serve?.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        try {
-          const v = JSON.parse(out) as { host_key: string };
-          clearTimeout(timer);
-          resolve(v);
-        } catch {
-          /* not whole yet */
-        }
-      });
-      serve?.once('exit', (code) => reject(new Error(`bastion serve exited ${String(code)}: ${err}`)));
-    });
-    writeFileSync(path.join(tmp, 'bastion_known_hosts'), `[127.0.0.1]:${port} ${started.host_key}\n`);
   }, 240_000);
 
   afterAll(async () => {
     for (const t of terms) t.kill();
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
-    await fleet?.stop();
+    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((res) => c.once('exit', res)))));
+    await rig?.close();
     await hookReceiver?.close();
-    await proxy.close();
-    await es.indices.delete({ index: stateIndex, ignore_unavailable: true }).catch(() => undefined);
-    await deleteNamespace(es, ns);
-    await es.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
   }, 120_000);
 
   let execSession = '';
@@ -351,7 +220,7 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
 
   it('refuses a port forward (ssh -L) that no grant allows: the channel open fails and nothing of the target comes through', async () => {
     const lport = await freePort();
-    const fwd = spawn('/usr/bin/ssh', [...sshArgs('alice@b01', [...withKey('alice'), '-o', 'BatchMode=yes', '-N', '-L', `127.0.0.1:${lport}:127.0.0.1:${fleet.hosts[0]?.port ?? 22}`], 'INFO')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const fwd = spawn('/usr/bin/ssh', [...sshArgs('alice@b01', [...withKey('alice'), '-o', 'BatchMode=yes', '-N', '-L', `127.0.0.1:${lport}:127.0.0.1:${r().fleet.hosts[0]?.port ?? 22}`], 'INFO')], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(fwd);
     let err = '';
     fwd.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -491,7 +360,7 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
     const joined = hookDocs.find((d) => (d['process'] as { command_line?: string }).command_line === 'echo joined-marker');
     expect(joined).toMatchObject({ auditkit: { bastion: { session_id: sid } }, user: { name: 'root' } });
     assertValidDocument(joined as Record<string, unknown>);
-    await es.index({ index: `logs-auditkit.commands-${ns}`, op_type: 'create', document: joined as Record<string, unknown>, refresh: true });
+    await r().es.index({ index: `logs-auditkit.commands-${ns}`, op_type: 'create', document: joined as Record<string, unknown>, refresh: true });
     const both = await search('commands', { bool: { filter: [{ term: { 'auditkit.bastion.session_id': sid } }, { match_phrase: { 'process.command_line': 'echo joined-marker' } }] } }, 2);
     expect(both.filter((d) => (d['auditkit'] as { bastion: { user?: string } }).bastion.user === 'alice')).toHaveLength(1); // at the door
     expect(both.filter((d) => (d['auditkit'] as { shell?: unknown; session?: unknown }).session !== undefined && (d['auditkit'] as { bastion: { user?: string } }).bastion.user === undefined)).toHaveLength(1); // on the host
@@ -516,7 +385,7 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
     expect(listed.stdout).toContain(sid);
   });
   it('keeps recording while Elasticsearch is unreachable and ships the session once it is back: nothing lost, nothing doubled', async () => {
-    proxy.stop(); // the bastion's Elasticsearch is gone (connections reset); logins are served from the state mirror
+    proxy().stop(); // the bastion's Elasticsearch is gone (connections reset); logins are served from the state mirror
     try {
       const t = term(sshArgs('alice@b01', withKey('alice')));
       await t.waitFor(/# $/m);
@@ -534,10 +403,10 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
       for (let i = 0; i < 50 && !readFileSync(journal, 'utf8').includes('echo outage-3'); i++) await sleep(100);
       expect(readFileSync(journal, 'utf8')).toContain('echo outage-3');
       await sleep(1500);
-      await es.indices.refresh({ index: `logs-auditkit.*-${ns}`, ignore_unavailable: true });
-      const during = await es.count({ index: `logs-auditkit.commands-${ns}`, query: { term: { 'auditkit.bastion.session_id': sid } } });
+      await r().es.indices.refresh({ index: `logs-auditkit.*-${ns}`, ignore_unavailable: true });
+      const during = await r().es.count({ index: `logs-auditkit.commands-${ns}`, query: { term: { 'auditkit.bastion.session_id': sid } } });
       expect(during.count).toBe(0);
-      proxy.start();
+      proxy().start();
       const cmds = await search('commands', { term: { 'auditkit.bastion.session_id': sid } }, 5, 120_000);
       const sess = await search('sessions', { term: { 'auditkit.bastion.session_id': sid } }, 2, 60_000);
       await sleep(3000); // anything sent twice would have arrived by now
@@ -549,7 +418,7 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
       expect(sessAgain.map((d) => (d['event'] as { action: string }).action).sort()).toEqual(['bastion-session-end', 'bastion-session-start']);
       expect(sess.length).toBe(2);
     } finally {
-      proxy.start();
+      proxy().start();
     }
   }, 240_000);
 });
