@@ -416,8 +416,8 @@ async function run(): Promise<BenchResult[]> {
     let reason = `stopped at the ramp's top (AK_BENCH_BASTION_SESSIONS=${SESSIONS})`;
     while (n < SESSIONS) {
       const step = Math.min(STEP, SESSIONS - n);
-      // A few at a time: one sshd's MaxStartups is not what is measured.
-      for (let k = 0; k < step; k += 5) await Promise.all(Array.from({ length: Math.min(5, step - k) }, (_, j) => openSession(fleet.hosts[(n + k + j) % HOSTS]?.name as string)));
+      // Ten at a time, over all hosts: one sshd's MaxStartups is not what is measured.
+      for (let k = 0; k < step; k += 10) await Promise.all(Array.from({ length: Math.min(10, step - k) }, (_, j) => openSession(fleet.hosts[(n + k + j) % HOSTS]?.name as string)));
       n += step;
       await sleep(1000);
       const r = rss();
@@ -515,8 +515,10 @@ async function run(): Promise<BenchResult[]> {
     if (failed.length) throw new Error(`batch: ${failed.length} hosts failed: ${JSON.stringify((failed[0]?.['auditkit'] as { task?: unknown }).task)}`);
     const lastEnd = Math.max(...results.map((d) => Date.parse(String((d['event'] as { end: string }).end))));
     const batchWall = lastEnd - tb0;
+    const startDoc = journal('tasks').find((d) => (d['event'] as { action?: string }).action === 'bastion-task-start' && (d['auditkit'] as { task?: { id?: string } }).task?.id === ex.task);
+    const taskWall = lastEnd - Date.parse(String((startDoc?.['event'] as { start?: string } | undefined)?.start ?? tb0));
     const batchPerHost = pct(results.map((d) => Number((d['event'] as { duration: number }).duration) / 1e6), 50);
-    say(`batch on ${HOSTS} hosts: ${batchWall} ms from the CLI call to the last result; per host p50 ${batchPerHost.toFixed(0)} ms`);
+    say(`batch on ${HOSTS} hosts: ${batchWall} ms from the CLI call to the last result (${taskWall} ms from the task's start in the serving bastion); per host p50 ${batchPerHost.toFixed(0)} ms`);
 
     const inv = inventoryConfigSchema.parse({
       defaults: { user: 'root', key: fleet.clientKey, collector: { inputs: [{ path: path.join(dir, 'history'), format: 'bash' }], heartbeat_interval_s: 0 } },
@@ -552,7 +554,7 @@ async function run(): Promise<BenchResult[]> {
       { name: 'recording bytes per byte of terminal output (pty cat, text)', value: ptyEnd.file / ptyEnd.out, unit: 'B/B', baseline: { name: 'exec cat (no pty)', value: execEnd.file / execEnd.out, unit: 'B/B' }, ratio: ptyEnd.file / ptyEnd.out / (execEnd.file / execEnd.out), note: `gzip asciicast incl. input; keystroke sessions (one key per event): ${keyRatio.toFixed(2)} B/B` },
       { name: `bastion RSS per live session (ramp to ${top.n})`, value: perSession / 1048576, unit: 'MB', baseline: { name: 'bastion RSS with no session', value: rss0 / 1048576, unit: 'MB' }, ratio: top.rss / rss0, note: `ratio = RSS at ${top.n} sessions / idle; ramp ${ramp.map((x) => `${x.n}:${(x.rss / 1048576).toFixed(0)}MB`).join(' ')}; ${reason}` },
       { name: 'concurrent sessions at < 1 GB RSS', value: at1GB, unit: 'sessions', ...(top.rss >= GB ? {} : { note: `extrapolated linearly from the ramp to ${top.n} (RSS per session ${(perSession / 1048576).toFixed(2)} MB)` }) },
-      { name: `batch \`bastion exec\` on ${HOSTS} hosts, wall`, value: batchWall / 1000, unit: 's', baseline: { name: 'deploy --check, same hosts, concurrency 10', value: deployWall / 1000, unit: 's' }, ratio: batchWall / deployWall, note: 'ratio = batch / deploy --check (lower is faster); batch includes the CLI start and the journal poll' },
+      { name: `batch \`bastion exec\` on ${HOSTS} hosts, wall (task start to last result)`, value: taskWall / 1000, unit: 's', baseline: { name: 'deploy --check, same hosts, concurrency 10', value: deployWall / 1000, unit: 's' }, ratio: taskWall / deployWall, note: `ratio = batch / deploy --check (lower is faster); from the CLI call (its node start included): ${(batchWall / 1000).toFixed(2)} s` },
       { name: 'batch per-host time p50', value: batchPerHost, unit: 'ms', baseline: { name: "deploy --check per host p50 (deploy's per-host overhead)", value: deployPerHost, unit: 'ms' }, ratio: batchPerHost / deployPerHost, note: 'ratio = batch / deploy' },
     ];
     return out;
