@@ -36,3 +36,4 @@ export { ALLOW_ALL, type CommandExtractor, type ExtractedCommand, type Extractor
 export { addUser, setUserDisabled, setPassword, enrollTotp, addGrant, revokeGrant, type NewUser, type NewGrant } from './admin';
 export { createGuard, DEFAULT_GUARD_POLICY, type GuardPolicyConfig } from './guard';
 export { createCommandExtractor } from './extract';
+export { portalBaseUrl } from './web';

@@ -906,6 +906,9 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
   const clients = new Set<Connection>();
   const server = new Server({ hostKeys: [hostKey.privateKey], ident: 'auditkit-bastion' }, (client, info) => {
     clients.add(client);
+    // Keystrokes are tiny writes: with Nagle on, a write behind an unacknowledged one waits for the
+    // peer's delayed ACK (~40 ms per hop; bench/bastion.ts measured 93 ms p50 echo vs 3.7 ms without).
+    (client as unknown as { setNoDelay?(on: boolean): void }).setNoDelay?.(true);
     client.on('close', () => clients.delete(client));
     const c: Conn = { id: randomUUID(), ip: info.ip.replace(/^::ffff:/, ''), port: info.port, tries: 0, attempts: 0 };
     client.on('error', (err: Error) => log.debug({ err, 'source.ip': c.ip }, 'bastion client connection error'));

@@ -182,6 +182,18 @@ export async function loadWebCertificate(cfg: BastionConfig, host: string): Prom
   return { cert, key, fingerprint, generated };
 }
 
+/**
+ * The portal's base URL as people outside this machine reach it (links in Kibana): web.public_url,
+ * else https://<listen host>:<port> when the portal listens on a specific address; undefined when
+ * the portal is off or listens on a wildcard address without a public_url (no name to link to).
+ */
+export function portalBaseUrl(w: BastionConfig['web']): string | undefined {
+  if (w.public_url) return w.public_url.replace(/\/+$/, '');
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(w.listen ?? '');
+  if (!m?.[1] || ['0.0.0.0', '[::]', '::'].includes(m[1])) return undefined;
+  return `${w.tls ? 'https' : 'http'}://${m[1]}:${m[2] ?? ''}`;
+}
+
 const same = (a: string, b: string): boolean => {
   const x = Buffer.from(a);
   const y = Buffer.from(b);

@@ -7,6 +7,7 @@ import { reportsBench } from './reports';
 import { deployBench } from './deploy';
 import { rulesBench } from './rules';
 import { postureBench } from './posture';
+import { bastionBench } from './bastion';
 
 /** Every benchmark, in the order `npm run bench` runs them. Add yours here. */
-export const BENCHMARKS: readonly Benchmark[] = [schemaBench, shellBench, auditdBench, pipelineBench, reportsBench, deployBench, rulesBench, postureBench];
+export const BENCHMARKS: readonly Benchmark[] = [schemaBench, shellBench, auditdBench, pipelineBench, reportsBench, deployBench, rulesBench, postureBench, bastionBench];

@@ -1,4 +1,4 @@
-import { buildDashboard, dataViewObject, savedSearchObject, toNdjson, type PanelCheck, type SavedObject } from './saved-object';
+import { buildDashboard, dataViewObject, savedSearchObject, toNdjson, urlFieldFormat, type DataViewSpec, type PanelCheck, type SavedObject } from './saved-object';
 import { DASHBOARDS, DATA_VIEWS, SEARCHES } from './specs';
 
 export interface KitExport {
@@ -9,11 +9,32 @@ export interface KitExport {
   readonly ndjson: string;
 }
 
+export interface KitExportOptions {
+  /**
+   * Base URL of the bastion's web portal (bastion.web.public_url, or derived from web.listen):
+   * the bastion session id of the sessions and commands data views then links to
+   * `<portal>/replay/<session id>`. Unset: no link (the kit has no portal to point at).
+   */
+  readonly replayPortal?: string;
+}
+
+/** The field of the bastion session id, in the sessions and commands datasets. */
+export const BASTION_SESSION_FIELD = 'auditkit.bastion.session_id';
+
+/** The url template a portal base gives the session id: the portal's replay page. */
+export function replayUrlTemplate(portal: string): string {
+  return `${portal.replace(/\/+$/, '')}/replay/{{value}}`;
+}
+
 /** Everything `auditkit dashboards export` writes and `setup kibana` imports. Pure and deterministic. */
-export function buildKitExport(): KitExport {
+export function buildKitExport(opts: KitExportOptions = {}): KitExport {
   const objects: SavedObject[] = [];
   const checks: PanelCheck[] = [];
-  for (const dv of Object.values(DATA_VIEWS)) objects.push(dataViewObject(dv));
+  const linked = new Set<DataViewSpec>([DATA_VIEWS.sessions, DATA_VIEWS.commands]);
+  for (const dv of Object.values(DATA_VIEWS)) {
+    const withLink = opts.replayPortal && linked.has(dv) ? { ...dv, fieldFormats: { [BASTION_SESSION_FIELD]: urlFieldFormat(replayUrlTemplate(opts.replayPortal)) } } : dv;
+    objects.push(dataViewObject(withLink));
+  }
   for (const s of Object.values(SEARCHES)) objects.push(savedSearchObject(s));
   for (const d of DASHBOARDS) {
     const built = buildDashboard(d);

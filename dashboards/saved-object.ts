@@ -46,6 +46,22 @@ export interface DataViewSpec {
   readonly title: string;
   /** Display name. */
   readonly name: string;
+  /** Field formats by field name (Kibana's `fieldFormatMap`), e.g. a session id shown as a link. */
+  readonly fieldFormats?: Readonly<Record<string, FieldFormat>>;
+}
+
+/** One entry of a data view's `fieldFormatMap`: a Kibana field formatter id and its params. */
+export interface FieldFormat {
+  readonly id: string;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Kibana's Url field format: the value becomes a link to `urlTemplate`, where `{{value}}` is
+ * the field's value, URL-encoded (Kibana's `{{rawValue}}` would not be).
+ */
+export function urlFieldFormat(urlTemplate: string, labelTemplate = '{{value}}'): FieldFormat {
+  return { id: 'url', params: { type: 'a', urlTemplate, labelTemplate, openLinkInCurrentTab: false } };
 }
 
 export function dataViewObject(dv: DataViewSpec): SavedObject {
@@ -56,7 +72,7 @@ export function dataViewObject(dv: DataViewSpec): SavedObject {
       // Data views exist before the first event arrives (as Fleet's logs-* does).
       allowNoIndex: true,
       fieldAttrs: '{}',
-      fieldFormatMap: '{}',
+      fieldFormatMap: JSON.stringify(dv.fieldFormats ?? {}),
       fields: '[]',
       name: dv.name,
       runtimeFieldMap: '{}',

@@ -28,6 +28,7 @@ export const DATA_VIEWS = {
   posture: dataView('posture', 'auditkit: posture checks'),
   fim: dataView('fim', 'auditkit: file integrity'),
   inventory: dataView('inventory', 'auditkit: inventory'),
+  sessions: dataView('sessions', 'auditkit: bastion sessions'),
 } as const satisfies Record<string, DataViewSpec>;
 
 const DASHBOARD_IDS = {
@@ -70,6 +71,14 @@ export const SEARCHES = {
     dataView: DATA_VIEWS.alerts,
     filters: [exists('process.command_line'), phrases('auditkit.alert.severity', 'high', 'critical')],
     columns: ['host.name', 'user.name', 'process.entry_leader.user.name', 'process.command_line', 'rule.name', 'auditkit.alert.severity'],
+  },
+  bastionSessions: {
+    id: `${ID_PREFIX}search-bastion-sessions`,
+    title: 'auditkit: bastion sessions',
+    description: 'Every ended bastion session (ssh, web terminal, token, batch): who, from where, to which account on which host, how long, why it ended, and its recording. With the portal\'s address configured (bastion.web.public_url or web.listen), the session id links to its replay in the portal.',
+    dataView: DATA_VIEWS.sessions,
+    filters: [phrase('event.action', 'bastion-session-end')],
+    columns: ['auditkit.bastion.session_id', 'auditkit.bastion.user', 'user.name', 'host.name', 'source.ip', 'auditkit.bastion.via', 'event.start', 'event.end', 'event.reason', 'destination.bytes', 'process.command_line'],
   },
   commands: {
     id: `${ID_PREFIX}search-commands`,

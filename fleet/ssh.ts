@@ -227,6 +227,8 @@ export async function openClient(host: ResolvedHost, known: KnownHosts, opts: { 
       }
     });
     client.connect(cfg);
+    // Interactive sessions (the bastion's proxy) send keystroke-sized writes: no Nagle delay.
+    client.setNoDelay(true);
   });
   return client;
 }

@@ -3,8 +3,10 @@ import * as path from 'node:path';
 import { AuditkitError, ExitCode } from '../../core';
 import {
   buildKitExport, KibanaClient, kibanaClientOptions, parseNdjson, provisionKibana, spacePrefix, SPACE_ID, TARGET_KIBANA,
-  type ProvisionReport,
+  type KitExportOptions, type ProvisionReport,
 } from '../../dashboards';
+import { portalBaseUrl } from '../../bastion';
+import type { AuditkitConfig } from '../config-schema';
 import type { AuditkitCommand, CliContext } from '../context';
 
 /** The space: --space, else kibana.space (default "default"). */
@@ -41,10 +43,16 @@ export async function importIntoKibana(ctx: CliContext, ndjson: string, objects:
   return ExitCode.Ok;
 }
 
+/** The kit's export as this configuration shapes it: the bastion portal's replay links, when it has a portal. */
+function kitOptions(cfg: AuditkitConfig): KitExportOptions {
+  const portal = portalBaseUrl(cfg.bastion.web);
+  return portal ? { replayPortal: portal } : {};
+}
+
 /** `setup kibana`: the kit's own dashboards. */
 export async function setupKibanaDashboards(ctx: CliContext, argv: Readonly<Record<string, unknown>>, dryRun: boolean): Promise<number> {
   const space = await resolveSpace(ctx, argv);
-  const kit = buildKitExport();
+  const kit = buildKitExport(kitOptions((await ctx.config()).value));
   if (dryRun) {
     const { value } = await ctx.config();
     const base = (value.kibana.url ?? '').replace(/\/+$/, '');
@@ -75,7 +83,7 @@ export async function setupKibanaDashboards(ctx: CliContext, argv: Readonly<Reco
 }
 
 async function exportCmd(ctx: CliContext, argv: Readonly<Record<string, unknown>>): Promise<number> {
-  const kit = buildKitExport();
+  const kit = buildKitExport(kitOptions((await ctx.config()).value));
   const out = argv['out'] as string | undefined;
   if (!out || out === '-') {
     process.stdout.write(kit.ndjson);

@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { freePort, sleep } from '../../core';
 import { assertValidDocument } from '../../schema';
 import { esTokenStore, totpCode } from '../../bastion';
+import { buildKitExport } from '../../dashboards';
 import { startSshdFleet, sshdUnavailable, type SshdFleet } from '../deploy/sshd';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
 
@@ -415,6 +416,18 @@ maybe('the bastion web portal with real Chromium and real sshd targets', () => {
     }
   }, 150_000);
 
+  it('opens the replay from the link the Kibana sessions view carries (the url format of the session id)', async () => {
+    const kit = buildKitExport({ replayPortal: base });
+    const dv = kit.objects.find((o) => o.id === 'auditkit-sessions');
+    const fmt = JSON.parse(String(dv?.attributes['fieldFormatMap'])) as Record<string, { id: string; params: { urlTemplate: string } }>;
+    const link = fmt['auditkit.bastion.session_id']?.params.urlTemplate.replace('{{value}}', encodeURIComponent(webSession)) ?? '';
+    expect(link).toBe(`${base}/replay/${webSession}`);
+    await alice.goto(link);
+    await alice.selectOption('#speed', '16');
+    await alice.waitForSelector('#main[data-done="1"]', { timeout: 60_000 });
+    await waitScreen(alice, /web-marker-42/);
+  }, 120_000);
+
   it('runs a batch on three hosts, one of them down, from the CLI: a task id at once, two results and one clear failure, in Elasticsearch; each command an ordinary command event of its host', async () => {
     const started = await cli(['--json', 'bastion', 'exec', '--user', 'alice', '--group', 'web', '--', 'echo batch-$((20+22))']);
     expect([started.code, started.stderr]).toEqual([0, '']);
@@ -458,6 +471,125 @@ maybe('the bastion web portal with real Chromium and real sshd targets', () => {
     expect(rows.sort()).toEqual(['w01:ok:ok', 'w02:ok:ok', 'wdown:fail:FAILED: target-unreachable']);
     await shot(alice, 'bastion-web-task.png');
   }, 150_000);
+
+  it('lets an admin list, watch read-only and end a live session (portal), ends one from the CLI too, and refuses all of it to a non-admin', async () => {
+    // Own users (the door reloads state every second): carol (no admin) on w01, erin an admin.
+    await Promise.all(
+      ([['carol', []], ['erin', ['--group', 'bastion-admin']]] as const).map(async ([u, extra]) => {
+        const a = await cli(['bastion', 'user', 'add', u, ...extra, '--password-stdin'], `${u}-password-123\n`);
+        expect([a.code, a.stderr]).toEqual([0, '']);
+        const [r, g] = await Promise.all([cli(['--json', 'bastion', 'totp', 'enroll', u]), u === 'carol' ? cli(['bastion', 'grant', 'carol', '--host', 'w01', '--account', 'root']) : undefined]);
+        expect(r.code).toBe(0);
+        if (g) expect([g.code, g.stderr]).toEqual([0, '']);
+        secrets[u] = (JSON.parse(r.stdout) as { secret: string }).secret;
+      }),
+    );
+    await sleep(1500);
+    const carolCtx = await browser.newContext({ ignoreHTTPSErrors: true });
+    const erinCtx = await browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const carol = await login(carolCtx, 'carol', 'carol-password-123');
+      await carol.goto(`${base}/terminal?host=w01&account=root`);
+      await carol.waitForSelector('#status[data-session]');
+      const sid = (await carol.getAttribute('#status', 'data-session')) ?? '';
+      expect(sid).toMatch(/^[0-9a-f-]{36}$/);
+      await waitScreen(carol, /# ?$/m);
+      await carol.click('#term');
+      await carol.keyboard.type('echo live-one-$((6*7))');
+      await carol.keyboard.press('Enter');
+      await waitScreen(carol, /live-one-42/);
+
+      // A non-admin can neither list, nor end, nor watch (even with her valid CSRF token). In a second
+      // page of her browser: leaving the terminal page would end her session.
+      const other = await carolCtx.newPage();
+      await other.goto(`${base}/live`);
+      await other.waitForSelector('#page-error');
+      expect(await other.textContent('#page-error')).toMatch(/admins only/);
+      expect(await other.$$('#live')).toHaveLength(0);
+      const denied = await other.evaluate(async ({ id, host }) => {
+        const { csrf } = (await (await fetch('/api/session')).json()) as { csrf: string };
+        const list = (await fetch('/api/live')).status;
+        const kill = (await fetch(`/api/live/${id}/kill`, { method: 'POST', headers: { 'x-csrf-token': csrf } })).status;
+        const watch = await new Promise<string>((resolve) => {
+          const ws = new WebSocket(`wss://${host}/api/ws/watch/${id}?csrf=${encodeURIComponent(csrf)}`);
+          ws.binaryType = 'arraybuffer';
+          ws.onmessage = (e) => resolve(typeof e.data === 'string' ? e.data : 'terminal bytes');
+          ws.onclose = () => resolve('closed');
+        });
+        return { list, kill, watch };
+      }, { id: sid, host: new URL(base).host });
+      expect(denied).toEqual({ list: 403, kill: 403, watch: JSON.stringify({ error: 'admins only' }) });
+      await other.close();
+      // The session survived her tries.
+      const liveNow = JSON.parse((await cli(['--json', 'bastion', 'sessions', 'list', '--live'])).stdout) as { live: Array<{ id: string; user: string }> };
+      expect(liveNow.live.map((x) => x.id)).toContain(sid);
+
+      // The admin lists it, watches it read-only and sees what carol's session prints.
+      const erin = await login(erinCtx, 'erin', 'erin-password-123');
+      await erin.goto(`${base}/live`);
+      await erin.waitForSelector(`#live tr[data-session="${sid}"]`);
+      expect(await erin.textContent(`#live tr[data-session="${sid}"]`)).toMatch(/carol.*root@w01/);
+      await erin.click(`#live tr[data-session="${sid}"] a`);
+      await erin.waitForURL(new RegExp(`/watch/${sid}$`));
+      await erin.waitForFunction(() => (globalThis as unknown as { akSocket?: { readyState: number } }).akSocket?.readyState === 1);
+      await sleep(300);
+      await carol.click('#term');
+      await carol.keyboard.type('echo live-two-$((7*6))');
+      await carol.keyboard.press('Enter');
+      await waitScreen(erin, /live-two-42/);
+      // The watcher cannot type: keys in the page and bytes sent on the socket never reach the session.
+      await erin.click('#term');
+      await erin.keyboard.type('echo watcher-typed-1');
+      await erin.keyboard.press('Enter');
+      await erin.evaluate(() => (globalThis as unknown as { akSocket: { send(d: Uint8Array): void } }).akSocket.send(new TextEncoder().encode('echo watcher-injected-2\r')));
+      await carol.keyboard.type('echo live-three-$((8*5+2))');
+      await carol.keyboard.press('Enter');
+      await waitScreen(erin, /live-three-42/);
+      const carolScreen = await waitScreen(carol, /live-three-42/);
+      expect(carolScreen).not.toMatch(/watcher-typed|watcher-injected/);
+      expect(await screen(erin)).not.toMatch(/watcher-typed|watcher-injected/);
+
+      // The admin ends it: carol's page says so, the socket closes, the end document says why.
+      await erin.goto(`${base}/live`);
+      await erin.waitForSelector(`#live tr[data-session="${sid}"] button.kill`);
+      await erin.click(`#live tr[data-session="${sid}"] button.kill`);
+      await carol.waitForSelector('#status[data-closed="1"]');
+      expect(await screen(carol)).toMatch(/ended by an administrator/);
+      // No longer listed once it has ended.
+      for (let i = 0; ; i++) {
+        await erin.goto(`${base}/live`);
+        await erin.waitForSelector('#live');
+        if ((await erin.$$(`#live tr[data-session="${sid}"]`)).length === 0) break;
+        if (i > 20) throw new Error(`session ${sid} still listed as live after it was ended`);
+        await sleep(500);
+      }
+      const ended = await search('sessions', { bool: { filter: [{ term: { 'auditkit.bastion.session_id': sid } }, { term: { 'event.action': 'bastion-session-end' } }] } });
+      expect(ended[0]).toMatchObject({ event: { reason: 'killed' }, auditkit: { bastion: { user: 'carol' } } });
+      const typed = await search('commands', { term: { 'auditkit.bastion.session_id': sid } }, 3);
+      expect(typed.map((d) => (d['process'] as { command_line: string }).command_line)).toEqual(['echo live-one-$((6*7))', 'echo live-two-$((7*6))', 'echo live-three-$((8*5+2))']);
+
+      // `auditkit bastion sessions kill ID` ends a live session of the serving bastion the same way.
+      await carol.goto(`${base}/terminal?host=w01&account=root`);
+      await carol.waitForSelector('#status[data-session]');
+      const sid2 = (await carol.getAttribute('#status', 'data-session')) ?? '';
+      expect(sid2).not.toBe(sid);
+      await waitScreen(carol, /# ?$/m);
+      const listed = JSON.parse((await cli(['--json', 'bastion', 'sessions', 'list', '--live'])).stdout) as { live: Array<{ id: string; user: string; host: string }> };
+      expect(listed.live.find((x) => x.id === sid2)).toMatchObject({ user: 'carol', host: 'w01' });
+      const k = await cli(['bastion', 'sessions', 'kill', sid2]);
+      expect([k.code, k.stderr]).toEqual([0, '']);
+      await carol.waitForSelector('#status[data-closed="1"]');
+      expect(await screen(carol)).toMatch(/ended by an administrator/);
+      const ended2 = await search('sessions', { bool: { filter: [{ term: { 'auditkit.bastion.session_id': sid2 } }, { term: { 'event.action': 'bastion-session-end' } }] } });
+      expect(ended2[0]).toMatchObject({ event: { reason: 'killed' } });
+      const again = await cli(['bastion', 'sessions', 'kill', sid2]);
+      expect(again.code).not.toBe(0);
+      expect(again.stderr).toMatch(/not live/);
+    } finally {
+      await carolCtx.close();
+      await erinCtx.close();
+    }
+  }, 240_000);
 
   it('shows the certificate the portal generated in its state dir (mode 600), reused on the next start', () => {
     const pem = readFileSync(path.join(tmp, 'state', 'web-cert.pem'), 'utf8');

@@ -40,17 +40,17 @@ describe('the exported NDJSON', () => {
     expect(kit.ndjson.trimEnd().split('\n')).toHaveLength(objects.length);
   });
 
-  it('holds the nine data views, six saved searches and six dashboards with unique fixed ids', () => {
+  it('holds the ten data views, seven saved searches and six dashboards with unique fixed ids', () => {
     const byType = (t: string): string[] => objects.filter((o) => o['type'] === t).map((o) => o['id'] as string).sort();
-    expect(byType('index-pattern')).toEqual(['auditkit-agent', 'auditkit-alerts', 'auditkit-all', 'auditkit-auditd', 'auditkit-commands', 'auditkit-deadletter', 'auditkit-fim', 'auditkit-inventory', 'auditkit-posture']);
-    expect(byType('search')).toHaveLength(6);
+    expect(byType('index-pattern')).toEqual(['auditkit-agent', 'auditkit-alerts', 'auditkit-all', 'auditkit-auditd', 'auditkit-commands', 'auditkit-deadletter', 'auditkit-fim', 'auditkit-inventory', 'auditkit-posture', 'auditkit-sessions']);
+    expect(byType('search')).toHaveLength(7);
     expect(byType('dashboard')).toEqual(['auditkit-dashboard-alerts', 'auditkit-dashboard-collectors', 'auditkit-dashboard-commands', 'auditkit-dashboard-logins', 'auditkit-dashboard-overview', 'auditkit-dashboard-posture']);
     expect(new Set(objects.map((o) => `${String(o['type'])}/${String(o['id'])}`)).size).toBe(objects.length);
   });
 
   it('has data views for every stream of the kit, keyed on @timestamp', () => {
     const titles = objects.filter((o) => o['type'] === 'index-pattern').map((o) => attrs(o)['title']).sort();
-    expect(titles).toEqual(['logs-auditkit.*', 'logs-auditkit.agent-*', 'logs-auditkit.alerts-*', 'logs-auditkit.auditd-*', 'logs-auditkit.commands-*', 'logs-auditkit.deadletter-*', 'logs-auditkit.fim-*', 'logs-auditkit.inventory-*', 'logs-auditkit.posture-*']);
+    expect(titles).toEqual(['logs-auditkit.*', 'logs-auditkit.agent-*', 'logs-auditkit.alerts-*', 'logs-auditkit.auditd-*', 'logs-auditkit.commands-*', 'logs-auditkit.deadletter-*', 'logs-auditkit.fim-*', 'logs-auditkit.inventory-*', 'logs-auditkit.posture-*', 'logs-auditkit.sessions-*']);
     for (const o of objects.filter((x) => x['type'] === 'index-pattern')) expect(attrs(o)['timeFieldName']).toBe('@timestamp');
   });
 
