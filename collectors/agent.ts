@@ -19,6 +19,7 @@ import { PARSERS } from './parsers';
 import { committedOffsets, pipelineOptionsFromConfig, RecordJournal, runPipeline, totalDropped, type PipelineInput, type PipelineResult } from './pipeline';
 import { HOOK_JOURNAL_NAME, startHookReceiver, startOmauditReceiver } from './shell';
 import { PostureService, postureStateDir, WriterIndex } from './posture';
+import { BastionSessionJoin } from './auditd/bastion-join';
 
 export interface AgentOptions {
   readonly client: BulkClient;
@@ -121,7 +122,12 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
         return inner ? inner(doc) : [];
       };
     }
-    return await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000, ...(detect ? { detect } : {}) });
+    // The bastion join: auditd events of a login that came through the bastion carry its session id
+    // (learnt from the login's attested hook records; collectors/auditd/bastion-join.ts).
+    const join = new BastionSessionJoin({
+      onRefused: (reason, d) => o.log.warn({ 'event.reason': reason, 'auditkit.session.id': d.session, 'auditkit.bastion.session_id': d.bastion }, 'a hook record claimed a bastion session for a login it does not own or that is already mapped; refused (logged once per reason)'),
+    });
+    return await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000, enrich: (doc) => join.apply(doc), ...(detect ? { detect } : {}) });
   } finally {
     for (const close of closers) await close().catch(() => undefined);
   }

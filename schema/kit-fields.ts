@@ -42,7 +42,7 @@ export const KIT_FIELDS: readonly KitField[] = [
 
   // Bastion sessions (sessions, commands and alerts of a bastion session; the target's hook events).
   { name: 'auditkit.bastion.user', type: 'keyword', description: 'The person behind a bastion session: their bastion login name, on every event of the session (session, command, guard alert) and on the target\'s hook events that carry the session id.' },
-  { name: 'auditkit.bastion.session_id', type: 'keyword', description: 'Bastion session id: on the bastion\'s events, and on the target\'s events of that login (passed in the SSH environment as AUDITKIT_BASTION_SESSION).' },
+  { name: 'auditkit.bastion.session_id', type: 'keyword', description: 'Bastion session id: on the bastion\'s events, and on the target\'s hook and auditd events of that login (passed in the SSH environment as AUDITKIT_BASTION_SESSION; on auditd events only when the login\'s own account or root declared it, see collectors/auditd/README.md).' },
   { name: 'auditkit.bastion.channel', type: 'keyword', description: 'What the session carried: shell, exec, sftp, scp, menu, direct-tcpip.' },
   { name: 'auditkit.bastion.end_reason', type: 'keyword', description: 'Why a bastion session ended: exit, client-closed, target-closed, grant-expired, killed, idle-timeout, blocked, shutdown, host-key-refused, target-unreachable, target-auth-failed, target-refused, protocol-violation (an SFTP or scp stream the bastion could not follow).' },
   { name: 'auditkit.bastion.auth.method', type: 'keyword', description: 'How a bastion login authenticated (or failed): password, publickey, keyboard-interactive (TOTP), none.' },

@@ -29,6 +29,8 @@ export interface EncoderOptions {
   /** No cluster: documents go here instead of into frames. */
   readonly emit: ((doc: AuditkitEvent | Record<string, unknown>) => void) | undefined;
   readonly detect: Detect | undefined;
+  /** Rewrites an event before it is encoded (the bastion join); must not throw. */
+  readonly enrich?: ((doc: AuditkitEvent) => AuditkitEvent) | undefined;
   readonly log: Logger | undefined;
 }
 
@@ -63,6 +65,7 @@ export class Encoder {
         if (input.dataset && doc.event.dataset !== `auditkit.${dataset}`) {
           doc = { ...doc, event: { ...doc.event, dataset: `auditkit.${dataset}` }, ...(doc.data_stream ? { data_stream: eventEnvelope(dataset, input.namespace).data_stream } : {}) };
         }
+        if (this.o.enrich) doc = this.o.enrich(doc);
         const id = doc.event.id;
         if (emit) emit(doc);
         else {

@@ -67,6 +67,8 @@ export interface PipelineOptions {
    * if it does, the event is shipped anyway and counted under detectErrors.
    */
   readonly detect?: (doc: AuditkitEvent) => ReadonlyArray<{ readonly event: { readonly id: string } }>;
+  /** Rewrites each event before it is encoded and detected (collectors/auditd/bastion-join.ts); must not throw. */
+  readonly enrich?: (doc: AuditkitEvent) => AuditkitEvent;
   readonly heartbeatIntervalMs: number;
   readonly log?: Logger;
   /** Stop (SIGTERM): stop reading, commit, give in-flight requests `stopGraceMs`, exit. */
@@ -110,7 +112,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const sinkRun = sink?.run();
 
   const sources = openSources(o.inputs, checkpoints, { rotatedGraceMs: o.rotatedGraceMs, oneShot: o.oneShot ?? false, parseContext: { host: o.host, agent: o.agent, now }, ...(log ? { log } : {}) });
-  const encoder = new Encoder({ counters, host: o.host, agent: o.agent, emit: o.emit, detect: o.detect, log });
+  const encoder = new Encoder({ counters, host: o.host, agent: o.agent, emit: o.emit, detect: o.detect, enrich: o.enrich, log });
   const wal = new WriteAhead(spool, checkpoints, o.spool, counters, log);
 
   // Heartbeats go through the spool like events (durable, same ordering).

@@ -16,6 +16,7 @@
 import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { createHash } from 'node:crypto';
 import { writeFileAtomic } from '../../core';
 import { rooted, unrooted, type IdNames } from './context';
@@ -54,7 +55,8 @@ export interface HashOptions {
   readonly throttle?: (bytes: number) => Promise<void>;
 }
 
-const CHUNK = 1024 * 1024;
+/** Read size per hashing step: small, so that a few concurrent hashers stay in a few MiB. */
+const CHUNK = 256 * 1024;
 /** One read buffer per concurrent hasher, reused: no allocation per file. */
 const bufferPool: Buffer[] = [];
 
@@ -243,6 +245,196 @@ export function exclusionMatcher(patterns: readonly string[]): (hostPath: string
     else exact.add(p);
   }
   return (hp) => exact.has(hp) || prefixes.some((x) => hp.startsWith(x)) || suffixes.some((x) => hp.endsWith(x));
+}
+
+/**
+ * The order of a depth-first walk that visits the names of each directory sorted:
+ * component by component, so `/a/b` < `/a-b` (a plain string order would put
+ * `-` before `/`). The streamed baseline is sorted this way, which lets a scan
+ * compare with it in one merge pass without holding either side in memory.
+ */
+export function comparePaths(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x === 47) return -1;
+    if (y === 47) return 1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** Targets in walk order, without those inside another target (the outer walk covers them). */
+export function walkTargets(targets: readonly string[]): string[] {
+  const sorted = [...new Set(targets)].sort(comparePaths);
+  const out: string[] = [];
+  for (const t of sorted) if (!out.some((o) => under(t, o))) out.push(t);
+  return out;
+}
+
+export interface WalkCounts {
+  truncated: number;
+  tooDeep: number;
+  visited: number;
+  /** The walk hit maxFiles: later baseline entries were not looked at (not deleted). */
+  stopped: boolean;
+}
+
+/**
+ * The bounded walk of `walk`, streamed in `comparePaths` order (targets through
+ * `walkTargets`): memory is one sorted name list per open directory level, never
+ * the whole tree. Yields [host path, real path].
+ */
+export async function* walkSorted(root: string, targets: readonly string[], limits: WalkLimits, counts: WalkCounts): AsyncGenerator<[string, string]> {
+  async function* visit(hostPath: string, depth: number): AsyncGenerator<[string, string]> {
+    if (limits.excluded(hostPath)) return;
+    if (counts.visited >= limits.maxFiles) {
+      counts.truncated++;
+      counts.stopped = true;
+      return;
+    }
+    const real = rooted(root, hostPath);
+    let st: fs.Stats;
+    try {
+      st = await fsp.lstat(real);
+    } catch {
+      return;
+    }
+    counts.visited++;
+    yield [hostPath, real];
+    if (!st.isDirectory()) return;
+    if (depth >= limits.maxDepth) {
+      counts.tooDeep++;
+      return;
+    }
+    let names: string[];
+    try {
+      names = await fsp.readdir(real);
+    } catch {
+      return;
+    }
+    names.sort();
+    for (const n of names) yield* visit(hostPath === '/' ? `/${n}` : `${hostPath}/${n}`, depth + 1);
+  }
+  for (const t of walkTargets(targets)) yield* visit(t, 0);
+}
+
+/**
+ * The streamed part of the baseline: one `[hostPath, state]` JSON array per line,
+ * sorted by `comparePaths`. Read one line ahead (`peek`/`next`).
+ */
+export class BaselineReader {
+  private it: AsyncIterator<string> | undefined;
+  private rl: readline.Interface | undefined;
+  private stream: fs.ReadStream | undefined;
+  private head: [string, FileState] | undefined;
+  private last = '';
+  /** Lines that were not `[path, state]` or out of order (skipped). */
+  bad = 0;
+
+  static async open(file: string): Promise<BaselineReader> {
+    const r = new BaselineReader();
+    if (fs.existsSync(file)) {
+      r.stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 64 * 1024 });
+      r.rl = readline.createInterface({ input: r.stream, crlfDelay: Infinity });
+      r.it = r.rl[Symbol.asyncIterator]();
+    }
+    await r.advance();
+    return r;
+  }
+
+  peek(): [string, FileState] | undefined {
+    return this.head;
+  }
+
+  async next(): Promise<[string, FileState] | undefined> {
+    const h = this.head;
+    await this.advance();
+    return h;
+  }
+
+  private async advance(): Promise<void> {
+    this.head = undefined;
+    while (this.it) {
+      const r = await this.it.next();
+      if (r.done) {
+        this.close();
+        return;
+      }
+      if (r.value === '') continue;
+      try {
+        const v = JSON.parse(r.value) as unknown;
+        if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'object' && v[1] !== null && comparePaths(v[0], this.last) > 0) {
+          this.last = v[0];
+          this.head = [v[0], v[1] as FileState];
+          return;
+        }
+      } catch {
+        // fall through: counted
+      }
+      this.bad++;
+    }
+  }
+
+  close(): void {
+    this.it = undefined;
+    this.rl?.close();
+    this.stream?.destroy();
+    this.rl = undefined;
+    this.stream = undefined;
+  }
+}
+
+/** Writes the streamed baseline to a temporary file; `commit` fsyncs and renames it over `file`. */
+export class BaselineWriter {
+  private buf: string[] = [];
+  private size = 0;
+  private constructor(
+    private readonly file: string,
+    private readonly tmp: string,
+    private readonly fh: fsp.FileHandle,
+  ) {}
+
+  static async create(file: string): Promise<BaselineWriter> {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+    const fh = await fsp.open(tmp, fs.constants.O_CREAT | fs.constants.O_WRONLY | fs.constants.O_TRUNC, 0o600);
+    return new BaselineWriter(file, tmp, fh);
+  }
+
+  async write(hostPath: string, s: FileState): Promise<void> {
+    const line = JSON.stringify([hostPath, s]) + '\n';
+    this.buf.push(line);
+    this.size += line.length;
+    if (this.size >= 256 * 1024) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buf.length === 0) return;
+    const chunk = this.buf.join('');
+    this.buf = [];
+    this.size = 0;
+    await this.fh.write(chunk);
+  }
+
+  async commit(): Promise<void> {
+    await this.flush();
+    await this.fh.sync();
+    await this.fh.close();
+    await fsp.rename(this.tmp, this.file);
+    const dh = await fsp.open(path.dirname(this.file), 'r').catch(() => undefined);
+    if (dh) {
+      await dh.sync().catch(() => undefined);
+      await dh.close();
+    }
+  }
+
+  async abort(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+    await fsp.rm(this.tmp, { force: true });
+  }
 }
 
 /** The persisted baseline: one state per host path, and which roots have been baselined. */

@@ -6,6 +6,7 @@ import { parserByKind } from '../parsers';
 import type { PostureContext } from './context';
 import { defaultPostureConfig, type FimConfig } from './config';
 import { FimMonitor } from './fim';
+import { comparePaths } from './fim-state';
 import { WriterIndex } from './fim-who';
 
 const dirs: string[] = [];
@@ -245,5 +246,65 @@ describe('file integrity monitoring', () => {
     expect(get(out[0], 'user')).toBeUndefined();
     expect(get(out[0], 'auditkit.fim.who')).toBeUndefined();
     await m.close();
+  });
+
+  it('keeps the scan set as a sorted on-disk stream: a merge pass finds created, updated, deleted files among names that sort differently as plain strings', async () => {
+    const { root, state } = tree();
+    // '-' sorts before '/' as a string: a/b and a-b must still merge in walk order.
+    for (const p of ['usr/bin/a/b', 'usr/bin/a-b', 'usr/bin/a.c', 'usr/bin/a/c/d', 'usr/bin/Z', 'usr/bin/é']) {
+      fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
+      fs.writeFileSync(path.join(root, p), p);
+    }
+    const out: Record<string, unknown>[] = [];
+    const m = monitor(root, state, out);
+    expect(await m.scanAll('start')).toEqual([]);
+    const lines = fs.readFileSync(path.join(state, 'fim-baseline.scan.ndjson'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as [string])[0]);
+    expect(lines).toEqual([...lines].sort(comparePaths));
+    expect(lines).toContain('/usr/bin/a/c/d');
+    // The critical set is not in the stream, the scan set is not in the JSON part.
+    expect(lines.some((l) => l.startsWith('/etc/'))).toBe(false);
+    expect(Object.keys((JSON.parse(fs.readFileSync(path.join(state, 'fim-baseline.json'), 'utf8')) as { files: object }).files).some((k) => k.startsWith('/usr/'))).toBe(false);
+    await m.close();
+    fs.writeFileSync(path.join(root, 'usr/bin/a-b'), 'changed');
+    fs.rmSync(path.join(root, 'usr/bin/a/c'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'usr/bin/a/new'), 'n');
+    fs.appendFileSync(path.join(root, 'etc/passwd'), 'eve:x:0:0::/root:/bin/sh\n');
+    const m2 = monitor(root, state, out);
+    const changes = await m2.scanAll('start');
+    expect(changes.map((c) => `${c.action} ${c.path}`).sort()).toEqual(['created /usr/bin/a/new', 'deleted /usr/bin/a/c', 'deleted /usr/bin/a/c/d', 'updated /etc/passwd', 'updated /usr/bin/a-b'].sort());
+    // Nothing changed: nothing reported, nothing rehashed.
+    const before = m2.stats.hashedBytes;
+    expect(await m2.scanAll('scan')).toEqual([]);
+    expect(m2.stats.hashedBytes).toBe(before);
+    await m2.close();
+  });
+
+  it('a scan stopped by max_files reports no deletions for what it did not reach, and an old single-file baseline moves to the stream', async () => {
+    const { root, state } = tree();
+    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(root, `usr/bin/f${String(i).padStart(2, '0')}`), String(i));
+    const m = monitor(root, state, []);
+    await m.scanAll('start');
+    await m.close();
+    // A baseline written before the stream existed: everything in fim-baseline.json.
+    const stream = path.join(state, 'fim-baseline.scan.ndjson');
+    const json = JSON.parse(fs.readFileSync(path.join(state, 'fim-baseline.json'), 'utf8')) as { files: Record<string, unknown> };
+    for (const l of fs.readFileSync(stream, 'utf8').trim().split('\n')) {
+      const [k, v] = JSON.parse(l) as [string, unknown];
+      json.files[k] = v;
+    }
+    fs.writeFileSync(path.join(state, 'fim-baseline.json'), JSON.stringify(json));
+    fs.rmSync(stream);
+    fs.writeFileSync(path.join(root, 'usr/bin/f03'), 'changed');
+    const out: Record<string, unknown>[] = [];
+    const m2 = monitor(root, state, out, { max_files: 12 });
+    const changes = await m2.scanAll('start');
+    expect(m2.stats.truncated).toBeGreaterThan(0);
+    expect(changes.filter((c) => c.action === 'deleted')).toEqual([]);
+    expect(changes.map((c) => c.path)).toContain('/usr/bin/f03');
+    await m2.close();
+    // Entries beyond the bound are kept: an unbounded scan finds nothing deleted either.
+    const m3 = monitor(root, state, []);
+    expect((await m3.scanAll('scan')).filter((c) => c.action === 'deleted')).toEqual([]);
+    await m3.close();
   });
 });

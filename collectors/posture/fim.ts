@@ -1,7 +1,11 @@
 /**
  * File integrity monitoring: the critical set in real time (inotify) and at every
- * posture pass, the rest by a periodic full hash scan, both against one persisted
- * baseline (`<state_dir>/posture/fim-baseline.json`, written atomically).
+ * posture pass, the rest by a periodic full hash scan, against a persisted
+ * baseline in two parts: the critical set in memory and in
+ * `<state_dir>/posture/fim-baseline.json` (written atomically), everything else as a
+ * sorted stream `fim-baseline.scan.ndjson` that a full scan compares in one merge
+ * pass and rewrites as it goes (renamed over the old one at the end), so memory
+ * does not grow with the number of files scanned.
  *
  * INVARIANTS
  *  - A change is emitted (and `emit` resolved: the document is durable in the
@@ -14,10 +18,11 @@
  *    scanned before are "created", files of a new target are not.
  *  - Operations are serialised (one queue): a watcher batch never runs inside a scan.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { documentId } from '../../schema';
 import { baseDoc, hostId, idNames, readText, type IdNames, type PostureContext } from './context';
-import { diffStates, ecsFile, exclusionMatcher, fileState, loadBaseline, saveBaseline, stateFingerprint, under, walk, type BaselineFile, type ChangeAttr, type FileState } from './fim-state';
+import { BaselineReader, BaselineWriter, comparePaths, diffStates, ecsFile, exclusionMatcher, fileState, loadBaseline, saveBaseline, stateFingerprint, under, walk, walkSorted, walkTargets, type ChangeAttr, type FileState, type WalkCounts } from './fim-state';
 import { RealtimeWatcher } from './fim-watch';
 import type { Writer, WriterIndex } from './fim-who';
 import type { FimConfig } from './config';
@@ -79,9 +84,21 @@ export function expandHomes(root: string, paths: readonly string[], maxHomes = 4
   return [...new Set(out)];
 }
 
+/** Files hashed at once by a full scan (each with one CHUNK read buffer). */
+const SCAN_CONCURRENCY = 4;
+/** Changes emitted per batch during a full scan (not held until the end). */
+const EMIT_BATCH = 256;
+
 export class FimMonitor {
-  private baseline: BaselineFile;
+  /** The critical (real-time) set: small, in memory, persisted in `fim-baseline.json`. */
+  private critical = new Map<string, FileState>();
+  /** Entries of a pre-stream baseline outside the critical set, moved to the stream at the next full scan. */
+  private legacy: Map<string, FileState> | undefined;
+  private roots: string[];
+  private savedAt: number;
   private readonly file: string;
+  /** Everything else: a sorted stream compared in one merge pass (see fim-state.ts comparePaths). */
+  private readonly streamFile: string;
   private readonly excluded: (p: string) => boolean;
   private queue: Promise<unknown> = Promise.resolve();
   private watcher: RealtimeWatcher | undefined;
@@ -95,16 +112,23 @@ export class FimMonitor {
 
   constructor(private readonly o: FimOptions) {
     this.file = path.join(o.ctx.stateDir, 'fim-baseline.json');
-    this.baseline = loadBaseline(this.file) ?? { version: 1, savedAt: 0, roots: [], files: {} };
+    this.streamFile = path.join(o.ctx.stateDir, 'fim-baseline.scan.ndjson');
     this.excluded = exclusionMatcher(o.config.exclude);
     this.names = idNames(o.ctx.root);
     this.realtimeTargets = expandHomes(o.ctx.root, [...o.config.realtime, ...o.config.realtime_extra]);
     this.scanTargets = expandHomes(o.ctx.root, [...o.config.scan, ...o.config.scan_extra]);
+    const loaded = loadBaseline(this.file) ?? { version: 1, savedAt: 0, roots: [], files: {} };
+    this.roots = loaded.roots;
+    this.savedAt = loaded.savedAt;
+    for (const [k, v] of Object.entries(loaded.files)) {
+      if (this.isCritical(k)) this.critical.set(k, v);
+      else (this.legacy ??= new Map()).set(k, v);
+    }
   }
 
   /** Whether a baseline from a previous run exists (a start scan then reports offline changes). */
   get hasBaseline(): boolean {
-    return this.baseline.roots.length > 0;
+    return this.roots.length > 0;
   }
 
   private isCritical(p: string): boolean {
@@ -135,21 +159,30 @@ export class FimMonitor {
 
   /** Full scan: the real-time set and the scan set. `start` at collector start, `scan` on the schedule. */
   scanAll(detectedBy: 'start' | 'scan'): Promise<FimChange[]> {
-    return this.serial(() => this.compareTargets([...this.realtimeTargets, ...this.scanTargets], detectedBy, true));
+    return this.serial(() => this.mergeScan([...this.realtimeTargets, ...this.scanTargets], detectedBy));
   }
 
   /** The real-time set only (every posture pass; cheap: unchanged files are not rehashed). */
   scanCritical(detectedBy: DetectedBy = 'scan'): Promise<FimChange[]> {
-    return this.serial(() => this.compareTargets(this.realtimeTargets, detectedBy, false));
+    return this.serial(async () => {
+      this.names = idNames(this.o.ctx.root);
+      const targets = this.realtimeTargets;
+      const w = await walk(this.o.ctx.root, targets, { maxFiles: this.o.config.max_files, maxDepth: this.o.config.max_depth, excluded: this.excluded });
+      this.countWalk(w.truncated, w.tooDeep);
+      const changes = await this.compare(w.paths, targets, detectedBy, false);
+      this.addRoots(targets);
+      await this.save();
+      return changes;
+    });
   }
 
-  /** Paths the watcher reported. */
+  /** Paths the watcher reported (all in the critical set). */
   checkPaths(hostPaths: readonly string[]): Promise<FimChange[]> {
     return this.serial(async () => {
       const found = new Map<string, string>();
       const scope: string[] = [];
       for (const p of hostPaths) {
-        if (this.excluded(p)) continue;
+        if (this.excluded(p) || !this.isCritical(p)) continue;
         scope.push(p);
         // A directory that appeared, or was replaced: walk what is in it now.
         await walk(this.o.ctx.root, [p], { maxFiles: this.o.config.max_files, maxDepth: this.o.config.max_depth, excluded: this.excluded }, found);
@@ -158,53 +191,51 @@ export class FimMonitor {
     });
   }
 
-  private async compareTargets(targets: readonly string[], detectedBy: DetectedBy, full: boolean): Promise<FimChange[]> {
-    this.names = idNames(this.o.ctx.root);
-    const w = await walk(this.o.ctx.root, targets, { maxFiles: this.o.config.max_files, maxDepth: this.o.config.max_depth, excluded: this.excluded });
-    this.stats.truncated += w.truncated;
-    this.stats.tooDeep += w.tooDeep;
+  private countWalk(truncated: number, tooDeep: number): void {
+    this.stats.truncated += truncated;
+    this.stats.tooDeep += tooDeep;
     this.stats.scans++;
-    if (w.truncated > 0) this.o.ctx.log?.warn({ max_files: this.o.config.max_files, skipped: w.truncated }, 'FIM scan stopped at max_files; the rest was not checked');
-    const changes = await this.compare(w.paths, targets, detectedBy, full);
-    const roots = new Set(this.baseline.roots);
+    if (truncated > 0) this.o.ctx.log?.warn({ max_files: this.o.config.max_files, skipped: truncated }, 'FIM scan stopped at max_files; the rest was not checked');
+  }
+
+  private addRoots(targets: readonly string[]): void {
+    const roots = new Set(this.roots);
     for (const t of targets) roots.add(t);
-    this.baseline = { ...this.baseline, roots: [...roots] };
-    await this.save();
-    return changes;
+    this.roots = [...roots];
+  }
+
+  private change(hp: string, prev: FileState | undefined, cur: FileState, detectedBy: DetectedBy, rootsDone: readonly string[], lastSeen: number): FimChange | undefined {
+    if (!prev) return rootsDone.some((r) => under(hp, r)) ? { path: hp, action: 'created', current: cur, changes: [], detectedBy, critical: this.isCritical(hp), lastSeen } : undefined;
+    const diff = diffStates(prev, cur);
+    if (diff.length === 0) return undefined;
+    const action = diff.some((d) => d === 'content' || d === 'size' || d === 'type' || d === 'inode' || d === 'target') ? 'updated' : 'attributes_modified';
+    return { path: hp, action, previous: prev, current: cur, changes: diff, detectedBy, critical: this.isCritical(hp), lastSeen };
   }
 
   /**
-   * Compare what was found with the baseline, within `scope` (host paths: anything
-   * under them that is in the baseline and was not found is deleted).
+   * Compare what was found in the critical set with its in-memory baseline, within
+   * `scope` (host paths: anything under them that is in the baseline and was not found is deleted).
    */
   private async compare(found: ReadonlyMap<string, string>, scope: readonly string[], detectedBy: DetectedBy, throttled: boolean): Promise<FimChange[]> {
-    const files = this.baseline.files;
+    const files = this.critical;
     const now = this.o.ctx.now();
-    const lastSeen = this.baseline.savedAt || now;
+    const lastSeen = this.savedAt || now;
     const changes: FimChange[] = [];
     const hashOpts = { maxFileBytes: this.o.config.max_file_bytes, ...(throttled ? { throttle: this.throttle } : {}) };
-    const rootsDone = this.baseline.roots;
+    const rootsDone = this.roots;
     for (const [hp, real] of found) {
-      const prev = files[hp];
+      const prev = files.get(hp);
       const cur = await fileState(real, prev, hashOpts);
       if (!cur) continue;
-      this.stats.files++;
-      if (cur.sha256 !== undefined && cur.sha256 !== prev?.sha256) this.stats.hashedBytes += cur.size;
-      files[hp] = cur;
-      if (!prev) {
-        if (rootsDone.some((r) => under(hp, r))) changes.push({ path: hp, action: 'created', current: cur, changes: [], detectedBy, critical: this.isCritical(hp), lastSeen });
-        continue;
-      }
-      const diff = diffStates(prev, cur);
-      if (diff.length === 0) continue;
-      const action = diff.some((d) => d === 'content' || d === 'size' || d === 'type' || d === 'inode' || d === 'target') ? 'updated' : 'attributes_modified';
-      changes.push({ path: hp, action, previous: prev, current: cur, changes: diff, detectedBy, critical: this.isCritical(hp), lastSeen });
+      this.countFile(prev, cur);
+      files.set(hp, cur);
+      const c = this.change(hp, prev, cur, detectedBy, rootsDone, lastSeen);
+      if (c) changes.push(c);
     }
-    for (const hp of Object.keys(files)) {
+    for (const [hp, prev] of [...files]) {
       if (found.has(hp) || !scope.some((s) => under(hp, s))) continue;
-      const prev = files[hp];
-      delete files[hp];
-      if (prev) changes.push({ path: hp, action: 'deleted', previous: prev, changes: [], detectedBy, critical: this.isCritical(hp), lastSeen });
+      files.delete(hp);
+      changes.push({ path: hp, action: 'deleted', previous: prev, changes: [], detectedBy, critical: true, lastSeen });
     }
     if (changes.length > 0) {
       this.stats.changes += changes.length;
@@ -212,6 +243,136 @@ export class FimMonitor {
       this.saveSoon();
     }
     return changes;
+  }
+
+  private countFile(prev: FileState | undefined, cur: FileState): void {
+    this.stats.files++;
+    if (cur.sha256 !== undefined && cur.sha256 !== prev?.sha256) this.stats.hashedBytes += cur.size;
+  }
+
+  /** A baseline from before the stream: its non-critical entries become the stream once. */
+  private async migrateLegacy(): Promise<void> {
+    const legacy = this.legacy;
+    if (!legacy) return;
+    if (!fs.existsSync(this.streamFile)) {
+      const w = await BaselineWriter.create(this.streamFile);
+      try {
+        for (const k of [...legacy.keys()].sort(comparePaths)) await w.write(k, legacy.get(k) as FileState);
+        await w.commit();
+      } catch (err) {
+        await w.abort();
+        throw err;
+      }
+    }
+    this.legacy = undefined;
+  }
+
+  /**
+   * The full scan as one merge pass: the walk (sorted, streamed) against the
+   * streamed baseline (sorted), writing the new baseline as it goes; critical paths
+   * against their in-memory baseline. Memory: the walk's open directory levels, a
+   * few files in flight, one batch of changes; never the whole tree. Changes are
+   * emitted (durable) before the new baseline replaces the old one.
+   */
+  private async mergeScan(targets: readonly string[], detectedBy: DetectedBy): Promise<FimChange[]> {
+    this.names = idNames(this.o.ctx.root);
+    await this.migrateLegacy();
+    const scope = walkTargets(targets);
+    const inScope = (hp: string): boolean => scope.some((s) => under(hp, s));
+    const counts: WalkCounts = { truncated: 0, tooDeep: 0, visited: 0, stopped: false };
+    const lastSeen = this.savedAt || this.o.ctx.now();
+    const rootsDone = this.roots;
+    const hashOpts = { maxFileBytes: this.o.config.max_file_bytes, throttle: this.throttle };
+    const all: FimChange[] = [];
+    let batch: FimChange[] = [];
+    const seenCritical = new Set<string>();
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const b = batch;
+      batch = [];
+      this.stats.changes += b.length;
+      await this.emitChanges(b);
+    };
+    const add = async (c: FimChange | undefined): Promise<void> => {
+      if (!c) return;
+      all.push(c);
+      batch.push(c);
+      if (batch.length >= EMIT_BATCH) await flush();
+    };
+    /** A walked path (cur: its state, being computed) or a baseline entry the walk passed without finding (cur undefined). */
+    interface Item {
+      readonly hp: string;
+      readonly prev: FileState | undefined;
+      readonly critical: boolean;
+      readonly cur: Promise<FileState | undefined> | undefined;
+    }
+    const reader = await BaselineReader.open(this.streamFile);
+    const writer = await BaselineWriter.create(this.streamFile);
+    const settle = async (it: Item): Promise<void> => {
+      if (it.cur === undefined) {
+        // Not found by the walk. Critical entries are the in-memory baseline's business.
+        if (!it.prev || it.critical) return;
+        if (counts.stopped || !inScope(it.hp)) await writer.write(it.hp, it.prev);
+        else await add({ path: it.hp, action: 'deleted', previous: it.prev, changes: [], detectedBy, critical: false, lastSeen });
+        return;
+      }
+      const cur = await it.cur;
+      if (it.critical) {
+        seenCritical.add(it.hp);
+        if (!cur) return;
+        this.critical.set(it.hp, cur);
+      } else {
+        // Vanished between the walk and its lstat: keep the old state (the next scan decides).
+        const keep = cur ?? it.prev;
+        if (keep) await writer.write(it.hp, keep);
+        if (!cur) return;
+      }
+      this.countFile(it.prev, cur);
+      await add(this.change(it.hp, it.prev, cur, detectedBy, rootsDone, lastSeen));
+    };
+    const inFlight: Item[] = [];
+    const push = async (it: Item): Promise<void> => {
+      inFlight.push(it);
+      if (inFlight.length >= SCAN_CONCURRENCY) await settle(inFlight.shift() as Item);
+    };
+    try {
+      for await (const [hp, real] of walkSorted(this.o.ctx.root, scope, { maxFiles: this.o.config.max_files, maxDepth: this.o.config.max_depth, excluded: this.excluded }, counts)) {
+        for (let h = reader.peek(); h && comparePaths(h[0], hp) < 0; h = reader.peek()) {
+          await reader.next();
+          await push({ hp: h[0], prev: h[1], critical: this.isCritical(h[0]), cur: undefined });
+        }
+        let prev: FileState | undefined;
+        const h = reader.peek();
+        if (h && h[0] === hp) {
+          await reader.next();
+          prev = h[1];
+        }
+        const critical = this.isCritical(hp);
+        if (critical) prev = this.critical.get(hp) ?? prev;
+        await push({ hp, prev, critical, cur: fileState(real, prev, hashOpts) });
+      }
+      for (let h = await reader.next(); h; h = await reader.next()) await push({ hp: h[0], prev: h[1], critical: this.isCritical(h[0]), cur: undefined });
+      while (inFlight.length > 0) await settle(inFlight.shift() as Item);
+      if (!counts.stopped) {
+        for (const [hp, prev] of [...this.critical]) {
+          if (seenCritical.has(hp) || !inScope(hp)) continue;
+          this.critical.delete(hp);
+          await add({ path: hp, action: 'deleted', previous: prev, changes: [], detectedBy, critical: true, lastSeen });
+        }
+      }
+      await flush();
+      if (reader.bad > 0) this.o.ctx.log?.warn({ lines: reader.bad }, 'FIM baseline lines unreadable or out of order were skipped');
+      await writer.commit();
+    } catch (err) {
+      reader.close();
+      await Promise.allSettled(inFlight.map((i) => i.cur));
+      await writer.abort();
+      throw err;
+    }
+    this.countWalk(counts.truncated, counts.tooDeep);
+    this.addRoots(targets);
+    await this.save();
+    return all;
   }
 
   private async emitChanges(changes: readonly FimChange[]): Promise<void> {
@@ -306,9 +467,13 @@ export class FimMonitor {
     this.saveTimer.unref?.();
   }
 
+  /** The critical part (and, until the first full scan moved them, a pre-stream baseline's other entries). */
   private async save(): Promise<void> {
-    this.baseline = { ...this.baseline, savedAt: this.o.ctx.now() };
-    await saveBaseline(this.file, this.baseline);
+    this.savedAt = this.o.ctx.now();
+    const files: Record<string, FileState> = {};
+    for (const [k, v] of this.legacy ?? []) files[k] = v;
+    for (const [k, v] of this.critical) files[k] = v;
+    await saveBaseline(this.file, { version: 1, savedAt: this.savedAt, roots: this.roots, files });
   }
 
   /** Stop watching; save the baseline. */

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { deleteNamespace, testClient, uniqueNamespace } from '../harness/es';
+import { preparePostureRoot, vimAuditRecords } from '../harness/posture-fixtures';
 import { collectorConfigSchema, runAgent, runPostureScan } from '../../collectors';
 import { createLogger, smtpConfigSchema } from '../../core';
 import { rulesConfigSchema } from '../../rules';
@@ -35,37 +36,6 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
   }
 }
 
-function prepareRoot(base: string): string {
-  const root = path.join(base, 'root');
-  const w = (p: string, t: string, mode = 0o644): void => {
-    fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
-    fs.writeFileSync(path.join(root, p), t, { mode });
-  };
-  w('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n');
-  w('/etc/shadow', 'root:$6$x:19000:0:99999:7:::\nalice:$6$y:19000:0:99999:7:::\n', 0o640);
-  w('/etc/group', 'root:x:0:\nalice:x:1000:\n');
-  w('/etc/sudoers', 'root ALL=(ALL) ALL\n', 0o440);
-  w('/etc/sudoers.d/ops', '%ops ALL=(ALL) ALL\n', 0o440);
-  w('/etc/ssh/sshd_config', 'PermitRootLogin no\n');
-  w('/home/alice/.ssh/authorized_keys', 'ssh-ed25519 AAAA alice\n', 0o600);
-  w('/proc/net/tcp', '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000:18EB 00000000:0000 0A 00000000:00000000 00:00000000 00000000   999        0 7001 1 0000000000000000 100 0 0 10 0\n');
-  return root;
-}
-
-/** The auditd records of `vim /etc/sudoers.d/ops` run by bob through sudo, as auditd 3 writes them (ENRICHED). */
-function auditRecords(serial: number, ms: number, file: string): string {
-  const GS = '\u001d';
-  const h = `msg=audit(${(ms / 1000).toFixed(3)}:${serial}):`;
-  return [
-    `type=SYSCALL ${h} arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=55d0 a2=241 a3=1b6 items=2 ppid=3001 pid=3002 auid=1001 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=4 comm="vim" exe="/usr/bin/vim.basic" subj=unconfined key="privilege"${GS}ARCH=x86_64 SYSCALL=openat AUID="bob" UID="root" GID="root" EUID="root" SUID="root" FSUID="root" EGID="root" SGID="root" FSGID="root"`,
-    `type=CWD ${h} cwd="/root"`,
-    `type=PATH ${h} item=0 name="${path.posix.dirname(file)}/" inode=9 dev=08:01 mode=040750 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0${GS}OUID="root" OGID="root"`,
-    `type=PATH ${h} item=1 name="${file}" inode=10 dev=08:01 mode=0100440 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0${GS}OUID="root" OGID="root"`,
-    `type=PROCTITLE ${h} proctitle=76696D002F6574632F7375646F6572732E642F6F7073`,
-    `type=EOE ${h}`,
-  ].join('\n') + '\n';
-}
-
 describe('host posture on the real node', () => {
   const es = testClient();
   const namespaces: string[] = [];
@@ -85,7 +55,7 @@ describe('host posture on the real node', () => {
 
   it('the collector reports a change to a watched file within seconds with who made it, raises the alert, and at its next start reports what changed while it was stopped', async () => {
     const { ns, dir } = fresh();
-    const root = prepareRoot(dir);
+    const root = preparePostureRoot(dir, { user: { name: 'alice', uid: 1000 }, sudoers: true, authorizedKeys: true });
     const auditLog = path.join(dir, 'audit.log');
     fs.writeFileSync(auditLog, '');
     const collector = collectorConfigSchema.parse({
@@ -117,7 +87,7 @@ describe('host posture on the real node', () => {
     const t0 = Date.now();
     fs.writeFileSync(path.join(root, 'etc/sudoers.d/ops'), '%ops ALL=(ALL) NOPASSWD: ALL\n');
     const ctime = fs.statSync(path.join(root, 'etc/sudoers.d/ops')).ctimeMs;
-    fs.appendFileSync(auditLog, auditRecords(9001, ctime + 150, '/etc/sudoers.d/ops'));
+    fs.appendFileSync(auditLog, vimAuditRecords({ serial: 9001, ms: ctime + 150, file: '/etc/sudoers.d/ops', key: 'privilege', mode: '0100440', dirMode: '040750' }));
     const fim = await until('the FIM event', async () => (await search(es, 'fim', ns, { term: { 'file.path': '/etc/sudoers.d/ops' } }))[0], 15_000);
     const latency = Date.now() - t0;
     assertValidDocument(fim);
@@ -162,7 +132,7 @@ describe('host posture on the real node', () => {
 
   it('posture scan over a prepared --root ships valid ECS into mapped streams, and a second scan after a regression raises one alert', async () => {
     const { ns, dir } = fresh();
-    const root = prepareRoot(dir);
+    const root = preparePostureRoot(dir, { user: { name: 'alice', uid: 1000 }, sudoers: true, authorizedKeys: true });
     const collector = collectorConfigSchema.parse({ state_dir: path.join(dir, 'state'), namespace: ns, sink: { flush_interval_ms: 50 }, posture: { fim: { scan: ['/etc'] }, inventory: { processes: false } } });
     const config = { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) };
     const first = await runPostureScan({ config, namespace: ns, client: es, root });

@@ -9,40 +9,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { deleteNamespace, testClient, uniqueNamespace } from '../harness/es';
+import { preparePostureRoot, vimAuditRecords } from '../harness/posture-fixtures';
 import { collectorConfigSchema, runPostureScan } from '../../collectors';
 import { smtpConfigSchema } from '../../core';
 import { rulesConfigSchema } from '../../rules';
 import { queryPostureData, renderReport, type ReportData } from '../../reports';
 import { streamName } from '../../schema';
-
-function prepareRoot(base: string): string {
-  const root = path.join(base, 'root');
-  const w = (p: string, t: string, mode = 0o644): void => {
-    fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
-    fs.writeFileSync(path.join(root, p), t, { mode });
-  };
-  w('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1001:1001::/home/bob:/bin/bash\n');
-  w('/etc/shadow', 'root:$6$x:19000:0:99999:7:::\nbob:$6$y:19000:0:99999:7:::\n', 0o640);
-  w('/etc/group', 'root:x:0:\nbob:x:1001:\n');
-  w('/etc/ssh/sshd_config', 'PermitRootLogin no\n');
-  // redis listening on 0.0.0.0:6379 (0x18EB), not allowed by the default exposure policy.
-  w('/proc/net/tcp', '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000:18EB 00000000:0000 0A 00000000:00000000 00:00000000 00000000   999        0 7001 1 0000000000000000 100 0 0 10 0\n');
-  return root;
-}
-
-/** `vim /etc/ssh/sshd_config` by bob (auid 1001) through sudo, as auditd 3 writes it (ENRICHED). */
-function auditRecords(serial: number, ms: number, file: string): string {
-  const GS = '\u001d';
-  const h = `msg=audit(${(ms / 1000).toFixed(3)}:${serial}):`;
-  return [
-    `type=SYSCALL ${h} arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=55d0 a2=241 a3=1b6 items=2 ppid=3001 pid=3002 auid=1001 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=4 comm="vim" exe="/usr/bin/vim.basic" subj=unconfined key="sshd"${GS}ARCH=x86_64 SYSCALL=openat AUID="bob" UID="root" GID="root" EUID="root" SUID="root" FSUID="root" EGID="root" SGID="root" FSGID="root"`,
-    `type=CWD ${h} cwd="/root"`,
-    `type=PATH ${h} item=0 name="${path.posix.dirname(file)}/" inode=9 dev=08:01 mode=040755 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0${GS}OUID="root" OGID="root"`,
-    `type=PATH ${h} item=1 name="${file}" inode=10 dev=08:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0${GS}OUID="root" OGID="root"`,
-    `type=PROCTITLE ${h} proctitle=76696D002F6574632F7373682F737368645F636F6E666967`,
-    `type=EOE ${h}`,
-  ].join('\n') + '\n';
-}
 
 describe('the posture section of the report, on the real node', () => {
   const es = testClient();
@@ -55,7 +27,7 @@ describe('the posture section of the report, on the real node', () => {
   });
 
   it('shows scores and trend, failing checks with the fix, the regression, who changed a critical file, and the exposed port', async () => {
-    const root = prepareRoot(dir);
+    const root = preparePostureRoot(dir, { user: { name: 'bob', uid: 1001 } });
     const auditLog = path.join(dir, 'audit.log');
     fs.writeFileSync(auditLog, '');
     const collector = collectorConfigSchema.parse({
@@ -67,7 +39,7 @@ describe('the posture section of the report, on the real node', () => {
     const from = Date.now() - 1000;
     await runPostureScan({ config, namespace: ns, client: es, root });
     fs.writeFileSync(path.join(root, 'etc/ssh/sshd_config'), 'PermitRootLogin yes\n');
-    fs.appendFileSync(auditLog, auditRecords(901, Date.now(), '/etc/ssh/sshd_config'));
+    fs.appendFileSync(auditLog, vimAuditRecords({ serial: 901, ms: Date.now(), file: '/etc/ssh/sshd_config', key: 'sshd', mode: '0100644' }));
     const second = await runPostureScan({ config, namespace: ns, client: es, root });
     expect(second.pass.posture?.regressions).toEqual(['ssh-permit-root-login']);
     await es.indices.refresh({ index: `${streamName('posture', ns)},${streamName('fim', ns)},${streamName('inventory', ns)}`, ignore_unavailable: true });

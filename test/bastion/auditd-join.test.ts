@@ -1,0 +1,152 @@
+/**
+ * The bastion join, auditd side, in the real node: the collector agent follows an
+ * audit log (auditd's ENRICHED format) and the hook receiver's journal (the lines the
+ * receiver writes, with the kernel-attested `peer_uid`). After alice's hook record
+ * declares her bastion session for her login (auid 1000, ses 7), every auditd event
+ * of that login (sudo, and the command sudo ran as root) carries the bastion id, so
+ * one term query on it returns what she typed and every process that ran. bob (uid
+ * 1001) claiming alice's login for another bastion id, or alice's bastion id for his
+ * own login, is refused: his events never carry it (his hook events lose the refused id
+ * and are tagged auditkit_bastion_session_refused) and hers keep hers.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { deleteNamespace, testClient, uniqueNamespace } from '../harness/es';
+import { collectorConfigSchema, runAgent } from '../../collectors';
+import { createLogger, smtpConfigSchema } from '../../core';
+import { rulesConfigSchema } from '../../rules';
+import { assertValidDocument, streamName } from '../../schema';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const get = (d: unknown, p: string): unknown => p.split('.').reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), d);
+
+const ALICE_BASTION = '3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
+const FORGED_BASTION = '9e8d7c6b-5a49-4837-a625-14f3e2d1c0b9';
+const GS = '\u001d';
+
+/** One execve event as auditd 3 writes it (log_format = ENRICHED). */
+function execve(serial: number, ms: number, o: { auid: number; uid: number; ses: number; pid: number; ppid: number; exe: string; argv: string[]; names: [string, string] }): string {
+  const h = `msg=audit(${(ms / 1000).toFixed(3)}:${serial}):`;
+  const hex = Buffer.from(o.argv.join('\0')).toString('hex').toUpperCase();
+  const args = o.argv.map((a, i) => `a${i}="${a}"`).join(' ');
+  return [
+    `type=SYSCALL ${h} arch=c000003e syscall=59 success=yes exit=0 a0=55d1 a1=55d2 a2=55d3 a3=0 items=2 ppid=${o.ppid} pid=${o.pid} auid=${o.auid} uid=${o.uid} gid=${o.uid} euid=${o.uid} suid=${o.uid} fsuid=${o.uid} egid=${o.uid} sgid=${o.uid} fsgid=${o.uid} tty=pts1 ses=${o.ses} comm="${path.posix.basename(o.exe)}" exe="${o.exe}" subj=unconfined key="exec"${GS}ARCH=x86_64 SYSCALL=execve AUID="${o.names[0]}" UID="${o.names[1]}" GID="${o.names[1]}" EUID="${o.names[1]}" SUID="${o.names[1]}" FSUID="${o.names[1]}" EGID="${o.names[1]}" SGID="${o.names[1]}" FSGID="${o.names[1]}"`,
+    `type=EXECVE ${h} argc=${o.argv.length} ${args}`,
+    `type=CWD ${h} cwd="/home/${o.names[0]}"`,
+    `type=PATH ${h} item=0 name="${o.exe}" inode=1234 dev=08:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0${GS}OUID="root" OGID="root"`,
+    `type=PATH ${h} item=1 name="/lib64/ld-linux-x86-64.so.2" inode=99 dev=08:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0${GS}OUID="root" OGID="root"`,
+    `type=PROCTITLE ${h} proctitle=${hex}`,
+    `type=EOE ${h}`,
+  ].join('\n') + '\n';
+}
+
+/** sshd's login record (as in shared/corpora: uid=0 auid=<login> ses=<login>). */
+function userLogin(serial: number, ms: number, auid: number, ses: number, name: string): string {
+  return `type=USER_LOGIN msg=audit(${(ms / 1000).toFixed(3)}:${serial}): pid=${4000 + ses} uid=0 auid=${auid} ses=${ses} subj=unconfined msg='op=login id=${auid} exe="/usr/sbin/sshd" hostname=10.0.0.5 addr=10.0.0.5 terminal=/dev/pts/1 res=success'${GS}UID="root" AUID="${name}" ID="${name}"\n`;
+}
+
+/** A hook record as the receiver journals it: the shell's JSON plus the kernel's peer_uid/peer_user. */
+function hookLine(o: { user: string; uid: number; luid: number; ses: number; bsid: string; seq: number; t: number; cmd: string; peerUid: number; pid: number }): string {
+  return JSON.stringify({ v: 1, shell: 'bash', sid: `s-${o.pid}`, user: o.user, lname: o.user, tty: 'pts/1', ssh: '10.0.0.5 40022 10.0.0.9 22', bsid: o.bsid, bash: '5.2.21(1)-release', uid: o.uid, euid: o.uid, pid: o.pid, ppid: o.pid - 1, luid: o.luid, ses: o.ses, seq: o.seq, t: o.t, rc: 0, hist: o.seq, cwd: `/home/${o.user}`, cmd: o.cmd, peer_uid: o.peerUid, peer_user: o.user }) + '\n';
+}
+
+describe('bastion join: auditd events carry the bastion session id (real node)', () => {
+  const es = testClient();
+  const ns = uniqueNamespace('bjoin');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ak-bjoin-'));
+  afterAll(async () => {
+    await deleteNamespace(es, ns);
+    fs.rmSync(dir, { recursive: true, force: true });
+    await es.close();
+  });
+
+  async function search(dataset: 'auditd' | 'commands', query: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+    const index = `${streamName('auditd', ns)},${streamName('commands', ns)}`;
+    await es.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
+    const r = await es.search({ index: dataset === 'auditd' ? streamName('auditd', ns) : streamName('commands', ns), size: 100, query, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
+    return (r?.hits.hits ?? []).map((h) => h._source as Record<string, unknown>);
+  }
+  async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+    const t0 = Date.now();
+    for (;;) {
+      const v = await fn();
+      if (v !== undefined) return v;
+      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+      await sleep(200);
+    }
+  }
+
+  it('tags alice\'s sudo and its child with her bastion id, refuses bob\'s forged mappings, and one query returns both views', async () => {
+    const auditLog = path.join(dir, 'audit.log');
+    const hookJournal = path.join(dir, 'hook.journal');
+    fs.writeFileSync(auditLog, '');
+    fs.writeFileSync(hookJournal, '');
+    const collector = collectorConfigSchema.parse({
+      state_dir: path.join(dir, 'state'),
+      namespace: ns,
+      inputs: [
+        { path: auditLog, format: 'auditd' },
+        { path: hookJournal, format: 'hook' },
+      ],
+      poll_interval_ms: 50,
+      heartbeat_interval_s: 0,
+      sink: { flush_interval_ms: 50 },
+      listeners: { hook: { enabled: false } },
+      rules: { enabled: false },
+    });
+    const config = { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) };
+    const ac = new AbortController();
+    const run = runAgent({ client: es, config, namespace: ns, log: createLogger({ level: 'error' }), once: false, signal: ac.signal });
+    try {
+      const t = Date.now() - 60_000;
+      // The logins (kernel: alice auid 1000 ses 7, bob auid 1001 ses 9).
+      fs.appendFileSync(auditLog, userLogin(100, t, 1000, 7, 'alice') + userLogin(101, t + 10, 1001, 9, 'bob'));
+      // (Shipped before any hook record: the login itself precedes the shell's first record, and is not tagged.)
+      await until('the login events', async () => ((await search('auditd', { terms: { 'event.sequence': [100, 101] } })).length === 2 ? true : undefined));
+      // alice's shell declares her bastion session (attested uid 1000 = the login's auid).
+      fs.appendFileSync(hookJournal, hookLine({ user: 'alice', uid: 1000, luid: 1000, ses: 7, bsid: ALICE_BASTION, seq: 1, t: t + 1000, cmd: 'sudo id', peerUid: 1000, pid: 6001 }));
+      await until('alice\'s hook record', async () => (await search('commands', { term: { 'user.name': 'alice' } }))[0]);
+      // bob (attested uid 1001) claims alice's login for another bastion id, then alice's bastion id for his own login.
+      fs.appendFileSync(hookJournal, hookLine({ user: 'bob', uid: 1001, luid: 1000, ses: 7, bsid: FORGED_BASTION, seq: 1, t: t + 2000, cmd: 'true', peerUid: 1001, pid: 5001 }));
+      fs.appendFileSync(hookJournal, hookLine({ user: 'bob', uid: 1001, luid: 1001, ses: 9, bsid: ALICE_BASTION, seq: 2, t: t + 2100, cmd: 'true', peerUid: 1001, pid: 5001 }));
+      await until('bob\'s hook records', async () => ((await search('commands', { term: { 'user.name': 'bob' } })).length >= 2 ? true : undefined));
+      // Then what really ran: alice's sudo, sudo's child as root (auid/ses unchanged), and bob's own command.
+      fs.appendFileSync(auditLog, execve(200, t + 3000, { auid: 1000, uid: 1000, ses: 7, pid: 6100, ppid: 6001, exe: '/usr/bin/sudo', argv: ['sudo', 'id'], names: ['alice', 'alice'] }));
+      fs.appendFileSync(auditLog, execve(201, t + 3010, { auid: 1000, uid: 0, ses: 7, pid: 6101, ppid: 6100, exe: '/usr/bin/id', argv: ['id'], names: ['alice', 'root'] }));
+      fs.appendFileSync(auditLog, execve(202, t + 3020, { auid: 1001, uid: 1001, ses: 9, pid: 5100, ppid: 5001, exe: '/usr/bin/cat', argv: ['cat', '/etc/hostname'], names: ['bob', 'bob'] }));
+      fs.appendFileSync(auditLog, userLogin(203, t + 3030, 1002, 11, 'carol'));
+      // The last record (carol's login, no join) ends the wait: everything before it has been shipped.
+      await until('the auditd events', async () => ((await search('auditd', { term: { 'event.sequence': 203 } })).length > 0 ? true : undefined));
+      await until('all execve events', async () => ((await search('auditd', { terms: { 'event.sequence': [200, 201, 202] } })).length === 3 ? true : undefined));
+    } finally {
+      ac.abort();
+      await run;
+    }
+
+    // One query on alice's bastion id: what she typed and every process that ran, and nothing of bob's.
+    const index = `${streamName('auditd', ns)},${streamName('commands', ns)}`;
+    await es.indices.refresh({ index });
+    const r = await es.search({ index, size: 100, query: { term: { 'auditkit.bastion.session_id': ALICE_BASTION } }, sort: [{ '@timestamp': 'asc' }] });
+    const docs = r.hits.hits.map((h) => h._source as Record<string, unknown>);
+    for (const d of docs) assertValidDocument(d);
+    expect(docs.map((d) => [get(d, 'event.dataset'), get(d, 'process.executable') ?? get(d, 'process.command_line'), get(d, 'user.name') ?? get(d, 'user.id')])).toEqual([
+      ['auditkit.commands', 'sudo id', 'alice'],
+      ['auditkit.auditd', '/usr/bin/sudo', 'alice'],
+      ['auditkit.auditd', '/usr/bin/id', 'root'],
+    ]);
+    expect(docs.every((d) => get(d, 'process.entry_leader.user.id') === '1000')).toBe(true);
+    // The forged mapping is nowhere; bob's own execve carries no bastion id.
+    const forged = await es.search({ index, size: 10, query: { term: { 'auditkit.bastion.session_id': FORGED_BASTION } } });
+    expect(forged.hits.hits.filter((h) => get(h._source, 'event.dataset') === 'auditkit.auditd')).toEqual([]);
+    const bobExec = await search('auditd', { term: { 'event.sequence': 202 } });
+    expect(bobExec).toHaveLength(1);
+    expect(get(bobExec[0], 'auditkit.bastion')).toBeUndefined();
+    // bob's own hook events keep what he typed, without the refused ids, and say so.
+    const bobHooks = await search('commands', { term: { 'user.name': 'bob' } });
+    expect(bobHooks.map((d) => [get(d, 'auditkit.bastion'), (get(d, 'tags') as string[]).includes('auditkit_bastion_session_refused')])).toEqual([
+      [undefined, true],
+      [undefined, true],
+    ]);
+  });
+});
