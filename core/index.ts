@@ -6,7 +6,7 @@ export { ConfigError, envVarName, keyNodeAt, loadConfig, type LoadedConfig, node
 export { KIT_ROOT, KIT_VERSION } from './version';
 export { createRng, type Rng } from './rng';
 export { shellQuote } from './quote';
-export { builtinRulesDir } from './assets';
+export { builtinRulesDir, shippedAssetDir } from './assets';
 export { isTemporary, type SmtpConfig, smtpConfigSchema, transportOptions } from './smtp';
 export { redactConfig } from './secrets';
 export { escapeControl, escapeControlAll } from './text';
