@@ -32,7 +32,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyWebsocket from '@fastify/websocket';
-import { AuditkitError, ExitCode, assertPrivateFile, expandHome, type Logger } from '../core';
+import { AuditkitError, ExitCode, assertPrivateFile, expandHome, shippedAssetDir, type Logger } from '../core';
 import type { Target } from './access';
 import type { BastionConfig } from './config';
 import { readCast } from './recording';
@@ -123,15 +123,7 @@ interface WebSession {
 
 /** Where the page assets are: web/ beside the running file, or bastion/web in the source tree above it (dist/). */
 export function webAssetsDir(): string {
-  const here = path.resolve(__dirname, 'web');
-  if (existsSync(path.join(here, 'app.js'))) return here;
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    const cand = path.join(dir, 'bastion', 'web');
-    if (existsSync(path.join(cand, 'app.js'))) return cand;
-    dir = path.dirname(dir);
-  }
-  return here;
+  return shippedAssetDir('bastion', 'web', 'app.js');
 }
 
 /** The portal's certificate: the operator's, else one generated once into state_dir (mode 600). */

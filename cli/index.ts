@@ -1,3 +1,3 @@
 /** cli/: the `auditkit` command. Tests drive it in-process through `run`. */
 export { run } from './main';
-export { configSchema, type AuditkitConfig } from './config-schema';
+export { configSchema } from './config-schema';

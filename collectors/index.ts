@@ -4,11 +4,14 @@
  * agent that wires them (agent.ts). Other units import only this file (and
  * config.ts for the config schema).
  */
-export * from './types';
-export * from './parsers';
-export * from './config';
-export { runAgent, agentSummary, type AgentOptions } from './agent';
-export { runPipeline, sniffFormat, sinkOptionsFromConfig, pipelineOptionsFromConfig, collectorAgent, collectorHost, RecordJournal, type PipelineInput, type PipelineOptions, type PipelineResult } from './pipeline';
+export { type ParseOutput, type RawRecord } from './types';
+export { parserByKind, PARSERS } from './parsers';
+export { type CollectorConfig, collectorConfigSchema } from './config';
+export { runAgent, agentSummary } from './agent';
+export {
+  runPipeline, sniffFormat, sinkOptionsFromConfig, pipelineOptionsFromConfig, collectorAgent, collectorHost,
+  RecordJournal, type PipelineInput, type PipelineOptions, type PipelineResult,
+} from './pipeline';
 export { AuditAssembler, NO_RESOLVER } from './auditd';
 export { startHookReceiver, type HookReceiver } from './shell';
-export { runPostureScan, scanTargetsFrom, postureStateDir, PostureService, defaultPostureConfig, type PostureScanOptions, type PostureScanResult } from './posture';
+export { runPostureScan, scanTargetsFrom, PostureService, defaultPostureConfig } from './posture';

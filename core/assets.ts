@@ -7,15 +7,24 @@ import * as path from 'node:path';
  * here, and not by one unit for the others.
  */
 
-/** The built-in rule packs: `builtin/` next to the running file (the deployed bundle), or rules/builtin in the source tree above it (sources and dist/). */
-export function builtinRulesDir(): string {
-  const here = path.resolve(__dirname, 'builtin');
-  if (existsSync(path.join(here, 'destructive.yml'))) return here;
+/**
+ * A folder of shipped assets: `name/` next to the running file (a deployed bundle carries
+ * its assets there), or `unit/name` in the source tree above it (sources and dist/).
+ * `probe` is a file the folder holds, so a stray folder of that name is not taken.
+ */
+export function shippedAssetDir(unit: string, name: string, probe: string): string {
+  const here = path.resolve(__dirname, name);
+  if (existsSync(path.join(here, probe))) return here;
   let dir = __dirname;
   for (let i = 0; i < 6; i++) {
-    const cand = path.join(dir, 'rules', 'builtin');
-    if (existsSync(path.join(cand, 'destructive.yml'))) return cand;
+    const cand = path.join(dir, unit, name);
+    if (existsSync(path.join(cand, probe))) return cand;
     dir = path.dirname(dir);
   }
   return here;
+}
+
+/** The built-in rule packs: `builtin/` next to the running file (the deployed bundle), or rules/builtin in the source tree above it (sources and dist/). */
+export function builtinRulesDir(): string {
+  return shippedAssetDir('rules', 'builtin', 'destructive.yml');
 }

@@ -543,6 +543,16 @@ export const ERROR_CODES = {
     description: 'A batch task cannot run or be shown: no permitted host in the selection, an empty command, or an unknown task id.',
     next: 'Check the user\'s grants (`auditkit bastion user list`), the group name, and the task id printed by `auditkit bastion exec`.',
   },
+  AK_BASTION_NOT_SERVING: {
+    exit: ExitCode.Unavailable,
+    description: 'No bastion is serving on this machine: `auditkit bastion exec` found nothing listening on the bastion\'s control socket (<state_dir>/control.sock).',
+    next: 'Start it (`auditkit bastion serve`, or its systemd unit) with the same auditkit.yml (bastion.state_dir), then run the command again.',
+  },
+  AK_BASTION_WEB_OFF: {
+    exit: ExitCode.Config,
+    description: 'A one-time terminal token was asked for, but the bastion web portal is off (neither bastion.web.listen nor bastion.web.public_url is set), so there is no page the link could open.',
+    next: 'Set bastion.web.listen (and bastion.web.public_url if users reach the portal by another name) and restart the bastion.',
+  },
   AK_BASTION_GUARD_POLICY: {
     exit: ExitCode.Config,
     description: 'bastion.guard names rule ids that are not loaded, so the policy would not do what it says.',

@@ -1,4 +1,5 @@
-import { compareVersions, objectsNewerThan, TARGET_KIBANA, versionProblem } from './index';
+import { objectsNewerThan } from './provision';
+import { compareVersions, TARGET_KIBANA, versionProblem } from './version';
 
 describe('the Kibana version gate', () => {
   it('accepts the target version, newer minors and the next major', () => {

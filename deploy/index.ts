@@ -2,6 +2,6 @@
  * deploy/: packaging the collector and installing, upgrading, checking and removing
  * it on hosts over fleet/'s SSH layer. Other units import only this file.
  */
-export { runDeploy, detectSecurity, hostRoot, waitForHeartbeat, type DeployMode, type DeployOptions, type EsForDeploy, type HostResult, type HostStatus } from './deploy';
+export { runDeploy, detectSecurity, hostRoot, type DeployMode, type DeployOptions, type HostResult } from './deploy';
 export { buildPackage, COLLECTOR_NODE_FLAGS, INSTALL, type CollectorPackage } from './package';
 export { hostConfigFiles } from './install';

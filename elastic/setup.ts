@@ -57,6 +57,40 @@ export interface SetupResult {
   readonly results: ReadonlyArray<{ readonly kind: ObjectKind; readonly name: string; readonly result: ObjectResult }>;
 }
 
+/**
+ * The index templates setup plans beside the datasets' (three objects each): the
+ * kit's own state indices, plain hidden indices created by their first write.
+ * Today one: the detection service's per-rule checkpoints and lease.
+ */
+export const STATE_TEMPLATES = [DETECT_STATE_INDEX] as const;
+
+function stateTemplateBody(name: (typeof STATE_TEMPLATES)[number], replicas: number): Record<string, unknown> {
+  switch (name) {
+    case DETECT_STATE_INDEX:
+      return {
+        index_patterns: [DETECT_STATE_INDEX],
+        priority: 200,
+        template: {
+          settings: { 'index.number_of_shards': 1, 'index.number_of_replicas': replicas, 'index.hidden': true },
+          mappings: {
+            dynamic: false,
+            properties: {
+              kind: { type: 'keyword' },
+              namespace: { type: 'keyword' },
+              rule: { type: 'keyword' },
+              holder: { type: 'keyword' },
+              checkpoint: { type: 'date' },
+              expires: { type: 'date' },
+              updated: { type: 'date' },
+            },
+          },
+        },
+        version: TEMPLATE_SCHEMA_VERSION,
+        _meta: { description: 'auditkit detection service: per-rule checkpoints and the lease of `rules run --every`' },
+      };
+  }
+}
+
 export function templateName(dataset: Dataset): string {
   return `logs-auditkit.${dataset}`;
 }
@@ -200,30 +234,7 @@ export function planSetup(cfg: ElasticsearchConfig, caps: Capabilities): SetupPl
     if (mode === 'data_stream') body['data_stream'] = {};
     objects.push(withHash('index_template', templateName(dataset), `/_index_template/${templateName(dataset)}`, body));
   }
-  // The detection service's state (checkpoints, lease): a plain index, created by its first write.
-  objects.push(
-    withHash('index_template', DETECT_STATE_INDEX, `/_index_template/${DETECT_STATE_INDEX}`, {
-      index_patterns: [DETECT_STATE_INDEX],
-      priority: 200,
-      template: {
-        settings: { 'index.number_of_shards': 1, 'index.number_of_replicas': replicas, 'index.hidden': true },
-        mappings: {
-          dynamic: false,
-          properties: {
-            kind: { type: 'keyword' },
-            namespace: { type: 'keyword' },
-            rule: { type: 'keyword' },
-            holder: { type: 'keyword' },
-            checkpoint: { type: 'date' },
-            expires: { type: 'date' },
-            updated: { type: 'date' },
-          },
-        },
-      },
-      version: TEMPLATE_SCHEMA_VERSION,
-      _meta: { description: 'auditkit detection service: per-rule checkpoints and the lease of `rules run --every`' },
-    }),
-  );
+  for (const name of STATE_TEMPLATES) objects.push(withHash('index_template', name, `/_index_template/${name}`, stateTemplateBody(name, replicas)));
   return { mode, objects, adaptations, notes };
 }
 

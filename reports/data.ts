@@ -13,6 +13,7 @@
  */
 import type { Client } from '@elastic/elasticsearch';
 import { basename, SEVERITIES_DESC, shellWords, streamName, type Severity, type StoredAlert } from '../schema';
+import { field, sub, terms, text } from './aggs';
 import type { PostureReport } from './posture';
 import { formatDate, type ReportPeriod } from './time';
 
@@ -104,14 +105,10 @@ export interface ReportQueryOptions {
 }
 
 /* Minimal typed views of aggregation responses. */
-interface Bucket { key: string | number; key_as_string?: string; doc_count: number; [sub: string]: unknown }
-interface Terms { buckets: Bucket[] }
 type Aggs = Record<string, unknown>;
 
-const terms = (a: unknown): Bucket[] => ((a as Terms | undefined)?.buckets ?? []);
 const value = (a: unknown): number => Number((a as { value?: number | null } | undefined)?.value ?? 0);
 const docCount = (a: unknown): number => Number((a as { doc_count?: number } | undefined)?.doc_count ?? 0);
-const sub = (b: unknown, name: string): unknown => (b as Record<string, unknown> | undefined)?.[name];
 
 function figure(current: number, previous: number): Figure {
   return { current, previous, delta: current - previous, ...(previous > 0 ? { pct: Math.round(((current - previous) / previous) * 1000) / 10 } : {}) };
@@ -183,19 +180,6 @@ const term = (field: string, v: string | string[]): Record<string, unknown> => (
 
 function hitSource(h: unknown): Record<string, unknown> {
   return ((h as { _source?: Record<string, unknown> })._source ?? {});
-}
-function field(src: Record<string, unknown>, path: string): string {
-  let cur: unknown = src;
-  for (const p of path.split('.')) {
-    if (typeof cur !== 'object' || cur === null) return '';
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return text(cur);
-}
-/** A stored value as one line of text: lists joined (another writer may have stored one). */
-function text(v: unknown): string {
-  if (Array.isArray(v)) return v.map(String).join(', ');
-  return v === undefined || v === null ? '' : String(v);
 }
 
 async function search(client: Client, index: string, body: Record<string, unknown>): Promise<{ aggs: Aggs; total: number }> {

@@ -3,13 +3,11 @@
  * (data.ts), vega-lite charts as PNG (charts.ts), Handlebars HTML/text (render.ts),
  * nodemailer with retries (mailer.ts), node-cron scheduler (scheduler.ts).
  */
-export * from './config';
-export * from './time';
-export * from './data';
-export * from './charts';
-export * from './render';
-export * from './mailer';
-export * from './report';
-export * from './scheduler';
-export { translator, MESSAGES } from './i18n';
-export { queryPostureData, type PostureReport, type PostureFailingCheck, type PostureEvent, type PostureHostScore } from './posture';
+export { REPORT_LOCALES, type ReportDefinition, type ReportLocale, type ReportsConfig, reportsConfigSchema } from './config';
+export { customWindow, isValidTimezone, parseTime, type PeriodKind, periodWindow, type ReportPeriod } from './time';
+export { commandKey, queryReportData, type ReportData } from './data';
+export { renderReport } from './render';
+export { buildReport, type BuiltReport, mailReport, SendLog, writeReportFile } from './report';
+export { definitionTimezone, startScheduler } from './scheduler';
+export { translator } from './i18n';
+export { queryPostureData } from './posture';

@@ -15,6 +15,7 @@
  */
 import type { Client } from '@elastic/elasticsearch';
 import { streamName } from '../schema';
+import { field, terms, valueAt } from './aggs';
 import type { ReportLocale } from './config';
 import type { ReportPeriod } from './time';
 
@@ -69,24 +70,10 @@ export interface PostureQueryOptions {
 
 const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 4, high: 3, medium: 2, low: 1 };
 
-interface Bucket { key: string; doc_count: number; [sub: string]: unknown }
-const buckets = (a: unknown): Bucket[] => ((a as { buckets?: Bucket[] } | undefined)?.buckets ?? []);
 const hits = (a: unknown): Array<Record<string, unknown>> =>
   ((a as { hits?: { hits?: Array<{ _source?: Record<string, unknown> }> } } | undefined)?.hits?.hits ?? []).map((h) => h._source ?? {});
-function get(src: Record<string, unknown>, path: string): unknown {
-  let cur: unknown = src;
-  for (const p of path.split('.')) {
-    if (typeof cur !== 'object' || cur === null) return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return cur;
-}
-const str = (src: Record<string, unknown>, path: string): string => {
-  const v = get(src, path);
-  return Array.isArray(v) ? v.map(String).join(', ') : v === undefined || v === null ? '' : String(v);
-};
 const num = (src: Record<string, unknown>, path: string): number | undefined => {
-  const v = Number(get(src, path));
+  const v = Number(valueAt(src, path));
   return Number.isFinite(v) ? v : undefined;
 };
 const total = (res: { hits: { total?: number | { value: number } } }): number => (typeof res.hits.total === 'number' ? res.hits.total : res.hits.total?.value ?? 0);
@@ -142,20 +129,20 @@ export async function queryPostureData(client: Client, opts: PostureQueryOptions
 
   const hostsOut: PostureHostScore[] = [];
   const failing = new Map<string, { check: Omit<PostureFailingCheck, 'hosts'>; hosts: string[] }>();
-  for (const h of buckets((posture.aggregations as Record<string, unknown> | undefined)?.['hosts'])) {
+  for (const h of terms((posture.aggregations as Record<string, unknown> | undefined)?.['hosts'])) {
     const last = hits((h['now'] as Record<string, unknown>)['last'])[0];
     const prev = hits((h['before'] as Record<string, unknown>)['last'])[0];
     const score = last ? num(last, 'auditkit.posture.score') : undefined;
     if (last && score !== undefined) {
       const previous = prev ? num(prev, 'auditkit.posture.score') : undefined;
-      hostsOut.push({ host: String(h.key), score, ...(previous !== undefined ? { previous } : {}), failed: num(last, 'auditkit.posture.failed') ?? 0, time: str(last, '@timestamp') });
+      hostsOut.push({ host: String(h.key), score, ...(previous !== undefined ? { previous } : {}), failed: num(last, 'auditkit.posture.failed') ?? 0, time: field(last, '@timestamp') });
     }
-    for (const c of buckets((h['checks'] as Record<string, unknown>)['byCheck'])) {
+    for (const c of terms((h['checks'] as Record<string, unknown>)['byCheck'])) {
       const r = hits(c['last'])[0];
-      if (!r || str(r, 'event.action') !== 'check_failed') continue;
+      if (!r || field(r, 'event.action') !== 'check_failed') continue;
       const id = String(c.key);
       const entry = failing.get(id) ?? {
-        check: { id, title: str(r, 'rule.name'), severity: str(r, 'auditkit.posture.severity'), evidence: str(r, 'auditkit.posture.evidence'), remediation: str(r, remediationField).trim(), compliance: str(r, 'rule.reference') },
+        check: { id, title: field(r, 'rule.name'), severity: field(r, 'auditkit.posture.severity'), evidence: field(r, 'auditkit.posture.evidence'), remediation: field(r, remediationField).trim(), compliance: field(r, 'rule.reference') },
         hosts: [],
       };
       entry.hosts.push(String(h.key));
@@ -170,9 +157,9 @@ export async function queryPostureData(client: Client, opts: PostureQueryOptions
   for (const f of allFailing) bySeverity[f.severity] = (bySeverity[f.severity] ?? 0) + 1;
 
   const who = (s: Record<string, unknown>): string => {
-    const u = str(s, 'user.name');
-    const login = str(s, 'process.entry_leader.user.name');
-    const proc = str(s, 'process.executable') || str(s, 'process.name');
+    const u = field(s, 'user.name');
+    const login = field(s, 'process.entry_leader.user.name');
+    const proc = field(s, 'process.executable') || field(s, 'process.name');
     if (!u && !proc) return '';
     return [u && login && login !== u ? `${u} (${login})` : u || login, proc].filter(Boolean).join(' · ');
   };
@@ -181,10 +168,10 @@ export async function queryPostureData(client: Client, opts: PostureQueryOptions
     failing: allFailing.slice(0, top),
     failingTotal: allFailing.length,
     bySeverity,
-    regressions: hits(regressed).map((s) => ({ time: str(s, '@timestamp'), host: str(s, 'host.name'), what: `${str(s, 'rule.id')}: ${str(s, 'rule.name')}`, detail: `${str(s, 'auditkit.posture.severity')} · ${str(s, 'auditkit.posture.evidence')}`, who: '' })),
-    fileChanges: hits(fim).map((s) => ({ time: str(s, '@timestamp'), host: str(s, 'host.name'), what: str(s, 'file.path'), detail: [str(s, 'event.action'), str(s, 'auditkit.fim.changes')].filter(Boolean).join(': '), who: who(s) })),
+    regressions: hits(regressed).map((s) => ({ time: field(s, '@timestamp'), host: field(s, 'host.name'), what: `${field(s, 'rule.id')}: ${field(s, 'rule.name')}`, detail: `${field(s, 'auditkit.posture.severity')} · ${field(s, 'auditkit.posture.evidence')}`, who: '' })),
+    fileChanges: hits(fim).map((s) => ({ time: field(s, '@timestamp'), host: field(s, 'host.name'), what: field(s, 'file.path'), detail: [field(s, 'event.action'), field(s, 'auditkit.fim.changes')].filter(Boolean).join(': '), who: who(s) })),
     fileChangesTotal: total(fim as never),
-    exposed: hits(exposed).map((s) => ({ time: str(s, '@timestamp'), host: str(s, 'host.name'), what: `${str(s, 'network.transport') || 'tcp'}/${str(s, 'server.port')}`, detail: str(s, 'server.ip'), who: [str(s, 'process.name'), str(s, 'user.name')].filter(Boolean).join(' · ') })),
+    exposed: hits(exposed).map((s) => ({ time: field(s, '@timestamp'), host: field(s, 'host.name'), what: `${field(s, 'network.transport') || 'tcp'}/${field(s, 'server.port')}`, detail: field(s, 'server.ip'), who: [field(s, 'process.name'), field(s, 'user.name')].filter(Boolean).join(' · ') })),
     exposedTotal: total(exposed as never),
   };
 }

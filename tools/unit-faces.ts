@@ -1,72 +1,115 @@
 /**
- * Lists, for each unit, the names other folders import from its faces (index.ts,
- * config.ts), and the names each index.ts exports that nobody outside uses.
- *   npx tsx tools/unit-faces.ts [--write]
- * With --write, rewrites every index.ts whose face is `export *` as explicit lists
- * of the names used outside (a face that exports what nobody uses is a wall with holes).
+ * The faces of the units: for each unit's index.ts, the names it exports and the
+ * names code outside the unit (other units, test/, bench/, tools/, and the built
+ * dist/<unit>/index.js a test requires) imports from it. A face should export what
+ * others use and nothing else, and say so by name: `export *` hides what a unit
+ * offers and lets inner helpers leak out. tools/unit-faces.test.ts holds every
+ * unit to that.
+ *
+ * Syntax only (no type checker), so it reads the whole tree in about a second: a
+ * face is a list of `export { … } from './inner'` lines, whose names are in the text.
  */
-import * as fs from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
 
-const root = path.resolve(__dirname, '..');
-const UNITS = ['cli', 'core', 'schema', 'elastic', 'collectors', 'fleet', 'deploy', 'bastion', 'demo', 'rules', 'reports', 'dashboards'];
-const cfg = ts.getParsedCommandLineOfConfigFile(path.join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })!;
-const program = ts.createProgram(cfg.fileNames, cfg.options);
-const checker = program.getTypeChecker();
-const unitOf = (f: string): string => path.relative(root, f).split(path.sep)[0] ?? '';
+export const UNITS = ['cli', 'core', 'schema', 'elastic', 'collectors', 'fleet', 'deploy', 'bastion', 'demo', 'rules', 'reports', 'dashboards'] as const;
+const READ = [...UNITS, 'test', 'bench', 'tools'];
 
-const used = new Map<string, Set<string>>(); // face file -> names
-for (const sf of program.getSourceFiles()) {
-  if (sf.isDeclarationFile || !sf.fileName.startsWith(root) || sf.fileName.includes('node_modules')) continue;
-  const from = unitOf(sf.fileName);
-  const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-      const r = ts.resolveModuleName(node.moduleSpecifier.text, sf.fileName, cfg.options, ts.sys).resolvedModule;
-      if (r && !r.isExternalLibraryImport && unitOf(r.resolvedFileName) !== from) {
-        const set = used.get(r.resolvedFileName) ?? new Set<string>();
-        used.set(r.resolvedFileName, set);
-        if (ts.isImportDeclaration(node)) {
-          const nb = node.importClause?.namedBindings;
-          if (nb && ts.isNamedImports(nb)) for (const e of nb.elements) set.add((e.propertyName ?? e.name).text);
-          if (nb && ts.isNamespaceImport(nb)) set.add('*');
-        } else if (node.exportClause && ts.isNamedExports(node.exportClause)) {
-          for (const e of node.exportClause.elements) set.add((e.propertyName ?? e.name).text);
-        }
-      }
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(sf);
+export interface Face {
+  readonly unit: string;
+  /** Names index.ts exports (locally declared or re-exported by name). */
+  readonly exported: readonly string[];
+  /** The `export * from '…'` specifiers in index.ts (there should be none). */
+  readonly stars: readonly string[];
+  /** Name → files outside the unit that import it from the unit's index. */
+  readonly usedBy: ReadonlyMap<string, readonly string[]>;
+  /** Exported names no file outside the unit imports. */
+  readonly unused: readonly string[];
 }
 
-const write = process.argv.includes('--write');
-for (const unit of UNITS) {
-  const index = path.join(root, unit, 'index.ts');
-  const sf = program.getSourceFile(index);
-  if (!sf) continue;
-  const sym = checker.getSymbolAtLocation(sf);
-  if (!sym) continue;
-  const exported = checker.getExportsOfModule(sym);
-  const names = used.get(index) ?? new Set<string>();
-  const unused = exported.filter((e) => !names.has(e.name) && !names.has('*')).map((e) => e.name);
-  process.stdout.write(`${unit}: ${exported.length} exported, ${exported.length - unused.length} used outside${unused.length ? `; unused: ${unused.join(', ')}` : ''}\n`);
-  if (!write || !/export \* from/.test(sf.text)) continue;
-  // Group the used names by the file that declares them, keeping type-only-ness.
-  const byFile = new Map<string, string[]>();
-  for (const e of exported) {
-    if (!names.has(e.name)) continue;
-    const target = e.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(e) : e;
-    const decl = target.declarations?.[0];
-    if (!decl) continue;
-    const file = decl.getSourceFile().fileName;
-    const isType = !(target.flags & (ts.SymbolFlags.Value));
-    const rel = './' + path.relative(path.dirname(index), file).replace(/\.ts$/, '').replace(/\/index$/, '');
-    const list = byFile.get(rel) ?? [];
-    list.push(isType ? `type ${e.name}` : e.name);
-    byFile.set(rel, list);
+function sourceFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) {
+        if (!['node_modules', 'dist'].includes(e.name) && !e.name.startsWith('.')) walk(path.join(dir, e.name));
+      } else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(path.join(dir, e.name));
+    }
+  };
+  for (const d of READ) walk(path.join(root, d));
+  return out;
+}
+
+const unitOf = (root: string, file: string): string => path.relative(root, file).split(path.sep)[0] ?? '';
+
+/** The unit whose index a relative specifier from `file` names, if it names one. */
+function indexTarget(root: string, file: string, spec: string): string | undefined {
+  if (!spec.startsWith('.')) return undefined;
+  const rel = path.relative(root, path.resolve(path.dirname(file), spec)).replace(/\.(ts|js)$/, '').replace(/\/index$/, '');
+  return (UNITS as readonly string[]).includes(rel) ? rel : undefined;
+}
+
+function declaredNames(st: ts.Statement): string[] {
+  if (!ts.canHaveModifiers(st) || !ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) return [];
+  if (ts.isVariableStatement(st)) return st.declarationList.declarations.flatMap((d) => (ts.isIdentifier(d.name) ? [d.name.text] : []));
+  const named = st as ts.Statement & { name?: ts.Node };
+  return named.name && ts.isIdentifier(named.name) ? [named.name.text] : [];
+}
+
+export function unitFaces(root: string): Face[] {
+  const used = new Map<string, Map<string, string[]>>(); // unit -> name -> importers
+  const use = (unit: string, name: string, by: string): void => {
+    const names = used.get(unit) ?? new Map<string, string[]>();
+    used.set(unit, names);
+    names.set(name, [...(names.get(name) ?? []), by]);
+  };
+  for (const file of sourceFiles(root)) {
+    const text = readFileSync(file, 'utf8');
+    const from = unitOf(root, file);
+    const rel = path.relative(root, file);
+    // A test that loads the built unit: const { a, b } = require('…/dist/<unit>/index.js').
+    for (const m of text.matchAll(/const \{([^}]+)\} = require\([^)]*dist\/(\w+)\/index\.js/g)) {
+      for (const n of (m[1] ?? '').split(',')) if (m[2] !== from) use(m[2] ?? '', n.split(':')[0]?.trim() ?? '', `${rel} (dist)`);
+    }
+    const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+    const visit = (node: ts.Node): void => {
+      let spec: string | undefined;
+      if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) spec = node.moduleSpecifier.text;
+      else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) spec = node.argument.literal.text;
+      const target = spec === undefined ? undefined : indexTarget(root, file, spec);
+      if (target && target !== from) {
+        if (ts.isImportDeclaration(node)) {
+          const nb = node.importClause?.namedBindings;
+          if (node.importClause?.name) use(target, 'default', rel);
+          if (nb && ts.isNamedImports(nb)) for (const e of nb.elements) use(target, (e.propertyName ?? e.name).text, rel);
+          if (nb && ts.isNamespaceImport(nb)) use(target, '*', rel);
+        } else if (ts.isExportDeclaration(node)) {
+          if (node.exportClause && ts.isNamedExports(node.exportClause)) for (const e of node.exportClause.elements) use(target, (e.propertyName ?? e.name).text, rel);
+          else use(target, '*', rel);
+        } else if (ts.isImportTypeNode(node)) {
+          const q = node.qualifier;
+          use(target, q === undefined ? '*' : ts.isIdentifier(q) ? q.text : q.getText(sf).split('.')[0] ?? '*', rel);
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(sf);
   }
-  const header = /^\/\*\*[\s\S]*?\*\/\n/.exec(sf.text)?.[0] ?? '';
-  const body = [...byFile.entries()].sort().map(([f, ns]) => `export { ${ns.sort((a, b) => a.replace('type ', '').localeCompare(b.replace('type ', ''))).join(', ')} } from '${f}';`).join('\n');
-  fs.writeFileSync(index, `${header}${body}\n`);
+  return UNITS.map((unit) => {
+    const index = path.join(root, unit, 'index.ts');
+    const sf = ts.createSourceFile(index, readFileSync(index, 'utf8'), ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+    const exported: string[] = [];
+    const stars: string[] = [];
+    for (const st of sf.statements) {
+      if (ts.isExportDeclaration(st)) {
+        if (!st.exportClause) stars.push(st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : '?');
+        else if (ts.isNamedExports(st.exportClause)) exported.push(...st.exportClause.elements.map((e) => e.name.text));
+        else exported.push(st.exportClause.name.text);
+      } else exported.push(...declaredNames(st));
+    }
+    const usedBy = used.get(unit) ?? new Map<string, string[]>();
+    const unused = usedBy.has('*') ? [] : exported.filter((n) => !usedBy.has(n));
+    return { unit, exported, stars, usedBy, unused };
+  });
 }

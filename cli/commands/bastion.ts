@@ -394,7 +394,7 @@ async function execCmd(ctx: CliContext, argv: Readonly<Record<string, unknown>>,
   try {
     answer = await askControl(controlSocket(cfg), { op: 'exec', user, command, groups, hosts, ...(argv['account'] ? { account: String(argv['account']) } : {}) });
   } catch (err) {
-    throw new AuditkitError('AK_BASTION_TASK', `no bastion serving on this machine (${controlSocket(cfg)}: ${(err as Error).message}); start \`auditkit bastion serve\``);
+    throw new AuditkitError('AK_BASTION_NOT_SERVING', `no bastion serving on this machine (${controlSocket(cfg)}: ${(err as Error).message}); start \`auditkit bastion serve\``);
   }
   if (typeof answer['error'] === 'string') throw new AuditkitError('AK_BASTION_TASK', answer['error'], { exitCode: ExitCode.Usage });
   const id = String(answer['task']);
@@ -446,7 +446,7 @@ async function tokenCmd(ctx: CliContext, argv: Readonly<Record<string, unknown>>
   const { store, cfg, close } = await storeOf(ctx);
   try {
     const w = cfg.bastion.web;
-    if (!w.listen && !w.public_url) throw new AuditkitError('AK_BASTION_TOKEN', 'the web portal is off: set bastion.web.listen (and web.public_url if users reach it by another name)');
+    if (!w.listen && !w.public_url) throw new AuditkitError('AK_BASTION_WEB_OFF', 'the web portal is off: set bastion.web.listen (and web.public_url if users reach it by another name)');
     const ttlMs = argv['ttl'] !== undefined ? parseDuration(String(argv['ttl'])) : w.token_ttl_s * 1000;
     if (!(ttlMs >= 10_000 && ttlMs <= 7 * 86_400_000)) throw new AuditkitError('AK_BASTION_TOKEN', `--ttl ${String(argv['ttl'])}: between 10s and 7d`, { exitCode: ExitCode.Usage });
     const account = argv['account'] ? String(argv['account']) : undefined;

@@ -3,6 +3,8 @@
  * Each test file takes its own namespace and removes its indices afterwards.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 
 export function testEsUrl(): string {
@@ -18,6 +20,19 @@ export function testClient(): Client {
 /** A namespace no other test uses: `t<prefix><random>`, valid for data streams. */
 export function uniqueNamespace(prefix = ''): string {
   return `t${prefix.toLowerCase().replace(/[^a-z0-9]/g, '')}${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * A kit config file for one case: `<dir>/<name>.yml` (mode 600) pointing at the test
+ * node under a namespace of its own (pushed onto `namespaces`, for the file's cleanup),
+ * followed by `lines` (the rest of the YAML, from column 0).
+ */
+export function writeTestConfig(dir: string, name: string, namespaces: string[], lines: readonly string[]): { ns: string; cfg: string } {
+  const ns = uniqueNamespace(name);
+  namespaces.push(ns);
+  const cfg = path.join(dir, `${name}.yml`);
+  writeFileSync(cfg, ['elasticsearch:', `  url: ${testEsUrl()}`, `  namespace: ${ns}`, ...lines, ''].join('\n'), { mode: 0o600 });
+  return { ns, cfg };
 }
 
 /** Delete every kit index of a namespace (index mode and data-stream backing indices). */

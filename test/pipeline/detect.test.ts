@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { getField, streamName, validateDocument } from '../../schema';
 import { runCli, REPO } from '../foundation/cli';
-import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
+import { deleteNamespace, testClient, writeTestConfig } from '../harness/es';
 import { countOf } from './helpers';
 
 const built = fs.existsSync(path.join(REPO, 'dist', 'cli', 'main.js'));
@@ -31,30 +31,19 @@ d('auditkit collect raises alerts as it ships', () => {
   });
 
   const setup = (name: string, rulesEnabled: boolean, webhook?: string): { ns: string; cfg: string; log: string; state: string } => {
-    const ns = uniqueNamespace(name);
-    namespaces.push(ns);
     const log = path.join(dir, `${name}.log`);
     const state = path.join(dir, `${name}-state`);
     fs.writeFileSync(log, [line(1, 'ls -la /var/www'), line(2, 'rm -rf /etc'), line(3, 'git status')].join('\n') + '\n');
-    const cfg = path.join(dir, `${name}.yml`);
-    fs.writeFileSync(
-      cfg,
-      [
-        'elasticsearch:',
-        `  url: ${testEsUrl()}`,
-        `  namespace: ${ns}`,
-        'collector:',
-        `  state_dir: ${state}`,
-        `  rules: { enabled: ${rulesEnabled} }`,
-        '  listeners: { hook: { enabled: false } }',
-        '  heartbeat_interval_s: 0',
-        '  inputs:',
-        `    - { path: ${log}, format: legacy }`,
-        ...(webhook ? ['rules:', '  notify:', '    retry_delay_ms: 10', '    webhooks:', `      - { name: ops, url: ${webhook} }`] : []),
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
+    const { ns, cfg } = writeTestConfig(dir, name, namespaces, [
+      'collector:',
+      `  state_dir: ${state}`,
+      `  rules: { enabled: ${rulesEnabled} }`,
+      '  listeners: { hook: { enabled: false } }',
+      '  heartbeat_interval_s: 0',
+      '  inputs:',
+      `    - { path: ${log}, format: legacy }`,
+      ...(webhook ? ['rules:', '  notify:', '    retry_delay_ms: 10', '    webhooks:', `      - { name: ops, url: ${webhook} }`] : []),
+    ]);
     return { ns, cfg, log, state };
   };
 

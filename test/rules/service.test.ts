@@ -23,7 +23,7 @@ import { DETECT_STATE_INDEX } from '../../elastic';
 import { commandEvent } from '../../rules';
 import { streamName } from '../../schema';
 import { BIN, REPO, runCli } from '../foundation/cli';
-import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
+import { deleteNamespace, testClient, writeTestConfig } from '../harness/es';
 
 const built = fs.existsSync(path.join(REPO, 'dist', 'cli', 'main.js'));
 if (!built) console.warn('test/rules/service.test.ts skipped: run `npm run build` first (it drives the built binary)');
@@ -95,29 +95,17 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
    * process starved of CPU on a loaded machine keeps its lease through a pass.
    */
   function config(name: string, ttl = '60s'): { ns: string; cfg: string } {
-    const ns = uniqueNamespace(name);
-    namespaces.push(ns);
-    const cfg = path.join(dir, `${name}.yml`);
-    fs.writeFileSync(
-      cfg,
-      [
-        'elasticsearch:',
-        `  url: ${testEsUrl()}`,
-        `  namespace: ${ns}`,
-        'rules:',
-        `  schedule: { lookback: 1h, overlap: 1m, delay: 0s, lease_ttl: ${ttl}, time_field: auto }`,
-        '  notify:',
-        '    min_severity: low',
-        '    immediate_severity: low',
-        '    throttle: { window: 1m, max: 1000 }',
-        '    retries: 0',
-        '    webhooks:',
-        `      - { name: ops, url: ${hookUrl}, min_severity: low, timeout_ms: 60000 }`,
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
-    return { ns, cfg };
+    return writeTestConfig(dir, name, namespaces, [
+      'rules:',
+      `  schedule: { lookback: 1h, overlap: 1m, delay: 0s, lease_ttl: ${ttl}, time_field: auto }`,
+      '  notify:',
+      '    min_severity: low',
+      '    immediate_severity: low',
+      '    throttle: { window: 1m, max: 1000 }',
+      '    retries: 0',
+      '    webhooks:',
+      `      - { name: ops, url: ${hookUrl}, min_severity: low, timeout_ms: 60000 }`,
+    ]);
   }
 
   /**

@@ -133,14 +133,7 @@ export class RootFs {
   async lstat(hostPath: string): Promise<FileInfo | undefined> {
     const dir = await this.resolve(path.posix.dirname(normaliseHostPath(hostPath)));
     if (dir === undefined) return undefined;
-    const p = path.posix.join(dir, path.posix.basename(normaliseHostPath(hostPath)));
-    try {
-      const st = await fsp.lstat(this.real(p));
-      return { path: p, mode: st.mode, uid: st.uid, gid: st.gid, kind: kindOf(st), size: st.size };
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    return this.lstatAt(path.posix.join(dir, path.posix.basename(normaliseHostPath(hostPath))));
   }
 
   /** Where a symlink points, as written (not resolved). */
@@ -153,14 +146,7 @@ export class RootFs {
   /** stat after resolving symlinks inside root. */
   async stat(hostPath: string): Promise<FileInfo | undefined> {
     const p = await this.resolve(hostPath);
-    if (p === undefined) return undefined;
-    try {
-      const st = await fsp.lstat(this.real(p));
-      return { path: p, mode: st.mode, uid: st.uid, gid: st.gid, kind: kindOf(st), size: st.size };
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    return p === undefined ? undefined : this.lstatAt(p);
   }
 
   /** Read a regular file as UTF-8, at most maxFileBytes. undefined when missing. */
@@ -215,7 +201,11 @@ export class RootFs {
    * Walks use it to avoid re-resolving every component of every entry.
    */
   async lstatChild(resolvedDir: string, name: string): Promise<FileInfo | undefined> {
-    const p = path.posix.join(resolvedDir, name);
+    return this.lstatAt(path.posix.join(resolvedDir, name));
+  }
+
+  /** lstat of a path already resolved inside root; undefined when it is not there. */
+  private async lstatAt(p: string): Promise<FileInfo | undefined> {
     try {
       const st = await fsp.lstat(this.real(p));
       return { path: p, mode: st.mode, uid: st.uid, gid: st.gid, kind: kindOf(st), size: st.size };
