@@ -33,6 +33,8 @@ export const STORY_RULES: Readonly<Record<StoryName, readonly string[]>> = {
 
 export const DEMO_SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 const DATASETS: readonly Dataset[] = ['commands', 'auditd', 'alerts', 'deadletter'];
+/** Hosts ingested at once. */
+const INGEST_CONCURRENCY = 4;
 
 export interface DemoSummary {
   readonly version: string;
@@ -156,45 +158,67 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const totalBytes = files.reduce((n, f) => n + f.bytes, 0);
     const ingestProgress = createProgress('ingest', totalBytes);
     const tot = { read: 0, parsed: 0, failed: 0, created: 0, duplicates: 0, deadlettered: 0, rejected: 0, lost: 0 };
-    let doneBytes = 0;
+    const readBy = new Map<string, number>();
+    const showProgress = (name: string, bytes: number): void => {
+      readBy.set(name, bytes);
+      let n = 0;
+      for (const b of readBy.values()) n += b;
+      ingestProgress.update(n, name);
+    };
     const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'auditkit-demo-'));
+    const ingestHost = async (h: RawHost): Promise<void> => {
+      const inputs: PipelineInput[] = h.files
+        .filter((f) => f.bytes > 0)
+        .map((f) => ({ paths: [f.path], format: f.format, namespace: ns, startAt: 'beginning' as const, maxLineBytes: cfg.collector.inputs[0]?.max_line_bytes ?? 1024 * 1024 }));
+      if (inputs.length === 0) return;
+      const res = await runPipeline({
+        inputs,
+        stateDir: path.join(stateRoot, h.host.name),
+        namespace: ns,
+        host: hostFields(h.host),
+        agent: { type: 'auditkit', version: KIT_VERSION, id: simAgentId(tl.fleet, h.host.name), name: h.host.name },
+        oneShot: true,
+        pollIntervalMs: 10,
+        rotatedGraceMs: 0,
+        batchRecords: 5_000,
+        // The raw files are the source of truth of this backfill (a re-run doubles nothing): no fsync.
+        spool: { maxBytes: cfg.collector.spool.max_bytes, segmentBytes: cfg.collector.spool.segment_bytes, fsync: 'never', fsyncIntervalMs: 1_000, whenFull: 'block' },
+        sink: sinkOptionsFromConfig(cfg.collector, client),
+        heartbeatIntervalMs: 0,
+        log: o.log,
+        onProgress: ({ bytesRead }) => showProgress(h.host.name, bytesRead),
+      });
+      showProgress(h.host.name, res.bytesRead);
+      const c = res.counters;
+      tot.read += c.received;
+      tot.parsed += c.parsed;
+      tot.failed += c.failed;
+      tot.created += c.sent;
+      tot.duplicates += c.duplicates;
+      tot.deadlettered += c.deadlettered;
+      tot.rejected += c.rejected;
+      tot.lost += c.lost;
+      if (res.spooled > 0) throw new AuditkitError('AK_DEMO_INGEST', `ingest of ${h.host.name} left ${res.spooled} records unsent in the spool: is Elasticsearch healthy? (${url})`, { exitCode: ExitCode.Failure });
+    };
     try {
-      for (const h of raw) {
-        const inputs: PipelineInput[] = h.files
-          .filter((f) => f.bytes > 0)
-          .map((f) => ({ paths: [f.path], format: f.format, namespace: ns, startAt: 'beginning' as const, maxLineBytes: cfg.collector.inputs[0]?.max_line_bytes ?? 1024 * 1024 }));
-        if (inputs.length === 0) continue;
-        const host = hostFields(h.host);
-        const before = doneBytes;
-        const res = await runPipeline({
-          inputs,
-          stateDir: path.join(stateRoot, h.host.name),
-          namespace: ns,
-          host,
-          agent: { type: 'auditkit', version: KIT_VERSION, id: simAgentId(tl.fleet, h.host.name), name: h.host.name },
-          oneShot: true,
-          pollIntervalMs: 10,
-          rotatedGraceMs: 0,
-          batchRecords: 5_000,
-          // The raw files are the source of truth of this backfill (a re-run doubles nothing): no fsync.
-          spool: { maxBytes: cfg.collector.spool.max_bytes, segmentBytes: cfg.collector.spool.segment_bytes, fsync: 'never', fsyncIntervalMs: 1_000, whenFull: 'block' },
-          sink: sinkOptionsFromConfig(cfg.collector, client),
-          heartbeatIntervalMs: 0,
-          log: o.log,
-          onProgress: ({ bytesRead }) => ingestProgress.update(before + bytesRead, h.host.name),
-        });
-        doneBytes = before + res.bytesRead;
-        const c = res.counters;
-        tot.read += c.received;
-        tot.parsed += c.parsed;
-        tot.failed += c.failed;
-        tot.created += c.sent;
-        tot.duplicates += c.duplicates;
-        tot.deadlettered += c.deadlettered;
-        tot.rejected += c.rejected;
-        tot.lost += c.lost;
-        if (res.spooled > 0) throw new AuditkitError('AK_DEMO_INGEST', `ingest of ${h.host.name} left ${res.spooled} records unsent in the spool: is Elasticsearch healthy? (${url})`, { exitCode: ExitCode.Failure });
-      }
+      // A few hosts at a time, as a fleet's collectors would send: each host's pipeline spends most
+      // of its time waiting on a flush interval or a bulk response, which the others fill.
+      let next = 0;
+      let stop = false;
+      const worker = async (): Promise<void> => {
+        while (!stop && next < raw.length) {
+          try {
+            await ingestHost(raw[next++] as RawHost);
+          } catch (err) {
+            stop = true;
+            throw err;
+          }
+        }
+      };
+      // Every worker ends before the state directory goes; the first failure is the one reported.
+      const settled = await Promise.allSettled(Array.from({ length: Math.min(INGEST_CONCURRENCY, raw.length) }, worker));
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     } finally {
       fs.rmSync(stateRoot, { recursive: true, force: true });
     }

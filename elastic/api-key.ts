@@ -54,14 +54,16 @@ export function roleDescriptors(role: KeyRole): Record<string, { cluster: string
         },
       };
     case 'detector':
-      // The detection service: reads the events, creates alerts (never rewrites one), and
-      // reads and writes its own checkpoints and lease; nothing else.
+      // The detection service: reads the events, creates alerts, marks them notified
+      // (`index` is the privilege an update needs: the service updates only
+      // auditkit.alert.notification/notified_at), and reads and writes its own
+      // checkpoints and lease; nothing else.
       return {
         'auditkit-detector': {
           cluster: ['monitor'],
           indices: [
             { names: [ALL_STREAMS_PATTERN], privileges: ['read', 'view_index_metadata'] },
-            { names: ['logs-auditkit.alerts-*'], privileges: ['create_doc', 'auto_configure'] },
+            { names: ['logs-auditkit.alerts-*'], privileges: ['create_doc', 'auto_configure', 'index'] },
             { names: [DETECT_STATE_INDEX], privileges: ['read', 'write', 'create_index', 'view_index_metadata'] },
           ],
         },

@@ -116,6 +116,11 @@ export interface StreamingEngine {
   stats(): Readonly<EngineStats>;
   /** Record an event's first-seen keys without evaluating conditions (history seeding). */
   prime(event: Doc): void;
+  /**
+   * The first_seen rules' (or rule `ruleId`'s) data starts at `t` (event time; the earliest matching event of their
+   * history): a rule with `first_seen.learning` raises nothing before `t + learning`.
+   */
+  observedFrom(t: number, ruleId?: string): void;
 }
 
 interface SuppressState {
@@ -229,6 +234,9 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
     readonly seqs: Bounded<{ idx: number; start: number; ids: string[]; first: Doc }>;
     readonly seen: Bounded<number>;
     readonly history: number;
+    /** first_seen: no alert before `from + learning` (the rule is learning its keys). */
+    readonly learning: number;
+    from: number;
   }
   const state = new Map<CompiledRule, RuleState>();
   for (const r of rules) {
@@ -252,6 +260,8 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
       seqs: new Bounded(maxKeys, evict),
       seen: new Bounded(maxKeys, evict),
       history: d.type === 'first_seen' ? parseDuration(d.first_seen.history) : 0,
+      learning: d.type === 'first_seen' && d.first_seen.learning !== undefined ? parseDuration(d.first_seen.learning) : 0,
+      from: Infinity,
     });
   }
 
@@ -443,7 +453,8 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
     // first_seen
     const last = st.seen.get(key);
     st.seen.set(key, t);
-    if (last === undefined || t - last > st.history) {
+    if (t < st.from) st.from = t;
+    if ((last === undefined || t - last > st.history) && t - st.from >= st.learning) {
       matched?.push(d.id);
       out.push(buildAlert(d, { id: documentId('alert', d.id, key, t), events: [doc], ids: [sourceId(doc)], first: t, last: t, count: 1, key, mode, namespace: opts.namespace, sourceIndex: opts.sourceIndex }));
     }
@@ -482,7 +493,13 @@ export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[]
     stats: () => ({ ...stats }),
     prime(event) {
       const t = eventTime(event);
-      for (const st of state.values()) if (st.rule.def.type === 'first_seen') st.seen.set(keyOf(st.keyGetters, event), Number.isNaN(t) ? 0 : t);
+      for (const st of state.values()) {
+        if (st.rule.def.type !== 'first_seen') continue;
+        st.seen.set(keyOf(st.keyGetters, event), Number.isNaN(t) ? 0 : t);
+      }
+    },
+    observedFrom(t, ruleId) {
+      for (const st of state.values()) if (st.rule.def.type === 'first_seen' && (ruleId === undefined || st.rule.def.id === ruleId) && t < st.from) st.from = t;
     },
   };
 }

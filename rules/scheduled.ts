@@ -52,6 +52,12 @@ export interface ScheduledOptions {
   readonly scanLimit?: number;
   /** Each alert this run CREATED (not one already there): where notifications hang. */
   readonly onCreated?: (alert: AlertDoc) => void;
+  /**
+   * Write each alert with `auditkit.alert.notification: pending` (the detection service with a
+   * hub): a pass then notifies pending alerts and marks them sent, so an alert created just
+   * before a crash is still notified after the restart.
+   */
+  readonly pendingNotification?: boolean;
 }
 
 export interface RuleRunResult {
@@ -147,6 +153,20 @@ async function keysWithCount(client: Client, f: Fetcher, index: string, query: Q
   return out;
 }
 
+/**
+ * The earliest event time (@timestamp) of a first_seen rule with a learning period, over its
+ * history before `since`: where its learning started. Undefined: nothing before `since`.
+ */
+async function firstSeenFrom(client: Client, f: Fetcher, index: string, def: RuleDef, field: string, since: number): Promise<number | undefined> {
+  if (def.type !== 'first_seen' || def.first_seen.learning === undefined) return undefined;
+  const cq = compileRuleQuery(def.condition, def.exceptions);
+  const before = { bool: { filter: [timeRange(field, new Date(since - parseDuration(def.first_seen.history)), new Date(since)), cq.query] } };
+  f.requests++;
+  const res = await client.search({ index, size: 0, query: before, aggs: { first: { min: { field: '@timestamp' } } }, ignore_unavailable: true, allow_no_indices: true });
+  const v = (res.aggregations?.['first'] as { value?: number | null } | undefined)?.value;
+  return typeof v === 'number' ? v : undefined;
+}
+
 /** One synthetic event per key a first_seen rule has already seen in its history before `since`, to prime the engine with. */
 async function firstSeenSeed(client: Client, f: Fetcher, index: string, def: RuleDef, field: string, since: number): Promise<Doc[]> {
   if (def.type !== 'first_seen') return [];
@@ -227,7 +247,12 @@ export async function runScheduled(client: Client, defs: readonly RuleDef[], opt
     const byRule = new Map<string, Map<string, AlertDoc>>(batch.map((d) => [d.id, new Map()]));
     try {
       const engine = createStreamingEngine(batch.map((d) => compileRule(d)), engineOpts);
-      for (const def of batch) if (def.type === 'first_seen') for (const sd of await firstSeenSeed(client, f, opts.index, def, field, since)) engine.prime(sd);
+      for (const def of batch) {
+        if (def.type !== 'first_seen') continue;
+        for (const sd of await firstSeenSeed(client, f, opts.index, def, field, since)) engine.prime(sd);
+        const from = await firstSeenFrom(client, f, opts.index, def, field, since);
+        if (from !== undefined) engine.observedFrom(from, def.id);
+      }
       const query: Query = scan ? range : { bool: { filter: [range, { bool: { should: compiled.map((c) => (c.cq as CompiledQuery).query), minimum_should_match: 1 } }] } };
       const feed = (d: Doc): void => {
         const raised = engine.process(d);
@@ -260,6 +285,7 @@ export async function runScheduled(client: Client, defs: readonly RuleDef[], opt
       const range = timeRange(field, new Date(since - stateLookbackMs(def)), opts.until);
       let query: Query;
       const seed: Doc[] = [];
+      let learnFrom: number | undefined;
       if (def.type === 'sequence') {
         const steps = def.sequence.steps.map((s) => compileQuery(s.condition));
         query = { bool: { filter: [range, { bool: { should: steps.map((s) => s.query), minimum_should_match: 1 } }] } };
@@ -274,7 +300,10 @@ export async function runScheduled(client: Client, defs: readonly RuleDef[], opt
           }
           query = { bool: { filter: [range, cq.query, keyTerms(def.threshold.by, keys)] } };
         }
-        if (def.type === 'first_seen') seed.push(...(await firstSeenSeed(client, f, opts.index, def, field, since)));
+        if (def.type === 'first_seen') {
+          seed.push(...(await firstSeenSeed(client, f, opts.index, def, field, since)));
+          learnFrom = await firstSeenFrom(client, f, opts.index, def, field, since);
+        }
       }
       const docs: Doc[] = [];
       const { truncated } = await forEachPage(client, f, opts.index, query, field, max, (page) => {
@@ -284,6 +313,7 @@ export async function runScheduled(client: Client, defs: readonly RuleDef[], opt
       if (field !== '@timestamp') docs.sort((a, b) => String(a['@timestamp'] ?? '').localeCompare(String(b['@timestamp'] ?? '')));
       const engine = createStreamingEngine([rule], engineOpts);
       for (const sd of seed) engine.prime(sd);
+      if (learnFrom !== undefined) engine.observedFrom(learnFrom);
       const alerts = new Map<string, AlertDoc>();
       for (const d of docs) {
         const raised = engine.process(d);
@@ -319,7 +349,10 @@ export async function runScheduled(client: Client, defs: readonly RuleDef[], opt
       },
     };
     for (let i = 0; i < all.length; i += 500) {
-      const chunk = all.slice(i, i + 500).map((a): AlertItem => ({ id: a.event.id, alert: a, body: Buffer.from(bulkLines(index, a.event.id, a)) }));
+      const chunk = all.slice(i, i + 500).map((a): AlertItem => {
+        const doc = opts.pendingNotification ? { ...a, auditkit: { ...a.auditkit, alert: { ...a.auditkit.alert, notification: 'pending' as const } } } : a;
+        return { id: a.event.id, alert: doc, body: Buffer.from(bulkLines(index, a.event.id, doc)) };
+      });
       const { unsent, lastError } = await writeBulk(client, chunk, handler, { ...ALERT_WRITES, refresh: 'wait_for' });
       // Out of attempts on a request that never got through: fail the run as client.bulk did.
       if (lastError !== undefined) throw lastError;

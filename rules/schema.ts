@@ -133,7 +133,7 @@ export const ruleSchema = z
         steps: z.array(z.strictObject({ name: z.string().min(1), by: z.array(fieldName).min(1).optional(), condition: conditionSchema })).min(2),
       })
       .optional(),
-    first_seen: z.strictObject({ fields: z.array(fieldName).min(1), history: duration.default('30d') }).optional(),
+    first_seen: z.strictObject({ fields: z.array(fieldName).min(1), history: duration.default('30d'), learning: duration.optional() }).optional(),
     // `$target_user` / `$group`: keys derived from fields or the command line (rules/entities.ts).
     suppress: z.strictObject({ by: z.array(z.union([z.enum(['$target_user', '$group']), fieldName])).min(1), window: duration }).optional(),
     exceptions: z.array(conditionSchema).default([]),

@@ -17,18 +17,25 @@
  * `@timestamp`; a late event (an old `@timestamp`, ingested after a pass) is then
  * still in the next window. Overlaps, restarts and a second instance that ran
  * anyway produce no duplicate: alert ids are deterministic and written with
- * op_type create, and only an alert this instance CREATED (201, never a 409) is
- * handed to the notification hub. The checkpoint moves only after the pass's
- * alerts are written and their notifications delivered (or given up), so a kill
- * in the middle of a pass redoes the window: no alert is lost or doubled. The one
- * gap: an alert created but not yet notified when the process dies is not
- * notified by the rerun (it is already there); notifications are at most once.
+ * op_type create. The checkpoint moves only after the pass's alerts are written,
+ * so a kill in the middle of a pass redoes the window: no alert is lost or doubled.
+ *
+ * Notifications are at least once. With a hub configured, alerts are written with
+ * `auditkit.alert.notification: pending`; every pass of the lease holder then hands
+ * the pending alerts of its namespace to the hub, oldest first and at most
+ * NOTIFY_BATCH per pass, waits for the hub's deliveries (sent or given up), and
+ * marks them `sent` with `auditkit.alert.notified_at`. An alert created just
+ * before a kill is still pending after the restart, so the next pass notifies it;
+ * a delivery in flight at the kill (sent, not yet marked) goes out again, with
+ * the same alert id for the receiver to recognise. What the hub holds for a later
+ * digest (alerts below `immediate_severity`) is in memory: a kill loses that digest.
  */
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import type { Client } from '@elastic/elasticsearch';
 import { AuditkitError, ExitCode, parseDuration, sleep, type Logger } from '../core';
 import { DETECT_STATE_INDEX } from '../elastic';
+import { streamName } from '../schema';
 import type { AlertDoc } from './alerts';
 import type { RulesConfig } from './config';
 import type { NotificationHub } from './notify';
@@ -99,9 +106,14 @@ export interface PassSummary {
   readonly errors: readonly string[];
   readonly tookMs: number;
   readonly requests: number;
+  /** Pending alerts this pass handed to the notification hub (and marked sent). */
+  readonly notified: number;
   /** The lease was lost during the pass: checkpoints were not moved. */
   readonly leaseLost?: boolean;
 }
+
+/** Most pending alerts one pass notifies (the rest wait for the next pass, oldest first). */
+export const NOTIFY_BATCH = 500;
 
 const checkpointId = (ns: string, rule: string): string => `checkpoint:${ns}:${rule}`;
 const leaseId = (ns: string): string => `lease:${ns}`;
@@ -250,7 +262,7 @@ export class DetectionService {
     const { client, namespace, schedule } = this.o;
     if (!(await this.acquire())) {
       const held = await readLease(client, namespace).catch(() => undefined);
-      return { ran: false, holder: held?.holder ?? '?', rules: 0, timeField: '', events: 0, alerts: 0, created: 0, existing: 0, errors: [], tookMs: this.now() - t0, requests: 0 };
+      return { ran: false, holder: held?.holder ?? '?', rules: 0, timeField: '', events: 0, alerts: 0, created: 0, existing: 0, errors: [], tookMs: this.now() - t0, requests: 0, notified: 0 };
     }
     // Renew every ttl/3 while the pass runs; a lease lost meanwhile stops the checkpoints.
     const ac = new AbortController();
@@ -287,7 +299,6 @@ export class DetectionService {
         const createdBy = new Map<string, number>();
         const onCreated = (a: AlertDoc): void => {
           createdBy.set(a.rule.id, (createdBy.get(a.rule.id) ?? 0) + 1);
-          this.o.hub?.notify(a);
         };
         let rep;
         try {
@@ -301,6 +312,7 @@ export class DetectionService {
             ...(this.o.exceptions ? { exceptions: this.o.exceptions } : {}),
             ...(this.o.maxKeys ? { maxKeys: this.o.maxKeys } : {}),
             onCreated,
+            pendingNotification: Boolean(this.o.hub),
           });
         } catch (err) {
           // The alert writes themselves failed: nothing of this group moves.
@@ -323,18 +335,59 @@ export class DetectionService {
           updates.push(this.next(states.get(r.rule), r.rule, timeField, { from, to, started, events: r.candidates, alerts: r.alerts.length, created: createdBy.get(r.rule) ?? 0, ...(error ? { error } : {}) }, advance));
         }
       }
-      // Notifications handed off before the checkpoints move: a kill before this point reruns the window.
-      await this.o.hub?.drain();
+      // Pending alerts (this pass's, and any a killed holder left) go to the hub, then are marked sent.
+      let notified = 0;
+      if (this.o.hub && !this.leaseLost) {
+        try {
+          notified = await this.notifyPending(this.o.hub);
+        } catch (err) {
+          errors.push(`notifications: ${(err as Error).message} (the alerts stay pending for the next pass)`);
+        }
+      }
       if (this.leaseLost) {
         errors.push('the lease was lost during the pass (another instance took it): checkpoints not moved');
       } else if (updates.length) {
         await this.writeStates(updates);
       }
-      return { ran: true, holder: this.instance, rules: updates.length, timeField, events, alerts, created, existing, errors, tookMs: this.now() - t0, requests, ...(this.leaseLost ? { leaseLost: true } : {}) };
+      return { ran: true, holder: this.instance, rules: updates.length, timeField, events, alerts, created, existing, errors, tookMs: this.now() - t0, requests, notified, ...(this.leaseLost ? { leaseLost: true } : {}) };
     } finally {
       ac.abort();
       await renewer;
     }
+  }
+
+  /**
+   * Hand the namespace's pending alerts to the hub (oldest first, at most NOTIFY_BATCH),
+   * wait for its deliveries, then mark them sent. Returns how many were handed over.
+   */
+  private async notifyPending(hub: NotificationHub): Promise<number> {
+    const { client, namespace } = this.o;
+    const index = streamName('alerts', namespace);
+    // No refresh here (the detector key has no `maintenance`): this pass's alerts were written
+    // with refresh wait_for, and a killed holder's are visible within the refresh interval.
+    const res = await client.search<AlertDoc>({
+      index,
+      size: NOTIFY_BATCH,
+      query: { bool: { filter: [{ term: { 'auditkit.alert.notification': 'pending' } }] } },
+      sort: [{ '@timestamp': { order: 'asc', unmapped_type: 'date' } }, { 'event.id': { order: 'asc', unmapped_type: 'keyword' } }],
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+    const hits = res.hits.hits.filter((h) => h._source && h._id);
+    if (!hits.length) return 0;
+    for (const h of hits) hub.notify(h._source as AlertDoc);
+    // Immediate deliveries (and their retries) end, sent or given up, before the mark.
+    await hub.drain();
+    const at = new Date(this.now()).toISOString();
+    const out = await client.bulk({
+      refresh: 'wait_for',
+      operations: hits.flatMap((h) => [{ update: { _index: h._index, _id: h._id as string, retry_on_conflict: 3 } }, { doc: { auditkit: { alert: { notification: 'sent', notified_at: at } } } }]),
+    });
+    if (out.errors) {
+      const bad = out.items.filter((i) => i.update?.error);
+      this.o.log?.warn({ failed: bad.length, reason: bad[0]?.update?.error?.reason }, 'could not mark notified alerts: the next pass hands them to the hub again');
+    }
+    return hits.length;
   }
 
   private next(prev: RuleState | undefined, rule: string, timeField: string, p: { from: number; to: number; started: number; events: number; alerts: number; created: number; error?: string }, advance: boolean): RuleState {

@@ -134,6 +134,11 @@ export interface FirstSeenSpec {
   readonly fields: readonly string[];
   /** How long a key stays "known" after it was last seen (event time). */
   readonly history: string;
+  /**
+   * Learning period: no alert until the rule has seen this long of its data (from its earliest
+   * matching event). A fleet's first day (or the demo's) then teaches the rule its usual keys.
+   */
+  readonly learning?: string;
 }
 
 /** What every rule has, whatever its type. */

@@ -87,6 +87,13 @@ export interface AlertDocument {
       /** Triage (`auditkit alerts ack|close`): absent = open. */
       readonly status?: AlertStatus;
       readonly triage?: { readonly by: string; readonly at: string; readonly note?: string };
+      /**
+       * Notification state of an alert the detection service wrote with a hub configured:
+       * `pending` at creation, `sent` once the lease holder handed it to the hub.
+       */
+      readonly notification?: 'pending' | 'sent';
+      /** When the detection service handed the alert to the notification hub. */
+      readonly notified_at?: string;
     };
     readonly tty?: string;
     readonly session?: { readonly id?: string };

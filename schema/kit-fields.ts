@@ -104,6 +104,8 @@ export const KIT_FIELDS: readonly KitField[] = [
   { name: 'auditkit.alert.triage.by', type: 'keyword', description: 'Who last changed the triage status (the Elasticsearch user or API key, else the local user).' },
   { name: 'auditkit.alert.triage.at', type: 'date', description: 'When the triage status was last changed.' },
   { name: 'auditkit.alert.triage.note', type: 'text', description: 'The analyst\'s note with the last status change (`--note`).' },
+  { name: 'auditkit.alert.notification', type: 'keyword', description: 'Detection service notifications: pending when the alert was written with notifications configured, sent once the lease holder handed it to the notification hub (at least once: a pending alert is notified by the next pass).' },
+  { name: 'auditkit.alert.notified_at', type: 'date', description: 'When the detection service handed the alert to the notification hub.' },
   { name: 'auditkit.alert.mode', type: 'keyword', description: 'How the rule ran: streaming, scheduled, or bastion-guard (checked at the bastion before the command reached the host).' },
 
   // File integrity (fim dataset): what the file was before, how the change was seen, who made it.

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AuditkitError, createProgress, ExitCode } from '../../core';
+import { AuditkitError, createProgress, escapeControl, ExitCode } from '../../core';
 import { agentSummary, collectorAgent, collectorHost, PARSERS, runPipeline, sinkOptionsFromConfig, sniffFormat } from '../../collectors';
 import { createDetector } from '../../rules';
-import { DATASETS, isDataset } from '../../schema';
+import { DATASETS, getField, isDataset } from '../../schema';
 import type { AuditkitCommand } from '../context';
 
 /**
@@ -57,6 +57,18 @@ export const ingestCommand: AuditkitCommand = {
     const host = collectorHost(cfg.collector);
     const detector = es && argv['rules'] !== false ? await createDetector(cfg, { default: ns }, { log: ctx.log }) : undefined;
     const progress = createProgress('ingest', total);
+    // Where each history file's user came from (option, file owner, path), as its records say.
+    const historyUsers = new Map<string, { user: string | null; from: string | null }>();
+    const observe = (doc: Record<string, unknown>): void => {
+      const from = getField(doc, 'auditkit.history.user_from');
+      const format = getField(doc, 'auditkit.source.format');
+      if (from === undefined && format !== 'bash' && format !== 'zsh') return;
+      const file = getField(doc, 'auditkit.source.file');
+      const key = typeof file === 'string' ? file : '';
+      if (historyUsers.has(key)) return;
+      const user = getField(doc, 'user.name');
+      historyUsers.set(key, { user: typeof user === 'string' ? user : null, from: typeof from === 'string' ? from : null });
+    };
     const ac = new AbortController();
     const onSignal = (): void => ac.abort();
     process.once('SIGINT', onSignal);
@@ -79,7 +91,10 @@ export const ingestCommand: AuditkitCommand = {
             }
           : { emit: (doc: unknown) => void process.stdout.write(JSON.stringify(doc) + '\n') }),
         heartbeatIntervalMs: 0,
-        ...(detector ? { detect: (doc: Parameters<typeof detector.process>[0]) => detector.process(doc) } : {}),
+        detect: (doc: Parameters<NonNullable<typeof detector>['process']>[0]) => {
+          observe(doc as unknown as Record<string, unknown>);
+          return detector ? detector.process(doc) : [];
+        },
         log: ctx.log,
         signal: ac.signal,
         onProgress: ({ counters, bytesRead }) => progress.update(bytesRead, `${counters.parsed} events`),
@@ -88,15 +103,22 @@ export const ingestCommand: AuditkitCommand = {
       const s = agentSummary(result);
       const brief = { read: s['read'], parsed: s['parsed'], failed: s['failed'], shipped: toStdout ? 0 : s['shipped'], deadlettered: s['deadlettered'], alerts: s['alerts'] };
       if (ctx.out.json) {
-        const full = { ...brief, duplicates: s['duplicates'], rejected: s['rejected'], lost: s['lost'], retries: s['retries'], spooled: s['spooled'] };
+        const history_users = [...historyUsers].map(([file, u]) => ({ file, ...u }));
+        const full = { ...brief, duplicates: s['duplicates'], rejected: s['rejected'], lost: s['lost'], retries: s['retries'], spooled: s['spooled'], ...(history_users.length ? { history_users } : {}) };
         if (toStdout) process.stderr.write(JSON.stringify(full) + '\n');
         else ctx.out.printJson(full);
       } else {
         const line = toStdout
           ? `read ${brief.read}, parsed ${brief.parsed}, failed ${brief.failed}`
           : `read ${brief.read}, parsed ${brief.parsed}, failed ${brief.failed}, shipped ${brief.shipped} (${String(s['duplicates'])} already there), dead-lettered ${brief.deadlettered}, ${detector ? `${String(brief.alerts)} new alerts` : 'rules off'}`;
-        if (toStdout) process.stderr.write(line + '\n');
-        else ctx.out.line(line);
+        const FROM: Record<string, string> = { option: "the input's user option", owner: "the file's owner", path: "the file's path (/home/<user>/...: a guess)" };
+        const users = [...historyUsers].map(([file, u]) =>
+          u.user === null ? `history ${escapeControl(file)}: no user (not an option, no file owner in /etc/passwd, no /home/<user>/ path)` : `history ${escapeControl(file)}: user ${escapeControl(u.user)}, from ${FROM[u.from ?? ''] ?? escapeControl(u.from ?? '?')}`,
+        );
+        for (const l of [line, ...users]) {
+          if (toStdout) process.stderr.write(l + '\n');
+          else ctx.out.line(l);
+        }
       }
       if (ac.signal.aborted) return ExitCode.Failure;
       return result.counters.failed > 0 || result.counters.rejected > 0 ? ExitCode.Failure : ExitCode.Ok;

