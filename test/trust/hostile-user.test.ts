@@ -51,7 +51,7 @@ maybe('a hostile local user against auditkit collect', () => {
   beforeAll(async () => {
     port = await freePort();
     const cfg = path.join(dir, 'auditkit.yml');
-    writeFileSync(cfg, ['elasticsearch:', `  url: ${testEsUrl()}`, `  namespace: ${ns}`, 'collector:', `  host_name: ${os.hostname()}`, `  state_dir: ${path.join(dir, 'state')}`, '  poll_interval_ms: 50', '  sink: { flush_interval_ms: 50 }', '  rules: { enabled: false }', '  listeners:', `    hook: { enabled: true, port: ${port} }`, ''].join('\n'), { mode: 0o600 });
+    writeFileSync(cfg, ['elasticsearch:', `  url: ${testEsUrl()}`, `  namespace: ${ns}`, 'collector:', `  host_name: ${os.hostname()}`, `  state_dir: ${path.join(dir, 'state')}`, '  poll_interval_ms: 50', '  sink: { flush_interval_ms: 50 }', '  rules: { enabled: false }', '  listeners:', `    hook: { enabled: true, port: ${port}, alive_file: ${path.join(dir, 'alive', 'hook.alive')} }`, ''].join('\n'), { mode: 0o600 });
     collector = spawn(process.execPath, [path.join(REPO, 'bin/auditkit.js'), 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(collector);
     collector.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -201,7 +201,7 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
     port = await freePort();
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
     const esPort = (proxy.address() as { port: number }).port;
-    writeFileSync(cfg, ['elasticsearch:', `  url: http://127.0.0.1:${esPort}`, `  namespace: ${ns}`, 'collector:', `  host_name: ${os.hostname()}`, `  state_dir: ${path.join(dir, 'state')}`, '  poll_interval_ms: 50', '  sink: { flush_interval_ms: 50, backoff_max_ms: 500 }', '  rules: { enabled: false }', '  listeners:', `    hook: { enabled: true, port: ${port} }`, ''].join('\n'), { mode: 0o600 });
+    writeFileSync(cfg, ['elasticsearch:', `  url: http://127.0.0.1:${esPort}`, `  namespace: ${ns}`, 'collector:', `  host_name: ${os.hostname()}`, `  state_dir: ${path.join(dir, 'state')}`, '  poll_interval_ms: 50', '  sink: { flush_interval_ms: 50, backoff_max_ms: 500 }', '  rules: { enabled: false }', '  listeners:', `    hook: { enabled: true, port: ${port}, alive_file: ${path.join(dir, 'alive', 'hook.alive')} }`, ''].join('\n'), { mode: 0o600 });
   });
 
   afterAll(async () => {
@@ -350,7 +350,7 @@ maybe('the full-spool attack', () => {
         '  heartbeat_interval_s: 0',
         '  rules: { enabled: false }',
         '  listeners:',
-        `    hook: { enabled: true, port: ${port} }`,
+        `    hook: { enabled: true, port: ${port}, alive_file: ${path.join(dir, 'alive', 'hook.alive')} }`,
         '    max_backlog_bytes: 128KiB',
         '',
       ].join('\n'),
@@ -427,7 +427,8 @@ maybe('the full-spool attack', () => {
     // 2. nobody's real bash with the real hook, against the full collector.
     const hook = readFileSync(path.join(REPO, 'collectors/assets/shell/auditkit.sh'), 'utf8')
       .replace(/^__auditkit_port=.*$/m, `__auditkit_port=${port}`)
-      .replace(/^__auditkit_logger_socket=.*$/m, `__auditkit_logger_socket=${sockPath}`);
+      .replace(/^__auditkit_logger_socket=.*$/m, `__auditkit_logger_socket=${sockPath}`)
+      .replace(/^__auditkit_alive=.*$/m, `__auditkit_alive=${path.join(dir, 'alive', 'hook.alive')}`);
     const rc = path.join(dir, 'bashrc');
     writeFileSync(rc, `${hook}\nPS1='PROMPT> '\n`, { mode: 0o644 });
     const term = ptyModule.spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'bash', '--noprofile', '--rcfile', rc, '-i'], {
