@@ -104,6 +104,7 @@ maybe('the hook never holds a prompt hostage', () => {
     flood.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 500));
     rx.child.kill('SIGSTOP');
+    const stoppedAt = Date.now();
     // Right after the stop the stamp is still fresh: the hook connects, the kernel completes
     // the handshake (queue not full) and the ack wait (0.5 s) ends it; later the stamp is stale.
     figures['sigstopped'] = await median(s, 'stopped');
@@ -118,7 +119,8 @@ maybe('the hook never holds a prompt hostage', () => {
       const t = setTimeout(resolve, 8_000);
       queue.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('FULL')) { clearTimeout(t); resolve(); } });
     });
-    await new Promise((r) => setTimeout(r, 500));
+    // Past the stamp's 1.5 s: a queue filled within 1.5 s of the freeze is the README's residual window.
+    await new Promise((r) => setTimeout(r, Math.max(500, stoppedAt + 2_000 - Date.now())));
     figures['sigstopped_queue_full'] = await median(s, 'stopped-full');
     rx.child.kill('SIGCONT');
     rx.child.kill('SIGKILL');
@@ -163,6 +165,7 @@ maybe('the hook never holds a prompt hostage', () => {
     await promptMs(s, ':');
     const figures: Record<string, number> = { healthy: await median(s, 'zhealthy', 3) };
     rx.child.kill('SIGSTOP');
+    const stoppedAt = Date.now();
     const queue = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', `
       const net = require('node:net'); const held = []; let up = 0;
       for (let i = 0; i < 4300; i++) { const c = net.connect(${rx.port}, '127.0.0.1'); c.on('connect', () => { if (++up === 4097) console.log('FULL'); }); c.on('error', () => {}); held.push(c); }
@@ -172,7 +175,7 @@ maybe('the hook never holds a prompt hostage', () => {
       const timer = setTimeout(resolve, 8_000);
       queue.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('FULL')) { clearTimeout(timer); resolve(); } });
     });
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, Math.max(500, stoppedAt + 2_000 - Date.now())));
     figures['sigstopped_queue_full'] = await median(s, 'zstopped-full', 3);
     rx.child.kill('SIGCONT');
     rx.child.kill('SIGKILL');
