@@ -39,6 +39,10 @@ maybe('the hook never holds a prompt hostage', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ak-prompt-'));
   // The receiver's liveness stamp (the hook reads it before it connects).
   const alive = path.join(dir, 'run', 'hook.alive');
+  // The hook's private scratch dir (else it makes /dev/shm/.auditkit-0, which outlives the test).
+  const xdg = path.join(dir, 'xdg');
+  fs.mkdirSync(xdg, { mode: 0o700 });
+  fs.chmodSync(xdg, 0o700);
   const children: ChildProcess[] = [];
   const terms: Pty[] = [];
   afterAll(async () => {
@@ -61,7 +65,7 @@ maybe('the hook never holds a prompt hostage', () => {
     const rc = path.join(dir, `rc-${port}`);
     fs.writeFileSync(rc, fs.readFileSync(HOOK, 'utf8').replace(/^__auditkit_port=.*$/m, `__auditkit_port=${port}`).replace(/^__auditkit_logger_socket=.*$/m, `__auditkit_logger_socket=${path.join(dir, 'nolog.sock')}`).replace(/^__auditkit_alive=.*$/m, `__auditkit_alive=${alive}`) + `\nPS1='PROMPT> '\n${pre}\n`);
     let screen = '';
-    const t = (pty as NonNullable<typeof pty>).spawn('bash', ['--noprofile', '--rcfile', rc, '-i'], { name: 'xterm', cols: 200, rows: 50, cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir } });
+    const t = (pty as NonNullable<typeof pty>).spawn('bash', ['--noprofile', '--rcfile', rc, '-i'], { name: 'xterm', cols: 200, rows: 50, cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, XDG_RUNTIME_DIR: xdg } });
     t.onData((d) => (screen += d));
     terms.push(t);
     return { term: t, screen: () => screen };
