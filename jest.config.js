@@ -34,6 +34,7 @@ const E2E = [
   'test/shell/hook.e2e.test.ts', // real bash in a pty
   'test/shell/zsh-hook.e2e.test.ts', // real zsh in a pty
   'test/trust/hostile-user.test.ts', // the built collector attacked as uid nobody
+  'test/trust/prompt.e2e.test.ts', // real bash in a pty against the built receiver
 ];
 const escape = (p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

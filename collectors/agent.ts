@@ -52,7 +52,7 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
       if (!o.once) {
         const journal = new RecordJournal(file, journalOpts);
         try {
-          const rx = await startHookReceiver((r) => journal.append(r.text), { host: listeners.hook.host, port: listeners.hook.port });
+          const rx = await startHookReceiver((r) => journal.append(r.text), { host: listeners.hook.host, port: listeners.hook.port, ...(listeners.hook.alive_file ? { aliveFile: listeners.hook.alive_file } : {}) });
           closers.push(() => rx.close(), () => journal.close());
           o.log.info({ 'server.address': listeners.hook.host, 'server.port': rx.port }, 'listening for the shell hook');
         } catch (err) {

@@ -86,6 +86,10 @@ export const collectorConfigSchema = z.strictObject({
           enabled: z.boolean().default(true).describe('Receive the shell hook\'s records over loopback TCP (its primary transport; it falls back to syslog when nobody listens).'),
           host: z.string().default('127.0.0.1'),
           port: z.number().int().min(0).max(65535).default(601).describe('A privileged port on purpose: no ordinary user can take it while the collector is down.'),
+          alive_file: z
+            .string()
+            .default('/run/auditkit/hook.alive')
+            .describe('Liveness stamp (epoch ms, rewritten every 250 ms) the hook reads before it connects: stale (collector frozen or gone), the hook falls back to syslog at once instead of waiting on a connect that has no timeout. Must match the hook\'s __auditkit_alive; empty: none.'),
         })
         .prefault({}),
       omaudit: z

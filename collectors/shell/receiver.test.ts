@@ -144,3 +144,28 @@ describe('identity on the kernel\'s word (issue 14, finding 5)', () => {
     expect(parse('{"v":1,"sid":"s","seq":3,"t":1795345099140,"uid":0,"user":"root","cmd":"id"}', 'tcp://127.0.0.1')['tags']).toEqual(['auditkit_sender_unverified']);
   });
 });
+
+describe('the liveness stamp the hook reads before it connects', () => {
+  it('is "<epoch ms> <port>", world-readable, rewritten while the loop runs, and removed on close', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fs = require('node:fs') as typeof import('node:fs');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const os = require('node:os') as typeof import('node:os');
+    const dir = fs.mkdtempSync(`${os.tmpdir()}/ak-alive-`);
+    const file = `${dir}/run/hook.alive`;
+    const rx = await startHookReceiver(() => undefined, { port: 0, aliveFile: file, aliveIntervalMs: 20 });
+    try {
+      const first = fs.readFileSync(file, 'latin1');
+      expect(first).toMatch(new RegExp(`^\\d{13} ${rx.port}\\n$`));
+      expect(Math.abs(Number(first.split(' ')[0]) - Date.now())).toBeLessThan(1_000);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o644);
+      expect(fs.statSync(`${dir}/run`).mode & 0o777).toBe(0o755);
+      await sleep(100);
+      expect(Number(fs.readFileSync(file, 'latin1').split(' ')[0])).toBeGreaterThan(Number(first.split(' ')[0]));
+    } finally {
+      await rx.close();
+    }
+    expect(fs.existsSync(file)).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

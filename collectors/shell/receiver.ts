@@ -32,7 +32,8 @@
  *    take the port while the collector is down and read everyone's commands.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { AuditkitError, jsonDepthExceeds } from '../../core';
 import type { RawRecord } from '../types';
 import { journalThenAck } from './ack';
@@ -59,6 +60,18 @@ export interface HookReceiverOptions {
   readonly maxBufferedBytes?: number;
   /** The socket table is read at most once per this many ms, for all connections accepted meanwhile (default 100). */
   readonly attestIntervalMs?: number;
+  /**
+   * Liveness stamp for the hook (issue 14, "a prompt is never held hostage"): this file
+   * (mode 0644, its directory created 0755) is rewritten with `<epoch ms> <port>` every
+   * `aliveIntervalMs` by the event loop that accepts (a hook configured for another port
+   * ignores it). A frozen loop (SIGSTOP, a stuck
+   * handler) leaves it stale and the hook then does not connect: bash's /dev/tcp and zsh's
+   * ztcp have no connect timeout, and a frozen listener's full accept queue drops SYNs
+   * (retried for ~2 minutes). Removed on close. Unset: no stamp.
+   */
+  readonly aliveFile?: string;
+  /** How often the stamp is rewritten (default 250 ms; the hook calls it stale after 1.5 s). */
+  readonly aliveIntervalMs?: number;
 }
 
 export interface HookReceiverStats {
@@ -374,11 +387,53 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port ?? DEFAULT_HOOK_PORT;
+  const alive = opts.aliveFile ? startAliveStamp(opts.aliveFile, port, opts.aliveIntervalMs ?? 250) : undefined;
   const close = (): Promise<void> => {
+    alive?.stop();
     if (attestTimer) clearTimeout(attestTimer);
     for (const sock of pending) sock.destroy();
     pending = [];
     return new Promise<void>((resolve) => server.close(() => resolve()));
   };
   return { server, port, stats, close };
+}
+
+/**
+ * Rewrites `file` with `<Date.now()> <port>` and a newline (always the same length, at
+ * offset 0) every `everyMs`. Never throws: a stamp that cannot be written goes stale and
+ * the hook falls back to syslog, which is the safe side.
+ */
+function startAliveStamp(file: string, port: number, everyMs: number): { stop(): void } {
+  let fd: number | undefined;
+  try {
+    // Created here: 0755 whatever the umask (the unit's UMask=0077), so every user's hook can read it.
+    if (mkdirSync(dirname(file), { recursive: true, mode: 0o755 }) !== undefined) chmodSync(dirname(file), 0o755);
+    fd = openSync(file, 'w', 0o644);
+    fchmodSync(fd, 0o644);
+  } catch {
+    fd = undefined;
+  }
+  const stamp = (): void => {
+    try {
+      if (fd !== undefined) writeSync(fd, `${Date.now()} ${port}\n`, 0, 'latin1');
+    } catch {
+      // stale stamp: the hook falls back
+    }
+  };
+  stamp();
+  const timer = setInterval(stamp, Math.max(10, everyMs));
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      if (fd === undefined) return;
+      try {
+        closeSync(fd);
+        unlinkSync(file);
+      } catch {
+        // gone already
+      }
+      fd = undefined;
+    },
+  };
 }

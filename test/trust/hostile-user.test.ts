@@ -51,7 +51,7 @@ maybe('a hostile local user against auditkit collect', () => {
   beforeAll(async () => {
     port = await freePort();
     const cfg = path.join(dir, 'auditkit.yml');
-    writeFileSync(cfg, ['elasticsearch:', `  url: ${testEsUrl()}`, `  namespace: ${ns}`, 'collector:', `  host_name: ${os.hostname()}`, `  state_dir: ${path.join(dir, 'state')}`, '  poll_interval_ms: 50', '  sink: { flush_interval_ms: 50 }', '  rules: { enabled: false }', '  listeners:', `    hook: { enabled: true, port: ${port} }`, ''].join('\n'), { mode: 0o600 });
+    writeFileSync(cfg, ['elasticsearch:', `  url: ${testEsUrl()}`, `  namespace: ${ns}`, 'collector:', `  host_name: ${os.hostname()}`, `  state_dir: ${path.join(dir, 'state')}`, '  poll_interval_ms: 50', '  sink: { flush_interval_ms: 50 }', '  rules: { enabled: false }', '  listeners:', `    hook: { enabled: true, port: ${port}, alive_file: ${path.join(dir, 'alive', 'hook.alive')} }`, ''].join('\n'), { mode: 0o600 });
     collector = spawn(process.execPath, [path.join(REPO, 'bin/auditkit.js'), 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(collector);
     collector.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -201,7 +201,7 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
     port = await freePort();
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
     const esPort = (proxy.address() as { port: number }).port;
-    writeFileSync(cfg, ['elasticsearch:', `  url: http://127.0.0.1:${esPort}`, `  namespace: ${ns}`, 'collector:', `  host_name: ${os.hostname()}`, `  state_dir: ${path.join(dir, 'state')}`, '  poll_interval_ms: 50', '  sink: { flush_interval_ms: 50, backoff_max_ms: 500 }', '  rules: { enabled: false }', '  listeners:', `    hook: { enabled: true, port: ${port} }`, ''].join('\n'), { mode: 0o600 });
+    writeFileSync(cfg, ['elasticsearch:', `  url: http://127.0.0.1:${esPort}`, `  namespace: ${ns}`, 'collector:', `  host_name: ${os.hostname()}`, `  state_dir: ${path.join(dir, 'state')}`, '  poll_interval_ms: 50', '  sink: { flush_interval_ms: 50, backoff_max_ms: 500 }', '  rules: { enabled: false }', '  listeners:', `    hook: { enabled: true, port: ${port}, alive_file: ${path.join(dir, 'alive', 'hook.alive')} }`, ''].join('\n'), { mode: 0o600 });
   });
 
   afterAll(async () => {
@@ -259,4 +259,243 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
     }
     await stop(second, 'SIGTERM');
   }, 120_000);
+});
+
+type Pty = { write(d: string): void; onData(cb: (d: string) => void): void; kill(): void };
+let ptyModule: { spawn(file: string, args: string[], opts: Record<string, unknown>): Pty } | undefined;
+try {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  ptyModule = require('node-pty') as typeof ptyModule;
+} catch {
+  ptyModule = undefined;
+}
+
+/**
+ * Finding 4, the full-spool attack: Elasticsearch unreachable, a small spool and a small
+ * journal backlog, uid nobody sends records until the collector refuses them (RETRY); then
+ * nobody's real bash (the real hook, under a pty) runs commands against the full collector:
+ * each must fall back to syslog (here a unix socket standing in for /dev/log) within the
+ * prompt bound. Then the cluster returns and the fallback lines are fed to the collector as a
+ * syslog file input: every record OK'd lands exactly once, no refused record lands, every
+ * command of the shell lands once (by the journal or, tagged `auditkit_sender_unverified`,
+ * by syslog), and the collector stayed alive within its RSS cap all along.
+ */
+maybe('the full-spool attack', () => {
+  const ns = uniqueNamespace('spoolfull');
+  const client = testClient();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ak-spoolfull-'));
+  const cfg = path.join(dir, 'auditkit.yml');
+  const fallbackLog = path.join(dir, 'fallback.log');
+  const sockPath = path.join(dir, 'syslog.sock');
+  const runtime = path.join(dir, 'run');
+  const children: ChildProcess[] = [];
+  const terms: Pty[] = [];
+  const proxySockets = new Set<Socket>();
+  const syslogLines: string[] = [];
+  let up = false;
+  const target = new URL(testEsUrl());
+  const proxy: Server = createServer((s) => {
+    if (!up) {
+      s.destroy();
+      return;
+    }
+    const t = connect(Number(target.port), target.hostname);
+    for (const x of [s, t]) {
+      proxySockets.add(x);
+      x.on('error', () => undefined);
+      x.on('close', () => proxySockets.delete(x));
+    }
+    s.pipe(t).pipe(s);
+    s.on('close', () => t.destroy());
+    t.on('close', () => s.destroy());
+  });
+  const syslog: Server = createServer((c) => {
+    proxySockets.add(c);
+    c.on('close', () => proxySockets.delete(c));
+    c.on('error', () => undefined);
+    let buf = '';
+    c.on('data', (d: Buffer) => {
+      buf += d.toString('utf8');
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        syslogLines.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    });
+  });
+  let port = 0;
+
+  beforeAll(async () => {
+    port = await freePort();
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => syslog.listen(sockPath, () => r()));
+    spawnSync('chmod', ['0755', dir]);
+    spawnSync('chmod', ['0666', sockPath]);
+    spawnSync('install', ['-d', '-m', '0700', '-o', 'nobody', runtime]);
+    writeFileSync(fallbackLog, '');
+    const esPort = (proxy.address() as { port: number }).port;
+    writeFileSync(
+      cfg,
+      [
+        'elasticsearch:',
+        `  url: http://127.0.0.1:${esPort}`,
+        `  namespace: ${ns}`,
+        'collector:',
+        `  host_name: ${os.hostname()}`,
+        `  state_dir: ${path.join(dir, 'state')}`,
+        '  poll_interval_ms: 50',
+        '  inputs:',
+        `    - { path: ${fallbackLog}, format: hook, start_at: beginning }`,
+        '  spool: { max_bytes: 256KiB, segment_bytes: 64KiB }',
+        '  sink: { flush_interval_ms: 50, backoff_max_ms: 500 }',
+        '  heartbeat_interval_s: 0',
+        '  rules: { enabled: false }',
+        '  listeners:',
+        `    hook: { enabled: true, port: ${port}, alive_file: ${path.join(dir, 'alive', 'hook.alive')} }`,
+        '    max_backlog_bytes: 128KiB',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+  });
+
+  afterAll(async () => {
+    for (const t of terms) t.kill();
+    await Promise.all(
+      children.map((c) => {
+        if (c.exitCode !== null || c.signalCode !== null) return undefined;
+        const gone = new Promise((r) => c.once('exit', r));
+        c.kill('SIGKILL');
+        return Promise.race([gone, new Promise((r) => setTimeout(r, 5_000).unref())]);
+      }),
+    );
+    for (const s of proxySockets) s.destroy();
+    await new Promise((r) => proxy.close(r));
+    await new Promise((r) => syslog.close(r));
+    await deleteNamespace(client, ns).catch(() => undefined);
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses (RETRY) once full, the hook falls back to syslog, and every OK\'d record lands exactly once after the cluster returns', async () => {
+    if (!ptyModule) throw new Error('node-pty is missing');
+    const collector = spawn(process.execPath, [path.join(REPO, 'bin/auditkit.js'), 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(collector);
+    let stderr = '';
+    collector.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
+    const listening = (): Promise<boolean> =>
+      new Promise((resolve) => {
+        const s = connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      });
+    for (let i = 0; i < 600 && collector.exitCode === null && !(await listening()); i++) await new Promise((r) => setTimeout(r, 100));
+    const pid = collector.pid as number;
+    let peak = rssMb(pid);
+    const sampler = setInterval(() => {
+      try {
+        peak = Math.max(peak, rssMb(pid));
+      } catch {
+        /* gone: asserted below */
+      }
+    }, 100);
+
+    // 1. Fill it as nobody: records until 20 in a row were refused (the reader keeps moving
+    // records into the spool until that is full, so refusals come in after a while).
+    const fill = `
+      const net = require('node:net');
+      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => o += d); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      (async () => {
+        const ok = [], retry = [];
+        let i = 0;
+        // Big records first, then ever smaller ones, so that what is left under the cap
+        // is smaller than any real hook record.
+        for (const size of [4096, 512, 0]) {
+          for (let run = 0, n = 0; n < 2000 && run < 20; n++, i++) {
+            const rec = { v: 1, sid: 'spoolfill', seq: i, t: 1795345099140 + i, cmd: 'x'.repeat(size) };
+            const a = await send(JSON.stringify(rec) + '\\n');
+            if (a.startsWith('OK')) { ok.push(i); run = 0; } else if (a.startsWith('RETRY')) { retry.push(i); run++; } else { run = 0; }
+          }
+        }
+        console.log(JSON.stringify({ ok, retry }));
+      })();`;
+    const tally = JSON.parse((await asNobody(fill, children)).trim().split('\n').pop() ?? '{}') as { ok: number[]; retry: number[] };
+    expect(tally.retry.length).toBeGreaterThanOrEqual(60);
+    expect(tally.ok.length).toBeGreaterThan(0);
+
+    // 2. nobody's real bash with the real hook, against the full collector.
+    const hook = readFileSync(path.join(REPO, 'collectors/assets/shell/auditkit.sh'), 'utf8')
+      .replace(/^__auditkit_port=.*$/m, `__auditkit_port=${port}`)
+      .replace(/^__auditkit_logger_socket=.*$/m, `__auditkit_logger_socket=${sockPath}`)
+      .replace(/^__auditkit_alive=.*$/m, `__auditkit_alive=${path.join(dir, 'alive', 'hook.alive')}`);
+    const rc = path.join(dir, 'bashrc');
+    writeFileSync(rc, `${hook}\nPS1='PROMPT> '\n`, { mode: 0o644 });
+    const term = ptyModule.spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'bash', '--noprofile', '--rcfile', rc, '-i'], {
+      name: 'xterm',
+      cols: 200,
+      rows: 50,
+      cwd: dir,
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: runtime, XDG_RUNTIME_DIR: runtime },
+    });
+    terms.push(term);
+    let screen = '';
+    term.onData((d) => (screen += d));
+    const prompts = (): number => (screen.match(/PROMPT> /g) ?? []).length;
+    const promptMs = async (cmd: string): Promise<number> => {
+      const before = prompts();
+      const t0 = process.hrtime.bigint();
+      term.write(cmd + '\r');
+      for (let i = 0; prompts() <= before; i++) {
+        if (i > 15_000) throw new Error(`no prompt after ${cmd}; terminal said:\n${screen.slice(-1000)}`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+    for (let i = 0; i < 200 && prompts() === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await promptMs(':');
+    const delays: number[] = [];
+    const commands = Array.from({ length: 5 }, (_, i) => `echo spool-full-${i}`);
+    for (const c of commands) delays.push(await promptMs(c));
+    for (let i = 0; i < 100 && syslogLines.filter((l) => l.includes('spool-full-')).length < commands.length; i++) await new Promise((r) => setTimeout(r, 50));
+    clearInterval(sampler);
+    console.log(`full spool: ${tally.ok.length} OK'd, ${tally.retry.length} RETRY'd; prompt delay (ms) with the spool full: ${delays.map((d) => d.toFixed(0)).join(', ')}; collector RSS peak ${peak.toFixed(0)} MB; load ${os.loadavg()[0]?.toFixed(1)}`);
+    // Every command the hook could not deliver (RETRY) is in the syslog fallback.
+    const fallen = commands.filter((c) => syslogLines.some((l) => l.includes(`"cmd":"${c}"`)));
+    expect(fallen).toEqual(commands);
+    expect(collector.exitCode).toBeNull();
+    expect(peak).toBeLessThan(RSS_CAP_MB);
+    expect(stderr).not.toMatch(/FATAL|Unhandled|heap out of memory/i);
+
+    // 3. The cluster returns; the fallback lines are syslog's file now, an input like any.
+    up = true;
+    writeFileSync(fallbackLog, syslogLines.filter((l) => l.includes('auditkit-shell')).join('\n') + '\n');
+    const index = streamName('commands', ns);
+    const bySession = async (sid: string): Promise<Array<Record<string, unknown>>> => {
+      const r = await client.search({ index, size: 5000, query: { term: { 'auditkit.shell.session_id': sid } } }).catch(() => undefined);
+      return (r?.hits.hits ?? []).map((h) => h._source as Record<string, unknown>);
+    };
+    let typed: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 200; i++) {
+      await client.indices.refresh({ index }).catch(() => undefined);
+      const landed = await bySession('spoolfill');
+      const all = await client.search({ index, size: 100, query: { prefix: { 'process.command_line': 'echo spool-full-' } } }).catch(() => undefined);
+      typed = (all?.hits.hits ?? []).map((h) => h._source as Record<string, unknown>);
+      if (landed.length >= tally.ok.length && typed.length >= commands.length) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+    await client.indices.refresh({ index }).catch(() => undefined);
+    const filled = await bySession('spoolfill');
+    // Exactly the OK'd ones, each once: none lost, none doubled, no refused one.
+    const seqs = filled.map((h) => Number(getField(h, 'auditkit.session.seq'))).sort((a, b) => a - b);
+    expect(seqs).toEqual([...tally.ok].sort((a, b) => a - b));
+    // Each typed command once; those that came by syslog carry no proof of sender and say so.
+    expect(typed.map((h) => getField(h, 'process.command_line')).sort()).toEqual([...commands].sort());
+    for (const h of typed) {
+      expect(h['tags']).toEqual(expect.arrayContaining(['auditkit_sender_unverified']));
+      expect(syslogLines.some((l) => l.includes(`"sid":"${String(getField(h, 'auditkit.shell.session_id'))}"`))).toBe(true);
+    }
+    expect(collector.exitCode).toBeNull();
+  }, 180_000);
 });

@@ -32,6 +32,14 @@ __auditkit_logger_socket=
 # delivery confirmation, no fallback while the port accepts, and the sender uid is
 # not attested). See README "Transport".
 __auditkit_ack_timeout=0.5
+# The collector rewrites this file with "<epoch ms> <port>" every 250 ms. Older than
+# __auditkit_alive_ms, the collector is frozen (SIGSTOP, a stuck event loop) or gone:
+# the hook does not connect but falls back at once, because a connect to a frozen
+# collector whose accept queue is full waits for SYN retries (about 2 minutes) and
+# bash's /dev/tcp has no timeout. Missing file, or another port's: connect as
+# before. Empty: no check.
+__auditkit_alive=/run/auditkit/hook.alive
+__auditkit_alive_ms=1500
 # -----------------------------------------------------------------------------
 
 __auditkit_loaded=1
@@ -120,10 +128,15 @@ __auditkit_empty=
 __auditkit_shadowed=
 
 __auditkit_send() { # __auditkit_send LINE
-  local fd= ack=
+  local fd= ack= hb= hp= now=${EPOCHREALTIME//[!0-9]/}
+  # A stale liveness stamp: the collector cannot answer, and connecting could hang.
+  # (open + read of a small tmpfs file: no fork.)
+  if [ -n "$__auditkit_alive" ] && { IFS=" " read -r hb hp <"$__auditkit_alive"; } 2>/dev/null \
+    && [[ $hp == "$__auditkit_port" && -n $hb && $hb != *[!0-9]* ]] && ((${now:0:-3} - hb > __auditkit_alive_ms)); then
+    :
   # Loopback connect + write + wait for "OK": all builtins. 2>/dev/null hides
   # "connection refused" when the collector is down.
-  if { exec {fd}<>"/dev/tcp/$__auditkit_addr/$__auditkit_port"; } 2>/dev/null; then
+  elif { exec {fd}<>"/dev/tcp/$__auditkit_addr/$__auditkit_port"; } 2>/dev/null; then
     if [ "$__auditkit_ack_timeout" = 0 ]; then
       { printf '%s\n' "$1" >&"$fd"; } 2>/dev/null && ack=OK
     else
@@ -215,7 +228,7 @@ else
 fi
 
 readonly __auditkit_loaded __auditkit_addr __auditkit_port __auditkit_logger_tag __auditkit_logger_prio __auditkit_logger_socket \
-  __auditkit_ack_timeout __auditkit_user __auditkit_luid __auditkit_ses __auditkit_lname \
+  __auditkit_ack_timeout __auditkit_alive __auditkit_alive_ms __auditkit_user __auditkit_luid __auditkit_ses __auditkit_lname \
   __auditkit_logname __auditkit_tty __auditkit_t0 __auditkit_sid __auditkit_prefix __auditkit_scratch \
   __auditkit_empty PS0 PROMPT_COMMAND
 readonly -f __auditkit_esc __auditkit_send __auditkit_record __auditkit_hook

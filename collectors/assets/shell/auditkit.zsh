@@ -18,6 +18,10 @@ __auditkit_logger_tag=auditkit-shell
 __auditkit_logger_prio=authpriv.info
 __auditkit_logger_socket=
 __auditkit_ack_timeout=0.5
+# Liveness stamp ("<epoch ms> <port>", rewritten by the collector every 250 ms): older than
+# __auditkit_alive_ms, no connect (ztcp has no timeout either); see auditkit.sh.
+__auditkit_alive=/run/auditkit/hook.alive
+__auditkit_alive_ms=1500
 # -----------------------------------------------------------------------------
 
 typeset -g __auditkit_loaded=1
@@ -71,8 +75,11 @@ typeset -g __auditkit_cmd= __auditkit_start= __auditkit_ran=0
 
 __auditkit_send() {
   emulate -L zsh
-  local fd ack=
-  if (( ${+builtins[ztcp]} )) && ztcp "$__auditkit_addr" "$__auditkit_port" 2>/dev/null; then
+  local fd ack= hb hp now=$(( epochtime[1] * 1000 + epochtime[2] / 1000000 ))
+  if [[ -n $__auditkit_alive ]] && { IFS=" " read -r hb hp <$__auditkit_alive } 2>/dev/null \
+    && [[ $hp == $__auditkit_port && $hb == <-> ]] && (( now - hb > __auditkit_alive_ms )); then
+    : # stale: the collector is frozen or gone; connecting could hang
+  elif (( ${+builtins[ztcp]} )) && ztcp "$__auditkit_addr" "$__auditkit_port" 2>/dev/null; then
     fd=$REPLY
     if [[ $__auditkit_ack_timeout == 0 ]]; then
       print -r -u $fd -- "$1" 2>/dev/null && ack=OK
@@ -112,5 +119,5 @@ add-zsh-hook preexec __auditkit_preexec
 precmd_functions=(__auditkit_precmd ${precmd_functions:#__auditkit_precmd})
 
 typeset -r __auditkit_loaded __auditkit_addr __auditkit_port __auditkit_logger_tag __auditkit_logger_prio \
-  __auditkit_logger_socket __auditkit_ack_timeout __auditkit_luid __auditkit_ses __auditkit_lname \
+  __auditkit_logger_socket __auditkit_ack_timeout __auditkit_alive __auditkit_alive_ms __auditkit_luid __auditkit_ses __auditkit_lname \
   __auditkit_logname __auditkit_tty __auditkit_sid __auditkit_prefix
