@@ -1,6 +1,7 @@
 export * from './streams';
 export * from './ids';
 export * from './ecs';
+export { ecsLeaf } from './ecs-leaves';
 export * from './fields';
 export * from './kit-fields';
 export * from './mapping';
