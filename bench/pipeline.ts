@@ -78,7 +78,7 @@ function cpuMsOf(pid: number): number {
 }
 
 /** One built collector (`bin`) following a file written at 1,000 events/s for `durationMs`. */
-async function liveRun(client: Client, dir: string, bin: string, ns: string, flags: readonly string[], durationMs: number): Promise<LiveResult> {
+async function liveRun(client: Client, dir: string, bin: string, ns: string, flags: readonly string[], env: Readonly<Record<string, string>>, durationMs: number): Promise<LiveResult> {
   const live = path.join(dir, `${ns}.ndjson`);
   fs.writeFileSync(live, '');
   const cfg = path.join(dir, `${ns}.yml`);
@@ -94,7 +94,7 @@ async function liveRun(client: Client, dir: string, bin: string, ns: string, fla
   let seq = 0;
   let stop = false;
   const t0 = Date.now();
-  const child = spawn(process.execPath, [...flags, bin, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...COLLECTOR_ENV } });
+  const child = spawn(process.execPath, [...flags, bin, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
   const exited = new Promise((r) => child.once('exit', r));
   let firstSeenAt = NaN;
   let cpuFrom = NaN;
@@ -238,8 +238,10 @@ export const pipelineBench: Benchmark = {
       const flags = (process.env['AUDITKIT_BENCH_COLLECTOR_FLAGS'] ?? COLLECTOR_NODE_FLAGS.join(' ')).split(' ').filter(Boolean);
       const durationMs = Number(process.env['AUDITKIT_BENCH_PIPELINE_LIVE_MS'] ?? 30_000);
       const baseBin = process.env['AUDITKIT_BENCH_BASELINE_BIN'];
-      const before = baseBin ? await liveRun(client, dir, baseBin, 'benchbase', flags, durationMs) : undefined;
-      const now = await liveRun(client, dir, bin, 'benchlive', flags, durationMs);
+      // The baseline runs without this build's COLLECTOR_ENV unless AUDITKIT_BENCH_BASELINE_ENV=same (main's launcher set none).
+      const baseEnv = process.env['AUDITKIT_BENCH_BASELINE_ENV'] === 'same' ? COLLECTOR_ENV : {};
+      const before = baseBin ? await liveRun(client, dir, baseBin, 'benchbase', flags, baseEnv, durationMs) : undefined;
+      const now = await liveRun(client, dir, bin, 'benchlive', flags, COLLECTOR_ENV, durationMs);
       const load = `load average ${(os.loadavg()[0] ?? 0).toFixed(1)} on ${os.cpus().length} CPUs`;
       const nodeRss = process.memoryUsage().rss / 1024 / 1024;
       const vs = (name: string, unit: string, pick: (r: LiveResult) => number, fallback: { name: string; value: number }, note: string): BenchResult => {
