@@ -15,6 +15,7 @@ import { Client } from '@elastic/elasticsearch';
 import { startDevNode } from '../elastic';
 import { runPipeline } from '../collectors';
 import { COLLECTOR_NODE_FLAGS } from '../deploy';
+import { COLLECTOR_ENV } from '../deploy';
 import { ECS_VERSION, streamName } from '../schema';
 import type { Benchmark, BenchResult } from './types';
 import { sleep } from '../core';
@@ -77,7 +78,7 @@ function cpuMsOf(pid: number): number {
 }
 
 /** One built collector (`bin`) following a file written at 1,000 events/s for `durationMs`. */
-async function liveRun(client: Client, dir: string, bin: string, ns: string, flags: readonly string[], durationMs: number): Promise<LiveResult> {
+async function liveRun(client: Client, dir: string, bin: string, ns: string, flags: readonly string[], env: Readonly<Record<string, string>>, durationMs: number): Promise<LiveResult> {
   const live = path.join(dir, `${ns}.ndjson`);
   fs.writeFileSync(live, '');
   const cfg = path.join(dir, `${ns}.yml`);
@@ -93,7 +94,7 @@ async function liveRun(client: Client, dir: string, bin: string, ns: string, fla
   let seq = 0;
   let stop = false;
   const t0 = Date.now();
-  const child = spawn(process.execPath, [...flags, bin, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...flags, bin, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
   const exited = new Promise((r) => child.once('exit', r));
   let firstSeenAt = NaN;
   let cpuFrom = NaN;
@@ -227,24 +228,27 @@ export const pipelineBench: Benchmark = {
       // 2 + 3 + 4: the built collector at 1,000 events/s; AUDITKIT_BENCH_BASELINE_BIN (another build's
       // bin/auditkit.js, e.g. main's) runs the same load in the same run, for a before/after ratio.
       const repo = path.resolve(__dirname, '..', '..');
-      const bin = path.join(repo, 'bin', 'auditkit.js');
+      // AUDITKIT_BENCH_COLLECTOR_BIN: what runs as "now", e.g. the deploy bundle (lib/auditkit.js with builtin/ beside it).
+      const bin = process.env['AUDITKIT_BENCH_COLLECTOR_BIN'] ?? path.join(repo, 'bin', 'auditkit.js');
       if (!fs.existsSync(path.join(repo, 'dist', 'cli', 'main.js'))) {
         results.push({ name: 'collector RSS / latency', value: NaN, unit: 'MB', note: 'skipped: run `npm run build` first' });
         return results;
       }
-      // The V8 flags the installed collector runs with (see collectors/deploy); AUDITKIT_BENCH_COLLECTOR_FLAGS overrides them.
+      // The V8 flags and environment the installed collector runs with (deploy/package.ts); AUDITKIT_BENCH_COLLECTOR_FLAGS overrides the flags.
       const flags = (process.env['AUDITKIT_BENCH_COLLECTOR_FLAGS'] ?? COLLECTOR_NODE_FLAGS.join(' ')).split(' ').filter(Boolean);
       const durationMs = Number(process.env['AUDITKIT_BENCH_PIPELINE_LIVE_MS'] ?? 30_000);
       const baseBin = process.env['AUDITKIT_BENCH_BASELINE_BIN'];
-      const before = baseBin ? await liveRun(client, dir, baseBin, 'benchbase', flags, durationMs) : undefined;
-      const now = await liveRun(client, dir, bin, 'benchlive', flags, durationMs);
+      // The baseline runs without this build's COLLECTOR_ENV unless AUDITKIT_BENCH_BASELINE_ENV=same (main's launcher set none).
+      const baseEnv = process.env['AUDITKIT_BENCH_BASELINE_ENV'] === 'same' ? COLLECTOR_ENV : {};
+      const before = baseBin ? await liveRun(client, dir, baseBin, 'benchbase', flags, baseEnv, durationMs) : undefined;
+      const now = await liveRun(client, dir, bin, 'benchlive', flags, COLLECTOR_ENV, durationMs);
       const load = `load average ${(os.loadavg()[0] ?? 0).toFixed(1)} on ${os.cpus().length} CPUs`;
       const nodeRss = process.memoryUsage().rss / 1024 / 1024;
       const vs = (name: string, unit: string, pick: (r: LiveResult) => number, fallback: { name: string; value: number }, note: string): BenchResult => {
         const b = before ? { name: `same run, ${baseBin ?? ''}`, value: pick(before) } : fallback;
         return { name, value: pick(now), unit, baseline: { ...b, unit }, ratio: pick(now) / b.value, note };
       };
-      results.push(vs('collector RSS at 1,000 events/s (avg)', 'MB', (r) => r.avgRss, { name: 'this bench process (node + client + docs)', value: nodeRss }, `max ${now.maxRss.toFixed(1)} MB over ${now.rssSamples} samples 5 s after the first event shipped; node flags: ${flags.join(' ') || '(none)'}; aim < 60 MB; ${load}`));
+      results.push(vs('collector RSS at 1,000 events/s (avg)', 'MB', (r) => r.avgRss, { name: 'this bench process (node + client + docs)', value: nodeRss }, `max ${now.maxRss.toFixed(1)} MB over ${now.rssSamples} samples 5 s after the first event shipped; node flags: ${flags.join(' ') || '(none)'}, env ${Object.entries(COLLECTOR_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}; ${path.basename(bin)}; aim < 60 MB; ${load}`));
       results.push(vs('collector CPU per 1,000 events/s', 'ms CPU/s', (r) => r.cpuMsPerS, { name: 'one core', value: 1000 }, `utime+stime of the collector over the measured window, per second at 1,000 events/s (${((now.cpuMsPerS / 1000) * 100).toFixed(1)} % of a core)`));
       results.push(vs('collector startup: spawn → first event searchable', 'ms', (r) => r.startupMs, { name: 'node -e 0', value: now.bareNodeMs }, 'first line written at spawn; the bench refreshes the index while it waits, so refresh_interval is not counted'));
       results.push(vs('latency append → searchable p50', 'ms', (r) => r.p50, { name: 'refresh interval', value: 1000 }, `${now.latencies} events, default poll 250 ms + flush 250 ms; search every 50 ms${now.latencies === 0 ? `; last search error: ${now.searchError.slice(0, 200)}` : ''}`));

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startHookReceiver } from '../collectors';
+import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS } from '../deploy';
 import type { Benchmark, BenchResult } from './types';
 
 /**
@@ -104,7 +105,8 @@ async function startCollector(dir: string, fsync: string, bin = BIN): Promise<Co
     ].join('\n'),
     { mode: 0o600 },
   );
-  const child = spawn(process.execPath, [bin, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AUDITKIT_LOG_LEVEL: 'info' } });
+  // As installed: the launcher's node flags and environment (deploy/package.ts).
+  const child = spawn(process.execPath, [...COLLECTOR_NODE_FLAGS, bin, 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...COLLECTOR_ENV, AUDITKIT_LOG_LEVEL: 'info' } });
   let err = '';
   // A collector that never listened is stopped here: nobody else holds its pid.
   const started = new Promise<void>((resolve, reject) => {

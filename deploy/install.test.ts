@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { KIT_ROOT } from '../core';
 import { applyPlan, chooseStartMode, existingApiKey, hostConfigFiles, planHost, uninstallHost, type HostFacts } from './install';
 import type { ExecResult, SshSession } from '../fleet';
-import { ASSETS, buildPackage, COLLECTOR_NODE_FLAGS, dataFile, INSTALL, type CollectorPackage } from './package';
+import { ASSETS, asciiOnly, buildPackage, COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, dataFile, INSTALL, type CollectorPackage } from './package';
 import type { ResolvedHost } from '../fleet';
 
 const host: ResolvedHost = { name: 'web01', address: '10.0.0.21', port: 22, user: 'root', sudo: false, tags: [], groups: [], connectTimeoutMs: 1000, collector: { heartbeat_interval_s: 10 } };
@@ -64,6 +64,19 @@ describe('host plans', () => {
     expect(same.service).toBe('none');
   });
 
+  test('asciiOnly escapes what esbuild leaves in regular expression literals, meaning the same', () => {
+    const src = 'module.exports = [/(密码|口令)[:：]\\s*$/i, /[😀]/u, "é"];';
+    const out = asciiOnly(src);
+    expect(out).not.toMatch(/[^\x00-\x7f]/);
+    const [a, b, c] = new Function('module', `${out}; return module.exports;`)({}) as [RegExp, RegExp, string];
+    expect(a.test('输入密码：')).toBe(true);
+    expect(a.test('口令:')).toBe(true);
+    expect(b.test('😀')).toBe(true);
+    expect(c).toBe('é');
+    // After a backslash the character is kept (the escape is its own).
+    expect(asciiOnly('/\\密/')).toBe('/\\密/');
+  });
+
   test('the packaged unit runs the launcher, not a system node', async () => {
     if (!existsSync(path.join(KIT_ROOT, ASSETS.unit))) {
       console.warn(`${ASSETS.unit} not in the tree yet: skipped`);
@@ -79,6 +92,16 @@ describe('host plans', () => {
     const launcher = l && 'data' in l.source ? l.source.data.toString() : '';
     expect(launcher).toContain(`"$d/node" ${COLLECTOR_NODE_FLAGS.join(' ')} "$d/../lib/auditkit.js"`);
     expect(readFileSync(path.join(KIT_ROOT, ASSETS.unit), 'utf8')).toMatch(new RegExp(`^ExecStart=/usr/bin/node ${COLLECTOR_NODE_FLAGS.join(' ')} `, 'm'));
+    // ...and the same environment (malloc arenas).
+    for (const [k, v] of Object.entries(COLLECTOR_ENV)) {
+      expect(launcher).toContain(`${k}=${v}; export ${k}\n`);
+      expect(text).toMatch(new RegExp(`^Environment=${k}=${v}$`, 'm'));
+    }
+    // The bundle is pure ASCII: else V8 holds its whole source as a two-byte string (2x the heap).
+    const b = built.files.find((x) => x.role === 'bundle');
+    const bundle = b && 'file' in b.source ? readFileSync(b.source.file, 'latin1') : '';
+    expect(bundle.length).toBeGreaterThan(1000);
+    expect(/[^\x00-\x7f]/.test(bundle)).toBe(false);
     // The collector's rules engine needs the built-in packs beside the bundle.
     expect(built.files.filter((x) => x.role === 'rulepack').map((x) => path.posix.basename(x.dest))).toContain('destructive.yml');
     // The posture module's built-in policies go where builtinPoliciesDir() looks beside the bundle.

@@ -1,6 +1,11 @@
 import { z } from 'zod';
-import { validate as validateCron } from 'node-cron';
 import { isValidTimezone } from './time';
+
+/** node-cron loaded on use: every command reads the whole config schema, few have a report schedule. */
+function validateCron(expr: string): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node-cron') as typeof import('node-cron')).validate(expr);
+}
 
 /** Report sections, in the order they appear. */
 export const REPORT_SECTIONS = ['headline', 'alerts', 'dangerous_commands', 'logins', 'privilege', 'accounts', 'posture', 'activity', 'collectors'] as const;

@@ -14,7 +14,6 @@
  *   reported through `onError`. Queues are bounded: overflow is dropped and counted.
  */
 import { createHmac } from 'node:crypto';
-import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { AlertDoc } from './alerts';
 import { parseDuration, sleep } from '../core';
@@ -171,6 +170,9 @@ export interface EmailTargetOptions {
 }
 
 export function emailTarget(o: EmailTargetOptions): NotifyTarget & { close(): void } {
+  // Loaded on use: the collector on every host runs the rules engine, rarely with email.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodemailer = require('nodemailer') as typeof import('nodemailer');
   const transport = nodemailer.createTransport(o.transport);
   return {
     name: 'email',

@@ -1,4 +1,4 @@
-import { EcsFlat, EcsVersion } from '@elastic/ecs';
+import type * as Ecs from '@elastic/ecs';
 import { AuditkitError } from '../core';
 
 /** The ECS definition of one field, as shipped by `@elastic/ecs` (EcsFlat). */
@@ -18,16 +18,28 @@ export interface EcsFieldDef {
   readonly object_type?: string;
 }
 
-const flat = EcsFlat as unknown as Record<string, EcsFieldDef>;
+/**
+ * The full definitions, loaded on first use (mappings, docs, `fields`): the collector
+ * validates against the compact table in ecs-leaves.ts and never loads them.
+ */
+let flatDefs: Record<string, EcsFieldDef> | undefined;
+function flat(): Record<string, EcsFieldDef> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  flatDefs ??= (require('@elastic/ecs') as typeof Ecs).EcsFlat as unknown as Record<string, EcsFieldDef>;
+  return flatDefs;
+}
 
-export const ECS_VERSION: string = EcsVersion;
+/** `@elastic/ecs`'s EcsVersion is its package version (ecs-leaves.test.ts checks it). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const ECS_VERSION: string = (require('@elastic/ecs/package.json') as { version: string }).version;
 
 export function ecsField(name: string): EcsFieldDef | undefined {
-  return Object.prototype.hasOwnProperty.call(flat, name) ? flat[name] : undefined;
+  const f = flat();
+  return Object.prototype.hasOwnProperty.call(f, name) ? f[name] : undefined;
 }
 
 export function allEcsFieldNames(): string[] {
-  return Object.keys(flat);
+  return Object.keys(flat());
 }
 
 /**

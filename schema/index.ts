@@ -6,6 +6,7 @@ export { type Adaptation, adaptMapping, datasetMapping, DYNAMIC_TEMPLATES, type 
 export { assertValidDocument, validateDocument } from './validate';
 export { type AgentFields, type AuditkitEvent, eventEnvelope, getField, type HostFields } from './types';
 export { setField } from './paths';
+export { ecsLeaf } from './ecs-leaves';
 export { SEVERITIES, SEVERITIES_DESC, SEVERITY_NUMBER, isSeverity, severitiesFrom, type Severity } from './severity';
 export { shellTokens, shellWords, simpleCommands, simpleCommandsFromArgv, basename, type SimpleCommand } from './shell';
 export { commandEvent, type CommandFacts } from './command-event';

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { AuditkitError } from '../core';
-import { ecsField } from './ecs';
+import { ecsLeaf } from './ecs-leaves';
 import { kitField, type KitFieldType } from './kit-fields';
 
 /**
@@ -82,13 +82,13 @@ function computeSpec(path: string): LeafSpec {
     const type = kf.type as KitFieldType;
     return { type, isArray: kf.array === true, object: isObjectType(type) };
   }
-  const def = ecsField(path);
+  const def = ecsLeaf(path);
   if (!def) return UNKNOWN;
   return {
     type: def.type,
-    isArray: (def.normalize ?? []).includes('array'),
+    isArray: def.array,
     object: isObjectType(def.type),
-    ...(def.allowed_values ? { allowed: new Set(def.allowed_values.map((a) => a.name)) } : {}),
+    ...(def.allowed ? { allowed: new Set(def.allowed) } : {}),
   };
 }
 

@@ -8,7 +8,7 @@
  * the auditd dataset with a deterministic id.
  */
 import { createHash } from 'node:crypto';
-import { documentId, ecsField, eventEnvelope, setField, validateDocument, type AuditkitEvent } from '../../schema';
+import { documentId, ecsLeaf, eventEnvelope, setField, validateDocument, type AuditkitEvent } from '../../schema';
 import type { LineParser, ParseContext, ParseOutput, RawRecord } from '../types';
 import { linkedSessionId } from './session';
 import { isUnsetId } from './users';
@@ -60,7 +60,7 @@ function del(o: Obj, path: string): unknown {
 }
 
 function coerce(path: string, v: unknown): unknown {
-  const def = ecsField(path);
+  const def = ecsLeaf(path);
   if (!def) return v;
   if ((def.type === 'long' || def.type === 'integer') && typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v);
   if (def.type === 'keyword' && typeof v === 'number') return String(v);
@@ -115,7 +115,7 @@ export function convertAuditbeat(text: string, ctx: ParseContext): AuditbeatResu
       put(doc, path, v);
       continue;
     }
-    if (ecsField(path)) put(doc, path, coerce(path, v));
+    if (ecsLeaf(path)) put(doc, path, coerce(path, v));
     else move(path, v);
   }
   const hostName = (doc.host as Obj | undefined)?.name;
