@@ -25,7 +25,7 @@ import { promises as fsp, existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Server, utils as sshUtils, type AuthContext, type Client as SshClient, type ClientChannel, type Connection, type ServerChannel, type Session } from 'ssh2';
-import { AuditkitError, ExitCode, assertPrivateFile, expandHome, type Logger } from '../core';
+import { AuditkitError, ExitCode, assertPrivateFile, expandHome, sleep, type Logger } from '../core';
 import { shellTokens } from '../schema';
 import { KnownHosts, openClient, type InventoryConfig, type ResolvedHost } from '../fleet';
 import { dummyVerify, findPublicKey, grantActive, loginRefusal, Lockout, parseLoginName, resolveTargets, verifyPassword, verifyTotp, type BastionState, type BastionUser, type Target } from './access';
@@ -249,8 +249,6 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       log.error({ err, 'event.dataset': dataset }, 'cannot journal a bastion event');
     });
 
-  const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
   // ------------------------------------------------------------------ authentication
   const onAuth = async (c: Conn, client: Connection, actx: AuthContext): Promise<void> => {
     const login = parseLoginName(actx.username);
@@ -267,7 +265,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       const lockedAddr = addrLockout.fail(c.ip, t);
       void emit('sessions', loginDoc(ctx, { connection: c.id, attempt: c.attempts, user: login.user, sourceIp: c.ip, sourcePort: c.port, method, outcome: 'failure', reason, at: t, locked: lockedUser || lockedAddr }));
       log.info({ 'user.name': login.user, 'source.ip': c.ip, reason }, 'bastion login refused');
-      await delay(cfg.login.failure_delay_ms);
+      await sleep(cfg.login.failure_delay_ms);
       // The last try is answered with a disconnect, not a refusal: a refusal makes the client
       // prompt again, and a client blocked at a password prompt does not notice a closed socket.
       if (c.tries >= cfg.login.max_tries) client.end();
@@ -1075,7 +1073,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
         const lockedUser = lockout.fail(`u:${name}`, t);
         const lockedAddr = addrLockout.fail(source.ip, t);
         void emit('sessions', loginDoc(ctx, { connection, attempt: 1, user: name, sourceIp: source.ip, sourcePort: source.port, method: 'web-password+totp', outcome: 'failure', reason: reason ?? 'unknown user', at: t, locked: lockedUser || lockedAddr }));
-        await delay(cfg.login.failure_delay_ms);
+        await sleep(cfg.login.failure_delay_ms);
         return { ok: false, reason: reason ?? 'unknown user' };
       }
       lockout.succeed(`u:${name}`);
@@ -1148,7 +1146,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       for (const s of ending) s.end('shutdown', 'auditkit: the bastion is shutting down.');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Let the sessions write their end documents, then drop the connections.
-      for (let i = 0; i < 100 && sessions.size > 0; i++) await delay(20);
+      for (let i = 0; i < 100 && sessions.size > 0; i++) await sleep(20);
       for (const cl of clients) cl.end();
       await closed;
     },

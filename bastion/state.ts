@@ -19,7 +19,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
-import { AuditkitError, ExitCode, assertPrivateFile, writeFileAtomic } from '../core';
+import { AuditkitError, ExitCode, assertPrivateFile, sleep, writeFileAtomic } from '../core';
 import { EMPTY_STATE, type BastionState, type BastionUser, type Grant } from './access';
 
 export type StateKind = 'user' | 'grant';
@@ -123,7 +123,7 @@ async function whenShardsReady<T>(fn: () => Promise<T>): Promise<T> {
     } catch (err) {
       const starting = esStatus(err) === 503 || /no_shard_available|illegal_index_shard_state|unavailable_shards/.test((err as Error).message);
       if (!starting || attempt >= 40) throw err;
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   }
 }

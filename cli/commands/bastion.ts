@@ -1,6 +1,6 @@
 import { promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { AuditkitError, ExitCode, expandHome, parseDuration } from '../../core';
+import { AuditkitError, ExitCode, expandHome, parseDuration, sleep } from '../../core';
 import { configuredRules, createDetector } from '../../rules';
 import { pipelineOptionsFromConfig, RecordJournal, runPipeline, type PipelineInput } from '../../collectors';
 import {
@@ -421,7 +421,7 @@ async function taskCmd(ctx: CliContext, argv: Readonly<Record<string, unknown>>,
       await client.indices.refresh({ index, ignore_unavailable: true }).catch(() => undefined);
       t = await find(id);
       if (!argv['wait'] || (t && t.done >= t.total) || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
     }
     if (!t) throw new AuditkitError('AK_BASTION_TASK', `no task ${id} in ${index} (yet: results reach Elasticsearch within seconds)`, { exitCode: ExitCode.Usage });
     if (ctx.out.json) ctx.out.printJson(t);

@@ -9,7 +9,7 @@
  * host exposes from the network's side (a firewall may hide what /proc shows).
  */
 import * as net from 'node:net';
-import { AuditkitError, ExitCode } from '../../core';
+import { AuditkitError, ExitCode, sleep } from '../../core';
 import type { ExposureConfig, NetworkScanConfig } from './config';
 
 export interface PortRule {
@@ -72,7 +72,7 @@ export async function connectScan(targets: readonly ScanTarget[], cfg: NetworkSc
     for (const port of cfg.ports) {
       if (signal?.aborted) break;
       const wait = next - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await sleep(wait);
       next = Math.max(next, Date.now()) + gap;
       pending.push(
         tryConnect(t.address, port, cfg.timeout_ms).then((open) => {

@@ -20,6 +20,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { sleep } from '../../core';
 import { documentId } from '../../schema';
 import { baseDoc, hostId, idNames, readText, type IdNames, type PostureContext } from './context';
 import { BaselineReader, BaselineWriter, comparePaths, diffStates, ecsFile, exclusionMatcher, fileState, loadBaseline, saveBaseline, stateFingerprint, under, walk, walkSorted, walkTargets, type ChangeAttr, type FileState, type WalkCounts } from './fim-state';
@@ -153,7 +154,7 @@ export class FimMonitor {
         this.tokens -= bytes;
         return;
       }
-      await new Promise((r) => setTimeout(r, Math.min(1000, Math.ceil(((bytes - this.tokens) / rate) * 1000))));
+      await sleep(Math.min(1000, Math.ceil(((bytes - this.tokens) / rate) * 1000)));
     }
   };
 
