@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SEVERITIES } from '../schema';
 
 /**
  * The `bastion:` section of auditkit.yml. Hosts and host groups are NOT here:
@@ -20,7 +21,7 @@ export const bastionAccountSchema = z
 // The guard rail's policy (bastion/guard.ts applies it): here so that loading auditkit.yml
 // does not load the rules engine.
 const action = z.enum(['allow', 'warn', 'block']);
-const severity = z.enum(['low', 'medium', 'high', 'critical']);
+const severity = z.enum(SEVERITIES);
 
 export const entrySchema = z
   .strictObject({

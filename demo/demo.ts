@@ -18,7 +18,7 @@ import { applySetup, detectCapabilities, planSetup, type ElasticsearchConfig } f
 import { runPipeline, sinkOptionsFromConfig, type CollectorConfig, type PipelineInput } from '../collectors';
 import { loadRules, runScheduled, type AlertDoc, type RulesConfig } from '../rules';
 import { buildReport, customWindow, writeReportFile, type ReportsConfig } from '../reports';
-import { getField, streamName, type Dataset, type HostFields } from '../schema';
+import { getField, SEVERITIES_DESC, streamName, type Dataset, type HostFields, type Severity } from '../schema';
 import { simAgentId, simulateTimeline, STORIES, writeRawFleet, type RawHost, type StoryName } from './simulate';
 
 /** The alert each attack story must raise (rule ids of rules/builtin). */
@@ -31,7 +31,6 @@ export const STORY_RULES: Readonly<Record<StoryName, readonly string[]>> = {
   'cron-persistence': ['ak-lnx-cron-suspicious-payload'],
 };
 
-export const DEMO_SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 const DATASETS: readonly Dataset[] = ['commands', 'auditd', 'alerts', 'deadletter'];
 /** Hosts ingested at once. */
 const INGEST_CONCURRENCY = 4;
@@ -253,7 +252,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     // 6. The summary, counted in Elasticsearch.
     const events: Record<string, number> = {};
     for (const d of DATASETS) events[d] = await countStream(client, d, ns);
-    const bySeverity: Record<string, number> = Object.fromEntries(DEMO_SEVERITIES.map((s) => [s, 0]));
+    const bySeverity: Record<string, number> = Object.fromEntries(SEVERITIES_DESC.map((s) => [s, 0]));
     const byRule: Record<string, number> = {};
     const str = (a: AlertDoc, p: string): string => {
       const v = getField(a, p);
@@ -265,7 +264,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       bySeverity[sev] = (bySeverity[sev] ?? 0) + 1;
       byRule[rule] = (byRule[rule] ?? 0) + 1;
     }
-    const rank = (s: string): number => DEMO_SEVERITIES.indexOf(s as (typeof DEMO_SEVERITIES)[number]);
+    const rank = (s: string): number => SEVERITIES_DESC.indexOf(s as Severity);
     const hostOf = (a: AlertDoc): string => str(a, 'host.name');
     const top = [...alerts]
       .sort((x, y) => rank(str(x, 'auditkit.alert.severity')) - rank(str(y, 'auditkit.alert.severity')) || str(x, '@timestamp').localeCompare(str(y, '@timestamp')))

@@ -14,7 +14,7 @@
  * Field contract: collectors/posture (baseline.ts, fim.ts, inventory.ts, exposure.ts).
  */
 import type { Client } from '@elastic/elasticsearch';
-import { streamName } from '../schema';
+import { SEVERITIES_DESC, SEVERITY_NUMBER, streamName } from '../schema';
 import { field, terms, valueAt } from './aggs';
 import type { ReportLocale } from './config';
 import type { ReportPeriod } from './time';
@@ -68,7 +68,7 @@ export interface PostureQueryOptions {
   readonly maxChecks?: number;
 }
 
-const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 4, high: 3, medium: 2, low: 1 };
+const SEVERITY_RANK: Readonly<Record<string, number>> = SEVERITY_NUMBER;
 
 const hits = (a: unknown): Array<Record<string, unknown>> =>
   ((a as { hits?: { hits?: Array<{ _source?: Record<string, unknown> }> } } | undefined)?.hits?.hits ?? []).map((h) => h._source ?? {});
@@ -153,7 +153,7 @@ export async function queryPostureData(client: Client, opts: PostureQueryOptions
   const allFailing = [...failing.values()]
     .map((f) => ({ ...f.check, hosts: f.hosts.sort() }))
     .sort((a, b) => (SEVERITY_RANK[b.severity] ?? 0) - (SEVERITY_RANK[a.severity] ?? 0) || b.hosts.length - a.hosts.length || a.id.localeCompare(b.id));
-  const bySeverity: Record<string, number> = { critical: 0, high: 0, medium: 0, low: 0 };
+  const bySeverity: Record<string, number> = Object.fromEntries(SEVERITIES_DESC.map((s) => [s, 0]));
   for (const f of allFailing) bySeverity[f.severity] = (bySeverity[f.severity] ?? 0) + 1;
 
   const who = (s: Record<string, unknown>): string => {
@@ -187,7 +187,7 @@ export function postureView(p: PostureReport | undefined, h: { t: (k: string, v?
       const d = x.previous === undefined ? 0 : Math.round((x.score - x.previous) * 10) / 10;
       return { host: x.host, score: h.n(x.score), failed: h.n(x.failed), trend: x.previous === undefined ? h.t('new') : d > 0 ? `▲ +${d}` : d < 0 ? `▼ ${d}` : '=', trendColour: d < 0 ? '#b91c1c' : d > 0 ? '#15803d' : '#6b7280' };
     }),
-    severityText: (['critical', 'high', 'medium', 'low'] as const).filter((s) => (p.bySeverity[s] ?? 0) > 0).map((s) => `${h.t(s)} ${p.bySeverity[s] ?? 0}`).join(', '),
+    severityText: SEVERITIES_DESC.filter((s) => (p.bySeverity[s] ?? 0) > 0).map((s) => `${h.t(s)} ${p.bySeverity[s] ?? 0}`).join(', '),
     failing: p.failing.map((f) => ({ id: f.id, title: f.title, severity: h.t(f.severity), colour: h.colour(f.severity), hosts: f.hosts.join(', '), evidence: f.evidence, remediation: f.remediation, compliance: f.compliance })),
     failingMore: p.failingTotal > p.failing.length ? h.t('shown_of', { shown: p.failing.length, total: p.failingTotal }) : '',
     regressions: p.regressions.map(ev),

@@ -1,7 +1,8 @@
 import { AuditkitError, createProgress, ExitCode } from '../../core';
 import type { Client } from '@elastic/elasticsearch';
 import { checkConnection, devNodeStart, explainEsError } from '../../elastic';
-import { DEFAULT_SIM_START, DEMO_SEVERITIES as SEVERITIES, runDemo, type DemoSummary } from '../../demo';
+import { DEFAULT_SIM_START, runDemo, type DemoSummary } from '../../demo';
+import { SEVERITIES_DESC } from '../../schema';
 import { streamName, type Dataset } from '../../schema';
 import type { AuditkitCommand, CliContext } from '../context';
 
@@ -77,7 +78,7 @@ function printSummary(ctx: CliContext, s: DemoSummary): void {
   o.line(`  ingested    ${s.ingest.parsed} events (${s.ingest.created} new, ${s.ingest.duplicates} already there), ${s.ingest.deadlettered} dead-lettered`);
   o.line('  events in Elasticsearch:');
   for (const [d, n] of Object.entries(s.events)) o.line(`    ${streamName(d as Dataset, 'x').replace(/-x$/, '').padEnd(28)} ${String(n).padStart(8)}`);
-  o.line(`  alerts      ${s.alerts.total}: ${SEVERITIES.map((k) => `${s.alerts.by_severity[k] ?? 0} ${k}`).join(', ')}`);
+  o.line(`  alerts      ${s.alerts.total}: ${SEVERITIES_DESC.map((k) => `${s.alerts.by_severity[k] ?? 0} ${k}`).join(', ')}`);
   for (const a of s.alerts.top.slice(0, 5)) o.line(`    ${a.severity.padEnd(8)} ${a.time.slice(0, 16).replace('T', ' ')}  ${a.host.padEnd(10)} ${a.name}`);
   o.line('  attack stories:');
   for (const st of s.stories) o.line(`    ${st.raised.length > 0 ? 'detected' : 'MISSED  '}  ${st.story.padEnd(17)} ${st.raised.length > 0 ? st.raised.join(', ') : `expected ${st.rules.join(' or ')}`}${st.host ? ` on ${st.host}` : ''}`);

@@ -5,15 +5,14 @@
  * by the engine's own. Deliberately small predicates over the ECS documents, not
  * a second rules engine.
  */
-import { documentId, eventEnvelope, getField, streamName } from '../../schema';
+import { documentId, eventEnvelope, getField, streamName, type Severity } from '../../schema';
 import type { SimDocument } from './ecs';
 
-export type AlertSeverity = 'low' | 'medium' | 'high' | 'critical';
 
 export interface ReferenceRule {
   readonly id: string;
   readonly name: string;
-  readonly severity: AlertSeverity;
+  readonly severity: Severity;
   readonly technique: readonly [id: string, name: string];
   readonly tactic: string;
   readonly datasets: readonly string[];
@@ -68,14 +67,14 @@ export const REFERENCE_RULES: readonly ReferenceRule[] = [
 ];
 
 export const BRUTEFORCE_RULE = {
-  id: 'auditkit.linux.ssh_bruteforce_success', name: 'Password guessing followed by a successful login', severity: 'high' as AlertSeverity,
+  id: 'auditkit.linux.ssh_bruteforce_success', name: 'Password guessing followed by a successful login', severity: 'high' as Severity,
   technique: ['T1110.001', 'Password Guessing'] as const, tactic: 'Credential Access',
 };
 
-const SEVERITY_SCORE: Readonly<Record<AlertSeverity, number>> = { low: 21, medium: 47, high: 73, critical: 99 };
+const SEVERITY_SCORE: Readonly<Record<Severity, number>> = { low: 21, medium: 47, high: 73, critical: 99 };
 
 function alertDoc(
-  rule: { id: string; name: string; severity: AlertSeverity; technique: readonly [string, string]; tactic: string },
+  rule: { id: string; name: string; severity: Severity; technique: readonly [string, string]; tactic: string },
   src: SimDocument, namespace: string, extra: { count?: number; first?: string; sourceIds?: string[] } = {},
 ): SimDocument {
   const d = src.doc;

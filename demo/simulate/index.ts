@@ -8,7 +8,7 @@ export * from './timeline';
 
 export { simulateTimeline, buildFleet, splitArgs, ATTACKER_IPS, DEFAULT_SIM_START, type SimulateOptions, type SimIncidents } from './generate';
 export { timelineDocuments, countByDataset, simAgentId, type SimDocument, type ToDocumentsOptions } from './ecs';
-export { referenceAlerts, REFERENCE_RULES, BRUTEFORCE_RULE, type AlertSeverity, type ReferenceRule } from './alerts';
+export { referenceAlerts, REFERENCE_RULES, BRUTEFORCE_RULE, type ReferenceRule } from './alerts';
 
 import { simulateTimeline, type SimulateOptions, type SimIncidents } from './generate';
 import { timelineDocuments, type SimDocument } from './ecs';

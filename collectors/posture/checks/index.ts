@@ -7,11 +7,12 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { AuditkitError, ExitCode } from '../../../core';
+import type { Severity } from '../../../schema';
 import { RootFs } from './fsroot';
 import { evaluate, runCommand, type CommandRunner, type Outcome, type ProbeContext } from './probes';
 import { parsePolicyText, PolicyFileError, type Check, type Policy, type PolicyProblem } from './schema';
 
-export type { Check, Policy, PolicyProblem, Severity, Status, TestSpec } from './schema';
+export type { Check, Policy, PolicyProblem, Status, TestSpec } from './schema';
 export { PolicyFileError, parsePolicyText } from './schema';
 export { RootFs, DEFAULT_LIMITS, type RootFsLimits } from './fsroot';
 export type { CommandRunner, CommandResult } from './probes';
@@ -21,7 +22,7 @@ export interface CheckResult {
   readonly title: string;
   readonly status: 'pass' | 'fail' | 'not_applicable' | 'error';
   readonly evidence: string;
-  readonly severity: 'low' | 'medium' | 'high' | 'critical';
+  readonly severity: Severity;
   readonly rationale: string;
   readonly remediation: { readonly en: string; readonly 'zh-CN': string };
   readonly compliance: readonly string[];

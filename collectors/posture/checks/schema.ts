@@ -11,11 +11,10 @@
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { AuditkitError, ExitCode, formatLocation, keyNodeAt, nodeAt, yamlToJs, type SourceLocation } from '../../../core';
+import { SEVERITIES, type Severity } from '../../../schema';
 
 export const STATUSES = ['pass', 'fail', 'not_applicable', 'error'] as const;
 export type Status = (typeof STATUSES)[number];
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
 
 const missingStatus = z.enum(['pass', 'fail', 'not_applicable'], {
   error: (iss) => (iss.input === undefined ? 'required: say what a missing file or setting means (pass, fail or not_applicable)' : 'expected pass, fail or not_applicable'),
@@ -253,7 +252,7 @@ function toTest(t: TestObject): TestSpec {
   if (t.accounts) return { kind: 'accounts', spec: t.accounts };
   if (t.command) return { kind: 'command', spec: t.command, stdout: t.command.stdout ? compileValue(t.command.stdout) : undefined };
   // The refinement guarantees one key; reaching here is a bug in this file.
-  throw new Error('policy test with no kind passed validation');
+  throw new AuditkitError('AK_INTERNAL', 'policy test with no kind passed validation');
 }
 
 const checkSchema = z.strictObject({
