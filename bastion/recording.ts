@@ -13,6 +13,7 @@ import { createReadStream, createWriteStream, promises as fsp, type WriteStream 
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { createGunzip, createGzip, constants as zc, type Gzip } from 'node:zlib';
+import { AuditkitError, sleep } from '../core';
 
 export interface CastHeader {
   readonly version: 2;
@@ -149,7 +150,7 @@ export async function readCast(file: string): Promise<{ header: CastHeader; even
   } catch {
     /* unexpected end of a gzip stream still being written */
   }
-  if (!header) throw new Error(`${file} is not an asciicast v2 recording`);
+  if (!header) throw new AuditkitError('AK_BASTION_RECORDING', `${file} is not an asciicast v2 recording`);
   return { header, events };
 }
 
@@ -163,7 +164,7 @@ export async function playCast(file: string, write: (s: string) => void, opts: {
     if (opts.signal?.aborted) return;
     const gap = Math.min(Math.max(0, t - prev), maxIdle) / speed;
     prev = t;
-    if (gap > 0.001) await new Promise((r) => setTimeout(r, gap * 1000));
+    if (gap > 0.001) await sleep(gap * 1000);
     if (code === 'o') write(data);
   }
 }

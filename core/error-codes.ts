@@ -548,6 +548,11 @@ export const ERROR_CODES = {
     description: 'No bastion is serving on this machine: `auditkit bastion exec` found nothing listening on the bastion\'s control socket (<state_dir>/control.sock).',
     next: 'Start it (`auditkit bastion serve`, or its systemd unit) with the same auditkit.yml (bastion.state_dir), then run the command again.',
   },
+  AK_BASTION_RECORDING: {
+    exit: ExitCode.Failure,
+    description: 'A session recording (<recordings>/<day>/<session>.cast.gz) has no asciicast v2 header: it is empty (the session ended before its first output) or damaged.',
+    next: 'The session\'s commands are still in the bastion\'s session and command documents in Elasticsearch; a damaged file can be inspected with `zcat FILE | head`.',
+  },
   AK_BASTION_WEB_OFF: {
     exit: ExitCode.Config,
     description: 'A one-time terminal token was asked for, but the bastion web portal is off (neither bastion.web.listen nor bastion.web.public_url is set), so there is no page the link could open.',

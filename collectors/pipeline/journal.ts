@@ -26,6 +26,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { AuditkitError } from '../../core';
 
 export class JournalFullError extends Error {
   readonly code = 'AK_JOURNAL_FULL';
@@ -114,7 +115,7 @@ export class RecordJournal {
   append(text: string): Promise<void> {
     const line = Buffer.from(text.replace(/\r?\n/g, '\\n') + '\n', 'utf8');
     try {
-      if (this.closed) throw new Error(`${this.file}: journal closed`);
+      if (this.closed) throw new AuditkitError('AK_INTERNAL', `${this.file}: journal closed`);
       // Rotation closes the fd: never under a running group fdatasync (it waits for the next append).
       if (this.size > 0 && this.size + line.length > this.maxBytes && this.unread() === 0 && !this.syncing) this.rotate();
       if (this.size + line.length > this.maxBacklog && this.unread() + line.length > this.maxBacklog) {
