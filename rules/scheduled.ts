@@ -369,8 +369,8 @@ interface AlertItem {
   readonly body: Buffer;
 }
 
-/** Retries for alert writes: about a minute of backoff in all, then the run reports what is left. */
-const ALERT_WRITES = { backoffInitialMs: 500, backoffMaxMs: 15_000, requestTimeoutMs: 60_000, maxAttempts: 6 } as const;
+/** Retries for the rules' bulk writes (alerts, detection state, notification marks): about a minute of backoff in all, then the caller reports what is left. */
+export const ALERT_WRITES = { backoffInitialMs: 500, backoffMaxMs: 15_000, requestTimeoutMs: 60_000, maxAttempts: 6 } as const;
 
 function setPath(o: Record<string, unknown>, path: string, v: unknown): void {
   setField(o, path, v);

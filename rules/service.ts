@@ -34,12 +34,12 @@ import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import type { Client } from '@elastic/elasticsearch';
 import { AuditkitError, ExitCode, parseDuration, sleep, type Logger } from '../core';
-import { DETECT_STATE_INDEX } from '../elastic';
+import { DETECT_STATE_INDEX, writeBulk, type BulkItem, type BulkItemResult } from '../elastic';
 import { streamName } from '../schema';
 import type { AlertDoc } from './alerts';
 import type { RulesConfig } from './config';
 import type { NotificationHub } from './notify';
-import { runScheduled, type ScheduledOptions } from './scheduled';
+import { ALERT_WRITES, runScheduled, type ScheduledOptions } from './scheduled';
 import type { RuleDef } from './types';
 
 export type Schedule = RulesConfig['schedule'];
@@ -116,6 +116,9 @@ export interface PassSummary {
 export const NOTIFY_BATCH = 500;
 
 const checkpointId = (ns: string, rule: string): string => `checkpoint:${ns}:${rule}`;
+
+/** One bulk item for writeBulk: its action line and its source line, serialised once. */
+const bulkItem = (action: unknown, source: unknown): BulkItem => ({ body: Buffer.from(`${JSON.stringify(action)}\n${JSON.stringify(source)}\n`) });
 const leaseId = (ns: string): string => `lease:${ns}`;
 
 function stateError(err: unknown, what: string): AuditkitError {
@@ -379,13 +382,13 @@ export class DetectionService {
     // Immediate deliveries (and their retries) end, sent or given up, before the mark.
     await hub.drain();
     const at = new Date(this.now()).toISOString();
-    const out = await client.bulk({
-      refresh: 'wait_for',
-      operations: hits.flatMap((h) => [{ update: { _index: h._index, _id: h._id as string, retry_on_conflict: 3 } }, { doc: { auditkit: { alert: { notification: 'sent', notified_at: at } } } }]),
-    });
-    if (out.errors) {
-      const bad = out.items.filter((i) => i.update?.error);
-      this.o.log?.warn({ failed: bad.length, reason: bad[0]?.update?.error?.reason }, 'could not mark notified alerts: the next pass hands them to the hub again');
+    const marks = hits.map((h) => bulkItem({ update: { _index: h._index, _id: h._id as string, retry_on_conflict: 3 } }, { doc: { auditkit: { alert: { notification: 'sent', notified_at: at } } } }));
+    const bad: BulkItemResult[] = [];
+    const out = await writeBulk(client, marks, { accepted: () => undefined, refused: (_items, reasons) => (bad.push(...reasons), []) }, { ...ALERT_WRITES, refresh: 'wait_for' });
+    // A request that never got through fails the pass, as client.bulk's rejection did.
+    if (out.lastError !== undefined) throw out.lastError;
+    if (bad.length > 0 || out.unsent.length > 0) {
+      this.o.log?.warn({ failed: bad.length + out.unsent.length, reason: bad[0]?.error?.reason ?? (out.unsent.length ? 'not accepted (429 or 5xx)' : undefined) }, 'could not mark notified alerts: the next pass hands them to the hub again');
     }
     return hits.length;
   }
@@ -413,16 +416,20 @@ export class DetectionService {
     };
   }
 
+  /** `index` ops (a checkpoint replaces the last one) through the one bulk writer: 429/5xx retried. */
   private async writeStates(states: readonly RuleState[]): Promise<void> {
+    const items = states.map((s) => bulkItem({ index: { _index: DETECT_STATE_INDEX, _id: checkpointId(s.namespace, s.rule) } }, s));
+    let refused: BulkItemResult | undefined;
+    let res: Awaited<ReturnType<typeof writeBulk>>;
     try {
-      const res = await this.o.client.bulk({ refresh: 'wait_for', operations: states.flatMap((s) => [{ index: { _index: DETECT_STATE_INDEX, _id: checkpointId(s.namespace, s.rule) } }, s]) });
-      if (res.errors) {
-        const first = res.items.find((i) => i.index?.error)?.index?.error;
-        throw Object.assign(new Error(first?.reason ?? 'bulk refused'), { meta: { statusCode: res.items.find((i) => i.index?.error)?.index?.status } });
-      }
+      res = await writeBulk(this.o.client, items, { accepted: () => undefined, refused: (_items, reasons) => ((refused ??= reasons[0] ?? {}), []) }, { ...ALERT_WRITES, refresh: 'wait_for' });
     } catch (err) {
       throw stateError(err, 'write');
     }
+    if (res.lastError !== undefined) throw stateError(res.lastError, 'write');
+    const first = refused as BulkItemResult | undefined;
+    if (first) throw stateError({ message: first.error?.reason ?? 'bulk refused', meta: { statusCode: first.status } }, 'write');
+    if (res.unsent.length > 0) throw stateError({ message: `${res.unsent.length} checkpoints not accepted after ${ALERT_WRITES.maxAttempts} attempts (429 or 5xx)` }, 'write');
   }
 
   /**
