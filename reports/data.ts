@@ -172,7 +172,8 @@ function loginUsers(b: unknown, size: number, name = 'users'): KeyCount[] {
   return [...m].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count || a.key.localeCompare(b.key)).slice(0, size);
 }
 
-export const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 0, high: 1, medium: 2, low: 3 };
+/** Most severe first (0 = critical); an unknown severity ranks last. */
+const SEVERITY_RANK: Readonly<Record<string, number>> = Object.fromEntries(SEVERITIES_DESC.map((s, i) => [s, i]));
 const rankOf = (s: string): number => SEVERITY_RANK[s] ?? 9;
 
 const range = (from: number, to: number): Record<string, unknown> => ({ range: { '@timestamp': { gte: new Date(from).toISOString(), lt: new Date(to).toISOString(), format: 'strict_date_optional_time' } } });
