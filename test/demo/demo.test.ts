@@ -6,7 +6,7 @@
  * must have raised its alert, and a second run must add nothing.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
@@ -78,11 +78,37 @@ beforeAll(async () => {
   client = new Client({ node: first.elasticsearch.url, requestTimeout: 60_000 });
 }, 540_000);
 
+/** Pids of the processes whose command line names `dir` (the demo's node runs from its cache). */
+function processesUnder(dir: string): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${e}/cmdline`, 'latin1').includes(dir)) out.push(Number(e));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
 afterAll(async () => {
   await client?.close().catch(() => undefined);
   // The demo's own node: stop it and remove its data, whatever happened.
-  await run(['dev', 'es', 'stop', '--clean'], env, 60_000);
-  rmSync(cache, { recursive: true, force: true });
+  const stop = await run(['dev', 'es', 'stop', '--clean'], env, 60_000);
+  // A CI run once left this node running after a passing file: say why, and never leave it behind.
+  const left = processesUnder(cache);
+  if (left.length > 0) {
+    console.warn(`dev es stop (exit ${String(stop.code)}) left ${left.length} process(es) of the demo's node running: ${stop.stdout}${stop.stderr}`);
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+  rmSync(cache, { recursive: true, force: true, maxRetries: 5 });
 }, 90_000);
 
 describe('auditkit demo', () => {
