@@ -92,26 +92,29 @@ function processesUnder(dir: string): number[] {
   return out;
 }
 
-afterAll(async () => {
-  await client?.close().catch(() => undefined);
-  // The demo's own node: stop it and remove its data, whatever happened.
-  const stop = await run(['dev', 'es', 'stop', '--clean'], env, 60_000);
-  // A CI run once left this node running after a passing file: say why, and never leave it behind.
-  const left = processesUnder(cache);
-  if (left.length > 0) {
-    console.warn(`dev es stop (exit ${String(stop.code)}) left ${left.length} process(es) of the demo's node running: ${stop.stdout}${stop.stderr}`);
-    for (const pid of left) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  }
-  rmSync(cache, { recursive: true, force: true, maxRetries: 5 });
-}, 90_000);
 
 describe('auditkit demo', () => {
+  afterAll(async () => {
+    await client?.close().catch(() => undefined);
+    // The demo's own node: stop it and remove its data, whatever happened.
+    const stop = await run(['dev', 'es', 'stop', '--clean'], env, 60_000);
+    // Its state file is in `cache`: this runs inside the describe, before the root-level afterAll hooks
+    // (test/harness/tmp-cleanup.ts removes the file's temp dirs in one of those). If the node survives
+    // anyway, say why and never leave it behind.
+    const left = processesUnder(cache);
+    if (left.length > 0) {
+      console.warn(`dev es stop (exit ${String(stop.code)}) left ${left.length} process(es) of the demo's node running: ${stop.stdout}${stop.stderr}`);
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+    rmSync(cache, { recursive: true, force: true, maxRetries: 5 });
+  }, 90_000);
+
   it('starts its own embedded node from a clean cache and simulates the fleet it was asked for', () => {
     expect(first.elasticsearch.origin).toBe('dev-node');
     expect(first.elasticsearch.already_running).toBe(false);

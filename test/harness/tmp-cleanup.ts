@@ -1,8 +1,11 @@
 /**
  * Every test file's `ak-*` temporary directories are removed when the file ends, pass or fail.
  * Tests make them with fs.mkdtemp(Sync) under os.tmpdir(); many removed them only on success
- * (or never), leaving ~24 /tmp/ak-* per run. The creation is recorded here and undone in an
- * afterAll that runs after the file's own.
+ * (or never), leaving ~24 /tmp/ak-* per run. The creation is recorded here and undone in a
+ * root-level afterAll. jest-circus runs after* hooks in declaration order, so this one runs
+ * BEFORE a test file's own root-level afterAll: a cleanup that still needs its temp dir (a
+ * state file naming a process to stop) belongs in an afterAll inside a describe block, which
+ * runs when that block ends (test/demo/demo.test.ts does).
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
