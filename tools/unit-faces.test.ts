@@ -9,16 +9,6 @@ import { unitFaces, type Face } from './unit-faces';
 
 const ROOT = path.resolve(__dirname, '..');
 
-/**
- * Names still exported though no one outside imports them, kept only because
- * another change of the same session owns that unit's files (demo/, the demo
- * helper). Each entry must still be true (exported and unused), so the list can
- * only shrink: prune the face and delete the entry.
- */
-const PENDING: Readonly<Record<string, readonly string[]>> = {
-  demo: ['STORY_RULES', 'DemoOptions', 'DemoResult', 'simAgentId', 'STORIES', 'writeRawFleet', 'RawHost', 'StoryName'],
-};
-
 let faces: Face[];
 beforeAll(() => {
   faces = unitFaces(ROOT);
@@ -39,13 +29,6 @@ test('no face is imported as a namespace', () => {
 });
 
 test('every name a face exports is imported by someone outside the unit', () => {
-  const extra = faces.map((f) => ({ unit: f.unit, names: f.unused.filter((n) => !(PENDING[f.unit] ?? []).includes(n)) })).filter((x) => x.names.length > 0);
+  const extra = faces.map((f) => ({ unit: f.unit, names: f.unused })).filter((x) => x.names.length > 0);
   expect(extra.map((x) => `${x.unit}/index.ts exports, unused outside: ${x.names.join(', ')}`)).toEqual([]);
-});
-
-test('the pending list is still true (it may only shrink)', () => {
-  for (const [unit, names] of Object.entries(PENDING)) {
-    const face = faces.find((f) => f.unit === unit);
-    expect({ unit, stale: names.filter((n) => !face?.unused.includes(n)) }).toEqual({ unit, stale: [] });
-  }
 });
