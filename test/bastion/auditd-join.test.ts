@@ -12,13 +12,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { deleteNamespace, testClient, uniqueNamespace } from '../harness/es';
+import { deleteNamespace, searchSources, testClient, uniqueNamespace, until } from '../harness/es';
 import { collectorConfigSchema, runAgent } from '../../collectors';
 import { createLogger, smtpConfigSchema } from '../../core';
 import { rulesConfigSchema } from '../../rules';
 import { assertValidDocument, streamName } from '../../schema';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const get = (d: unknown, p: string): unknown => p.split('.').reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), d);
 
 const ALICE_BASTION = '3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
@@ -61,20 +60,8 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
     await es.close();
   });
 
-  async function search(dataset: 'auditd' | 'commands', query: Record<string, unknown>): Promise<Record<string, unknown>[]> {
-    const index = `${streamName('auditd', ns)},${streamName('commands', ns)}`;
-    await es.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
-    const r = await es.search({ index: dataset === 'auditd' ? streamName('auditd', ns) : streamName('commands', ns), size: 100, query, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
-    return (r?.hits.hits ?? []).map((h) => h._source as Record<string, unknown>);
-  }
-  async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-    const t0 = Date.now();
-    for (;;) {
-      const v = await fn();
-      if (v !== undefined) return v;
-      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-      await sleep(200);
-    }
+  function search(dataset: 'auditd' | 'commands', query: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+    return searchSources(es, streamName(dataset, ns), query, 100);
   }
 
   it('tags alice\'s sudo and its child with her bastion id, refuses bob\'s forged mappings, and one query returns both views', async () => {

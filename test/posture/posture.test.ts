@@ -10,30 +10,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
-import { deleteNamespace, testClient, uniqueNamespace } from '../harness/es';
+import { deleteNamespace, searchSources, testClient, uniqueNamespace, until } from '../harness/es';
 import { preparePostureRoot, vimAuditRecords } from '../harness/posture-fixtures';
 import { collectorConfigSchema, runAgent, runPostureScan } from '../../collectors';
 import { createLogger, smtpConfigSchema } from '../../core';
 import { rulesConfigSchema } from '../../rules';
 import { assertValidDocument, streamName, type Dataset } from '../../schema';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const get = (d: unknown, p: string): unknown => p.split('.').reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), d);
 
-async function search(es: Client, dataset: Dataset, ns: string, query: Record<string, unknown>): Promise<Record<string, unknown>[]> {
-  await es.indices.refresh({ index: streamName(dataset, ns), ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
-  const r = await es.search({ index: streamName(dataset, ns), size: 500, query, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
-  return (r?.hits.hits ?? []).map((h) => h._source as Record<string, unknown>);
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
+function search(es: Client, dataset: Dataset, ns: string, query: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+  return searchSources(es, streamName(dataset, ns), query);
 }
 
 describe('host posture on the real node', () => {
