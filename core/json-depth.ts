@@ -10,6 +10,13 @@ export const MAX_JSON_DEPTH = 32;
 
 /** True when `text` nests arrays/objects deeper than `max` (strings are skipped, escapes honoured). */
 export function jsonDepthExceeds(text: string, max = MAX_JSON_DEPTH): boolean {
+  // Precheck: nesting deeper than `max` needs more than `max` openers, so a text with
+  // at most `max` of `{`/`[` (in strings or not) cannot exceed it. indexOf runs in
+  // native code; the character scan below only runs for texts that could be too deep.
+  let openers = 0;
+  for (let i = text.indexOf('{'); i >= 0 && openers <= max; i = text.indexOf('{', i + 1)) openers++;
+  for (let i = text.indexOf('['); i >= 0 && openers <= max; i = text.indexOf('[', i + 1)) openers++;
+  if (openers <= max) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

@@ -57,7 +57,7 @@ function describe(v: unknown): string {
   return `${typeof v} ${typeof v === 'object' ? '' : String(v)}`.trim();
 }
 
-/** What validating one path needs, worked out once per distinct path (see specOf). */
+/** What validating one path needs, worked out once per distinct path (see childOf). */
 interface LeafSpec {
   /** auditd.*: raw leftovers, free-form. */
   readonly free?: true;
@@ -93,19 +93,33 @@ function computeSpec(path: string): LeafSpec {
 }
 
 /**
- * Specs by path. Documents share a small set of paths, so this is a cache hit for
- * nearly every leaf; it is bounded because foreign input (ndjson) may invent paths.
+ * Specs as a tree by path segment, built once and kept: walking a document follows
+ * its keys down the tree, so a known path costs one map lookup per key, with no
+ * path string built (the path is kept on the node, for problems). Documents share
+ * a small set of paths, so nearly every leaf is a hit; the tree is bounded because
+ * foreign input (ndjson) may invent paths (past the bound, nodes are made and dropped).
  */
-const specs = new Map<string, LeafSpec>();
+interface SpecNode {
+  readonly path: string;
+  readonly spec: LeafSpec;
+  readonly kids: Map<string, SpecNode>;
+}
+
+const ROOT: SpecNode = { path: '', spec: FREE, kids: new Map() };
+let nodes = 0;
 const MAX_SPECS = 20_000;
 
-function specOf(path: string): LeafSpec {
-  let s = specs.get(path);
-  if (s === undefined) {
-    s = computeSpec(path);
-    if (specs.size < MAX_SPECS) specs.set(path, s);
+function childOf(node: SpecNode, key: string): SpecNode {
+  let c = node.kids.get(key);
+  if (c === undefined) {
+    const path = node.path ? `${node.path}.${key}` : key;
+    c = { path, spec: computeSpec(path), kids: new Map() };
+    if (nodes < MAX_SPECS) {
+      node.kids.set(key, c);
+      nodes++;
+    }
   }
-  return s;
+  return c;
 }
 
 function checkLeaf(path: string, spec: LeafSpec, value: unknown, problems: ValidationProblem[]): void {
@@ -135,20 +149,20 @@ function checkValue(path: string, spec: LeafSpec, type: string, v: unknown, prob
   }
 }
 
-function walk(obj: Record<string, unknown>, prefix: string, problems: ValidationProblem[]): void {
+function walk(obj: Record<string, unknown>, node: SpecNode, problems: ValidationProblem[]): void {
   for (const k in obj) {
     if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
     const v = obj[k];
     if (v === undefined) continue;
-    const path = prefix ? `${prefix}.${k}` : k;
-    const spec = specOf(path);
+    const child = childOf(node, k);
+    const spec = child.spec;
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
       // An ECS field of object type (labels, flattened) ends the walk here.
-      if (spec.object) checkLeaf(path, spec, v, problems);
-      else if (!spec.free) walk(v as Record<string, unknown>, path, problems);
+      if (spec.object) checkLeaf(child.path, spec, v, problems);
+      else if (!spec.free) walk(v as Record<string, unknown>, child, problems);
       continue;
     }
-    checkLeaf(path, spec, v, problems);
+    checkLeaf(child.path, spec, v, problems);
   }
 }
 
@@ -172,7 +186,7 @@ export function validateDocument(doc: unknown, opts: { required?: readonly strin
     const v = getPath(d, f);
     if (v === undefined || v === null || v === '') problems.push({ path: f, message: 'required field is missing' });
   }
-  walk(d, '', problems);
+  walk(d, ROOT, problems);
   return { valid: problems.length === 0, problems };
 }
 

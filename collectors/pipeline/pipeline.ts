@@ -97,6 +97,11 @@ function openSpool(o: PipelineOptions, counters: Counters): Spool {
   return opened.spool;
 }
 
+/** Records parsed between two turns of the event loop (the sink's I/O runs in between). */
+const YIELD_EVERY = 500;
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 function bytesRead(sources: readonly InputSource[]): number {
   return sources.reduce((n, s) => n + s.tailer.bytesRead, 0);
 }
@@ -142,7 +147,17 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         const items = src.tailer.poll(o.batchRecords, finishing);
         got += items.length;
         const t = now();
-        for (const item of items) parseItem(src, item, counters, encoder.next);
+        for (let i = 0; i < items.length; i += YIELD_EVERY) {
+          const end = Math.min(items.length, i + YIELD_EVERY);
+          for (let j = i; j < end; j++) parseItem(src, items[j] as (typeof items)[number], counters, encoder.next);
+          if (end < items.length) {
+            // Let the sink run: without a turn of the event loop its requests are neither
+            // sent nor answered while a big batch is parsed and encoded (reading, encoding
+            // and sending would not overlap). Nothing is staged until the whole batch is in.
+            await wal.append(encoder.take(), signal);
+            await yieldToLoop();
+          }
+        }
         flushParsers(src, t, false, encoder.next);
         await wal.append(encoder.take(), signal);
         // Staged only now: everything read up to these positions is in the spool.

@@ -84,14 +84,35 @@ function frameCrc(buf: Buffer, start: number, end: number): number {
 
 /** Encode one frame (used by the writer and by tests that forge corruption). */
 export function encodeFrame(kind: FrameKind, ts: number, payload: Buffer | string): Buffer {
-  const p = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-  const b = Buffer.allocUnsafe(FRAME_HEADER + p.length);
-  b.writeUInt32LE(p.length, 0);
+  // A string is encoded straight into the frame (no intermediate Buffer to copy).
+  const len = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
+  const b = Buffer.allocUnsafe(FRAME_HEADER + len);
+  b.writeUInt32LE(len, 0);
   b.writeUInt8(kind, 8);
   b.writeDoubleLE(ts, 9);
-  p.copy(b, FRAME_HEADER);
+  if (typeof payload === 'string') b.write(payload, FRAME_HEADER, len, 'utf8');
+  else payload.copy(b, FRAME_HEADER);
   b.writeUInt32LE(frameCrc(b, 8, b.length), 4);
   return b;
+}
+
+/**
+ * Write frames[i..j) (`bytes` in all) at the file's position: one writev of the
+ * frames as they are (no concatenated copy); a short write finishes with write(2)s.
+ */
+function writeAll(fd: number, frames: readonly Buffer[], i: number, j: number, bytes: number): void {
+  let done = j - i === 1 ? fs.writeSync(fd, frames[i] as Buffer) : fs.writevSync(fd, frames.slice(i, j) as Buffer[]);
+  if (done >= bytes) return;
+  for (let k = i; k < j; k++) {
+    const f = frames[k] as Buffer;
+    if (done >= f.length) {
+      done -= f.length;
+      continue;
+    }
+    let off = done;
+    while (off < f.length) off += fs.writeSync(fd, f, off, f.length - off);
+    done = 0;
+  }
 }
 
 export class Spool {
@@ -279,9 +300,7 @@ export class Spool {
         bytes += (frames[j] as Buffer).length;
         j++;
       }
-      const chunk = j - i === 1 ? (frames[i] as Buffer) : Buffer.concat(frames.slice(i, j) as Buffer[], bytes);
-      let off = 0;
-      while (off < chunk.length) off += fs.writeSync(seg.fd as number, chunk, off, chunk.length - off);
+      writeAll(seg.fd as number, frames, i, j, bytes);
       if (this.unreadBytes === 0) this.firstUnreadAt = frames[i]?.readDoubleLE(9) ?? Date.now();
       seg.size += bytes;
       seg.records += j - i;
