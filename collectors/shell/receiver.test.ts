@@ -3,7 +3,10 @@
  * nesting, size, trickling, connection floods and write-and-close senders.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
+import * as fs from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { RawRecord } from '../types';
 import { getField } from '../../schema';
 import { parseHookRecord } from './hook';
@@ -116,6 +119,101 @@ describe('the hook receiver under a hostile sender', () => {
       expect(attested.length).toBeGreaterThan(0);
       for (const o of attested) expect(o).toMatchObject({ peer_uid: 65534, peer_user: 'nobody' });
     } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('the socket table read (issue 20: the prompt waits for it)', () => {
+  const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+  const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
+  const row = (sl: number, clientPort: number, serverPort: number, uid: number, inode: number): string =>
+    `${String(sl).padStart(4)}: 0100007F:${hex(clientPort)} 0100007F:${hex(serverPort)} 01 00000000:00000000 00:00000000 00000000 ${String(uid).padStart(5)}        0 ${inode} 1 0000000000000000 20 4 30 10 -1\n`;
+  const freePort = (): Promise<number> =>
+    new Promise((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+  const sendFrom = (port: number, localPort: number, line: string): Promise<string> =>
+    new Promise((resolve) => {
+      const s = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1', localPort }, () => s.write(`${line}\n`));
+      let reply = '';
+      s.on('data', (d) => (reply += d.toString()));
+      s.on('close', () => resolve(reply));
+      s.on('error', () => resolve(reply));
+    });
+  const LINE = '{"v":1,"sid":"s","seq":1,"t":1795345099140,"uid":0,"user":"root","cmd":"id","peer_uid":0}';
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ak-socktable-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('finds a row that straddles a read chunk, far down a long table', async () => {
+    const clientPort = await freePort();
+    const got: RawRecord[] = [];
+    const r = await startHookReceiver((x) => void got.push(x), { port: 0, procNet: dir });
+    try {
+      let filler = HEADER;
+      for (let i = 0; filler.length + 2 * row(i, 1 + i, 2, 1000 + i, 500 + i).length < 1000; i++) filler += row(i, 1 + i, 2, 1000 + i, 500 + i);
+      filler += `${' '.repeat(1000 - filler.length - 1)}\n`;
+      // The wanted row crosses the first 1 KiB boundary; thousands of rows follow it.
+      let rest = '';
+      for (let i = 0; i < 2000; i++) rest += row(100 + i, 3000 + i, 4, 2000 + i, 900 + i);
+      fs.writeFileSync(path.join(dir, 'tcp'), filler + row(99, clientPort, r.port, 4242, 777) + rest);
+      expect(filler.length).toBeLessThan(1024);
+      expect(filler.length + row(99, clientPort, r.port, 4242, 777).length).toBeGreaterThan(1024);
+      expect(await sendFrom(r.port, clientPort, LINE)).toBe('OK\n');
+      expect(JSON.parse((got[0] as RawRecord).text)).toMatchObject({ peer_uid: 4242 });
+    } finally {
+      await r.close();
+    }
+  });
+
+  // The table is a FIFO fed by a child: the first read sees no row, the second sees it.
+  const fedTable = (versions: readonly string[]): { kill: () => void } => {
+    const fifo = path.join(dir, 'tcp');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const script = versions.map((_, i) => `cat "$${i + 1}" > "${fifo}"`).join('; ');
+    const files = versions.map((v, i) => {
+      const f = path.join(dir, `v${i}`);
+      fs.writeFileSync(f, v);
+      return f;
+    });
+    const child = spawn('sh', ['-c', script, 'sh', ...files], { stdio: 'ignore' });
+    return { kill: () => void child.kill('SIGKILL') };
+  };
+
+  it('reads the table once more before calling a genuine sender unverified', async () => {
+    const clientPort = await freePort();
+    const got: RawRecord[] = [];
+    const r = await startHookReceiver((x) => void got.push(x), { port: 0, procNet: dir });
+    // Written after the listener started: its port is in the row.
+    const feed = fedTable([HEADER, HEADER + row(0, clientPort, r.port, 4242, 777)]);
+    try {
+      expect(await sendFrom(r.port, clientPort, LINE)).toBe('OK\n');
+      expect(JSON.parse((got[0] as RawRecord).text)).toMatchObject({ peer_uid: 4242 });
+      expect(r.stats.unverified).toBe(0);
+    } finally {
+      feed.kill();
+      await r.close();
+    }
+  });
+
+  it('leaves a sender absent from both reads unverified, its claimed uid removed', async () => {
+    const clientPort = await freePort();
+    const got: RawRecord[] = [];
+    const r = await startHookReceiver((x) => void got.push(x), { port: 0, procNet: dir });
+    const feed = fedTable([HEADER + row(0, clientPort + 1, r.port, 0, 777), HEADER + row(0, clientPort + 1, r.port, 0, 777)]);
+    try {
+      expect(await sendFrom(r.port, clientPort, LINE)).toBe('OK\n');
+      const o = JSON.parse((got[0] as RawRecord).text) as Record<string, unknown>;
+      expect(o['peer_uid']).toBeUndefined();
+      expect(r.stats.unverified).toBe(1);
+    } finally {
+      feed.kill();
       await r.close();
     }
   });

@@ -8,8 +8,10 @@
  *    record durably queued; otherwise the hook falls back to syslog (and the
  *    deterministic id makes a record that arrives both ways one document).
  *  - The sender's uid is looked up in /proc/net/tcp{,6} **at accept** (the
- *    kernel's record of who created the client socket; one read of the table
- *    every `attestIntervalMs` at most, for every connection accepted since), in any TCP state: a
+ *    kernel's record of who created the client socket; one read of the table for
+ *    every connection accepted since the last, reads spaced by 4× the last one's
+ *    cost, at most `attestIntervalMs`; a sender not found is looked for once more
+ *    in a fresh read before it is called unverified), in any TCP state: a
  *    client that wrote and closed at once is still in the table (FIN_WAIT*),
  *    and its uid is trusted when the entry is still attached to a socket inode
  *    or shows a non-zero uid (an orphaned/TIME_WAIT entry shows uid 0 on older
@@ -32,7 +34,8 @@
  *    take the port while the collector is down and read everyone's commands.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { dirname } from 'node:path';
 import { AuditkitError, jsonDepthExceeds } from '../../core';
 import type { RawRecord } from '../types';
@@ -58,7 +61,7 @@ export interface HookReceiverOptions {
   readonly maxConnections?: number;
   /** Bytes buffered across all connections; default 32 MiB. */
   readonly maxBufferedBytes?: number;
-  /** The socket table is read at most once per this many ms, for all connections accepted meanwhile (default 100). */
+  /** Most time between two reads of the socket table (each read attests every connection accepted meanwhile; reads are spaced by 4× the last one's cost up to this); default 100. */
   readonly attestIntervalMs?: number;
   /**
    * Liveness stamp for the hook (issue 14, "a prompt is never held hostage"): this file
@@ -117,54 +120,8 @@ interface SocketRow {
   readonly inode: string;
 }
 
-/**
- * The socket tables, read lazily and kept until `refresh()`: the receiver reads
- * them once for a whole batch of accepted connections. Reading /proc/net/tcp is
- * costly whatever it holds (the kernel walks every hash bucket: 20–30 ms a read
- * on the loaded dev VM with 1,200 rows), so a flood that made one read per
- * accept kept the event loop in that read (45 s of a 57 s attack, CPU profile)
- * and a real user's connect waited a minute in the accept queue. The text is
- * searched for the one row, not split into thousands.
- */
-class SocketTable {
-  private texts = new Map<string, string>();
-  constructor(private readonly procNet: string) {}
-
-  refresh(): void {
-    this.texts = new Map();
-  }
-
-  private text(table: 'tcp' | 'tcp6'): string {
-    let t = this.texts.get(table);
-    if (t === undefined) {
-      try {
-        t = readFileSync(`${this.procNet}/${table}`, 'latin1');
-      } catch {
-        t = '';
-      }
-      this.texts.set(table, t);
-    }
-    return t;
-  }
-
-  /** The row whose local/remote addresses are `key` (`<local> <remote>` as the table prints them). */
-  lookup(key: string): SocketRow | undefined {
-    for (const table of key.length > 40 ? (['tcp6'] as const) : (['tcp', 'tcp6'] as const)) {
-      const text = this.text(table);
-      const at = text.indexOf(`: ${key} `);
-      if (at < 0) continue;
-      const eol = text.indexOf('\n', at);
-      // sl local rem st tx:rx tr:when retrnsmt uid timeout inode (sl is before `at`)
-      const c = text.slice(at + 2, eol < 0 ? undefined : eol).trim().split(/\s+/);
-      if (c.length < 9) continue;
-      return { uid: Number(c[6]), inode: c[8] ?? '0' };
-    }
-    return undefined;
-  }
-}
-
-/** uid owning the client end of a loopback connection, from the kernel's socket table (see the header). */
-export function peerUid(sock: Socket, procNet: string | SocketTable = '/proc/net'): number | undefined {
+/** The `<local> <remote>` key of the client's row for an accepted socket; undefined when not loopback. */
+function rowKey(sock: Socket): string | undefined {
   const rip = sock.remoteAddress;
   const rport = sock.remotePort;
   const lip = sock.localAddress;
@@ -172,14 +129,93 @@ export function peerUid(sock: Socket, procNet: string | SocketTable = '/proc/net
   if (rip === undefined || rport === undefined || lip === undefined || lport === undefined) return undefined;
   const client = procAddr(rip, rport);
   const server = procAddr(lip, lport);
-  if (!client || !server) return undefined;
-  const table = typeof procNet === 'string' ? new SocketTable(procNet) : procNet;
-  const row = table.lookup(`${client} ${server}`);
+  return client && server ? `${client} ${server}` : undefined;
+}
+
+/** The row's uid when it attests its creator (see the header); undefined otherwise. */
+function rowUid(row: SocketRow | undefined): number | undefined {
   if (!row || !Number.isInteger(row.uid)) return undefined;
   // Attached to a socket inode: the uid is its creator's. Orphaned (closed by
   // its process) with uid 0: older kernels report root for every orphan: unknown.
   if (row.inode === '0' && row.uid === 0) return undefined;
   return row.uid;
+}
+
+/** Bytes per read(2) of a socket table: the read stops at the chunk holding the last row wanted. */
+const TABLE_CHUNK = 1024;
+
+/**
+ * The socket tables, read afresh for each batch of accepted connections. Reading
+ * /proc/net/tcp is costly whatever it holds: the kernel walks its hash buckets as the
+ * reader asks for rows (20–30 ms a full read on the loaded dev VM with 1,200 rows), so
+ * a flood that made one read per accept kept the event loop in that read (45 s of a
+ * 57 s attack, CPU profile) and a real user's connect waited a minute in the accept
+ * queue. So: one read for a whole batch, in TABLE_CHUNK reads that stop once every row
+ * wanted was seen (the kernel does not walk the rest), searching the text for the rows
+ * rather than splitting it into thousands.
+ */
+class SocketTable {
+  constructor(private readonly procNet: string) {}
+
+  /** The rows of `keys` (`<local> <remote>` as the table prints them) found in one pass over the tables. */
+  find(keys: ReadonlySet<string>): Map<string, SocketRow> {
+    const found = new Map<string, SocketRow>();
+    // A row is in its family's table: an IPv4 key (8-digit addresses) can never match a
+    // tcp6 row (32 digits, v4-mapped ones included), so each key is looked for in one.
+    const v4 = new Set([...keys].filter((k) => k.length <= 40));
+    const v6 = new Set([...keys].filter((k) => k.length > 40));
+    if (v4.size > 0) this.scan('tcp', v4, found);
+    if (v6.size > 0) this.scan('tcp6', v6, found);
+    return found;
+  }
+
+  lookup(key: string): SocketRow | undefined {
+    return this.find(new Set([key])).get(key);
+  }
+
+  private scan(table: 'tcp' | 'tcp6', wanted: Set<string>, found: Map<string, SocketRow>): void {
+    let fd: number;
+    try {
+      fd = openSync(`${this.procNet}/${table}`, 'r');
+    } catch {
+      return;
+    }
+    try {
+      const buf = Buffer.allocUnsafe(TABLE_CHUNK);
+      let carry = '';
+      for (;;) {
+        const n = readSync(fd, buf, 0, TABLE_CHUNK, null);
+        const text = carry + buf.toString('latin1', 0, n);
+        // Whole lines only (at the end of the file, what is left is the last line).
+        const eol = n === 0 ? text.length : text.lastIndexOf('\n') + 1;
+        const lines = text.slice(0, eol);
+        carry = text.slice(eol);
+        for (const key of wanted) {
+          const at = lines.indexOf(`: ${key} `);
+          if (at < 0) continue;
+          const end = lines.indexOf('\n', at);
+          // sl local rem st tx:rx tr:when retrnsmt uid timeout inode (sl is before `at`)
+          const c = lines.slice(at + 2, end < 0 ? undefined : end).trim().split(/\s+/);
+          if (c.length < 9) continue;
+          found.set(key, { uid: Number(c[6]), inode: c[8] ?? '0' });
+          wanted.delete(key);
+        }
+        if (wanted.size === 0 || n === 0) return;
+      }
+    } catch {
+      return;
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** uid owning the client end of a loopback connection, from the kernel's socket table (see the header). */
+export function peerUid(sock: Socket, procNet: string | SocketTable = '/proc/net'): number | undefined {
+  const key = rowKey(sock);
+  if (key === undefined) return undefined;
+  const table = typeof procNet === 'string' ? new SocketTable(procNet) : procNet;
+  return rowUid(table.lookup(key));
 }
 
 /** uid → account name from the passwd file, re-read at most once a minute. */
@@ -253,20 +289,47 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
   // buffer) until the next read of the socket table attests all of them at once.
   let pending: Socket[] = [];
   let attestTimer: NodeJS.Timeout | undefined;
-  let lastRead = 0;
+  let attestNext: NodeJS.Immediate | undefined;
+  // Reads are spaced by 4× what the last one cost (at most attestIntervalMs): a lone
+  // prompt is attested at once, a flood spends at most a fifth of a core on the table.
+  let lastEnd = 0;
+  let lastCost = 0;
   const attestPending = (): void => {
     attestTimer = undefined;
-    lastRead = Date.now();
+    attestNext = undefined;
+    const t0 = performance.now();
     const batch = pending;
     pending = [];
-    table.refresh();
+    const keys = new Map<Socket, string | undefined>();
     for (const sock of batch) {
       try {
-        if (!sock.destroyed) admit(sock, peerUid(sock, table));
+        if (!sock.destroyed) keys.set(sock, rowKey(sock));
       } catch {
         sock.destroy();
       }
     }
+    const wanted = new Set<string>();
+    for (const k of keys.values()) if (k !== undefined) wanted.add(k);
+    let rows = table.find(wanted);
+    // A read of the table is not atomic (the kernel walks it as we read): before a
+    // sender is tagged unverified, its row is looked for once more in a fresh read.
+    const missed = new Set([...wanted].filter((k) => rowUid(rows.get(k)) === undefined));
+    if (missed.size > 0) rows = new Map([...rows, ...table.find(missed)]);
+    lastCost = performance.now() - t0;
+    lastEnd = Date.now();
+    for (const [sock, key] of keys) {
+      try {
+        if (!sock.destroyed) admit(sock, key === undefined ? undefined : rowUid(rows.get(key)));
+      } catch {
+        sock.destroy();
+      }
+    }
+  };
+  const scheduleAttest = (): void => {
+    if (attestTimer || attestNext) return;
+    const wait = lastEnd + Math.min(attestEvery, 4 * lastCost) - Date.now();
+    if (wait > 0) attestTimer = setTimeout(attestPending, wait);
+    else attestNext = setImmediate(attestPending);
   };
   // noDelay: the one-line answer goes out at once (it is the prompt's wait).
   const server = createServer({ noDelay: true }, (sock) => {
@@ -279,7 +342,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
         return;
       }
       pending.push(sock);
-      attestTimer ??= setTimeout(attestPending, Math.max(0, lastRead + attestEvery - Date.now()));
+      scheduleAttest();
     } catch {
       // A bug here must cost one connection, never the collector.
       sock.destroy();
@@ -391,6 +454,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
   const close = (): Promise<void> => {
     alive?.stop();
     if (attestTimer) clearTimeout(attestTimer);
+    if (attestNext) clearImmediate(attestNext);
     for (const sock of pending) sock.destroy();
     pending = [];
     return new Promise<void>((resolve) => server.close(() => resolve()));
