@@ -29,7 +29,7 @@ export interface CmdSpec {
   /** The name is none of these (what a lookahead `^(?!(a|b)$)` said; the regex engine has no lookaround). */
   readonly name_none?: OneOrMany<string>;
   readonly name_regex?: string;
-  /** The line was longer than the parser reads (MAX_TOKENS): this command is the last one seen. */
+  /** The line was longer than the parser reads (MAX_TOKENS tokens, MAX_PARSE_CHARS characters): this command is the last one seen. */
   readonly truncated?: boolean;
   /** argv[0] as typed (`./gdb`, `/dev/shm/x`). */
   readonly argv0?: StrMatch;

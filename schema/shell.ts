@@ -53,34 +53,122 @@ export const MAX_ARGS = 256;
  */
 export const MAX_TOKENS = 4096;
 
-/** Characters that end a run of plain ones, with operators on and off. */
-const PLAIN_OPS = /[^\s'"\\$`<>&|;()#]/;
-const PLAIN_WORDS = /[^\s'"\\]/;
-const OP_START = new Set(['<', '>', '&', '|', ';', '(', ')', '\n']);
-const DQ_SPECIAL = new Set(['"', '\\', '$', '`']);
-const OPS = ['<<<', '&>>', '||', '&&', ';;', '|&', '>>', '>&', '&>', '>|', '<<', '<&', '<>', '|', '&', ';', '>', '<', '(', ')', '\n'];
+/**
+ * `simpleCommands` lexes at most this many characters of one line (nested bodies
+ * are slices of it, so they are inside the same cap). Rules that read the raw
+ * `process.command_line` (field and regex conditions, the prefilter) still see
+ * all of it; only the parse stops. A cut parse is marked like a MAX_TOKENS one
+ * (`truncated`), so the built-in rule ak-lnx-command-line-truncated raises on it
+ * and nothing can hide past the cap.
+ */
+export const MAX_PARSE_CHARS = 64 * 1024;
+
+/**
+ * What the rules may see of one line in total: characters of every word,
+ * assignment and redirection target of every simple command, nested and wrapped
+ * ones included (`sudo sh -c '…'` shows the script's words three times). Rule time
+ * is linear in it; a command past it is dropped and the line marked `truncated`.
+ */
+export const MAX_COMMAND_CHARS = 2 * MAX_PARSE_CHARS;
+
+/**
+ * Character classes of ASCII code units, one table lookup per character instead
+ * of a regex or set test (the lexer runs on every command of every event).
+ * Non-ASCII code units are always plain.
+ */
+const C_BLANK = 1; // space, tab, CR: separate words in both views
+const C_NL = 2; // newline: an operator with operators on, a blank without
+const C_QUOTE = 4; // ' " \ : start quoting in both views
+const C_OP = 8; // < > & | ; ( ) : start an operator (with operators on)
+const C_SUB = 16; // $ ` # : substitutions and comments (with operators on)
+const C_DQ = 32; // " \ $ ` : special inside double quotes
+const C_DQ_ESC = 64; // " \ $ ` newline: what a backslash escapes inside double quotes
+const CLASS = new Uint8Array(128);
+for (const [chars, bits] of [
+  [' \t\r', C_BLANK],
+  ['\n', C_NL | C_DQ_ESC],
+  ["'", C_QUOTE],
+  ['"\\', C_QUOTE | C_DQ | C_DQ_ESC],
+  ['<>&|;()', C_OP],
+  ['$`', C_SUB | C_DQ | C_DQ_ESC],
+  ['#', C_SUB],
+] as const) {
+  for (let k = 0; k < chars.length; k++) CLASS[chars.charCodeAt(k)] = (CLASS[chars.charCodeAt(k)] as number) | bits;
+}
+/** Classes that end a run of plain characters, with operators off and on. */
+const END_WORDS = C_BLANK | C_NL | C_QUOTE;
+const END_OPS = END_WORDS | C_OP | C_SUB;
+
+/** The class bits of the code unit at i (0 for non-ASCII and past the end). */
+function cls(line: string, i: number): number {
+  const c = line.charCodeAt(i);
+  return c < 128 ? (CLASS[c] as number) : 0;
+}
+
+/**
+ * The operator starting at i (its first character has class C_OP or C_NL), longest
+ * first as bash reads them; undefined for a lone character that is none (none today).
+ */
+function opAt(line: string, i: number, n: number): string | undefined {
+  const c = line[i] as string;
+  const d = i + 1 < n ? line[i + 1] : '';
+  const e = i + 2 < n ? line[i + 2] : '';
+  switch (c) {
+    case '<':
+      if (d === '<') return e === '<' ? '<<<' : '<<';
+      if (d === '&' || d === '>') return c + d;
+      return '<';
+    case '>':
+      if (d === '>' || d === '&' || d === '|') return c + d;
+      return '>';
+    case '&':
+      if (d === '>') return e === '>' ? '&>>' : '&>';
+      if (d === '&') return '&&';
+      return '&';
+    case '|':
+      if (d === '|' || d === '&') return c + d;
+      return '|';
+    case ';':
+      return d === ';' ? ';;' : ';';
+    case '(':
+    case ')':
+    case '\n':
+      return c;
+    default:
+      return undefined;
+  }
+}
+
+/** Whether s is one or more ASCII digits (a redirection's file descriptor). */
+function allDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
 /**
  * Index of the `)` closing the group opened just before `i` (or n when unclosed).
  * Quotes inside are skipped so `$(echo ")")` closes at the right place; one pass.
  */
-function closeParen(line: string, i: number): number {
-  const n = line.length;
+function closeParen(line: string, i: number, n: number): number {
   let depth = 1;
   while (i < n) {
-    const c = line[i] as string;
-    if (c === '\\') i += 2;
-    else if (c === "'") {
+    const c = line.charCodeAt(i);
+    if (c === 92 /* \ */) i += 2;
+    else if (c === 39 /* ' */) {
       const j = line.indexOf("'", i + 1);
-      i = j < 0 ? n : j + 1;
-    } else if (c === '"') {
+      i = j < 0 || j >= n ? n : j + 1;
+    } else if (c === 34 /* " */) {
       i++;
-      while (i < n && line[i] !== '"') i += line[i] === '\\' ? 2 : 1;
+      while (i < n && line.charCodeAt(i) !== 34) i += line.charCodeAt(i) === 92 ? 2 : 1;
       i++;
-    } else if (c === '(') {
+    } else if (c === 40 /* ( */) {
       depth++;
       i++;
-    } else if (c === ')') {
+    } else if (c === 41 /* ) */) {
       if (--depth === 0) return i;
       i++;
     } else i++;
@@ -92,14 +180,14 @@ function closeParen(line: string, i: number): number {
  * The scan behind both views: words go to `texts`; with `ops`, `isOp` gets one
  * flag per text and `subs` the bodies of command and process substitutions.
  * Parallel arrays rather than token objects: the collector calls this once per
- * command on the ingest path and needs only the strings.
+ * command on the ingest path and needs only the strings. Reads `line` up to `n`
+ * (MAX_PARSE_CHARS for the rules); returns where it stopped.
  */
-function scan(line: string, ops: boolean, max: number, texts: string[], isOp: boolean[], subs?: string[]): number {
+function scan(line: string, ops: boolean, max: number, texts: string[], isOp: boolean[], subs?: string[], n = line.length): number {
   let cur = '';
   let inWord = false;
   let i = 0;
-  const n = line.length;
-  const plain = ops ? PLAIN_OPS : PLAIN_WORDS;
+  const endPlain = ops ? END_OPS : END_WORDS;
   const push = (): void => {
     if (inWord) {
       texts.push(cur);
@@ -110,38 +198,48 @@ function scan(line: string, ops: boolean, max: number, texts: string[], isOp: bo
   };
   // Substitution bodies count against the same cap (one word may hold thousands of `$(…)`).
   while (i < n && texts.length + (subs?.length ?? 0) < max) {
-    const c = line[i] as string;
-    if (c === "'") {
+    const k = cls(line, i);
+    if ((k & endPlain) === 0) {
+      // A run of plain characters at once (the common case).
+      let j = i + 1;
+      while (j < n && (cls(line, j) & endPlain) === 0) j++;
+      cur = inWord ? cur + line.slice(i, j) : line.slice(i, j);
+      inWord = true;
+      i = j;
+      continue;
+    }
+    const c = line.charCodeAt(i);
+    if (c === 39 /* ' */) {
       const j = line.indexOf("'", i + 1);
-      const end = j < 0 ? n : j;
+      const end = j < 0 || j >= n ? n : j;
       cur += line.slice(i + 1, end);
       inWord = true;
       i = end + 1;
       continue;
     }
-    if (c === '"') {
+    if (c === 34 /* " */) {
       i++;
-      while (i < n && line[i] !== '"') {
-        const d = line[i];
-        if (d === '\\' && i + 1 < n && '"\\$`\n'.includes(line[i + 1] as string)) {
+      while (i < n && line.charCodeAt(i) !== 34) {
+        const d = line.charCodeAt(i);
+        if (d === 92 /* \ */ && i + 1 < n && cls(line, i + 1) & C_DQ_ESC) {
           // `\<newline>` inside double quotes is a line continuation: nothing.
-          if (line[i + 1] !== '\n') cur += line[i + 1];
+          if (line.charCodeAt(i + 1) !== 10) cur += line[i + 1];
           i += 2;
-        } else if (ops && d === '$' && line[i + 1] === '(') {
-          const end = closeParen(line, i + 2);
+        } else if (ops && d === 36 /* $ */ && line.charCodeAt(i + 1) === 40 && i + 1 < n) {
+          const end = closeParen(line, i + 2, n);
           subs?.push(line.slice(i + 2, end));
           cur += line.slice(i, Math.min(end + 1, n));
           i = end + 1;
-        } else if (ops && d === '`') {
+        } else if (ops && d === 96 /* ` */) {
           const j = line.indexOf('`', i + 1);
-          const end = j < 0 ? n : j;
+          const end = j < 0 || j >= n ? n : j;
           subs?.push(line.slice(i + 1, end));
-          cur += line.slice(i, end + 1);
+          cur += line.slice(i, Math.min(end + 1, n));
           i = end + 1;
         } else {
           // A run of ordinary characters at once: no per-character string building.
           let j = i + 1;
-          while (j < n && !DQ_SPECIAL.has(line[j] as string)) j++;
+          while (j < n && (cls(line, j) & C_DQ) === 0) j++;
           cur += line.slice(i, j);
           i = j;
         }
@@ -150,59 +248,45 @@ function scan(line: string, ops: boolean, max: number, texts: string[], isOp: bo
       inWord = true;
       continue;
     }
-    if (c === '\\') {
-      if (i + 1 < n && line[i + 1] !== '\n') cur += line[i + 1];
+    if (c === 92 /* \ */) {
+      if (i + 1 < n && line.charCodeAt(i + 1) !== 10) cur += line[i + 1];
       i += 2;
       inWord = true;
       continue;
     }
-    if (c === ' ' || c === '\t' || c === '\r' || (c === '\n' && !ops)) {
+    if (k & C_BLANK || (k & C_NL && !ops)) {
       push();
       i++;
       continue;
     }
-    if (ops && (c === '$' || ((c === '<' || c === '>') && !inWord)) && line[i + 1] === '(') {
+    // Only operators, substitutions and comments remain, with operators on.
+    if ((c === 36 /* $ */ || ((c === 60 || c === 62) /* < > */ && !inWord)) && i + 1 < n && line.charCodeAt(i + 1) === 40) {
       // A command substitution `$(…)` or a process substitution `<(…)`/`>(…)`:
       // kept inside its word (bash passes it as one argument), body handed back.
-      const end = closeParen(line, i + 2);
+      const end = closeParen(line, i + 2, n);
       subs?.push(line.slice(i + 2, end));
       cur += line.slice(i, Math.min(end + 1, n));
       i = end + 1;
       inWord = true;
       continue;
     }
-    if (ops && c === '`') {
+    if (c === 96 /* ` */) {
       const j = line.indexOf('`', i + 1);
-      const end = j < 0 ? n : j;
+      const end = j < 0 || j >= n ? n : j;
       subs?.push(line.slice(i + 1, end));
-      cur += line.slice(i, end + 1);
+      cur += line.slice(i, Math.min(end + 1, n));
       inWord = true;
       i = end + 1;
       continue;
     }
-    if (ops && c === '#' && !inWord) {
+    if (c === 35 /* # */ && !inWord) {
       i = n; // a comment: the rest of the line is read, not cut
       break;
     }
-    if (!ops || !OP_START.has(c)) {
-      // Consume a run of plain characters at once (the common case).
-      let j = i + 1;
-      while (j < n && plain.test(line[j] as string)) j++;
-      cur += line.slice(i, j);
-      inWord = true;
-      i = j;
-      continue;
-    }
-    let op: string | undefined;
-    for (const o of OPS) {
-      if (line.startsWith(o, i)) {
-        op = o;
-        break;
-      }
-    }
+    const op = k & (C_OP | C_NL) ? opAt(line, i, n) : undefined;
     if (op !== undefined) {
       // `2>`, `0<&3`: a word of digits right before a redirection is its file descriptor.
-      if ((op[0] === '>' || op[0] === '<') && inWord && /^\d+$/.test(cur)) {
+      if ((c === 62 || c === 60) && inWord && allDigits(cur)) {
         cur = '';
         inWord = false;
       } else {
@@ -213,7 +297,8 @@ function scan(line: string, ops: boolean, max: number, texts: string[], isOp: bo
       i += op.length;
       continue;
     }
-    cur += c;
+    // `$` not before `(`, `#` inside a word: an ordinary character.
+    cur += line[i];
     inWord = true;
     i++;
   }
@@ -257,7 +342,7 @@ export interface SimpleCommand {
   readonly pipeFrom: string;
   /** Nesting depth: 0 top level, 1 inside `sh -c '…'`/`sudo` etc. */
   readonly depth: number;
-  /** Set on the last command when the line had more than MAX_TOKENS tokens and the rest was not parsed. */
+  /** Set on the last command when the rest of the line was not parsed (past MAX_TOKENS, MAX_PARSE_CHARS or MAX_COMMAND_CHARS). */
   readonly truncated?: true;
 }
 
@@ -304,39 +389,52 @@ const ASSIGN = /^[A-Za-z_][A-Za-z0-9_]*=/;
  */
 export function simpleCommands(line: string, maxDepth = 3): SimpleCommand[] {
   const out: SimpleCommand[] = [];
-  const budget = { tokens: MAX_TOKENS, cut: false };
+  const budget: Budget = { tokens: MAX_TOKENS, chars: MAX_COMMAND_CHARS, cut: false };
   parseLine(line, out, false, 0, maxDepth, budget);
-  if (budget.cut) {
-    const last = out[out.length - 1] ?? { name: '', argv: [], assigns: [], writes: [], reads: [], sudo: false, pipeTo: '', pipeFrom: '', depth: 0 };
-    out[Math.max(0, out.length - 1)] = { ...last, truncated: true };
-  }
+  if (budget.cut) markTruncated(out);
   return out;
 }
 
+function markTruncated(out: SimpleCommand[]): void {
+  const last = out[out.length - 1] ?? { name: '', argv: [], assigns: [], writes: [], reads: [], sudo: false, pipeTo: '', pipeFrom: '', depth: 0 };
+  out[Math.max(0, out.length - 1)] = { ...last, truncated: true };
+}
+
 interface Budget {
+  /** Tokens (words, operators, substitution bodies) still to be lexed. */
   tokens: number;
+  /** Characters the emitted commands may still hold (MAX_COMMAND_CHARS). */
+  chars: number;
   cut: boolean;
+}
+
+const NON_BLANK = /\S/g;
+
+/** Whether anything but whitespace follows index `from` (no copy of the rest). */
+function moreAfter(line: string, from: number): boolean {
+  NON_BLANK.lastIndex = from;
+  return NON_BLANK.test(line);
 }
 
 /**
  * Parse one command line at a nesting depth: its simple commands, then the
  * commands inside its substitutions one level deeper (they run in the same
  * shell, so with its privilege, not the one of the command they are an argument of).
+ * At most MAX_PARSE_CHARS of it are lexed.
  */
 function parseLine(line: string, out: SimpleCommand[], sudo: boolean, depth: number, maxDepth: number, budget: Budget): void {
-  if (budget.tokens <= 0) {
+  if (budget.tokens <= 0 || budget.chars <= 0) {
     budget.cut = true;
     return;
   }
   const texts: string[] = [];
   const isOp: boolean[] = [];
   const subs: string[] = [];
-  const end = scan(line, true, budget.tokens, texts, isOp, subs);
+  const n = Math.min(line.length, MAX_PARSE_CHARS);
+  const end = scan(line, true, budget.tokens, texts, isOp, subs, n);
   budget.tokens -= texts.length + subs.length;
-  if (end < line.length && line.slice(end).trim() !== '') budget.cut = true;
-  const tokens: ShellToken[] = new Array<ShellToken>(texts.length);
-  for (let k = 0; k < texts.length; k++) tokens[k] = { text: texts[k] as string, op: isOp[k] as boolean };
-  parseInto(tokens, out, sudo, depth, maxDepth, budget);
+  if (end < line.length && moreAfter(line, end)) budget.cut = true;
+  parseInto(texts, isOp, out, sudo, depth, maxDepth, budget);
   if (depth >= maxDepth) return;
   for (const body of subs) parseLine(body, out, sudo, depth + 1, maxDepth, budget);
 }
@@ -345,46 +443,62 @@ function parseLine(line: string, out: SimpleCommand[], sudo: boolean, depth: num
 export function simpleCommandsFromArgv(argv: readonly string[], maxDepth = 3): SimpleCommand[] {
   const out: SimpleCommand[] = [];
   if (argv.length === 0) return out;
-  const budget = { tokens: MAX_TOKENS, cut: argv.length > MAX_TOKENS };
-  emit(budget.cut ? argv.slice(0, MAX_TOKENS) : argv, [], [], [], false, '', '', out, 0, maxDepth, budget);
-  if (budget.cut) out[0] = { ...(out[0] as SimpleCommand), truncated: true };
+  const budget: Budget = { tokens: MAX_TOKENS, chars: MAX_COMMAND_CHARS, cut: argv.length > MAX_TOKENS };
+  let words = budget.cut ? argv.slice(0, MAX_TOKENS) : argv;
+  // The same character cap as a lexed line: the words that fit, the last one cut.
+  let size = 0;
+  for (let k = 0; k < words.length; k++) {
+    const w = words[k] as string;
+    if (size + w.length <= MAX_PARSE_CHARS) {
+      size += w.length;
+      continue;
+    }
+    const cut = words.slice(0, k);
+    if (size < MAX_PARSE_CHARS) cut.push(w.slice(0, MAX_PARSE_CHARS - size));
+    words = cut;
+    budget.cut = true;
+    break;
+  }
+  emit(words, [], [], [], false, '', '', out, 0, maxDepth, budget);
+  if (budget.cut) markTruncated(out);
   return out;
 }
 
-function parseInto(tokens: readonly ShellToken[], out: SimpleCommand[], sudo: boolean, depth: number, maxDepth: number, budget: Budget): void {
+// Segments of a token list: the simple commands between control operators.
+interface Seg {
+  words: string[];
+  assigns: string[];
+  writes: string[];
+  reads: string[];
+  endOp: string;
+}
+
+function parseInto(texts: readonly string[], isOp: readonly boolean[], out: SimpleCommand[], sudo: boolean, depth: number, maxDepth: number, budget: Budget): void {
   // First cut the token list into segments with the operator that ended each.
-  interface Seg {
-    words: string[];
-    assigns: string[];
-    writes: string[];
-    reads: string[];
-    endOp: string;
-  }
   const segs: Seg[] = [];
   let seg: Seg = { words: [], assigns: [], writes: [], reads: [], endOp: '' };
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i] as ShellToken;
-    if (t.op && CONTROL.has(t.text)) {
-      seg.endOp = t.text;
-      segs.push(seg);
-      seg = { words: [], assigns: [], writes: [], reads: [], endOp: '' };
-      continue;
-    }
-    if (t.op) {
-      const next = tokens[i + 1];
-      if (next && !next.op) {
-        if (WRITE_REDIR.has(t.text)) seg.writes.push(next.text);
-        else if (READ_REDIR.has(t.text)) seg.reads.push(next.text);
+  for (let i = 0; i < texts.length; i++) {
+    const text = texts[i] as string;
+    if (isOp[i] === true) {
+      if (CONTROL.has(text)) {
+        seg.endOp = text;
+        segs.push(seg);
+        seg = { words: [], assigns: [], writes: [], reads: [], endOp: '' };
+        continue;
+      }
+      if (i + 1 < texts.length && isOp[i + 1] !== true) {
+        if (WRITE_REDIR.has(text)) seg.writes.push(texts[i + 1] as string);
+        else if (READ_REDIR.has(text)) seg.reads.push(texts[i + 1] as string);
         i++;
       }
       continue;
     }
-    if (seg.words.length === 0 && ASSIGN.test(t.text)) {
-      seg.assigns.push(t.text);
+    if (seg.words.length === 0 && ASSIGN.test(text)) {
+      seg.assigns.push(text);
       continue;
     }
-    if (seg.words.length === 0 && RESERVED.has(t.text)) continue;
-    seg.words.push(t.text);
+    if (seg.words.length === 0 && RESERVED.has(text)) continue;
+    seg.words.push(text);
   }
   segs.push(seg);
   for (let k = 0; k < segs.length; k++) {
@@ -396,6 +510,12 @@ function parseInto(tokens: readonly ShellToken[], out: SimpleCommand[], sudo: bo
     const pipeTo = (s.endOp === '|' || s.endOp === '|&') && next ? basename(next.words[0] ?? '') : '';
     emit(s.words, s.assigns, s.writes, s.reads, sudo, pipeTo, pipeFrom, out, depth, maxDepth, budget);
   }
+}
+
+function charsOf(words: readonly string[]): number {
+  let n = 0;
+  for (let k = 0; k < words.length; k++) n += (words[k] as string).length;
+  return n;
 }
 
 function emit(
@@ -411,6 +531,14 @@ function emit(
   maxDepth: number,
   budget: Budget,
 ): void {
+  // What the rules will read of this command counts against the line's budget.
+  const size = charsOf(words) + charsOf(assigns) + charsOf(writes) + charsOf(reads);
+  if (size > budget.chars) {
+    budget.chars = 0;
+    budget.cut = true;
+    return;
+  }
+  budget.chars -= size;
   const name = basename(words[0] ?? '');
   out.push({ name, argv: words, assigns, writes, reads, sudo, pipeTo, pipeFrom, depth });
   if (depth >= maxDepth || words.length < 2) return;
