@@ -8,6 +8,8 @@ import type { RuleDef } from './types';
 const SHARED_DEV = path.resolve(__dirname, '../../shared/corpora/commands/dev.jsonl');
 const KIT_DEV = path.join(__dirname, 'corpus', 'dev.jsonl');
 const KIT_HOLDOUT = path.join(__dirname, 'corpus', 'holdout.jsonl');
+const FRESH_DEV = path.join(__dirname, 'corpus', 'fresh-dev.jsonl');
+const FRESH_HOLDOUT = path.join(__dirname, 'corpus', 'fresh-holdout.jsonl');
 
 function table(name: string, s: CorpusScore): string {
   const rows = s.categories.map((c) => `  ${c.category.padEnd(28)} P=${c.precision.toFixed(2)} R=${c.recall.toFixed(2)} (tp ${c.tp} fp ${c.fp} fn ${c.fn} tn ${c.tn})`);
@@ -47,15 +49,20 @@ d('built-in packs on the shared labelled command corpus (dev split)', () => {
 
 describe("the kit's own labelled corpus (rules/corpus)", () => {
   it('is split by the hash of each command, with valid labels and a source on every line', () => {
-    for (const [file, split] of [[KIT_DEV, 'dev'], [KIT_HOLDOUT, 'holdout']] as const) {
+    const files = [[KIT_DEV, 'dev', 250], [KIT_HOLDOUT, 'holdout', 250], [FRESH_DEV, 'dev', 150], [FRESH_HOLDOUT, 'holdout', 150]] as const;
+    const seen = new Map<string, string>();
+    for (const [file, split, min] of files) {
       const lines = readCorpus(file) as Array<ReturnType<typeof readCorpus>[number] & { source?: string }>;
-      expect(lines.length).toBeGreaterThan(250);
+      expect(lines.length).toBeGreaterThan(min);
       for (const l of lines) {
         const h = parseInt(createHash('sha256').update(l.command).digest('hex').slice(0, 8), 16) % 100;
         expect({ command: l.command, split: h < 40 ? 'holdout' : 'dev' }).toEqual({ command: l.command, split });
         expect(['dangerous', 'benign']).toContain(l.label);
         expect(l.category).toMatch(/^[a-z_]+$/);
         expect(l.source ?? '').not.toEqual('');
+        // No command is labelled twice across the kit's files (the fresh batch was checked against the older one).
+        expect({ command: l.command, file: seen.get(l.command) ?? file }).toEqual({ command: l.command, file });
+        seen.set(l.command, file);
       }
     }
   });
@@ -73,5 +80,19 @@ describe("the kit's own labelled corpus (rules/corpus)", () => {
     console.log(table('rules/corpus/holdout.jsonl', s));
     // Achieved: P 1.000, R 0.962 (before the rewrite: P 0.991, R 0.536).
     expectFloors(s, { p: 0.97, r: 0.92, catP: 0.9, catR: 0.75, minPositives: 5 });
+  });
+
+  // The fresh batch (README: "Fresh batch"): written from technique pages before the rules were read.
+  // Before any rule change (the generalisation estimate): fresh-dev P 0.978 R 0.727, fresh-holdout P 0.940 R 0.750.
+  it('fresh dev split: its misses and false alarms are what the rules were widened from', () => {
+    const s = scoreCorpus(rules, readCorpus(FRESH_DEV));
+    console.log(`${table('rules/corpus/fresh-dev.jsonl', s)}\n${detail(s)}`);
+    expectFloors(s, { p: 0.97, r: 0.72, catP: 0.75, catR: 0.33, minPositives: 5 });
+  });
+
+  it('fresh held-out split: only the per-category figures are printed, never its lines', () => {
+    const s = scoreCorpus(rules, readCorpus(FRESH_HOLDOUT));
+    console.log(table('rules/corpus/fresh-holdout.jsonl', s));
+    expectFloors(s, { p: 0.93, r: 0.75, catP: 0.5, catR: 0.6, minPositives: 5 });
   });
 });
