@@ -172,32 +172,32 @@ describe('the socket table read (issue 20: the prompt waits for it)', () => {
     }
   });
 
-  // The table is a FIFO fed by a child: the first read sees no row, the second sees it.
-  const fedTable = (versions: readonly string[]): { kill: () => void } => {
-    const fifo = path.join(dir, 'tcp');
-    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    const script = versions.map((_, i) => `cat "$${i + 1}" > "${fifo}"`).join('; ');
-    const files = versions.map((v, i) => {
-      const f = path.join(dir, `v${i}`);
-      fs.writeFileSync(f, v);
-      return f;
+  // A table that changes between reads: read i sees versions[i] (the last one after that).
+  // (These tests once fed a FIFO from a child; a FIFO read raced the child's second writer
+  // and blocked the event loop for good, hanging the whole CI run.)
+  const fedTable = (versions: readonly string[]): (() => string) => {
+    const dirs = versions.map((v, i) => {
+      const d = path.join(dir, `v${i}`);
+      fs.mkdirSync(d);
+      fs.writeFileSync(path.join(d, 'tcp'), v);
+      return d;
     });
-    const child = spawn('sh', ['-c', script, 'sh', ...files], { stdio: 'ignore' });
-    return { kill: () => void child.kill('SIGKILL') };
+    let reads = 0;
+    return () => dirs[Math.min(reads++, dirs.length - 1)] as string;
   };
 
   it('reads the table once more before calling a genuine sender unverified', async () => {
     const clientPort = await freePort();
     const got: RawRecord[] = [];
-    const r = await startHookReceiver((x) => void got.push(x), { port: 0, procNet: dir });
-    // Written after the listener started: its port is in the row.
-    const feed = fedTable([HEADER, HEADER + row(0, clientPort, r.port, 4242, 777)]);
+    // The listener's port is in the row, so the tables are written once it is known.
+    let feed: (() => string) | undefined;
+    const r = await startHookReceiver((x) => void got.push(x), { port: 0, procNet: () => (feed as () => string)() });
+    feed = fedTable([HEADER, HEADER + row(0, clientPort, r.port, 4242, 777)]);
     try {
       expect(await sendFrom(r.port, clientPort, LINE)).toBe('OK\n');
       expect(JSON.parse((got[0] as RawRecord).text)).toMatchObject({ peer_uid: 4242 });
       expect(r.stats.unverified).toBe(0);
     } finally {
-      feed.kill();
       await r.close();
     }
   });
@@ -205,15 +205,17 @@ describe('the socket table read (issue 20: the prompt waits for it)', () => {
   it('leaves a sender absent from both reads unverified, its claimed uid removed', async () => {
     const clientPort = await freePort();
     const got: RawRecord[] = [];
-    const r = await startHookReceiver((x) => void got.push(x), { port: 0, procNet: dir });
-    const feed = fedTable([HEADER + row(0, clientPort + 1, r.port, 0, 777), HEADER + row(0, clientPort + 1, r.port, 0, 777)]);
+    let feed: (() => string) | undefined;
+    let reads = 0;
+    const r = await startHookReceiver((x) => void got.push(x), { port: 0, procNet: () => (reads++, (feed as () => string)()) });
+    feed = fedTable([HEADER + row(0, clientPort + 1, r.port, 0, 777), HEADER + row(0, clientPort + 1, r.port, 0, 777)]);
     try {
       expect(await sendFrom(r.port, clientPort, LINE)).toBe('OK\n');
       const o = JSON.parse((got[0] as RawRecord).text) as Record<string, unknown>;
       expect(o['peer_uid']).toBeUndefined();
       expect(r.stats.unverified).toBe(1);
+      expect(reads).toBe(2);
     } finally {
-      feed.kill();
       await r.close();
     }
   });

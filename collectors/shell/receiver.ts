@@ -34,7 +34,7 @@
  *    take the port while the collector is down and read everyone's commands.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, fchmodSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { dirname } from 'node:path';
 import { AuditkitError, jsonDepthExceeds } from '../../core';
@@ -49,8 +49,11 @@ export interface HookReceiverOptions {
   readonly port?: number;
   /** Largest record accepted (bytes); default 1 MiB. */
   readonly maxRecordBytes?: number;
-  /** Where the socket table lives (tests may point elsewhere); default /proc/net. */
-  readonly procNet?: string;
+  /**
+   * Where the socket table lives (tests may point elsewhere); default /proc/net. A
+   * function is asked before each read (tests: a table that changes between two reads).
+   */
+  readonly procNet?: string | (() => string);
   /** The passwd file peer uids are named from; default /etc/passwd. */
   readonly passwdFile?: string;
   /** A connection is closed this long after accept, whatever it sends (default 5 s; the hook waits 0.5 s). */
@@ -155,7 +158,7 @@ const TABLE_CHUNK = 1024;
  * rather than splitting it into thousands.
  */
 class SocketTable {
-  constructor(private readonly procNet: string) {}
+  constructor(private readonly procNet: string | (() => string)) {}
 
   /** The rows of `keys` (`<local> <remote>` as the table prints them) found in one pass over the tables. */
   find(keys: ReadonlySet<string>): Map<string, SocketRow> {
@@ -175,8 +178,11 @@ class SocketTable {
 
   private scan(table: 'tcp' | 'tcp6', wanted: Set<string>, found: Map<string, SocketRow>): void {
     let fd: number;
+    const dir = typeof this.procNet === 'string' ? this.procNet : this.procNet();
     try {
-      fd = openSync(`${this.procNet}/${table}`, 'r');
+      // O_NONBLOCK: whatever sits at that path (a FIFO with no writer, say), opening and
+      // reading it never holds the event loop that answers every prompt.
+      fd = openSync(`${dir}/${table}`, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     } catch {
       return;
     }
