@@ -190,9 +190,9 @@ describe('the socket table read (issue 20: the prompt waits for it)', () => {
     const clientPort = await freePort();
     const got: RawRecord[] = [];
     // The listener's port is in the row, so the tables are written once it is known.
-    let feed: (() => string) | undefined;
-    const r = await startHookReceiver((x) => void got.push(x), { port: 0, procNet: () => (feed as () => string)() });
-    feed = fedTable([HEADER, HEADER + row(0, clientPort, r.port, 4242, 777)]);
+    const feed: { next?: () => string } = {};
+    const r = await startHookReceiver((x) => void got.push(x), { port: 0, procNet: () => (feed.next as () => string)() });
+    feed.next = fedTable([HEADER, HEADER + row(0, clientPort, r.port, 4242, 777)]);
     try {
       expect(await sendFrom(r.port, clientPort, LINE)).toBe('OK\n');
       expect(JSON.parse((got[0] as RawRecord).text)).toMatchObject({ peer_uid: 4242 });
@@ -205,10 +205,10 @@ describe('the socket table read (issue 20: the prompt waits for it)', () => {
   it('leaves a sender absent from both reads unverified, its claimed uid removed', async () => {
     const clientPort = await freePort();
     const got: RawRecord[] = [];
-    let feed: (() => string) | undefined;
+    const feed: { next?: () => string } = {};
     let reads = 0;
-    const r = await startHookReceiver((x) => void got.push(x), { port: 0, procNet: () => (reads++, (feed as () => string)()) });
-    feed = fedTable([HEADER + row(0, clientPort + 1, r.port, 0, 777), HEADER + row(0, clientPort + 1, r.port, 0, 777)]);
+    const r = await startHookReceiver((x) => void got.push(x), { port: 0, procNet: () => (reads++, (feed.next as () => string)()) });
+    feed.next = fedTable([HEADER + row(0, clientPort + 1, r.port, 0, 777), HEADER + row(0, clientPort + 1, r.port, 0, 777)]);
     try {
       expect(await sendFrom(r.port, clientPort, LINE)).toBe('OK\n');
       const o = JSON.parse((got[0] as RawRecord).text) as Record<string, unknown>;
