@@ -35,7 +35,6 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, closeSync, constants as fsConstants, fchmodSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { dirname } from 'node:path';
 import { AuditkitError, jsonDepthExceeds } from '../../core';
 import type { RawRecord } from '../types';
@@ -303,7 +302,9 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
   const attestPending = (): void => {
     attestTimer = undefined;
     attestNext = undefined;
-    const t0 = performance.now();
+    // The read's CPU cost, not its wall time: on a loaded host the wall time includes
+    // waiting for a core, and spacing reads by it would make every prompt wait longer.
+    const cpu0 = process.cpuUsage();
     const batch = pending;
     pending = [];
     const keys = new Map<Socket, string | undefined>();
@@ -321,7 +322,8 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     // sender is tagged unverified, its row is looked for once more in a fresh read.
     const missed = new Set([...wanted].filter((k) => rowUid(rows.get(k)) === undefined));
     if (missed.size > 0) rows = new Map([...rows, ...table.find(missed)]);
-    lastCost = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    lastCost = (cpu.user + cpu.system) / 1000;
     lastEnd = Date.now();
     for (const [sock, key] of keys) {
       try {
