@@ -42,6 +42,7 @@ describe('bastion join (auditd side)', () => {
     const remap = j.apply(hook('S1', B2, '1000', '1000'));
     expect(bastionOf(remap)).toBeUndefined();
     expect((remap as unknown as { tags: string[] }).tags).toEqual(['auditkit_bastion_session_refused']);
+    expect((remap as unknown as { auditkit: { claimed?: unknown } }).auditkit.claimed).toEqual({ bastion_session_id: B2 });
     expect(bastionOf(j.apply(hook('S2', B1, '1001', '1001')))).toBeUndefined();
     // The same id again from the login (any shell of it, e.g. after su): consistent, kept.
     expect(bastionOf(j.apply(hook('S1', B1, '1002', '1000')))).toBe(B1);

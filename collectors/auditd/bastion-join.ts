@@ -72,11 +72,17 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
 }
 
-/** A hook event whose bastion id was refused: without it, tagged `auditkit_bastion_session_refused`. */
+/**
+ * A hook event whose bastion id was refused: without it, the id kept under
+ * `auditkit.claimed.bastion_session_id` (as the hook parser keeps the claims it refuses), tagged
+ * `auditkit_bastion_session_refused`.
+ */
 function refusedHook(doc: AuditkitEvent): AuditkitEvent {
   const kit = { ...((doc as unknown as { auditkit?: Record<string, unknown> }).auditkit ?? {}) };
   const b = { ...(kit['bastion'] as Record<string, unknown>) };
+  const id = b['session_id'];
   delete b['session_id'];
+  if (typeof id === 'string') kit['claimed'] = { ...(kit['claimed'] as Record<string, unknown> | undefined), bastion_session_id: id };
   if (Object.keys(b).length > 0) kit['bastion'] = b;
   else delete kit['bastion'];
   const tags = Array.isArray(get(doc, 'tags')) ? [...(get(doc, 'tags') as string[])] : [];
