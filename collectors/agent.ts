@@ -124,10 +124,16 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
     }
     // The bastion join: auditd events of a login that came through the bastion carry its session id
     // (learnt from the login's attested hook records; collectors/auditd/bastion-join.ts).
+    // Its map is saved with each checkpoint commit and read back here, so a restart in the middle
+    // of a login keeps tagging that login's auditd events.
     const join = new BastionSessionJoin({
+      file: path.join(base.stateDir, 'bastion-join.json'),
       onRefused: (reason, d) => o.log.warn({ 'event.reason': reason, 'auditkit.session.id': d.session, 'auditkit.bastion.session_id': d.bastion }, 'a hook record claimed a bastion session for a login it does not own or that is already mapped; refused (logged once per reason)'),
     });
-    return await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000, enrich: (doc) => join.apply(doc), ...(detect ? { detect } : {}) });
+    const loaded = join.load();
+    if (loaded.damaged) o.log.warn({ 'file.path': path.join(base.stateDir, 'bastion-join.json') }, 'the saved bastion join map could not be read; kept aside, starting empty (logins are mapped again by their next hook record)');
+    else if (loaded.loaded > 0) o.log.info({ sessions: loaded.loaded }, 'bastion join map loaded');
+    return await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000, enrich: (doc) => join.apply(doc), onCommit: () => join.save().then(() => undefined), ...(detect ? { detect } : {}) });
   } finally {
     for (const close of closers) await close().catch(() => undefined);
   }

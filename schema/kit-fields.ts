@@ -33,6 +33,7 @@ export const KIT_FIELDS: readonly KitField[] = [
   { name: 'auditkit.shell.name', type: 'keyword', description: 'Shell that ran the command: bash, zsh.' },
   { name: 'auditkit.claimed.user', type: 'keyword', description: 'User name the shell hook record claimed, where it differs from the kernel-attested sender (tag auditkit_identity_mismatch).' },
   { name: 'auditkit.claimed.uid', type: 'keyword', description: 'uid the shell hook record claimed, where it differs from the kernel-attested sender.' },
+  { name: 'auditkit.claimed.bastion_session_id', type: 'keyword', description: 'Bastion session id a shell hook record claimed and the collector refused (tag auditkit_bastion_session_refused): its sender is not the login\'s own account nor root, or the login (or the id) was already declared otherwise.' },
   { name: 'auditkit.claimed.host', type: 'keyword', description: 'Host name the shell hook record claimed, where it differs from the host whose collector received it.' },
   { name: 'auditkit.shell.shadowed', type: 'keyword', description: 'Shell functions found shadowing commands the hook relies on (exec, command, builtin, ...): tamper attempt (tag auditkit_hook_tampered).' },
   { name: 'auditkit.tty', type: 'keyword', description: 'Terminal name of the session (pts/0, tty1); ECS only has the device numbers.' },

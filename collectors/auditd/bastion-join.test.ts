@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { AuditkitEvent } from '../../schema';
 import { BastionSessionJoin, type BastionJoinRefusal } from './bastion-join';
 
@@ -42,6 +45,7 @@ describe('bastion join (auditd side)', () => {
     const remap = j.apply(hook('S1', B2, '1000', '1000'));
     expect(bastionOf(remap)).toBeUndefined();
     expect((remap as unknown as { tags: string[] }).tags).toEqual(['auditkit_bastion_session_refused']);
+    expect((remap as unknown as { auditkit: { claimed?: unknown } }).auditkit.claimed).toEqual({ bastion_session_id: B2 });
     expect(bastionOf(j.apply(hook('S2', B1, '1001', '1001')))).toBeUndefined();
     // The same id again from the login (any shell of it, e.g. after su): consistent, kept.
     expect(bastionOf(j.apply(hook('S1', B1, '1002', '1000')))).toBe(B1);
@@ -69,5 +73,65 @@ describe('bastion join (auditd side)', () => {
     // An expired mapping frees its bastion id.
     j.apply(hook('S20', id(9), '1000', '1000'));
     expect(bastionOf(j.apply(audit('S20', '1000')))).toBe(id(9));
+  });
+});
+
+describe('bastion join: the map survives a collector restart', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ak-bjoin-unit-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  /** sshd's (or sudo's) end of a PAM session of the login. */
+  function end(session: string, auid: string, exe: string): AuditkitEvent {
+    return { event: { dataset: 'auditkit.auditd', id: 'e', action: 'ended-session' }, process: { executable: exe, entry_leader: { user: { id: auid } } }, auditkit: { session: { id: session } } } as unknown as AuditkitEvent;
+  }
+
+  it('saves its mappings (mode 600) and a new instance tags the login\'s later auditd events', async () => {
+    const file = path.join(dir, 'restart.json');
+    const a = new BastionSessionJoin({ file });
+    a.apply(hook('S1', B1, '1000', '1000'));
+    a.apply(audit('S1', '1000'));
+    expect(await a.save()).toBe(true);
+    expect(await a.save()).toBe(false); // nothing changed since
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const b = new BastionSessionJoin({ file });
+    expect(b.load()).toEqual({ loaded: 1, damaged: false });
+    expect(bastionOf(b.apply(audit('S1', '1000')))).toBe(B1);
+    // What was decided before the restart still holds: first id wins, one login per id.
+    expect(bastionOf(b.apply(hook('S1', B2, '1000', '1000')))).toBeUndefined();
+    expect(bastionOf(b.apply(hook('S2', B1, '1001', '1001')))).toBeUndefined();
+  });
+
+  it('forgets a login some minutes after sshd ends it (not when sudo does), and keeps a damaged file aside', async () => {
+    let now = 0;
+    const file = path.join(dir, 'ended.json');
+    const j = new BastionSessionJoin({ file, endedTtlMs: 600_000, now: () => now });
+    j.apply(hook('S1', B1, '1000', '1000'));
+    j.apply(end('S1', '1000', '/usr/bin/sudo'));
+    now = 3600_000;
+    expect(bastionOf(j.apply(audit('S1', '1000')))).toBe(B1);
+    expect(bastionOf(j.apply(end('S1', '1000', '/usr/sbin/sshd')))).toBe(B1);
+    now += 300_000;
+    expect(bastionOf(j.apply(audit('S1', '1000')))).toBe(B1);
+    await j.save();
+    now += 400_000;
+    expect(new BastionSessionJoin({ file, endedTtlMs: 600_000, now: () => now }).load()).toEqual({ loaded: 0, damaged: false });
+    expect(bastionOf(j.apply(audit('S1', '1000')))).toBeUndefined();
+    fs.writeFileSync(file, '{"version":1,"sessions":[');
+    expect(new BastionSessionJoin({ file }).load()).toEqual({ loaded: 0, damaged: true });
+    expect(fs.existsSync(file)).toBe(false);
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('ended.json.damaged-'))).toHaveLength(1);
+  });
+
+  it('is capped: the oldest mappings are evicted and counted, and the saved file holds at most the cap', async () => {
+    const file = path.join(dir, 'cap.json');
+    const j = new BastionSessionJoin({ file, maxSessions: 100 });
+    const id = (i: number): string => `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`;
+    for (let i = 0; i < 150; i++) j.apply(hook(`S${i}`, id(i), '1000', '1000'));
+    expect(j.size).toBe(100);
+    expect(j.evicted).toBe(50);
+    await j.save();
+    const k = new BastionSessionJoin({ file, maxSessions: 100 });
+    expect(k.load().loaded).toBe(100);
+    expect(bastionOf(k.apply(audit('S149', '1000')))).toBe(id(149));
+    expect(bastionOf(k.apply(audit('S0', '1000')))).toBeUndefined();
   });
 });

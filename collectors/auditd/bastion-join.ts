@@ -32,15 +32,37 @@
  * root) declared, checked against the kernel's view of who owns the login.
  *
  * Bounded: at most `maxSessions` mappings and as many pending claims (oldest dropped
- * first), each forgotten after `ttlMs` without an event. Events of the login before
- * the first hook record reached the collector (the login itself, the first command's
- * processes while it runs) are not tagged; they share `auditkit.session.id`.
+ * first, counted in `evicted`), each forgotten `endedTtlMs` after sshd's USER_END (or
+ * USER_LOGOUT) of the login (processes left running, and the records the kernel writes
+ * as the login closes, are still tagged meanwhile), else after `ttlMs` without an
+ * event. Events of the login before the first hook record reached the collector (the
+ * login itself, the first command's processes while it runs) are not tagged; they
+ * share `auditkit.session.id`.
+ *
+ * PERSISTENCE: the mappings are written to `file` (a JSON snapshot replaced atomically,
+ * mode 600, in the collector's root-only state directory) by `save()`, which the agent
+ * calls when the pipeline commits its checkpoints, and read back by `load()` at start;
+ * so a collector restart in the middle of a login does not leave that login's later
+ * auditd events untagged. The snapshot holds at least what the events up to the
+ * committed checkpoints taught (they were all parsed before the commit); events read
+ * again after a crash only repeat claims already held (accepted again: same id) or
+ * refresh ages. A snapshot that cannot be read is kept aside (`.damaged-<ms>`) and the
+ * join starts empty: logins are mapped again by their next hook record. `seen` is
+ * written coarsely (a change of age alone marks the map dirty only every `ttlMs`/72),
+ * so a busy login does not rewrite the file at every commit.
  */
+import * as fs from 'node:fs';
+import { writeFileAtomic } from '../../core';
 import type { AuditkitEvent } from '../../schema';
 
 export interface BastionJoinOptions {
   readonly maxSessions?: number;
+  /** Forgotten after this long without an event (default 12 h). */
   readonly ttlMs?: number;
+  /** Forgotten this long after sshd's USER_END / USER_LOGOUT of the login (default 10 min). */
+  readonly endedTtlMs?: number;
+  /** Where `save()` writes and `load()` reads the mappings (the collector's state dir). */
+  readonly file?: string;
   readonly now?: () => number;
   /** Called once per refusal reason (and never with the claimed ids' owner data). */
   readonly onRefused?: (reason: BastionJoinRefusal, detail: { readonly session: string; readonly bastion: string }) => void;
@@ -55,6 +77,22 @@ interface Mapping {
   /** Confirmed against an auditd record of the session. */
   confirmed: boolean;
   seen: number;
+  /** When sshd's USER_END / USER_LOGOUT of the login was seen. */
+  ended?: number;
+}
+
+/** The snapshot file: one row per mapping, oldest first. */
+interface Snapshot {
+  readonly version: 1;
+  readonly sessions: ReadonlyArray<readonly [session: string, bastion: string, uid: string, confirmed: 0 | 1, seen: number, ended?: number]>;
+}
+
+/** A login's end as sshd writes it (sudo and su write USER_END with the login's ses too: those are not its end). */
+function isLoginEnd(doc: AuditkitEvent): boolean {
+  const action = get(doc, 'event.action');
+  if (action !== 'ended-session' && action !== 'logged-out') return false;
+  const exe = str(get(doc, 'process.executable'));
+  return exe !== undefined && /(^|\/)sshd(-session)?$/.test(exe);
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -72,11 +110,17 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
 }
 
-/** A hook event whose bastion id was refused: without it, tagged `auditkit_bastion_session_refused`. */
+/**
+ * A hook event whose bastion id was refused: without it, the id kept under
+ * `auditkit.claimed.bastion_session_id` (as the hook parser keeps the claims it refuses), tagged
+ * `auditkit_bastion_session_refused`.
+ */
 function refusedHook(doc: AuditkitEvent): AuditkitEvent {
   const kit = { ...((doc as unknown as { auditkit?: Record<string, unknown> }).auditkit ?? {}) };
   const b = { ...(kit['bastion'] as Record<string, unknown>) };
+  const id = b['session_id'];
   delete b['session_id'];
+  if (typeof id === 'string') kit['claimed'] = { ...(kit['claimed'] as Record<string, unknown> | undefined), bastion_session_id: id };
   if (Object.keys(b).length > 0) kit['bastion'] = b;
   else delete kit['bastion'];
   const tags = Array.isArray(get(doc, 'tags')) ? [...(get(doc, 'tags') as string[])] : [];
@@ -91,14 +135,88 @@ export class BastionSessionJoin {
   private readonly bastions = new Map<string, string>();
   private readonly max: number;
   private readonly ttl: number;
+  private readonly endedTtl: number;
   private readonly now: () => number;
   readonly refused: Record<BastionJoinRefusal, number> = { unverified_sender: 0, not_session_owner: 0, session_already_mapped: 0, bastion_session_elsewhere: 0 };
   tagged = 0;
+  /** Mappings dropped because the map was full (the oldest first). */
+  evicted = 0;
+  /** Something `save()` would write has changed since the last save. */
+  private dirty = false;
+  /** `seen` changes alone mark the map dirty no more often than this. */
+  private readonly seenGrain: number;
+  private seenDirtyAt = 0;
 
   constructor(private readonly o: BastionJoinOptions = {}) {
     this.max = o.maxSessions ?? 10_000;
     this.ttl = o.ttlMs ?? 12 * 3600_000;
+    this.endedTtl = o.endedTtlMs ?? 10 * 60_000;
     this.now = o.now ?? Date.now;
+    this.seenGrain = this.ttl / 72;
+  }
+
+  /**
+   * Read the mappings a previous run saved (expired ones skipped, at most `maxSessions`).
+   * Never throws: a missing file is an empty map; an unreadable one is kept aside.
+   */
+  load(): { loaded: number; damaged: boolean } {
+    const file = this.o.file;
+    if (file === undefined) return { loaded: 0, damaged: false };
+    let snap: Snapshot;
+    try {
+      snap = JSON.parse(fs.readFileSync(file, 'utf8')) as Snapshot;
+      if (snap.version !== 1 || !Array.isArray(snap.sessions)) throw new Error('not a bastion join snapshot');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { loaded: 0, damaged: false };
+      try {
+        fs.renameSync(file, `${file}.damaged-${Date.now()}`);
+      } catch {
+        /* ignore */
+      }
+      return { loaded: 0, damaged: true };
+    }
+    const now = this.now();
+    for (const row of snap.sessions) {
+      if (!Array.isArray(row)) continue;
+      const [session, bastion, uid, confirmed, seen, ended] = row;
+      if (typeof session !== 'string' || typeof bastion !== 'string' || !UUID_RE.test(bastion) || typeof uid !== 'string' || typeof seen !== 'number') continue;
+      const m: Mapping = { bastion, uid, confirmed: confirmed === 1, seen, ...(typeof ended === 'number' ? { ended } : {}) };
+      if (this.expired(m, now) || this.bastions.has(bastion)) continue;
+      this.sessions.set(session, m);
+      this.bastions.set(bastion, session);
+    }
+    this.bound(now);
+    return { loaded: this.sessions.size, damaged: false };
+  }
+
+  /** Write the mappings when they changed (atomic, mode 600); the pipeline's checkpoint commit calls it. */
+  async save(): Promise<boolean> {
+    const file = this.o.file;
+    if (file === undefined || !this.dirty) return false;
+    this.dirty = false;
+    try {
+      await writeFileAtomic(file, this.serialize(), 0o600);
+    } catch (err) {
+      this.dirty = true;
+      throw err;
+    }
+    return true;
+  }
+
+  /** The snapshot as written (exposed for measuring its size). */
+  serialize(): string {
+    const sessions: Array<Snapshot['sessions'][number]> = [];
+    const now = this.now();
+    for (const [k, m] of this.sessions) if (!this.expired(m, now)) sessions.push(m.ended === undefined ? [k, m.bastion, m.uid, m.confirmed ? 1 : 0, m.seen] : [k, m.bastion, m.uid, m.confirmed ? 1 : 0, m.seen, m.ended]);
+    return JSON.stringify({ version: 1, sessions } satisfies Snapshot);
+  }
+
+  private touch(m: Mapping, now: number): void {
+    m.seen = now;
+    if (now - this.seenDirtyAt >= this.seenGrain) {
+      this.seenDirtyAt = now;
+      this.dirty = true;
+    }
   }
 
   get size(): number {
@@ -128,7 +246,7 @@ export class BastionSessionJoin {
     const known = this.live(session, now);
     // The login is mapped to this id already (by its owner): nothing new is claimed.
     if (known && known.bastion === bastion) {
-      known.seen = now;
+      this.touch(known, now);
       return true;
     }
     const tags = get(doc, 'tags');
@@ -142,6 +260,7 @@ export class BastionSessionJoin {
     if (other !== undefined && other !== session && this.live(other, now)) return this.refuse('bastion_session_elsewhere', session, bastion);
     this.sessions.set(session, { bastion, uid, confirmed: false, seen: now });
     this.bastions.set(bastion, session);
+    this.dirty = true;
     this.bound(now);
     return true;
   }
@@ -162,8 +281,13 @@ export class BastionSessionJoin {
         return doc;
       }
       m.confirmed = true;
+      this.dirty = true;
     }
-    m.seen = now;
+    this.touch(m, now);
+    if (m.ended === undefined && isLoginEnd(doc)) {
+      m.ended = now;
+      this.dirty = true;
+    }
     // Refresh its age (LRU).
     this.sessions.delete(session);
     this.sessions.set(session, m);
@@ -174,9 +298,13 @@ export class BastionSessionJoin {
     return { ...doc, auditkit: { ...kit, bastion: { ...bastion, session_id: m.bastion } } } as AuditkitEvent;
   }
 
+  private expired(m: Mapping, now: number): boolean {
+    return now - m.seen > this.ttl || (m.ended !== undefined && now - m.ended > this.endedTtl);
+  }
+
   private live(session: string, now: number): Mapping | undefined {
     const m = this.sessions.get(session);
-    if (m && now - m.seen > this.ttl) {
+    if (m && this.expired(m, now)) {
       this.drop(session);
       return undefined;
     }
@@ -187,11 +315,19 @@ export class BastionSessionJoin {
     const m = this.sessions.get(session);
     this.sessions.delete(session);
     if (m && this.bastions.get(m.bastion) === session) this.bastions.delete(m.bastion);
+    if (m) this.dirty = true;
   }
 
+  /**
+   * Oldest first: expired mappings, and the oldest over the cap (counted in `evicted`).
+   * An ended login is not moved by its age, so one whose grace ran out behind a live one
+   * waits for it or for `live()`; it is never tagged meanwhile.
+   */
   private bound(now: number): void {
     for (const [k, m] of this.sessions) {
-      if (this.sessions.size <= this.max && now - m.seen <= this.ttl) break;
+      const over = this.sessions.size > this.max;
+      if (!over && now - m.seen <= this.ttl) break;
+      if (over && !this.expired(m, now)) this.evicted++;
       this.drop(k);
     }
   }

@@ -69,6 +69,12 @@ export interface PipelineOptions {
   readonly detect?: (doc: AuditkitEvent) => ReadonlyArray<{ readonly event: { readonly id: string } }>;
   /** Rewrites each event before it is encoded and detected (collectors/auditd/bastion-join.ts); must not throw. */
   readonly enrich?: (doc: AuditkitEvent) => AuditkitEvent;
+  /**
+   * Called after each checkpoint commit (and the last one at stop), when everything read up
+   * to the committed positions has been through `enrich`: the seam where state learnt from
+   * events is saved (the bastion join's map). Its failure is logged and counted, never thrown.
+   */
+  readonly onCommit?: () => Promise<void>;
   readonly heartbeatIntervalMs: number;
   readonly log?: Logger;
   /** Stop (SIGTERM): stop reading, commit, give in-flight requests `stopGraceMs`, exit. */
@@ -118,7 +124,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
 
   const sources = openSources(o.inputs, checkpoints, { rotatedGraceMs: o.rotatedGraceMs, oneShot: o.oneShot ?? false, parseContext: { host: o.host, agent: o.agent, now }, ...(log ? { log } : {}) });
   const encoder = new Encoder({ counters, host: o.host, agent: o.agent, emit: o.emit, detect: o.detect, enrich: o.enrich, log });
-  const wal = new WriteAhead(spool, checkpoints, o.spool, counters, log);
+  const wal = new WriteAhead(spool, checkpoints, o.spool, counters, log, o.onCommit);
 
   // Heartbeats go through the spool like events (durable, same ordering).
   let hbSeq = 0;

@@ -30,6 +30,7 @@ export class WriteAhead {
   private staged = new Map<string, FileCheckpoint>();
   private lastSync = Date.now();
   private dropNotice = false;
+  private onCommitFailing = false;
 
   constructor(
     /** Absent without a cluster (`emit`): frames are not kept. */
@@ -39,6 +40,8 @@ export class WriteAhead {
     private readonly policy: SpoolPolicy,
     private readonly counters: Counters,
     private readonly log: Logger | undefined,
+    /** Called after each commit (PipelineOptions.onCommit); its failure is logged, never thrown. */
+    private readonly onCommit?: () => Promise<void>,
   ) {}
 
   /** Append frames, waiting while the spool is full (or dropping them, counted, under drop_newest). */
@@ -85,6 +88,16 @@ export class WriteAhead {
       const snap = this.staged;
       this.staged = new Map();
       await this.checkpoints.commit(snap);
+    }
+    if (this.onCommit) {
+      try {
+        await this.onCommit();
+        this.onCommitFailing = false;
+      } catch (err) {
+        // Logged once per failing streak: it is retried at every commit (each 250 ms by default).
+        if (!this.onCommitFailing) this.log?.error({ err }, 'saving state at the checkpoint commit failed; retried at each commit');
+        this.onCommitFailing = true;
+      }
     }
   }
 }

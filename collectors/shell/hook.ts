@@ -53,29 +53,53 @@ function extract(text: string, fromReceiver: boolean): Extracted | string {
 }
 
 /**
- * Client address per login session (auid + ses, set by the kernel and kept across
- * su/sudo): a shell started by `sudo -i` or `su -` loses SSH_CONNECTION from its
- * environment, but belongs to the same login session as the ssh shell that had it.
- * Bounded: oldest sessions are forgotten first.
+ * What one login session (host + auid + ses: the kernel's loginuid and sessionid, kept
+ * across su/sudo) has declared, for the shells of that login that no longer have it in
+ * their environment: the client address (`sudo -i` and `su -` lose SSH_CONNECTION) and
+ * the bastion session it came through (AUDITKIT_BASTION_SESSION, lost the same way).
+ *
+ * TRUST (issue 17): both are the user's word, and any local account can send a hook
+ * record naming any login's `luid`/`ses`. So the parser lets a record set or inherit
+ * these only when it may speak for the login (`speaksFor`: a kernel-attested sender that
+ * is the login's own uid, or root), and the FIRST value a login declared wins: a later
+ * claim cannot override it. A bastion id also belongs to one login only (first wins),
+ * so an account cannot pull its own login into someone else's bastion session once that
+ * session's own shell has declared it (the auditd join, collectors/auditd/bastion-join.ts,
+ * holds the same rule). Bounded: oldest logins are forgotten first.
  */
 export class SessionAddresses {
   private readonly map = new Map<string, { ip: string; port?: number }>();
+  /** login key → bastion id, and back. */
   private readonly bastion = new Map<string, string>();
-  /** The bastion session a login session came through (AUDITKIT_BASTION_SESSION), kept across su/sudo the same way. */
-  rememberBastion(key: string, id: string): void {
-    this.bastion.delete(key);
+  private readonly bastionLogin = new Map<string, string>();
+  constructor(private readonly max = 10_000) {}
+
+  /**
+   * The bastion session a login session came through. true: `id` is (now) the login's;
+   * false: the login declared another id first, or another login declared this one.
+   */
+  claimBastion(key: string, id: string): boolean {
+    const held = this.bastion.get(key);
+    if (held !== undefined) return held === id;
+    const other = this.bastionLogin.get(id);
+    if (other !== undefined) return false;
     this.bastion.set(key, id);
+    this.bastionLogin.set(id, key);
     if (this.bastion.size > this.max) {
-      const first = this.bastion.keys().next();
-      if (!first.done) this.bastion.delete(first.value);
+      const first = this.bastion.entries().next();
+      if (!first.done) {
+        this.bastion.delete(first.value[0]);
+        this.bastionLogin.delete(first.value[1]);
+      }
     }
+    return true;
   }
   lookupBastion(key: string): string | undefined {
     return this.bastion.get(key);
   }
-  constructor(private readonly max = 10_000) {}
+  /** The login's client address: the first one declared for it stays. */
   remember(key: string, ip: string, port: number | undefined): void {
-    this.map.delete(key);
+    if (this.map.has(key)) return;
     this.map.set(key, port === undefined ? { ip } : { ip, port });
     if (this.map.size > this.max) {
       const first = this.map.keys().next();
@@ -85,6 +109,18 @@ export class SessionAddresses {
   lookup(key: string): { ip: string; port?: number } | undefined {
     return this.map.get(key);
   }
+}
+
+/**
+ * May a record speak for its login session (set or inherit what the login declared)?
+ * Only when the kernel attested its sender (receiver's socket table, journald's _UID) and
+ * that sender is the login's own uid or root. The login uid itself (`luid`) is still the
+ * record's word: a sender naming its own uid with someone else's `ses` names a login key
+ * (host|uid|ses) that is not that person's, so it can only mislabel itself.
+ */
+function speaksFor(attested: number | undefined, luid: number | undefined, sessionKey: string | undefined): boolean {
+  if (attested === undefined) return false;
+  return attested === 0 || (sessionKey !== undefined && attested === luid);
 }
 
 /**
@@ -173,7 +209,8 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?:
   let sshPort = ssh.port;
   const ses = intOf(r['ses']);
   const sessionKey = luid !== undefined && ses !== undefined ? `${hostName ?? ''}|${luid}|${ses}` : undefined;
-  if (sessions && sessionKey !== undefined) {
+  const forLogin = speaksFor(attested, luid, sessionKey);
+  if (sessions && sessionKey !== undefined && forLogin) {
     if (sshIp !== undefined) sessions.remember(sessionKey, sshIp, sshPort);
     else {
       const known = sessions.lookup(sessionKey);
@@ -185,13 +222,19 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?:
     }
   }
   // The bastion session this login came through (the door sets AUDITKIT_BASTION_SESSION, sshd
-  // passes it with AcceptEnv): the user's word like SSH_CONNECTION, so only an id-shaped value.
-  let bastionSession = strOf(r['bsid']);
-  if (bastionSession !== undefined && !BASTION_SESSION_RE.test(bastionSession)) bastionSession = undefined;
-  if (sessions && sessionKey !== undefined) {
-    if (bastionSession !== undefined) sessions.rememberBastion(sessionKey, bastionSession);
-    else bastionSession = sessions.lookupBastion(sessionKey);
-  }
+  // passes it with AcceptEnv): the user's word like SSH_CONNECTION, so only an id-shaped value,
+  // and only from a sender that may speak for the login (SessionAddresses: attested owner or
+  // root, first id wins, one login per id). What stays the user's word: the login's own
+  // account (or root) can still declare a wrong id for its own login, or someone else's id
+  // before that person's shell did. A refused claim is kept under auditkit.claimed.
+  let bastionSession: string | undefined;
+  let bastionRefused: string | undefined;
+  const bsid = strOf(r['bsid']);
+  if (bsid !== undefined && BASTION_SESSION_RE.test(bsid)) {
+    if (!forLogin || (sessions && sessionKey !== undefined && !sessions.claimBastion(sessionKey, bsid))) bastionRefused = bsid;
+    else bastionSession = bsid;
+  } else if (sessions && sessionKey !== undefined && forLogin) bastionSession = sessions.lookupBastion(sessionKey);
+  if (bastionRefused !== undefined) tags.push('auditkit_bastion_session_refused');
   const cmd = typeof r['cmd'] === 'string' ? r['cmd'] : undefined;
   const tty = strOf(r['tty']);
   const facts: CommandFacts = {
@@ -221,6 +264,7 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?:
     ...(tags.length ? { tags } : {}),
   };
   const doc = commandEvent(ctx, facts, sessionLinkId);
+  if (bastionRefused !== undefined) claimed['bastion_session_id'] = bastionRefused;
   if (Object.keys(claimed).length || shadowed?.length || bastionSession !== undefined) {
     const kit = (doc as unknown as { auditkit: Record<string, unknown> }).auditkit;
     if (bastionSession !== undefined) kit['bastion'] = { session_id: bastionSession };

@@ -365,3 +365,85 @@ describe('the hook receiver', () => {
     }
   });
 });
+
+describe('the bastion session and client address of a login: who may declare them (issue 17)', () => {
+  const B1 = '5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f';
+  const B2 = '9e8d7c6b-5a49-4837-a625-14f3e2d1c0b9';
+  /** A receiver record (kernel-attested sender `peer`) of login luid/ses. */
+  function hookRec(o: { seq: number; uid: number; peer?: number; luid?: number; ses?: number; bsid?: string; ssh?: string }): string {
+    return JSON.stringify({ v: 1, shell: 'bash', host: 'web01', sid: `s-${o.uid}-${o.seq}`, user: `u${o.uid}`, uid: o.uid, euid: o.uid, pid: 100 + o.seq, ...(o.luid !== undefined ? { luid: o.luid } : {}), ...(o.ses !== undefined ? { ses: o.ses } : {}), ...(o.ssh !== undefined ? { ssh: o.ssh } : {}), ...(o.bsid !== undefined ? { bsid: o.bsid } : {}), seq: o.seq, t: 1795345099140 + o.seq, rc: 0, cmd: `cmd${o.seq}`, ...(o.peer !== undefined ? { peer_uid: o.peer } : {}) });
+  }
+  const kit = (d: unknown, p: string): unknown => getField(d as Record<string, unknown>, p);
+  function run(lines: readonly string[], file = 'tcp://127.0.0.1'): Array<{ bastion: unknown; claimed: unknown; refused: boolean; ip: unknown }> {
+    const docs = events(parseAll('hook', lines, file));
+    for (const d of docs) assertValidDocument(d);
+    return docs.map((d) => ({ bastion: kit(d, 'auditkit.bastion.session_id'), claimed: kit(d, 'auditkit.claimed.bastion_session_id'), refused: ((d as { tags?: readonly string[] }).tags ?? []).includes('auditkit_bastion_session_refused'), ip: kit(d, 'source.ip') }));
+  }
+
+  it('refuses a bastion id another account claims for someone\'s login, and the login keeps its own', () => {
+    const out = run([
+      hookRec({ seq: 1, uid: 1002, peer: 1002, luid: 1002, ses: 77, bsid: B1 }),
+      // nobody names deploy's login (luid 1002, ses 77) with another id, and then with none.
+      hookRec({ seq: 2, uid: 1002, peer: 65534, luid: 1002, ses: 77, bsid: B2 }),
+      hookRec({ seq: 3, uid: 65534, peer: 65534, luid: 1002, ses: 77 }),
+      // deploy's sudo -i shell (root, no variable any more) inherits the login's first id.
+      hookRec({ seq: 4, uid: 0, peer: 0, luid: 1002, ses: 77 }),
+    ]);
+    expect(out.map((o) => [o.bastion, o.claimed, o.refused])).toEqual([
+      [B1, undefined, false],
+      [undefined, B2, true],
+      [undefined, undefined, false],
+      [B1, undefined, false],
+    ]);
+  });
+
+  it('keeps the first bastion id a login declared: a later one, even from its own account, is refused', () => {
+    const out = run([
+      hookRec({ seq: 1, uid: 1002, peer: 1002, luid: 1002, ses: 77, bsid: B1 }),
+      hookRec({ seq: 2, uid: 1002, peer: 1002, luid: 1002, ses: 77, bsid: B2 }),
+      hookRec({ seq: 3, uid: 0, peer: 0, luid: 1002, ses: 77 }),
+      // One id, one login: another account's own login cannot take the same id.
+      hookRec({ seq: 4, uid: 1003, peer: 1003, luid: 1003, ses: 78, bsid: B1 }),
+    ]);
+    expect(out.map((o) => [o.bastion, o.claimed, o.refused])).toEqual([
+      [B1, undefined, false],
+      [undefined, B2, true],
+      [B1, undefined, false],
+      [undefined, B1, true],
+    ]);
+  });
+
+  it('refuses a bastion id from a sender the kernel did not attest, and does not remember it for the login', () => {
+    const syslog = (line: string): string => `Nov 22 10:00:01 web01 auditkit-shell[5]: ${line}`;
+    const out = run([syslog(hookRec({ seq: 1, uid: 1002, luid: 1002, ses: 77, bsid: B2 })), syslog(hookRec({ seq: 2, uid: 1002, luid: 1002, ses: 77 }))], '/var/log/auth.log');
+    expect(out.map((o) => [o.bastion, o.claimed, o.refused])).toEqual([
+      [undefined, B2, true],
+      [undefined, undefined, false],
+    ]);
+    // Without a login to check it against (no luid/ses), only root's word is taken.
+    expect(run([hookRec({ seq: 1, uid: 1002, peer: 1002, bsid: B1 }), hookRec({ seq: 2, uid: 0, peer: 0, bsid: B2 })]).map((o) => [o.bastion, o.refused])).toEqual([
+      [undefined, true],
+      [B2, false],
+    ]);
+  });
+
+  it('lets root declare the bastion id of any login, first id still winning', () => {
+    const out = run([hookRec({ seq: 1, uid: 0, peer: 0, luid: 1002, ses: 77, bsid: B1 }), hookRec({ seq: 2, uid: 1002, peer: 1002, luid: 1002, ses: 77 }), hookRec({ seq: 3, uid: 0, peer: 0, luid: 1002, ses: 77, bsid: B2 })]);
+    expect(out.map((o) => [o.bastion, o.claimed, o.refused])).toEqual([
+      [B1, undefined, false],
+      [B1, undefined, false],
+      [undefined, B2, true],
+    ]);
+  });
+
+  it('gives a login\'s inherited client address only to its own account or root, first address winning', () => {
+    const out = run([
+      hookRec({ seq: 1, uid: 1002, peer: 1002, luid: 1002, ses: 77, ssh: '10.0.0.9 40022 10.0.0.21 22' }),
+      // nobody declares another address for deploy's login, then asks for it.
+      hookRec({ seq: 2, uid: 1002, peer: 65534, luid: 1002, ses: 77, ssh: '6.6.6.6 1234 10.0.0.21 22' }),
+      hookRec({ seq: 3, uid: 65534, peer: 65534, luid: 1002, ses: 77 }),
+      hookRec({ seq: 4, uid: 0, peer: 0, luid: 1002, ses: 77 }),
+    ]);
+    expect(out.map((o) => o.ip)).toEqual(['10.0.0.9', '6.6.6.6', undefined, '10.0.0.9']);
+  });
+});

@@ -136,4 +136,57 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
       [undefined, true],
     ]);
   });
+
+  it('keeps tagging a login\'s auditd events after the collector restarts in the middle of it (the map is saved with the checkpoints)', async () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'restart-'));
+    const auditLog = path.join(sub, 'audit.log');
+    const hookJournal = path.join(sub, 'hook.journal');
+    fs.writeFileSync(auditLog, '');
+    fs.writeFileSync(hookJournal, '');
+    const collector = collectorConfigSchema.parse({
+      state_dir: path.join(sub, 'state'),
+      namespace: ns,
+      inputs: [
+        { path: auditLog, format: 'auditd' },
+        { path: hookJournal, format: 'hook' },
+      ],
+      poll_interval_ms: 50,
+      heartbeat_interval_s: 0,
+      sink: { flush_interval_ms: 50 },
+      listeners: { hook: { enabled: false } },
+      rules: { enabled: false },
+    });
+    const config = { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) };
+    const RESTART_BASTION = '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d';
+    const t = Date.now() - 30_000;
+    const seq = (s: number): Promise<Record<string, unknown> | undefined> => search('auditd', { term: { 'event.sequence': s } }).then((r) => r[0]);
+    const runUntil = async (what: string, wanted: number, write: () => void): Promise<void> => {
+      const ac = new AbortController();
+      const run = runAgent({ client: es, config, namespace: ns, log: createLogger({ level: 'error' }), once: false, signal: ac.signal });
+      try {
+        write();
+        await until(what, () => seq(wanted));
+      } finally {
+        ac.abort();
+        await run;
+      }
+    };
+    // First run: dave's login (auid 1004, ses 21) declares its bastion session; his first command is tagged.
+    await runUntil('the first run\'s events', 301, () => {
+      fs.appendFileSync(hookJournal, hookLine({ user: 'dave', uid: 1004, luid: 1004, ses: 21, bsid: RESTART_BASTION, seq: 1, t, cmd: 'sudo -i', peerUid: 1004, pid: 7001 }));
+      fs.appendFileSync(auditLog, execve(300, t + 100, { auid: 1004, uid: 1004, ses: 21, pid: 7100, ppid: 7001, exe: '/usr/bin/sudo', argv: ['sudo', '-i'], names: ['dave', 'dave'] }));
+      fs.appendFileSync(auditLog, userLogin(301, t + 200, 1005, 23, 'erin'));
+    });
+    expect(get(await seq(300), 'auditkit.bastion.session_id')).toBe(RESTART_BASTION);
+    // Second run, same state: the login goes on (root's shell, no hook record with the id) and is still tagged.
+    await runUntil('the second run\'s events', 303, () => {
+      fs.appendFileSync(auditLog, execve(302, t + 5000, { auid: 1004, uid: 0, ses: 21, pid: 7200, ppid: 7101, exe: '/usr/bin/systemctl', argv: ['systemctl', 'restart', 'nginx'], names: ['dave', 'root'] }));
+      fs.appendFileSync(auditLog, userLogin(303, t + 5100, 1005, 24, 'erin'));
+    });
+    const after = await seq(302);
+    assertValidDocument(after as Record<string, unknown>);
+    expect(get(after, 'auditkit.bastion.session_id')).toBe(RESTART_BASTION);
+    expect(get(await seq(303), 'auditkit.bastion')).toBeUndefined();
+    expect(fs.statSync(path.join(sub, 'state', 'bastion-join.json')).mode & 0o777).toBe(0o600);
+  });
 });
