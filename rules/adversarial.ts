@@ -89,7 +89,7 @@ function walk(c: Condition, res: string[], names: string[]): void {
     const s = c.cmd;
     if (s.name !== undefined) names.push(...(Array.isArray(s.name) ? (s.name as readonly string[]) : [s.name as string]));
     if (s.name_regex !== undefined) res.push(s.name_regex);
-    for (const m of [s.argv0, s.text, s.args_any, s.args_none, s.words_any, s.writes, s.reads, s.assigns, s.option?.value, ...(s.args_all ?? [])]) strMatchRegexes(m, res);
+    for (const m of [s.argv0, s.text, s.args_any, s.args_none, s.words_any, s.words_none, s.writes, s.reads, s.assigns, s.option?.value, ...(s.args_all ?? [])]) strMatchRegexes(m, res);
   } else if ('keywords' in c) return;
   else if (c.regex !== undefined) for (const r of Array.isArray(c.regex) ? (c.regex as readonly string[]) : [c.regex as string]) res.push(r);
 }

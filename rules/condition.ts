@@ -336,6 +336,13 @@ export function compileCmd(spec: CmdSpec): (c: SimpleCommand) => boolean {
       return false;
     });
   }
+  if (spec.words_none) {
+    const t = compileStr(spec.words_none);
+    tests.push((c) => {
+      for (let i = 1; i < c.argv.length; i++) if (t(c.argv[i] as string)) return false;
+      return true;
+    });
+  }
   if (spec.option) {
     const { names: on, value } = spec.option;
     const t = value ? compileStr(value) : undefined;

@@ -56,6 +56,7 @@ const cmdSpec = z.strictObject({
   args_all: z.array(strMatch).optional(),
   args_none: strMatch.optional(),
   words_any: strMatch.optional(),
+  words_none: strMatch.optional(),
   option: z.strictObject({ names: z.array(z.string()).min(1), value: strMatch.optional() }).optional(),
   writes: strMatch.optional(),
   reads: strMatch.optional(),

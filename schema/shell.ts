@@ -373,6 +373,10 @@ const WRAPPERS: Readonly<Record<string, { priv: boolean; valueOpts: ReadonlySet<
   xargs: { priv: false, valueOpts: new Set(['-a', '-d', '-E', '-I', '-L', '-n', '-P', '-s', '--arg-file', '--delimiter', '--max-args', '--max-procs']) },
   proxychains: { priv: false, valueOpts: new Set(['-f']) },
   proxychains4: { priv: false, valueOpts: new Set(['-f']) },
+  // Run their command in new namespaces, or with a password fed to it: what they run is what matters.
+  sshpass: { priv: false, valueOpts: new Set(['-p', '-f', '-d', '-P']) },
+  unshare: { priv: false, valueOpts: new Set(['-S', '-G', '-R', '-w', '--setuid', '--setgid', '--root', '--wd']) },
+  nsenter: { priv: false, valueOpts: new Set(['-t', '--target', '-S', '-G', '-w', '--setuid', '--setgid', '--wd']) },
 };
 
 export function basename(p: string): string {
@@ -506,10 +510,56 @@ function parseInto(texts: readonly string[], isOp: readonly boolean[], out: Simp
     if (s.words.length === 0 && s.assigns.length === 0 && s.writes.length === 0) continue;
     const prev = k > 0 ? segs[k - 1] : undefined;
     const next = segs[k + 1];
-    const pipeFrom = prev && (prev.endOp === '|' || prev.endOp === '|&') ? basename(prev.words[0] ?? '') : '';
-    const pipeTo = (s.endOp === '|' || s.endOp === '|&') && next ? basename(next.words[0] ?? '') : '';
+    const pipeFrom = prev && (prev.endOp === '|' || prev.endOp === '|&') ? runName(prev.words) : '';
+    const pipeTo = (s.endOp === '|' || s.endOp === '|&') && next ? runName(next.words) : '';
     emit(s.words, s.assigns, s.writes, s.reads, sudo, pipeTo, pipeFrom, out, depth, maxDepth, budget);
   }
+}
+
+/**
+ * Index of the command a wrapper runs (words.length when none); `VAR=value` words
+ * sudo/doas/pkexec/env pass on are pushed to `envs`.
+ */
+function wrappedStart(name: string, words: readonly string[], envs?: string[]): number {
+  const w = WRAPPERS[name];
+  if (!w) return words.length;
+  let i = 1;
+  for (; i < words.length; i++) {
+    const a = words[i] as string;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if ((name === 'env' || w.priv) && ASSIGN.test(a)) {
+      envs?.push(a);
+      continue;
+    }
+    if (name === 'timeout' && /^\d/.test(a)) continue;
+    if (name === 'chroot' && !a.startsWith('-')) {
+      i++;
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') break;
+    if (w.valueOpts.has(a)) i++;
+  }
+  return i;
+}
+
+/**
+ * The name of the program a pipeline stage runs, through wrappers (`| sudo -u x tclsh` is `tclsh`,
+ * `| env FOO=1 sh` is `sh`), so `piped_to`/`piped_from` name what reads or writes the pipe.
+ * At most four wrappers deep; a wrapper with no command is its own name.
+ */
+function runName(words: readonly string[]): string {
+  let from = 0;
+  let name = basename(words[0] ?? '');
+  for (let k = 0; k < 4 && WRAPPERS[name]; k++) {
+    const i = from + wrappedStart(name, words.slice(from));
+    if (i >= words.length) break;
+    from = i;
+    name = basename(words[i] as string);
+  }
+  return name;
 }
 
 function charsOf(words: readonly string[]): number {
@@ -544,27 +594,8 @@ function emit(
   if (depth >= maxDepth || words.length < 2) return;
   const w = WRAPPERS[name];
   if (w) {
-    let i = 1;
     const envs: string[] = [];
-    for (; i < words.length; i++) {
-      const a = words[i] as string;
-      if (a === '--') {
-        i++;
-        break;
-      }
-      if ((name === 'env' || w.priv) && ASSIGN.test(a)) {
-        envs.push(a);
-        continue;
-      }
-      if (name === 'timeout' && /^\d/.test(a)) continue;
-      if (name === 'chroot' && !a.startsWith('-')) {
-        i++;
-        break;
-      }
-      if (!a.startsWith('-') || a === '-') break;
-      if (w.valueOpts.has(a)) i++;
-    }
-    if (name === 'chroot' && i >= words.length) return;
+    const i = wrappedStart(name, words, envs);
     if (i < words.length) emit(words.slice(i), envs, writes, reads, sudo || w.priv, pipeTo, pipeFrom, out, depth + 1, maxDepth, budget);
     return;
   }
