@@ -56,7 +56,7 @@ export function roleDescriptors(role: KeyRole): Record<string, { cluster: string
     case 'detector':
       // The detection service: reads the events, creates alerts, marks them notified
       // (`index` is the privilege an update needs: the service updates only
-      // auditkit.alert.notification/notified_at), and reads and writes its own
+      // auditkit.alert.notification/notified_at/digest_holder), and reads and writes its own
       // checkpoints and lease; nothing else.
       return {
         'auditkit-detector': {

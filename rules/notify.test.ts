@@ -66,6 +66,7 @@ describe('email notifications', () => {
     const digest = mails[2] as ParsedMail;
     expect(digest.subject).toBe('[auditkit] Alert digest: 6 alerts (4 throttled)');
     expect(digest.text).toContain('Rule r-med');
+    expect(digest.text).toContain(`alert ${batch[6]?.event.id}`); // ids, for a reader to recognise one delivered again
     expect(digest.headers.get('x-auditkit-kind')).toBe('digest');
     expect(hub.stats()).toMatchObject({ immediate: 2, throttled: 4, digested: 6, sent: 3, failed: 0 });
     await hub.close();
@@ -176,4 +177,39 @@ describe('webhook notifications', () => {
     await hub.close();
     await slow.close();
   }, 30_000);
+
+  it('deliver() says what became of each alert: sent, failed, ignored, held until its digest is delivered, deferred when the digest is full; a repeat gets its first answer', async () => {
+    got.length = 0;
+    const hub = createNotificationHub([webhookTarget({ name: 'g', url: `${base}/generic`, format: 'generic', minSeverity: 'low' })], { minSeverity: 'medium', immediateSeverity: 'high', retries: 0, queueMax: 2, onError: () => undefined });
+    const sent = alert('r-o1', 'high');
+    expect(await hub.deliver(sent)).toEqual({ kind: 'sent' });
+    failNext = 1;
+    expect(await hub.deliver(alert('r-o2', 'high'))).toEqual({ kind: 'failed' });
+    expect(await hub.deliver(alert('r-o3', 'low'))).toEqual({ kind: 'ignored' });
+    const [m1, m2, m3] = [alert('r-o4', 'medium'), alert('r-o5', 'medium'), alert('r-o6', 'medium')];
+    const o1 = await hub.deliver(m1);
+    const o2 = await hub.deliver(m2);
+    expect(await hub.deliver(m3)).toEqual({ kind: 'deferred' }); // queueMax 2: the digest is full
+    if (o1.kind !== 'digest' || o2.kind !== 'digest') throw new Error(`expected digest outcomes, got ${o1.kind}, ${o2.kind}`);
+    expect(o2.delivered).toBe(o1.delivered); // one digest, one delivery
+    expect(await hub.deliver(m1)).toBe(o1); // a repeat: the first answer, not a second place in the digest
+    expect(await hub.deliver(sent)).toEqual({ kind: 'sent' });
+    let settled = false;
+    void o1.delivered.then(() => (settled = true));
+    await hub.drain();
+    expect(settled).toBe(false); // held: nothing is delivered before the digest goes out
+    expect(got).toHaveLength(1);
+    hub.flushDigest();
+    expect(await o1.delivered).toBe(true);
+    expect((got[1]?.body['alerts'] as Array<{ id: string }>).map((a) => a.id)).toEqual([m1.event.id, m2.event.id]);
+    // The deferred alert finds room now; its digest is refused: delivered false.
+    const o3 = await hub.deliver(m3);
+    if (o3.kind !== 'digest') throw new Error(`expected a digest outcome, got ${o3.kind}`);
+    expect(o3.delivered).not.toBe(o1.delivered);
+    failNext = 1;
+    hub.flushDigest();
+    expect(await o3.delivered).toBe(false);
+    expect(hub.stats()).toMatchObject({ immediate: 2, digested: 3, sent: 2, failed: 2 });
+    await hub.close();
+  });
 });

@@ -12,6 +12,11 @@
  * - Failed deliveries are retried with exponential backoff (network errors,
  *   429, 5xx, robot errcode ≠ 0); after the last retry they are counted and
  *   reported through `onError`. Queues are bounded: overflow is dropped and counted.
+ * - `deliver(alert)` says what became of each alert (sent, failed, ignored, held
+ *   for the digest with a promise of that digest's delivery, or deferred when the
+ *   digest is full), so a caller that keeps alerts durably (the detection service)
+ *   marks one sent only once a receiver has it: a digest held in memory and lost
+ *   with the process leaves its alerts pending, to be handed over again.
  */
 import { createHmac } from 'node:crypto';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
@@ -46,6 +51,20 @@ export interface NotifyTarget {
   readonly minSeverity: Severity;
   send(msg: NotifyMessage): Promise<void>;
 }
+
+/**
+ * What became of an alert handed over with `deliver()`:
+ * - `sent`: every target that takes its severity delivered it;
+ * - `failed`: a target gave up on it (after the retries) or it was dropped;
+ * - `ignored`: below `minSeverity`, or no target takes its severity;
+ * - `digest`: held for the next digest; `delivered` resolves when that digest's
+ *   deliveries end: true when every target took it, false when one gave up;
+ * - `deferred`: the digest is full (`queueMax`); not taken: hand it over again later.
+ * An alert handed over again in the same process gets its first outcome back.
+ */
+export type NotifyOutcome =
+  | { readonly kind: 'sent' | 'failed' | 'ignored' | 'deferred' }
+  | { readonly kind: 'digest'; readonly delivered: Promise<boolean> };
 
 export class DeliveryError extends Error {
   constructor(
@@ -84,9 +103,11 @@ function title(msg: NotifyMessage): string {
   return `Alert digest: ${msg.alerts.length} alert${msg.alerts.length === 1 ? '' : 's'}${msg.throttled ? ` (${msg.throttled} throttled)` : ''}`;
 }
 
+// Each alert's id is in the mail: an alert delivered again after a crash (at least once) carries
+// the same id, for the reader to recognise.
 function textBody(msg: NotifyMessage): string {
   return msg.alerts
-    .map((a) => `${a.timestamp} [${a.severity}] ${a.rule_name} (${a.rule_id}${a.technique ? `, ${a.technique}` : ''}) risk ${a.risk_score}${a.count > 1 ? ` ×${a.count}` : ''}\n  ${a.reason}`)
+    .map((a) => `${a.timestamp} [${a.severity}] ${a.rule_name} (${a.rule_id}${a.technique ? `, ${a.technique}` : ''}) risk ${a.risk_score}${a.count > 1 ? ` ×${a.count}` : ''}\n  ${a.reason}\n  alert ${a.id}`)
     .join('\n');
 }
 
@@ -184,7 +205,7 @@ export function emailTarget(o: EmailTargetOptions): NotifyTarget & { close(): vo
           to: [...o.to],
           subject: `${o.subjectPrefix ?? '[auditkit]'} ${title(msg)}`,
           text: textBody(msg),
-          html: `<h3>${esc(title(msg))}</h3><ul>${msg.alerts.map((a) => `<li><b>${esc(a.severity.toUpperCase())}</b> ${esc(a.rule_name)} <code>${esc(a.rule_id)}</code><br>${esc(a.reason)}</li>`).join('')}</ul>`,
+          html: `<h3>${esc(title(msg))}</h3><ul>${msg.alerts.map((a) => `<li><b>${esc(a.severity.toUpperCase())}</b> ${esc(a.rule_name)} <code>${esc(a.rule_id)}</code><br>${esc(a.reason)}<br><small>alert ${esc(a.id)}</small></li>`).join('')}</ul>`,
           headers: { 'X-Auditkit-Kind': msg.kind },
         });
       } catch (err) {
@@ -229,6 +250,11 @@ export interface HubStats {
 export interface NotificationHub {
   /** Queue an alert. Synchronous, never throws, never waits on I/O. */
   notify(alert: AlertDoc): void;
+  /**
+   * Queue an alert like `notify()` (synchronously) and learn what became of it: an
+   * immediate one resolves once its deliveries end, a digest one at once (see NotifyOutcome).
+   */
+  deliver(alert: AlertDoc): Promise<NotifyOutcome>;
   /** Send the pending digest now. */
   flushDigest(): void;
   /** Wait until every queued delivery has finished (sent or failed). */
@@ -238,21 +264,38 @@ export interface NotificationHub {
 }
 
 
+/** A message waiting for one target, and what to tell when its delivery ends (delivered or given up). */
+interface Queued {
+  readonly msg: NotifyMessage;
+  readonly settle: (delivered: boolean) => void;
+}
+
+const SENT: NotifyOutcome = { kind: 'sent' };
+const FAILED: NotifyOutcome = { kind: 'failed' };
+const IGNORED: NotifyOutcome = { kind: 'ignored' };
+const DEFERRED: NotifyOutcome = { kind: 'deferred' };
+
 export function createNotificationHub(targets: readonly NotifyTarget[], o: HubOptions = {}): NotificationHub {
   const now = o.now ?? Date.now;
   const minSev = rank(o.minSeverity ?? 'medium');
   const immSev = rank(o.immediateSeverity ?? 'high');
+  // Below every target's floor nobody would get it: ignored, not held in a digest for nobody.
+  const takenFrom = Math.max(minSev, Math.min(...targets.map((t) => rank(t.minSeverity))));
   const thrWindow = parseDuration(o.throttle?.window ?? '10m');
   const thrMax = o.throttle?.max ?? 5;
   const retries = o.retries ?? 4;
   const retryDelay = o.retryDelayMs ?? 1000;
   const queueMax = o.queueMax ?? 10_000;
   const stats: HubStats = { received: 0, ignored: 0, immediate: 0, digested: 0, throttled: 0, sent: 0, retries: 0, failed: 0, dropped: 0 };
-  const seen = new Set<string>();
+  /** Alert id → its outcome (promised while an immediate delivery runs), so a repeat gets the first answer. */
+  const seen = new Map<string, NotifyOutcome | Promise<NotifyOutcome>>();
   const throttle = new Map<string, number[]>();
   let digest: AlertSummary[] = [];
   let digestThrottled = 0;
-  const queues = targets.map(() => [] as NotifyMessage[]);
+  /** Settles the `delivered` promise of the alerts in the current digest. */
+  let digestDone: ((delivered: boolean) => void) | undefined;
+  let digestDelivered: Promise<boolean> | undefined;
+  const queues = targets.map(() => [] as Queued[]);
   const running = targets.map(() => false);
   const idle: Array<() => void> = [];
 
@@ -267,13 +310,14 @@ export function createNotificationHub(targets: readonly NotifyTarget[], o: HubOp
     if (running[i]) return;
     running[i] = true;
     const target = targets[i] as NotifyTarget;
-    const q = queues[i] as NotifyMessage[];
+    const q = queues[i] as Queued[];
     while (q.length) {
-      const msg = q.shift() as NotifyMessage;
+      const item = q.shift() as Queued;
       for (let attempt = 0; ; attempt++) {
         try {
-          await target.send(msg);
+          await target.send(item.msg);
           stats.sent++;
+          item.settle(true);
           break;
         } catch (err) {
           const retryable = !(err instanceof DeliveryError) || err.retryable;
@@ -285,6 +329,7 @@ export function createNotificationHub(targets: readonly NotifyTarget[], o: HubOp
           }
           stats.failed++;
           o.onError?.(target.name, err as Error);
+          item.settle(false);
           break;
         }
       }
@@ -293,65 +338,102 @@ export function createNotificationHub(targets: readonly NotifyTarget[], o: HubOp
     if (allIdle()) idle.splice(0).forEach((f) => f());
   }
 
-  function enqueue(msg: NotifyMessage): void {
+  /** Queue `msg` for every target that takes it; `done` learns whether all of them delivered it. */
+  function enqueue(msg: NotifyMessage, done?: (delivered: boolean) => void): void {
     const top = msg.alerts.reduce((m, a) => Math.max(m, rank(a.severity)), 0);
+    let left = 0;
+    let ok = true;
+    const settle = (delivered: boolean): void => {
+      ok &&= delivered;
+      if (--left === 0) done?.(ok);
+    };
+    const items: Array<[number, Queued]> = [];
     targets.forEach((t, i) => {
       if (top < rank(t.minSeverity)) return;
       const alerts = msg.kind === 'digest' ? msg.alerts.filter((a) => rank(a.severity) >= rank(t.minSeverity)) : msg.alerts;
-      if (!alerts.length) return;
-      const q = queues[i] as NotifyMessage[];
+      if (alerts.length) items.push([i, { msg: { ...msg, alerts }, settle }]);
+    });
+    left = items.length;
+    if (left === 0) done?.(true);
+    for (const [i, item] of items) {
+      const q = queues[i] as Queued[];
       if (q.length >= queueMax) {
-        q.shift();
+        (q.shift() as Queued).settle(false);
         stats.dropped++;
       }
-      q.push({ ...msg, alerts });
+      q.push(item);
       // Deliver on a later turn: notify() must never run transport code synchronously.
       if (!running[i]) setImmediate(() => void pump(i));
-    });
+    }
   }
 
   function flushDigest(): void {
     if (!digest.length) return;
     const msg: NotifyMessage = { kind: 'digest', alerts: digest, throttled: digestThrottled };
+    const done = digestDone;
     digest = [];
     digestThrottled = 0;
-    enqueue(msg);
+    digestDone = undefined;
+    digestDelivered = undefined;
+    enqueue(msg, done);
+  }
+
+  function hold(s: AlertSummary): NotifyOutcome {
+    if (digest.length >= queueMax) {
+      stats.dropped++;
+      return DEFERRED;
+    }
+    stats.digested++;
+    digest.push(s);
+    digestDelivered ??= new Promise<boolean>((r) => (digestDone = r));
+    return { kind: 'digest', delivered: digestDelivered };
+  }
+
+  function take(alert: AlertDoc): NotifyOutcome | Promise<NotifyOutcome> {
+    try {
+      stats.received++;
+      const s = summarize(alert);
+      const before = seen.get(s.id);
+      if (before !== undefined || rank(s.severity) < takenFrom) {
+        stats.ignored++;
+        return before ?? IGNORED;
+      }
+      let out: NotifyOutcome | Promise<NotifyOutcome>;
+      if (rank(s.severity) >= immSev) {
+        const key = `${s.rule_id}\u001f${String((alert as { auditkit?: { alert?: { key?: string } } }).auditkit?.alert?.key ?? '')}`;
+        const t = now();
+        const times = (throttle.get(key) ?? []).filter((x) => t - x < thrWindow);
+        throttle.set(key, times);
+        if (times.length < thrMax) {
+          times.push(t);
+          stats.immediate++;
+          out = new Promise<NotifyOutcome>((r) => enqueue({ kind: 'alert', alerts: [s], throttled: 0 }, (ok) => r(ok ? SENT : FAILED)));
+        } else {
+          stats.throttled++;
+          digestThrottled++;
+          out = hold(s);
+        }
+      } else {
+        out = hold(s);
+      }
+      // A deferred alert was not taken: the next hand-over may find room.
+      if (out !== DEFERRED) {
+        seen.set(s.id, out);
+        if (seen.size > 100_000) seen.delete(seen.keys().next().value as string);
+      }
+      return out;
+    } catch (err) {
+      stats.dropped++;
+      o.onError?.('hub', err as Error);
+      return FAILED;
+    }
   }
 
   return {
     notify(alert) {
-      try {
-        stats.received++;
-        const s = summarize(alert);
-        if (seen.has(s.id) || rank(s.severity) < minSev) {
-          stats.ignored++;
-          return;
-        }
-        seen.add(s.id);
-        if (seen.size > 100_000) seen.delete(seen.values().next().value as string);
-        if (rank(s.severity) >= immSev) {
-          const key = `${s.rule_id}\u001f${String((alert as { auditkit?: { alert?: { key?: string } } }).auditkit?.alert?.key ?? '')}`;
-          const t = now();
-          const times = (throttle.get(key) ?? []).filter((x) => t - x < thrWindow);
-          if (times.length < thrMax) {
-            times.push(t);
-            throttle.set(key, times);
-            stats.immediate++;
-            enqueue({ kind: 'alert', alerts: [s], throttled: 0 });
-            return;
-          }
-          throttle.set(key, times);
-          stats.throttled++;
-          digestThrottled++;
-        }
-        stats.digested++;
-        if (digest.length < queueMax) digest.push(s);
-        else stats.dropped++;
-      } catch (err) {
-        stats.dropped++;
-        o.onError?.('hub', err as Error);
-      }
+      take(alert);
     },
+    deliver: (alert) => Promise.resolve(take(alert)),
     flushDigest,
     drain: () => (allIdle() ? Promise.resolve() : new Promise((r) => idle.push(r))),
     stats: () => ({ ...stats }),

@@ -23,12 +23,21 @@
  * Notifications are at least once. With a hub configured, alerts are written with
  * `auditkit.alert.notification: pending`; every pass of the lease holder then hands
  * the pending alerts of its namespace to the hub, oldest first and at most
- * NOTIFY_BATCH per pass, waits for the hub's deliveries (sent or given up), and
- * marks them `sent` with `auditkit.alert.notified_at`. An alert created just
- * before a kill is still pending after the restart, so the next pass notifies it;
- * a delivery in flight at the kill (sent, not yet marked) goes out again, with
- * the same alert id for the receiver to recognise. What the hub holds for a later
- * digest (alerts below `immediate_severity`) is in memory: a kill loses that digest.
+ * NOTIFY_BATCH per pass, and marks each by what the hub says became of it:
+ * - delivered at once (or below every target's floor): `sent`, with `notified_at`;
+ *   given up after the retries: `failed`;
+ * - held for the digest (below `immediate_severity`, or throttled): still `pending`,
+ *   with `auditkit.alert.digest_holder` = this instance; `sent` (or `failed`) only
+ *   once that digest's deliveries ended. Passes skip the alerts this instance's
+ *   digest holds; a pending alert held by ANOTHER instance's digest was left by a
+ *   holder that died (or was deposed) before its digest went out: the lease holder
+ *   hands it over again, once per process, so it goes out in this holder's digest;
+ * - deferred (the digest is full): untouched, handed over again by a later pass.
+ * `--once` and a stopping `--every` send the digest (and mark it) before giving up
+ * the lease (`release()`). An alert created just before a kill is still pending
+ * after the restart, so the next pass notifies it; a delivery in flight at the kill
+ * (sent, not yet marked), or a digest delivered just before a kill, goes out again
+ * with the same alert ids for the receiver to recognise.
  */
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
@@ -38,7 +47,7 @@ import { DETECT_STATE_INDEX, writeBulk, type BulkItem, type BulkItemResult } fro
 import { streamName } from '../schema';
 import type { AlertDoc } from './alerts';
 import type { RulesConfig } from './config';
-import type { NotificationHub } from './notify';
+import type { NotificationHub, NotifyOutcome } from './notify';
 import { ALERT_WRITES, runScheduled, type ScheduledOptions } from './scheduled';
 import type { RuleDef } from './types';
 
@@ -106,10 +115,20 @@ export interface PassSummary {
   readonly errors: readonly string[];
   readonly tookMs: number;
   readonly requests: number;
-  /** Pending alerts this pass handed to the notification hub (and marked sent). */
+  /** Pending alerts this pass handed to the notification hub (marked sent or failed, or held by its digest). */
   readonly notified: number;
+  /** Of those, the ones the hub's digest holds (marked sent once that digest is delivered). */
+  readonly held: number;
   /** The lease was lost during the pass: checkpoints were not moved. */
   readonly leaseLost?: boolean;
+}
+
+interface AlertRef {
+  readonly index: string;
+  readonly id: string;
+}
+interface AlertMark extends AlertRef {
+  readonly doc: { readonly notification?: 'sent' | 'failed'; readonly notified_at?: string; readonly digest_holder?: string };
 }
 
 /** Most pending alerts one pass notifies (the rest wait for the next pass, oldest first). */
@@ -154,6 +173,10 @@ export class DetectionService {
   private readonly ttl: number;
   private lease: { seq: number; term: number } | undefined;
   private leaseLost = false;
+  /** Marks waiting for a held digest to go out. */
+  private readonly digestMarks = new Set<Promise<void>>();
+  /** Marks of delivered digests that did not get through yet. */
+  private readonly unmarked: AlertMark[] = [];
 
   constructor(private readonly o: ServiceOptions) {
     this.instance = o.instance ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -230,8 +253,12 @@ export class DetectionService {
     }
   }
 
-  /** Give the lease up (end of `--once`, or a stopping service) so another instance need not wait for it to expire. */
+  /**
+   * Give the lease up (end of `--once`, or a stopping service) so another instance need not
+   * wait for it to expire; the digest this instance holds goes out (and is marked) first.
+   */
   async release(): Promise<void> {
+    await this.sendDigest().catch((err: unknown) => this.o.log?.warn({ err }, 'could not send the held digest; its alerts stay pending for the next holder'));
     if (!this.lease) return;
     const lease = this.lease;
     this.lease = undefined;
@@ -265,7 +292,7 @@ export class DetectionService {
     const { client, namespace, schedule } = this.o;
     if (!(await this.acquire())) {
       const held = await readLease(client, namespace).catch(() => undefined);
-      return { ran: false, holder: held?.holder ?? '?', rules: 0, timeField: '', events: 0, alerts: 0, created: 0, existing: 0, errors: [], tookMs: this.now() - t0, requests: 0, notified: 0 };
+      return { ran: false, holder: held?.holder ?? '?', rules: 0, timeField: '', events: 0, alerts: 0, created: 0, existing: 0, errors: [], tookMs: this.now() - t0, requests: 0, notified: 0, held: 0 };
     }
     // Renew every ttl/3 while the pass runs; a lease lost meanwhile stops the checkpoints.
     const ac = new AbortController();
@@ -338,8 +365,8 @@ export class DetectionService {
           updates.push(this.next(states.get(r.rule), r.rule, timeField, { from, to, started, events: r.candidates, alerts: r.alerts.length, created: createdBy.get(r.rule) ?? 0, ...(error ? { error } : {}) }, advance));
         }
       }
-      // Pending alerts (this pass's, and any a killed holder left) go to the hub, then are marked sent.
-      let notified = 0;
+      // Pending alerts (this pass's, and any a killed holder left) go to the hub, then are marked by what became of them.
+      let notified = { handed: 0, held: 0 };
       if (this.o.hub && !this.leaseLost) {
         try {
           notified = await this.notifyPending(this.o.hub);
@@ -352,7 +379,7 @@ export class DetectionService {
       } else if (updates.length) {
         await this.writeStates(updates);
       }
-      return { ran: true, holder: this.instance, rules: updates.length, timeField, events, alerts, created, existing, errors, tookMs: this.now() - t0, requests, notified, ...(this.leaseLost ? { leaseLost: true } : {}) };
+      return { ran: true, holder: this.instance, rules: updates.length, timeField, events, alerts, created, existing, errors, tookMs: this.now() - t0, requests, notified: notified.handed, held: notified.held, ...(this.leaseLost ? { leaseLost: true } : {}) };
     } finally {
       ac.abort();
       await renewer;
@@ -360,37 +387,103 @@ export class DetectionService {
   }
 
   /**
-   * Hand the namespace's pending alerts to the hub (oldest first, at most NOTIFY_BATCH),
-   * wait for its deliveries, then mark them sent. Returns how many were handed over.
+   * Hand the namespace's pending alerts to the hub (oldest first, at most NOTIFY_BATCH; not
+   * those this instance's digest already holds), wait for the immediate deliveries, then
+   * mark each alert by its outcome. How many were handed over, and how many of them the digest holds.
    */
-  private async notifyPending(hub: NotificationHub): Promise<number> {
+  private async notifyPending(hub: NotificationHub): Promise<{ handed: number; held: number }> {
     const { client, namespace } = this.o;
+    await this.retryMarks();
     const index = streamName('alerts', namespace);
     // No refresh here (the detector key has no `maintenance`): this pass's alerts were written
     // with refresh wait_for, and a killed holder's are visible within the refresh interval.
     const res = await client.search<AlertDoc>({
       index,
       size: NOTIFY_BATCH,
-      query: { bool: { filter: [{ term: { 'auditkit.alert.notification': 'pending' } }] } },
+      query: { bool: { filter: [{ term: { 'auditkit.alert.notification': 'pending' } }], must_not: [{ term: { 'auditkit.alert.digest_holder': this.instance } }] } },
       sort: [{ '@timestamp': { order: 'asc', unmapped_type: 'date' } }, { 'event.id': { order: 'asc', unmapped_type: 'keyword' } }],
       ignore_unavailable: true,
       allow_no_indices: true,
     });
     const hits = res.hits.hits.filter((h) => h._source && h._id);
-    if (!hits.length) return 0;
-    for (const h of hits) hub.notify(h._source as AlertDoc);
-    // Immediate deliveries (and their retries) end, sent or given up, before the mark.
-    await hub.drain();
+    if (!hits.length) return { handed: 0, held: 0 };
+    // deliver() queues synchronously, in this order; immediate outcomes resolve once their
+    // deliveries end (sent or given up), before the marks.
+    const outcomes = await Promise.all(hits.map((h) => hub.deliver(h._source as AlertDoc)));
     const at = new Date(this.now()).toISOString();
-    const marks = hits.map((h) => bulkItem({ update: { _index: h._index, _id: h._id as string, retry_on_conflict: 3 } }, { doc: { auditkit: { alert: { notification: 'sent', notified_at: at } } } }));
-    const bad: BulkItemResult[] = [];
-    const out = await writeBulk(client, marks, { accepted: () => undefined, refused: (_items, reasons) => (bad.push(...reasons), []) }, { ...ALERT_WRITES, refresh: 'wait_for' });
+    const marks: AlertMark[] = [];
+    const digests = new Map<Promise<boolean>, AlertRef[]>();
+    hits.forEach((h, i) => {
+      const o = outcomes[i] as NotifyOutcome;
+      const ref = { index: h._index, id: h._id as string };
+      if (o.kind === 'digest') {
+        marks.push({ ...ref, doc: { digest_holder: this.instance } });
+        digests.set(o.delivered, [...(digests.get(o.delivered) ?? []), ref]);
+      } else if (o.kind !== 'deferred') {
+        marks.push({ ...ref, doc: { notification: o.kind === 'failed' ? 'failed' : 'sent', notified_at: at } });
+      }
+    });
+    for (const [delivered, refs] of digests) this.whenDelivered(delivered, refs);
+    // What could not be marked stays as it was: the next pass hands it over again, and the
+    // hub answers with its first outcome (no second notification from this process).
+    await this.mark(marks);
+    return { handed: hits.length, held: [...digests.values()].reduce((n, r) => n + r.length, 0) };
+  }
+
+  /** When the digest holding `refs` has gone out (or been given up), mark them; a failed mark is retried by the next pass. */
+  private whenDelivered(delivered: Promise<boolean>, refs: readonly AlertRef[]): void {
+    const p = delivered
+      .then(async (ok) => {
+        const doc = { notification: ok ? ('sent' as const) : ('failed' as const), notified_at: new Date(this.now()).toISOString() };
+        const failed = await this.mark(refs.map((r) => ({ ...r, doc }))).catch((err: unknown) => {
+          this.o.log?.warn({ err }, 'could not mark the alerts of a delivered digest');
+          return refs.map((r) => ({ ...r, doc }));
+        });
+        this.unmarked.push(...failed);
+      })
+      .finally(() => this.digestMarks.delete(p));
+    this.digestMarks.add(p);
+  }
+
+  /** Marks of delivered digests that did not get through: tried again before the next hand-over. */
+  private async retryMarks(): Promise<void> {
+    if (!this.unmarked.length) return;
+    const again = this.unmarked.splice(0);
+    this.unmarked.push(...(await this.mark(again).catch(() => again)));
+  }
+
+  /** Partial updates of `auditkit.alert.*`; returns the marks that did not get through. */
+  private async mark(marks: readonly AlertMark[]): Promise<AlertMark[]> {
+    if (!marks.length) return [];
+    const items = marks.map((m) => ({ ...bulkItem({ update: { _index: m.index, _id: m.id, retry_on_conflict: 3 } }, { doc: { auditkit: { alert: m.doc } } }), mark: m }));
+    const bad: AlertMark[] = [];
+    let reason: string | undefined;
+    const out = await writeBulk(this.o.client, items, { accepted: () => undefined, refused: (refused, reasons) => ((reason ??= reasons[0]?.error?.reason), bad.push(...refused.map((r) => r.mark)), []) }, { ...ALERT_WRITES, refresh: 'wait_for' });
     // A request that never got through fails the pass, as client.bulk's rejection did.
     if (out.lastError !== undefined) throw out.lastError;
-    if (bad.length > 0 || out.unsent.length > 0) {
-      this.o.log?.warn({ failed: bad.length + out.unsent.length, reason: bad[0]?.error?.reason ?? (out.unsent.length ? 'not accepted (429 or 5xx)' : undefined) }, 'could not mark notified alerts: the next pass hands them to the hub again');
+    bad.push(...out.unsent.map((u) => u.mark));
+    if (bad.length) this.o.log?.warn({ failed: bad.length, reason: reason ?? 'not accepted (429 or 5xx)' }, 'could not mark notified alerts: they are marked again later');
+    return bad;
+  }
+
+  /**
+   * Send what the hub's digest holds for this instance and mark those alerts, before the
+   * lease is given up (`--once`, a stopping service). Best effort: what does not get
+   * through stays pending, held by this instance, and the next holder hands it over again.
+   */
+  private async sendDigest(): Promise<void> {
+    const hub = this.o.hub;
+    if (!hub) return;
+    hub.flushDigest();
+    if (!this.digestMarks.size && !this.unmarked.length) return;
+    // Retries sleep on unref'd timers: while we wait for them, keep the process alive.
+    const keep = setInterval(() => undefined, 60_000);
+    try {
+      while (this.digestMarks.size) await Promise.all([...this.digestMarks]);
+      await this.retryMarks().catch(() => undefined);
+    } finally {
+      clearInterval(keep);
     }
-    return hits.length;
   }
 
   private next(prev: RuleState | undefined, rule: string, timeField: string, p: { from: number; to: number; started: number; events: number; alerts: number; created: number; error?: string }, advance: boolean): RuleState {

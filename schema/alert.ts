@@ -89,11 +89,14 @@ export interface AlertDocument {
       readonly triage?: { readonly by: string; readonly at: string; readonly note?: string };
       /**
        * Notification state of an alert the detection service wrote with a hub configured:
-       * `pending` at creation, `sent` once the lease holder handed it to the hub.
+       * `pending` at creation, `sent` once a receiver has it (immediately, or in a
+       * delivered digest), `failed` when a target gave up on it.
        */
-      readonly notification?: 'pending' | 'sent';
-      /** When the detection service handed the alert to the notification hub. */
+      readonly notification?: 'pending' | 'sent' | 'failed';
+      /** When the detection service marked it sent or failed. */
       readonly notified_at?: string;
+      /** The service instance whose in-memory digest holds it (still pending). */
+      readonly digest_holder?: string;
     };
     readonly tty?: string;
     readonly session?: { readonly id?: string };

@@ -105,8 +105,9 @@ export const KIT_FIELDS: readonly KitField[] = [
   { name: 'auditkit.alert.triage.by', type: 'keyword', description: 'Who last changed the triage status (the Elasticsearch user or API key, else the local user).' },
   { name: 'auditkit.alert.triage.at', type: 'date', description: 'When the triage status was last changed.' },
   { name: 'auditkit.alert.triage.note', type: 'text', description: 'The analyst\'s note with the last status change (`--note`).' },
-  { name: 'auditkit.alert.notification', type: 'keyword', description: 'Detection service notifications: pending when the alert was written with notifications configured, sent once the lease holder handed it to the notification hub (at least once: a pending alert is notified by the next pass).' },
-  { name: 'auditkit.alert.notified_at', type: 'date', description: 'When the detection service handed the alert to the notification hub.' },
+  { name: 'auditkit.alert.notification', type: 'keyword', description: 'Detection service notifications: pending when the alert was written with notifications configured; sent once a receiver has it (its immediate notification or the digest that carried it was delivered; also for an alert below every target\'s severity floor); failed when a target gave up after its retries. At least once: a pending alert is notified by a later pass.' },
+  { name: 'auditkit.alert.notified_at', type: 'date', description: 'When the detection service marked the alert sent or failed.' },
+  { name: 'auditkit.alert.digest_holder', type: 'keyword', description: 'The detection service instance (the lease holder) whose in-memory digest holds the pending alert; a later holder hands a pending alert held by another instance\'s digest over again (that process died before its digest went out).' },
   { name: 'auditkit.alert.mode', type: 'keyword', description: 'How the rule ran: streaming, scheduled, or bastion-guard (checked at the bastion before the command reached the host).' },
 
   // File integrity (fim dataset): what the file was before, how the change was seen, who made it.

@@ -100,7 +100,7 @@ async function runCommand(ctx: CliContext, argv: Readonly<Record<string, unknown
 
 function passLine(p: PassSummary): string {
   if (!p.ran) return `lease held by ${escapeControl(p.holder)}: this instance stands by`;
-  return `pass: ${p.rules} rules on ${p.timeField}, ${p.events} events, ${p.created} new alert${p.created === 1 ? '' : 's'} (${p.existing} already there), ${p.notified} notified, ${p.errors.length} error${p.errors.length === 1 ? '' : 's'}, ${p.requests} searches, ${(p.tookMs / 1000).toFixed(1)} s`;
+  return `pass: ${p.rules} rules on ${p.timeField}, ${p.events} events, ${p.created} new alert${p.created === 1 ? '' : 's'} (${p.existing} already there), ${p.notified} notified${p.held ? ` (${p.held} held for the digest)` : ''}, ${p.errors.length} error${p.errors.length === 1 ? '' : 's'}, ${p.requests} searches, ${(p.tookMs / 1000).toFixed(1)} s`;
 }
 
 /**

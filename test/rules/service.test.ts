@@ -8,6 +8,10 @@
  * - SIGKILL between an alert's creation and its notification (alerts written and
  *   pending, a notification in flight, checkpoint not moved), then a restart: each
  *   alert once, each notified after the restart and acknowledged exactly once;
+ * - SIGKILL while the digest (alerts below immediate_severity) holds alerts, then a
+ *   restart: each of them in exactly one delivered digest mail (a real SMTP server),
+ *   sent by the new holder on SIGTERM; a further pass sends nothing; `--once` sends
+ *   its digest before it exits;
  * - two instances at once: one alert and one notification per match;
  * - the lease moves to the standby when its holder stops renewing (SIGKILL);
  * - `rules status --json` shows per rule last pass, lag, events, alerts;
@@ -20,6 +24,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
 import { DETECT_STATE_INDEX } from '../../elastic';
 import { commandEvent } from '../../rules';
 import { streamName } from '../../schema';
@@ -58,6 +64,10 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
   const held: http.ServerResponse[] = [];
   let server: http.Server;
   let hookUrl = '';
+  /** Mails the SMTP server accepted. */
+  const mails: ParsedMail[] = [];
+  let smtp: SMTPServer;
+  let smtpPort = 0;
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -79,6 +89,19 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     hookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _session, cb) {
+        simpleParser(stream).then((m) => {
+          mails.push(m);
+          cb();
+        }, cb);
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    smtpPort = (smtp.server.address() as AddressInfo).port;
   });
 
   afterAll(async () => {
@@ -86,6 +109,7 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
     for (const r of held) r.destroy();
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
+    await new Promise<void>((r) => smtp.close(() => r()));
     for (const ns of namespaces) {
       await deleteNamespace(es, ns);
       await es.deleteByQuery({ index: DETECT_STATE_INDEX, query: { term: { namespace: ns } }, refresh: true, ignore_unavailable: true }).catch(() => undefined);
@@ -129,10 +153,28 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
   }
 
   /** Alert ids in the namespace, with the source event ids each covers. */
-  async function alerts(ns: string): Promise<Array<{ id: string; rule: string; sources: string[]; notification: string | undefined }>> {
+  async function alerts(ns: string): Promise<Array<{ id: string; rule: string; sources: string[]; notification: string | undefined; holder: string | undefined }>> {
     await es.indices.refresh({ index: streamName('alerts', ns), ignore_unavailable: true });
-    const res = await es.search<{ rule: { id: string }; auditkit: { alert: { source_event_ids: string[]; notification?: string } } }>({ index: streamName('alerts', ns), size: 1000, ignore_unavailable: true });
-    return res.hits.hits.map((h) => ({ id: h._id as string, rule: h._source?.rule.id ?? '', sources: h._source?.auditkit.alert.source_event_ids ?? [], notification: h._source?.auditkit.alert.notification }));
+    const res = await es.search<{ rule: { id: string }; auditkit: { alert: { source_event_ids: string[]; notification?: string; digest_holder?: string } } }>({ index: streamName('alerts', ns), size: 1000, ignore_unavailable: true });
+    return res.hits.hits.map((h) => ({ id: h._id as string, rule: h._source?.rule.id ?? '', sources: h._source?.auditkit.alert.source_event_ids ?? [], notification: h._source?.auditkit.alert.notification, holder: h._source?.auditkit.alert.digest_holder }));
+  }
+
+  /** Each alert id in each digest mail received (the mail text names them: `alert ID`). */
+  const digestIds = (): string[][] => mails.filter((m) => m.headers.get('x-auditkit-kind') === 'digest').map((m) => [...(m.text ?? '').matchAll(/^ {2}alert (\S+)$/gm)].map((x) => x[1] as string));
+
+  /** Every alert below critical goes to the digest (mailed), sent once an hour: only a stopping process sends it. */
+  function digestConfig(name: string, ttl: string): { ns: string; cfg: string } {
+    return writeTestConfig(dir, name, namespaces, [
+      `smtp: { host: 127.0.0.1, port: ${smtpPort}, from: auditkit@example.com, require_tls: false }`,
+      'rules:',
+      `  schedule: { lookback: 1h, overlap: 1m, delay: 0s, lease_ttl: ${ttl}, time_field: auto }`,
+      '  notify:',
+      '    min_severity: low',
+      '    immediate_severity: critical',
+      '    digest_interval: 1h',
+      '    retries: 0',
+      '    email: { enabled: true, to: [ops@example.com] }',
+    ]);
   }
 
   const once = async (cfg: string, extra: string[] = []): Promise<Pass> => {
@@ -261,6 +303,51 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
     await new Promise((r) => setTimeout(r, 500));
     expect(dupes(acked)).toEqual([]);
   }, 150_000);
+
+  it('a SIGKILL while the digest holds alerts, then a restart: each of them in exactly one delivered digest mail; a further pass sends nothing', async () => {
+    mails.length = 0;
+    const { ns, cfg } = digestConfig('digest', '4s');
+    await write(ns, [commandEvent('chmod u+s /bin/bash', { id: `${ns}-a`, timestamp: ago(60_000) }), commandEvent('usermod -aG sudo mallory', { id: `${ns}-b`, timestamp: ago(30_000) })]);
+    const A = start(['--config', cfg, 'rules', 'run', '--every', '1h', '--instance', 'first']);
+    // A's pass wrote the alerts and handed them to its hub, whose digest holds them (due in an hour).
+    await until('the pass handed the alerts over', async () => {
+      const a = await alerts(ns);
+      return a.length >= 2 && a.every((x) => x.holder !== undefined || x.notification !== 'pending');
+    }, 60_000);
+    const before = await alerts(ns);
+    expect(before.map((a) => [a.notification, a.holder])).toEqual(before.map(() => ['pending', 'first']));
+    A.kill('SIGKILL');
+    await exited(A);
+    expect(mails).toEqual([]); // the digest died with A
+
+    // The new holder (once A's lease expired) hands A's held alerts over again and sends its digest on SIGTERM.
+    const B = start(['--config', cfg, 'rules', 'run', '--every', '1s', '--instance', 'second']);
+    await until('B holds the alerts in its digest', async () => (await alerts(ns)).every((a) => a.holder === 'second'), 60_000);
+    expect(mails).toEqual([]);
+    B.kill('SIGTERM');
+    await exited(B);
+    expect(B.exitCode).toBe(0);
+    await until('the digest mail', async () => mails.length >= 1, 10_000);
+    const ids = before.map((a) => a.id).sort();
+    expect(digestIds().flat().sort()).toEqual(ids); // each alert in exactly one delivered digest
+    expect(mails).toHaveLength(1);
+    const after = await alerts(ns);
+    expect(after.map((a) => a.notification)).toEqual(after.map(() => 'sent'));
+
+    // A further pass sends nothing.
+    const again = await onceWhenFree(cfg);
+    expect(again).toMatchObject({ ran: true, created: 0, notified: 0 });
+    // --once sends its digest before it exits: a new alert, one more mail with it alone.
+    await write(ns, [commandEvent('chmod u+s /bin/dash', { id: `${ns}-c`, timestamp: ago(5_000) })]);
+    const last = await once(cfg);
+    expect(last).toMatchObject({ ran: true, created: 1, notified: 1, held: 1 });
+    await until('the second digest mail', async () => mails.length >= 2, 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const fresh = (await alerts(ns)).filter((a) => !ids.includes(a.id));
+    expect(mails).toHaveLength(2);
+    expect(digestIds()[1]).toEqual(fresh.map((a) => a.id));
+    expect((await alerts(ns)).map((a) => a.notification)).toEqual(after.concat(fresh).map(() => 'sent'));
+  }, 180_000);
 
   it('two instances at once: one alert and one notification per match', async () => {
     notified = [];
