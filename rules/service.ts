@@ -127,8 +127,33 @@ interface AlertRef {
   readonly index: string;
   readonly id: string;
 }
+/** A partial update of an alert's `auditkit.alert`. */
+export interface MarkDoc {
+  readonly notification?: 'sent' | 'failed';
+  readonly notified_at?: string;
+  readonly digest_holder?: string;
+}
 interface AlertMark extends AlertRef {
-  readonly doc: { readonly notification?: 'sent' | 'failed'; readonly notified_at?: string; readonly digest_holder?: string };
+  readonly doc: MarkDoc;
+}
+
+/**
+ * What a pass writes on a pending alert for what the hub said became of it: `sent`
+ * (also for one no target takes) or `failed` with the time; for one the digest holds,
+ * only who holds it (it stays pending until that digest was delivered); nothing for a
+ * deferred one (the next pass hands it over again).
+ */
+export function markFor(o: NotifyOutcome, instance: string, at: string): MarkDoc | undefined {
+  switch (o.kind) {
+    case 'digest':
+      return { digest_holder: instance };
+    case 'deferred':
+      return undefined;
+    case 'failed':
+      return { notification: 'failed', notified_at: at };
+    default:
+      return { notification: 'sent', notified_at: at };
+  }
 }
 
 /** Most pending alerts one pass notifies (the rest wait for the next pass, oldest first). */
@@ -416,12 +441,9 @@ export class DetectionService {
     hits.forEach((h, i) => {
       const o = outcomes[i] as NotifyOutcome;
       const ref = { index: h._index, id: h._id as string };
-      if (o.kind === 'digest') {
-        marks.push({ ...ref, doc: { digest_holder: this.instance } });
-        digests.set(o.delivered, [...(digests.get(o.delivered) ?? []), ref]);
-      } else if (o.kind !== 'deferred') {
-        marks.push({ ...ref, doc: { notification: o.kind === 'failed' ? 'failed' : 'sent', notified_at: at } });
-      }
+      const doc = markFor(o, this.instance, at);
+      if (doc) marks.push({ ...ref, doc });
+      if (o.kind === 'digest') digests.set(o.delivered, [...(digests.get(o.delivered) ?? []), ref]);
     });
     for (const [delivered, refs] of digests) this.whenDelivered(delivered, refs);
     // What could not be marked stays as it was: the next pass hands it over again, and the
@@ -434,7 +456,7 @@ export class DetectionService {
   private whenDelivered(delivered: Promise<boolean>, refs: readonly AlertRef[]): void {
     const p = delivered
       .then(async (ok) => {
-        const doc = { notification: ok ? ('sent' as const) : ('failed' as const), notified_at: new Date(this.now()).toISOString() };
+        const doc = markFor(ok ? { kind: 'sent' } : { kind: 'failed' }, this.instance, new Date(this.now()).toISOString()) as MarkDoc;
         const failed = await this.mark(refs.map((r) => ({ ...r, doc }))).catch((err: unknown) => {
           this.o.log?.warn({ err }, 'could not mark the alerts of a delivered digest');
           return refs.map((r) => ({ ...r, doc }));
