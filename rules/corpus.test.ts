@@ -43,7 +43,7 @@ d('built-in packs on the shared labelled command corpus (dev split)', () => {
     const s = scoreCorpus(rules, readCorpus(SHARED_DEV));
     console.log(`${table('shared dev.jsonl', s)}\n${detail(s)}`);
     // Achieved: P 1.000, R 0.996 (one miss: a bare `sudo ./execve_hijack`, nothing in the arguments to go on).
-    expectFloors(s, { p: 0.99, r: 0.99, catP: 0.95, catR: 0.8, minPositives: 5 });
+    expectFloors(s, { p: 1, r: 0.996, catP: 1, catR: 0.8, minPositives: 5 });
   });
 });
 
@@ -71,28 +71,29 @@ describe("the kit's own labelled corpus (rules/corpus)", () => {
     const s = scoreCorpus(rules, readCorpus(KIT_DEV));
     console.log(`${table('rules/corpus/dev.jsonl', s)}\n${detail(s)}`);
     // Achieved: P 1.000, R 1.000 (273 dangerous, 204 benign).
-    expectFloors(s, { p: 0.98, r: 0.97, catP: 0.9, catR: 0.85, minPositives: 5 });
+    expectFloors(s, { p: 1, r: 1, catP: 1, catR: 1, minPositives: 5 });
   });
 
   it('held-out split: only the per-category figures are printed, never its lines', () => {
     const s = scoreCorpus(rules, readCorpus(KIT_HOLDOUT));
     // Deliberately no list of misses or false alarms: the split stays unseen while rules are written.
     console.log(table('rules/corpus/holdout.jsonl', s));
-    // Achieved: P 1.000, R 0.962 (before the rewrite: P 0.991, R 0.536).
-    expectFloors(s, { p: 0.97, r: 0.92, catP: 0.9, catR: 0.75, minPositives: 5 });
+    // Achieved: P 1.000, R 0.967 (before the rewrite: P 0.991, R 0.536; before the fresh-batch widening: R 0.962).
+    expectFloors(s, { p: 1, r: 0.966, catP: 1, catR: 0.83, minPositives: 5 });
   });
 
   // The fresh batch (README: "Fresh batch"): written from technique pages before the rules were read.
   // Before any rule change (the generalisation estimate): fresh-dev P 0.978 R 0.727, fresh-holdout P 0.940 R 0.750.
+  // After the rules were widened from the technique (issue 15 §3): fresh-dev P 1.000 R 0.989, fresh-holdout P 0.966 R 0.827.
   it('fresh dev split: its misses and false alarms are what the rules were widened from', () => {
     const s = scoreCorpus(rules, readCorpus(FRESH_DEV));
     console.log(`${table('rules/corpus/fresh-dev.jsonl', s)}\n${detail(s)}`);
-    expectFloors(s, { p: 0.97, r: 0.72, catP: 0.75, catR: 0.33, minPositives: 5 });
+    expectFloors(s, { p: 1, r: 0.989, catP: 1, catR: 0.88, minPositives: 5 });
   });
 
   it('fresh held-out split: only the per-category figures are printed, never its lines', () => {
     const s = scoreCorpus(rules, readCorpus(FRESH_HOLDOUT));
     console.log(table('rules/corpus/fresh-holdout.jsonl', s));
-    expectFloors(s, { p: 0.93, r: 0.75, catP: 0.5, catR: 0.6, minPositives: 5 });
+    expectFloors(s, { p: 0.966, r: 0.826, catP: 0.66, catR: 0.66, minPositives: 5 });
   });
 });

@@ -32,6 +32,13 @@ describe('shell parsing', () => {
     expect(names(`unshare -UrmC bash -c 'echo /tmp/x > /mnt/release_agent'`)).toEqual(['unshare', 'bash', 'echo']);
     expect(names('nsenter -t 1 -m -u -i -n -p -- bash')).toEqual(['nsenter', 'bash']);
   });
+  it('reads a later command with the plain values the line assigned (GTFOBins LFILE=…)', () => {
+    const argv = (line: string): string[][] => simpleCommands(line).map((c) => [...c.argv, ...c.writes.map((w) => `>${w}`)]);
+    expect(argv('LFILE=/etc/shadow\nfold -w99999 "$LFILE"')).toEqual([[], ['fold', '-w99999', '/etc/shadow']]);
+    expect(argv('export F=/etc/sudoers; echo x > ${F}; cat $FX')).toEqual([['export', 'F=/etc/sudoers'], ['echo', 'x', '>/etc/sudoers'], ['cat', '$FX']]);
+    // Unknown values stay as written.
+    expect(argv('TF=$(mktemp); cat $TF')).toEqual([[], ['cat', '$TF'], ['mktemp']]);
+  });
   it('parses command and process substitutions as nested command lines, one level deeper (issue 14, finding 14)', () => {
     const inner = (line: string): Array<[string, number]> => simpleCommands(line).filter((c) => c.depth > 0).map((c) => [c.argv.join(' '), c.depth]);
     expect(inner('echo $(rm -rf /)')).toEqual([['rm -rf /', 1]]);

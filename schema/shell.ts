@@ -505,9 +505,12 @@ function parseInto(texts: readonly string[], isOp: readonly boolean[], out: Simp
     seg.words.push(text);
   }
   segs.push(seg);
+  let vars: Map<string, string> | undefined;
   for (let k = 0; k < segs.length; k++) {
     const s = segs[k] as Seg;
     if (s.words.length === 0 && s.assigns.length === 0 && s.writes.length === 0) continue;
+    if (vars) substituteVars(s, vars);
+    vars = recordVars(s, vars);
     const prev = k > 0 ? segs[k - 1] : undefined;
     const next = segs[k + 1];
     const pipeFrom = prev && (prev.endOp === '|' || prev.endOp === '|&') ? runName(prev.words) : '';
@@ -560,6 +563,40 @@ function runName(words: readonly string[]): string {
     name = basename(words[i] as string);
   }
   return name;
+}
+
+/** At most this many variables, of at most this many characters each, are followed through one line. */
+const MAX_VARS = 16;
+const MAX_VAR_VALUE = 512;
+const DECLARE = new Set(['export', 'declare', 'typeset', 'local', 'readonly']);
+
+/**
+ * `LFILE=/etc/shadow; fold "$LFILE"`: a plain value assigned on the line (alone or through export/declare),
+ * remembered so the later commands that use it are read with the value (GTFOBins writes every file read and
+ * write this way). Values holding `$` or a backtick are not followed (they are not known here).
+ */
+function recordVars(s: Seg, vars: Map<string, string> | undefined): Map<string, string> | undefined {
+  const fromWords = s.words.length > 1 && DECLARE.has(s.words[0] as string);
+  if (s.words.length > 0 && !fromWords) return vars;
+  const list = fromWords ? s.words.slice(1) : s.assigns;
+  for (const a of list) {
+    const eq = a.indexOf('=');
+    if (eq <= 0 || !ASSIGN.test(a)) continue;
+    const value = a.slice(eq + 1);
+    if (value.length > MAX_VAR_VALUE || value.includes('$') || value.includes('`')) continue;
+    vars ??= new Map();
+    if (vars.size < MAX_VARS || vars.has(a.slice(0, eq))) vars.set(a.slice(0, eq), value);
+  }
+  return vars;
+}
+
+const VAR_REF = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g;
+
+function substituteVars(s: Seg, vars: ReadonlyMap<string, string>): void {
+  const sub = (w: string): string => (w.includes('$') ? w.replace(VAR_REF, (m, a: string | undefined, b: string | undefined) => vars.get(a ?? b ?? '') ?? m) : w);
+  s.words = s.words.map(sub);
+  s.writes = s.writes.map(sub);
+  s.reads = s.reads.map(sub);
 }
 
 function charsOf(words: readonly string[]): number {
