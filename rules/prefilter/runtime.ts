@@ -5,6 +5,7 @@
  */
 import { compilePath, pathSlot, type Doc, type EvalContext } from '../condition';
 import { buildAutomaton, type Automaton } from './aho-corasick';
+import { foldCase } from './literals';
 import { CMD_HAY, isClause, type Requirement } from './requirements';
 
 interface EqIndex {
@@ -135,11 +136,11 @@ export class Prefilter {
     return st;
   }
 
-  /** One field value; scanned again lower-cased when it holds non-ASCII characters. */
+  /** One field value; scanned again case-folded (foldCase) when it holds non-ASCII characters. */
   private scanValue(ac: Automaton, v: string): void {
     this.nonAscii = false;
     this.scan(ac, v, 0);
-    if (this.nonAscii) this.scan(ac, v.toLowerCase(), 0);
+    if (this.nonAscii) this.scan(ac, foldCase(v), 0);
   }
 
   private scanCmds(ac: Automaton, ctx: EvalContext, lower: boolean): void {
@@ -152,11 +153,11 @@ export class Prefilter {
           if (v & 1) this.hitState(ac, st);
         }
         const w = c.argv[i] as string;
-        st = this.scan(ac, lower ? w.toLowerCase() : w, st);
+        st = this.scan(ac, lower ? foldCase(w) : w, st);
       }
-      for (const w of c.assigns) this.scan(ac, lower ? w.toLowerCase() : w, 0);
-      for (const w of c.writes) this.scan(ac, lower ? w.toLowerCase() : w, 0);
-      for (const w of c.reads) this.scan(ac, lower ? w.toLowerCase() : w, 0);
+      for (const w of c.assigns) this.scan(ac, lower ? foldCase(w) : w, 0);
+      for (const w of c.writes) this.scan(ac, lower ? foldCase(w) : w, 0);
+      for (const w of c.reads) this.scan(ac, lower ? foldCase(w) : w, 0);
     }
   }
 
