@@ -6,7 +6,8 @@ import { EvalContext, type Doc } from './condition';
 import { readCorpus } from './corpus';
 import { compileRule, createStreamingEngine, type CompiledRule } from './engine';
 import { commandEvent } from './events';
-import { asciiLiteral, Prefilter, regexLiterals, requirement } from './prefilter';
+import { asciiLiteral, CMD_HAY, Prefilter, regexLiterals, requirement, type Requirement } from './prefilter';
+import { minimalClause } from './prefilter/runtime';
 import { builtinRulesDir } from '../core';
 import { loadRules } from './schema';
 import { importSigmaDir } from './sigma';
@@ -182,6 +183,15 @@ describe('literal extraction', () => {
   it('keeps only ASCII runs, lower-cased', () => {
     expect(asciiLiteral('Ünïcode-Pass')).toBe('code-pass');
     expect(asciiLiteral('\u212A')).toBe('');
+  });
+
+  it('drops a literal of a clause that contains another literal of the same clause and haystack', () => {
+    const lit = (v: string, hay = CMD_HAY): Requirement[number] => ({ kind: 'lit', hay, v });
+    const clause: Requirement = [lit('cap_setuid'), lit('cap_'), { kind: 'name', v: 'setcap' }, lit('cap_'), lit('cap_setuid', 'message'), lit('setuid')];
+    expect(minimalClause(clause)).toEqual([lit('cap_'), { kind: 'name', v: 'setcap' }, lit('cap_setuid', 'message'), lit('setuid')]);
+    const pf = new Prefilter([clause, [[lit('sudoers')], [lit('sudo'), lit('/etc/sudoers.d/')]]]);
+    // cmd: root + cap_ (4) + setuid (6) + sudo sharing its s (3) + sudoers past sudo (3); message: root + cap_setuid (10).
+    expect([pf.stats.literals, pf.stats.states]).toEqual([5, 28]);
   });
 
   it('reduces a condition to cheap atoms: all takes one child, any needs every child, not gives nothing', () => {
