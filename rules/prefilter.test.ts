@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { benchEvents } from '../bench/rules';
@@ -5,7 +6,8 @@ import { EvalContext, type Doc } from './condition';
 import { readCorpus } from './corpus';
 import { compileRule, createStreamingEngine, type CompiledRule } from './engine';
 import { commandEvent } from './events';
-import { asciiLiteral, Prefilter, regexLiterals, requirement } from './prefilter';
+import { asciiLiteral, CMD_HAY, Prefilter, regexLiterals, requirement, type Requirement } from './prefilter';
+import { minimalClause } from './prefilter/runtime';
 import { builtinRulesDir } from '../core';
 import { loadRules } from './schema';
 import { importSigmaDir } from './sigma';
@@ -95,6 +97,73 @@ describe('the rule prefilter', () => {
   });
 });
 
+describe('the rule prefilter under Unicode case folding', () => {
+  // RE2 (and re2js) with case ignored match U+017F LONG S as `s` and U+212A KELVIN SIGN as `k`; no other non-ASCII
+  // character folds to an ASCII one. A literal check that misses these lets a hostile user write a command the
+  // rule's regex matches but the prefilter skips.
+  let rules: RuleDef[];
+  let fast: ReturnType<typeof createStreamingEngine>;
+  let naive: ReturnType<typeof createStreamingEngine>;
+  beforeAll(async () => {
+    rules = await loadRules([builtinRulesDir()]);
+    fast = createStreamingEngine(rules);
+    naive = createStreamingEngine(rules, { prefilter: false });
+  });
+
+  it('does not skip a built-in rule when one letter of its matching command is replaced by a fold-equivalent', () => {
+    const line = 'setcap cap_\u017fetuid+ep /usr/bin/python3';
+    expect(naive.evaluate(commandEvent(line)).matched).toContain('ak-lnx-dangerous-capability');
+    expect(fast.evaluate(commandEvent(line)).matched).toContain('ak-lnx-dangerous-capability');
+    // Every built-in match test, each s/S/k/K replaced in turn.
+    const missed: string[] = [];
+    let tried = 0;
+    for (const r of rules) {
+      if (r.type !== 'match') continue;
+      for (const m of r.tests.match) {
+        if (typeof m !== 'string') continue;
+        for (let i = 0; i < m.length; i++) {
+          const to = /[sS]/.test(m[i] as string) ? '\u017f' : /[kK]/.test(m[i] as string) ? '\u212a' : undefined;
+          if (!to) continue;
+          const ev = commandEvent(m.slice(0, i) + to + m.slice(i + 1));
+          const a = fast.evaluate(ev).matched.includes(r.id);
+          if (a !== naive.evaluate(ev).matched.includes(r.id)) missed.push(`${r.id}: ${m.slice(0, i)}${to}${m.slice(i + 1)}`);
+          tried++;
+        }
+      }
+    }
+    expect(tried).toBeGreaterThan(1000);
+    expect(missed).toEqual([]);
+  });
+
+  it('gives the same alerts on and off for every built-in rule, over text mixing ASCII with folding characters', () => {
+    const lits = [...new Set(rules.flatMap((r) => JSON.stringify(r).match(/[a-z_./-]{3,}/gi) ?? []))];
+    const lines = rules.flatMap((r) => (r.type === 'match' ? r.tests.match.filter((m): m is string => typeof m === 'string') : []));
+    const piece = fc.oneof(
+      fc.constantFrom(...lines),
+      fc.constantFrom(...lits),
+      fc.constantFrom('\u017f', '\u212a', '\u00df', '\u0130', '\u0131', ' ', '|', ';', '/', '-', ':', '=', "'", '$(', ')'),
+      fc.string({ maxLength: 4 }),
+    );
+    // Replace a few letters by their fold-equivalents or flip their case: the inputs where a literal check could go wrong.
+    const twist = (s: string, seed: number): string =>
+      [...s]
+        .map((c, i) => {
+          if (((seed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 29) !== 0) return c;
+          if (c === 's' || c === 'S') return '\u017f';
+          if (c === 'k' || c === 'K') return '\u212a';
+          return c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase();
+        })
+        .join('');
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 4 }), fc.integer(), (parts, seed) => {
+        const ev = commandEvent(twist(parts.join(''), seed));
+        expect(fast.evaluate(ev).matched).toEqual(naive.evaluate(ev).matched);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
 describe('literal extraction', () => {
   it('finds the literals every regex match must contain', () => {
     expect(regexLiterals('^/etc/(shadow|gshadow)$')).toEqual(['/etc/shadow', '/etc/gshadow']);
@@ -114,6 +183,15 @@ describe('literal extraction', () => {
   it('keeps only ASCII runs, lower-cased', () => {
     expect(asciiLiteral('Ünïcode-Pass')).toBe('code-pass');
     expect(asciiLiteral('\u212A')).toBe('');
+  });
+
+  it('drops a literal of a clause that contains another literal of the same clause and haystack', () => {
+    const lit = (v: string, hay = CMD_HAY): Requirement[number] => ({ kind: 'lit', hay, v });
+    const clause: Requirement = [lit('cap_setuid'), lit('cap_'), { kind: 'name', v: 'setcap' }, lit('cap_'), lit('cap_setuid', 'message'), lit('setuid')];
+    expect(minimalClause(clause)).toEqual([lit('cap_'), { kind: 'name', v: 'setcap' }, lit('cap_setuid', 'message'), lit('setuid')]);
+    const pf = new Prefilter([clause, [[lit('sudoers')], [lit('sudo'), lit('/etc/sudoers.d/')]]]);
+    // cmd: root + cap_ (4) + setuid (6) + sudo sharing its s (3) + sudoers past sudo (3); message: root + cap_setuid (10).
+    expect([pf.stats.literals, pf.stats.states]).toEqual([5, 28]);
   });
 
   it('reduces a condition to cheap atoms: all takes one child, any needs every child, not gives nothing', () => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { RE2JS } from 're2js';
 import { loadRules } from './schema';
 import { builtinRulesDir } from '../core';
+import { foldCase } from './prefilter/literals';
 import { regexLiterals } from './prefilter/regex-literals';
 import { compileRegex } from './regex';
 
@@ -68,5 +69,13 @@ describe('rule regexes', () => {
     expect(compileRegex('password', true)('paſſword')).toBe(true);
     expect(compileRegex('KEY', true)('\u212Aey')).toBe(true);
     expect(compileRegex('password')('paſſword')).toBe(false);
+  });
+
+  it('fold no non-ASCII character onto an ASCII letter but the long s and the Kelvin sign (what foldCase maps)', () => {
+    const letter = RE2JS.compile('^[a-z]$', RE2JS.CASE_INSENSITIVE);
+    const folding: string[] = [];
+    for (let cp = 128; cp < 0x30000; cp++) if ((cp < 0xd800 || cp > 0xdfff) && letter.test(String.fromCodePoint(cp))) folding.push(cp.toString(16));
+    expect(folding).toEqual(['17f', '212a']);
+    expect(foldCase('Pa\u017f\u017fWORD \u212aEY')).toBe('password key');
   });
 });

@@ -18,6 +18,7 @@
  * short argv word against ~0.1 µs for V8, linear on 1 MiB (~3 ms worst).
  */
 import { RE2JS } from 're2js';
+import { foldCase } from './prefilter/literals';
 import { regexLiterals } from './prefilter/regex-literals';
 
 const HINTS: ReadonlyArray<readonly [RegExp, string]> = [
@@ -43,20 +44,16 @@ export function regexProblem(src: string): string | undefined {
 }
 
 /**
- * The input lower-cased for the literal check, cached for the last input: the
- * regexes of many rules are tried on the same argv word one after another.
- * U+017F (long s) folds to `s` in RE2's case-insensitive matching but
- * toLowerCase() keeps it, so it is mapped to `s` here (U+212A, the Kelvin sign,
- * already lower-cases to `k`; no other non-ASCII character folds to ASCII).
+ * The input case-folded for the literal check (foldCase: RE2 folds U+017F LONG S
+ * to `s`), cached for the last input: the regexes of many rules are tried on the
+ * same argv word one after another.
  */
 let lastInput = '';
 let lastLower = '';
 function lowered(s: string): string {
   if (s !== lastInput) {
-    let l = s.toLowerCase();
-    if (l.includes('\u017f')) l = l.replaceAll('\u017f', 's');
     lastInput = s;
-    lastLower = l;
+    lastLower = foldCase(s);
   }
   return lastLower;
 }

@@ -21,8 +21,9 @@
  *   redirection target, `argv.join(' ')`, the field value);
  * - literals are ASCII only (non-ASCII runs are cut out), the scan folds ASCII case
  *   per character, and a value holding any non-ASCII character is scanned a second
- *   time lower-cased (so `toLowerCase` oddities like U+212A KELVIN SIGN → `k`
- *   cannot hide a case-insensitive match).
+ *   time case-folded as RE2 folds (`foldCase`: U+212A KELVIN SIGN → `k`, U+017F
+ *   LONG S → `s`, the only non-ASCII characters RE2 matches to ASCII letters), so
+ *   a case-insensitive regex match cannot hide behind them.
  * rules/prefilter.test.ts checks the whole engine against a run of every rule on
  * every event.
  *

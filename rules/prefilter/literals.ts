@@ -25,3 +25,17 @@ export function asciiLiteral(s: string): string {
   }
   return bestRun.toLowerCase();
 }
+
+/**
+ * `s` case-folded so that it contains a literal (lower-case ASCII) wherever a
+ * case-insensitive RE2 match of that literal occurs in `s`. RE2's simple folding
+ * maps exactly two non-ASCII characters onto ASCII letters: U+212A KELVIN SIGN
+ * (`k`, which toLowerCase also does) and U+017F LONG S (`s`, which toLowerCase
+ * keeps); regex.test.ts checks there is no other in re2js. Other toLowerCase
+ * changes (İ → `i̇`) only add characters, which can make a literal appear, never
+ * hide one. Callers run it only on text holding non-ASCII characters.
+ */
+export function foldCase(s: string): string {
+  const l = s.toLowerCase();
+  return l.includes('\u017f') ? l.replaceAll('\u017f', 's') : l;
+}

@@ -5,7 +5,8 @@
  */
 import { compilePath, pathSlot, type Doc, type EvalContext } from '../condition';
 import { buildAutomaton, type Automaton } from './aho-corasick';
-import { CMD_HAY, isClause, type Requirement } from './requirements';
+import { foldCase } from './literals';
+import { CMD_HAY, isClause, type Atom, type Requirement } from './requirements';
 
 interface EqIndex {
   readonly slot: number;
@@ -24,6 +25,25 @@ export interface PrefilterStats {
   /** Rules without a requirement: evaluated on every event. */
   readonly always: number;
   readonly byKind: Readonly<Record<'name' | 'eq' | 'lit', number>>;
+  /** Literal atoms in the automata ((literal, clause) pairs), and the automata's states. */
+  readonly literals: number;
+  readonly states: number;
+}
+
+/**
+ * The clause without its redundant literals: within one clause (a disjunction), a
+ * literal that contains another literal of the same haystack holds only where
+ * that one does, so it adds no candidate and only grows the automaton. Duplicates
+ * go too. Other atoms are kept as they are.
+ */
+export function minimalClause(clause: Requirement): Requirement {
+  const lits = clause.filter((a): a is Extract<Atom, { kind: 'lit' }> => a.kind === 'lit');
+  if (lits.length < 2) return clause;
+  const keep = (a: Atom, i: number): boolean => {
+    if (a.kind !== 'lit') return true;
+    return !clause.some((b, j) => b.kind === 'lit' && b.hay === a.hay && (b.v === a.v ? j < i : a.v.includes(b.v)));
+  };
+  return clause.filter(keep);
 }
 
 /**
@@ -76,7 +96,7 @@ export class Prefilter {
       for (const clause of clauses) {
         const slot = slotRule.length;
         slotRule.push(i);
-        for (const a of clause) {
+        for (const a of minimalClause(clause)) {
           kinds.add(a.kind);
           if (a.kind === 'name') push(this.names, a.v, slot);
           else if (a.kind === 'eq') push(eqs.get(a.path) ?? eqs.set(a.path, new Map()).get(a.path)!, a.v, slot);
@@ -96,10 +116,13 @@ export class Prefilter {
       else this.hays.push({ slot: pathSlot(hay), get: compilePath(hay), ac });
     }
     this.cmdAc = cmdAc;
+    let literals = 0;
+    for (const pats of lits.values()) literals += pats.length;
+    const states = [cmdAc, ...this.hays.map((h) => h.ac)].reduce((n, ac) => n + (ac ? ac.outOff.length - 1 : 0), 0);
     this.mark = new Uint32Array(slotRule.length);
     this.ruleMark = new Uint32Array(requirements.length);
     this.ruleCount = new Int32Array(requirements.length);
-    this.stats = { rules: requirements.length, always: always.length, byKind };
+    this.stats = { rules: requirements.length, always: always.length, byKind, literals, states };
   }
 
   /** Slot `i` (a clause of a rule) holds. */
@@ -135,11 +158,11 @@ export class Prefilter {
     return st;
   }
 
-  /** One field value; scanned again lower-cased when it holds non-ASCII characters. */
+  /** One field value; scanned again case-folded (foldCase) when it holds non-ASCII characters. */
   private scanValue(ac: Automaton, v: string): void {
     this.nonAscii = false;
     this.scan(ac, v, 0);
-    if (this.nonAscii) this.scan(ac, v.toLowerCase(), 0);
+    if (this.nonAscii) this.scan(ac, foldCase(v), 0);
   }
 
   private scanCmds(ac: Automaton, ctx: EvalContext, lower: boolean): void {
@@ -152,11 +175,11 @@ export class Prefilter {
           if (v & 1) this.hitState(ac, st);
         }
         const w = c.argv[i] as string;
-        st = this.scan(ac, lower ? w.toLowerCase() : w, st);
+        st = this.scan(ac, lower ? foldCase(w) : w, st);
       }
-      for (const w of c.assigns) this.scan(ac, lower ? w.toLowerCase() : w, 0);
-      for (const w of c.writes) this.scan(ac, lower ? w.toLowerCase() : w, 0);
-      for (const w of c.reads) this.scan(ac, lower ? w.toLowerCase() : w, 0);
+      for (const w of c.assigns) this.scan(ac, lower ? foldCase(w) : w, 0);
+      for (const w of c.writes) this.scan(ac, lower ? foldCase(w) : w, 0);
+      for (const w of c.reads) this.scan(ac, lower ? foldCase(w) : w, 0);
     }
   }
 
