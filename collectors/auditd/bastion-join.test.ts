@@ -47,11 +47,14 @@ describe('bastion join (auditd side)', () => {
     expect((remap as unknown as { tags: string[] }).tags).toEqual(['auditkit_bastion_session_refused']);
     expect((remap as unknown as { auditkit: { claimed?: unknown } }).auditkit.claimed).toEqual({ bastion_session_id: B2 });
     expect(bastionOf(j.apply(hook('S2', B1, '1001', '1001')))).toBeUndefined();
-    // The same id again from the login (any shell of it, e.g. after su): consistent, kept.
-    expect(bastionOf(j.apply(hook('S1', B1, '1002', '1000')))).toBe(B1);
+    // The same id again from the login's own account or root: consistent, kept; from another
+    // account (a su to it inside the login, or a forger naming the login): refused all the same.
+    expect(bastionOf(j.apply(hook('S1', B1, '1000', '1000')))).toBe(B1);
+    expect(bastionOf(j.apply(hook('S1', B1, '0', '1000')))).toBe(B1);
+    expect(bastionOf(j.apply(hook('S1', B1, '1002', '1000')))).toBeUndefined();
     expect(bastionOf(j.apply(audit('S1', '1000')))).toBe(B1);
     expect(bastionOf(j.apply(audit('S2', '1001')))).toBeUndefined();
-    expect(j.refused).toEqual({ unverified_sender: 1, not_session_owner: 2, session_already_mapped: 1, bastion_session_elsewhere: 1 });
+    expect(j.refused).toEqual({ unverified_sender: 1, not_session_owner: 3, session_already_mapped: 1, bastion_session_elsewhere: 1 });
     expect(refusals.sort()).toEqual(['bastion_session_elsewhere', 'not_session_owner', 'session_already_mapped', 'unverified_sender']);
   });
 

@@ -244,17 +244,20 @@ export class BastionSessionJoin {
     if (session === undefined || !UUID_RE.test(bastion)) return true;
     const now = this.now();
     const known = this.live(session, now);
-    // The login is mapped to this id already (by its owner): nothing new is claimed.
-    if (known && known.bastion === bastion) {
-      this.touch(known, now);
-      return true;
-    }
+    // Who sends it is checked even for the id the login already holds: another account's
+    // record naming that login and id must not be labelled with it (the hook parser holds
+    // the same rule; this is the second lock, for events that reach the join otherwise).
     const tags = get(doc, 'tags');
     const uid = str(get(doc, 'user.id'));
     if (uid === undefined || (Array.isArray(tags) && tags.includes('auditkit_sender_unverified'))) return this.refuse('unverified_sender', session, bastion);
     // The claimed login uid (the session id is derived from it): a non-root sender speaks only for its own login.
     const luid = str(get(doc, 'process.entry_leader.user.id'));
     if (uid !== '0' && luid !== uid) return this.refuse('not_session_owner', session, bastion);
+    // The login is mapped to this id already: nothing new is claimed.
+    if (known && known.bastion === bastion) {
+      this.touch(known, now);
+      return true;
+    }
     if (known) return this.refuse('session_already_mapped', session, bastion);
     const other = this.bastions.get(bastion);
     if (other !== undefined && other !== session && this.live(other, now)) return this.refuse('bastion_session_elsewhere', session, bastion);
