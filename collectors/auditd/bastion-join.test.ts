@@ -136,5 +136,25 @@ describe('bastion join: the map survives a collector restart', () => {
     expect(k.load().loaded).toBe(100);
     expect(bastionOf(k.apply(audit('S149', '1000')))).toBe(id(149));
     expect(bastionOf(k.apply(audit('S0', '1000')))).toBeUndefined();
+    // Saved at most once a second unless forced (the agent forces the last one at stop).
+    k.apply(hook('S-new', '99999999-0000-4000-8000-000000000000', '1000', '1000'));
+    expect(await k.save()).toBe(true);
+    k.apply(hook('S-new2', '99999998-0000-4000-8000-000000000000', '1000', '1000'));
+    expect(await k.save()).toBe(false);
+    expect(await k.save(true)).toBe(true);
+  });
+
+  it('lets a flood of claims for fictitious logins evict only pending claims, never a confirmed login', () => {
+    const j = new BastionSessionJoin({ maxSessions: 100, maxPending: 10 });
+    const id = (i: number): string => `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`;
+    for (let i = 0; i < 50; i++) {
+      j.apply(hook(`S${i}`, id(i), '1000', '1000'));
+      j.apply(audit(`S${i}`, '1000'));
+    }
+    // bob claims 500 logins of his own uid that the kernel never gave him (no auditd record ever confirms them).
+    for (let i = 0; i < 500; i++) j.apply(hook(`F${i}`, id(1000 + i), '1001', '1001'));
+    expect(j.size).toBe(60);
+    expect(j.evicted).toBe(490);
+    for (let i = 0; i < 50; i++) expect(bastionOf(j.apply(audit(`S${i}`, '1000')))).toBe(id(i));
   });
 });
