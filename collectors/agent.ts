@@ -133,7 +133,10 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
     const loaded = join.load();
     if (loaded.damaged) o.log.warn({ 'file.path': path.join(base.stateDir, 'bastion-join.json') }, 'the saved bastion join map could not be read; kept aside, starting empty (logins are mapped again by their next hook record)');
     else if (loaded.loaded > 0) o.log.info({ sessions: loaded.loaded }, 'bastion join map loaded');
-    return await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000, enrich: (doc) => join.apply(doc), onCommit: () => join.save().then(() => undefined), ...(detect ? { detect } : {}) });
+    const result = await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000, enrich: (doc) => join.apply(doc), onCommit: () => join.save().then(() => undefined), ...(detect ? { detect } : {}) });
+    // The last commit may have fallen within save()'s rate limit: what it held is written now.
+    await join.save(true).catch((err: unknown) => o.log.error({ err }, 'saving the bastion join map at stop failed'));
+    return result;
   } finally {
     for (const close of closers) await close().catch(() => undefined);
   }

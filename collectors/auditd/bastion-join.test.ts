@@ -47,11 +47,14 @@ describe('bastion join (auditd side)', () => {
     expect((remap as unknown as { tags: string[] }).tags).toEqual(['auditkit_bastion_session_refused']);
     expect((remap as unknown as { auditkit: { claimed?: unknown } }).auditkit.claimed).toEqual({ bastion_session_id: B2 });
     expect(bastionOf(j.apply(hook('S2', B1, '1001', '1001')))).toBeUndefined();
-    // The same id again from the login (any shell of it, e.g. after su): consistent, kept.
-    expect(bastionOf(j.apply(hook('S1', B1, '1002', '1000')))).toBe(B1);
+    // The same id again from the login's own account or root: consistent, kept; from another
+    // account (a su to it inside the login, or a forger naming the login): refused all the same.
+    expect(bastionOf(j.apply(hook('S1', B1, '1000', '1000')))).toBe(B1);
+    expect(bastionOf(j.apply(hook('S1', B1, '0', '1000')))).toBe(B1);
+    expect(bastionOf(j.apply(hook('S1', B1, '1002', '1000')))).toBeUndefined();
     expect(bastionOf(j.apply(audit('S1', '1000')))).toBe(B1);
     expect(bastionOf(j.apply(audit('S2', '1001')))).toBeUndefined();
-    expect(j.refused).toEqual({ unverified_sender: 1, not_session_owner: 2, session_already_mapped: 1, bastion_session_elsewhere: 1 });
+    expect(j.refused).toEqual({ unverified_sender: 1, not_session_owner: 3, session_already_mapped: 1, bastion_session_elsewhere: 1 });
     expect(refusals.sort()).toEqual(['bastion_session_elsewhere', 'not_session_owner', 'session_already_mapped', 'unverified_sender']);
   });
 
@@ -133,5 +136,25 @@ describe('bastion join: the map survives a collector restart', () => {
     expect(k.load().loaded).toBe(100);
     expect(bastionOf(k.apply(audit('S149', '1000')))).toBe(id(149));
     expect(bastionOf(k.apply(audit('S0', '1000')))).toBeUndefined();
+    // Saved at most once a second unless forced (the agent forces the last one at stop).
+    k.apply(hook('S-new', '99999999-0000-4000-8000-000000000000', '1000', '1000'));
+    expect(await k.save()).toBe(true);
+    k.apply(hook('S-new2', '99999998-0000-4000-8000-000000000000', '1000', '1000'));
+    expect(await k.save()).toBe(false);
+    expect(await k.save(true)).toBe(true);
+  });
+
+  it('lets a flood of claims for fictitious logins evict only pending claims, never a confirmed login', () => {
+    const j = new BastionSessionJoin({ maxSessions: 100, maxPending: 10 });
+    const id = (i: number): string => `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`;
+    for (let i = 0; i < 50; i++) {
+      j.apply(hook(`S${i}`, id(i), '1000', '1000'));
+      j.apply(audit(`S${i}`, '1000'));
+    }
+    // bob claims 500 logins of his own uid that the kernel never gave him (no auditd record ever confirms them).
+    for (let i = 0; i < 500; i++) j.apply(hook(`F${i}`, id(1000 + i), '1001', '1001'));
+    expect(j.size).toBe(60);
+    expect(j.evicted).toBe(490);
+    for (let i = 0; i < 50; i++) expect(bastionOf(j.apply(audit(`S${i}`, '1000')))).toBe(id(i));
   });
 });

@@ -31,8 +31,12 @@
  * hook's `bsid`): the field says which bastion session the login's own account (or
  * root) declared, checked against the kernel's view of who owns the login.
  *
- * Bounded: at most `maxSessions` mappings and as many pending claims (oldest dropped
- * first, counted in `evicted`), each forgotten `endedTtlMs` after sshd's USER_END (or
+ * Bounded: at most `maxSessions` mappings (oldest dropped first, counted in `evicted`), of
+ * which at most `maxPending` pending: claimed, not confirmed by an auditd record of the
+ * login yet. An account can claim any number of fictitious logins of its own uid (`ses`
+ * numbers the kernel never gave it); those are never confirmed, so such a flood evicts
+ * pending claims only, never a confirmed login (and a real login whose pending claim was
+ * evicted is claimed again by its shell's next record, which carries the id). Each is forgotten `endedTtlMs` after sshd's USER_END (or
  * USER_LOGOUT) of the login (processes left running, and the records the kernel writes
  * as the login closes, are still tagged meanwhile), else after `ttlMs` without an
  * event. Events of the login before the first hook record reached the collector (the
@@ -57,6 +61,10 @@ import type { AuditkitEvent } from '../../schema';
 
 export interface BastionJoinOptions {
   readonly maxSessions?: number;
+  /** Claims not confirmed yet by an auditd record of the login (default 1,000; the oldest evicted first). */
+  readonly maxPending?: number;
+  /** `save()` writes at most this often unless forced (default 1 s; the map at its cap is ~0.9 MB). */
+  readonly minSaveIntervalMs?: number;
   /** Forgotten after this long without an event (default 12 h). */
   readonly ttlMs?: number;
   /** Forgotten this long after sshd's USER_END / USER_LOGOUT of the login (default 10 min). */
@@ -134,6 +142,10 @@ export class BastionSessionJoin {
   /** bastion id → auditkit.session.id */
   private readonly bastions = new Map<string, string>();
   private readonly max: number;
+  private readonly maxPending: number;
+  /** Unconfirmed sessions, oldest claim first. */
+  private readonly pending = new Set<string>();
+  private lastSave = -Infinity;
   private readonly ttl: number;
   private readonly endedTtl: number;
   private readonly now: () => number;
@@ -149,6 +161,7 @@ export class BastionSessionJoin {
 
   constructor(private readonly o: BastionJoinOptions = {}) {
     this.max = o.maxSessions ?? 10_000;
+    this.maxPending = o.maxPending ?? 1_000;
     this.ttl = o.ttlMs ?? 12 * 3600_000;
     this.endedTtl = o.endedTtlMs ?? 10 * 60_000;
     this.now = o.now ?? Date.now;
@@ -184,15 +197,24 @@ export class BastionSessionJoin {
       if (this.expired(m, now) || this.bastions.has(bastion)) continue;
       this.sessions.set(session, m);
       this.bastions.set(bastion, session);
+      if (!m.confirmed) this.pending.add(session);
     }
     this.bound(now);
     return { loaded: this.sessions.size, damaged: false };
   }
 
-  /** Write the mappings when they changed (atomic, mode 600); the pipeline's checkpoint commit calls it. */
-  async save(): Promise<boolean> {
+  /**
+   * Write the mappings when they changed (atomic, mode 600); the pipeline's checkpoint commit
+   * calls it, at most every `minSaveIntervalMs` unless `force` (the agent forces the last one
+   * at stop). A crash can so lose the claims of the last second at most: the shells that made
+   * them send the id again with their next record.
+   */
+  async save(force = false): Promise<boolean> {
     const file = this.o.file;
     if (file === undefined || !this.dirty) return false;
+    const now = Date.now();
+    if (!force && now - this.lastSave < (this.o.minSaveIntervalMs ?? 1_000)) return false;
+    this.lastSave = now;
     this.dirty = false;
     try {
       await writeFileAtomic(file, this.serialize(), 0o600);
@@ -244,23 +266,32 @@ export class BastionSessionJoin {
     if (session === undefined || !UUID_RE.test(bastion)) return true;
     const now = this.now();
     const known = this.live(session, now);
-    // The login is mapped to this id already (by its owner): nothing new is claimed.
-    if (known && known.bastion === bastion) {
-      this.touch(known, now);
-      return true;
-    }
+    // Who sends it is checked even for the id the login already holds: another account's
+    // record naming that login and id must not be labelled with it (the hook parser holds
+    // the same rule; this is the second lock, for events that reach the join otherwise).
     const tags = get(doc, 'tags');
     const uid = str(get(doc, 'user.id'));
     if (uid === undefined || (Array.isArray(tags) && tags.includes('auditkit_sender_unverified'))) return this.refuse('unverified_sender', session, bastion);
     // The claimed login uid (the session id is derived from it): a non-root sender speaks only for its own login.
     const luid = str(get(doc, 'process.entry_leader.user.id'));
     if (uid !== '0' && luid !== uid) return this.refuse('not_session_owner', session, bastion);
+    // The login is mapped to this id already: nothing new is claimed.
+    if (known && known.bastion === bastion) {
+      this.touch(known, now);
+      return true;
+    }
     if (known) return this.refuse('session_already_mapped', session, bastion);
     const other = this.bastions.get(bastion);
     if (other !== undefined && other !== session && this.live(other, now)) return this.refuse('bastion_session_elsewhere', session, bastion);
     this.sessions.set(session, { bastion, uid, confirmed: false, seen: now });
     this.bastions.set(bastion, session);
+    this.pending.add(session);
     this.dirty = true;
+    for (const oldest of this.pending) {
+      if (this.pending.size <= this.maxPending) break;
+      this.drop(oldest);
+      this.evicted++;
+    }
     this.bound(now);
     return true;
   }
@@ -281,6 +312,7 @@ export class BastionSessionJoin {
         return doc;
       }
       m.confirmed = true;
+      this.pending.delete(session);
       this.dirty = true;
     }
     this.touch(m, now);
@@ -314,6 +346,7 @@ export class BastionSessionJoin {
   private drop(session: string): void {
     const m = this.sessions.get(session);
     this.sessions.delete(session);
+    this.pending.delete(session);
     if (m && this.bastions.get(m.bastion) === session) this.bastions.delete(m.bastion);
     if (m) this.dirty = true;
   }

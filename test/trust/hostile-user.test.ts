@@ -3,7 +3,8 @@
  * a hostile local user (uid nobody, via setpriv): nesting, size, slow senders, a
  * connection flood, forged identities, control characters. Then: the collector
  * is alive, its RSS stayed within its cap, every OK'd record landed once, forged
- * records are tagged. Needs root, setpriv, `npm run build` and the test cluster.
+ * records are tagged, and (issue 17) none of its records carries a bastion session
+ * id claimed for another login. Needs root, setpriv, `npm run build` and the test cluster.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -134,6 +135,54 @@ maybe('a hostile local user against auditkit collect', () => {
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThan(RSS_CAP_MB);
   });
+
+  // Issue 17: any account can send a hook record naming another login's luid/ses. A login
+  // (auid 1000, ses 4242) declared its bastion session (here through root, who may speak for
+  // any login); nobody then asks to inherit that id for its command, claims the login for
+  // another id, and claims the id for its own login. None of its events may carry a bastion
+  // id, and the login's next record (its sudo -i shell: no variable) still has the first id.
+  it('never lets nobody put its commands into another login\'s bastion session, nor relabel that login', async () => {
+    const VICTIM = '3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
+    const FORGED = '9e8d7c6b-5a49-4837-a625-14f3e2d1c0b9';
+    const host = os.hostname();
+    // `n` orders the records in time (the query sorts on it).
+    const rec = (n: number, sid: string, uid: number, luid: number, ses: number, bsid?: string): string =>
+      JSON.stringify({ v: 1, shell: 'bash', host, sid, seq: n, t: 1795345199140 + n, uid, user: uid === 0 ? 'root' : 'nobody', luid, ses, ...(bsid ? { bsid } : {}), rc: 0, cmd: `echo bastion-${n}` }) + '\n';
+    const asRoot = (line: string): Promise<string> =>
+      new Promise<string>((resolve) => {
+        const s = connect(port, '127.0.0.1', () => s.write(line));
+        let o = '';
+        s.on('data', (d: Buffer) => (o += d.toString()));
+        s.on('close', () => resolve(o));
+        s.on('error', () => resolve(o));
+      });
+    expect(await asRoot(rec(1, 'bastion-victim', 0, 1000, 4242, VICTIM))).toMatch(/^OK/);
+    const forger = `
+      const net = require('node:net');
+      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => o += d); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      (async () => {
+        let oks = 0;
+        for (const line of ${JSON.stringify([rec(2, 'bastion-forger', 65534, 1000, 4242), rec(3, 'bastion-forger', 65534, 1000, 4242, FORGED), rec(4, 'bastion-forger', 65534, 65534, 4243, VICTIM)])}) if ((await send(line)).startsWith('OK')) oks++;
+        console.log('OKS ' + oks);
+      })();`;
+    expect(await asNobody(forger, children)).toContain('OKS 3');
+    expect(await asRoot(rec(5, 'bastion-victim', 0, 1000, 4242))).toMatch(/^OK/);
+    const index = streamName('commands', ns);
+    let hits: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 100 && hits.length < 5; i++) {
+      await client.indices.refresh({ index }).catch(() => undefined);
+      const r = await client.search({ index, size: 10, query: { terms: { 'auditkit.shell.session_id': ['bastion-victim', 'bastion-forger'] } }, sort: [{ '@timestamp': 'asc' }] }).catch(() => undefined);
+      hits = (r?.hits.hits ?? []).map((h) => h._source as Record<string, unknown>);
+      if (hits.length < 5) await new Promise((r2) => setTimeout(r2, 300));
+    }
+    expect(hits.map((h) => [getField(h, 'user.name'), getField(h, 'auditkit.bastion.session_id'), getField(h, 'auditkit.claimed.bastion_session_id'), ((h['tags'] as string[] | undefined) ?? []).includes('auditkit_bastion_session_refused')])).toEqual([
+      ['root', VICTIM, undefined, false],
+      ['nobody', undefined, undefined, false],
+      ['nobody', undefined, FORGED, true],
+      ['nobody', undefined, VICTIM, true],
+      ['root', VICTIM, undefined, false],
+    ]);
+  }, 60_000);
 });
 
 /**
