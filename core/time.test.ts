@@ -1,5 +1,6 @@
 import { getEventListeners } from 'node:events';
-import { parseDuration, sleep } from './time';
+import fc from 'fast-check';
+import { parseDuration, parseTime, sleep } from './time';
 
 describe('parseDuration', () => {
   it('reads every unit, milliseconds included', () => {
@@ -27,5 +28,34 @@ describe('sleep', () => {
     await sleep(10_000, ctrl.signal);
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(getEventListeners(ctrl.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('parseTime', () => {
+  const pad = (v: number, w: number): string => String(v).padStart(w, '0');
+  const iso = fc
+    .record({
+      y: fc.integer({ min: 0, max: 9999 }),
+      mo: fc.integer({ min: 0, max: 13 }),
+      d: fc.integer({ min: 0, max: 32 }),
+      h: fc.integer({ min: 0, max: 25 }),
+      mi: fc.integer({ min: 0, max: 61 }),
+      s: fc.integer({ min: 0, max: 61 }),
+      frac: fc.oneof(fc.constant(''), fc.constant('.'), fc.stringMatching(/^\.[0-9]{1,12}$/)),
+      tz: fc.oneof(fc.constantFrom('Z', 'z', '', ' Z', 'ZZ', '+00:00', '-00:00', '+0100', '+01', '+1:00'), fc.tuple(fc.constantFrom('+', '-', '~'), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 61 })).map(([sg, h, m]) => `${sg}${pad(h, 2)}:${pad(m, 2)}`)),
+      sep: fc.constantFrom('T', 'T', 'T', 't', ' '),
+    })
+    .map((r) => `${pad(r.y, 4)}-${pad(r.mo, 2)}-${pad(r.d, 2)}${r.sep}${pad(r.h, 2)}:${pad(r.mi, 2)}:${pad(r.s, 2)}${r.frac}${r.tz}`);
+  const same = (s: string): void => expect([s, parseTime(s)]).toEqual([s, Date.parse(s)]);
+
+  it('equals Date.parse on the timestamps events carry and on the edges V8 rolls over or refuses', () => {
+    for (const s of ['2026-11-22T10:00:00Z', '2026-11-22T10:00:00.123Z', '2026-11-22T10:00:00.123456789Z', '2026-11-22T10:00:00.5+01:00', '2024-02-29T23:59:59.999-23:59', '2026-02-29T00:00:00Z', '2026-02-30T00:00:00Z', '2026-04-31T00:00:00Z', '2000-02-29T00:00:00Z', '1900-02-29T00:00:00Z', '0000-01-01T00:00:00Z', '0099-12-31T23:59:59Z', '9999-12-31T23:59:59.999Z', '2026-01-01T24:00:00Z', '2026-01-01T23:59:60Z', '2026-01-01T00:00:00.Z', '2026-01-01T00:00:00+24:00', '2026-11-22T10:00:00']) same(s);
+    expect(parseTime('2026-11-22T10:00:00.123Z')).toBe(Date.UTC(2026, 10, 22, 10, 0, 0, 123));
+  });
+
+  it('equals Date.parse on generated ISO strings, near misses and junk', () => {
+    fc.assert(fc.property(iso, same), { numRuns: 20000 });
+    fc.assert(fc.property(iso, fc.nat(), fc.string({ maxLength: 2 }), (s, at, ins) => same(s.slice(0, at % (s.length + 1)) + ins + s.slice(at % (s.length + 1) + 1))), { numRuns: 20000 });
+    fc.assert(fc.property(fc.string({ maxLength: 40 }), same), { numRuns: 5000 });
   });
 });

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { builtinRulesDir } from '../core';
 import { genericHostileEvents, ruleHostileEvents, type HostileEvent } from './adversarial';
 import { compileRule, createStreamingEngine } from './engine';
@@ -25,10 +24,20 @@ async function allRules(): Promise<RuleDef[]> {
   return rules;
 }
 
-function timed(f: () => void): number {
-  const t = performance.now();
-  f();
-  return performance.now() - t;
+/**
+ * CPU milliseconds of this process running `f`, the least of `runs` runs. The machine is shared (2 cores, a CI run
+ * and other jobs beside it): wall time measures the neighbours too, and any one run can take a GC pause or a
+ * preemption; the least CPU time of three is the cost of the work itself. The bounds are not loosened for it.
+ */
+function timed(f: () => void, runs = 3): number {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
+    f();
+    const c = process.cpuUsage(c0);
+    best = Math.min(best, (c.user + c.system) / 1000);
+  }
+  return best;
 }
 
 describe('cmd: rules see commands inside substitutions (issue 14, finding 14)', () => {
@@ -56,6 +65,24 @@ describe('rules on hostile input', () => {
     expect(eng.evaluate(commandEvent(':(){ :|:& };:')).matched).toEqual(['ak-lnx-fork-bomb']);
   });
 
+  it('evaluate 128 KiB of 4,096 attack commands (the lexer caps: 4,096 tokens, 64 KiB parsed) within the bound', async () => {
+    const rules = await allRules();
+    // Short attack lines the rules themselves test, so most rules are candidates and walk every parsed command.
+    const attacks = [...new Set(rules.flatMap((r) => r.tests.match).filter((m): m is string => typeof m === 'string' && m.length < 32 && !/[\n'"`]/.test(m)))];
+    expect(attacks.length).toBeGreaterThan(100);
+    const line = Array.from({ length: 4096 }, (_, i) => `${(attacks[i % attacks.length] as string).padEnd(31, ' ')};`).join('');
+    expect(line.length).toBe(128 * 1024);
+    const eng = createStreamingEngine(rules);
+    eng.evaluate(commandEvent('warm up'));
+    const ev = commandEvent(line);
+    const matched = eng.evaluate(ev).matched;
+    expect(matched).toContain('ak-lnx-command-line-truncated');
+    expect(matched.length).toBeGreaterThan(30);
+    const ms = timed(() => eng.evaluate(ev));
+    console.log(`128 KiB over 4,096 commands, ${rules.length} rules, ${matched.length} raise: ${ms.toFixed(1)} ms CPU (least of 3)`);
+    expect(ms).toBeLessThan(BOUND_MS);
+  }, 120_000);
+
   it('every built-in and imported Sigma rule evaluates any hostile event up to 1 MiB in linear time', async () => {
     const rules = await allRules();
     expect(rules.length).toBeGreaterThan(100);
@@ -72,7 +99,7 @@ describe('rules on hostile input', () => {
       ctx.cmds();
       for (const c of compiled) {
         if (e.rule !== undefined && e.rule !== c.def.id) continue;
-        const ms = timed(() => c.predicate(ctx));
+        const ms = timed(() => c.predicate(ctx), 1); // printed, not bounded: one run
         if (ms > (perRule.get(c.def.id) ?? -1)) perRule.set(c.def.id, ms);
       }
     }

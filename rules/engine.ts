@@ -17,7 +17,7 @@
  * EvalContext, and shared by all rules. `prefilter: false` evaluates every rule
  * (the reference the prefilter is tested against).
  */
-import { parseDuration } from '../core';
+import { parseDuration, parseTime } from '../core';
 import { documentId } from '../schema';
 import { buildAlert, type AlertDoc } from './alerts';
 import { compileCondition, compilePath, EvalContext, type Doc, type Predicate } from './condition';
@@ -173,7 +173,7 @@ const EMPTY: readonly AlertDoc[] = Object.freeze([]);
 function eventTime(doc: Doc): number {
   const t = getTs(doc);
   if (typeof t === 'number') return t;
-  if (typeof t === 'string') return Date.parse(t);
+  if (typeof t === 'string') return parseTime(t);
   return NaN;
 }
 
