@@ -84,7 +84,7 @@ describe("the kit's own labelled corpus (rules/corpus)", () => {
 
   // The fresh batch (README: "Fresh batch"): written from technique pages before the rules were read.
   // Before any rule change (the generalisation estimate): fresh-dev P 0.978 R 0.727, fresh-holdout P 0.940 R 0.750.
-  // After the rules were widened from the technique (issue 15 §3): fresh-dev P 1.000 R 0.989, fresh-holdout P 0.967 R 0.837.
+  // After the rules were widened from the technique (issue 15 §3): fresh-dev P 1.000 R 0.989, fresh-holdout P 0.967 R 0.846.
   it('fresh dev split: its misses and false alarms are what the rules were widened from', () => {
     const s = scoreCorpus(rules, readCorpus(FRESH_DEV));
     console.log(`${table('rules/corpus/fresh-dev.jsonl', s)}\n${detail(s)}`);
@@ -94,6 +94,6 @@ describe("the kit's own labelled corpus (rules/corpus)", () => {
   it('fresh held-out split: only the per-category figures are printed, never its lines', () => {
     const s = scoreCorpus(rules, readCorpus(FRESH_HOLDOUT));
     console.log(table('rules/corpus/fresh-holdout.jsonl', s));
-    expectFloors(s, { p: 0.966, r: 0.836, catP: 0.66, catR: 0.66, minPositives: 5 });
+    expectFloors(s, { p: 0.966, r: 0.846, catP: 0.66, catR: 0.66, minPositives: 5 });
   });
 });
