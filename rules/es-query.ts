@@ -76,6 +76,7 @@ export function toLuceneRegex(src: string): string | undefined {
     end--;
   }
   let depth = 0;
+  let classStart = -1;
   for (let i = start; i < end; i++) {
     const c = src[i] as string;
     if (c === '\\') {
@@ -94,13 +95,25 @@ export function toLuceneRegex(src: string): string | undefined {
       continue;
     }
     if (inClass) {
-      if (c === ']') inClass = false;
+      if (c === ']' && i > classStart) inClass = false;
+      else if (c === ']') {
+        out += '\\]'; // first in a class: a literal `]` in RE2
+        continue;
+      }
+      // A `-` first or last in a class is a literal in RE2; Lucene reads every unescaped
+      // `-` as a range and then fails ("expected ']'"), so it is escaped there.
+      else if (c === '-' && (i === classStart || src[i + 1] === ']')) {
+        out += '\\-';
+        continue;
+      }
       out += /[<>@#&~"]/.test(c) ? '\\' + c : c;
       continue;
     }
     if (c === '[') {
       inClass = true;
       out += c;
+      if (src[i + 1] === '^') out += src[++i] as string;
+      classStart = i + 1;
       continue;
     }
     if (c === '(') {
