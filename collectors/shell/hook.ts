@@ -65,49 +65,113 @@ function extract(text: string, fromReceiver: boolean): Extracted | string {
  * claim cannot override it. A bastion id also belongs to one login only (first wins),
  * so an account cannot pull its own login into someone else's bastion session once that
  * session's own shell has declared it (the auditd join, collectors/auditd/bastion-join.ts,
- * holds the same rule). Bounded: oldest logins are forgotten first.
+ * holds the same rule).
+ *
+ * BOUNDED, AND NOT FLOODABLE (issues 14/17): an account can name any number of fictitious
+ * logins of its own uid (`ses` and `host` are its word), so each login is charged to the
+ * kernel-attested uid that first declared it (its owner: the login's own uid, or root), and
+ * a non-root owner holds at most `perUid` logins: a new one over that evicts the owner's
+ * own least recently used login, never another account's. All logins together are at most
+ * `max`, least recently used first, so a flood would need `max / perUid` accounts (157 by
+ * default) to push out a login that is still in use. Declaring or inheriting refreshes a
+ * login, so a live login stays however old it is. Evictions are counted in `evicted`.
  */
+interface LoginMemory {
+  readonly owner: number;
+  address?: { ip: string; port?: number };
+  bastion?: string;
+}
+
 export class SessionAddresses {
-  private readonly map = new Map<string, { ip: string; port?: number }>();
-  /** login key → bastion id, and back. */
-  private readonly bastion = new Map<string, string>();
+  /** login key → what it declared; Map order is the LRU order (oldest first). */
+  private readonly logins = new Map<string, LoginMemory>();
+  /** non-root owner uid → its login keys, in LRU order. */
+  private readonly byOwner = new Map<number, Set<string>>();
+  /** bastion id → the login key that holds it. */
   private readonly bastionLogin = new Map<string, string>();
-  constructor(private readonly max = 10_000) {}
+  /** Logins forgotten: `budget` over their owner's `perUid`, `cap` over `max`. */
+  readonly evicted = { budget: 0, cap: 0 };
+  constructor(
+    private readonly max = 10_000,
+    private readonly perUid = 64,
+  ) {}
 
   /**
-   * The bastion session a login session came through. true: `id` is (now) the login's;
-   * false: the login declared another id first, or another login declared this one.
+   * The bastion session a login session came through, declared by `owner` (the attested
+   * sender). true: `id` is (now) the login's; false: the login declared another id first,
+   * or another login declared this one.
    */
-  claimBastion(key: string, id: string): boolean {
-    const held = this.bastion.get(key);
-    if (held !== undefined) return held === id;
-    const other = this.bastionLogin.get(id);
-    if (other !== undefined) return false;
-    this.bastion.set(key, id);
+  claimBastion(key: string, owner: number, id: string): boolean {
+    const known = this.use(key);
+    if (known?.bastion !== undefined) return known.bastion === id;
+    if (this.bastionLogin.has(id)) return false;
+    const m = known ?? this.add(key, owner);
+    m.bastion = id;
     this.bastionLogin.set(id, key);
-    if (this.bastion.size > this.max) {
-      const first = this.bastion.entries().next();
-      if (!first.done) {
-        this.bastion.delete(first.value[0]);
-        this.bastionLogin.delete(first.value[1]);
-      }
-    }
     return true;
   }
   lookupBastion(key: string): string | undefined {
-    return this.bastion.get(key);
+    return this.use(key)?.bastion;
   }
-  /** The login's client address: the first one declared for it stays. */
-  remember(key: string, ip: string, port: number | undefined): void {
-    if (this.map.has(key)) return;
-    this.map.set(key, port === undefined ? { ip } : { ip, port });
-    if (this.map.size > this.max) {
-      const first = this.map.keys().next();
-      if (!first.done) this.map.delete(first.value);
-    }
+  /** The login's client address, declared by `owner`: the first one declared for it stays. */
+  remember(key: string, owner: number, ip: string, port: number | undefined): void {
+    const m = this.use(key) ?? this.add(key, owner);
+    if (m.address === undefined) m.address = port === undefined ? { ip } : { ip, port };
   }
   lookup(key: string): { ip: string; port?: number } | undefined {
-    return this.map.get(key);
+    return this.use(key)?.address;
+  }
+  get size(): number {
+    return this.logins.size;
+  }
+
+  /** The login's memory, moved to the young end of both LRU orders. */
+  private use(key: string): LoginMemory | undefined {
+    const m = this.logins.get(key);
+    if (m === undefined) return undefined;
+    this.logins.delete(key);
+    this.logins.set(key, m);
+    const own = this.byOwner.get(m.owner);
+    if (own) {
+      own.delete(key);
+      own.add(key);
+    }
+    return m;
+  }
+  private add(key: string, owner: number): LoginMemory {
+    let own: Set<string> | undefined;
+    if (owner !== 0) {
+      own = this.byOwner.get(owner);
+      if (own === undefined) this.byOwner.set(owner, (own = new Set()));
+      // Over its budget, an account forgets its own oldest login, nobody else's.
+      while (own.size >= this.perUid) {
+        const oldest = own.values().next();
+        if (oldest.done) break;
+        this.forget(oldest.value);
+        this.evicted.budget++;
+      }
+    }
+    while (this.logins.size >= this.max) {
+      const oldest = this.logins.keys().next();
+      if (oldest.done) break;
+      this.forget(oldest.value);
+      this.evicted.cap++;
+    }
+    const m: LoginMemory = { owner };
+    this.logins.set(key, m);
+    own?.add(key);
+    return m;
+  }
+  private forget(key: string): void {
+    const m = this.logins.get(key);
+    if (m === undefined) return;
+    this.logins.delete(key);
+    const own = this.byOwner.get(m.owner);
+    if (own) {
+      own.delete(key);
+      if (own.size === 0) this.byOwner.delete(m.owner);
+    }
+    if (m.bastion !== undefined && this.bastionLogin.get(m.bastion) === key) this.bastionLogin.delete(m.bastion);
   }
 }
 
@@ -209,9 +273,10 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?:
   let sshPort = ssh.port;
   const ses = intOf(r['ses']);
   const sessionKey = luid !== undefined && ses !== undefined ? `${hostName ?? ''}|${luid}|${ses}` : undefined;
-  const forLogin = speaksFor(attested, luid, sessionKey);
-  if (sessions && sessionKey !== undefined && forLogin) {
-    if (sshIp !== undefined) sessions.remember(sessionKey, sshIp, sshPort);
+  // The attested sender that may speak for this login (its owner when it declares it first).
+  const speaker = speaksFor(attested, luid, sessionKey) ? attested : undefined;
+  if (sessions && sessionKey !== undefined && speaker !== undefined) {
+    if (sshIp !== undefined) sessions.remember(sessionKey, speaker, sshIp, sshPort);
     else {
       const known = sessions.lookup(sessionKey);
       if (known) {
@@ -231,9 +296,9 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?:
   let bastionRefused: string | undefined;
   const bsid = strOf(r['bsid']);
   if (bsid !== undefined && BASTION_SESSION_RE.test(bsid)) {
-    if (!forLogin || (sessions && sessionKey !== undefined && !sessions.claimBastion(sessionKey, bsid))) bastionRefused = bsid;
+    if (speaker === undefined || (sessions && sessionKey !== undefined && !sessions.claimBastion(sessionKey, speaker, bsid))) bastionRefused = bsid;
     else bastionSession = bsid;
-  } else if (sessions && sessionKey !== undefined && forLogin) bastionSession = sessions.lookupBastion(sessionKey);
+  } else if (sessions && sessionKey !== undefined && speaker !== undefined) bastionSession = sessions.lookupBastion(sessionKey);
   if (bastionRefused !== undefined) tags.push('auditkit_bastion_session_refused');
   const cmd = typeof r['cmd'] === 'string' ? r['cmd'] : undefined;
   const tty = strOf(r['tty']);

@@ -10,6 +10,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { startOmauditReceiver } from './omaudit';
 import { startHookReceiver, withPeerUid } from './receiver';
+import { SessionAddresses } from './hook';
 import { sessionLinkId } from './session';
 import { linkedSessionId } from '../auditd/session';
 import { testContext } from './test-util';
@@ -445,5 +446,61 @@ describe('the bastion session and client address of a login: who may declare the
       hookRec({ seq: 4, uid: 0, peer: 0, luid: 1002, ses: 77 }),
     ]);
     expect(out.map((o) => o.ip)).toEqual(['10.0.0.9', '6.6.6.6', undefined, '10.0.0.9']);
+  });
+
+  /** A UUID-shaped bastion id, one per n. */
+  const bid = (n: number): string => `${n.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
+
+  it('keeps a real login\'s bastion id and address through a flood of 20,000 fictitious logins from another uid', () => {
+    const deploy = hookRec({ seq: 1, uid: 1002, peer: 1002, luid: 1002, ses: 77, bsid: B1, ssh: '10.0.0.9 40022 10.0.0.21 22' });
+    // nobody names 20,000 logins of its own uid (ses numbers the kernel never gave it), each with an address and an id.
+    const flood = Array.from({ length: 20_000 }, (_, i) => hookRec({ seq: 10 + i, uid: 65534, peer: 65534, luid: 65534, ses: 1000 + i, bsid: bid(i), ssh: `6.6.${(i >> 8) & 255}.${i & 255} 1 10.0.0.21 22` }));
+    const after = [
+      // deploy's sudo -i shell, after the flood: still its login's id and address.
+      hookRec({ seq: 30_001, uid: 0, peer: 0, luid: 1002, ses: 77 }),
+      // nobody's newest fictitious login is still remembered; its first was forgotten (its own budget).
+      hookRec({ seq: 30_002, uid: 0, peer: 0, luid: 65534, ses: 1000 + 19_999 }),
+      hookRec({ seq: 30_003, uid: 0, peer: 0, luid: 65534, ses: 1000 }),
+    ];
+    const docs = events(parseAll('hook', [deploy, ...flood, ...after], 'tcp://127.0.0.1'));
+    expect(docs).toHaveLength(20_004);
+    const tail = docs.slice(-3);
+    for (const d of tail) assertValidDocument(d);
+    expect(tail.map((d) => [kit(d, 'auditkit.bastion.session_id'), kit(d, 'source.ip')])).toEqual([
+      [B1, '10.0.0.9'],
+      [bid(19_999), '6.6.78.31'],
+      [undefined, undefined],
+    ]);
+  });
+
+  it('forgets an account\'s least recently used login over its budget, not the one its shells still use', () => {
+    const lines = [
+      hookRec({ seq: 1, uid: 1002, peer: 1002, luid: 1002, ses: 77, bsid: B1, ssh: '10.0.0.9 40022 10.0.0.21 22' }),
+      // 63 more logins of deploy fill its budget of 64 ...
+      ...Array.from({ length: 63 }, (_, i) => hookRec({ seq: 2 + i, uid: 1002, peer: 1002, luid: 1002, ses: 78 + i, ssh: '10.0.0.8 1 10.0.0.21 22' })),
+      // ... login 77's sudo -i shell uses it again, then one more login pushes out the least recently used (78).
+      hookRec({ seq: 100, uid: 0, peer: 0, luid: 1002, ses: 77 }),
+      hookRec({ seq: 101, uid: 1002, peer: 1002, luid: 1002, ses: 500, ssh: '10.0.0.7 1 10.0.0.21 22' }),
+      hookRec({ seq: 102, uid: 0, peer: 0, luid: 1002, ses: 77 }),
+      hookRec({ seq: 103, uid: 0, peer: 0, luid: 1002, ses: 78 }),
+      hookRec({ seq: 104, uid: 0, peer: 0, luid: 1002, ses: 79 }),
+    ];
+    expect(run(lines).slice(-3).map((o) => [o.bastion, o.ip])).toEqual([
+      [B1, '10.0.0.9'],
+      [undefined, undefined],
+      [undefined, '10.0.0.8'],
+    ]);
+  });
+
+  it('forgets the least recently used login of all over the overall cap, and frees its bastion id', () => {
+    const s = new SessionAddresses(3, 64);
+    s.remember('h|1|1', 1, '10.0.0.1', undefined);
+    expect(s.claimBastion('h|2|2', 2, B1)).toBe(true);
+    s.remember('h|3|3', 3, '10.0.0.3', 22);
+    expect(s.lookup('h|1|1')).toEqual({ ip: '10.0.0.1' });
+    s.remember('h|4|4', 4, '10.0.0.4', undefined);
+    expect([s.lookup('h|1|1'), s.lookupBastion('h|2|2'), s.lookup('h|3|3'), s.size, s.evicted]).toEqual([{ ip: '10.0.0.1' }, undefined, { ip: '10.0.0.3', port: 22 }, 3, { budget: 0, cap: 1 }]);
+    // The forgotten login's id is free again, for whichever login of its owner (or root) declares it next.
+    expect(s.claimBastion('h|4|4', 4, B1)).toBe(true);
   });
 });
