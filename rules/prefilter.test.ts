@@ -6,7 +6,7 @@ import { EvalContext, type Doc } from './condition';
 import { readCorpus } from './corpus';
 import { compileRule, createStreamingEngine, type CompiledRule } from './engine';
 import { commandEvent } from './events';
-import { asciiLiteral, CMD_HAY, Prefilter, regexLiterals, requirement, type Requirement } from './prefilter';
+import { asciiLiteral, bestClauses, CMD_HAY, Prefilter, regexLiterals, requirement, type Requirement } from './prefilter';
 import { minimalClause } from './prefilter/runtime';
 import { builtinRulesDir } from '../core';
 import { loadRules } from './schema';
@@ -201,5 +201,14 @@ describe('literal extraction', () => {
       { kind: 'eq', path: 'process.name', v: 'chown' },
     ]);
     expect(requirement({ any: [{ cmd: { name: ['chmod'] } }, { not: { field: 'a', equals: 'b' } }] })).toBeUndefined();
+  });
+
+  it('checks a clause that holds on most events (a common field value) only when it is the cheapest', () => {
+    const chmod = { cmd: { name: ['chmod'] } };
+    const proc = { field: 'event.category', equals: 'process' };
+    const auditd = { field: 'event.dataset', equals: 'auditkit.auditd' };
+    expect(bestClauses({ all: [proc, chmod, auditd] })).toEqual([[{ kind: 'name', v: 'chmod' }]]);
+    expect(bestClauses({ all: [proc, { field: 'process.name', equals: 'chmod' }, chmod] })).toEqual([[{ kind: 'name', v: 'chmod' }], [{ kind: 'eq', path: 'process.name', v: 'chmod' }]]);
+    expect(bestClauses({ all: [proc, { not: chmod }] })).toEqual([[{ kind: 'eq', path: 'event.category', v: 'process' }]]);
   });
 });

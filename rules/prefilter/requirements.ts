@@ -177,13 +177,21 @@ export function clauses(c: Condition): Requirement[] {
   return fieldClauses(c);
 }
 
-/** The `max` cheapest distinct clauses of `c`: what the prefilter checks for a rule. */
+/** What a clause holding on most events costs (one common field value, `COMMON_VALUES`). */
+const COMMON_COST = atomCost({ kind: 'eq', path: 'event.kind', v: '*' });
+
+/**
+ * The `max` cheapest distinct clauses of `c`: what the prefilter checks for a rule. A
+ * clause as costly as a common field value (`event.category: process`) comes only
+ * first: as a second clause it filters next to nothing beyond the first, yet holds on
+ * most events, each a hit to count (on the bench mix, 36 of the ~46 per event).
+ */
 export function bestClauses(c: Condition, max = 2): Requirement[] {
   const seen = new Set<string>();
   const out: Requirement[] = [];
   for (const r of clauses(c).sort((a, b) => reqCost(a) - reqCost(b))) {
     const k = JSON.stringify(r);
-    if (seen.has(k)) continue;
+    if (seen.has(k) || (out.length > 0 && reqCost(r) >= COMMON_COST)) continue;
     seen.add(k);
     out.push(r);
     if (out.length === max) break;
