@@ -55,8 +55,7 @@
  * written coarsely (a change of age alone marks the map dirty only every `ttlMs`/72),
  * so a busy login does not rewrite the file at every commit.
  */
-import * as fs from 'node:fs';
-import { writeFileAtomic } from '../../core';
+import { readStateFile, StateFileWriter } from '../../core';
 import type { AuditkitEvent } from '../../schema';
 
 export interface BastionJoinOptions {
@@ -145,7 +144,6 @@ export class BastionSessionJoin {
   private readonly maxPending: number;
   /** Unconfirmed sessions, oldest claim first. */
   private readonly pending = new Set<string>();
-  private lastSave = -Infinity;
   private readonly ttl: number;
   private readonly endedTtl: number;
   private readonly now: () => number;
@@ -153,8 +151,8 @@ export class BastionSessionJoin {
   tagged = 0;
   /** Mappings dropped because the map was full (the oldest first). */
   evicted = 0;
-  /** Something `save()` would write has changed since the last save. */
-  private dirty = false;
+  /** Writes `file` (core/state-file.ts: only when dirty, at most every `minSaveIntervalMs`). */
+  private readonly writer: StateFileWriter | undefined;
   /** `seen` changes alone mark the map dirty no more often than this. */
   private readonly seenGrain: number;
   private seenDirtyAt = 0;
@@ -166,6 +164,12 @@ export class BastionSessionJoin {
     this.endedTtl = o.endedTtlMs ?? 10 * 60_000;
     this.now = o.now ?? Date.now;
     this.seenGrain = this.ttl / 72;
+    this.writer = o.file === undefined ? undefined : new StateFileWriter(o.file, () => this.serialize(), o.minSaveIntervalMs ?? 1_000);
+  }
+
+  /** Something `save()` would write has changed since the last save. */
+  private set dirty(v: boolean) {
+    if (this.writer) this.writer.dirty = v;
   }
 
   /**
@@ -175,19 +179,9 @@ export class BastionSessionJoin {
   load(): { loaded: number; damaged: boolean } {
     const file = this.o.file;
     if (file === undefined) return { loaded: 0, damaged: false };
-    let snap: Snapshot;
-    try {
-      snap = JSON.parse(fs.readFileSync(file, 'utf8')) as Snapshot;
-      if (snap.version !== 1 || !Array.isArray(snap.sessions)) throw new Error('not a bastion join snapshot');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { loaded: 0, damaged: false };
-      try {
-        fs.renameSync(file, `${file}.damaged-${Date.now()}`);
-      } catch {
-        /* ignore */
-      }
-      return { loaded: 0, damaged: true };
-    }
+    const read = readStateFile(file, (v): v is Snapshot => typeof v === 'object' && v !== null && (v as Snapshot).version === 1 && Array.isArray((v as Snapshot).sessions));
+    if (read.value === undefined) return { loaded: 0, damaged: read.damaged };
+    const snap = read.value;
     const now = this.now();
     for (const row of snap.sessions) {
       if (!Array.isArray(row)) continue;
@@ -210,19 +204,7 @@ export class BastionSessionJoin {
    * them send the id again with their next record.
    */
   async save(force = false): Promise<boolean> {
-    const file = this.o.file;
-    if (file === undefined || !this.dirty) return false;
-    const now = Date.now();
-    if (!force && now - this.lastSave < (this.o.minSaveIntervalMs ?? 1_000)) return false;
-    this.lastSave = now;
-    this.dirty = false;
-    try {
-      await writeFileAtomic(file, this.serialize(), 0o600);
-    } catch (err) {
-      this.dirty = true;
-      throw err;
-    }
-    return true;
+    return this.writer ? this.writer.save(force) : false;
   }
 
   /** The snapshot as written (exposed for measuring its size). */
