@@ -17,7 +17,7 @@ import { createDetector, type RulesConfig } from '../rules';
 import type { CollectorConfig } from './config';
 import { PARSERS } from './parsers';
 import { committedOffsets, pipelineOptionsFromConfig, RecordJournal, runPipeline, totalDropped, type PipelineInput, type PipelineResult } from './pipeline';
-import { HOOK_JOURNAL_NAME, startHookReceiver, startOmauditReceiver } from './shell';
+import { HOOK_JOURNAL_NAME, SessionAddresses, startHookReceiver, startOmauditReceiver } from './shell';
 import { PostureService, postureStateDir, WriterIndex } from './posture';
 import { BastionSessionJoin } from './auditd/bastion-join';
 
@@ -133,9 +133,30 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
     const loaded = join.load();
     if (loaded.damaged) o.log.warn({ 'file.path': path.join(base.stateDir, 'bastion-join.json') }, 'the saved bastion join map could not be read; kept aside, starting empty (logins are mapped again by their next hook record)');
     else if (loaded.loaded > 0) o.log.info({ sessions: loaded.loaded }, 'bastion join map loaded');
-    const result = await runPipeline({ ...base, inputs: [...base.inputs, ...extraInputs], stopGraceMs: 5_000, enrich: (doc) => join.apply(doc), onCommit: () => join.save().then(() => undefined), ...(detect ? { detect } : {}) });
-    // The last commit may have fallen within save()'s rate limit: what it held is written now.
-    await join.save(true).catch((err: unknown) => o.log.error({ err }, 'saving the bastion join map at stop failed'));
+    // The hook parser's login memory (the address and bastion id a login declared, inherited by its
+    // su/sudo shells: collectors/shell/hook.ts), shared by the hook inputs and kept the same way, in
+    // its own file: each snapshot has its own format and version, a damaged one costs only its own
+    // state, and each is rewritten only when its own map changed.
+    const hookSessionsFile = path.join(base.stateDir, 'hook-sessions.json');
+    const hookSessions = new SessionAddresses(undefined, undefined, hookSessionsFile);
+    const hookLoaded = hookSessions.load();
+    if (hookLoaded.damaged) o.log.warn({ 'file.path': hookSessionsFile }, 'the saved hook login memory could not be read; kept aside, starting empty (a login is remembered again by its own shell\'s next record)');
+    else if (hookLoaded.loaded > 0) o.log.info({ sessions: hookLoaded.loaded }, 'hook login memory loaded');
+    const saveState = async (force: boolean): Promise<void> => {
+      const r = await Promise.allSettled([join.save(force), hookSessions.save(force)]);
+      for (const s of r) if (s.status === 'rejected') throw s.reason;
+    };
+    const result = await runPipeline({
+      ...base,
+      inputs: [...base.inputs, ...extraInputs],
+      stopGraceMs: 5_000,
+      enrich: (doc) => join.apply(doc),
+      parserShared: new Map([['hook', hookSessions]]),
+      onCommit: () => saveState(false),
+      ...(detect ? { detect } : {}),
+    });
+    // The last commit may have fallen within the saves' rate limit: what it held is written now.
+    await saveState(true).catch((err: unknown) => o.log.error({ err }, 'saving the bastion join map or the hook login memory at stop failed'));
     return result;
   } finally {
     for (const close of closers) await close().catch(() => undefined);

@@ -32,6 +32,12 @@ export interface ParseContext {
   readonly namespace: string;
   /** Milliseconds since the epoch; injectable for tests and replays. */
   now(): number;
+  /**
+   * State a parser unit keeps across its instances (one per input) and across runs, made,
+   * loaded and saved by the agent, keyed by parser kind (`hook`: the hook parser's login
+   * memory, collectors/shell/hook.ts). Absent: each instance keeps its own, in memory.
+   */
+  readonly shared?: ReadonlyMap<string, unknown>;
 }
 
 export type ParseOutput =

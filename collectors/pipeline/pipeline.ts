@@ -69,6 +69,8 @@ export interface PipelineOptions {
   readonly detect?: (doc: AuditkitEvent) => ReadonlyArray<{ readonly event: { readonly id: string } }>;
   /** Rewrites each event before it is encoded and detected (collectors/auditd/bastion-join.ts); must not throw. */
   readonly enrich?: (doc: AuditkitEvent) => AuditkitEvent;
+  /** Parser state shared by inputs and kept across runs (ParseContext.shared: the hook parser's login memory). */
+  readonly parserShared?: ReadonlyMap<string, unknown>;
   /**
    * Called after each checkpoint commit (and the last one at stop), when everything read up
    * to the committed positions has been through `enrich`: the seam where state learnt from
@@ -122,7 +124,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const sink = o.sink && spool ? new ElasticsearchSink({ ...o.sink, spool, counters, host: o.host, agent: o.agent, ...(log ? { log } : {}) }) : undefined;
   const sinkRun = sink?.run();
 
-  const sources = openSources(o.inputs, checkpoints, { rotatedGraceMs: o.rotatedGraceMs, oneShot: o.oneShot ?? false, parseContext: { host: o.host, agent: o.agent, now }, ...(log ? { log } : {}) });
+  const sources = openSources(o.inputs, checkpoints, { rotatedGraceMs: o.rotatedGraceMs, oneShot: o.oneShot ?? false, parseContext: { host: o.host, agent: o.agent, now, ...(o.parserShared ? { shared: o.parserShared } : {}) }, ...(log ? { log } : {}) });
   const encoder = new Encoder({ counters, host: o.host, agent: o.agent, emit: o.emit, detect: o.detect, enrich: o.enrich, log });
   const wal = new WriteAhead(spool, checkpoints, o.spool, counters, log, o.onCommit);
 

@@ -10,6 +10,7 @@
  * so the same record delivered twice (receiver and fallback, or a replay) is one
  * document, and two identical commands are two.
  */
+import { readStateFile, StateFileWriter } from '../../core';
 import { commandEvent, documentId, type CommandFacts } from '../../schema';
 import type { ParseContext, ParseOutput, ParserUnit, RawRecord } from '../types';
 import { plausibleMs, validIp } from './event';
@@ -18,6 +19,8 @@ import { intOf, parseError, parseSshConnection, statelessParser, strOf } from '.
 
 export const HOOK_TAG = 'auditkit-shell';
 
+/** A bastion session id (a UUID, as bastion/server.ts makes them). */
+const BASTION_SESSION_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SYSLOG_PAYLOAD = /auditkit-shell(?:\[\d+\])?:? (\{"v":.*)$/s;
 const RFC5424_PAYLOAD = /^<\d{1,3}>1 \S+ \S+ auditkit-shell \S+ \S+ (?:-|\[.*?\]) (?:\uFEFF)?(\{"v":.*)$/s;
 
@@ -75,11 +78,26 @@ function extract(text: string, fromReceiver: boolean): Extracted | string {
  * `max`, least recently used first, so a flood would need `max / perUid` accounts (157 by
  * default) to push out a login that is still in use. Declaring or inheriting refreshes a
  * login, so a live login stays however old it is. Evictions are counted in `evicted`.
+ *
+ * KEPT ACROSS RESTARTS (issue 17): with a `file`, `save()` writes the logins (oldest first,
+ * with their owner) through core's state-file helper, as the bastion join does: atomic,
+ * mode 600, only when a login was added, declared something or was forgotten, at most once
+ * a second; the agent calls it at each checkpoint commit and forces it at stop, and `load()`
+ * reads it at start through the same caps. So a `sudo -i` shell's record after a restart
+ * still inherits its login's address and bastion id, without waiting for the login's own
+ * shell to send its next record. A refresh alone does not mark the memory changed: the LRU
+ * order saved is the one at the last save.
  */
 interface LoginMemory {
   readonly owner: number;
   address?: { ip: string; port?: number };
   bastion?: string;
+}
+
+/** The snapshot file: one row per login, least recently used first. */
+interface LoginsSnapshot {
+  readonly version: 1;
+  readonly logins: ReadonlyArray<readonly [key: string, owner: number, ip: string | null, port: number | null, bastion: string | null]>;
 }
 
 export class SessionAddresses {
@@ -91,10 +109,58 @@ export class SessionAddresses {
   private readonly bastionLogin = new Map<string, string>();
   /** Logins forgotten: `budget` over their owner's `perUid`, `cap` over `max`. */
   readonly evicted = { budget: 0, cap: 0 };
+  private readonly writer: StateFileWriter | undefined;
   constructor(
     private readonly max = 10_000,
     private readonly perUid = 64,
-  ) {}
+    /** Where `save()` writes and `load()` reads the logins (`<state_dir>/hook-sessions.json`). */
+    file?: string,
+  ) {
+    this.writer = file === undefined ? undefined : new StateFileWriter(file, () => this.serialize());
+  }
+
+  /**
+   * Read the logins a previous run saved, through the same budgets and cap. Never throws:
+   * a missing file is an empty memory; an unreadable one is kept aside (`.damaged-<ms>`).
+   */
+  load(): { loaded: number; damaged: boolean } {
+    if (this.writer === undefined) return { loaded: 0, damaged: false };
+    const read = readStateFile(this.writer.file, (v): v is LoginsSnapshot => typeof v === 'object' && v !== null && (v as LoginsSnapshot).version === 1 && Array.isArray((v as LoginsSnapshot).logins));
+    if (read.value === undefined) return { loaded: 0, damaged: read.damaged };
+    for (const row of read.value.logins) {
+      if (!Array.isArray(row)) continue;
+      const [key, owner, ip, port, bastion] = row;
+      if (typeof key !== 'string' || this.logins.has(key) || !Number.isInteger(owner) || owner < 0) continue;
+      const address = typeof ip === 'string' && validIp(ip) !== undefined ? ip : undefined;
+      const id = typeof bastion === 'string' && BASTION_SESSION_RE.test(bastion) && !this.bastionLogin.has(bastion) ? bastion : undefined;
+      if (address === undefined && id === undefined) continue;
+      const m = this.add(key, owner);
+      if (address !== undefined) m.address = typeof port === 'number' && Number.isInteger(port) ? { ip: address, port } : { ip: address };
+      if (id !== undefined) {
+        m.bastion = id;
+        this.bastionLogin.set(id, key);
+      }
+    }
+    // What was read is what the file holds.
+    if (this.writer) this.writer.dirty = false;
+    return { loaded: this.logins.size, damaged: false };
+  }
+
+  /** Write the logins when they changed (core/state-file.ts); the agent calls it at each checkpoint commit. */
+  save(force = false): Promise<boolean> {
+    return this.writer ? this.writer.save(force) : Promise.resolve(false);
+  }
+
+  /** The snapshot as written. */
+  serialize(): string {
+    const logins: Array<LoginsSnapshot['logins'][number]> = [];
+    for (const [k, m] of this.logins) logins.push([k, m.owner, m.address?.ip ?? null, m.address?.port ?? null, m.bastion ?? null]);
+    return JSON.stringify({ version: 1, logins } satisfies LoginsSnapshot);
+  }
+
+  private changed(): void {
+    if (this.writer) this.writer.dirty = true;
+  }
 
   /**
    * The bastion session a login session came through, declared by `owner` (the attested
@@ -108,6 +174,7 @@ export class SessionAddresses {
     const m = known ?? this.add(key, owner);
     m.bastion = id;
     this.bastionLogin.set(id, key);
+    this.changed();
     return true;
   }
   lookupBastion(key: string): string | undefined {
@@ -116,7 +183,10 @@ export class SessionAddresses {
   /** The login's client address, declared by `owner`: the first one declared for it stays. */
   remember(key: string, owner: number, ip: string, port: number | undefined): void {
     const m = this.use(key) ?? this.add(key, owner);
-    if (m.address === undefined) m.address = port === undefined ? { ip } : { ip, port };
+    if (m.address === undefined) {
+      m.address = port === undefined ? { ip } : { ip, port };
+      this.changed();
+    }
   }
   lookup(key: string): { ip: string; port?: number } | undefined {
     return this.use(key)?.address;
@@ -160,6 +230,7 @@ export class SessionAddresses {
     const m: LoginMemory = { owner };
     this.logins.set(key, m);
     own?.add(key);
+    this.changed();
     return m;
   }
   private forget(key: string): void {
@@ -172,6 +243,7 @@ export class SessionAddresses {
       if (own.size === 0) this.byOwner.delete(m.owner);
     }
     if (m.bastion !== undefined && this.bastionLogin.get(m.bastion) === key) this.bastionLogin.delete(m.bastion);
+    this.changed();
   }
 }
 
@@ -196,9 +268,6 @@ export const HOOK_JOURNAL_NAME = 'hook.journal';
 function fromReceiver(file: string): boolean {
   return file.startsWith('tcp://') || /(^|\/)hook\.journal(\.1)?$/.test(file);
 }
-
-/** A bastion session id (a UUID, as bastion/server.ts makes them). */
-const BASTION_SESSION_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?: SessionAddresses): ParseOutput | undefined {
   if (record.text.trim() === '') return undefined;
@@ -359,7 +428,9 @@ export const hookParser: ParserUnit = {
     return sample.some((l) => l.startsWith('{"v":1,') || SYSLOG_PAYLOAD.test(l) || (l.startsWith('{') && l.includes(`"SYSLOG_IDENTIFIER":"${HOOK_TAG}"`)));
   },
   create(ctx) {
-    const sessions = new SessionAddresses();
+    // The agent's memory (shared by its hook inputs, saved across restarts), else this input's own.
+    const shared = ctx.shared?.get('hook');
+    const sessions = shared instanceof SessionAddresses ? shared : new SessionAddresses();
     return statelessParser(ctx, (c, r) => parseHookRecord(c, r, sessions));
   },
 };

@@ -5,7 +5,7 @@ import { assertValidDocument, getField } from '../../schema';
 import { PARSERS, parserByKind } from '../parsers';
 import type { ParseOutput, RawRecord } from '../types';
 import { userFromOwner, userFromPath, unmetafy } from './history';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { startOmauditReceiver } from './omaudit';
@@ -502,5 +502,42 @@ describe('the bastion session and client address of a login: who may declare the
     expect([s.lookup('h|1|1'), s.lookupBastion('h|2|2'), s.lookup('h|3|3'), s.size, s.evicted]).toEqual([{ ip: '10.0.0.1' }, undefined, { ip: '10.0.0.3', port: 22 }, 3, { budget: 0, cap: 1 }]);
     // The forgotten login's id is free again, for whichever login of its owner (or root) declares it next.
     expect(s.claimBastion('h|4|4', 4, B1)).toBe(true);
+  });
+});
+
+describe('the hook login memory across restarts (issue 17)', () => {
+  const B1 = '5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f';
+  const dir = mkdtempSync(join(tmpdir(), 'ak-hook-mem-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is saved only when it changed (mode 600) and read back through the same budgets', async () => {
+    const file = join(dir, 'hook-sessions.json');
+    const s = new SessionAddresses(10, 2, file);
+    s.remember('h|5|1', 5, '10.0.0.1', 4000);
+    expect(s.claimBastion('h|5|2', 5, B1)).toBe(true);
+    s.remember('h|6|1', 0, '10.0.0.6', undefined);
+    expect(await s.save(true)).toBe(true);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // A lookup alone changes nothing that is saved.
+    s.lookup('h|5|1');
+    expect(await s.save(true)).toBe(false);
+    const back = new SessionAddresses(10, 2, file);
+    expect(back.load()).toEqual({ loaded: 3, damaged: false });
+    expect([back.lookup('h|5|1'), back.lookupBastion('h|5|2'), back.lookup('h|6|1')]).toEqual([{ ip: '10.0.0.1', port: 4000 }, B1, { ip: '10.0.0.6' }]);
+    // The id is still held by its login: another login cannot take it after the restart.
+    expect(back.claimBastion('h|5|3', 5, B1)).toBe(false);
+    // A smaller budget at start keeps each owner's most recent logins, counted.
+    const small = new SessionAddresses(10, 1, file);
+    expect(small.load()).toEqual({ loaded: 2, damaged: false });
+    expect([small.lookup('h|5|1'), small.lookupBastion('h|5|2'), small.evicted]).toEqual([undefined, B1, { budget: 1, cap: 0 }]);
+  });
+
+  it('keeps a damaged file aside and starts empty', () => {
+    const file = join(dir, 'damaged.json');
+    writeFileSync(file, '{"version":1,"logins":[');
+    const s = new SessionAddresses(10, 64, file);
+    expect(s.load()).toEqual({ loaded: 0, damaged: true });
+    expect(s.size).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.startsWith('damaged.json.damaged-'))).toHaveLength(1);
   });
 });

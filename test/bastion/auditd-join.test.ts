@@ -189,4 +189,50 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
     expect(get(await seq(303), 'auditkit.bastion')).toBeUndefined();
     expect(fs.statSync(path.join(sub, 'state', 'bastion-join.json')).mode & 0o777).toBe(0o600);
   });
+
+  it('a sudo -i shell\'s hook record after a collector restart still inherits its login\'s address and bastion id (the hook login memory is saved too)', async () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'hook-restart-'));
+    const hookJournal = path.join(sub, 'hook.journal');
+    fs.writeFileSync(hookJournal, '');
+    const collector = collectorConfigSchema.parse({
+      state_dir: path.join(sub, 'state'),
+      namespace: ns,
+      inputs: [{ path: hookJournal, format: 'hook' }],
+      poll_interval_ms: 50,
+      heartbeat_interval_s: 0,
+      sink: { flush_interval_ms: 50 },
+      listeners: { hook: { enabled: false } },
+      rules: { enabled: false },
+    });
+    const config = { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) };
+    const FRANK_BASTION = '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a';
+    const t = Date.now() - 30_000;
+    const shell = (sid: string): Promise<Record<string, unknown> | undefined> => search('commands', { term: { 'auditkit.shell.session_id': sid } }).then((r) => r[0]);
+    const runUntil = async (what: string, sid: string, write: () => void): Promise<void> => {
+      const ac = new AbortController();
+      const run = runAgent({ client: es, config, namespace: ns, log: createLogger({ level: 'error' }), once: false, signal: ac.signal });
+      try {
+        write();
+        await until(what, () => shell(sid));
+      } finally {
+        ac.abort();
+        await run;
+      }
+    };
+    // First run: frank's own shell (uid 1006, login ses 31) declares his address and bastion session.
+    await runUntil('frank\'s own record', 's-8001', () => {
+      fs.appendFileSync(hookJournal, hookLine({ user: 'frank', uid: 1006, luid: 1006, ses: 31, bsid: FRANK_BASTION, seq: 1, t, cmd: 'sudo -i', peerUid: 1006, pid: 8001 }));
+    });
+    expect(get(await shell('s-8001'), 'auditkit.bastion.session_id')).toBe(FRANK_BASTION);
+    // Second run, same state: the root shell sudo -i opened sends its first record; it has neither
+    // SSH_CONNECTION nor AUDITKIT_BASTION_SESSION, and frank's own shell sends nothing new.
+    const root = JSON.parse(hookLine({ user: 'root', uid: 0, luid: 1006, ses: 31, bsid: FRANK_BASTION, seq: 1, t: t + 5000, cmd: 'systemctl restart nginx', peerUid: 0, pid: 8101 })) as Record<string, unknown>;
+    delete root['bsid'];
+    delete root['ssh'];
+    await runUntil('the sudo -i shell\'s record', 's-8101', () => fs.appendFileSync(hookJournal, JSON.stringify(root) + '\n'));
+    const after = await shell('s-8101');
+    assertValidDocument(after as Record<string, unknown>);
+    expect([get(after, 'auditkit.bastion.session_id'), get(after, 'source.ip')]).toEqual([FRANK_BASTION, '10.0.0.5']);
+    expect(fs.statSync(path.join(sub, 'state', 'hook-sessions.json')).mode & 0o777).toBe(0o600);
+  });
 });
