@@ -152,6 +152,8 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
       stopGraceMs: 5_000,
       enrich: (doc) => join.apply(doc),
       parserShared: new Map([['hook', hookSessions]]),
+      // Both memories' drops, visible in every heartbeat (a flood or a too-small cap shows there).
+      evicted: () => ({ bastion_join: join.evicted, hook_budget: hookSessions.evicted.budget, hook_cap: hookSessions.evicted.cap }),
       onCommit: () => saveState(false),
       ...(detect ? { detect } : {}),
     });

@@ -83,6 +83,9 @@ export const KIT_FIELDS: readonly KitField[] = [
   { name: 'auditkit.agent.spool.records', type: 'long', description: 'Records waiting in the disk spool.' },
   { name: 'auditkit.agent.lag_ms', type: 'long', description: 'Age of the oldest record not yet accepted by Elasticsearch.' },
   { name: 'auditkit.agent.lost', type: 'long', description: 'Events the source reports as lost before the collector saw them (e.g. auditd serial gaps).' },
+  { name: 'auditkit.agent.evicted.bastion_join', type: 'long', description: 'Bastion join mappings (login to bastion session id) dropped for lack of room since start: over the map\'s cap, or unconfirmed claims over the pending cap.' },
+  { name: 'auditkit.agent.evicted.hook_budget', type: 'long', description: 'Logins the hook parser\'s login memory forgot since start because the uid that declared them was over its per-uid budget (64).' },
+  { name: 'auditkit.agent.evicted.hook_cap', type: 'long', description: 'Logins the hook parser\'s login memory forgot since start, least recently used first, because it was at its overall cap (10,000).' },
 
   // Dead letters.
   { name: 'auditkit.deadletter.stage', type: 'keyword', description: 'Where the record was refused: parse, normalise, ship.' },

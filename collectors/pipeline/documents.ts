@@ -115,6 +115,8 @@ export interface HeartbeatState {
   readonly startedAt: number;
   readonly counters: Counters;
   readonly spool: { readonly bytes: number; readonly records: number; readonly oldestUnreadAt: number };
+  /** Entries state memories forgot for lack of room since start (`auditkit.agent.evicted.*`, PipelineOptions.evicted). */
+  readonly evicted?: Readonly<Record<string, number>>;
 }
 
 /** A heartbeat: the collector's counters at this moment (`auditkit.agent.*`). */
@@ -143,6 +145,7 @@ export function heartbeatDoc(s: HeartbeatState): HeartbeatDoc {
         lost: c.lost,
         lag_ms: s.spool.oldestUnreadAt ? now - s.spool.oldestUnreadAt : 0,
         spool: { bytes: s.spool.bytes, records: s.spool.records },
+        ...(s.evicted ? { evicted: { ...s.evicted } } : {}),
       },
     },
   };

@@ -69,6 +69,12 @@ export interface PipelineOptions {
   readonly detect?: (doc: AuditkitEvent) => ReadonlyArray<{ readonly event: { readonly id: string } }>;
   /** Rewrites each event before it is encoded and detected (collectors/auditd/bastion-join.ts); must not throw. */
   readonly enrich?: (doc: AuditkitEvent) => AuditkitEvent;
+  /**
+   * Counts of entries the state memories (the bastion join's map, the hook parser's login
+   * memory) forgot for lack of room since start, carried by each heartbeat under
+   * `auditkit.agent.evicted.<key>` (every key declared in schema/kit-fields.ts).
+   */
+  readonly evicted?: () => Readonly<Record<string, number>>;
   /** Parser state shared by inputs and kept across runs (ParseContext.shared: the hook parser's login memory). */
   readonly parserShared?: ReadonlyMap<string, unknown>;
   /**
@@ -135,7 +141,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const heartbeat = (): void => {
     if (!spool || o.heartbeatIntervalMs <= 0) return;
     lastHeartbeat = Date.now();
-    const doc = heartbeatDoc({ namespace: o.namespace, host: o.host, agent, seq: hbSeq++, startedAt, counters, spool });
+    const doc = heartbeatDoc({ namespace: o.namespace, host: o.host, agent, seq: hbSeq++, startedAt, counters, spool, ...(o.evicted ? { evicted: o.evicted() } : {}) });
     if (spool.full) {
       counters.dropped['heartbeat_spool_full'] = (counters.dropped['heartbeat_spool_full'] ?? 0) + 1;
       return;

@@ -190,7 +190,7 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
     expect(fs.statSync(path.join(sub, 'state', 'bastion-join.json')).mode & 0o777).toBe(0o600);
   });
 
-  it('a sudo -i shell\'s hook record after a collector restart still inherits its login\'s address and bastion id (the hook login memory is saved too)', async () => {
+  it('a sudo -i shell\'s hook record after a collector restart still inherits its login\'s address and bastion id (the hook login memory is saved too), and heartbeats count what the memories forgot', async () => {
     const sub = fs.mkdtempSync(path.join(dir, 'hook-restart-'));
     const hookJournal = path.join(sub, 'hook.journal');
     fs.writeFileSync(hookJournal, '');
@@ -199,7 +199,7 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
       namespace: ns,
       inputs: [{ path: hookJournal, format: 'hook' }],
       poll_interval_ms: 50,
-      heartbeat_interval_s: 0,
+      heartbeat_interval_s: 1,
       sink: { flush_interval_ms: 50 },
       listeners: { hook: { enabled: false } },
       rules: { enabled: false },
@@ -208,12 +208,14 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
     const FRANK_BASTION = '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a';
     const t = Date.now() - 30_000;
     const shell = (sid: string): Promise<Record<string, unknown> | undefined> => search('commands', { term: { 'auditkit.shell.session_id': sid } }).then((r) => r[0]);
-    const runUntil = async (what: string, sid: string, write: () => void): Promise<void> => {
+    let lastHeartbeat: Record<string, unknown> | undefined;
+    const runUntil = async (what: string, sid: string, write: () => void, alsoWait?: () => Promise<Record<string, unknown> | undefined>): Promise<void> => {
       const ac = new AbortController();
       const run = runAgent({ client: es, config, namespace: ns, log: createLogger({ level: 'error' }), once: false, signal: ac.signal });
       try {
         write();
         await until(what, () => shell(sid));
+        if (alsoWait) lastHeartbeat = await until('a heartbeat counting the login forgotten over its budget', alsoWait);
       } finally {
         ac.abort();
         await run;
@@ -229,10 +231,20 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
     const root = JSON.parse(hookLine({ user: 'root', uid: 0, luid: 1006, ses: 31, bsid: FRANK_BASTION, seq: 1, t: t + 5000, cmd: 'systemctl restart nginx', peerUid: 0, pid: 8101 })) as Record<string, unknown>;
     delete root['bsid'];
     delete root['ssh'];
-    await runUntil('the sudo -i shell\'s record', 's-8101', () => fs.appendFileSync(hookJournal, JSON.stringify(root) + '\n'));
+    // Meanwhile uid 1007 names 65 logins of its own: one over its budget of 64, forgotten and counted in the heartbeat.
+    const flood = Array.from({ length: 65 }, (_, i) => {
+      const r = JSON.parse(hookLine({ user: 'grace', uid: 1007, luid: 1007, ses: 100 + i, bsid: FRANK_BASTION, seq: 1, t: t + 1000, cmd: 'true', peerUid: 1007, pid: 9000 + i })) as Record<string, unknown>;
+      delete r['bsid'];
+      return JSON.stringify(r) + '\n';
+    });
+    const heartbeat = (): Promise<Record<string, unknown> | undefined> => searchSources(es, streamName('agent', ns), { exists: { field: 'auditkit.agent.evicted.hook_budget' } }, 100).then((r) => r.find((d) => get(d, 'auditkit.agent.evicted.hook_budget') === 1));
+    await runUntil('the sudo -i shell\'s record', 's-8101', () => fs.appendFileSync(hookJournal, flood.join('') + JSON.stringify(root) + '\n'), heartbeat);
     const after = await shell('s-8101');
     assertValidDocument(after as Record<string, unknown>);
     expect([get(after, 'auditkit.bastion.session_id'), get(after, 'source.ip')]).toEqual([FRANK_BASTION, '10.0.0.5']);
     expect(fs.statSync(path.join(sub, 'state', 'hook-sessions.json')).mode & 0o777).toBe(0o600);
+    // The heartbeat carries both memories' eviction counts (declared kit fields).
+    assertValidDocument(lastHeartbeat as Record<string, unknown>);
+    expect(get(lastHeartbeat, 'auditkit.agent.evicted')).toEqual({ bastion_join: 0, hook_budget: 1, hook_cap: 0 });
   });
 });
