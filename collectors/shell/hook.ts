@@ -10,6 +10,7 @@
  * so the same record delivered twice (receiver and fallback, or a replay) is one
  * document, and two identical commands are two.
  */
+import * as fs from 'node:fs';
 import { readStateFile, StateFileWriter } from '../../core';
 import { commandEvent, documentId, type CommandFacts } from '../../schema';
 import type { ParseContext, ParseOutput, ParserUnit, RawRecord } from '../types';
@@ -97,6 +98,8 @@ interface LoginMemory {
 /** The snapshot file: one row per login, least recently used first. */
 interface LoginsSnapshot {
   readonly version: 1;
+  /** The kernel's boot id when it was written (the kernel numbers `ses` from 1 again at each boot). */
+  readonly boot?: string;
   readonly logins: ReadonlyArray<readonly [key: string, owner: number, ip: string | null, port: number | null, bastion: string | null]>;
 }
 
@@ -115,6 +118,8 @@ export class SessionAddresses {
     private readonly perUid = 64,
     /** Where `save()` writes and `load()` reads the logins (`<state_dir>/hook-sessions.json`). */
     file?: string,
+    /** This boot of the collector's host (default: /proc/sys/kernel/random/boot_id). */
+    private readonly boot: string | undefined = file === undefined ? undefined : readBootId(),
   ) {
     this.writer = file === undefined ? undefined : new StateFileWriter(file, () => this.serialize());
   }
@@ -127,6 +132,12 @@ export class SessionAddresses {
     if (this.writer === undefined) return { loaded: 0, damaged: false };
     const read = readStateFile(this.writer.file, (v): v is LoginsSnapshot => typeof v === 'object' && v !== null && (v as LoginsSnapshot).version === 1 && Array.isArray((v as LoginsSnapshot).logins));
     if (read.value === undefined) return { loaded: 0, damaged: read.damaged };
+    // Written before a reboot: this host's logins reuse those `ses` numbers, and a stale
+    // login's first-declared values would win over the new login's (its bastion id refused).
+    if (read.value.boot !== undefined && this.boot !== undefined && read.value.boot !== this.boot) {
+      this.changed();
+      return { loaded: 0, damaged: false };
+    }
     for (const row of read.value.logins) {
       if (!Array.isArray(row)) continue;
       const [key, owner, ip, port, bastion] = row;
@@ -155,7 +166,7 @@ export class SessionAddresses {
   serialize(): string {
     const logins: Array<LoginsSnapshot['logins'][number]> = [];
     for (const [k, m] of this.logins) logins.push([k, m.owner, m.address?.ip ?? null, m.address?.port ?? null, m.bastion ?? null]);
-    return JSON.stringify({ version: 1, logins } satisfies LoginsSnapshot);
+    return JSON.stringify({ version: 1, ...(this.boot !== undefined ? { boot: this.boot } : {}), logins } satisfies LoginsSnapshot);
   }
 
   private changed(): void {
@@ -244,6 +255,14 @@ export class SessionAddresses {
     }
     if (m.bastion !== undefined && this.bastionLogin.get(m.bastion) === key) this.bastionLogin.delete(m.bastion);
     this.changed();
+  }
+}
+
+function readBootId(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
   }
 }
 

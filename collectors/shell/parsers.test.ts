@@ -532,6 +532,20 @@ describe('the hook login memory across restarts (issue 17)', () => {
     expect([small.lookup('h|5|1'), small.lookupBastion('h|5|2'), small.evicted]).toEqual([undefined, B1, { budget: 1, cap: 0 }]);
   });
 
+  it('forgets what was saved before a reboot of this host (the kernel numbers ses from 1 again)', async () => {
+    const file = join(dir, 'reboot.json');
+    const before = new SessionAddresses(10, 64, file, 'boot-a');
+    before.remember('h|5|1', 5, '10.0.0.1', undefined);
+    expect(before.claimBastion('h|5|1', 5, B1)).toBe(true);
+    expect(await before.save(true)).toBe(true);
+    expect(new SessionAddresses(10, 64, file, 'boot-a').load()).toEqual({ loaded: 1, damaged: false });
+    const after = new SessionAddresses(10, 64, file, 'boot-b');
+    expect(after.load()).toEqual({ loaded: 0, damaged: false });
+    // The new boot's login 1 declares its own id, which the stale one would have refused.
+    after.remember('h|5|1', 5, '10.0.0.2', undefined);
+    expect([after.claimBastion('h|5|1', 5, '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d'), after.lookup('h|5|1')]).toEqual([true, { ip: '10.0.0.2' }]);
+  });
+
   it('keeps a damaged file aside and starts empty', () => {
     const file = join(dir, 'damaged.json');
     writeFileSync(file, '{"version":1,"logins":[');
