@@ -2,7 +2,7 @@ export { AuditkitError, errorMessage, EXIT_CODE_NAMES, ExitCode, formatLocation,
 export { createLogger, type Logger, silentLogger } from './log';
 export { createProgress } from './progress';
 export { assertPrivateFile, cacheDir, expandHome, freePort, writeFileAtomic } from './fsutil';
-export { readStateFile, StateFileWriter } from './state-file';
+export { bootId, readStateFile, StateFileWriter } from './state-file';
 export { ConfigError, envVarName, keyNodeAt, loadConfig, type LoadedConfig, nodeAt, yamlToJs } from './config';
 export { KIT_ROOT, KIT_VERSION } from './version';
 export { createRng, type Rng } from './rng';

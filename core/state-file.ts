@@ -10,6 +10,19 @@ import * as fs from 'node:fs';
 import { writeFileAtomic } from './fsutil';
 
 /**
+ * This boot of the host (/proc/sys/kernel/random/boot_id), or undefined where it cannot be
+ * read. Snapshots keyed by the kernel's audit session numbers record it: the kernel numbers
+ * `ses` from 1 again at each boot, so a snapshot from an earlier boot names other logins.
+ */
+export function bootId(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Read a snapshot. Never throws: a missing file is `{ damaged: false }` without `value`;
  * one that is not JSON, or that `valid` refuses, is kept aside and `{ damaged: true }`.
  */

@@ -103,6 +103,22 @@ describe('bastion join: the map survives a collector restart', () => {
     expect(bastionOf(b.apply(hook('S2', B1, '1001', '1001')))).toBeUndefined();
   });
 
+  it('does not load what was saved before this host last booted (the kernel numbers ses from 1 again)', async () => {
+    const file = path.join(dir, 'reboot.json');
+    const a = new BastionSessionJoin({ file, boot: 'boot-a' });
+    a.apply(hook('S1', B1, '1000', '1000'));
+    a.apply(audit('S1', '1000'));
+    expect(await a.save()).toBe(true);
+    // After a reboot a new login of another account gets the same session number.
+    const b = new BastionSessionJoin({ file, boot: 'boot-b' });
+    expect(b.load()).toEqual({ loaded: 0, damaged: false });
+    expect(bastionOf(b.apply(audit('S1', '1001')))).toBeUndefined();
+    expect(bastionOf(b.apply(hook('S1', B2, '1001', '1001')))).toBe(B2);
+    // The same boot reads it back.
+    const c = new BastionSessionJoin({ file, boot: 'boot-a' });
+    expect(c.load()).toEqual({ loaded: 1, damaged: false });
+  });
+
   it('forgets a login some minutes after sshd ends it (not when sudo does), and keeps a damaged file aside', async () => {
     let now = 0;
     const file = path.join(dir, 'ended.json');

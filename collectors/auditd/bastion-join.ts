@@ -55,7 +55,7 @@
  * written coarsely (a change of age alone marks the map dirty only every `ttlMs`/72),
  * so a busy login does not rewrite the file at every commit.
  */
-import { readStateFile, StateFileWriter } from '../../core';
+import { bootId, readStateFile, StateFileWriter } from '../../core';
 import type { AuditkitEvent } from '../../schema';
 
 export interface BastionJoinOptions {
@@ -70,6 +70,8 @@ export interface BastionJoinOptions {
   readonly endedTtlMs?: number;
   /** Where `save()` writes and `load()` reads the mappings (the collector's state dir). */
   readonly file?: string;
+  /** This boot of the host (default, with `file`: /proc/sys/kernel/random/boot_id; tests pass their own). */
+  readonly boot?: string;
   readonly now?: () => number;
   /** Called once per refusal reason (and never with the claimed ids' owner data). */
   readonly onRefused?: (reason: BastionJoinRefusal, detail: { readonly session: string; readonly bastion: string }) => void;
@@ -91,6 +93,8 @@ interface Mapping {
 /** The snapshot file: one row per mapping, oldest first. */
 interface Snapshot {
   readonly version: 1;
+  /** The kernel's boot id when it was written (`ses` numbers restart at 1 at each boot). */
+  readonly boot?: string;
   readonly sessions: ReadonlyArray<readonly [session: string, bastion: string, uid: string, confirmed: 0 | 1, seen: number, ended?: number]>;
 }
 
@@ -156,8 +160,11 @@ export class BastionSessionJoin {
   /** `seen` changes alone mark the map dirty no more often than this. */
   private readonly seenGrain: number;
   private seenDirtyAt = 0;
+  /** This boot of the host, written with the snapshot and checked at load. */
+  private readonly boot: string | undefined;
 
   constructor(private readonly o: BastionJoinOptions = {}) {
+    this.boot = o.file === undefined ? undefined : 'boot' in o ? o.boot : bootId();
     this.max = o.maxSessions ?? 10_000;
     this.maxPending = o.maxPending ?? 1_000;
     this.ttl = o.ttlMs ?? 12 * 3600_000;
@@ -182,6 +189,12 @@ export class BastionSessionJoin {
     const read = readStateFile(file, (v): v is Snapshot => typeof v === 'object' && v !== null && (v as Snapshot).version === 1 && Array.isArray((v as Snapshot).sessions));
     if (read.value === undefined) return { loaded: 0, damaged: read.damaged };
     const snap = read.value;
+    // Written before a reboot: this host's new logins reuse those `ses` numbers, and a stale
+    // mapping would tag a new login with an old bastion id (and refuse the login's own).
+    if (snap.boot !== undefined && this.boot !== undefined && snap.boot !== this.boot) {
+      this.dirty = true;
+      return { loaded: 0, damaged: false };
+    }
     const now = this.now();
     for (const row of snap.sessions) {
       if (!Array.isArray(row)) continue;
@@ -212,7 +225,7 @@ export class BastionSessionJoin {
     const sessions: Array<Snapshot['sessions'][number]> = [];
     const now = this.now();
     for (const [k, m] of this.sessions) if (!this.expired(m, now)) sessions.push(m.ended === undefined ? [k, m.bastion, m.uid, m.confirmed ? 1 : 0, m.seen] : [k, m.bastion, m.uid, m.confirmed ? 1 : 0, m.seen, m.ended]);
-    return JSON.stringify({ version: 1, sessions } satisfies Snapshot);
+    return JSON.stringify({ version: 1, ...(this.boot !== undefined ? { boot: this.boot } : {}), sessions } satisfies Snapshot);
   }
 
   private touch(m: Mapping, now: number): void {

@@ -10,8 +10,7 @@
  * so the same record delivered twice (receiver and fallback, or a replay) is one
  * document, and two identical commands are two.
  */
-import * as fs from 'node:fs';
-import { readStateFile, StateFileWriter } from '../../core';
+import { bootId, readStateFile, StateFileWriter } from '../../core';
 import { commandEvent, documentId, type CommandFacts } from '../../schema';
 import type { ParseContext, ParseOutput, ParserUnit, RawRecord } from '../types';
 import { plausibleMs, validIp } from './event';
@@ -119,7 +118,7 @@ export class SessionAddresses {
     /** Where `save()` writes and `load()` reads the logins (`<state_dir>/hook-sessions.json`). */
     file?: string,
     /** This boot of the collector's host (default: /proc/sys/kernel/random/boot_id). */
-    private readonly boot: string | undefined = file === undefined ? undefined : readBootId(),
+    private readonly boot: string | undefined = file === undefined ? undefined : bootId(),
   ) {
     this.writer = file === undefined ? undefined : new StateFileWriter(file, () => this.serialize());
   }
@@ -258,13 +257,6 @@ export class SessionAddresses {
   }
 }
 
-function readBootId(): string | undefined {
-  try {
-    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * May a record speak for its login session (set or inherit what the login declared)?
