@@ -64,25 +64,27 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
     return searchSources(es, streamName(dataset, ns), query, 100);
   }
 
-  it('tags alice\'s sudo and its child with her bastion id, refuses bob\'s forged mappings, and one query returns both views', async () => {
-    const auditLog = path.join(dir, 'audit.log');
-    const hookJournal = path.join(dir, 'hook.journal');
-    fs.writeFileSync(auditLog, '');
+  /** A collector over an audit log and a hook journal (both empty) in `base`, its state under `base/state`. */
+  function rig(base: string, o: { audit?: boolean; heartbeatS?: number } = {}): { auditLog: string; hookJournal: string; config: Parameters<typeof runAgent>[0]['config'] } {
+    const auditLog = path.join(base, 'audit.log');
+    const hookJournal = path.join(base, 'hook.journal');
     fs.writeFileSync(hookJournal, '');
+    if (o.audit !== false) fs.writeFileSync(auditLog, '');
     const collector = collectorConfigSchema.parse({
-      state_dir: path.join(dir, 'state'),
+      state_dir: path.join(base, 'state'),
       namespace: ns,
-      inputs: [
-        { path: auditLog, format: 'auditd' },
-        { path: hookJournal, format: 'hook' },
-      ],
+      inputs: [...(o.audit !== false ? [{ path: auditLog, format: 'auditd' }] : []), { path: hookJournal, format: 'hook' }],
       poll_interval_ms: 50,
-      heartbeat_interval_s: 0,
+      heartbeat_interval_s: o.heartbeatS ?? 0,
       sink: { flush_interval_ms: 50 },
       listeners: { hook: { enabled: false } },
       rules: { enabled: false },
     });
-    const config = { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) };
+    return { auditLog, hookJournal, config: { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) } };
+  }
+
+  it('tags alice\'s sudo and its child with her bastion id, refuses bob\'s forged mappings, and one query returns both views', async () => {
+    const { auditLog, hookJournal, config } = rig(dir);
     const ac = new AbortController();
     const run = runAgent({ client: es, config, namespace: ns, log: createLogger({ level: 'error' }), once: false, signal: ac.signal });
     try {
@@ -139,24 +141,7 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
 
   it('keeps tagging a login\'s auditd events after the collector restarts in the middle of it (the map is saved with the checkpoints)', async () => {
     const sub = fs.mkdtempSync(path.join(dir, 'restart-'));
-    const auditLog = path.join(sub, 'audit.log');
-    const hookJournal = path.join(sub, 'hook.journal');
-    fs.writeFileSync(auditLog, '');
-    fs.writeFileSync(hookJournal, '');
-    const collector = collectorConfigSchema.parse({
-      state_dir: path.join(sub, 'state'),
-      namespace: ns,
-      inputs: [
-        { path: auditLog, format: 'auditd' },
-        { path: hookJournal, format: 'hook' },
-      ],
-      poll_interval_ms: 50,
-      heartbeat_interval_s: 0,
-      sink: { flush_interval_ms: 50 },
-      listeners: { hook: { enabled: false } },
-      rules: { enabled: false },
-    });
-    const config = { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) };
+    const { auditLog, hookJournal, config } = rig(sub);
     const RESTART_BASTION = '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d';
     const t = Date.now() - 30_000;
     const seq = (s: number): Promise<Record<string, unknown> | undefined> => search('auditd', { term: { 'event.sequence': s } }).then((r) => r[0]);
@@ -192,19 +177,7 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
 
   it('a sudo -i shell\'s hook record after a collector restart still inherits its login\'s address and bastion id (the hook login memory is saved too), and heartbeats count what the memories forgot', async () => {
     const sub = fs.mkdtempSync(path.join(dir, 'hook-restart-'));
-    const hookJournal = path.join(sub, 'hook.journal');
-    fs.writeFileSync(hookJournal, '');
-    const collector = collectorConfigSchema.parse({
-      state_dir: path.join(sub, 'state'),
-      namespace: ns,
-      inputs: [{ path: hookJournal, format: 'hook' }],
-      poll_interval_ms: 50,
-      heartbeat_interval_s: 1,
-      sink: { flush_interval_ms: 50 },
-      listeners: { hook: { enabled: false } },
-      rules: { enabled: false },
-    });
-    const config = { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) };
+    const { hookJournal, config } = rig(sub, { audit: false, heartbeatS: 1 });
     const FRANK_BASTION = '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a';
     const t = Date.now() - 30_000;
     const shell = (sid: string): Promise<Record<string, unknown> | undefined> => search('commands', { term: { 'auditkit.shell.session_id': sid } }).then((r) => r[0]);
