@@ -141,6 +141,16 @@ maybe('a hostile local user against auditkit collect', () => {
   // any login); nobody then asks to inherit that id for its command, claims the login for
   // another id, and claims the id for its own login. None of its events may carry a bastion
   // id, and the login's next record (its sudo -i shell: no variable) still has the first id.
+  /** One record sent as root over the hook port; resolves with the collector's answer. */
+  const asRoot = (line: string): Promise<string> =>
+    new Promise<string>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => s.write(line));
+      let o = '';
+      s.on('data', (d: Buffer) => (o += d.toString()));
+      s.on('close', () => resolve(o));
+      s.on('error', () => resolve(o));
+    });
+
   it('never lets nobody put its commands into another login\'s bastion session, nor relabel that login', async () => {
     const VICTIM = '3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
     const FORGED = '9e8d7c6b-5a49-4837-a625-14f3e2d1c0b9';
@@ -148,14 +158,6 @@ maybe('a hostile local user against auditkit collect', () => {
     // `n` orders the records in time (the query sorts on it).
     const rec = (n: number, sid: string, uid: number, luid: number, ses: number, bsid?: string): string =>
       JSON.stringify({ v: 1, shell: 'bash', host, sid, seq: n, t: 1795345199140 + n, uid, user: uid === 0 ? 'root' : 'nobody', luid, ses, ...(bsid ? { bsid } : {}), rc: 0, cmd: `echo bastion-${n}` }) + '\n';
-    const asRoot = (line: string): Promise<string> =>
-      new Promise<string>((resolve) => {
-        const s = connect(port, '127.0.0.1', () => s.write(line));
-        let o = '';
-        s.on('data', (d: Buffer) => (o += d.toString()));
-        s.on('close', () => resolve(o));
-        s.on('error', () => resolve(o));
-      });
     expect(await asRoot(rec(1, 'bastion-victim', 0, 1000, 4242, VICTIM))).toMatch(/^OK/);
     const forger = `
       const net = require('node:net');
@@ -195,14 +197,6 @@ maybe('a hostile local user against auditkit collect', () => {
     const host = os.hostname();
     const rec = (n: number, sid: string, uid: number, luid: number, ses: number, extra: Record<string, string>): string =>
       JSON.stringify({ v: 1, shell: 'bash', host, sid, seq: n, t: 1795345299140 + n, uid, user: uid === 0 ? 'root' : 'nobody', luid, ses, ...extra, rc: 0, cmd: `echo flood-${n}` }) + '\n';
-    const asRoot = (line: string): Promise<string> =>
-      new Promise<string>((resolve) => {
-        const s = connect(port, '127.0.0.1', () => s.write(line));
-        let o = '';
-        s.on('data', (d: Buffer) => (o += d.toString()));
-        s.on('close', () => resolve(o));
-        s.on('error', () => resolve(o));
-      });
     expect(await asRoot(rec(1, 'flood-victim', 0, 1000, 5151, { bsid: VICTIM, ssh: '10.0.0.9 40022 10.0.0.21 22' }))).toMatch(/^OK/);
     // Eight senders at a time: the receiver's per-uid connection budget.
     const flooder = `
