@@ -126,12 +126,13 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
     // (learnt from the login's attested hook records; collectors/auditd/bastion-join.ts).
     // Its map is saved with each checkpoint commit and read back here, so a restart in the middle
     // of a login keeps tagging that login's auditd events.
+    const joinFile = path.join(base.stateDir, 'bastion-join.json');
     const join = new BastionSessionJoin({
-      file: path.join(base.stateDir, 'bastion-join.json'),
+      file: joinFile,
       onRefused: (reason, d) => o.log.warn({ 'event.reason': reason, 'auditkit.session.id': d.session, 'auditkit.bastion.session_id': d.bastion }, 'a hook record claimed a bastion session for a login it does not own or that is already mapped; refused (logged once per reason)'),
     });
     const loaded = join.load();
-    if (loaded.damaged) o.log.warn({ 'file.path': path.join(base.stateDir, 'bastion-join.json') }, 'the saved bastion join map could not be read; kept aside, starting empty (logins are mapped again by their next hook record)');
+    if (loaded.damaged) o.log.warn({ 'file.path': joinFile }, 'the saved bastion join map could not be read; kept aside, starting empty (logins are mapped again by their next hook record)');
     else if (loaded.loaded > 0) o.log.info({ sessions: loaded.loaded }, 'bastion join map loaded');
     // The hook parser's login memory (the address and bastion id a login declared, inherited by its
     // su/sudo shells: collectors/shell/hook.ts), shared by the hook inputs and kept the same way, in

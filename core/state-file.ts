@@ -25,12 +25,14 @@ export function bootId(): string | undefined {
 /**
  * Read a snapshot. Never throws: a missing file is `{ damaged: false }` without `value`;
  * one that is not JSON, or that `valid` refuses, is kept aside and `{ damaged: true }`.
+ * With `boot` (this boot's id), a snapshot that records another boot (`boot` key) is
+ * `{ stale: true }` without `value`: its owner starts empty and rewrites it.
  */
-export function readStateFile<T>(file: string, valid: (v: unknown) => v is T): { value?: T; damaged: boolean } {
+export function readStateFile<T extends { readonly boot?: string }>(file: string, valid: (v: unknown) => v is T, boot?: string): { value?: T; damaged: boolean; stale?: true } {
+  let v: unknown;
   try {
-    const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    v = JSON.parse(fs.readFileSync(file, 'utf8'));
     if (!valid(v)) throw new Error('not the expected snapshot');
-    return { value: v, damaged: false };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { damaged: false };
     try {
@@ -40,6 +42,8 @@ export function readStateFile<T>(file: string, valid: (v: unknown) => v is T): {
     }
     return { damaged: true };
   }
+  if (v.boot !== undefined && boot !== undefined && v.boot !== boot) return { damaged: false, stale: true };
+  return { value: v, damaged: false };
 }
 
 /** Writes one owner's snapshot: only when `dirty`, rate-limited, atomically, mode 600. */

@@ -57,6 +57,7 @@
  */
 import { bootId, readStateFile, StateFileWriter } from '../../core';
 import type { AuditkitEvent } from '../../schema';
+import { BASTION_SESSION_RE } from '../shell';
 
 export interface BastionJoinOptions {
   readonly maxSessions?: number;
@@ -105,8 +106,6 @@ function isLoginEnd(doc: AuditkitEvent): boolean {
   const exe = str(get(doc, 'process.executable'));
   return exe !== undefined && /(^|\/)sshd(-session)?$/.test(exe);
 }
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function get(d: unknown, p: string): unknown {
   let o = d;
@@ -186,20 +185,17 @@ export class BastionSessionJoin {
   load(): { loaded: number; damaged: boolean } {
     const file = this.o.file;
     if (file === undefined) return { loaded: 0, damaged: false };
-    const read = readStateFile(file, (v): v is Snapshot => typeof v === 'object' && v !== null && (v as Snapshot).version === 1 && Array.isArray((v as Snapshot).sessions));
+    // Written before a reboot (stale): this host's new logins reuse those `ses` numbers, and a
+    // stale mapping would tag a new login with an old bastion id (and refuse the login's own).
+    const read = readStateFile(file, (v): v is Snapshot => typeof v === 'object' && v !== null && (v as Snapshot).version === 1 && Array.isArray((v as Snapshot).sessions), this.boot);
+    if (read.stale) this.dirty = true;
     if (read.value === undefined) return { loaded: 0, damaged: read.damaged };
     const snap = read.value;
-    // Written before a reboot: this host's new logins reuse those `ses` numbers, and a stale
-    // mapping would tag a new login with an old bastion id (and refuse the login's own).
-    if (snap.boot !== undefined && this.boot !== undefined && snap.boot !== this.boot) {
-      this.dirty = true;
-      return { loaded: 0, damaged: false };
-    }
     const now = this.now();
     for (const row of snap.sessions) {
       if (!Array.isArray(row)) continue;
       const [session, bastion, uid, confirmed, seen, ended] = row;
-      if (typeof session !== 'string' || typeof bastion !== 'string' || !UUID_RE.test(bastion) || typeof uid !== 'string' || typeof seen !== 'number') continue;
+      if (typeof session !== 'string' || typeof bastion !== 'string' || !BASTION_SESSION_RE.test(bastion) || typeof uid !== 'string' || typeof seen !== 'number') continue;
       const m: Mapping = { bastion, uid, confirmed: confirmed === 1, seen, ...(typeof ended === 'number' ? { ended } : {}) };
       if (this.expired(m, now) || this.bastions.has(bastion)) continue;
       this.sessions.set(session, m);
@@ -258,7 +254,7 @@ export class BastionSessionJoin {
     const bastion = str(get(doc, 'auditkit.bastion.session_id'));
     if (bastion === undefined) return true;
     const session = str(get(doc, 'auditkit.session.id'));
-    if (session === undefined || !UUID_RE.test(bastion)) return true;
+    if (session === undefined || !BASTION_SESSION_RE.test(bastion)) return true;
     const now = this.now();
     const known = this.live(session, now);
     // Who sends it is checked even for the id the login already holds: another account's

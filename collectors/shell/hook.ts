@@ -19,8 +19,8 @@ import { intOf, parseError, parseSshConnection, statelessParser, strOf } from '.
 
 export const HOOK_TAG = 'auditkit-shell';
 
-/** A bastion session id (a UUID, as bastion/server.ts makes them). */
-const BASTION_SESSION_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A bastion session id (a UUID, as bastion/server.ts makes them); the auditd join checks the same shape. */
+export const BASTION_SESSION_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SYSLOG_PAYLOAD = /auditkit-shell(?:\[\d+\])?:? (\{"v":.*)$/s;
 const RFC5424_PAYLOAD = /^<\d{1,3}>1 \S+ \S+ auditkit-shell \S+ \S+ (?:-|\[.*?\]) (?:\uFEFF)?(\{"v":.*)$/s;
 
@@ -129,14 +129,11 @@ export class SessionAddresses {
    */
   load(): { loaded: number; damaged: boolean } {
     if (this.writer === undefined) return { loaded: 0, damaged: false };
-    const read = readStateFile(this.writer.file, (v): v is LoginsSnapshot => typeof v === 'object' && v !== null && (v as LoginsSnapshot).version === 1 && Array.isArray((v as LoginsSnapshot).logins));
-    if (read.value === undefined) return { loaded: 0, damaged: read.damaged };
-    // Written before a reboot: this host's logins reuse those `ses` numbers, and a stale
+    // Written before a reboot (stale): this host's logins reuse those `ses` numbers, and a stale
     // login's first-declared values would win over the new login's (its bastion id refused).
-    if (read.value.boot !== undefined && this.boot !== undefined && read.value.boot !== this.boot) {
-      this.changed();
-      return { loaded: 0, damaged: false };
-    }
+    const read = readStateFile(this.writer.file, (v): v is LoginsSnapshot => typeof v === 'object' && v !== null && (v as LoginsSnapshot).version === 1 && Array.isArray((v as LoginsSnapshot).logins), this.boot);
+    if (read.stale) this.changed();
+    if (read.value === undefined) return { loaded: 0, damaged: read.damaged };
     for (const row of read.value.logins) {
       if (!Array.isArray(row)) continue;
       const [key, owner, ip, port, bastion] = row;

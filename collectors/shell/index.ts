@@ -3,7 +3,7 @@
  * bash and zsh history files, the OMAudit legacy agent. All produce the same
  * ECS command event (event.ts). See README.md for the hook and its limits.
  */
-export { hookParser, parseHookRecord, HOOK_TAG, HOOK_JOURNAL_NAME, SessionAddresses } from './hook';
+export { hookParser, parseHookRecord, HOOK_TAG, HOOK_JOURNAL_NAME, SessionAddresses, BASTION_SESSION_RE } from './hook';
 export { legacyParser, legacyParserUnit, parseLegacyLine, type LegacyOptions } from './legacy';
 export { bashParser, zshParser, bashParserUnit, zshParserUnit, userFromPath, userFromOwner, unmetafy, type HistoryOptions } from './history';
 export { omauditParser, omauditParserUnit, parseOmauditRecord, startOmauditReceiver, OMAUDIT_PATH, type OmauditOptions, type OmauditReceiver } from './omaudit';
