@@ -215,6 +215,8 @@ interface Live {
   lastInput: number;
   end(reason: string, message: string): void;
 }
+/** A live session's info while it runs (the recording path is added once known). */
+type LiveInfo = { -readonly [K in keyof LiveSession]: LiveSession[K] };
 
 export async function startBastion(o: BastionOptions): Promise<Bastion> {
   const cfg = o.config;
@@ -380,6 +382,38 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     return code === 'AK_DEPLOY_HOST_KEY' ? 'host-key-refused' : code === 'AK_DEPLOY_AUTH' || code === 'AK_BASTION_ACCOUNT' || code === 'AK_CONFIG_PERMISSIONS' ? 'target-auth-failed' : 'target-unreachable';
   };
 
+  // ------------------------------------------------------------------ the live-session entry
+  // What `sessions live|kill` and the portal's watchers see of a running session, shell/exec and
+  // file transfer alike: its info (also written to the live file), its watchers, and an end() that
+  // only the first caller gets through. `say` is where the end message goes (the terminal or stderr).
+  const liveEntry = (facts: SessionFacts, target: Target, say: (message: string) => void): { entry: Live; info: LiveInfo; file: string; ended: () => boolean; endP: Promise<string> } => {
+    let over = false;
+    let resolveEnd: (reason: string) => void = () => undefined;
+    const endP = new Promise<string>((r) => (resolveEnd = r));
+    const info: LiveInfo = { id: facts.id, user: facts.user, host: target.host.name, account: target.account, channel: facts.channel, source: `${facts.sourceIp}:${facts.sourcePort}`, start: new Date(facts.start).toISOString(), instance, pid: process.pid };
+    const entry: Live = {
+      info,
+      watchers: new Set(),
+      facts,
+      target,
+      userName: facts.user,
+      lastInput: facts.start,
+      end(reason, message) {
+        if (over) return;
+        over = true;
+        if (message) {
+          try {
+            say(message);
+          } catch {
+            /* channel already gone */
+          }
+        }
+        resolveEnd(reason);
+      },
+    };
+    return { entry, info, file: path.join(live, `${facts.id}.json`), ended: () => over, endP };
+  };
+
   // ------------------------------------------------------------------ one proxied session
   interface Pty { term: string; cols: number; rows: number; width: number; height: number }
 
@@ -416,33 +450,9 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     await emit('sessions', sessionStartDoc(ctx, facts));
     let bytesIn = 0;
     let bytesOut = 0;
-    let ended = false;
-    let resolveEnd: (reason: string) => void = () => undefined;
-    const endP = new Promise<string>((r) => (resolveEnd = r));
     let targetClient: SshClient | undefined;
     let stream: ClientChannel | undefined;
-    const info: { -readonly [K in keyof LiveSession]: LiveSession[K] } = { id, user: user.name, host: target.host.name, account: target.account, channel: facts.channel, source: `${c.ip}:${c.port}`, start: new Date(start).toISOString(), instance, pid: process.pid };
-    const liveFile = path.join(live, `${id}.json`);
-    const entry: Live = {
-      info,
-      watchers: new Set(),
-      facts,
-      target,
-      userName: user.name,
-      lastInput: start,
-      end(reason, message) {
-        if (ended) return;
-        ended = true;
-        if (message) {
-          try {
-            channel.write(`\r\n${termLines(message)}`);
-          } catch {
-            /* channel already gone */
-          }
-        }
-        resolveEnd(reason);
-      },
-    };
+    const { entry, info, file: liveFile, ended, endP } = liveEntry(facts, target, (message) => channel.write(`\r\n${termLines(message)}`));
     try {
       targetClient = await connectTarget(target);
     } catch (err) {
@@ -589,7 +599,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
             await echoed;
           }
           const cmds = secret ? [] : await extractor.input(Buffer.from(rest), at);
-          if (ended) return; // the session is over: what was not checked is not forwarded
+          if (ended()) return; // the session is over: what was not checked is not forwarded
           // Do not forward a blocked Enter: discard the typed line at the target instead.
           toTarget(cmds.length > 0 && onCommandVerdicts(cmds) ? '\x15\x03' : rest);
         })
@@ -632,7 +642,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     s.on('exit', (code: number | null, signal?: string) => {
       exit = code !== null && code !== undefined ? { code } : signal ? { signal } : undefined;
     });
-    s.on('close', () => entry.end(ended ? 'closed' : 'exit', ''));
+    s.on('close', () => entry.end(ended() ? 'closed' : 'exit', ''));
     const onClientClose = (): void => entry.end('client-closed', '');
     channel.on('close', onClientClose);
     targetClient.on('close', () => entry.end('target-closed', ''));
@@ -756,30 +766,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     let bytesIn = 0;
     let bytesOut = 0;
     let fileSeq = 0;
-    let ended = false;
-    let resolveEnd: (reason: string) => void = () => undefined;
-    const endP = new Promise<string>((r) => (resolveEnd = r));
-    const info: { -readonly [K in keyof LiveSession]: LiveSession[K] } = { id, user: user.name, host: target.host.name, account: target.account, channel: kind.protocol, source: `${c.ip}:${c.port}`, start: new Date(start).toISOString(), instance, pid: process.pid };
-    const entry: Live = {
-      info,
-      watchers: new Set(),
-      facts,
-      target,
-      userName: user.name,
-      lastInput: start,
-      end(reason, message) {
-        if (ended) return;
-        ended = true;
-        if (message) {
-          try {
-            channel.stderr.write(termLines(message));
-          } catch {
-            /* channel already gone */
-          }
-        }
-        resolveEnd(reason);
-      },
-    };
+    const { entry, info, file: liveFile, ended, endP } = liveEntry(facts, target, (message) => channel.stderr.write(termLines(message)));
     const sink: TapSink = {
       file: (f) => void emit('sessions', fileDoc(ctx, facts, ++fileSeq, f)),
       violation: (reason) => {
@@ -789,7 +776,6 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     };
     const tap: Tap = kind.protocol === 'sftp' ? new SftpTap(sink, now) : new ScpTap(kind.scp, sink, now);
     sessions.set(id, entry);
-    const liveFile = path.join(live, `${id}.json`);
     await fsp.writeFile(liveFile, JSON.stringify(info), { mode: 0o600 }).catch(() => undefined);
 
     // Each chunk is read by the tap BEFORE it is forwarded: a chunk that breaks the stream never passes.
@@ -797,7 +783,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       let waiting = false;
       src.on('data', (d: Buffer) => {
         observe(d);
-        if (ended) return;
+        if (ended()) return;
         if (!dst.write(d) && !waiting) {
           waiting = true;
           src.pause();
@@ -818,7 +804,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
       tap.fromTarget(d);
     });
     s.stderr.on('data', (d: Buffer) => {
-      if (!ended) channel.stderr.write(d);
+      if (!ended()) channel.stderr.write(d);
     });
     channel.on('end', () => {
       try {
