@@ -10,19 +10,15 @@
  * indices) is removed in afterAll, also after a failure. Screenshots go to docs/ only
  * when AUDITKIT_SCREENSHOTS=1.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { freePort, sleep } from '../../core';
+import { sleep } from '../../core';
 import { assertValidDocument } from '../../schema';
 import { esTokenStore, totpCode } from '../../bastion';
 import { buildKitExport } from '../../dashboards';
-import { startSshdFleet, sshdUnavailable, type SshdFleet } from '../deploy/sshd';
-import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
+import { bastionRigUnavailable, startBastionRig, type BastionRig } from '../harness/bastion';
+import { testClient } from '../harness/es';
 
-const BIN = path.resolve(__dirname, '../../bin/auditkit.js');
-const BUILT = path.resolve(__dirname, '../../dist/cli/main.js');
 const CHROMIUM = '/usr/bin/chromium';
 const DOCS = path.resolve(__dirname, '../../docs');
 const SHOTS = process.env['AUDITKIT_SCREENSHOTS'] === '1';
@@ -35,7 +31,7 @@ try {
 } catch {
   pw = undefined;
 }
-const why = [sshdUnavailable(), !pw ? 'playwright-core missing' : undefined, !existsSync(CHROMIUM) ? `${CHROMIUM} missing (apt-get install chromium)` : undefined, !existsSync(BUILT) ? 'not built (npm run build)' : undefined].filter(Boolean);
+const why = [bastionRigUnavailable(), !pw ? 'playwright-core missing' : undefined, !existsSync(CHROMIUM) ? `${CHROMIUM} missing (apt-get install chromium)` : undefined].filter(Boolean);
 if (why.length) {
   if (process.env['CI'] === 'true') throw new Error(`bastion web tests cannot run under CI: ${why.join('; ')}`);
   console.warn(`bastion web tests skipped: ${why.join('; ')}`);
@@ -47,36 +43,18 @@ type Page = Awaited<ReturnType<Browser['newPage']>>;
 type Ctx = Awaited<ReturnType<Browser['newContext']>>;
 
 maybe('the bastion web portal with real Chromium and real sshd targets', () => {
-  const ns = uniqueNamespace('bweb');
-  const stateIndex = `auditkit-bastion-state-${ns}`;
-  let tmp: string;
-  let fleet: SshdFleet;
-  let cfgFile: string;
+  let rig: BastionRig | undefined;
+  const started = (): BastionRig => {
+    if (!rig) throw new Error('the bastion rig did not start');
+    return rig;
+  };
+  let tmp = '';
+  let stateIndex = '';
   let base = '';
   let browser: Browser;
-  const children: ChildProcess[] = [];
   const secrets: Record<string, string> = {};
-  const es = testClient();
-
-  const cli = (args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      const p = execFile(process.execPath, [BIN, '--config', cfgFile, ...args], { env: { ...process.env, AUDITKIT_LOG_LEVEL: 'warn' } }, (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
-      );
-      p.stdin?.end(input ?? '');
-    });
-  const search = async (dataset: string, query: Record<string, unknown>, want = 1, timeoutMs = 60_000): Promise<Array<Record<string, unknown>>> => {
-    const t0 = Date.now();
-    let hits: Array<Record<string, unknown>> = [];
-    while (Date.now() - t0 < timeoutMs) {
-      await es.indices.refresh({ index: `logs-auditkit.${dataset}-${ns}`, ignore_unavailable: true }).catch(() => undefined);
-      const r = await es.search<Record<string, unknown>>({ index: `logs-auditkit.${dataset}-${ns}`, size: 100, query, sort: [{ '@timestamp': 'asc' }] }, { ignore: [404] }).catch(() => undefined);
-      hits = (r?.hits?.hits ?? []).map((h) => h._source as Record<string, unknown>);
-      if (hits.length >= want) return hits;
-      await sleep(500);
-    }
-    throw new Error(`${want} ${dataset} documents for ${JSON.stringify(query)} did not arrive (got ${hits.length})`);
-  };
+  const cli = (args: string[], input?: string): ReturnType<BastionRig['cli']> => started().cli(args, input);
+  const search = (...a: Parameters<BastionRig['search']>): ReturnType<BastionRig['search']> => started().search(...a);
   const screen = (page: Page): Promise<string> =>
     page.evaluate(() => {
       const t = (globalThis as unknown as { akTerm?: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } } }).akTerm;
@@ -111,82 +89,31 @@ maybe('the bastion web portal with real Chromium and real sshd targets', () => {
   };
 
   beforeAll(async () => {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'ak-bweb-'));
-    fleet = await startSshdFleet(3, { prefix: 'w', acceptEnv: ['AUDITKIT_BASTION_SESSION'] });
-    chmodSync(fleet.clientKey, 0o600);
-    writeFileSync(path.join(tmp, 'known_hosts'), fleet.knownHostsText());
-    const [h1, h2, h3] = fleet.hosts as [SshdFleet['hosts'][number], SshdFleet['hosts'][number], SshdFleet['hosts'][number]];
-    const sshPort = await freePort();
-    const webPort = await freePort();
-    const downPort = await freePort(); // nothing listens there: the host that is down
-    cfgFile = path.join(tmp, 'auditkit.yml');
-    writeFileSync(
-      cfgFile,
-      [
-        'elasticsearch:',
-        `  url: ${testEsUrl()}`,
-        `  namespace: ${ns}`,
-        'collector:',
-        '  sink: { flush_interval_ms: 100 }',
-        '  heartbeat_interval_s: 3600',
-        'inventory:',
-        '  hosts:',
-        `    w01: { address: 127.0.0.1, port: ${h1.port} }`,
-        `    w02: { address: 127.0.0.1, port: ${h2.port} }`,
-        `    w03: { address: 127.0.0.1, port: ${h3.port} }`,
-        `    wdown: { address: 127.0.0.1, port: ${downPort} }`,
-        '  groups:',
-        '    web: { hosts: [w01, w02, wdown] }',
-        'bastion:',
-        `  listen: 127.0.0.1:${sshPort}`,
-        `  state_dir: ${path.join(tmp, 'state')}`,
-        `  known_hosts: ${path.join(tmp, 'known_hosts')}`,
-        `  state: { index: ${stateIndex}, refresh_s: 1 }`,
-        `  accounts: { root: { key: ${fleet.clientKey} } }`,
-        '  login: { failure_delay_ms: 50, lockout_failures: 5 }',
-        '  session: { check_interval_ms: 200 }',
-        `  web: { listen: 127.0.0.1:${webPort} }`,
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
-    const adds = await Promise.all([
-      cli(['bastion', 'user', 'add', 'alice', '--group', 'ops', '--group', 'bastion-admin', '--password-stdin'], 'alice-password-123\n'),
-      cli(['bastion', 'user', 'add', 'bob', '--password-stdin'], 'bob-password-1234\n'),
-    ]);
-    for (const a of adds) expect([a.code, a.stderr]).toEqual([0, '']);
-    for (const u of ['alice', 'bob']) {
-      const r = await cli(['--json', 'bastion', 'totp', 'enroll', u]);
-      expect(r.code).toBe(0);
-      secrets[u] = (JSON.parse(r.stdout) as { secret: string }).secret;
-    }
-    const grants = await Promise.all([
-      cli(['bastion', 'grant', '--user-group', 'ops', '--host-group', 'web', '--account', 'root']),
-      cli(['bastion', 'grant', 'alice', '--host', 'w03', '--account', 'root']),
-      cli(['bastion', 'grant', 'bob', '--host', 'w01', '--account', 'root']),
-    ]);
-    for (const g of grants) expect([g.code, g.stderr]).toEqual([0, '']);
-    const serve = spawn(process.execPath, [BIN, '--config', cfgFile, '--json', 'bastion', 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(serve);
-    let out = '';
-    let err = '';
-    serve.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    const started = await new Promise<{ web: { url: string; fingerprint: string } }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bastion serve did not start: ${err}`)), 90_000);
-      serve.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        try {
-          const v = JSON.parse(out) as { web: { url: string; fingerprint: string } };
-          clearTimeout(timer);
-          resolve(v);
-        } catch {
-          /* not whole yet */
-        }
-      });
-      serve.once('exit', (code) => reject(new Error(`bastion serve exited ${String(code)}: ${err}`)));
+    // w01..w03 are real sshd targets; wdown is in the inventory but nothing listens there.
+    rig = await startBastionRig({
+      name: 'bweb',
+      hostPrefix: 'w',
+      hosts: 3,
+      acceptEnv: ['AUDITKIT_BASTION_SESSION'],
+      downHosts: ['wdown'],
+      groups: { web: ['w01', 'w02', 'wdown'] },
+      web: true,
+      users: [
+        { name: 'alice', groups: ['ops', 'bastion-admin'], password: 'alice-password-123', totp: true },
+        { name: 'bob', password: 'bob-password-1234', totp: true },
+      ],
+      grants: [
+        ['--user-group', 'ops', '--host-group', 'web', '--account', 'root'],
+        ['alice', '--host', 'w03', '--account', 'root'],
+        ['bob', '--host', 'w01', '--account', 'root'],
+      ],
     });
-    base = started.web.url;
-    expect(started.web.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    ({ tmp, stateIndex } = rig);
+    Object.assign(secrets, rig.totpSecrets);
+    const web = rig.served.web;
+    if (!web) throw new Error('bastion serve printed no portal URL');
+    base = web.url;
+    expect(web.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     // The generated certificate and key are private to the bastion.
     for (const f of ['web-cert.pem', 'web-key.pem']) expect(statSync(path.join(tmp, 'state', f)).mode & 0o777).toBe(0o600);
     browser = await (pw as PW).chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
@@ -194,13 +121,7 @@ maybe('the bastion web portal with real Chromium and real sshd targets', () => {
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
-    await fleet?.stop();
-    await es.indices.delete({ index: stateIndex, ignore_unavailable: true }).catch(() => undefined);
-    await deleteNamespace(es, ns);
-    await es.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await rig?.close();
   }, 120_000);
 
   it('serves no page or API without a session, refuses a login without the CSRF token, and sets strict cookies and CSP', async () => {
@@ -383,7 +304,7 @@ maybe('the bastion web portal with real Chromium and real sshd targets', () => {
       await b.close();
     }
     // The state index holds no usable token: only its digest.
-    const r = await es.search<Record<string, unknown>>({ index: stateIndex, size: 100, query: { match_all: {} } });
+    const r = await started().es.search<Record<string, unknown>>({ index: stateIndex, size: 100, query: { match_all: {} } });
     const ids = (r.hits.hits ?? []).map((h) => String(h._id)).filter((id) => id.startsWith('token'));
     expect(ids.length).toBeGreaterThan(0);
     for (const id of ids) expect(id).toMatch(/^token(-used)?:[0-9a-f]{64}$/);

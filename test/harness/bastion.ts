@@ -1,9 +1,9 @@
 /**
  * The bastion end-to-end rig, shared by test/bastion/*.test.ts: real sshd targets on
- * loopback (test/deploy/sshd.ts), users and grants made through the built CLI in the
- * run's real Elasticsearch node, and the built `auditkit bastion serve` in a child
- * process. Optionally an EsProxy in front of the node so one test can cut the bastion's
- * Elasticsearch alone.
+ * loopback (test/deploy/sshd.ts), users, TOTP secrets and grants made through the built
+ * CLI in the run's real Elasticsearch node, and the built `auditkit bastion serve` (with
+ * its web portal where asked) in a child process. Optionally an EsProxy in front of the
+ * node so one test can cut the bastion's Elasticsearch alone.
  *
  * Everything it makes (temp dir with keys, config, state and recordings; sshd, bastion
  * and other child processes; the state index and the namespace's indices) is removed by
@@ -74,16 +74,24 @@ export interface RigUser {
   readonly key?: boolean;
   readonly password?: string;
   readonly groups?: readonly string[];
+  /** Enrol a TOTP secret (before the grants and the start): in `totpSecrets`. */
+  readonly totp?: boolean;
 }
 
 export interface BastionRigOptions {
-  /** Namespace prefix and sshd host-name prefix (hosts are `<hostPrefix>01`, `<hostPrefix>02`, …, all in group `web`). */
+  /** Namespace prefix and sshd host-name prefix (hosts are `<hostPrefix>01`, `<hostPrefix>02`, …, by default all in group `web`). */
   readonly name: string;
   readonly hostPrefix: string;
   readonly hosts: number;
   /** Indexes of hosts whose known_hosts line is NOT their key (a "changed" host key). */
   readonly impostor?: readonly number[];
   readonly acceptEnv?: readonly string[];
+  /** More inventory hosts where nothing listens (a free port each): hosts that are down. */
+  readonly downHosts?: readonly string[];
+  /** The inventory's groups, by host name; default `web` with every sshd host. */
+  readonly groups?: Readonly<Record<string, readonly string[]>>;
+  /** Serve the web portal too, on a free loopback port (its URL in `served.web`). */
+  readonly web?: boolean;
   readonly users: readonly RigUser[];
   /** Arguments after `bastion grant`, one array per grant. */
   readonly grants: ReadonlyArray<readonly string[]>;
@@ -97,9 +105,20 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** What `auditkit --json bastion serve` printed once it listened. */
+export interface Served {
+  readonly host_key: string;
+  readonly web?: { readonly url: string; readonly fingerprint: string };
+}
+
 export interface BastionRig {
   readonly tmp: string;
   readonly ns: string;
+  /** The bastion's state index (users, grants, tokens) in the run's node. */
+  readonly stateIndex: string;
+  readonly served: Served;
+  /** Users' TOTP secrets, for those made with `totp: true`. */
+  readonly totpSecrets: Readonly<Record<string, string>>;
   readonly fleet: SshdFleet;
   /** The bastion's port on 127.0.0.1. */
   readonly port: number;
@@ -136,6 +155,8 @@ export async function startBastionRig(o: BastionRigOptions): Promise<BastionRig>
   const children: ChildProcess[] = [];
   let fleet: SshdFleet | undefined;
   let port = 0;
+  let served: Served | undefined;
+  const totpSecrets: Record<string, string> = {};
   const cfgFile = path.join(tmp, 'auditkit.yml');
   const clientKnownHosts = path.join(tmp, 'bastion_known_hosts');
   const keyOf = (u: string): string => path.join(tmp, `${u}_key`);
@@ -190,7 +211,11 @@ export async function startBastionRig(o: BastionRigOptions): Promise<BastionRig>
     writeFileSync(path.join(tmp, 'known_hosts'), fleet.hosts.map((h, i) => `[127.0.0.1]:${h.port} ${o.impostor?.includes(i) ? impostor : h.hostKeyPub}\n`).join(''));
     chmodSync(fleet.clientKey, 0o600);
     port = await freePort();
+    const webPort = o.web ? await freePort() : 0;
     const names = fleet.hosts.map((_h, i) => `${o.hostPrefix}${String(i + 1).padStart(2, '0')}`);
+    const down: string[] = [];
+    for (const h of o.downHosts ?? []) down.push(`    ${h}: { address: 127.0.0.1, port: ${await freePort()} }`);
+    const groups = o.groups ?? { web: names };
     writeFileSync(
       cfgFile,
       [
@@ -203,8 +228,9 @@ export async function startBastionRig(o: BastionRigOptions): Promise<BastionRig>
         'inventory:',
         '  hosts:',
         ...fleet.hosts.map((h, i) => `    ${names[i] as string}: { address: 127.0.0.1, port: ${h.port} }`),
+        ...down,
         '  groups:',
-        `    web: { hosts: [${names.join(', ')}] }`,
+        ...Object.entries(groups).map(([g, hs]) => `    ${g}: { hosts: [${hs.join(', ')}] }`),
         'bastion:',
         `  listen: 127.0.0.1:${port}`,
         `  state_dir: ${path.join(tmp, 'state')}`,
@@ -213,6 +239,7 @@ export async function startBastionRig(o: BastionRigOptions): Promise<BastionRig>
         `  accounts: { root: { key: ${fleet.clientKey} } }`,
         '  login: { failure_delay_ms: 50, lockout_failures: 5 }',
         '  session: { check_interval_ms: 200 }',
+        ...(o.web ? [`  web: { listen: 127.0.0.1:${webPort} }`] : []),
         '',
       ].join('\n'),
       { mode: 0o600 },
@@ -227,6 +254,11 @@ export async function startBastionRig(o: BastionRigOptions): Promise<BastionRig>
       ),
     );
     for (const a of adds) if (a.code !== 0 || a.stderr !== '') throw new Error(`bastion user add failed (${a.code}): ${a.stderr}`);
+    for (const u of o.users.filter((x) => x.totp)) {
+      const r = await cli(['--json', 'bastion', 'totp', 'enroll', u.name]);
+      if (r.code !== 0) throw new Error(`bastion totp enroll ${u.name} failed (${r.code}): ${r.stderr}`);
+      totpSecrets[u.name] = (JSON.parse(r.stdout) as { secret: string }).secret;
+    }
     const grants = await Promise.all(o.grants.map((g) => cli(['bastion', 'grant', ...g])));
     for (const g of grants) if (g.code !== 0 || g.stderr !== '') throw new Error(`bastion grant failed (${g.code}): ${g.stderr}`);
     const serve = spawn(process.execPath, [BIN, '--config', cfgFile, '--json', 'bastion', 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -234,12 +266,13 @@ export async function startBastionRig(o: BastionRigOptions): Promise<BastionRig>
     let out = '';
     let err = '';
     serve.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    const started = await new Promise<{ host_key: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bastion serve did not start: ${err}`)), 60_000);
+    // 90 s: with the portal on, the first start also generates its certificate.
+    served = await new Promise<Served>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`bastion serve did not start: ${err}`)), 90_000);
       serve.stdout?.on('data', (d: Buffer) => {
         out += d.toString();
         try {
-          const v = JSON.parse(out) as { host_key: string };
+          const v = JSON.parse(out) as Served;
           clearTimeout(timer);
           resolve(v);
         } catch {
@@ -251,11 +284,15 @@ export async function startBastionRig(o: BastionRigOptions): Promise<BastionRig>
         reject(new Error(`bastion serve exited ${String(code)}: ${err}`));
       });
     });
-    writeFileSync(clientKnownHosts, `[127.0.0.1]:${port} ${started.host_key}\n`);
+    writeFileSync(clientKnownHosts, `[127.0.0.1]:${port} ${served.host_key}\n`);
   } catch (e) {
     await close().catch(() => undefined);
     throw e;
   }
 
-  return { tmp, ns, fleet, port, cfgFile, es, proxy, children, clientKnownHosts, keyOf, cli, sshArgs, clientOptions, withKey, passwordOnly, sshExec, search, close };
+  if (!served) {
+    await close();
+    throw new Error('bastion serve did not say it listens');
+  }
+  return { tmp, ns, stateIndex, served, totpSecrets, fleet, port, cfgFile, es, proxy, children, clientKnownHosts, keyOf, cli, sshArgs, clientOptions, withKey, passwordOnly, sshExec, search, close };
 }
