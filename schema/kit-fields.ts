@@ -35,7 +35,7 @@ export const KIT_FIELDS: readonly KitField[] = [
   { name: 'auditkit.claimed.uid', type: 'keyword', description: 'uid the shell hook record claimed, where it differs from the kernel-attested sender.' },
   { name: 'auditkit.claimed.bastion_session_id', type: 'keyword', description: 'Bastion session id a shell hook record claimed and the collector refused (tag auditkit_bastion_session_refused): its sender is not the login\'s own account nor root, or the login (or the id) was already declared otherwise.' },
   { name: 'auditkit.claimed.host', type: 'keyword', description: 'Host name the shell hook record claimed, where it differs from the host whose collector received it.' },
-  { name: 'auditkit.shell.shadowed', type: 'keyword', description: 'Shell functions found shadowing commands the hook relies on (exec, command, builtin, ...): tamper attempt (tag auditkit_hook_tampered).' },
+  { name: 'auditkit.shell.shadowed', type: 'keyword', array: true, description: 'Commands the shell hook runs (exec, command, builtin, print, ...) that user functions shadowed, set aside by the hook for its own run: tamper attempt (tag auditkit_hook_tampered). zsh: `functions` when the zsh/parameter hashes were made read-only or unset, so the hook could not.' },
   { name: 'auditkit.tty', type: 'keyword', description: 'Terminal name of the session (pts/0, tty1); ECS only has the device numbers.' },
   { name: 'auditkit.history.number', type: 'long', description: 'The shell history number of the command.' },
   { name: 'auditkit.history.untimed', type: 'boolean', description: 'A bash history line with no `#epoch` line of its own: its own record, timed by the entry before it (tag auditkit_time_inferred).' },

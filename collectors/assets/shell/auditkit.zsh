@@ -5,10 +5,62 @@
 # zsh/net/tcp (ztcp) the loopback connection, zsh/datetime the clock: no fork
 # per prompt. zsh cannot make functions read-only: this hook is weaker against
 # its own user than the bash one (README "Known limits").
+#
+# A user function named like a command the hook runs (print, read, ztcp, emulate,
+# return, command, ...) would run instead of it and silence the hook, and every
+# command that removes a function (unfunction, unset -f, disable, builtin) can be
+# shadowed too. Assignments cannot: zsh/parameter's dis_functions[NAME]=... puts a
+# *disabled* function in the table in place of the user's, so NAME is the builtin
+# again; the user's body, saved in a plain array, goes back with functions[NAME]=
+# after the hook. Until then only assignments, [[ ]], (( )), if and for.
 
 [[ -n ${ZSH_VERSION-} && -o interactive ]] || return 0
-(( ${+__auditkit_loaded} )) && return 0
-zmodload zsh/datetime 2>/dev/null || return 0
+
+# Aliases from ~/.zshenv would be expanded into the functions below as they are
+# parsed: none while this file is read (restored at its end).
+__auditkit_aliases_opt=${options[aliases]}
+options[aliases]=off
+__auditkit_saved=() __auditkit_shadowed= __auditkit_n= __auditkit_rc=0
+
+# Disable every user function named like a command the hook runs, save its body and
+# name it in __auditkit_shadowed. Assignments, [[ ]] and (( )) only (see above).
+__auditkit_unshadow() {
+  __auditkit_saved=() __auditkit_shadowed=
+  # Someone who made the hashes read-only or unset them cannot be undone: say so.
+  if [[ ${(t)functions} == *special* && ${(t)dis_functions} == *special* \
+    && ${(t)functions}${(t)dis_functions} != *readonly* ]]; then
+    for __auditkit_n in builtin command exec emulate print printf read return ztcp zmodload \
+      unset getent logname logger local typeset :; do
+      if (( ${+functions[$__auditkit_n]} )); then
+        __auditkit_shadowed+=${__auditkit_shadowed:+ }$__auditkit_n
+        __auditkit_saved+=("$__auditkit_n" "${functions[$__auditkit_n]}")
+        dis_functions[$__auditkit_n]=
+      fi
+    done
+  else
+    __auditkit_shadowed=functions
+  fi
+}
+
+# Put the user's functions back as they were (their text, parsed again without aliases:
+# the saved text already has the aliases of its definition expanded).
+__auditkit_restore() {
+  emulate -L zsh
+  options[aliases]=off
+  local i
+  for (( i = 1; i < ${#__auditkit_saved}; i += 2 )); do
+    functions[${__auditkit_saved[i]}]=${__auditkit_saved[i+1]}
+  done
+  __auditkit_saved=()
+}
+
+__auditkit_unshadow
+if (( ${+__auditkit_loaded} )) || ! zmodload zsh/datetime 2>/dev/null; then
+  __auditkit_restore
+  options[aliases]=$__auditkit_aliases_opt
+  return 0
+fi
+
 zmodload zsh/net/tcp 2>/dev/null
 
 # --- settings (the installer rewrites these lines) ---------------------------
@@ -99,25 +151,36 @@ __auditkit_preexec() {
   __auditkit_ran=1
 }
 
+# Takes $? by assignment, disables shadowing functions (__auditkit_unshadow), records,
+# and puts them back in the `always` block whichever way the record part ends.
 __auditkit_precmd() {
-  local rc=$?
-  emulate -L zsh
-  [[ $__auditkit_ran == 1 ]] || return $rc
-  local now=$(( epochtime[1] * 1000 + epochtime[2] / 1000000 )) esc cwd line start=$__auditkit_start
-  __auditkit_ran=0
-  (( __auditkit_seq++ ))
-  __auditkit_esc esc "$__auditkit_cmd"
-  __auditkit_esc cwd "$PWD"
-  line="$__auditkit_prefix,\"seq\":$__auditkit_seq,\"t\":$now${start:+,\"start\":$start},\"rc\":$rc,\"hist\":$(( HISTCMD - 1 )),\"cwd\":\"$cwd\",\"cmd\":\"$esc\"}"
-  __auditkit_send "$line"
-  return $rc
+  __auditkit_rc=$?
+  __auditkit_unshadow
+  {
+    emulate -L zsh
+    local rc=$__auditkit_rc
+    [[ $__auditkit_ran == 1 ]] || return $rc
+    local now=$(( epochtime[1] * 1000 + epochtime[2] / 1000000 )) esc cwd line start=$__auditkit_start
+    __auditkit_ran=0
+    (( __auditkit_seq++ ))
+    __auditkit_esc esc "$__auditkit_cmd"
+    __auditkit_esc cwd "$PWD"
+    line="$__auditkit_prefix,\"seq\":$__auditkit_seq,\"t\":$now${start:+,\"start\":$start},\"rc\":$rc,\"hist\":$(( HISTCMD - 1 )),\"cwd\":\"$cwd\"${__auditkit_shadowed:+,\"shadowed\":\"$__auditkit_shadowed\"},\"cmd\":\"$esc\"}"
+    __auditkit_send "$line"
+    return $rc
+  } always {
+    __auditkit_restore
+  }
 }
 
-autoload -Uz add-zsh-hook
-add-zsh-hook preexec __auditkit_preexec
+# add-zsh-hook by hand: it is a function that runs commands (emulate, zparseopts, ...).
+preexec_functions=(${preexec_functions:#__auditkit_preexec} __auditkit_preexec)
 # First in precmd_functions, so nothing runs between the command and us.
 precmd_functions=(__auditkit_precmd ${precmd_functions:#__auditkit_precmd})
 
 typeset -r __auditkit_loaded __auditkit_addr __auditkit_port __auditkit_logger_tag __auditkit_logger_prio \
   __auditkit_logger_socket __auditkit_ack_timeout __auditkit_alive __auditkit_alive_ms __auditkit_luid __auditkit_ses __auditkit_lname \
   __auditkit_logname __auditkit_tty __auditkit_sid __auditkit_prefix
+
+__auditkit_restore
+options[aliases]=$__auditkit_aliases_opt
