@@ -202,6 +202,34 @@ describe('the socket table read (issue 20: the prompt waits for it)', () => {
     }
   });
 
+  // The socket table as /proc/net, each read made to cost `ms` of CPU more (the function is asked before each read).
+  const costly = (ms: number): (() => string) => () => {
+    const t0 = process.cpuUsage();
+    for (;;) {
+      const c = process.cpuUsage(t0);
+      if ((c.user + c.system) / 1000 >= ms) return '/proc/net';
+    }
+  };
+
+  it('attests a short run of prompts at once, and makes a long run wait for its share of a core', async () => {
+    // Four back-to-back prompts (a pasted block) with 4 ms reads: within the saved-up budget, none waits.
+    const paste = await startHookReceiver(() => undefined, { port: 0, procNet: costly(4) });
+    try {
+      for (let i = 0; i < 4; i++) expect(await send(paste.port, `${LINE}\n`)).toBe('OK\n');
+      expect(paste.stats.deferred).toBe(0);
+    } finally {
+      await paste.close();
+    }
+    // Fifteen with 8 ms reads: past the budget, reads wait (a flood gets a fifth of a core), and every one is answered.
+    const flood = await startHookReceiver(() => undefined, { port: 0, procNet: costly(8) });
+    try {
+      for (let i = 0; i < 15; i++) expect(await send(flood.port, `${LINE}\n`)).toBe('OK\n');
+      expect(flood.stats.deferred).toBeGreaterThan(5);
+    } finally {
+      await flood.close();
+    }
+  });
+
   it('leaves a sender absent from both reads unverified, its claimed uid removed', async () => {
     const clientPort = await freePort();
     const got: RawRecord[] = [];
