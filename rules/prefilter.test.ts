@@ -7,6 +7,7 @@ import { readCorpus } from './corpus';
 import { compileRule, createStreamingEngine, type CompiledRule } from './engine';
 import { commandEvent } from './events';
 import { asciiLiteral, bestClauses, CMD_HAY, Prefilter, regexLiterals, requirement, type Requirement } from './prefilter';
+import { foldCase } from './prefilter/literals';
 import { minimalClause } from './prefilter/runtime';
 import { builtinRulesDir } from '../core';
 import { loadRules } from './schema';
@@ -161,6 +162,49 @@ describe('the rule prefilter under Unicode case folding', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('the prefilter on hostile input (issue 14)', () => {
+  const lit = (v: string): Requirement => [{ kind: 'lit', hay: 'process.command_line', v }];
+  const eventOf = (line: string): Doc => ({ process: { command_line: line, name: line, args: [line] } });
+
+  it('folds every code point in its one pass as foldCase does, and no lower-casing shortens a string', () => {
+    // The scan folds per character instead of scanning foldCase(text) a second time: the same literals must hold.
+    const lits = ['xi', 'xk', 'xs', 'iy', 'ky', 'sy', 'x', 'y'];
+    const pf = new Prefilter(lits.map(lit));
+    const ctx = new EvalContext();
+    const wrong: string[] = [];
+    const shorter: string[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const ch = String.fromCodePoint(cp);
+      const line = `x${ch}y`;
+      const folded = foldCase(line);
+      const want = lits.flatMap((l, i) => (folded.includes(l) ? [i] : []));
+      const got = [...pf.candidates(ctx.reset(eventOf(line)))];
+      if (got.join() !== want.join()) wrong.push(`U+${cp.toString(16)}: ${got.join()} / ${want.join()}`);
+      if (ch.toLowerCase().length < ch.length) shorter.push(`U+${cp.toString(16)}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(shorter).toEqual([]);
+  });
+
+  it('reads a 1 MiB field without lower-casing or copying it (one pass per haystack)', async () => {
+    const rules = await allRules();
+    const pf = new Prefilter(rules.map((r) => compileRule(r).requirements));
+    const ctx = new EvalContext();
+    const lower = jest.spyOn(String.prototype, 'toLowerCase');
+    try {
+      for (const line of ['\u00e9\u20ac\ud83d\ude00'.repeat(1 << 18), 'rm -rf ' + '/'.repeat(1 << 20)]) {
+        lower.mockClear();
+        pf.candidates(ctx.reset(commandEvent(line)));
+        const long = lower.mock.contexts.filter((c) => String(c).length > 100_000).length;
+        expect({ line: line.slice(0, 12), long }).toEqual({ line: line.slice(0, 12), long: 0 });
+      }
+    } finally {
+      lower.mockRestore();
+    }
   });
 });
 

@@ -19,11 +19,11 @@
  *   prefix / suffix, or a string every regex match must contain, and it is a
  *   substring of what the engine compares (the argv word, the option value, the
  *   redirection target, `argv.join(' ')`, the field value);
- * - literals are ASCII only (non-ASCII runs are cut out), the scan folds ASCII case
- *   per character, and a value holding any non-ASCII character is scanned a second
- *   time case-folded as RE2 folds (`foldCase`: U+212A KELVIN SIGN → `k`, U+017F
- *   LONG S → `s`, the only non-ASCII characters RE2 matches to ASCII letters), so
- *   a case-insensitive regex match cannot hide behind them.
+ * - literals are ASCII only (non-ASCII runs are cut out), and the scan folds each
+ *   character as `foldCase` does, in the same pass: ASCII case, U+212A KELVIN SIGN →
+ *   `k`, U+017F LONG S → `s` (the only non-ASCII characters RE2 matches to ASCII
+ *   letters), U+0130 → `i` + U+0307 (toLowerCase), so a case-insensitive match
+ *   cannot hide behind them.
  * rules/prefilter.test.ts checks the whole engine against a run of every rule on
  * every event.
  *

@@ -5,13 +5,14 @@
  */
 import { compilePath, pathSlot, type Doc, type EvalContext } from '../condition';
 import { buildAutomaton, type Automaton } from './aho-corasick';
-import { foldCase } from './literals';
 import { CMD_HAY, isClause, type Atom, type Requirement } from './requirements';
 
 interface EqIndex {
   readonly slot: number;
   readonly get: (d: Doc) => unknown;
   readonly values: Map<string, number[]>;
+  /** The longest value indexed: a longer field value equals none of them (lower-casing never shortens a string). */
+  readonly maxLen: number;
 }
 
 interface HayIndex {
@@ -64,7 +65,6 @@ export class Prefilter {
   private readonly ruleMark: Uint32Array;
   private readonly ruleCount: Int32Array;
   private epoch = 0;
-  private nonAscii = false;
   private readonly out: number[] = [];
   readonly stats: PrefilterStats;
 
@@ -108,7 +108,7 @@ export class Prefilter {
     this.always = always;
     this.slotRule = Int32Array.from(slotRule);
     this.need = Int32Array.from(need);
-    for (const [path, values] of eqs) this.eqs.push({ slot: pathSlot(path), get: compilePath(path), values });
+    for (const [path, values] of eqs) this.eqs.push({ slot: pathSlot(path), get: compilePath(path), values, maxLen: Math.max(...[...values.keys()].map((v) => v.length)) });
     let cmdAc: Automaton | undefined;
     for (const [hay, pats] of lits) {
       const ac = buildAutomaton(pats);
@@ -143,14 +143,37 @@ export class Prefilter {
     for (let j = 0; j < rs.length; j++) this.hit(rs[j] as number);
   }
 
-  /** Feed `s` to the automaton from state `st`; returns the end state. */
+  /**
+   * Feed `s`, case-folded as `foldCase` folds it, to the automaton from state `st`; returns the end state.
+   *
+   * One pass, folding per character, instead of a pass over the raw text and a second over `foldCase(s)`
+   * when it holds non-ASCII: the folded text contains every literal the raw text does (ASCII characters
+   * stay in place), and folding per character costs no copy. `toLowerCase` maps exactly two non-ASCII
+   * characters to text holding ASCII (U+0130 → `i` + U+0307, U+212A KELVIN SIGN → `k`) and RE2 folds one
+   * more (U+017F LONG S → `s`); every other non-ASCII character folds to non-ASCII characters only, which
+   * no literal holds (symbol 0, like any character outside the literals): prefilter.test.ts checks the list
+   * over every code point. Hostile input: 1 MiB of non-ASCII text went through the command-line haystacks
+   * twice and through `toLowerCase` twice (~30 ms CPU, `rules/adversarial.test.ts`).
+   */
   private scan(ac: Automaton, s: string, st: number): number {
     const { cls, table, k } = ac;
-    for (let i = 0; i < s.length; i++) {
+    const n = s.length;
+    // The root's own loop on symbol 0, without output (an empty literal would give it one).
+    const rootLoop = table[0] === 0;
+    for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       let sym = 0;
       if (c < 128) sym = cls[c] as number;
-      else this.nonAscii = true;
+      else if (c === 0x212a) sym = cls[107] as number; // k
+      else if (c === 0x17f) sym = cls[115] as number; // s
+      else if (c === 0x130) {
+        // i, then U+0307 (symbol 0)
+        const w = table[st * k + (cls[105] as number)] as number;
+        st = w >>> 1;
+        if (w & 1) this.hitState(ac, st);
+      }
+      // At the root, a character no literal holds leads back to the root with no output: skip the table.
+      if (sym === 0 && st === 0 && rootLoop) continue;
       const v = table[st * k + sym] as number;
       st = v >>> 1;
       if (v & 1) this.hitState(ac, st);
@@ -158,14 +181,7 @@ export class Prefilter {
     return st;
   }
 
-  /** One field value; scanned again case-folded (foldCase) when it holds non-ASCII characters. */
-  private scanValue(ac: Automaton, v: string): void {
-    this.nonAscii = false;
-    this.scan(ac, v, 0);
-    if (this.nonAscii) this.scan(ac, foldCase(v), 0);
-  }
-
-  private scanCmds(ac: Automaton, ctx: EvalContext, lower: boolean): void {
+  private scanCmds(ac: Automaton, ctx: EvalContext): void {
     for (const c of ctx.cmds()) {
       let st = 0;
       for (let i = 0; i < c.argv.length; i++) {
@@ -174,12 +190,11 @@ export class Prefilter {
           st = v >>> 1;
           if (v & 1) this.hitState(ac, st);
         }
-        const w = c.argv[i] as string;
-        st = this.scan(ac, lower ? foldCase(w) : w, st);
+        st = this.scan(ac, c.argv[i] as string, st);
       }
-      for (const w of c.assigns) this.scan(ac, lower ? foldCase(w) : w, 0);
-      for (const w of c.writes) this.scan(ac, lower ? foldCase(w) : w, 0);
-      for (const w of c.reads) this.scan(ac, lower ? foldCase(w) : w, 0);
+      for (const w of c.assigns) this.scan(ac, w, 0);
+      for (const w of c.writes) this.scan(ac, w, 0);
+      for (const w of c.reads) this.scan(ac, w, 0);
     }
   }
 
@@ -209,6 +224,22 @@ export class Prefilter {
       const e = this.eqs[i] as EqIndex;
       const x = e.get(ctx.doc);
       if (x === undefined || x === null) continue;
+      // A value longer than every indexed one (a 1 MiB name or argument) is neither lower-cased nor hashed
+      // for a lookup that cannot hit.
+      if (typeof x === 'string') {
+        if (x.length > e.maxLen) continue;
+      } else if (Array.isArray(x)) {
+        let long = false;
+        for (let j = 0; j < x.length; j++) if (typeof x[j] === 'string' && (x[j] as string).length > e.maxLen) long = true;
+        if (long) {
+          for (const v of ctx.stringsAt(e.slot, e.get, false)) {
+            if (v.length > e.maxLen) continue;
+            const rs = e.values.get(v.toLowerCase());
+            if (rs) this.hitAll(rs);
+          }
+          continue;
+        }
+      }
       for (const v of ctx.stringsAt(e.slot, e.get, true)) {
         const rs = e.values.get(v);
         if (rs) this.hitAll(rs);
@@ -219,14 +250,10 @@ export class Prefilter {
       const h = this.hays[i] as HayIndex;
       const x = h.get(doc);
       if (x === undefined || x === null) continue;
-      if (typeof x === 'string') this.scanValue(h.ac, x);
-      else for (const v of ctx.stringsAt(h.slot, h.get, false)) this.scanValue(h.ac, v);
+      if (typeof x === 'string') this.scan(h.ac, x, 0);
+      else for (const v of ctx.stringsAt(h.slot, h.get, false)) this.scan(h.ac, v, 0);
     }
-    if (this.cmdAc) {
-      this.nonAscii = false;
-      this.scanCmds(this.cmdAc, ctx, false);
-      if (this.nonAscii) this.scanCmds(this.cmdAc, ctx, true);
-    }
+    if (this.cmdAc) this.scanCmds(this.cmdAc, ctx);
     // Insertion sort: a handful of candidates, mostly in order already.
     for (let i = 1; i < out.length; i++) {
       const x = out[i] as number;
