@@ -47,6 +47,8 @@ export interface CommandFacts {
   /** Kernel audit session id (/proc/self/sessionid). */
   readonly auditSession?: number;
   readonly tty?: string;
+  /** false: a command sshd ran for an exec request (`ssh host 'cmd'`), not typed at a prompt. */
+  readonly interactive?: boolean;
   readonly pid?: number;
   readonly shell?: string;
   readonly shellSessionId?: string;
@@ -111,6 +113,7 @@ export function commandEvent(ctx: CommandEventContext, f: CommandFacts, linkSess
   if (f.cwd !== undefined && f.cwd !== '') process['working_directory'] = f.cwd;
   if (f.exitCode !== undefined) process['exit_code'] = f.exitCode;
   if (f.pid !== undefined) process['pid'] = f.pid;
+  if (f.interactive !== undefined) process['interactive'] = f.interactive;
   if (f.startMs !== undefined) {
     process['start'] = new Date(f.startMs).toISOString();
     process['end'] = new Date(f.timeMs).toISOString();

@@ -394,6 +394,8 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?:
     ...optNum('loginUid', loginUid),
     ...optNum('auditSession', ses),
     ...(tty !== undefined && tty !== 'not a tty' ? { tty } : {}),
+    // The hook's record of an exec request (`ssh host 'cmd'`), sent before the command ran.
+    ...(r['ev'] === 'exec' ? { interactive: false } : {}),
     ...optNum('pid', intOf(r['pid'])),
     ...optStr('shell', strOf(r['shell'])),
     shellSessionId: sid,

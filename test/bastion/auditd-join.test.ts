@@ -12,9 +12,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { deleteNamespace, searchSources, testClient, uniqueNamespace, until } from '../harness/es';
+import { bastionRigUnavailable, startBastionRig, type BastionRig } from '../harness/bastion';
+import { ensureTestUser, sudoUnavailable, type TestUser } from '../deploy/sshd';
 import { collectorConfigSchema, runAgent } from '../../collectors';
-import { createLogger, smtpConfigSchema } from '../../core';
+import { createLogger, freePort, smtpConfigSchema } from '../../core';
 import { rulesConfigSchema } from '../../rules';
 import { assertValidDocument, streamName } from '../../schema';
 
@@ -221,3 +224,104 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
     expect(get(lastHeartbeat, 'auditkit.agent.evicted')).toEqual({ bastion_join: 0, hook_budget: 1, hook_cap: 0 });
   });
 });
+
+const rigWhy = [bastionRigUnavailable(), sudoUnavailable()].filter(Boolean);
+if (rigWhy.length) console.warn(`bastion exec join test skipped: ${rigWhy.join('; ')}`);
+const maybeRig = rigWhy.length ? describe.skip : describe;
+
+/**
+ * An exec request through the real door: the OpenSSH client → the built bastion → a real sshd
+ * target whose logins go through PAM (pam_loginuid: a real kernel loginuid and audit session)
+ * → the account's bash, which Debian's bash makes source its rc files for sshd (the hook line
+ * an operator puts in /etc/bash.bashrc; here the account's ~/.bashrc, the file bash reads right
+ * after it, so the machine's own file is left alone) → the real hook → the real agent's receiver.
+ * The kernel audit subsystem is not usable here, so the processes the login ran are written to
+ * the agent's audit log in auditd's format, with the login's real auid and ses.
+ */
+maybeRig('bastion join for exec requests (real door, real sshd with PAM, real hook, real agent)', () => {
+  const ACCOUNT = 'akbjexec';
+  let rig: BastionRig | undefined;
+  let account: TestUser | undefined;
+  let home = '';
+  let hookPort = 0;
+
+  beforeAll(async () => {
+    hookPort = await freePort();
+    rig = await startBastionRig({
+      name: 'bjexec',
+      hostPrefix: 'x',
+      hosts: 1,
+      acceptEnv: ['AUDITKIT_BASTION_SESSION'],
+      usePam: true,
+      accounts: [ACCOUNT],
+      users: [{ name: 'alice', key: true }],
+      grants: [['alice', '--host', 'x01', '--account', ACCOUNT]],
+    });
+    account = ensureTestUser(ACCOUNT, `${rig.fleet.clientKey}.pub`, { nopasswd: true }, { removeExisting: true });
+    execFileSync('usermod', ['-s', '/bin/bash', ACCOUNT]);
+    home = execFileSync('sh', ['-c', `getent passwd ${ACCOUNT} | cut -d: -f6`]).toString().trim();
+    const hook = readHook().replace(/^__auditkit_port=601$/m, `__auditkit_port=${hookPort}`).replace(/^__auditkit_alive=.*$/m, '__auditkit_alive=');
+    fs.writeFileSync(path.join(home, 'auditkit-hook.sh'), hook, { mode: 0o644 });
+    fs.writeFileSync(path.join(home, '.bashrc'), `. ${path.join(home, 'auditkit-hook.sh')}\n`, { mode: 0o644 });
+  }, 240_000);
+
+  afterAll(async () => {
+    await rig?.close();
+    account?.remove();
+  }, 120_000);
+
+  it('the exec\'s hook record declares the bastion session before the command runs, so the login\'s auditd events carry the id', async () => {
+    const r = rig as BastionRig;
+    const base = fs.mkdtempSync(path.join(r.tmp, 'agent-'));
+    const auditLog = path.join(base, 'audit.log');
+    fs.writeFileSync(auditLog, '');
+    const collector = collectorConfigSchema.parse({
+      state_dir: path.join(base, 'state'),
+      namespace: r.ns,
+      inputs: [{ path: auditLog, format: 'auditd' }],
+      poll_interval_ms: 50,
+      heartbeat_interval_s: 0,
+      sink: { flush_interval_ms: 50 },
+      listeners: { hook: { port: hookPort, alive_file: '' } },
+      rules: { enabled: false },
+    });
+    const ac = new AbortController();
+    const run = runAgent({ client: r.es, config: { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) }, namespace: r.ns, log: createLogger({ level: 'error' }), once: false, signal: ac.signal });
+    const command = 'echo "sid=$AUDITKIT_BASTION_SESSION auid=$(cat /proc/self/loginuid) ses=$(cat /proc/self/sessionid)"; uname -s';
+    let sid: string;
+    let auid: number;
+    let ses: number;
+    try {
+      const out = await r.sshExec(`alice@x01`, r.withKey('alice'), command);
+      expect([out.code, out.stderr]).toEqual([0, '']);
+      const m = /^sid=([0-9a-f-]{36}) auid=(\d+) ses=(\d+)\nLinux\n$/.exec(out.stdout);
+      expect(m).not.toBeNull();
+      [sid, auid, ses] = [m?.[1] ?? '', Number(m?.[2]), Number(m?.[3])];
+      // The login's own account, as pam_loginuid set it.
+      expect(auid).toBe(Number(execFileSync('id', ['-u', ACCOUNT]).toString()));
+      // The exec's hook record, through the receiver (kernel-attested sender) and the join.
+      await r.search('commands', { term: { 'auditkit.bastion.session_id': sid } }, 1, 40_000);
+      // What the kernel would have audited for that login: the command's processes, then another login's record.
+      const t = Date.now();
+      fs.appendFileSync(auditLog, execve(900, t, { auid, uid: auid, ses, pid: 41_000, ppid: 40_999, exe: '/usr/bin/uname', argv: ['uname', '-s'], names: [ACCOUNT, ACCOUNT] }));
+      fs.appendFileSync(auditLog, userLogin(901, t + 10, auid + 1, ses + 1000, 'nobody-else'));
+      await r.search('auditd', { term: { 'event.sequence': 901 } });
+    } finally {
+      ac.abort();
+      await run;
+    }
+    // One query on the bastion session id: the door's exec documents, the target's hook record of
+    // the exec (not interactive, the command as sshd got it, the login's account), and the process that ran.
+    const docs = await r.search('*', { term: { 'auditkit.bastion.session_id': sid } }, 4);
+    for (const d of docs) assertValidDocument(d);
+    const hook = docs.find((d) => get(d, 'auditkit.source.format') === 'hook');
+    expect([get(hook, 'process.command_line'), get(hook, 'process.interactive'), get(hook, 'user.name'), get(hook, 'process.entry_leader.user.id'), get(hook, 'tags')]).toEqual([command, false, ACCOUNT, String(auid), undefined]);
+    const audited = docs.filter((d) => get(d, 'event.dataset') === 'auditkit.auditd');
+    expect(audited.map((d) => [get(d, 'process.executable'), get(d, 'user.name')])).toEqual([['/usr/bin/uname', ACCOUNT]]);
+    expect(docs.some((d) => get(d, 'event.dataset') === 'auditkit.sessions' && get(d, 'process.command_line') === command)).toBe(true);
+  }, 180_000);
+});
+
+function readHook(): string {
+  return fs.readFileSync(path.resolve(__dirname, '../../collectors/assets/shell/auditkit.sh'), 'utf8');
+}

@@ -71,6 +71,12 @@ export interface SshdFleetOptions {
   readonly setEnv?: Readonly<Record<string, string>>;
   /** Environment variables sessions may receive from the client (sshd_config AcceptEnv), e.g. the bastion's session id. */
   readonly acceptEnv?: readonly string[];
+  /**
+   * Run the login through PAM (Debian's /etc/pam.d/sshd: pam_loginuid gives the login its
+   * kernel loginuid and audit session, as on a real host). Default off: without it no test
+   * login touches the machine's PAM stack.
+   */
+  readonly usePam?: boolean;
 }
 
 export async function startSshdFleet(count: number, opts: SshdFleetOptions = {}): Promise<SshdFleet> {
@@ -102,7 +108,7 @@ export async function startSshdFleet(count: number, opts: SshdFleetOptions = {})
         'PubkeyAuthentication yes',
         'PasswordAuthentication yes',
         'KbdInteractiveAuthentication no',
-        'UsePAM no',
+        `UsePAM ${opts.usePam ? 'yes' : 'no'}`,
         'StrictModes no',
         'MaxStartups 100:30:200',
         'MaxSessions 50',

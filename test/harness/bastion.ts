@@ -92,6 +92,10 @@ export interface BastionRigOptions {
   readonly groups?: Readonly<Record<string, readonly string[]>>;
   /** Serve the web portal too, on a free loopback port (its URL in `served.web`). */
   readonly web?: boolean;
+  /** Logins go through PAM on the targets (their own loginuid and audit session: test/deploy/sshd.ts). */
+  readonly usePam?: boolean;
+  /** System accounts besides root the door may log in as, with the fleet's client key (the accounts themselves are the test's to make). */
+  readonly accounts?: readonly string[];
   readonly users: readonly RigUser[];
   /** Arguments after `bastion grant`, one array per grant. */
   readonly grants: ReadonlyArray<readonly string[]>;
@@ -204,12 +208,13 @@ export async function startBastionRig(o: BastionRigOptions): Promise<BastionRig>
 
   try {
     const esUrl = proxy ? await proxy.listen() : testEsUrl();
-    fleet = await startSshdFleet(o.hosts, { prefix: o.hostPrefix, ...(o.acceptEnv ? { acceptEnv: o.acceptEnv } : {}) });
+    fleet = await startSshdFleet(o.hosts, { prefix: o.hostPrefix, ...(o.acceptEnv ? { acceptEnv: o.acceptEnv } : {}), ...(o.usePam ? { usePam: true } : {}) });
     for (const u of o.users) if (u.key) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', u.name, '-f', keyOf(u.name)]);
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(tmp, 'impostor')]);
     const impostor = readFileSync(path.join(tmp, 'impostor.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
     writeFileSync(path.join(tmp, 'known_hosts'), fleet.hosts.map((h, i) => `[127.0.0.1]:${h.port} ${o.impostor?.includes(i) ? impostor : h.hostKeyPub}\n`).join(''));
-    chmodSync(fleet.clientKey, 0o600);
+    const clientKey = fleet.clientKey;
+    chmodSync(clientKey, 0o600);
     port = await freePort();
     const webPort = o.web ? await freePort() : 0;
     const names = fleet.hosts.map((_h, i) => `${o.hostPrefix}${String(i + 1).padStart(2, '0')}`);
@@ -236,7 +241,7 @@ export async function startBastionRig(o: BastionRigOptions): Promise<BastionRig>
         `  state_dir: ${path.join(tmp, 'state')}`,
         `  known_hosts: ${path.join(tmp, 'known_hosts')}`,
         `  state: { index: ${stateIndex}, refresh_s: 1 }`,
-        `  accounts: { root: { key: ${fleet.clientKey} } }`,
+        `  accounts: { ${['root', ...(o.accounts ?? [])].map((a) => `${a}: { key: ${clientKey} }`).join(', ')} }`,
         '  login: { failure_delay_ms: 50, lockout_failures: 5 }',
         '  session: { check_interval_ms: 200 }',
         ...(o.web ? [`  web: { listen: 127.0.0.1:${webPort} }`] : []),

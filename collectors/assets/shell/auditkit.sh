@@ -13,9 +13,18 @@
 # Per prompt it costs a handful of builtins, two opens of a private scratch file
 # and one loopback connection: no fork, no exec (bench/shell.ts measures it).
 
-# Only interactive bash, once per shell.
+# Interactive bash, once per shell; and the one non-interactive bash that sshd starts for an
+# exec request (`ssh host 'cmd'`: Debian's bash sources /etc/bash.bashrc and ~/.bashrc then,
+# SSH_SOURCE_BASHRC), which sends one record with the command string and returns: without it,
+# an exec login would send nothing, and the collector could not join its auditd events to the
+# bastion session it came through (issue 17; collectors/shell/README.md "Exec requests").
 [ -n "${BASH_VERSION-}" ] || return 0
-case $- in *i*) ;; *) return 0 ;; esac
+__auditkit_exec=
+case $- in
+  *i*) ;;
+  *) [ -n "${BASH_EXECUTION_STRING+x}" ] && [ -n "${SSH_CONNECTION-}" ] && [ -z "${__auditkit_loaded-}" ] || return 0
+     __auditkit_exec=1 ;;
+esac
 [ -z "${__auditkit_loaded-}" ] || return 0
 # bash >= 4.4 for PS0, >= 5.0 for EPOCHREALTIME.
 [ "${BASH_VERSINFO[0]}" -ge 5 ] 2>/dev/null || return 0
@@ -103,6 +112,42 @@ __auditkit_prefix+=",\"uid\":$UID,\"euid\":$EUID,\"pid\":$$,\"ppid\":$PPID"
 case ${SUDO_UID-} in '' | *[!0-9]*) ;; *) __auditkit_prefix+=",\"sudo_uid\":$SUDO_UID" ;; esac
 unset __auditkit_tmp __auditkit_v
 
+__auditkit_send() { # __auditkit_send LINE
+  local fd= ack= hb= hp= now=${EPOCHREALTIME//[!0-9]/}
+  # A stale liveness stamp: the collector cannot answer, and connecting could hang.
+  # (open + read of a small tmpfs file: no fork.)
+  if [ -n "$__auditkit_alive" ] && { IFS=" " read -r hb hp <"$__auditkit_alive"; } 2>/dev/null \
+    && [[ $hp == "$__auditkit_port" && -n $hb && $hb != *[!0-9]* ]] && ((${now:0:-3} - hb > __auditkit_alive_ms)); then
+    :
+  # Loopback connect + write + wait for "OK": all builtins. 2>/dev/null hides
+  # "connection refused" when the collector is down.
+  elif { exec {fd}<>"/dev/tcp/$__auditkit_addr/$__auditkit_port"; } 2>/dev/null; then
+    if [ "$__auditkit_ack_timeout" = 0 ]; then
+      { printf '%s\n' "$1" >&"$fd"; } 2>/dev/null && ack=OK
+    else
+      { printf '%s\n' "$1" >&"$fd"; } 2>/dev/null && IFS= read -r -t "$__auditkit_ack_timeout" -u "$fd" ack 2>/dev/null
+    fi
+    exec {fd}>&-
+    [ "${ack%$'\r'}" = OK ] && return 0
+  fi
+  # Fallback: syslog/journald (forks; only while the collector is down).
+  command logger ${__auditkit_logger_socket:+-u "$__auditkit_logger_socket"} -t "$__auditkit_logger_tag" -p "$__auditkit_logger_prio" \
+    --id=$$ -S 262144 -- "$1" 2>/dev/null
+}
+
+# An exec request: one record, sent before the command runs (so the login's processes are
+# joined from their start), with the command string as sshd passed it; no rc (not known yet),
+# no history, no prompt hooks. Prints nothing (scp, rsync, git and sftp-server speak over
+# this channel).
+if [ -n "$__auditkit_exec" ]; then
+  __auditkit_esc __auditkit_v "$BASH_EXECUTION_STRING"
+  __auditkit_esc __auditkit_tmp "$PWD"
+  __auditkit_send "$__auditkit_prefix,\"ev\":\"exec\",\"seq\":1,\"t\":${__auditkit_t0:0:-3},\"cwd\":\"$__auditkit_tmp\",\"cmd\":\"$__auditkit_v\"}"
+  unset __auditkit_tmp __auditkit_v __auditkit_exec
+  return 0
+fi
+unset __auditkit_exec
+
 # Private scratch file to read the history entry without a command substitution
 # (a fork): in a 0700 directory we own, on tmpfs where there is one (a disk /tmp
 # costs milliseconds per prompt on some machines); else $(...) (one fork per prompt).
@@ -126,29 +171,6 @@ __auditkit_primed=
 __auditkit_start=
 __auditkit_empty=
 __auditkit_shadowed=
-
-__auditkit_send() { # __auditkit_send LINE
-  local fd= ack= hb= hp= now=${EPOCHREALTIME//[!0-9]/}
-  # A stale liveness stamp: the collector cannot answer, and connecting could hang.
-  # (open + read of a small tmpfs file: no fork.)
-  if [ -n "$__auditkit_alive" ] && { IFS=" " read -r hb hp <"$__auditkit_alive"; } 2>/dev/null \
-    && [[ $hp == "$__auditkit_port" && -n $hb && $hb != *[!0-9]* ]] && ((${now:0:-3} - hb > __auditkit_alive_ms)); then
-    :
-  # Loopback connect + write + wait for "OK": all builtins. 2>/dev/null hides
-  # "connection refused" when the collector is down.
-  elif { exec {fd}<>"/dev/tcp/$__auditkit_addr/$__auditkit_port"; } 2>/dev/null; then
-    if [ "$__auditkit_ack_timeout" = 0 ]; then
-      { printf '%s\n' "$1" >&"$fd"; } 2>/dev/null && ack=OK
-    else
-      { printf '%s\n' "$1" >&"$fd"; } 2>/dev/null && IFS= read -r -t "$__auditkit_ack_timeout" -u "$fd" ack 2>/dev/null
-    fi
-    exec {fd}>&-
-    [ "${ack%$'\r'}" = OK ] && return 0
-  fi
-  # Fallback: syslog/journald (forks; only while the collector is down).
-  command logger ${__auditkit_logger_socket:+-u "$__auditkit_logger_socket"} -t "$__auditkit_logger_tag" -p "$__auditkit_logger_prio" \
-    --id=$$ -S 262144 -- "$1" 2>/dev/null
-}
 
 # A user function named like a command the hook runs (exec, command, builtin,
 # printf, read, local, ...) would run instead of it and silence the hook. The
