@@ -18,7 +18,8 @@ import { freePort, sleep } from '../../core';
 import { assertValidDocument } from '../../schema';
 import { totpCode } from '../../bastion';
 import { collectorHost, parserByKind, startHookReceiver, type HookReceiver, type ParseOutput } from '../../collectors';
-import { bastionRigUnavailable, startBastionRig, type BastionRig, type EsProxy } from '../harness/bastion';
+import { bastionRigUnavailable, startBastionRig, type BastionRig } from '../harness/bastion';
+import type { EsProxy } from '../harness/es-proxy';
 
 
 type Pty = { write(d: string): void; onData(cb: (d: string) => void): void; onExit(cb: (e: { exitCode: number }) => void): void; kill(): void; pid: number };
