@@ -110,7 +110,7 @@ export async function startBastionRig(o: BastionRigOptions): Promise<BastionRig>
   const stateIndex = `auditkit-bastion-state-${ns}`;
   const tmp = mkdtempSync(path.join(os.tmpdir(), `ak-${o.name}-`));
   const es = testClient();
-  const proxy = o.esProxy ? new EsProxy(new URL(testEsUrl())) : undefined;
+  const proxy = o.esProxy ? new EsProxy(testEsUrl()) : undefined;
   const children: ChildProcess[] = [];
   let fleet: SshdFleet | undefined;
   let port = 0;

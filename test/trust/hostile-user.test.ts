@@ -242,8 +242,7 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
   const cfg = path.join(dir, 'auditkit.yml');
   const children: ChildProcess[] = [];
   // Elasticsearch is unreachable for the collector until the test lets it through.
-  const proxy = new EsProxy(new URL(testEsUrl()));
-  proxy.stop();
+  const proxy = new EsProxy(testEsUrl(), 'reset');
   let port = 0;
 
   const startCollector = async (): Promise<ChildProcess> => {
@@ -311,7 +310,7 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     const index = streamName('commands', ns);
     expect(await client.count({ index, ignore_unavailable: true }).then((r) => r.count, () => 0)).toBe(0);
-    proxy.start();
+    await proxy.setMode('pass');
     let hits: Array<Record<string, unknown>> = [];
     for (let i = 0; i < 100; i++) {
       await client.indices.refresh({ index }).catch(() => undefined);
@@ -369,8 +368,7 @@ maybe('the full-spool attack', () => {
   const syslogSockets = new Set<Socket>();
   const syslogLines: string[] = [];
   // Elasticsearch is unreachable for the collector until the test lets it through.
-  const proxy = new EsProxy(new URL(testEsUrl()));
-  proxy.stop();
+  const proxy = new EsProxy(testEsUrl(), 'reset');
   const syslog: Server = createServer((c) => {
     syslogSockets.add(c);
     c.on('close', () => syslogSockets.delete(c));
@@ -529,7 +527,7 @@ maybe('the full-spool attack', () => {
     expect(stderr).not.toMatch(/FATAL|Unhandled|heap out of memory/i);
 
     // 3. The cluster returns; the fallback lines are syslog's file now, an input like any.
-    proxy.start();
+    await proxy.setMode('pass');
     writeFileSync(fallbackLog, syslogLines.filter((l) => l.includes('auditkit-shell')).join('\n') + '\n');
     const index = streamName('commands', ns);
     const bySession = async (sid: string): Promise<Array<Record<string, unknown>>> => {
