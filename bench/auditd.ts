@@ -31,6 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { AuditAssembler } from '../collectors';
 import { NO_RESOLVER } from '../collectors';
 import type { BenchResult, Benchmark } from './types';
+import { exitWhenDone } from './exit-when-done';
 
 /** The repo root: the nearest folder up from here with a package.json (source or dist/ layout). */
 const ROOT = ((): string => {
@@ -421,11 +422,5 @@ export const auditdBench: Benchmark = {
 if (require.main === module) {
   const [mode, arg] = process.argv.slice(2);
   const job = mode === '--worker' && arg !== undefined ? oursWorker(arg) : mode === '--stream' ? streamWorker(Number(arg ?? 60)) : Promise.reject(new Error('usage: auditd.js --worker FILE | --stream SECONDS'));
-  job.then(
-    () => process.exit(0),
-    (err: unknown) => {
-      process.stderr.write(String(err) + '\n');
-      process.exit(1);
-    },
-  );
+  exitWhenDone(job);
 }

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { defaultPostureConfig, PostureService } from '../collectors';
+import { exitWhenDone } from './exit-when-done';
 
 async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ak-bench-collector-'));
@@ -51,11 +52,5 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      process.stderr.write(String(err) + '\n');
-      process.exit(1);
-    },
-  );
+  exitWhenDone(main());
 }

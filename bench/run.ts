@@ -5,6 +5,7 @@
  */
 import { BENCHMARKS } from './index';
 import type { BenchResult } from './types';
+import { exitWhenDone } from './exit-when-done';
 
 function fmt(n: number): string {
   return Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
@@ -39,11 +40,5 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      process.stderr.write(String(err) + '\n');
-      process.exit(1);
-    },
-  );
+  exitWhenDone(main());
 }

@@ -189,6 +189,38 @@ export interface WalkResult {
 }
 
 /**
+ * One entry of a bounded walk, as `walk` and `walkSorted` both visit it (their cap and
+ * duplicate checks stay theirs): lstat without following links (gone: undefined), then,
+ * only when asked, so a caller can record the entry first, a directory's child host paths
+ * in sorted name order. A directory at maxDepth is not listed: `tooDeep` counts it.
+ */
+async function visitEntry(root: string, hostPath: string, depth: number, limits: WalkLimits, tooDeep: () => void): Promise<{ real: string; children(): Promise<string[]> } | undefined> {
+  const real = rooted(root, hostPath);
+  let st: fs.Stats;
+  try {
+    st = await fsp.lstat(real);
+  } catch {
+    return undefined;
+  }
+  const children = async (): Promise<string[]> => {
+    if (!st.isDirectory()) return [];
+    if (depth >= limits.maxDepth) {
+      tooDeep();
+      return [];
+    }
+    let names: string[];
+    try {
+      names = await fsp.readdir(real);
+    } catch {
+      return [];
+    }
+    names.sort();
+    return names.map((n) => (hostPath === '/' ? `/${n}` : `${hostPath}/${n}`));
+  };
+  return { real, children };
+}
+
+/**
  * Every entry at and below the given host paths (a file target is itself), not
  * following symlinks, bounded. Missing targets are simply absent (a deletion, or
  * a file not created yet).
@@ -203,27 +235,10 @@ export async function walk(root: string, targets: readonly string[], limits: Wal
       truncated++;
       return;
     }
-    const real = rooted(root, hostPath);
-    let st: fs.Stats;
-    try {
-      st = await fsp.lstat(real);
-    } catch {
-      return;
-    }
-    paths.set(hostPath, real);
-    if (!st.isDirectory()) return;
-    if (depth >= limits.maxDepth) {
-      tooDeep++;
-      return;
-    }
-    let names: string[];
-    try {
-      names = await fsp.readdir(real);
-    } catch {
-      return;
-    }
-    names.sort();
-    for (const n of names) await visit(hostPath === '/' ? `/${n}` : `${hostPath}/${n}`, depth + 1);
+    const entry = await visitEntry(root, hostPath, depth, limits, () => tooDeep++);
+    if (!entry) return;
+    paths.set(hostPath, entry.real);
+    for (const child of await entry.children()) await visit(child, depth + 1);
   };
   for (const t of targets) await visit(t, 0);
   return { paths, truncated, tooDeep };
@@ -295,28 +310,11 @@ export async function* walkSorted(root: string, targets: readonly string[], limi
       counts.stopped = true;
       return;
     }
-    const real = rooted(root, hostPath);
-    let st: fs.Stats;
-    try {
-      st = await fsp.lstat(real);
-    } catch {
-      return;
-    }
+    const entry = await visitEntry(root, hostPath, depth, limits, () => counts.tooDeep++);
+    if (!entry) return;
     counts.visited++;
-    yield [hostPath, real];
-    if (!st.isDirectory()) return;
-    if (depth >= limits.maxDepth) {
-      counts.tooDeep++;
-      return;
-    }
-    let names: string[];
-    try {
-      names = await fsp.readdir(real);
-    } catch {
-      return;
-    }
-    names.sort();
-    for (const n of names) yield* visit(hostPath === '/' ? `/${n}` : `${hostPath}/${n}`, depth + 1);
+    yield [hostPath, entry.real];
+    for (const child of await entry.children()) yield* visit(child, depth + 1);
   }
   for (const t of walkTargets(targets)) yield* visit(t, 0);
 }

@@ -18,7 +18,8 @@ import { freePort, sleep } from '../../core';
 import { assertValidDocument } from '../../schema';
 import { totpCode } from '../../bastion';
 import { collectorHost, parserByKind, startHookReceiver, type HookReceiver, type ParseOutput } from '../../collectors';
-import { bastionRigUnavailable, startBastionRig, type BastionRig, type EsProxy } from '../harness/bastion';
+import { bastionRigUnavailable, startBastionRig, type BastionRig } from '../harness/bastion';
+import type { EsProxy } from '../harness/es-proxy';
 
 
 type Pty = { write(d: string): void; onData(cb: (d: string) => void): void; onExit(cb: (e: { exitCode: number }) => void): void; kill(): void; pid: number };
@@ -385,7 +386,7 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
     expect(listed.stdout).toContain(sid);
   });
   it('keeps recording while Elasticsearch is unreachable and ships the session once it is back: nothing lost, nothing doubled', async () => {
-    proxy().stop(); // the bastion's Elasticsearch is gone (connections reset); logins are served from the state mirror
+    await proxy().setMode('reset'); // the bastion's Elasticsearch is gone (connections reset); logins are served from the state mirror
     try {
       const t = term(sshArgs('alice@b01', withKey('alice')));
       await t.waitFor(/# $/m);
@@ -406,7 +407,7 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
       await r().es.indices.refresh({ index: `logs-auditkit.*-${ns}`, ignore_unavailable: true });
       const during = await r().es.count({ index: `logs-auditkit.commands-${ns}`, query: { term: { 'auditkit.bastion.session_id': sid } } });
       expect(during.count).toBe(0);
-      proxy().start();
+      await proxy().setMode('pass');
       const cmds = await search('commands', { term: { 'auditkit.bastion.session_id': sid } }, 5, 120_000);
       const sess = await search('sessions', { term: { 'auditkit.bastion.session_id': sid } }, 2, 60_000);
       await sleep(3000); // anything sent twice would have arrived by now
@@ -418,7 +419,7 @@ maybe('the bastion with the real OpenSSH client and real sshd targets', () => {
       expect(sessAgain.map((d) => (d['event'] as { action: string }).action).sort()).toEqual(['bastion-session-end', 'bastion-session-start']);
       expect(sess.length).toBe(2);
     } finally {
-      proxy().start();
+      await proxy().setMode('pass');
     }
   }, 240_000);
 });

@@ -11,12 +11,12 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort, sleep } from '../../core';
 import { startSshdFleet, sshdUnavailable, type SshdFleet } from '../deploy/sshd';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from './es';
+import { EsProxy } from './es-proxy';
 
 export const BIN = path.resolve(__dirname, '../../bin/auditkit.js');
 export const BUILT = path.resolve(__dirname, '../../dist/cli/main.js');
@@ -25,47 +25,6 @@ export const BUILT = path.resolve(__dirname, '../../dist/cli/main.js');
 export function bastionRigUnavailable(): string | undefined {
   const why = [sshdUnavailable(), !existsSync('/usr/bin/ssh') ? 'ssh client missing (apt-get install openssh-client)' : undefined, !existsSync(BUILT) ? 'not built (npm run build)' : undefined].filter(Boolean);
   return why.length ? why.join('; ') : undefined;
-}
-
-/**
- * A TCP proxy in front of the test Elasticsearch node: the bastion talks to ES through it,
- * so a test can make ES unreachable for the bastion alone (every connection reset, new ones
- * refused) without stopping the node other tests share.
- */
-export class EsProxy {
-  down = false;
-  readonly server: net.Server;
-  private readonly socks = new Set<net.Socket>();
-  constructor(private readonly target: URL) {
-    this.server = net.createServer((c) => {
-      if (this.down) return void c.destroy();
-      const up = net.connect(Number(target.port || 80), target.hostname);
-      for (const x of [c, up]) {
-        this.socks.add(x);
-        x.on('close', () => this.socks.delete(x));
-        x.on('error', () => undefined);
-      }
-      c.pipe(up).pipe(c);
-      c.on('close', () => up.destroy());
-      up.on('close', () => c.destroy());
-    });
-  }
-  async listen(): Promise<string> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    const port = (this.server.address() as net.AddressInfo).port;
-    return `${this.target.protocol}//${this.target.username ? `${this.target.username}:${this.target.password}@` : ''}127.0.0.1:${port}`;
-  }
-  stop(): void {
-    this.down = true;
-    for (const x of this.socks) x.destroy();
-  }
-  start(): void {
-    this.down = false;
-  }
-  async close(): Promise<void> {
-    this.stop();
-    await new Promise<void>((r) => this.server.close(() => r()));
-  }
 }
 
 export interface RigUser {
@@ -155,7 +114,7 @@ export async function startBastionRig(o: BastionRigOptions): Promise<BastionRig>
   const stateIndex = `auditkit-bastion-state-${ns}`;
   const tmp = mkdtempSync(path.join(os.tmpdir(), `ak-${o.name}-`));
   const es = testClient();
-  const proxy = o.esProxy ? new EsProxy(new URL(testEsUrl())) : undefined;
+  const proxy = o.esProxy ? new EsProxy(testEsUrl()) : undefined;
   const children: ChildProcess[] = [];
   let fleet: SshdFleet | undefined;
   let port = 0;

@@ -11,7 +11,7 @@ import { Client } from '@elastic/elasticsearch';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
 import { runPipeline, type PipelineOptions, type PipelineResult } from '../../collectors';
 import { assertValidDocument, streamName } from '../../schema';
-import { startFaultProxy, type FaultProxy } from './fault-proxy';
+import { EsProxy } from '../harness/es-proxy';
 import { countOf, eventLine, tally, waitFor } from './helpers';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -37,7 +37,7 @@ describe('the collector pipeline against the real node', () => {
   const es = testClient();
   const namespaces: string[] = [];
   const dirs: string[] = [];
-  let proxy: FaultProxy | undefined;
+  let proxy: EsProxy | undefined;
   const fresh = (): { ns: string; dir: string } => {
     const ns = uniqueNamespace('pipe');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ak-pipe-'));
@@ -55,7 +55,8 @@ describe('the collector pipeline against the real node', () => {
 
   it('loses and doubles nothing when Elasticsearch goes away, answers 429 and 503, drops and cuts connections under a steady stream', async () => {
     const { ns, dir } = fresh();
-    proxy = await startFaultProxy(testEsUrl());
+    proxy = new EsProxy(testEsUrl());
+    await proxy.listen();
     const client = new Client({ node: proxy.url, requestTimeout: 5000, maxRetries: 0 });
     const file = path.join(dir, 'cmd.log');
     fs.writeFileSync(file, '');

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { freePort } from '../../core';
 import { getField, streamName } from '../../schema';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
+import { EsProxy } from '../harness/es-proxy';
 
 const REPO = path.resolve(__dirname, '../..');
 const ok = existsSync(path.join(REPO, 'dist/cli/main.js')) && process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
@@ -240,24 +241,8 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ak-esdown-'));
   const cfg = path.join(dir, 'auditkit.yml');
   const children: ChildProcess[] = [];
-  const proxySockets = new Set<Socket>();
-  let up = false;
-  const target = new URL(testEsUrl());
-  const proxy: Server = createServer((s) => {
-    if (!up) {
-      s.destroy();
-      return;
-    }
-    const t = connect(Number(target.port), target.hostname);
-    for (const x of [s, t]) {
-      proxySockets.add(x);
-      x.on('error', () => undefined);
-      x.on('close', () => proxySockets.delete(x));
-    }
-    s.pipe(t).pipe(s);
-    s.on('close', () => t.destroy());
-    t.on('close', () => s.destroy());
-  });
+  // Elasticsearch is unreachable for the collector until the test lets it through.
+  const proxy = new EsProxy(testEsUrl(), 'reset');
   let port = 0;
 
   const startCollector = async (): Promise<ChildProcess> => {
@@ -291,15 +276,13 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
-    const esPort = (proxy.address() as { port: number }).port;
-    writeFileSync(cfg, ['elasticsearch:', `  url: http://127.0.0.1:${esPort}`, `  namespace: ${ns}`, 'collector:', `  host_name: ${os.hostname()}`, `  state_dir: ${path.join(dir, 'state')}`, '  poll_interval_ms: 50', '  sink: { flush_interval_ms: 50, backoff_max_ms: 500 }', '  rules: { enabled: false }', '  listeners:', `    hook: { enabled: true, port: ${port}, alive_file: ${path.join(dir, 'alive', 'hook.alive')} }`, ''].join('\n'), { mode: 0o600 });
+    const esUrl = await proxy.listen();
+    writeFileSync(cfg, ['elasticsearch:', `  url: ${esUrl}`, `  namespace: ${ns}`, 'collector:', `  host_name: ${os.hostname()}`, `  state_dir: ${path.join(dir, 'state')}`, '  poll_interval_ms: 50', '  sink: { flush_interval_ms: 50, backoff_max_ms: 500 }', '  rules: { enabled: false }', '  listeners:', `    hook: { enabled: true, port: ${port}, alive_file: ${path.join(dir, 'alive', 'hook.alive')} }`, ''].join('\n'), { mode: 0o600 });
   });
 
   afterAll(async () => {
     await Promise.all(children.map((c) => stop(c, 'SIGKILL')));
-    for (const s of proxySockets) s.destroy();
-    await new Promise((r) => proxy.close(r));
+    await proxy.close();
     await deleteNamespace(client, ns).catch(() => undefined);
     await client.close();
     rmSync(dir, { recursive: true, force: true });
@@ -327,7 +310,7 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     const index = streamName('commands', ns);
     expect(await client.count({ index, ignore_unavailable: true }).then((r) => r.count, () => 0)).toBe(0);
-    up = true;
+    await proxy.setMode('pass');
     let hits: Array<Record<string, unknown>> = [];
     for (let i = 0; i < 100; i++) {
       await client.indices.refresh({ index }).catch(() => undefined);
@@ -382,28 +365,13 @@ maybe('the full-spool attack', () => {
   const runtime = path.join(dir, 'run');
   const children: ChildProcess[] = [];
   const terms: Pty[] = [];
-  const proxySockets = new Set<Socket>();
+  const syslogSockets = new Set<Socket>();
   const syslogLines: string[] = [];
-  let up = false;
-  const target = new URL(testEsUrl());
-  const proxy: Server = createServer((s) => {
-    if (!up) {
-      s.destroy();
-      return;
-    }
-    const t = connect(Number(target.port), target.hostname);
-    for (const x of [s, t]) {
-      proxySockets.add(x);
-      x.on('error', () => undefined);
-      x.on('close', () => proxySockets.delete(x));
-    }
-    s.pipe(t).pipe(s);
-    s.on('close', () => t.destroy());
-    t.on('close', () => s.destroy());
-  });
+  // Elasticsearch is unreachable for the collector until the test lets it through.
+  const proxy = new EsProxy(testEsUrl(), 'reset');
   const syslog: Server = createServer((c) => {
-    proxySockets.add(c);
-    c.on('close', () => proxySockets.delete(c));
+    syslogSockets.add(c);
+    c.on('close', () => syslogSockets.delete(c));
     c.on('error', () => undefined);
     let buf = '';
     c.on('data', (d: Buffer) => {
@@ -418,18 +386,17 @@ maybe('the full-spool attack', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const esUrl = await proxy.listen();
     await new Promise<void>((r) => syslog.listen(sockPath, () => r()));
     spawnSync('chmod', ['0755', dir]);
     spawnSync('chmod', ['0666', sockPath]);
     spawnSync('install', ['-d', '-m', '0700', '-o', 'nobody', runtime]);
     writeFileSync(fallbackLog, '');
-    const esPort = (proxy.address() as { port: number }).port;
     writeFileSync(
       cfg,
       [
         'elasticsearch:',
-        `  url: http://127.0.0.1:${esPort}`,
+        `  url: ${esUrl}`,
         `  namespace: ${ns}`,
         'collector:',
         `  host_name: ${os.hostname()}`,
@@ -460,8 +427,8 @@ maybe('the full-spool attack', () => {
         return Promise.race([gone, new Promise((r) => setTimeout(r, 5_000).unref())]);
       }),
     );
-    for (const s of proxySockets) s.destroy();
-    await new Promise((r) => proxy.close(r));
+    for (const s of syslogSockets) s.destroy();
+    await proxy.close();
     await new Promise((r) => syslog.close(r));
     await deleteNamespace(client, ns).catch(() => undefined);
     await client.close();
@@ -560,7 +527,7 @@ maybe('the full-spool attack', () => {
     expect(stderr).not.toMatch(/FATAL|Unhandled|heap out of memory/i);
 
     // 3. The cluster returns; the fallback lines are syslog's file now, an input like any.
-    up = true;
+    await proxy.setMode('pass');
     writeFileSync(fallbackLog, syslogLines.filter((l) => l.includes('auditkit-shell')).join('\n') + '\n');
     const index = streamName('commands', ns);
     const bySession = async (sid: string): Promise<Array<Record<string, unknown>>> => {
