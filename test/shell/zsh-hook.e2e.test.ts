@@ -126,6 +126,16 @@ maybe('the shell hook in a real interactive zsh', () => {
 /** Every command the zsh hook runs, in the order it reports them (auditkit.zsh, __auditkit_unshadow). */
 const SHADOWED = ['builtin', 'command', 'exec', 'emulate', 'print', 'printf', 'read', 'return', 'ztcp', 'zmodload', 'unset', 'getent', 'logname', 'logger', 'local', 'typeset', ':'];
 
+describe('the zsh hook\'s list of commands it guards', () => {
+  it('names the same commands in its quick check as in its loop, and they are the ones the shadowing test defines', () => {
+    const unshadow = /^__auditkit_unshadow\(\) \{\n([\s\S]*?)\n\}/m.exec(fs.readFileSync(HOOK, 'utf8'))?.[1] ?? '';
+    const quick = [...unshadow.matchAll(/\$\{\+functions\[([^\]$]+)\]\}/g)].map((m) => m[1]);
+    const loop = (/for __auditkit_n in ([^;]+);/.exec(unshadow)?.[1] ?? '').replace(/\\\n/g, ' ').split(/\s+/).filter(Boolean);
+    expect(loop).toEqual(SHADOWED);
+    expect(quick).toEqual(SHADOWED);
+  });
+});
+
 maybe('the zsh hook when the user shadows the commands it runs (issue 14, finding 11)', () => {
   let s: Session;
   beforeAll(async () => {

@@ -27,8 +27,16 @@ __auditkit_saved=() __auditkit_shadowed= __auditkit_n= __auditkit_rc=0
 __auditkit_unshadow() {
   __auditkit_saved=() __auditkit_shadowed=
   # Someone who made the hashes read-only or unset them cannot be undone: say so.
-  if [[ ${(t)functions} == *special* && ${(t)dis_functions} == *special* \
-    && ${(t)functions}${(t)dis_functions} != *readonly* ]]; then
+  if [[ ${(t)functions} != *special* || ${(t)dis_functions} != *special* \
+    || ${(t)functions}${(t)dis_functions} == *readonly* ]]; then
+    __auditkit_shadowed=functions
+  # The usual case, none, in one arithmetic test: 10 µs of CPU, the loop alone 45 (bench/shell.ts).
+  # The same names as the loop's (test/shell/zsh-hook.e2e.test.ts checks).
+  elif (( ${+functions[builtin]} + ${+functions[command]} + ${+functions[exec]} + ${+functions[emulate]} \
+    + ${+functions[print]} + ${+functions[printf]} + ${+functions[read]} + ${+functions[return]} \
+    + ${+functions[ztcp]} + ${+functions[zmodload]} + ${+functions[unset]} + ${+functions[getent]} \
+    + ${+functions[logname]} + ${+functions[logger]} + ${+functions[local]} + ${+functions[typeset]} \
+    + ${+functions[:]} )); then
     for __auditkit_n in builtin command exec emulate print printf read return ztcp zmodload \
       unset getent logname logger local typeset :; do
       if (( ${+functions[$__auditkit_n]} )); then
@@ -37,8 +45,6 @@ __auditkit_unshadow() {
         dis_functions[$__auditkit_n]=
       fi
     done
-  else
-    __auditkit_shadowed=functions
   fi
 }
 
@@ -169,7 +175,7 @@ __auditkit_precmd() {
     __auditkit_send "$line"
     return $rc
   } always {
-    __auditkit_restore
+    if (( ${#__auditkit_saved} )); then __auditkit_restore; fi
   }
 }
 
