@@ -145,7 +145,8 @@ maybe('the zsh hook when the user shadows the commands it runs (issue 14, findin
     const fn = (n: string): string => `function ${n} { echo "user-${n}:$*"; }`;
     const early = ['zmodload', 'emulate', 'return'];
     s = await zshSession(
-      [...SHADOWED.filter((n) => !early.includes(n)).map(fn), `alias ll='echo via-alias-ll'`].join('\n'),
+      // Options of the user's that change what plain code means (the hook's preexec runs under them).
+      [...SHADOWED.filter((n) => !early.includes(n)).map(fn), `alias ll='echo via-alias-ll'`, 'setopt ksh_arrays sh_word_split no_unset err_return'].join('\n'),
       [...early.map(fn), `alias ztcp='echo aliased-ztcp'`, `alias print='echo aliased-print'`].join('\n'),
     );
   });

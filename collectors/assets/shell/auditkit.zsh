@@ -114,7 +114,7 @@ if [[ -n $__auditkit_luid ]]; then
 fi
 __auditkit_logname=$(logname 2>/dev/null)
 typeset -g __auditkit_sid
-printf -v __auditkit_sid '%x-%x-%04x%04x' $(( epochtime[1] * 1000000 + epochtime[2] / 1000 )) $$ $RANDOM $RANDOM
+printf -v __auditkit_sid '%x-%x-%04x%04x' $(( epochtime[-2] * 1000000 + epochtime[-1] / 1000 )) $$ $RANDOM $RANDOM
 
 typeset -g __auditkit_prefix='{"v":1,"shell":"zsh"' __auditkit_v __auditkit_kv
 for __auditkit_kv in host:HOST sid:__auditkit_sid user:USERNAME lname:__auditkit_lname \
@@ -151,9 +151,11 @@ __auditkit_send() {
     -t "$__auditkit_logger_tag" -p "$__auditkit_logger_prio" --id=$$ -S 262144 -- "$1" 2>/dev/null
 }
 
+# Runs with the user's options (no emulate: it only assigns): epochtime[-2] and [-1] are the
+# seconds and nanoseconds whether KSH_ARRAYS numbers from 0 or not.
 __auditkit_preexec() {
   __auditkit_cmd=$1
-  __auditkit_start=$(( epochtime[1] * 1000 + epochtime[2] / 1000000 ))
+  __auditkit_start=$(( epochtime[-2] * 1000 + epochtime[-1] / 1000000 ))
   __auditkit_ran=1
 }
 
