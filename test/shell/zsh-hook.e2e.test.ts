@@ -178,3 +178,21 @@ maybe('the zsh hook when the user shadows the commands it runs (issue 14, findin
     expect(s.screen()).toContain('via-alias-ll');
   }, 60_000);
 });
+
+maybe('the zsh hook when the user makes the function tables read-only', () => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await zshSession('typeset -r dis_functions');
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('still records the command, and says it could not guard it (an assignment to a read-only hash would abort the hook)', async () => {
+    const e = await s.run('echo guarded-not');
+    assertValidDocument(e);
+    expect(getField(e, 'auditkit.shell.shadowed')).toEqual(['functions']);
+    expect(e.tags ?? []).toContain('auditkit_hook_tampered');
+    expect(getField(e, 'auditkit.session.seq')).toBe(1);
+  }, 60_000);
+});
