@@ -24,10 +24,18 @@ import type { Benchmark, BenchResult } from './types';
  */
 const HOOK = path.resolve(__dirname, '../../collectors/assets/shell/auditkit.sh');
 const HOOK_SRC = fs.existsSync(HOOK) ? HOOK : path.resolve(__dirname, '../collectors/assets/shell/auditkit.sh');
+/** The zsh hook measured; AUDITKIT_BENCH_ZSH_HOOK: another version of it (e.g. main's), to compare. */
+const ZSH_HOOK = process.env['AUDITKIT_BENCH_ZSH_HOOK'] ?? path.resolve(path.dirname(HOOK_SRC), 'auditkit.zsh');
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'auditkit.js');
 const N = Number(process.env['AUDITKIT_BENCH_SHELL_PROMPTS'] ?? 200);
 /** The collector's fsync policies measured (AUDITKIT_BENCH_SHELL_FSYNC=interval,group,always). */
 const POLICIES = (process.env['AUDITKIT_BENCH_SHELL_FSYNC'] ?? 'interval,group').split(',').filter(Boolean);
+/** zsh's `times` counts in 10 ms steps: more prompts than bash for the same resolution. */
+const N_ZSH = N * 5;
+/** Every command the zsh hook runs, as user functions: the hook sets them aside and back on every prompt. */
+const ZSH_SHADOWS = ['builtin', 'command', 'exec', 'emulate', 'print', 'printf', 'read', 'return', 'ztcp', 'zmodload', 'unset', 'getent', 'logname', 'logger', 'local', 'typeset', ':']
+  .map((n) => `function ${n} { true; }`)
+  .join('\n');
 
 interface Run {
   readonly wallMs: number;
@@ -49,12 +57,13 @@ function seconds(t: string): number {
 const PACE_MS = Number(process.env['AUDITKIT_BENCH_SHELL_PACE_MS'] ?? 30);
 const N_PACED = Number(process.env['AUDITKIT_BENCH_SHELL_PACED_PROMPTS'] ?? 100);
 
-function runBash(setup: string, n: number, env: NodeJS.ProcessEnv, fifo?: string): Promise<Run> {
+/** An interactive shell (commands on stdin: its prompt hooks run for every line as at a terminal), `times` at the end. */
+function runShell(setup: string, n: number, env: NodeJS.ProcessEnv, shell: 'bash' | 'zsh' = 'bash', fifo?: string): Promise<Run> {
   const cmd = fifo ? `read -t ${(PACE_MS / 1000).toFixed(3)} -u 9\n` : ':\n';
   const input = `${fifo ? `exec 9<>${fifo}\n` : ''}${setup}\n${cmd.repeat(n)}times\nexit\n`;
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn('bash', ['--norc', '--noprofile', '-i'], { env, stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = shell === 'bash' ? spawn('bash', ['--norc', '--noprofile', '-i'], { env, stdio: ['pipe', 'pipe', 'ignore'] }) : spawn('zsh', ['-f', '-i'], { env, stdio: ['pipe', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -67,11 +76,11 @@ function runBash(setup: string, n: number, env: NodeJS.ProcessEnv, fifo?: string
   });
 }
 
-async function best(setup: string, env: NodeJS.ProcessEnv, reps = 2, fifo?: string): Promise<Run> {
+async function best(setup: string, env: NodeJS.ProcessEnv, reps = 2, fifo?: string, shell: 'bash' | 'zsh' = 'bash'): Promise<Run> {
   let wall = Infinity;
   let cpu = Infinity;
   for (let i = 0; i < reps; i++) {
-    const r = await runBash(setup, fifo ? N_PACED : N, env, fifo);
+    const r = await runShell(setup, shell === 'zsh' ? N_ZSH : fifo ? N_PACED : N, env, shell, fifo);
     wall = Math.min(wall, r.wallMs);
     cpu = Math.min(cpu, r.cpuMs);
   }
@@ -176,9 +185,28 @@ function procNetTcpMs(): number {
   return (performance.now() - t) / 5;
 }
 
+/** zsh hook CPU per prompt against the bare receiver: plain, and with every command it runs shadowed (issue 14, finding 11). */
+async function zshFigures(port: number, tmp: string, env: NodeJS.ProcessEnv): Promise<BenchResult[]> {
+  const hook = path.join(tmp, 'hook.zsh');
+  // No liveness stamp: the bare receiver writes none, and a stale one on this host would skip the connect.
+  fs.writeFileSync(hook, fs.readFileSync(ZSH_HOOK, 'utf8').replace(/^__auditkit_port=.*$/m, `__auditkit_port=${port}`).replace(/^__auditkit_alive=.*$/m, '__auditkit_alive='));
+  const shadows = path.join(tmp, 'shadows.zsh');
+  fs.writeFileSync(shadows, `${ZSH_SHADOWS}\n`);
+  const base = await best(':', env, 2, undefined, 'zsh');
+  const plain = await best(`source ${hook}`, env, 2, undefined, 'zsh');
+  const shadowed = await best(`source ${hook}; source ${shadows}`, env, 2, undefined, 'zsh');
+  const cpuPer = (r: Run): number => ((r.cpuMs - base.cpuMs) / N_ZSH) * 1000;
+  const baseRes = { name: 'zsh prompt CPU without hook', value: (base.cpuMs / N_ZSH) * 1000, unit: 'µs/prompt' };
+  const plainRes: BenchResult = { name: 'zsh hook CPU (bare receiver)', value: cpuPer(plain), unit: 'µs/prompt', baseline: baseRes, ...(base.cpuMs > 0 ? { ratio: plain.cpuMs / base.cpuMs } : {}), note: `${path.relative(process.cwd(), ZSH_HOOK)}; CPU of zsh and its children (times, 10 ms steps over ${N_ZSH} prompts); wall added ${(((plain.wallMs - base.wallMs) / N_ZSH) * 1000).toFixed(0)} µs/prompt` };
+  return [
+    plainRes,
+    { name: 'zsh hook CPU, every command it runs shadowed by a user function', value: cpuPer(shadowed), unit: 'µs/prompt', baseline: plainRes, ratio: cpuPer(shadowed) / Math.max(plainRes.value, 1e-3) },
+  ];
+}
+
 export const shellBench: Benchmark = {
   name: 'shell',
-  description: `added time per interactive bash prompt (${N} back to back, ${N_PACED} at a person's pace): auditkit hook against the real \`auditkit collect\` (per journal fsync policy) vs no hook, vs a bare receiver, its syslog fallback, a legacy $(history 1) hook`,
+  description: `added time per interactive bash prompt (${N} back to back, ${N_PACED} at a person's pace): auditkit hook against the real \`auditkit collect\` (per journal fsync policy) vs no hook, vs a bare receiver, its syslog fallback, a legacy $(history 1) hook; the zsh hook's CPU per prompt (${N_ZSH} prompts, bare receiver), also with every command it runs shadowed by a user function`,
   async run(): Promise<BenchResult[]> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'auditkit-bench-shell-'));
     let received = 0;
@@ -269,6 +297,7 @@ export const shellBench: Benchmark = {
           { name: 'legacy $(history 1) hook CPU', value: cpuPer(old), unit: 'µs/prompt', baseline: cpuUp, ratio: cpuPer(old) / Math.max(cpuPer(realRun), 1e-3) },
         );
       }
+      if (spawnSync('zsh', ['--version']).status === 0) results.push(...(await zshFigures(receiver.port, tmp, env)));
       const last = results[results.length - 1];
       if (last) results[results.length - 1] = { ...last, note: `${last.note ? `${last.note}; ` : ''}load average ${load.toFixed(1)} → ${(os.loadavg()[0] ?? 0).toFixed(1)} on ${os.cpus().length} CPUs` };
       return results;

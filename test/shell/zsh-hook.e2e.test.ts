@@ -126,6 +126,16 @@ maybe('the shell hook in a real interactive zsh', () => {
 /** Every command the zsh hook runs, in the order it reports them (auditkit.zsh, __auditkit_unshadow). */
 const SHADOWED = ['builtin', 'command', 'exec', 'emulate', 'print', 'printf', 'read', 'return', 'ztcp', 'zmodload', 'unset', 'getent', 'logname', 'logger', 'local', 'typeset', ':'];
 
+describe('the zsh hook\'s list of commands it guards', () => {
+  it('names the same commands in its quick check as in its loop, and they are the ones the shadowing test defines', () => {
+    const unshadow = /^__auditkit_unshadow\(\) \{\n([\s\S]*?)\n\}/m.exec(fs.readFileSync(HOOK, 'utf8'))?.[1] ?? '';
+    const quick = [...unshadow.matchAll(/\$\{\+functions\[([^\]$]+)\]\}/g)].map((m) => m[1]);
+    const loop = (/for __auditkit_n in ([^;]+);/.exec(unshadow)?.[1] ?? '').replace(/\\\n/g, ' ').split(/\s+/).filter(Boolean);
+    expect(loop).toEqual(SHADOWED);
+    expect(quick).toEqual(SHADOWED);
+  });
+});
+
 maybe('the zsh hook when the user shadows the commands it runs (issue 14, finding 11)', () => {
   let s: Session;
   beforeAll(async () => {
@@ -135,7 +145,8 @@ maybe('the zsh hook when the user shadows the commands it runs (issue 14, findin
     const fn = (n: string): string => `function ${n} { echo "user-${n}:$*"; }`;
     const early = ['zmodload', 'emulate', 'return'];
     s = await zshSession(
-      [...SHADOWED.filter((n) => !early.includes(n)).map(fn), `alias ll='echo via-alias-ll'`].join('\n'),
+      // Options of the user's that change what plain code means (the hook's preexec runs under them).
+      [...SHADOWED.filter((n) => !early.includes(n)).map(fn), `alias ll='echo via-alias-ll'`, 'setopt ksh_arrays sh_word_split no_unset err_return'].join('\n'),
       [...early.map(fn), `alias ztcp='echo aliased-ztcp'`, `alias print='echo aliased-print'`].join('\n'),
     );
   });
@@ -165,5 +176,23 @@ maybe('the zsh hook when the user shadows the commands it runs (issue 14, findin
     // The user's shell behaves as they wrote it: their function and their alias ran.
     expect(s.screen()).toContain('user-printf:restored');
     expect(s.screen()).toContain('via-alias-ll');
+  }, 60_000);
+});
+
+maybe('the zsh hook when the user makes the function tables read-only', () => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await zshSession('typeset -r dis_functions');
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('still records the command, and says it could not guard it (an assignment to a read-only hash would abort the hook)', async () => {
+    const e = await s.run('echo guarded-not');
+    assertValidDocument(e);
+    expect(getField(e, 'auditkit.shell.shadowed')).toEqual(['functions']);
+    expect(e.tags ?? []).toContain('auditkit_hook_tampered');
+    expect(getField(e, 'auditkit.session.seq')).toBe(1);
   }, 60_000);
 });

@@ -27,8 +27,16 @@ __auditkit_saved=() __auditkit_shadowed= __auditkit_n= __auditkit_rc=0
 __auditkit_unshadow() {
   __auditkit_saved=() __auditkit_shadowed=
   # Someone who made the hashes read-only or unset them cannot be undone: say so.
-  if [[ ${(t)functions} == *special* && ${(t)dis_functions} == *special* \
-    && ${(t)functions}${(t)dis_functions} != *readonly* ]]; then
+  if [[ ${(t)functions} != *special* || ${(t)dis_functions} != *special* \
+    || ${(t)functions}${(t)dis_functions} == *readonly* ]]; then
+    __auditkit_shadowed=functions
+  # The usual case, none, in one arithmetic test: 10 µs of CPU, the loop alone 45 (bench/shell.ts).
+  # The same names as the loop's (test/shell/zsh-hook.e2e.test.ts checks).
+  elif (( ${+functions[builtin]} + ${+functions[command]} + ${+functions[exec]} + ${+functions[emulate]} \
+    + ${+functions[print]} + ${+functions[printf]} + ${+functions[read]} + ${+functions[return]} \
+    + ${+functions[ztcp]} + ${+functions[zmodload]} + ${+functions[unset]} + ${+functions[getent]} \
+    + ${+functions[logname]} + ${+functions[logger]} + ${+functions[local]} + ${+functions[typeset]} \
+    + ${+functions[:]} )); then
     for __auditkit_n in builtin command exec emulate print printf read return ztcp zmodload \
       unset getent logname logger local typeset :; do
       if (( ${+functions[$__auditkit_n]} )); then
@@ -37,8 +45,6 @@ __auditkit_unshadow() {
         dis_functions[$__auditkit_n]=
       fi
     done
-  else
-    __auditkit_shadowed=functions
   fi
 }
 
@@ -108,7 +114,7 @@ if [[ -n $__auditkit_luid ]]; then
 fi
 __auditkit_logname=$(logname 2>/dev/null)
 typeset -g __auditkit_sid
-printf -v __auditkit_sid '%x-%x-%04x%04x' $(( epochtime[1] * 1000000 + epochtime[2] / 1000 )) $$ $RANDOM $RANDOM
+printf -v __auditkit_sid '%x-%x-%04x%04x' $(( epochtime[-2] * 1000000 + epochtime[-1] / 1000 )) $$ $RANDOM $RANDOM
 
 typeset -g __auditkit_prefix='{"v":1,"shell":"zsh"' __auditkit_v __auditkit_kv
 for __auditkit_kv in host:HOST sid:__auditkit_sid user:USERNAME lname:__auditkit_lname \
@@ -145,9 +151,11 @@ __auditkit_send() {
     -t "$__auditkit_logger_tag" -p "$__auditkit_logger_prio" --id=$$ -S 262144 -- "$1" 2>/dev/null
 }
 
+# Runs with the user's options (no emulate: it only assigns): epochtime[-2] and [-1] are the
+# seconds and nanoseconds whether KSH_ARRAYS numbers from 0 or not.
 __auditkit_preexec() {
   __auditkit_cmd=$1
-  __auditkit_start=$(( epochtime[1] * 1000 + epochtime[2] / 1000000 ))
+  __auditkit_start=$(( epochtime[-2] * 1000 + epochtime[-1] / 1000000 ))
   __auditkit_ran=1
 }
 
@@ -169,7 +177,7 @@ __auditkit_precmd() {
     __auditkit_send "$line"
     return $rc
   } always {
-    __auditkit_restore
+    if (( ${#__auditkit_saved} )); then __auditkit_restore; fi
   }
 }
 
