@@ -45,6 +45,14 @@ describe("the collector's transport-only client", () => {
     }
   });
 
+  it("uses node:http connections, not undici's (whose WebAssembly parser cost the collector ~30 MB of RSS to compile)", async () => {
+    const urls = ['http://127.0.0.1:9200'];
+    const c = createShippingClient(elasticsearchConfigSchema.parse({ url: urls }), { urls, origin: 'config' });
+    const { HttpConnection } = await import('@elastic/transport');
+    expect(c.transport.connectionPool.connections[0]).toBeInstanceOf(HttpConnection);
+    await c.close();
+  });
+
   it('verifies TLS certificates unless turned off', () => {
     const urls = ['https://127.0.0.1:9200'];
     const on = createShippingClient(elasticsearchConfigSchema.parse({ url: urls }), { urls, origin: 'config' });
