@@ -341,18 +341,9 @@ export function compileCmd(spec: CmdSpec): CmdTest {
       return id >= m.length || m[id] !== 1;
     });
   }
-  if (spec.name_regex !== undefined) {
-    const re = compileRegex(spec.name_regex);
-    tests.push((c) => re(c.name));
-  }
-  if (spec.argv0) {
-    const t = compileStr(spec.argv0);
-    tests.push((c) => t(c.argv[0] ?? ''));
-  }
-  if (spec.text) {
-    const t = compileStr(spec.text);
-    tests.push((c, ctx, i) => t(ctx.textAt(i, c)));
-  }
+  // The tests are a conjunction of pure checks: the cheap ones (flags, sets, counts) go first, so a command
+  // they refuse never reaches a word loop or a regex (a 64 KiB word of deep $( nesting reached
+  // words_any's regex before piped_to refused it).
   if (spec.truncated !== undefined) {
     const want = spec.truncated;
     tests.push((c) => (c.truncated === true) === want);
@@ -364,6 +355,22 @@ export function compileCmd(spec: CmdSpec): CmdTest {
   if (spec.min_args !== undefined) {
     const n = spec.min_args;
     tests.push((c) => c.argv.length - 1 >= n);
+  }
+  if (spec.piped_to?.length) {
+    const set = new Set(spec.piped_to);
+    tests.push((c) => set.has(c.pipeTo));
+  }
+  if (spec.piped_from?.length) {
+    const set = new Set(spec.piped_from);
+    tests.push((c) => set.has(c.pipeFrom));
+  }
+  if (spec.name_regex !== undefined) {
+    const re = compileRegex(spec.name_regex);
+    tests.push((c) => re(c.name));
+  }
+  if (spec.argv0) {
+    const t = compileStr(spec.argv0);
+    tests.push((c) => t(c.argv[0] ?? ''));
   }
   if (spec.flags_any?.length) {
     const fl = spec.flags_any;
@@ -406,6 +413,10 @@ export function compileCmd(spec: CmdSpec): CmdTest {
       return true;
     });
   }
+  if (spec.text) {
+    const t = compileStr(spec.text);
+    tests.push((c, ctx, i) => t(ctx.textAt(i, c)));
+  }
   if (spec.option) {
     const { names: on, value } = spec.option;
     const t = value ? compileStr(value) : undefined;
@@ -425,14 +436,6 @@ export function compileCmd(spec: CmdSpec): CmdTest {
   if (spec.assigns) {
     const t = compileStr(spec.assigns);
     tests.push((c) => c.assigns.some(t));
-  }
-  if (spec.piped_to?.length) {
-    const set = new Set(spec.piped_to);
-    tests.push((c) => set.has(c.pipeTo));
-  }
-  if (spec.piped_from?.length) {
-    const set = new Set(spec.piped_from);
-    tests.push((c) => set.has(c.pipeFrom));
   }
   if (spec.mode?.length) {
     const want = spec.mode;

@@ -82,8 +82,11 @@ function lowered(s: string): string {
  */
 export function compileRegex(src: string, nocase = false): (s: string) => boolean {
   const re = RE2JS.compile(src, nocase ? RE2JS.CASE_INSENSITIVE : 0);
-  const lits = regexLiterals(src);
-  if (!lits || lits.length === 0) return (s) => re.test(s);
+  const all = regexLiterals(src);
+  if (!all || all.length === 0) return (s) => re.test(s);
+  // A literal containing another holds only where that one does: one pass fewer over the input each
+  // (`\w\$\{?IFS\}?…` gives $ifs, $ifs}, ${ifs, ${ifs}: two passes instead of four over a 1 MiB line).
+  const lits = all.filter((x, i) => !all.some((y, j) => j !== i && (y === x ? j < i : x.includes(y))));
   const one = lits.length === 1 ? (lits[0] as string) : undefined;
   return (s) => {
     const l = lowered(s);
