@@ -11,6 +11,6 @@ export { builtinRulesDir, shippedAssetDir } from './assets';
 export { isTemporary, type SmtpConfig, smtpConfigSchema, transportOptions } from './smtp';
 export { redactConfig } from './secrets';
 export { escapeControl, escapeControlAll } from './text';
-export { sleep, parseDuration, parseTime, DURATION_PATTERN } from './time';
+export { sleep, parseDuration, parseTime, isoTime, DURATION_PATTERN } from './time';
 export { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes';
 export { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth';

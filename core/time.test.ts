@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
-import { parseDuration, parseTime, sleep } from './time';
+import { isoTime, parseDuration, parseTime, sleep } from './time';
 
 describe('parseDuration', () => {
   it('reads every unit, milliseconds included', () => {
@@ -57,5 +57,19 @@ describe('parseTime', () => {
     fc.assert(fc.property(iso, same), { numRuns: 20000 });
     fc.assert(fc.property(iso, fc.nat(), fc.string({ maxLength: 2 }), (s, at, ins) => same(s.slice(0, at % (s.length + 1)) + ins + s.slice(at % (s.length + 1) + 1))), { numRuns: 20000 });
     fc.assert(fc.property(fc.string({ maxLength: 40 }), same), { numRuns: 5000 });
+  });
+});
+
+describe('isoTime', () => {
+  const same = (ms: number): void => expect([ms, isoTime(ms)]).toEqual([ms, new Date(ms).toISOString()]);
+
+  it('equals toISOString on the edges: the epoch, leap days, centuries, the end of year 9999 and past it', () => {
+    for (const s of ['1970-01-01T00:00:00.000Z', '1972-02-29T23:59:59.999Z', '2000-02-29T12:00:00.001Z', '2100-03-01T00:00:00.010Z', '2026-11-22T10:00:00.123Z', '9999-12-31T23:59:59.999Z']) same(Date.parse(s));
+    for (const ms of [0, -1, 1.5, 253_402_300_800_000, -62_198_755_200_000]) same(ms);
+    expect(isoTime(Date.UTC(2026, 10, 22, 10, 0, 0, 123))).toBe('2026-11-22T10:00:00.123Z');
+  });
+
+  it('equals toISOString on generated times', () => {
+    fc.assert(fc.property(fc.integer({ min: -1e13, max: 2.6e14 }), same), { numRuns: 50000 });
   });
 });

@@ -83,6 +83,23 @@ describe('rules on hostile input', () => {
     expect(ms).toBeLessThan(BOUND_MS);
   }, 120_000);
 
+  it('lower-case a 1 MiB field at most twice per event: once for the string tests, once for the regex literal check', async () => {
+    const rules = await allRules();
+    const eng = createStreamingEngine(rules);
+    const big = [...genericHostileEvents(), ...ruleHostileEvents(rules)].filter((e) => e.name.includes('MiB') || !e.rule);
+    const lower = jest.spyOn(String.prototype, 'toLowerCase');
+    try {
+      const counts = big.map((e) => {
+        lower.mockClear();
+        eng.evaluate(e.event);
+        return { name: e.name, long: lower.mock.contexts.filter((c) => String(c).length > 100_000).length };
+      });
+      expect(counts.filter((c) => c.long > 2)).toEqual([]);
+    } finally {
+      lower.mockRestore();
+    }
+  }, 120_000);
+
   it('every built-in and imported Sigma rule evaluates any hostile event up to 1 MiB in linear time', async () => {
     const rules = await allRules();
     expect(rules.length).toBeGreaterThan(100);

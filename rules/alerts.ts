@@ -6,7 +6,7 @@
  * source event id), so re-running a rule over the same events never duplicates.
  * Converted Sigma rules keep their author and licence (DRL 1.1 requires it).
  */
-import { escapeControlAll } from '../core';
+import { escapeControlAll, isoTime } from '../core';
 import { ECS_VERSION, SEVERITY_NUMBER, type AlertDocument } from '../schema';
 import { compilePath, type Doc } from './condition';
 import type { RuleDef } from './types';
@@ -156,24 +156,24 @@ export function buildAlert(def: RuleDef, a: AlertInput): AlertDoc {
   const event = (doc['event'] as Record<string, unknown> | undefined) ?? {};
   const category = event['category'];
   const type = event['type'];
-  const users = new Set<string>();
-  const ips = new Set<string>();
-  const hosts = new Set<string>();
+  // Distinct values in first-seen order (a handful: arrays, not Sets).
+  const users: string[] = [];
+  const ips: string[] = [];
+  const hosts: string[] = [];
+  const add = (to: string[], v: unknown): void => {
+    if (typeof v === 'string' && !to.includes(v)) to.push(v);
+  };
   for (const e of a.events) {
-    for (const g of [G.user, G.login, G.effective]) {
-      const v = g(e);
-      if (typeof v === 'string') users.add(v);
-    }
-    for (const g of [G.src, G.dst]) {
-      const v = g(e);
-      if (typeof v === 'string') ips.add(v);
-    }
-    const h = G.host(e);
-    if (typeof h === 'string') hosts.add(h);
+    add(users, G.user(e));
+    add(users, G.login(e));
+    add(users, G.effective(e));
+    add(ips, G.src(e));
+    add(ips, G.dst(e));
+    add(hosts, G.host(e));
   }
   const st = staticsOf(def);
-  const firstIso = new Date(a.first).toISOString();
-  const lastIso = a.last === a.first ? firstIso : new Date(a.last).toISOString();
+  const firstIso = isoTime(a.first);
+  const lastIso = a.last === a.first ? firstIso : isoTime(a.last);
   // Assigning onto `doc` keeps the key order (and values) of `{ ...doc, ... }` without the copy.
   const out = doc;
   out['@timestamp'] = lastIso;
@@ -194,9 +194,9 @@ export function buildAlert(def: RuleDef, a: AlertInput): AlertDoc {
   out['rule'] = { ...st.rule, author: [...def.author] };
   if (st.threat) out['threat'] = st.threat();
   const related: Record<string, unknown> = {};
-  if (users.size) related['user'] = [...users];
-  if (ips.size) related['ip'] = [...ips];
-  if (hosts.size) related['hosts'] = [...hosts];
+  if (users.length) related['user'] = users;
+  if (ips.length) related['ip'] = ips;
+  if (hosts.length) related['hosts'] = hosts;
   out['related'] = related;
   out['tags'] = [...def.tags];
   const dataset = a.sourceIndex ? undefined : getDataset(ev);
