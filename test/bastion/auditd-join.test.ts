@@ -16,7 +16,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { deleteNamespace, searchSources, testClient, uniqueNamespace, until } from '../harness/es';
 import { bastionRigUnavailable, startBastionRig, type BastionRig } from '../harness/bastion';
 import { ensureTestUser, sudoUnavailable, type TestUser } from '../deploy/sshd';
-import { collectorConfigSchema, runAgent } from '../../collectors';
+import { agentSummary, collectorConfigSchema, runAgent } from '../../collectors';
 import { createLogger, freePort, smtpConfigSchema } from '../../core';
 import { rulesConfigSchema } from '../../rules';
 import { assertValidDocument, streamName } from '../../schema';
@@ -68,7 +68,7 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
   }
 
   /** A collector over an audit log and a hook journal (both empty) in `base`, its state under `base/state`. */
-  function rig(base: string, o: { audit?: boolean; heartbeatS?: number } = {}): { auditLog: string; hookJournal: string; config: Parameters<typeof runAgent>[0]['config'] } {
+  function rig(base: string, o: { audit?: boolean; heartbeatS?: number; perUid?: number } = {}): { auditLog: string; hookJournal: string; config: Parameters<typeof runAgent>[0]['config'] } {
     const auditLog = path.join(base, 'audit.log');
     const hookJournal = path.join(base, 'hook.journal');
     fs.writeFileSync(hookJournal, '');
@@ -82,6 +82,7 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
       sink: { flush_interval_ms: 50 },
       listeners: { hook: { enabled: false } },
       rules: { enabled: false },
+      ...(o.perUid !== undefined ? { hook_logins: { per_uid: o.perUid } } : {}),
     });
     return { auditLog, hookJournal, config: { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) } };
   }
@@ -222,6 +223,16 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
     // The heartbeat carries both memories' eviction counts (declared kit fields).
     assertValidDocument(lastHeartbeat as Record<string, unknown>);
     expect(get(lastHeartbeat, 'auditkit.agent.evicted')).toEqual({ bastion_join: 0, hook_budget: 1, hook_cap: 0 });
+  });
+
+  it('collect --json reports what the memories forgot, and collector.hook_logins.per_uid sets the per-account budget', async () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'budget-'));
+    const { hookJournal, config } = rig(sub, { audit: false, perUid: 3 });
+    // uid 1008 names 5 logins of its own: 2 over its budget of 3 (64 by default: none would be forgotten).
+    fs.writeFileSync(hookJournal, Array.from({ length: 5 }, (_, i) => hookLine({ user: 'heidi', uid: 1008, luid: 1008, ses: 200 + i, bsid: '', seq: 1, t: Date.now() - 10_000 + i, cmd: 'true', peerUid: 1008, pid: 9500 + i })).join(''));
+    const result = await runAgent({ client: es, config, namespace: ns, log: createLogger({ level: 'error' }), once: true, signal: new AbortController().signal });
+    // What `collect --json` prints (cli/commands/collect.ts: agentSummary of the run).
+    expect(agentSummary(result)).toMatchObject({ read: 5, evicted: { bastion_join: 0, hook_budget: 2, hook_cap: 0 } });
   });
 });
 
