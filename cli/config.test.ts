@@ -49,6 +49,18 @@ describe('loadConfig', () => {
     expect(byPath.get('bogus')?.message).toMatch(/auditkit config reference/);
   });
 
+  it('takes the hook login memory\'s per-account budget from collector.hook_logins, and names file, line and key of a bad one', async () => {
+    const ok = write('hook-logins.yml', ['collector:', '  hook_logins:', '    per_uid: 256', ''].join('\n'));
+    const { value } = await loadConfig(configSchema, { file: ok, env: {} });
+    expect(value.collector.hook_logins).toEqual({ per_uid: 256, max_logins: 10_000 });
+    const file = write('hook-logins-bad.yml', ['collector:', '  hook_logins:', '    per_uid: 0', '    max_logins: many', ''].join('\n'));
+    const err = (await loadConfig(configSchema, { file, env: {} }).catch((e: unknown) => e)) as ConfigError;
+    expect(err.code).toBe('AK_CONFIG_INVALID');
+    const byPath = new Map(err.problems.map((p) => [p.path, p]));
+    expect([byPath.get('collector.hook_logins.per_uid')?.location?.line, byPath.get('collector.hook_logins.max_logins')?.location?.line]).toEqual([3, 4]);
+    expect(err.message).toContain(`${file}:3:14: collector.hook_logins.per_uid:`);
+  });
+
   it('names the line of a YAML syntax error', async () => {
     const file = write('syntax.yml', 'elasticsearch:\n  url: [unclosed\n');
     const err = (await loadConfig(configSchema, { file, env: {} }).catch((e: unknown) => e)) as ConfigError;

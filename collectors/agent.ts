@@ -139,7 +139,7 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
     // its own file: each snapshot has its own format and version, a damaged one costs only its own
     // state, and each is rewritten only when its own map changed.
     const hookSessionsFile = path.join(base.stateDir, 'hook-sessions.json');
-    const hookSessions = new SessionAddresses(undefined, undefined, hookSessionsFile);
+    const hookSessions = new SessionAddresses(collector.hook_logins.max_logins, collector.hook_logins.per_uid, hookSessionsFile);
     const hookLoaded = hookSessions.load();
     if (hookLoaded.damaged) o.log.warn({ 'file.path': hookSessionsFile }, 'the saved hook login memory could not be read; kept aside, starting empty (a login is remembered again by its own shell\'s next record)');
     else if (hookLoaded.loaded > 0) o.log.info({ sessions: hookLoaded.loaded }, 'hook login memory loaded');
@@ -189,5 +189,7 @@ export function agentSummary(r: PipelineResult): Record<string, unknown> {
     spooled: r.spooled,
     rotated_missing: r.rotatedMissing,
     bytes_read: r.bytesRead,
+    // The join's and the hook login memory's drops, as heartbeats carry them (a flood shows here too).
+    ...(r.evicted ? { evicted: r.evicted } : {}),
   };
 }

@@ -70,6 +70,19 @@ export const collectorConfigSchema = z.strictObject({
       request_timeout_ms: z.number().int().min(100).default(60_000),
     })
     .prefault({}),
+  hook_logins: z
+    .strictObject({
+      per_uid: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(64)
+        .describe('Logins the hook parser remembers (address and bastion session they declared, inherited by their su/sudo shells) per non-root account that declared them; one over evicts that account\'s own least recently used login (heartbeat auditkit.agent.evicted.hook_budget). Raise it for accounts with many concurrent logins (shared service accounts, jump users); max_logins / per_uid accounts flooding at once can push out another account\'s login.'),
+      max_logins: z.number().int().min(1).max(1_000_000).default(10_000).describe('Logins the hook parser remembers in all (least recently used forgotten first; heartbeat auditkit.agent.evicted.hook_cap); about 100 bytes each in memory and in <state_dir>/hook-sessions.json.'),
+    })
+    .prefault({})
+    .describe('Bounds of the hook parser\'s per-login memory (collectors/shell/README.md, "Memory bounds").'),
   heartbeat_interval_s: z.number().min(0).default(30).describe('Heartbeats with counters to logs-auditkit.agent-<ns>; 0 turns them off.'),
   rules: z
     .strictObject({

@@ -28,6 +28,8 @@ export type CommandFormat = 'hook' | 'legacy' | 'bash' | 'zsh' | 'omaudit';
 
 export interface CommandFacts {
   readonly format: CommandFormat;
+  /** `shell-started`: the shell hook's record of a shell's start (no command); default `executed`. */
+  readonly action?: 'executed' | 'shell-started';
   /** Deterministic document id (see schema/ids.ts). */
   readonly id: string;
   /** Milliseconds since the epoch when the command ended (hook) or was recorded. */
@@ -155,7 +157,7 @@ export function commandEvent(ctx: CommandEventContext, f: CommandFacts, linkSess
     kind: 'event',
     category: ['process'],
     type: ['start'],
-    action: 'executed',
+    action: f.action ?? 'executed',
     outcome,
     dataset: DATASET,
     id: f.id,

@@ -40,7 +40,8 @@
  * USER_LOGOUT) of the login (processes left running, and the records the kernel writes
  * as the login closes, are still tagged meanwhile), else after `ttlMs` without an
  * event. Events of the login before the first hook record reached the collector (the
- * login itself, the first command's processes while it runs) are not tagged; they
+ * login itself, its rc files' processes: the bash hook sends a record at the shell's
+ * first prompt and, for an exec request, before the command) are not tagged; they
  * share `auditkit.session.id`.
  *
  * PERSISTENCE: the mappings are written to `file` (a JSON snapshot replaced atomically,

@@ -99,6 +99,8 @@ export interface PipelineResult {
   /** Records still in the spool at exit (shipped at the next start). */
   readonly spooled: number;
   readonly rotatedMissing: number;
+  /** What the state memories forgot for lack of room (PipelineOptions.evicted), at exit. */
+  readonly evicted?: Readonly<Record<string, number>>;
 }
 
 /** Open the spool of a run with a cluster; what a previous run left in it is sent first. */
@@ -219,5 +221,6 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     bytesRead: bytesRead(sources),
     spooled: spool?.records ?? 0,
     rotatedMissing: sources.reduce((n, s) => n + s.tailer.rotatedMissing, 0),
+    ...(o.evicted ? { evicted: { ...o.evicted() } } : {}),
   };
 }

@@ -381,6 +381,8 @@ export function parseHookRecord(ctx: ParseContext, record: RawRecord, sessions?:
   const tty = strOf(r['tty']);
   const facts: CommandFacts = {
     format: 'hook',
+    // The shell's start, sent at its first prompt (no command): what the login declares arrives before its first command ends.
+    ...(r['ev'] === 'start' ? { action: 'shell-started' as const } : {}),
     id: documentId('hook', hostName ?? ctx.host.name, sid, seq, t),
     timeMs: t,
     ...(start !== undefined && plausibleMs(start) && start <= t ? { startMs: start } : {}),

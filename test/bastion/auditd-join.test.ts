@@ -12,11 +12,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { deleteNamespace, searchSources, testClient, uniqueNamespace, until } from '../harness/es';
 import { bastionRigUnavailable, startBastionRig, type BastionRig } from '../harness/bastion';
 import { ensureTestUser, sudoUnavailable, type TestUser } from '../deploy/sshd';
-import { collectorConfigSchema, runAgent } from '../../collectors';
+import { agentSummary, collectorConfigSchema, runAgent } from '../../collectors';
 import { createLogger, freePort, smtpConfigSchema } from '../../core';
 import { rulesConfigSchema } from '../../rules';
 import { assertValidDocument, streamName } from '../../schema';
@@ -68,7 +68,7 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
   }
 
   /** A collector over an audit log and a hook journal (both empty) in `base`, its state under `base/state`. */
-  function rig(base: string, o: { audit?: boolean; heartbeatS?: number } = {}): { auditLog: string; hookJournal: string; config: Parameters<typeof runAgent>[0]['config'] } {
+  function rig(base: string, o: { audit?: boolean; heartbeatS?: number; perUid?: number } = {}): { auditLog: string; hookJournal: string; config: Parameters<typeof runAgent>[0]['config'] } {
     const auditLog = path.join(base, 'audit.log');
     const hookJournal = path.join(base, 'hook.journal');
     fs.writeFileSync(hookJournal, '');
@@ -82,6 +82,7 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
       sink: { flush_interval_ms: 50 },
       listeners: { hook: { enabled: false } },
       rules: { enabled: false },
+      ...(o.perUid !== undefined ? { hook_logins: { per_uid: o.perUid } } : {}),
     });
     return { auditLog, hookJournal, config: { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) } };
   }
@@ -223,6 +224,16 @@ describe('bastion join: auditd events carry the bastion session id (real node)',
     assertValidDocument(lastHeartbeat as Record<string, unknown>);
     expect(get(lastHeartbeat, 'auditkit.agent.evicted')).toEqual({ bastion_join: 0, hook_budget: 1, hook_cap: 0 });
   });
+
+  it('collect --json reports what the memories forgot, and collector.hook_logins.per_uid sets the per-account budget', async () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'budget-'));
+    const { hookJournal, config } = rig(sub, { audit: false, perUid: 3 });
+    // uid 1008 names 5 logins of its own: 2 over its budget of 3 (64 by default: none would be forgotten).
+    fs.writeFileSync(hookJournal, Array.from({ length: 5 }, (_, i) => hookLine({ user: 'heidi', uid: 1008, luid: 1008, ses: 200 + i, bsid: '', seq: 1, t: Date.now() - 10_000 + i, cmd: 'true', peerUid: 1008, pid: 9500 + i })).join(''));
+    const result = await runAgent({ client: es, config, namespace: ns, log: createLogger({ level: 'error' }), once: true, signal: new AbortController().signal });
+    // What `collect --json` prints (cli/commands/collect.ts: agentSummary of the run).
+    expect(agentSummary(result)).toMatchObject({ read: 5, evicted: { bastion_join: 0, hook_budget: 2, hook_cap: 0 } });
+  });
 });
 
 const rigWhy = [bastionRigUnavailable(), sudoUnavailable()].filter(Boolean);
@@ -319,6 +330,53 @@ maybeRig('bastion join for exec requests (real door, real sshd with PAM, real ho
     const audited = docs.filter((d) => get(d, 'event.dataset') === 'auditkit.auditd');
     expect(audited.map((d) => [get(d, 'process.executable'), get(d, 'user.name')])).toEqual([['/usr/bin/uname', ACCOUNT]]);
     expect(docs.some((d) => get(d, 'event.dataset') === 'auditkit.sessions' && get(d, 'process.command_line') === command)).toBe(true);
+  }, 180_000);
+
+  it('an interactive login\'s hook declares the bastion session when its shell starts, so the login\'s processes are joined before any command ended', async () => {
+    const r = rig as BastionRig;
+    const base = fs.mkdtempSync(path.join(r.tmp, 'agent-'));
+    const auditLog = path.join(base, 'audit.log');
+    fs.writeFileSync(auditLog, '');
+    const collector = collectorConfigSchema.parse({
+      state_dir: path.join(base, 'state'),
+      namespace: r.ns,
+      inputs: [{ path: auditLog, format: 'auditd' }],
+      poll_interval_ms: 50,
+      heartbeat_interval_s: 0,
+      sink: { flush_interval_ms: 50 },
+      listeners: { hook: { port: hookPort, alive_file: '' } },
+      rules: { enabled: false },
+    });
+    const ac = new AbortController();
+    const run = runAgent({ client: r.es, config: { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) }, namespace: r.ns, log: createLogger({ level: 'error' }), once: false, signal: ac.signal });
+    // An interactive login through the door (-tt: a terminal on the target, so an interactive login bash); nothing is typed.
+    const ssh = spawn('/usr/bin/ssh', r.sshArgs('alice@x01', [...r.withKey('alice'), '-o', 'BatchMode=yes', '-tt']), { stdio: ['pipe', 'ignore', 'ignore'] });
+    let started: Record<string, unknown> | undefined;
+    let login: { auid: number; ses: number } | undefined;
+    try {
+      // The shell's start record, before any command was typed.
+      [started] = await r.search('commands', { bool: { filter: [{ term: { 'event.action': 'shell-started' } }, { term: { 'user.name': ACCOUNT } }] } }, 1, 40_000);
+      // The login's kernel ids, read from the shell process the record names (it is still at its prompt).
+      const pid = Number(get(started, 'process.pid'));
+      login = { auid: Number(fs.readFileSync(`/proc/${pid}/loginuid`, 'utf8')), ses: Number(fs.readFileSync(`/proc/${pid}/sessionid`, 'utf8')) };
+      const t = Date.now();
+      fs.appendFileSync(auditLog, execve(910, t, { auid: login.auid, uid: login.auid, ses: login.ses, pid: 42_000, ppid: pid, exe: '/usr/bin/id', argv: ['id'], names: [ACCOUNT, ACCOUNT] }));
+      fs.appendFileSync(auditLog, userLogin(911, t + 10, login.auid + 1, login.ses + 1000, 'nobody-else'));
+      await r.search('auditd', { term: { 'event.sequence': 911 } });
+    } finally {
+      ssh.stdin.end('exit\n');
+      if (ssh.exitCode === null && ssh.signalCode === null) await new Promise((res) => setTimeout(res, 2_000));
+      if (ssh.exitCode === null && ssh.signalCode === null) ssh.kill('SIGTERM');
+      ac.abort();
+      await run;
+    }
+    assertValidDocument(started as Record<string, unknown>);
+    const sid = get(started, 'auditkit.bastion.session_id');
+    expect([get(started, 'process.command_line'), get(started, 'auditkit.session.seq'), get(started, 'process.entry_leader.user.id'), get(started, 'tags')]).toEqual([undefined, 0, String(login.auid), undefined]);
+    // The door's own documents of this login carry the same id.
+    expect((await r.search('sessions', { term: { 'auditkit.bastion.session_id': sid } })).length).toBeGreaterThan(0);
+    const [proc] = await r.search('auditd', { term: { 'event.sequence': 910 } });
+    expect([get(proc, 'process.executable'), get(proc, 'auditkit.bastion.session_id')]).toEqual(['/usr/bin/id', sid]);
   }, 180_000);
 });
 

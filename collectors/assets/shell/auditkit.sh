@@ -196,9 +196,18 @@ __auditkit_hook() {
 }
 
 __auditkit_record() { # __auditkit_record RC
-  local rc=$1 now=${EPOCHREALTIME//[!0-9]/} hist=$((HISTCMD - 1)) cmd= esc= nohist= line start=
-  # First prompt: the history file was loaded after this script ran; start counting here.
-  if [ -z "$__auditkit_primed" ]; then __auditkit_primed=1 __auditkit_lasthist=$hist; return $rc; fi
+  local rc=$1 now=${EPOCHREALTIME//[!0-9]/} hist=$((HISTCMD - 1)) cmd= esc= nohist= line start= cwd=
+  # First prompt: the history file was loaded after this script ran; start counting here. And say
+  # that the shell started (`"ev":"start"`, seq 0, no command): what the login declares (its
+  # bastion session, its client address) reaches the collector now, not when the first command
+  # ends, so the login's auditd events are joined from here on (issue 17).
+  if [ -z "$__auditkit_primed" ]; then
+    __auditkit_primed=1 __auditkit_lasthist=$hist
+    __auditkit_esc cwd "$PWD"
+    __auditkit_send "$__auditkit_prefix,\"ev\":\"start\",\"seq\":0,\"t\":${now:0:-3},\"cwd\":\"$cwd\"${__auditkit_shadowed:+,\"shadowed\":\"$__auditkit_shadowed\"}}"
+    __auditkit_shadowed=
+    return $rc
+  fi
   # Nothing ran (empty line, Ctrl-C at the prompt).
   if [ "$__auditkit_ran" != 1 ] && [ "$hist" = "$__auditkit_lasthist" ]; then return $rc; fi
   start=$__auditkit_start
@@ -223,7 +232,6 @@ __auditkit_record() { # __auditkit_record RC
   fi
   __auditkit_seq=$((__auditkit_seq + 1))
   __auditkit_esc esc "$cmd"
-  local cwd
   __auditkit_esc cwd "$PWD"
   line="$__auditkit_prefix,\"seq\":$__auditkit_seq,\"t\":${now:0:-3}${start:+,\"start\":${start:0:-3}},\"rc\":$rc,\"hist\":$hist,\"cwd\":\"$cwd\"$nohist${__auditkit_shadowed:+,\"shadowed\":\"$__auditkit_shadowed\"},\"cmd\":\"$esc\"}"
   __auditkit_shadowed= # reported (kept until a record carries it)
