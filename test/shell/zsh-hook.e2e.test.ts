@@ -147,7 +147,8 @@ maybe('the zsh hook when the user shadows the commands it runs (issue 14, findin
     s = await zshSession(
       // Options of the user's that change what plain code means (the hook's preexec runs under them).
       [...SHADOWED.filter((n) => !early.includes(n)).map(fn), `alias ll='echo via-alias-ll'`, 'setopt ksh_arrays sh_word_split no_unset err_return'].join('\n'),
-      [...early.map(fn), `alias ztcp='echo aliased-ztcp'`, `alias print='echo aliased-print'`].join('\n'),
+      // and the user's own precmd functions, under KSH_ARRAYS, which the hook must keep (both of them).
+      [...early.map(fn), `alias ztcp='echo aliased-ztcp'`, `alias print='echo aliased-print'`, 'setopt ksh_arrays', 'function mark_a { echo pre-a; }; function mark_b { echo pre-b; }; precmd_functions=(mark_a mark_b)'].join('\n'),
     );
   });
   afterAll(async () => {
@@ -176,6 +177,7 @@ maybe('the zsh hook when the user shadows the commands it runs (issue 14, findin
     // The user's shell behaves as they wrote it: their function and their alias ran.
     expect(s.screen()).toContain('user-printf:restored');
     expect(s.screen()).toContain('via-alias-ll');
+    expect(s.screen()).toContain('pre-b');
   }, 60_000);
 });
 
