@@ -11,17 +11,10 @@ import { assertValidDocument, getField, type AuditkitEvent } from '../../schema'
 import { parserByKind } from '../../collectors';
 import type { RawRecord } from '../../collectors';
 import { startHookReceiver, type HookReceiver } from '../../collectors';
+import { ptyModule, typeLine, type Pty } from '../harness/pty';
 
 const HOOK = path.resolve(__dirname, '../../collectors/assets/shell/auditkit.zsh');
 
-type Pty = { write(d: string): void; onData(cb: (d: string) => void): void; kill(): void };
-let ptyModule: { spawn(file: string, args: string[], opts: Record<string, unknown>): Pty } | undefined;
-try {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  ptyModule = require('node-pty') as typeof ptyModule;
-} catch {
-  ptyModule = undefined;
-}
 let zsh = '';
 try {
   zsh = execFileSync('sh', ['-c', 'command -v zsh']).toString().trim();
@@ -43,16 +36,8 @@ maybe('the shell hook in a real interactive zsh', () => {
     const p = parserByKind('hook')!.create({ host: { name: os.hostname(), hostname: os.hostname(), id: 'e2e-host' }, agent: { type: 'auditkit' }, namespace: 'default', now: () => Date.now() });
     return records.flatMap((r) => p.push(r)).flatMap((o) => (o.kind === 'event' ? [o.doc] : []));
   };
-  async function run(cmd: string): Promise<AuditkitEvent> {
-    term.write(cmd.replace(/\n/g, '\r') + '\r');
-    const end = Date.now() + 20_000;
-    for (;;) {
-      const e = events().find((x) => getField(x, 'process.command_line') === cmd);
-      if (e) return e;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${JSON.stringify(cmd)}; terminal said:\n${screen.slice(-1500)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  /** Type a command line and wait until its record arrived. */
+  const run = (cmd: string): Promise<AuditkitEvent> => typeLine(term, cmd, () => events().find((x) => getField(x, 'process.command_line') === cmd), () => screen);
 
   beforeAll(async () => {
     receiver = await startHookReceiver((r) => {

@@ -15,6 +15,7 @@ import { freePort } from '../../core';
 import { getField, streamName } from '../../schema';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
 import { EsProxy } from '../harness/es-proxy';
+import { ptyModule, type Pty } from '../harness/pty';
 
 const REPO = path.resolve(__dirname, '../..');
 const ok = existsSync(path.join(REPO, 'dist/cli/main.js')) && process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
@@ -335,15 +336,6 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
     await stop(second, 'SIGTERM');
   }, 120_000);
 });
-
-type Pty = { write(d: string): void; onData(cb: (d: string) => void): void; kill(): void };
-let ptyModule: { spawn(file: string, args: string[], opts: Record<string, unknown>): Pty } | undefined;
-try {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  ptyModule = require('node-pty') as typeof ptyModule;
-} catch {
-  ptyModule = undefined;
-}
 
 /**
  * Finding 4, the full-spool attack: Elasticsearch unreachable, a small spool and a small
