@@ -30,6 +30,34 @@ function rssMb(pid: number): number {
   return Number(m?.[1] ?? 0) / 1024;
 }
 
+/** Kill and reap every child (the collector, the attacker), so no handle keeps jest alive. */
+async function killAll(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map((c) => {
+      if (c.exitCode !== null || c.signalCode !== null) return undefined;
+      const gone = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      return Promise.race([gone, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    }),
+  );
+}
+
+/**
+ * Wait while the collector runs until its hook port answers (its "started" log line may sit
+ * in the logger's buffer): at most `tries` × 100 ms.
+ */
+async function hookPortAnswers(c: ChildProcess, port: number, tries: number): Promise<void> {
+  const answers = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+  for (let i = 0; i < tries && c.exitCode === null && !(await answers()); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 /** Run a node script as uid nobody; resolves with its stdout. */
 function asNobody(script: string, children: ChildProcess[]): Promise<string> {
   return new Promise((resolve) => {
@@ -62,15 +90,7 @@ maybe('a hostile local user against auditkit collect', () => {
   }, 90_000);
 
   afterAll(async () => {
-    // Every child (the collector, the attacker) killed and reaped, so no handle keeps jest alive.
-    await Promise.all(
-      children.map((c) => {
-        if (c.exitCode !== null || c.signalCode !== null) return undefined;
-        const gone = new Promise((r) => c.once('exit', r));
-        c.kill('SIGKILL');
-        return Promise.race([gone, new Promise((r) => setTimeout(r, 5_000).unref())]);
-      }),
-    );
+    await killAll(children);
     await deleteNamespace(client, ns).catch(() => undefined);
     await client.close();
     rmSync(dir, { recursive: true, force: true });
@@ -250,16 +270,7 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
     const c = spawn(process.execPath, [path.join(REPO, 'bin/auditkit.js'), 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(c);
     c.stderr?.resume();
-    // Ready when the hook port answers (its log line may sit in the logger's buffer).
-    const listening = (): Promise<boolean> =>
-      new Promise((resolve) => {
-        const s = connect(port, '127.0.0.1', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      });
-    for (let i = 0; i < 300 && c.exitCode === null && !(await listening()); i++) await new Promise((r) => setTimeout(r, 100));
+    await hookPortAnswers(c, port, 300);
     return c;
   };
   const stop = (c: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
@@ -411,14 +422,7 @@ maybe('the full-spool attack', () => {
 
   afterAll(async () => {
     for (const t of terms) t.kill();
-    await Promise.all(
-      children.map((c) => {
-        if (c.exitCode !== null || c.signalCode !== null) return undefined;
-        const gone = new Promise((r) => c.once('exit', r));
-        c.kill('SIGKILL');
-        return Promise.race([gone, new Promise((r) => setTimeout(r, 5_000).unref())]);
-      }),
-    );
+    await killAll(children);
     for (const s of syslogSockets) s.destroy();
     await proxy.close();
     await new Promise((r) => syslog.close(r));
@@ -433,15 +437,7 @@ maybe('the full-spool attack', () => {
     children.push(collector);
     let stderr = '';
     collector.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
-    const listening = (): Promise<boolean> =>
-      new Promise((resolve) => {
-        const s = connect(port, '127.0.0.1', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      });
-    for (let i = 0; i < 600 && collector.exitCode === null && !(await listening()); i++) await new Promise((r) => setTimeout(r, 100));
+    await hookPortAnswers(collector, port, 600);
     const pid = collector.pid as number;
     let peak = rssMb(pid);
     const sampler = setInterval(() => {
