@@ -382,6 +382,21 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     return code === 'AK_DEPLOY_HOST_KEY' ? 'host-key-refused' : code === 'AK_DEPLOY_AUTH' || code === 'AK_BASTION_ACCOUNT' || code === 'AK_CONFIG_PERMISSIONS' ? 'target-auth-failed' : 'target-unreachable';
   };
 
+  /** What every session document of a shell, exec or transfer says: who, from where, to which account on which host, when. */
+  const sessionFacts = (id: string, c: Pick<Conn, 'ip' | 'port'>, user: BastionUser, target: Target, channel: SessionFacts['channel'], start: number, more: Pick<SessionFacts, 'command' | 'cols' | 'rows' | 'via' | 'task'>): SessionFacts => ({
+    id,
+    user: user.name,
+    sourceIp: c.ip,
+    sourcePort: c.port,
+    host: target.host.name,
+    address: target.host.address,
+    port: target.host.port,
+    account: target.account,
+    channel,
+    start,
+    ...more,
+  });
+
   // ------------------------------------------------------------------ the live-session entry
   // What `sessions live|kill` and the portal's watchers see of a running session, shell/exec and
   // file transfer alike: its info (also written to the live file), its watchers, and an end() that
@@ -431,22 +446,12 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
     const id = randomUUID();
     opts.onStart?.(id);
     const start = now();
-    const facts: SessionFacts = {
-      id,
-      user: user.name,
-      sourceIp: c.ip,
-      sourcePort: c.port,
-      host: target.host.name,
-      address: target.host.address,
-      port: target.host.port,
-      account: target.account,
-      channel: kind.shell ? 'shell' : 'exec',
-      start,
+    const facts = sessionFacts(id, c, user, target, kind.shell ? 'shell' : 'exec', start, {
       ...(kind.shell ? {} : { command: kind.command }),
       ...(kind.pty ? { cols: kind.pty.cols, rows: kind.pty.rows } : {}),
       ...(opts.via && opts.via !== 'ssh' ? { via: opts.via } : {}),
       ...(opts.task ? { task: opts.task } : {}),
-    };
+    });
     await emit('sessions', sessionStartDoc(ctx, facts));
     let bytesIn = 0;
     let bytesOut = 0;
@@ -718,19 +723,7 @@ export async function startBastion(o: BastionOptions): Promise<Bastion> {
   const runTransfer = async (c: Conn, user: BastionUser, target: Target, channel: ServerChannel, kind: TransferKind): Promise<string> => {
     const id = randomUUID();
     const start = now();
-    const facts: SessionFacts = {
-      id,
-      user: user.name,
-      sourceIp: c.ip,
-      sourcePort: c.port,
-      host: target.host.name,
-      address: target.host.address,
-      port: target.host.port,
-      account: target.account,
-      channel: kind.protocol,
-      start,
-      ...(kind.protocol === 'scp' ? { command: kind.command } : {}),
-    };
+    const facts = sessionFacts(id, c, user, target, kind.protocol, start, kind.protocol === 'scp' ? { command: kind.command } : {});
     await emit('sessions', sessionStartDoc(ctx, facts));
     const fail = async (reason: string, msg: string): Promise<string> => {
       try {

@@ -20,16 +20,8 @@ import { totpCode } from '../../bastion';
 import { collectorHost, parserByKind, startHookReceiver, type HookReceiver, type ParseOutput } from '../../collectors';
 import { bastionRigUnavailable, startBastionRig, type BastionRig } from '../harness/bastion';
 import type { EsProxy } from '../harness/es-proxy';
+import { ptyModule, type Pty } from '../harness/pty';
 
-
-type Pty = { write(d: string): void; onData(cb: (d: string) => void): void; onExit(cb: (e: { exitCode: number }) => void): void; kill(): void; pid: number };
-let ptyModule: { spawn(file: string, args: string[], opts: Record<string, unknown>): Pty } | undefined;
-try {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  ptyModule = require('node-pty') as typeof ptyModule;
-} catch {
-  ptyModule = undefined;
-}
 const why = [bastionRigUnavailable(), !ptyModule ? 'node-pty missing' : undefined].filter(Boolean);
 if (why.length) console.warn(`bastion end-to-end tests skipped: ${why.join('; ')}`);
 const maybe = why.length ? describe.skip : describe;

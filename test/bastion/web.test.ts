@@ -208,6 +208,7 @@ maybe('the bastion web portal with real Chromium and real sshd targets', () => {
     const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
     try {
       const bob = await login(ctx, 'bob', 'bob-password-1234');
+      await bob.waitForSelector('#hosts tbody tr');
       expect(await bob.$$eval('#hosts tbody tr', (rows) => rows.map((r) => r.getAttribute('data-host')))).toEqual(['w01']);
       await bob.goto(`${base}/terminal?host=w02&account=root`);
       await bob.waitForSelector('#status.fail');

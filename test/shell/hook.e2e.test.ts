@@ -22,6 +22,7 @@ import type { RawRecord } from '../../collectors';
 import { startHookReceiver, type HookReceiver } from '../../collectors';
 import { runPipeline } from '../../collectors';
 import { deleteNamespace, testClient, uniqueNamespace } from '../harness/es';
+import { ptyModule, typeLine, type Pty } from '../harness/pty';
 
 const HOOK = path.resolve(__dirname, '../../collectors/assets/shell/auditkit.sh');
 const PROFILE = '/etc/profile.d/zz-auditkit-e2e.sh';
@@ -39,14 +40,6 @@ function has(cmd: string): boolean {
   }
 }
 
-type Pty = { write(d: string): void; onData(cb: (d: string) => void): void; onExit(cb: () => void): void; kill(): void };
-let ptyModule: { spawn(file: string, args: string[], opts: Record<string, unknown>): Pty } | undefined;
-try {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  ptyModule = require('node-pty') as typeof ptyModule;
-} catch {
-  ptyModule = undefined;
-}
 const missing = [
   process.getuid?.() !== 0 ? 'root' : '',
   !ptyModule ? 'node-pty' : '',
@@ -98,10 +91,7 @@ maybe('the shell hook in a real interactive bash', () => {
     }
   }
   /** Type a command line and wait until its record arrived. */
-  async function run(cmd: string): Promise<AuditkitEvent> {
-    term.write(cmd.replace(/\n/g, '\r') + '\r');
-    return waitFor(`the record of ${JSON.stringify(cmd)}`, () => byCommand(cmd));
-  }
+  const run = (cmd: string): Promise<AuditkitEvent> => typeLine(term, cmd, () => byCommand(cmd), () => screen);
   /** Type a line that starts a new shell; wait until that shell reports a marker command. */
   async function enter(cmd: string, marker: string): Promise<AuditkitEvent> {
     term.write(cmd + '\r');

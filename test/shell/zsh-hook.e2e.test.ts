@@ -11,17 +11,10 @@ import { assertValidDocument, getField, type AuditkitEvent } from '../../schema'
 import { parserByKind } from '../../collectors';
 import type { RawRecord } from '../../collectors';
 import { startHookReceiver, type HookReceiver } from '../../collectors';
+import { ptyModule, typeLine, type Pty } from '../harness/pty';
 
 const HOOK = path.resolve(__dirname, '../../collectors/assets/shell/auditkit.zsh');
 
-type Pty = { write(d: string): void; onData(cb: (d: string) => void): void; kill(): void };
-let ptyModule: { spawn(file: string, args: string[], opts: Record<string, unknown>): Pty } | undefined;
-try {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  ptyModule = require('node-pty') as typeof ptyModule;
-} catch {
-  ptyModule = undefined;
-}
 let zsh = '';
 try {
   zsh = execFileSync('sh', ['-c', 'command -v zsh']).toString().trim();
@@ -78,16 +71,8 @@ async function zshSession(zshrc = '', zshenv = ''): Promise<Session> {
   return {
     screen: () => screen,
     close,
-    async run(cmd: string): Promise<AuditkitEvent> {
-      t.write(cmd.replace(/\n/g, '\r') + '\r');
-      const end = Date.now() + 20_000;
-      for (;;) {
-        const e = events().find((x) => getField(x, 'process.command_line') === cmd);
-        if (e) return e;
-        if (Date.now() > end) throw new Error(`timed out waiting for ${JSON.stringify(cmd)}; terminal said:\n${screen.slice(-1500)}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    /** Type a command line and wait until its record arrived. */
+    run: (cmd: string): Promise<AuditkitEvent> => typeLine(t, cmd, () => events().find((x) => getField(x, 'process.command_line') === cmd), () => screen),
   };
 }
 

@@ -15,6 +15,7 @@ import { freePort } from '../../core';
 import { getField, streamName } from '../../schema';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
 import { EsProxy } from '../harness/es-proxy';
+import { ptyModule, type Pty } from '../harness/pty';
 
 const REPO = path.resolve(__dirname, '../..');
 const ok = existsSync(path.join(REPO, 'dist/cli/main.js')) && process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
@@ -27,6 +28,34 @@ const RSS_CAP_MB = 256; // the unit's MemoryMax
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m?.[1] ?? 0) / 1024;
+}
+
+/** Kill and reap every child (the collector, the attacker), so no handle keeps jest alive. */
+async function killAll(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map((c) => {
+      if (c.exitCode !== null || c.signalCode !== null) return undefined;
+      const gone = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      return Promise.race([gone, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    }),
+  );
+}
+
+/**
+ * Wait while the collector runs until its hook port answers (its "started" log line may sit
+ * in the logger's buffer): at most `tries` × 100 ms.
+ */
+async function hookPortAnswers(c: ChildProcess, port: number, tries: number): Promise<void> {
+  const answers = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+  for (let i = 0; i < tries && c.exitCode === null && !(await answers()); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
 /** Run a node script as uid nobody; resolves with its stdout. */
@@ -61,15 +90,7 @@ maybe('a hostile local user against auditkit collect', () => {
   }, 90_000);
 
   afterAll(async () => {
-    // Every child (the collector, the attacker) killed and reaped, so no handle keeps jest alive.
-    await Promise.all(
-      children.map((c) => {
-        if (c.exitCode !== null || c.signalCode !== null) return undefined;
-        const gone = new Promise((r) => c.once('exit', r));
-        c.kill('SIGKILL');
-        return Promise.race([gone, new Promise((r) => setTimeout(r, 5_000).unref())]);
-      }),
-    );
+    await killAll(children);
     await deleteNamespace(client, ns).catch(() => undefined);
     await client.close();
     rmSync(dir, { recursive: true, force: true });
@@ -249,16 +270,7 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
     const c = spawn(process.execPath, [path.join(REPO, 'bin/auditkit.js'), 'collect', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(c);
     c.stderr?.resume();
-    // Ready when the hook port answers (its log line may sit in the logger's buffer).
-    const listening = (): Promise<boolean> =>
-      new Promise((resolve) => {
-        const s = connect(port, '127.0.0.1', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      });
-    for (let i = 0; i < 300 && c.exitCode === null && !(await listening()); i++) await new Promise((r) => setTimeout(r, 100));
+    await hookPortAnswers(c, port, 300);
     return c;
   };
   const stop = (c: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
@@ -336,15 +348,6 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
   }, 120_000);
 });
 
-type Pty = { write(d: string): void; onData(cb: (d: string) => void): void; kill(): void };
-let ptyModule: { spawn(file: string, args: string[], opts: Record<string, unknown>): Pty } | undefined;
-try {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  ptyModule = require('node-pty') as typeof ptyModule;
-} catch {
-  ptyModule = undefined;
-}
-
 /**
  * Finding 4, the full-spool attack: Elasticsearch unreachable, a small spool and a small
  * journal backlog, uid nobody sends records until the collector refuses them (RETRY); then
@@ -419,14 +422,7 @@ maybe('the full-spool attack', () => {
 
   afterAll(async () => {
     for (const t of terms) t.kill();
-    await Promise.all(
-      children.map((c) => {
-        if (c.exitCode !== null || c.signalCode !== null) return undefined;
-        const gone = new Promise((r) => c.once('exit', r));
-        c.kill('SIGKILL');
-        return Promise.race([gone, new Promise((r) => setTimeout(r, 5_000).unref())]);
-      }),
-    );
+    await killAll(children);
     for (const s of syslogSockets) s.destroy();
     await proxy.close();
     await new Promise((r) => syslog.close(r));
@@ -441,15 +437,7 @@ maybe('the full-spool attack', () => {
     children.push(collector);
     let stderr = '';
     collector.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
-    const listening = (): Promise<boolean> =>
-      new Promise((resolve) => {
-        const s = connect(port, '127.0.0.1', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      });
-    for (let i = 0; i < 600 && collector.exitCode === null && !(await listening()); i++) await new Promise((r) => setTimeout(r, 100));
+    await hookPortAnswers(collector, port, 600);
     const pid = collector.pid as number;
     let peak = rssMb(pid);
     const sampler = setInterval(() => {

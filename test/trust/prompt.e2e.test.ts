@@ -10,20 +10,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ptyModule, type Pty } from '../harness/pty';
 
 const REPO = path.resolve(__dirname, '../..');
 const HOOK = path.join(REPO, 'collectors/assets/shell/auditkit.sh');
 const ZSH_HOOK = path.join(REPO, 'collectors/assets/shell/auditkit.zsh');
 const hasZsh = spawnSync('zsh', ['--version']).status === 0;
-type Pty = { write(d: string): void; onData(cb: (d: string) => void): void; kill(): void };
-let pty: { spawn(file: string, args: string[], opts: Record<string, unknown>): Pty } | undefined;
-try {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  pty = require('node-pty') as typeof pty;
-} catch {
-  pty = undefined;
-}
-const ok = process.getuid?.() === 0 && pty !== undefined && fs.existsSync(path.join(REPO, 'dist/collectors/index.js')) && spawnSync('setpriv', ['--version']).status === 0;
+const ok = process.getuid?.() === 0 && ptyModule !== undefined && fs.existsSync(path.join(REPO, 'dist/collectors/index.js')) && spawnSync('setpriv', ['--version']).status === 0;
 if (!ok) console.warn('test/trust/prompt.e2e.test.ts skipped: needs root, setpriv, node-pty and npm run build');
 const maybe = ok ? describe : describe.skip;
 
@@ -65,7 +58,7 @@ maybe('the hook never holds a prompt hostage', () => {
     const rc = path.join(dir, `rc-${port}`);
     fs.writeFileSync(rc, fs.readFileSync(HOOK, 'utf8').replace(/^__auditkit_port=.*$/m, `__auditkit_port=${port}`).replace(/^__auditkit_logger_socket=.*$/m, `__auditkit_logger_socket=${path.join(dir, 'nolog.sock')}`).replace(/^__auditkit_alive=.*$/m, `__auditkit_alive=${alive}`) + `\nPS1='PROMPT> '\n${pre}\n`);
     let screen = '';
-    const t = (pty as NonNullable<typeof pty>).spawn('bash', ['--noprofile', '--rcfile', rc, '-i'], { name: 'xterm', cols: 200, rows: 50, cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, XDG_RUNTIME_DIR: xdg } });
+    const t = (ptyModule as NonNullable<typeof ptyModule>).spawn('bash', ['--noprofile', '--rcfile', rc, '-i'], { name: 'xterm', cols: 200, rows: 50, cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, XDG_RUNTIME_DIR: xdg } });
     t.onData((d) => (screen += d));
     terms.push(t);
     return { term: t, screen: () => screen };
@@ -161,7 +154,7 @@ maybe('the hook never holds a prompt hostage', () => {
       .replace(/^__auditkit_alive=.*$/m, `__auditkit_alive=${zalive}`);
     fs.writeFileSync(path.join(zdot, '.zshrc'), `${hook}\nPS1='PROMPT> '\n`);
     let screen = '';
-    const t = (pty as NonNullable<typeof pty>).spawn('zsh', ['-i'], { name: 'xterm', cols: 200, rows: 50, cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: zdot, ZDOTDIR: zdot, TERM: 'xterm' } });
+    const t = (ptyModule as NonNullable<typeof ptyModule>).spawn('zsh', ['-i'], { name: 'xterm', cols: 200, rows: 50, cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: zdot, ZDOTDIR: zdot, TERM: 'xterm' } });
     t.onData((d) => (screen += d));
     terms.push(t);
     const s = { term: t, screen: () => screen };
