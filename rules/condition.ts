@@ -347,7 +347,9 @@ export function compileCmd(spec: CmdSpec): (c: SimpleCommand) => boolean {
     const ts = spec.args_all.map(compileStr);
     tests.push((c) => {
       const p = positionals(c.argv);
-      return ts.every((t) => p.some(t));
+      // Loops, not ts.every((t) => p.some(t)): that callback was one closure per call (see compileStr).
+      for (let i = 0; i < ts.length; i++) if (!p.some(ts[i] as (s: string) => boolean)) return false;
+      return true;
     });
   }
   if (spec.args_none) {
