@@ -88,9 +88,14 @@ export function compileRegex(src: string, nocase = false): (s: string) => boolea
   // (`\w\$\{?IFS\}?…` gives $ifs, $ifs}, ${ifs, ${ifs}: two passes instead of four over a 1 MiB line).
   const lits = all.filter((x, i) => !all.some((y, j) => j !== i && (y === x ? j < i : x.includes(y))));
   const one = lits.length === 1 ? (lits[0] as string) : undefined;
+  // A loop, not `lits.some((x) => l.includes(x))`: that callback was one closure per call (see compileStr).
+  const hasLiteral = (l: string): boolean => {
+    for (let i = 0; i < lits.length; i++) if (l.includes(lits[i] as string)) return true;
+    return false;
+  };
   return (s) => {
     const l = lowered(s);
-    if (one !== undefined ? !l.includes(one) : !lits.some((x) => l.includes(x))) return false;
+    if (one !== undefined ? !l.includes(one) : !hasLiteral(l)) return false;
     return re.test(s);
   };
 }

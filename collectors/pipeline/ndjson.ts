@@ -35,19 +35,22 @@ export function createNdjsonParser(ctx: ParseContext, defaultDataset: Dataset = 
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return [err(r, 'AK_NDJSON_NOT_OBJECT', 'expected a JSON object')];
       const doc = parsed as Record<string, unknown>;
       const dataset = datasetOf(doc) ?? defaultDataset;
-      const event = { ...((typeof doc['event'] === 'object' && doc['event'] !== null ? doc['event'] : {}) as Record<string, unknown>) };
+      // The parsed line is this parser's own: it is completed in place rather than copied
+      // twice (issue 20: the two spreads were a third of this function's allocation). The
+      // keys end up in the order the copies gave: the line's own, then ecs, event, host,
+      // agent, data_stream where it had none.
+      const given = doc['event'];
+      const event = (typeof given === 'object' && given !== null ? (Array.isArray(given) ? { ...given } : given) : {}) as Record<string, unknown>;
       if (typeof event['id'] !== 'string' || event['id'] === '') event['id'] = fileRecordId(hostId, r.origin.fileId, r.origin.offset);
       if (event['kind'] === undefined) event['kind'] = 'event';
       event['dataset'] = datasetName(dataset);
       const env = eventEnvelope(dataset, ctx.namespace);
-      const out: Record<string, unknown> = {
-        ...doc,
-        ecs: doc['ecs'] ?? env.ecs,
-        event,
-        host: doc['host'] ?? ctx.host,
-        agent: doc['agent'] ?? ctx.agent,
-        data_stream: env.data_stream,
-      };
+      const out = doc;
+      out['ecs'] = doc['ecs'] ?? env.ecs;
+      out['event'] = event;
+      out['host'] = doc['host'] ?? ctx.host;
+      out['agent'] = doc['agent'] ?? ctx.agent;
+      out['data_stream'] = env.data_stream;
       const v = validateDocument(out);
       if (!v.valid) {
         return [err(r, 'AK_NDJSON_INVALID', `not a valid ECS event: ${v.problems.slice(0, 5).map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`)];
