@@ -5,6 +5,9 @@ import { builtinRulesDir } from '../core';
 import { foldCase } from './prefilter/literals';
 import { regexLiterals } from './prefilter/regex-literals';
 import { compileRegex } from './regex';
+import { importSigmaDir } from './sigma';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 
 describe('rule regexes', () => {
   it('take no literal from RE2 syntax the literal parser does not model (a guess would hide matches)', () => {
@@ -24,8 +27,11 @@ describe('rule regexes', () => {
     }
   });
 
-  it('answer like the automaton alone on every built-in regex, in both case modes, over arbitrary and near-miss inputs', async () => {
+  it('answer like the automaton alone on every built-in and imported Sigma regex, in both case modes, over arbitrary and near-miss inputs', async () => {
     const rules = await loadRules([builtinRulesDir()]);
+    // The case-sensitive check looks for literals as the pattern writes them: Sigma's regexes are mostly case-sensitive.
+    const sigma = path.resolve(__dirname, '../../shared/corpora/sigma');
+    if (existsSync(sigma)) rules.push(...(await importSigmaDir(sigma)).results.flatMap((r) => (r.ok ? [r.rule] : [])));
     const sources = new Set<string>();
     const walk = (x: unknown): void => {
       if (Array.isArray(x)) x.forEach(walk);
@@ -42,7 +48,7 @@ describe('rule regexes', () => {
     // Inputs built from the patterns' own literals, cases flipped, with the characters whose case folding differs
     // between RE2 and toLowerCase (long s, Kelvin sign) mixed in: where a literal check could go wrong.
     const piece = fc.oneof(
-      fc.constantFrom(...pats.flatMap((p) => regexLiterals(p) ?? [])),
+      fc.constantFrom(...pats.flatMap((p) => [...(regexLiterals(p) ?? []), ...(regexLiterals(p, false) ?? [])])),
       fc.constantFrom('ſ', 'K', 'İ', 'é', ' ', '/', '.', '-p ', 'BEGIN RSA PRIVATE KEY', '\n', '\r'),
       fc.string({ maxLength: 6 }),
     );
@@ -60,8 +66,22 @@ describe('rule regexes', () => {
         const [automaton, checked] = both(src, nocase);
         expect(checked(input)).toBe(automaton.test(input));
       }),
-      { numRuns: 10000 },
+      { numRuns: 20000 },
     );
+  });
+
+  it('check a case-sensitive regex for its literals as written: -W is not looked for as -w on the input lower-cased', () => {
+    // Sigma's hex-dump pattern on a 1 MiB `rm -rf ////…`: the folded check let it through on `-r`, and re2js read the MiB.
+    const re = compileRegex('-(W|R)\\s?(\\s|"|\')([0-9a-fA-F]{2}\\s?){2,20}(\\s|"|\')');
+    const automaton = jest.spyOn(RE2JS.prototype, 'test');
+    try {
+      expect(re('rm -rf ' + '/'.repeat(1000))).toBe(false);
+      expect(automaton).not.toHaveBeenCalled();
+      expect(re("xxd -R '41 42 43 '")).toBe(true);
+      expect(automaton).toHaveBeenCalledTimes(1);
+    } finally {
+      automaton.mockRestore();
+    }
   });
 
   it('folds the long s like RE2 does when the case is ignored', () => {

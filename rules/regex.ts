@@ -82,7 +82,9 @@ function lowered(s: string): string {
  */
 export function compileRegex(src: string, nocase = false): (s: string) => boolean {
   const re = RE2JS.compile(src, nocase ? RE2JS.CASE_INSENSITIVE : 0);
-  const all = regexLiterals(src);
+  // Case-sensitive (the default for field regexes, as in Sigma): the literals as a match holds them,
+  // looked for in the input as it is: no folded copy of the input, and `-W` does not pass on `rm -rf`.
+  const all = regexLiterals(src, nocase);
   if (!all || all.length === 0) return (s) => re.test(s);
   // A literal containing another holds only where that one does: one pass fewer over the input each
   // (`\w\$\{?IFS\}?…` gives $ifs, $ifs}, ${ifs, ${ifs}: two passes instead of four over a 1 MiB line).
@@ -93,6 +95,12 @@ export function compileRegex(src: string, nocase = false): (s: string) => boolea
     for (let i = 0; i < lits.length; i++) if (l.includes(lits[i] as string)) return true;
     return false;
   };
+  if (!nocase) {
+    return (s) => {
+      if (one !== undefined ? !s.includes(one) : !hasLiteral(s)) return false;
+      return re.test(s);
+    };
+  }
   return (s) => {
     const l = lowered(s);
     if (one !== undefined ? !l.includes(one) : !hasLiteral(l)) return false;

@@ -50,7 +50,11 @@ function cross(a: readonly string[], b: readonly string[]): string[] | null {
 
 class ReParser {
   private i = 0;
-  constructor(private readonly src: string) {}
+  /** @param fold lower-case what matches (a case-insensitive match, or the prefilter's folded scan); false: keep the case. */
+  constructor(
+    private readonly src: string,
+    private readonly fold: boolean,
+  ) {}
 
   parse(): ReInfo {
     const r = this.alt();
@@ -151,7 +155,7 @@ class ReParser {
 
   private char(ch: string): ReInfo {
     if (ch.charCodeAt(0) >= 128) return UNKNOWN;
-    return { exact: [ch.toLowerCase()], req: null };
+    return { exact: [this.fold ? ch.toLowerCase() : ch], req: null };
   }
 
   private atom(): ReInfo {
@@ -252,21 +256,26 @@ class ReParser {
         continue;
       }
       if (ch.charCodeAt(0) >= 128) simple = false;
-      chars.add(ch.toLowerCase());
+      chars.add(this.fold ? ch.toLowerCase() : ch);
     }
     if (!simple || chars.size === 0 || chars.size > 8) return UNKNOWN;
     return { exact: [...chars], req: null };
   }
 }
 
-/** Lower-cased ASCII literals one of which every match of `src` contains, or undefined. */
-export function regexLiterals(src: string): string[] | undefined {
+/**
+ * Lower-cased ASCII literals one of which every match of `src` contains, or undefined.
+ * `fold: false`: for a case-sensitive match, the literals as the match holds them (not lower-cased), to
+ * look for in the input as it is. An inline flag (`(?i)`) makes the parser give up, so a pattern that
+ * turns case folding on inside itself has no literal.
+ */
+export function regexLiterals(src: string, fold = true): string[] | undefined {
   try {
-    const r = effReq(new ReParser(src).parse());
+    const r = effReq(new ReParser(src, fold).parse());
     if (!r) return undefined;
     const out = new Set<string>();
     for (const s of r) {
-      const l = asciiLiteral(s);
+      const l = fold ? asciiLiteral(s) : /^[\x00-\x7f]*$/.test(s) ? s : '';
       if (l === '' || l.length < s.length) return undefined; // (cannot happen: exact strings are ASCII)
       out.add(l);
     }
