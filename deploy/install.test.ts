@@ -14,6 +14,7 @@ const pkg: CollectorPackage = {
   files: [dataFile(INSTALL.launcher, 0o755, 'launcher', Buffer.from('#!/bin/sh\n')), dataFile('/etc/systemd/system/auditkit-collector.service', 0o644, 'unit', Buffer.from('[Service]\n'))],
   unitName: 'auditkit-collector.service',
   serviceUser: 'auditkit',
+  lines: [],
   missing: [],
   buildMs: 0,
 };
