@@ -25,7 +25,7 @@ export interface SourceLine {
   readonly line: string;
 }
 
-export const SOURCE_LINE_MARK = '# added by auditkit deploy (removed by auditkit deploy --uninstall)';
+const SOURCE_LINE_MARK = '# added by auditkit deploy (removed by auditkit deploy --uninstall)';
 
 /** The line that sources `hook` (a host path, the same inside a --root image). */
 export function sourceLine(file: string, hook: string): SourceLine {
