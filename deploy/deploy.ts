@@ -123,7 +123,7 @@ async function deployOne(host: ResolvedHost, allOpts: DeployOptions, keyCache: M
   try {
     status('probing');
     const paths = [...new Set([...opts.pkg.files.map((f) => f.dest), INSTALL.config, INSTALL.ca])];
-    facts = await probe(session, opts.root, paths, opts.pkg.unitName);
+    facts = await probe(session, opts.root, paths, opts.pkg.unitName, opts.pkg.lines);
     // Files an older version installed that this package no longer has: probe them too (stale → removed).
     const stale = (facts.manifest?.files ?? []).map((f) => f.path).filter((p) => !paths.includes(p));
     if (stale.length > 0) {
@@ -145,8 +145,11 @@ async function deployOne(host: ResolvedHost, allOpts: DeployOptions, keyCache: M
       if (keyId && opts.es.security) await opts.es.client.security.invalidateApiKey({ ids: [keyId] }).catch(() => undefined);
       return {
         ...base(),
-        status: hadAnything || r.removed.length > 0 ? 'uninstalled' : 'absent',
-        changes: r.removed.map((p) => ({ dest: p, role: 'stale' as const, action: 'remove' as const })),
+        status: hadAnything || r.removed.length > 0 || r.edited.length > 0 ? 'uninstalled' : 'absent',
+        changes: [
+          ...r.removed.map((p) => ({ dest: p, role: 'stale' as const, action: 'remove' as const })),
+          ...r.edited.map((p) => ({ dest: p, role: 'source-line' as const, action: 'update' as const, detail: "auditkit's source line removed" })),
+        ],
         notes: r.notes,
         warnings: r.warnings,
         ms: Date.now() - t0,

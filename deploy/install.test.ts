@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { KIT_ROOT } from '../core';
 import { applyPlan, chooseStartMode, existingApiKey, hostConfigFiles, planHost, uninstallHost, type HostFacts } from './install';
 import type { ExecResult, SshSession } from '../fleet';
-import { ASSETS, asciiOnly, buildPackage, COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, dataFile, INSTALL, type CollectorPackage } from './package';
+import { ASSETS, asciiOnly, buildPackage, COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, dataFile, INSTALL, sourceLine, SOURCE_FILES, type CollectorPackage } from './package';
 import type { ResolvedHost } from '../fleet';
 
 const host: ResolvedHost = { name: 'web01', address: '10.0.0.21', port: 22, user: 'root', sudo: false, tags: [], groups: [], connectTimeoutMs: 1000, collector: { heartbeat_interval_s: 10 } };
@@ -14,6 +14,7 @@ const pkg: CollectorPackage = {
   files: [dataFile(INSTALL.launcher, 0o755, 'launcher', Buffer.from('#!/bin/sh\n')), dataFile('/etc/systemd/system/auditkit-collector.service', 0o644, 'unit', Buffer.from('[Service]\n'))],
   unitName: 'auditkit-collector.service',
   serviceUser: 'auditkit',
+  lines: [],
   missing: [],
   buildMs: 0,
 };
@@ -62,6 +63,20 @@ describe('host plans', () => {
     const same = planHost(facts({ running: true, files: new Map(pkg.files.map((x) => [x.dest, { mode: x.mode, owner: 'root', group: 'root', sha256: x.sha256 }])) }), pkg, [], { root: '/', start: true });
     expect(same.actions.every((a) => a.action === 'unchanged')).toBe(true);
     expect(same.service).toBe('none');
+  });
+
+  test('a startup file without the source line gets it added, one with it is unchanged, a missing one is left alone, and the collector is not restarted for it', () => {
+    const withLines: CollectorPackage = { ...pkg, lines: [sourceLine(SOURCE_FILES.bashrc, INSTALL.hook), sourceLine(SOURCE_FILES.zshrc, INSTALL.zshHook)] };
+    const installed = new Map(pkg.files.map((x) => [x.dest, { mode: x.mode, owner: 'root', group: 'root', sha256: x.sha256 }]));
+    const plan = planHost(facts({ running: true, files: installed, lines: new Map([[SOURCE_FILES.bashrc, false]]) }), withLines, [], { root: '/', start: true });
+    expect(plan.actions.filter((a) => a.action !== 'unchanged')).toEqual([
+      { dest: '/etc/bash.bashrc', role: 'source-line', action: 'update', detail: "add at the top: [ -r '/etc/profile.d/auditkit.sh' ] && . '/etc/profile.d/auditkit.sh' # added by auditkit deploy (removed by auditkit deploy --uninstall)" },
+    ]);
+    expect(plan.lines.map((l) => l.file)).toEqual(['/etc/bash.bashrc']);
+    expect(plan.service).toBe('none');
+    const again = planHost(facts({ running: true, files: installed, lines: new Map([[SOURCE_FILES.bashrc, true], [SOURCE_FILES.zshrc, true]]) }), withLines, [], { root: '/', start: true });
+    expect(again.actions.every((a) => a.action === 'unchanged')).toBe(true);
+    expect(again.lines.map((l) => l.file)).toEqual(['/etc/bash.bashrc', '/etc/zsh/zshrc']);
   });
 
   test('asciiOnly escapes what esbuild leaves in regular expression literals, meaning the same', () => {
@@ -223,6 +238,43 @@ describe('uninstall against a manifest a compromised collector rewrote', () => {
       expect(readFileSync(victim, 'utf8')).toBe('keep me');
       expect(r.warnings.join('\n')).toMatch(/the deploy manifest names \d+ paths? outside what auditkit installs; left alone/);
       expect(r.removed.some((p) => p.includes('important'))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a startup file the manifest names as an installed file is edited, never removed, and a planted line elsewhere is left alone', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync, statSync } = await import('node:fs');
+    const os = await import('node:os');
+    const { execFileSync } = await import('node:child_process');
+    const root = mkdtempSync(path.join(os.tmpdir(), 'ak-uninstall-'));
+    const ours = sourceLine(SOURCE_FILES.bashrc, INSTALL.hook);
+    const bashrc = path.join(root, 'etc', 'bash.bashrc');
+    const victim = path.join(root, 'etc', 'important');
+    try {
+      mkdirSync(path.join(root, 'etc'), { recursive: true });
+      writeFileSync(bashrc, `${ours.line}\n[ -z "$PS1" ] && return\n`, { mode: 0o640 });
+      writeFileSync(victim, 'keep me\n');
+      const run = async (cmd: string): Promise<ExecResult> => {
+        try {
+          return { code: 0, stdout: execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }), stderr: '' };
+        } catch (e) {
+          const err = e as { status?: number; stdout?: string; stderr?: string };
+          return { code: err.status ?? 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+        }
+      };
+      const shell = { run, must: async (cmd: string): Promise<string> => (await run(cmd)).stdout } as unknown as SshSession;
+      const f = facts({
+        systemctl: false,
+        augenrules: false,
+        manifest: { kit_version: '0.9', node_version: 'v20', installed_at: '', start: 'process', files: [{ path: SOURCE_FILES.bashrc, sha256: 'x', mode: '644', role: 'hook' }], dirs: ['/etc'], lines: [{ path: '/etc/important', line: 'keep me' }] },
+      });
+      const r = await uninstallHost(shell, f, { ...pkg, lines: [ours] }, root);
+      expect(readFileSync(bashrc, 'utf8')).toBe('[ -z "$PS1" ] && return\n');
+      expect((statSync(bashrc).mode & 0o777).toString(8)).toBe('640');
+      expect(readFileSync(victim, 'utf8')).toBe('keep me\n');
+      expect(r).toMatchObject({ removed: [], edited: ['/etc/bash.bashrc'] });
+      expect(r.warnings.join('\n')).toMatch(/the deploy manifest names 1 path outside what auditkit installs; left alone: "\/etc\/bash.bashrc"/);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

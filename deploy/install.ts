@@ -11,12 +11,16 @@
  *   so a second run uploads nothing and reports "unchanged".
  * - Everything installed is listed in the host's manifest; --uninstall removes
  *   exactly that, plus the kit's own directories, and the directories it created.
+ * - A shell startup file the host owns (/etc/bash.bashrc, /etc/zsh/zshrc) is only ever
+ *   edited, never installed or removed: one marked source line added at its top (a
+ *   copy with the same owner and mode, renamed into place, backed up like a file), and
+ *   on uninstall exactly the lines equal to the kit's own removed again.
  */
 import * as path from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { AuditkitError, errorMessage } from '../core';
 import type { ResolvedHost } from '../fleet';
-import { dataFile, INSTALL, type CollectorPackage, type FileRole, type PackageFile } from './package';
+import { dataFile, INSTALL, type CollectorPackage, type FileRole, type PackageFile, type SourceLine } from './package';
 import { shellQuote as q } from '../core';
 import type { SshSession } from '../fleet';
 
@@ -36,6 +40,8 @@ export interface HostFacts {
   /** Installed files (by host path without root): mode, owner, group, sha256. */
   readonly files: ReadonlyMap<string, { mode: number; owner: string; group: string; sha256: string }>;
   readonly manifest?: Manifest;
+  /** The shell startup files that exist (host paths without root), and whether each holds the kit's source line. */
+  readonly lines?: ReadonlyMap<string, boolean>;
   readonly existingConfig?: string;
   readonly running: boolean;
 }
@@ -49,6 +55,8 @@ export interface Manifest {
   readonly files: ReadonlyArray<{ readonly path: string; readonly sha256: string; readonly mode: string; readonly role: FileRole }>;
   /** Directories this kit created (host paths without root), to remove on uninstall. */
   readonly dirs: readonly string[];
+  /** Source lines this kit added to shell startup files (informational: uninstall removes only the package's own lines). */
+  readonly lines?: ReadonlyArray<{ readonly path: string; readonly line: string }>;
   readonly api_key_id?: string;
 }
 
@@ -56,7 +64,7 @@ export type StartMode = 'systemd' | 'process';
 
 export interface FileAction {
   readonly dest: string;
-  readonly role: FileRole | 'stale';
+  readonly role: FileRole | 'stale' | 'source-line';
   readonly action: 'create' | 'update' | 'chmod' | 'unchanged' | 'remove';
   readonly detail?: string;
 }
@@ -64,6 +72,8 @@ export interface FileAction {
 export interface HostPlan {
   readonly facts: HostFacts;
   readonly files: readonly PackageFile[];
+  /** The package's source lines whose startup file exists on the host (recorded in the manifest). */
+  readonly lines: readonly SourceLine[];
   readonly actions: readonly FileAction[];
   readonly startMode: StartMode;
   /** What the collector service needs: start (not running), restart (changed), none. */
@@ -147,7 +157,7 @@ function logFile(root: string): string {
   return rooted(root, `${INSTALL.logDir}/collector.log`);
 }
 
-export async function probe(s: SshSession, root: string, paths: readonly string[], unit: string | undefined): Promise<HostFacts> {
+export async function probe(s: SshSession, root: string, paths: readonly string[], unit: string | undefined, lines: readonly SourceLine[] = []): Promise<HostFacts> {
   const R = root === '/' ? '' : root;
   const script = [
     `R=${q(R)}`,
@@ -160,6 +170,7 @@ export async function probe(s: SshSession, root: string, paths: readonly string[
     'command -v augenrules >/dev/null 2>&1 && echo augenrules=1',
     'command -v auditctl >/dev/null 2>&1 && echo auditctl=1',
     `for f in ${paths.map(q).join(' ')}; do if [ -f "$R$f" ]; then echo "file=$(stat -c '%a:%U:%G' "$R$f"):$(sha256sum < "$R$f" | cut -d' ' -f1):$f"; fi; done`,
+    ...lines.map((l) => `if [ -f ${qr(root, l.file)} ]; then if grep -qxF -- ${q(l.line)} ${qr(root, l.file)}; then echo ${q(`line=1:${l.file}`)}; else echo ${q(`line=0:${l.file}`)}; fi; fi`),
     `[ -f ${qr(root, INSTALL.manifest)} ] && echo "manifest=$(base64 -w0 < ${qr(root, INSTALL.manifest)})"`,
     `[ -f ${qr(root, INSTALL.config)} ] && echo "config=$(base64 -w0 < ${qr(root, INSTALL.config)})"`,
     `p="$R${INSTALL.runDir}/collector.pid"; if [ -f "$p" ] && kill -0 "$(cat "$p")" 2>/dev/null; then echo running=process; fi`,
@@ -169,6 +180,7 @@ export async function probe(s: SshSession, root: string, paths: readonly string[
   const out = await s.must(script, 'probing the host');
   const kv = new Map<string, string>();
   const files = new Map<string, { mode: number; owner: string; group: string; sha256: string }>();
+  const sourced = new Map<string, boolean>();
   for (const line of out.split('\n')) {
     const i = line.indexOf('=');
     if (i < 0) continue;
@@ -177,7 +189,8 @@ export async function probe(s: SshSession, root: string, paths: readonly string[
     if (k === 'file') {
       const [mode, owner, group, sha, ...rest] = v.split(':');
       files.set(rest.join(':'), { mode: parseInt(mode ?? '0', 8), owner: owner ?? '', group: group ?? '', sha256: sha ?? '' });
-    } else kv.set(k, v);
+    } else if (k === 'line') sourced.set(v.slice(2), v.startsWith('1:'));
+    else kv.set(k, v);
   }
   let manifest: Manifest | undefined;
   const m = kv.get('manifest');
@@ -203,6 +216,7 @@ export async function probe(s: SshSession, root: string, paths: readonly string[
     auditctl: kv.has('auditctl'),
     files,
     ...(manifest ? { manifest } : {}),
+    ...(sourced.size > 0 ? { lines: sourced } : {}),
     ...(cfg ? { existingConfig: Buffer.from(cfg, 'base64').toString('utf8') } : {}),
     running: kv.has('running'),
   };
@@ -258,6 +272,10 @@ export function planHost(facts: HostFacts, pkg: CollectorPackage, hostFiles: rea
       actions.push({ dest: f.dest, role: f.role, action: 'chmod', detail: `${cur.mode.toString(8)} ${cur.owner}:${cur.group} → ${f.mode.toString(8)} ${f.owner ?? 'root'}:${f.owner ?? 'root'}` });
     } else actions.push({ dest: f.dest, role: f.role, action: 'unchanged' });
   }
+  const lines = pkg.lines.filter((l) => facts.lines?.has(l.file));
+  for (const l of lines) {
+    actions.push(facts.lines?.get(l.file) ? { dest: l.file, role: 'source-line', action: 'unchanged' } : { dest: l.file, role: 'source-line', action: 'update', detail: `add at the top: ${l.line}` });
+  }
   const wanted = new Set(files.map((f) => f.dest));
   for (const old of facts.manifest?.files ?? []) {
     if (!wanted.has(old.path) && facts.files.has(old.path)) actions.push({ dest: old.path, role: 'stale', action: 'remove' });
@@ -281,9 +299,10 @@ export function planHost(facts: HostFacts, pkg: CollectorPackage, hostFiles: rea
         : 'audit rules installed; neither augenrules nor auditctl is on the host (install auditd): not loaded',
     );
   } else if (auditLoad && !facts.auditdRunning) notes.push('auditd is not running: rules are loaded into the kernel now and persist from rules.d at its next start');
-  const changed = actions.some((a) => a.action !== 'unchanged');
+  // A source line only changes new shells: the collector needs no restart for it.
+  const changed = actions.some((a) => a.action !== 'unchanged' && a.role !== 'source-line');
   const service = !opts.start ? 'skip' : !facts.running ? 'start' : changed ? 'restart' : 'none';
-  return { facts, files, actions, startMode, service, ...(auditLoad ? { auditLoad } : {}), notes, upgrade: facts.manifest !== undefined };
+  return { facts, files, lines, actions, startMode, service, ...(auditLoad ? { auditLoad } : {}), notes, upgrade: facts.manifest !== undefined };
 }
 
 function startCommand(mode: StartMode, root: string, unit: string | undefined): string {
@@ -370,6 +389,7 @@ export async function applyPlan(
       ...(pkg.unitName ? { unit: pkg.unitName } : {}),
       files: plan.files.map((f) => ({ path: f.dest, sha256: f.sha256, mode: f.mode.toString(8), role: f.role })),
       dirs,
+      lines: plan.lines.map((l) => ({ path: l.file, line: l.line })),
       ...(opts.apiKeyId ? { api_key_id: opts.apiKeyId } : prev ? { api_key_id: prev } : {}),
     };
     return dataFile(INSTALL.manifest, 0o600, 'meta', Buffer.from(JSON.stringify(m, null, 2) + '\n'));
@@ -390,16 +410,18 @@ export async function applyPlan(
   const staging = stagingOut.stdout.trim();
   if (stagingOut.code !== 0 || !staging) throw new AuditkitError('AK_DEPLOY_REMOTE', `cannot create a staging directory in /tmp: ${stagingOut.stderr.trim()}`);
   const installed: string[] = [];
+  // 'none' with changes: only source lines changed, which the running collector does not read.
+  const touchService = plan.service === 'start' || plan.service === 'restart';
   let committed = false;
   const rollback = async (why: unknown): Promise<never> => {
     opts.onStep?.('rolling back');
     const lines = [`R=${q(R)}`];
-    if (plan.service !== 'skip') lines.push(stopCommand(plan.startMode, opts.root, pkg.unitName));
+    if (touchService) lines.push(stopCommand(plan.startMode, opts.root, pkg.unitName));
     for (const d of [...installed].reverse()) lines.push(`if [ -e ${qr(opts.root, `${d}.akbak`)} ]; then mv -f ${qr(opts.root, `${d}.akbak`)} ${qr(opts.root, d)}; else rm -f ${qr(opts.root, d)}; fi; rm -f ${qr(opts.root, `${d}.aknew`)}`);
     // The kit's own directories hold only what this run (or its collector) put there: removed whole.
     for (const d of [...createdDirs].reverse()) lines.push((KIT_DIRS as readonly string[]).includes(d) ? `rm -rf ${qr(opts.root, d)}` : `rmdir ${qr(opts.root, d)} 2>/dev/null`);
     lines.push(`rm -rf ${q(staging)}`);
-    if (plan.facts.running && plan.service !== 'skip' && createdDirs.length === 0) lines.push(startCommand(plan.facts.manifest?.start ?? plan.startMode, opts.root, pkg.unitName));
+    if (plan.facts.running && touchService && createdDirs.length === 0) lines.push(startCommand(plan.facts.manifest?.start ?? plan.startMode, opts.root, pkg.unitName));
     lines.push('true');
     const r = await s.run(lines.join('\n')).catch((e: unknown) => ({ code: -1, stdout: '', stderr: errorMessage(e) }));
     const suffix = r.code === 0 ? ' (rolled back)' : ` (rollback incomplete: ${r.stderr.trim()})`;
@@ -423,6 +445,14 @@ export async function applyPlan(
       const f = byDest.get(a.dest);
       if (f) lines.push(`chown ${f.owner ? `${f.owner}:${f.owner}` : '0:0'} ${qr(opts.root, f.dest)} && chmod ${f.mode.toString(8)} ${qr(opts.root, f.dest)}`);
     }
+    // Source lines: a copy keeps the startup file's owner and mode; one command per line, so set -e stops at any failure.
+    for (const a of changed.filter((x) => x.role === 'source-line')) {
+      const l = plan.lines.find((x) => x.file === a.dest);
+      if (!l) continue;
+      const f = qr(opts.root, l.file);
+      const n = qr(opts.root, `${l.file}.aknew`);
+      lines.push(`cp -p ${f} ${n}`, `{ printf '%s\\n' ${q(l.line)}; cat ${f}; } > ${n}`, `ln -f ${f} ${qr(opts.root, `${l.file}.akbak`)}`, `echo ${q(`installed=${l.file}`)}`, `mv -f ${n} ${f}`);
+    }
     for (const a of changed.filter((x) => x.action === 'remove')) lines.push(`ln -f ${qr(opts.root, a.dest)} ${qr(opts.root, `${a.dest}.akbak`)}; rm -f ${qr(opts.root, a.dest)}; echo ${q(`installed=${a.dest}`)}`);
     const commit = await s.run(lines.join('\n'));
     for (const l of commit.stdout.split('\n')) if (l.startsWith('installed=')) installed.push(l.slice(10));
@@ -434,7 +464,7 @@ export async function applyPlan(
       if (l.note) notes.push(l.note);
       if (l.warning) warnings.push(l.warning);
     }
-    if (plan.service !== 'skip') {
+    if (touchService) {
       opts.onStep?.('starting collector');
       if (plan.facts.running && plan.facts.manifest && plan.facts.manifest.start !== plan.startMode) await s.run(stopCommand(plan.facts.manifest.start, opts.root, plan.facts.manifest.unit));
       const started = await s.must(withStartTime(startCommand(plan.startMode, opts.root, pkg.unitName)), 'starting the collector');
@@ -464,7 +494,7 @@ export async function uninstallHost(
   pkg: CollectorPackage,
   root: string,
   opts: { loadAuditRules?: boolean } = {},
-): Promise<{ removed: string[]; notes: string[]; warnings: string[] }> {
+): Promise<{ removed: string[]; edited: string[]; notes: string[]; warnings: string[] }> {
   const R = root === '/' ? '' : root;
   const m = facts.manifest;
   const warnings: string[] = [];
@@ -476,6 +506,12 @@ export async function uninstallHost(
   const unit = m?.unit !== undefined && /^[A-Za-z0-9@._-]+\.service$/.test(m.unit) ? m.unit : pkg.unitName;
   if (unit && root === '/' && facts.systemctl) lines.push(stopCommand('systemd', root, unit));
   for (const f of files) lines.push(`[ -e ${qr(root, f)} ] && { rm -f ${qr(root, f)} ${qr(root, `${f}.akbak`)} ${qr(root, `${f}.aknew`)}; echo ${q(`removed=${f}`)}; }`);
+  // Only the package's own lines, whatever the (service-user-writable) manifest says; grep exits 1 when nothing else is left.
+  for (const l of pkg.lines) {
+    const f = qr(root, l.file);
+    const n = qr(root, `${l.file}.aknew`);
+    lines.push(`if [ -f ${f} ] && grep -qxF -- ${q(l.line)} ${f}; then cp -p ${f} ${n} && { grep -vxF -- ${q(l.line)} ${f} > ${n} || [ $? -eq 1 ]; } && mv -f ${n} ${f} && echo ${q(`edited=${l.file}`)}; fi`);
+  }
   for (const d of KIT_DIRS) lines.push(`[ -d ${qr(root, d)} ] && { rm -rf ${qr(root, d)}; echo ${q(`removed=${d}/`)}; }`);
   const dirs = [...(m?.dirs ?? [])].filter((d) => trustedKitDir(d, pkg)).sort((a, b) => b.split('/').length - a.split('/').length);
   for (const d of dirs) lines.push(`rmdir ${qr(root, d)} 2>/dev/null`);
@@ -491,6 +527,7 @@ export async function uninstallHost(
     if (l.note) notes.push(l.note.replace('audit rules loaded', 'audit rules reloaded without auditkit\'s'));
     if (l.warning) warnings.push(l.warning.replace(/; they are installed in .*$/, '; the kernel keeps auditkit\'s rules until auditd restarts or the host reboots'));
   } else if (rulesWere && root === '/' && facts.auditctl) notes.push(`no augenrules: auditkit's rules stay loaded in the kernel until auditd restarts or the host reboots (${INSTALL.rules} is removed)`);
-  return { removed: out.split('\n').filter((l) => l.startsWith('removed=')).map((l) => l.slice(8)), notes, warnings };
+  const said = (k: string): string[] => out.split('\n').filter((l) => l.startsWith(`${k}=`)).map((l) => l.slice(k.length + 1));
+  return { removed: said('removed'), edited: said('edited'), notes, warnings };
 }
 

@@ -8,10 +8,38 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { AuditkitError, builtinRulesDir, cacheDir, ExitCode, KIT_ROOT, KIT_VERSION } from '../core';
+import { AuditkitError, builtinRulesDir, cacheDir, ExitCode, KIT_ROOT, KIT_VERSION, shellQuote } from '../core';
 
 
 export type FileRole = 'runtime' | 'bundle' | 'launcher' | 'meta' | 'config' | 'ca' | 'unit' | 'hook' | 'rules' | 'rulepack' | 'policy';
+
+/**
+ * One marked line deploy adds at the top of a shell startup file the host's package
+ * owns (/etc/bash.bashrc, /etc/zsh/zshrc), to source a hook from it. Only when that
+ * file exists; the marker makes the line exactly findable, so a re-run adds nothing
+ * and --uninstall removes that line and nothing else.
+ */
+export interface SourceLine {
+  /** The startup file on the host, without --root. Never a path the kit owns (uninstall edits it, never removes it). */
+  readonly file: string;
+  readonly line: string;
+}
+
+const SOURCE_LINE_MARK = '# added by auditkit deploy (removed by auditkit deploy --uninstall)';
+
+/** The line that sources `hook` (a host path, the same inside a --root image). */
+export function sourceLine(file: string, hook: string): SourceLine {
+  return { file, line: `[ -r ${shellQuote(hook)} ] && . ${shellQuote(hook)} ${SOURCE_LINE_MARK}` };
+}
+
+/**
+ * The startup files that get a source line. bash: sshd's exec requests run `bash -c`, which
+ * reads no profile; Debian's bash (SSH_SOURCE_BASHRC) reads /etc/bash.bashrc first, but that
+ * returns at once for non-interactive shells (`[ -z "$PS1" ] && return`): the line goes at the
+ * top, above that return (collectors/shell/README.md "Exec requests"). zsh reads /etc/zsh/zshrc
+ * for interactive shells only; the top keeps it ahead of any early return there too.
+ */
+export const SOURCE_FILES = { bashrc: '/etc/bash.bashrc', zshrc: '/etc/zsh/zshrc' } as const;
 
 export interface PackageFile {
   /** Absolute path on the host, without --root. */
@@ -41,6 +69,7 @@ export const INSTALL = {
   ca: '/etc/auditkit/ca.pem',
   unitDir: '/etc/systemd/system',
   hook: '/etc/profile.d/auditkit.sh',
+  zshHook: '/etc/zsh/auditkit.zsh',
   rules: '/etc/audit/rules.d/auditkit.rules',
   stateDir: '/var/lib/auditkit',
   manifest: '/var/lib/auditkit/deploy-manifest.json',
@@ -52,6 +81,7 @@ export const INSTALL = {
 export const ASSETS = {
   unit: 'collectors/assets/systemd/auditkit-collector.service',
   hook: 'collectors/assets/shell/auditkit.sh',
+  zshHook: 'collectors/assets/shell/auditkit.zsh',
   rules: 'collectors/assets/audit/auditkit.rules',
   /** The built-in posture policies (collectors/posture/checks: `builtinPoliciesDir()`). */
   posturePolicies: 'collectors/posture/checks/policies',
@@ -66,6 +96,8 @@ export interface CollectorPackage {
   readonly unitName?: string;
   /** `User=` of the unit: under systemd the collector runs as this system user (created if missing) and owns its config. */
   readonly serviceUser?: string;
+  /** Lines that source the packaged hooks from the host's shell startup files (where those exist). */
+  readonly lines: readonly SourceLine[];
   /** Artefacts that were not in the tree at build time (said in the plan). */
   readonly missing: readonly string[];
   readonly buildMs: number;
@@ -197,6 +229,7 @@ export async function buildPackage(opts: { workDir?: string; runtime?: string } 
   const assets: Array<[string, string, number, FileRole]> = [
     [ASSETS.unit, path.posix.join(INSTALL.unitDir, path.basename(ASSETS.unit)), 0o644, 'unit'],
     [ASSETS.hook, INSTALL.hook, 0o644, 'hook'],
+    [ASSETS.zshHook, INSTALL.zshHook, 0o644, 'hook'],
     // rules.d files are root-only readable, as auditd's own packaging installs them.
     [ASSETS.rules, INSTALL.rules, 0o640, 'rules'],
   ];
@@ -220,5 +253,10 @@ export async function buildPackage(opts: { workDir?: string; runtime?: string } 
     const h = await sha256File(src);
     files.push({ dest, mode, role, ...h, source: { file: src } });
   }
-  return { version: KIT_VERSION, nodeVersion: process.version, files, ...(unitName ? { unitName } : {}), ...(serviceUser ? { serviceUser } : {}), missing, buildMs: Date.now() - t0 };
+  const has = (dest: string): boolean => files.some((f) => f.dest === dest);
+  const lines = [
+    ...(has(INSTALL.hook) ? [sourceLine(SOURCE_FILES.bashrc, INSTALL.hook)] : []),
+    ...(has(INSTALL.zshHook) ? [sourceLine(SOURCE_FILES.zshrc, INSTALL.zshHook)] : []),
+  ];
+  return { version: KIT_VERSION, nodeVersion: process.version, files, lines, ...(unitName ? { unitName } : {}), ...(serviceUser ? { serviceUser } : {}), missing, buildMs: Date.now() - t0 };
 }

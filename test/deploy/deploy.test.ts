@@ -4,14 +4,14 @@
  * to the shared test Elasticsearch node.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, promises as fsp, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { assertValidDocument } from '../../schema';
 import { buildPackage, INSTALL, runDeploy, type CollectorPackage, type DeployOptions, type HostResult } from '../../deploy';
 import { KnownHosts, resolveHosts, inventoryConfigSchema, type InventoryConfig } from '../../fleet';
-import { freePort, sleep } from '../../core';
+import { freePort, KIT_ROOT, sleep } from '../../core';
 import { run as cliRun } from '../../cli';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
 import { ensureTestUser, sshdUnavailable, startSshdFleet, sudoUnavailable, type SshdFleet, type TestUser } from './sshd';
@@ -31,6 +31,38 @@ function walk(dir: string): string[] {
     const p = path.join(dir, e.name);
     return e.isDirectory() ? [p + '/', ...walk(p)] : [p];
   });
+}
+
+/**
+ * Shell startup files as Debian ships them (trimmed), in the roots of `RC_HOSTS` before the first deploy;
+ * the other hosts have none, so deploy must edit nothing there. Each returns early for a shell that is
+ * not interactive: the kit's line has to sit above that (sshd's `bash -c` reads bash.bashrc, issue 17).
+ */
+const RC_FILES: Readonly<Record<string, string>> = {
+  '/etc/bash.bashrc': "# System-wide .bashrc file for interactive bash(1) shells.\n\n# If not running interactively, don't do anything\n[ -z \"$PS1\" ] && return\n\nshopt -s checkwinsize\n",
+  '/etc/zsh/zshrc': '# /etc/zsh/zshrc: system-wide .zshrc file for zsh(1).\nif [[ -z "$PS1" ]]; then return; fi\nbindkey -e\n',
+};
+const RC_HOSTS = ['h01', 'sudo01'];
+const MARK = '# added by auditkit deploy (removed by auditkit deploy --uninstall)';
+/** The line deploy puts at the top of each startup file. */
+const RC_LINES: Readonly<Record<string, string>> = {
+  '/etc/bash.bashrc': `[ -r '/etc/profile.d/auditkit.sh' ] && . '/etc/profile.d/auditkit.sh' ${MARK}`,
+  '/etc/zsh/zshrc': `[ -r '/etc/zsh/auditkit.zsh' ] && . '/etc/zsh/auditkit.zsh' ${MARK}`,
+};
+
+async function writeRcFiles(root: string): Promise<void> {
+  for (const [f, text] of Object.entries(RC_FILES)) {
+    await fsp.mkdir(path.dirname(path.join(root, f)), { recursive: true });
+    await fsp.writeFile(path.join(root, f), text, { mode: 0o644 });
+  }
+}
+
+/** Each startup file of `root`: its text, mode and owner. */
+function rcState(root: string): Record<string, { text: string; mode: string; uid: number }> {
+  return Object.fromEntries(Object.keys(RC_FILES).map((f) => {
+    const st = statSync(path.join(root, f));
+    return [f, { text: readFileSync(path.join(root, f), 'utf8'), mode: (st.mode & 0o777).toString(8), uid: st.uid }];
+  }));
 }
 
 const byHost = (rs: readonly HostResult[]): Record<string, HostResult> => Object.fromEntries(rs.map((r) => [r.host, r]));
@@ -72,6 +104,7 @@ d('auditkit deploy over real sshd', () => {
     if (!h04 || !h01) throw new Error('fleet did not start');
     await fsp.writeFile(knownFile, fleet.hosts.slice(0, 3).map((h) => `[127.0.0.1]:${h.port} ${h.hostKeyPub}\n`).join('') + `[127.0.0.1]:${h04.port} ${h01.hostKeyPub}\n`);
     rootBase = path.join(fleet.dir, 'roots');
+    for (const h of RC_HOSTS) await writeRcFiles(path.join(rootBase, h));
     const hosts: Record<string, unknown> = {};
     for (const h of fleet.hosts) {
       const hist = path.join(fleet.dir, `history-${h.name}`);
@@ -150,6 +183,18 @@ d('auditkit deploy over real sshd', () => {
       expect(pidAlive(path.join(root, INSTALL.runDir, 'collector.pid'))).toBe(true);
       // No backups or staging left behind after a verified install.
       expect(walk(root).filter((p) => /\.ak(bak|new)$/.test(p))).toEqual([]);
+      // The zsh hook, as it is in the tree (the bash hook's twin).
+      expect(await fsp.readFile(path.join(root, '/etc/zsh/auditkit.zsh'), 'utf8')).toBe(readFileSync(path.join(KIT_ROOT, 'collectors/assets/shell/auditkit.zsh'), 'utf8'));
+      if (RC_HOSTS.includes(h)) {
+        // One marked line on top of each startup file, which keeps its owner and mode; the manifest records both.
+        const want = Object.fromEntries(Object.entries(RC_FILES).map(([f, text]) => [f, { text: `${RC_LINES[f]}\n${text}`, mode: '644', uid: 0 }]));
+        expect(rcState(root)).toEqual(want);
+        const manifest = JSON.parse(await fsp.readFile(path.join(root, INSTALL.manifest), 'utf8')) as { lines?: unknown };
+        expect(manifest.lines).toEqual(Object.keys(RC_FILES).map((f) => ({ path: f, line: RC_LINES[f] })));
+      } else {
+        // No startup file on the host: none is created.
+        for (const f of Object.keys(RC_FILES)) expect(existsSync(path.join(root, f))).toBe(false);
+      }
     }
     expect(results['h04']?.status).toBe('failed');
     expect(results['h04']?.error?.code).toBe('AK_DEPLOY_HOST_KEY');
@@ -195,6 +240,23 @@ d('auditkit deploy over real sshd', () => {
     expect(again.map((r) => r.status)).toEqual(good.map(() => 'unchanged'));
     const check = await deploy('check', good);
     expect(check.map((r) => r.status)).toEqual(good.map(() => 'ok'));
+    // Still one line each.
+    for (const h of RC_HOSTS) {
+      for (const f of Object.keys(RC_FILES)) expect(readFileSync(path.join(rootBase, h, f), 'utf8').split('\n').filter((l) => l.includes(MARK))).toEqual([RC_LINES[f]]);
+    }
+  }, 120_000);
+
+  test('a startup file that lost its line (a package upgrade replaced it) is drift, and the next deploy puts the line back once without restarting the collector', async () => {
+    const root = path.join(rootBase, 'h01');
+    const bashrc = path.join(root, '/etc/bash.bashrc');
+    await fsp.writeFile(bashrc, RC_FILES['/etc/bash.bashrc'] ?? '');
+    const pid = (await fsp.readFile(path.join(root, INSTALL.runDir, 'collector.pid'), 'utf8')).trim();
+    const check = byHost(await deploy('check', ['h01']));
+    expect(check['h01']).toMatchObject({ status: 'drift', changes: [{ dest: '/etc/bash.bashrc', role: 'source-line', action: 'update' }] });
+    expect((await deploy('install', ['h01']))[0]?.status).toBe('upgraded');
+    expect(await fsp.readFile(bashrc, 'utf8')).toBe(`${RC_LINES['/etc/bash.bashrc']}\n${RC_FILES['/etc/bash.bashrc']}`);
+    expect((await fsp.readFile(path.join(root, INSTALL.runDir, 'collector.pid'), 'utf8')).trim()).toBe(pid);
+    expect(walk(root).filter((p) => /\.ak(bak|new)$/.test(p))).toEqual([]);
   }, 120_000);
 
   test('--check reports drift (a loosened config mode, a changed file) and the next deploy repairs it', async () => {
@@ -317,7 +379,12 @@ d('auditkit deploy over real sshd', () => {
     // sudoers' secure_path, where there is no augenrules (and no auditctl): nothing to reload, no warning.
     expect(r.map((x) => [x.host, x.notes, x.warnings])).toEqual(good.map((h) => [h, h.startsWith('h') ? ["audit rules reloaded without auditkit's (augenrules --load)"] : [], []]));
     expect(await fsp.readFile(calls(), 'utf8')).toBe('0 --load\n'.repeat(5));
-    for (const h of good) expect(walk(path.join(rootBase, h))).toEqual([]);
+    // Startup files are edited back to what they were, never removed; nothing else is left.
+    for (const h of good) {
+      const root = path.join(rootBase, h);
+      expect(walk(root).sort()).toEqual(RC_HOSTS.includes(h) ? [`${root}/etc/`, `${root}/etc/bash.bashrc`, `${root}/etc/zsh/`, `${root}/etc/zsh/zshrc`] : []);
+      if (RC_HOSTS.includes(h)) expect(rcState(root)).toEqual(Object.fromEntries(Object.entries(RC_FILES).map(([f, text]) => [f, { text, mode: '644', uid: 0 }])));
+    }
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     expect((await deploy('uninstall', ['h01']))[0]?.status).toBe('absent');
   }, 120_000);
