@@ -22,6 +22,8 @@ export interface CliContext {
   config(): Promise<LoadedConfig<AuditkitConfig>>;
   /** An Elasticsearch client for the configured (or dev-node) cluster. */
   elasticsearch(): Promise<{ client: Client; target: ResolvedTarget; config: AuditkitConfig }>;
+  /** The URL the last elasticsearch() client talks to (for explaining a client error a command let through). */
+  esUrl(): string | undefined;
 }
 
 /**
@@ -57,14 +59,17 @@ export function createContext(args: GlobalArgs): CliContext {
     }
     return loaded;
   };
+  let esUrl: string | undefined;
   return {
     args,
     out,
     log,
     config,
+    esUrl: () => esUrl,
     async elasticsearch() {
       const { value } = await config();
       const target = await resolveTarget(value.elasticsearch);
+      esUrl = target.urls[0];
       return { client: createClient(value.elasticsearch, target, log), target, config: value };
     },
   };

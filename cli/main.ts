@@ -2,6 +2,8 @@ import yargs from 'yargs';
 import { AuditkitError, ExitCode, KIT_VERSION, errorMessage } from '../core';
 import { ConfigError } from '../core/config';
 import { commandsFor, GLOBAL_OPTIONS } from './commands';
+import { dashedAlertIds } from './commands/alerts';
+import { explainEsError } from '../elastic';
 import { createContext, type GlobalArgs } from './context';
 
 function reportError(err: unknown, json: boolean, verbose: boolean): number {
@@ -24,7 +26,7 @@ function reportError(err: unknown, json: boolean, verbose: boolean): number {
 
 export async function run(argv: readonly string[]): Promise<number> {
   let exitCode: number = ExitCode.Ok;
-  let y = yargs([...argv])
+  let y = yargs([...dashedAlertIds(argv)])
     .scriptName('auditkit')
     .usage('$0 <command> [options]\n\nElastic-based security audit for fleets of Linux servers.')
     .options(GLOBAL_OPTIONS)
@@ -54,7 +56,11 @@ export async function run(argv: readonly string[]): Promise<number> {
           const code = await cmd.run(ctx, args as Record<string, unknown>);
           exitCode = code ?? ExitCode.Ok;
         } catch (err) {
-          exitCode = reportError(err, g.json, g.verbose);
+          // A client error a command let through (connection refused, timeout, an HTTP error) is
+          // explained like the others (AK_ES_UNREACHABLE, exit 4), not reported as an internal error.
+          const url = ctx.esUrl();
+          const esError = !(err instanceof AuditkitError) && url !== undefined && /^(ConnectionError|NoLivingConnectionsError|TimeoutError|ResponseError)$/.test((err as { name?: string } | null)?.name ?? '');
+          exitCode = reportError(esError ? explainEsError(err, url) : err, g.json, g.verbose);
         }
       },
     });

@@ -5,6 +5,28 @@ import type { AuditkitCommand } from '../context';
 
 const TRIAGE: Readonly<Record<string, Exclude<AlertStatus, 'open'> | 'open'>> = { ack: 'acknowledged', close: 'closed', reopen: 'open' };
 
+/** Options of `alerts` (and the global ones) that take a value: the word after them is that value, not an id. */
+const VALUE_OPTIONS = new Set(['--config', '--es-url', '--namespace', '--since', '--severity', '--status', '--note', '--limit']);
+/** An alert id (schema/ids.ts: 22 characters of base64url) that starts with `-`, which yargs would read as options. */
+const DASHED_ID = /^-[A-Za-z0-9_-]{21}$/;
+
+/**
+ * Alert ids are base64url, so one in 64 starts with `-` (`-fdxUSX3rQbbl5q9F0hXu7`) and yargs would take it
+ * for a bundle of short options. For `alerts ack|close|reopen`, such words are moved after `--`, where the
+ * command reads them as ids; every other argv is returned as it is.
+ */
+export function dashedAlertIds(argv: readonly string[]): readonly string[] {
+  const words = argv.filter((w, i) => !w.startsWith('-') && !(i > 0 && VALUE_OPTIONS.has(argv[i - 1] as string)));
+  if (words[0] !== 'alerts' || !(words[1] === 'ack' || words[1] === 'close' || words[1] === 'reopen') || argv.includes('--')) return argv;
+  const moved: string[] = [];
+  const rest = argv.filter((w, i) => {
+    const isId = DASHED_ID.test(w) && !(i > 0 && VALUE_OPTIONS.has(argv[i - 1] as string));
+    if (isId) moved.push(w);
+    return !isId;
+  });
+  return moved.length ? [...rest, '--', ...moved] : argv;
+}
+
 export const alertsCommand: AuditkitCommand = {
   command: 'alerts <action> [ids..]',
   describe: 'Alerts: list [--since 24h] [--severity high] [--status open]; ack|close|reopen ID… [--note TEXT]',
@@ -19,7 +41,9 @@ export const alertsCommand: AuditkitCommand = {
       .option('limit', { type: 'number', default: 100 }),
   async run(ctx, argv) {
     const action = String(argv['action']);
-    const ids = ((argv['ids'] as unknown[] | undefined) ?? []).map(String).filter((s) => s.length > 0);
+    // Words after `--` (ids that start with `-`: see dashedAlertIds) are in `_` after the command's name.
+    const afterDashes = ((argv['_'] as unknown[] | undefined) ?? []).slice(1);
+    const ids = [...((argv['ids'] as unknown[] | undefined) ?? []), ...afterDashes].map(String).filter((s) => s.length > 0);
     if (action !== 'list') {
       if (ids.length === 0) throw new AuditkitError('AK_USAGE', `alerts ${action} needs at least one alert id (see \`auditkit alerts list --json\`)`, { exitCode: ExitCode.Usage });
       const { client, config } = await ctx.elasticsearch();
