@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
@@ -22,6 +23,19 @@ const facts = (over: Partial<HostFacts> = {}): HostFacts => ({
   uid: 0, kernel: 'Linux', arch: 'x86_64', os: 'debian', osVersion: '12', init: 'systemd', systemctl: true, auditd: true, auditdRunning: true, augenrules: true, files: new Map(), running: false, ...over,
 });
 
+
+/** An SshSession stand-in that runs the commands uninstall sends in a local `sh` (their quoting is what is under test). */
+function localShell(): SshSession {
+  const run = async (cmd: string): Promise<ExecResult> => {
+    try {
+      return { code: 0, stdout: execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }), stderr: '' };
+    } catch (e) {
+      const err = e as { status?: number; stdout?: string; stderr?: string };
+      return { code: err.status ?? 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+    }
+  };
+  return { run, must: async (cmd: string): Promise<string> => (await run(cmd)).stdout } as unknown as SshSession;
+}
 describe('host plans', () => {
   test('a systemd host runs the unit as its service user, who owns the mode-600 config; --root always runs a background process', () => {
     expect(chooseStartMode(facts(), '/', pkg)).toBe('systemd');
@@ -215,7 +229,6 @@ describe('uninstall against a manifest a compromised collector rewrote', () => {
   test('planted paths are neither run by the shell nor removed, and are reported', async () => {
     const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
     const os = await import('node:os');
-    const { execFileSync } = await import('node:child_process');
     const root = mkdtempSync(path.join(os.tmpdir(), 'ak-uninstall-'));
     const marker = path.join(root, 'pwned');
     const victim = path.join(root, 'etc', 'important');
@@ -223,15 +236,7 @@ describe('uninstall against a manifest a compromised collector rewrote', () => {
       mkdirSync(path.join(root, 'etc'), { recursive: true });
       writeFileSync(victim, 'keep me');
       const planted = [`/x"; touch ${marker}; echo "`, `/var/lib/auditkit/$(touch ${marker})`, '/etc/important', '/opt/auditkit/../../etc/important'];
-      const run = async (cmd: string): Promise<ExecResult> => {
-        try {
-          return { code: 0, stdout: execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }), stderr: '' };
-        } catch (e) {
-          const err = e as { status?: number; stdout?: string; stderr?: string };
-          return { code: err.status ?? 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-        }
-      };
-      const shell = { run, must: async (cmd: string): Promise<string> => (await run(cmd)).stdout } as unknown as SshSession;
+      const shell = localShell();
       const f = facts({ systemctl: false, augenrules: false, manifest: { kit_version: '0.9', node_version: 'v20', installed_at: '', start: 'process', unit: 'x; touch /tmp/no.service', files: planted.map((p) => ({ path: p, sha256: 'x', mode: '644', role: 'config' as const })), dirs: planted } });
       const r = await uninstallHost(shell, f, pkg, root);
       expect(existsSync(marker)).toBe(false);
@@ -246,7 +251,6 @@ describe('uninstall against a manifest a compromised collector rewrote', () => {
   test('a startup file the manifest names as an installed file is edited, never removed, and a planted line elsewhere is left alone', async () => {
     const { mkdtempSync, mkdirSync, writeFileSync, rmSync, statSync } = await import('node:fs');
     const os = await import('node:os');
-    const { execFileSync } = await import('node:child_process');
     const root = mkdtempSync(path.join(os.tmpdir(), 'ak-uninstall-'));
     const ours = sourceLine(SOURCE_FILES.bashrc, INSTALL.hook);
     const bashrc = path.join(root, 'etc', 'bash.bashrc');
@@ -255,15 +259,7 @@ describe('uninstall against a manifest a compromised collector rewrote', () => {
       mkdirSync(path.join(root, 'etc'), { recursive: true });
       writeFileSync(bashrc, `${ours.line}\n[ -z "$PS1" ] && return\n`, { mode: 0o640 });
       writeFileSync(victim, 'keep me\n');
-      const run = async (cmd: string): Promise<ExecResult> => {
-        try {
-          return { code: 0, stdout: execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }), stderr: '' };
-        } catch (e) {
-          const err = e as { status?: number; stdout?: string; stderr?: string };
-          return { code: err.status ?? 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-        }
-      };
-      const shell = { run, must: async (cmd: string): Promise<string> => (await run(cmd)).stdout } as unknown as SshSession;
+      const shell = localShell();
       const f = facts({
         systemctl: false,
         augenrules: false,

@@ -281,8 +281,8 @@ maybeRig('bastion join for exec requests (real door, real sshd with PAM, real ho
     account?.remove();
   }, 120_000);
 
-  it('the exec\'s hook record declares the bastion session before the command runs, so the login\'s auditd events carry the id', async () => {
-    const r = rig as BastionRig;
+  /** The real agent over an empty audit log in a fresh directory of the rig's, its hook receiver on hookPort. */
+  function startAgent(r: BastionRig): { auditLog: string; stop: () => Promise<void> } {
     const base = fs.mkdtempSync(path.join(r.tmp, 'agent-'));
     const auditLog = path.join(base, 'audit.log');
     fs.writeFileSync(auditLog, '');
@@ -298,6 +298,18 @@ maybeRig('bastion join for exec requests (real door, real sshd with PAM, real ho
     });
     const ac = new AbortController();
     const run = runAgent({ client: r.es, config: { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) }, namespace: r.ns, log: createLogger({ level: 'error' }), once: false, signal: ac.signal });
+    return {
+      auditLog,
+      stop: async () => {
+        ac.abort();
+        await run;
+      },
+    };
+  }
+
+  it('the exec\'s hook record declares the bastion session before the command runs, so the login\'s auditd events carry the id', async () => {
+    const r = rig as BastionRig;
+    const { auditLog, stop } = startAgent(r);
     const command = 'echo "sid=$AUDITKIT_BASTION_SESSION auid=$(cat /proc/self/loginuid) ses=$(cat /proc/self/sessionid)"; uname -s';
     let sid: string;
     let auid: number;
@@ -318,8 +330,7 @@ maybeRig('bastion join for exec requests (real door, real sshd with PAM, real ho
       fs.appendFileSync(auditLog, userLogin(901, t + 10, auid + 1, ses + 1000, 'nobody-else'));
       await r.search('auditd', { term: { 'event.sequence': 901 } });
     } finally {
-      ac.abort();
-      await run;
+      await stop();
     }
     // One query on the bastion session id: the door's exec documents, the target's hook record of
     // the exec (not interactive, the command as sshd got it, the login's account), and the process that ran.
@@ -334,21 +345,7 @@ maybeRig('bastion join for exec requests (real door, real sshd with PAM, real ho
 
   it('an interactive login\'s hook declares the bastion session when its shell starts, so the login\'s processes are joined before any command ended', async () => {
     const r = rig as BastionRig;
-    const base = fs.mkdtempSync(path.join(r.tmp, 'agent-'));
-    const auditLog = path.join(base, 'audit.log');
-    fs.writeFileSync(auditLog, '');
-    const collector = collectorConfigSchema.parse({
-      state_dir: path.join(base, 'state'),
-      namespace: r.ns,
-      inputs: [{ path: auditLog, format: 'auditd' }],
-      poll_interval_ms: 50,
-      heartbeat_interval_s: 0,
-      sink: { flush_interval_ms: 50 },
-      listeners: { hook: { port: hookPort, alive_file: '' } },
-      rules: { enabled: false },
-    });
-    const ac = new AbortController();
-    const run = runAgent({ client: r.es, config: { collector, rules: rulesConfigSchema.parse({}), smtp: smtpConfigSchema.parse({}) }, namespace: r.ns, log: createLogger({ level: 'error' }), once: false, signal: ac.signal });
+    const { auditLog, stop } = startAgent(r);
     // An interactive login through the door (-tt: a terminal on the target, so an interactive login bash); nothing is typed.
     const ssh = spawn('/usr/bin/ssh', r.sshArgs('alice@x01', [...r.withKey('alice'), '-o', 'BatchMode=yes', '-tt']), { stdio: ['pipe', 'ignore', 'ignore'] });
     let started: Record<string, unknown> | undefined;
@@ -367,8 +364,7 @@ maybeRig('bastion join for exec requests (real door, real sshd with PAM, real ho
       ssh.stdin.end('exit\n');
       if (ssh.exitCode === null && ssh.signalCode === null) await new Promise((res) => setTimeout(res, 2_000));
       if (ssh.exitCode === null && ssh.signalCode === null) ssh.kill('SIGTERM');
-      ac.abort();
-      await run;
+      await stop();
     }
     assertValidDocument(started as Record<string, unknown>);
     const sid = get(started, 'auditkit.bastion.session_id');
