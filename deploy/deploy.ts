@@ -7,7 +7,7 @@ import { AuditkitError, errorMessage, sleep } from '../core';
 import { createApiKey } from '../elastic';
 import type { ResolvedHost } from '../fleet';
 import {
-  applyPlan, chooseStartMode, existingApiKey, hostConfigFiles, planHost, probe, rooted, uninstallHost,
+  applyPlan, chooseStartMode, existingApiKey, hostConfigFiles, hostHookFiles, planHost, probe, rooted, uninstallHost,
   type FileAction, type HostFacts, type HostPlan,
 } from './install';
 import { INSTALL, type CollectorPackage } from './package';
@@ -179,7 +179,7 @@ async function deployOne(host: ResolvedHost, allOpts: DeployOptions, keyCache: M
       ...(apiKey ? { apiKey } : {}),
       ...(opts.es.caPem ? { caPem: opts.es.caPem } : {}),
       tlsVerify: opts.es.tlsVerify,
-    }, owner);
+    }, owner).concat(hostHookFiles(host, opts.pkg.files.filter((f) => f.role === 'hook')));
     plan = planHost(facts, opts.pkg, hostFiles, { root: opts.root, start: opts.start, ...(opts.loadAuditRules !== undefined ? { loadAuditRules: opts.loadAuditRules } : {}) });
     notes.push(...plan.notes);
     const changes = plan.actions.filter((a) => a.action !== 'unchanged');

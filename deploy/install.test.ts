@@ -3,9 +3,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { KIT_ROOT } from '../core';
-import { applyPlan, chooseStartMode, existingApiKey, hostConfigFiles, planHost, uninstallHost, type HostFacts } from './install';
+import { applyPlan, chooseStartMode, existingApiKey, hostConfigFiles, hostHookFiles, planHost, uninstallHost, type HostFacts } from './install';
 import type { ExecResult, SshSession } from '../fleet';
-import { ASSETS, asciiOnly, buildPackage, COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, dataFile, INSTALL, sourceLine, SOURCE_FILES, type CollectorPackage } from './package';
+import { ASSETS, asciiOnly, buildPackage, COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, dataFile, INSTALL, sourceLine, SOURCE_FILES, type CollectorPackage, type PackageFile } from './package';
 import type { ResolvedHost } from '../fleet';
 
 const host: ResolvedHost = { name: 'web01', address: '10.0.0.21', port: 22, user: 'root', sudo: false, tags: [], groups: [], connectTimeoutMs: 1000, collector: { heartbeat_interval_s: 10 } };
@@ -46,6 +46,28 @@ describe('host plans', () => {
     const text = cfg && 'data' in cfg.source ? cfg.source.data.toString() : '';
     expect(parse(text)).toEqual({ elasticsearch: { url: 'https://es:9200', namespace: 'prod', api_key: 'a2V5' }, collector: { heartbeat_interval_s: 10, host_name: 'web01' } });
     expect(existingApiKey(text)).toBe('a2V5');
+  });
+
+  test('a host whose hook listener is not at the defaults gets both hooks with its port, address and alive file; other hosts get the packaged hooks', () => {
+    const hooks = [dataFile(INSTALL.hook, 0o644, 'hook', readFileSync(path.join(KIT_ROOT, ASSETS.hook))), dataFile(INSTALL.zshHook, 0o644, 'hook', readFileSync(path.join(KIT_ROOT, ASSETS.zshHook)))];
+    expect(hostHookFiles(host, hooks)).toEqual([]);
+    const moved: ResolvedHost = { ...host, collector: { ...host.collector, listeners: { hook: { host: '0.0.0.0', port: 7001, alive_file: "/run/it's/alive" } } } };
+    const own = hostHookFiles(moved, hooks);
+    expect(own.map((f) => [f.dest, f.mode, f.role])).toEqual([[INSTALL.hook, 0o644, 'hook'], [INSTALL.zshHook, 0o644, 'hook']]);
+    for (const f of own) {
+      const text = 'data' in f.source ? f.source.data.toString() : '';
+      expect(text).toMatch(/^__auditkit_port='7001'$/m);
+      expect(text).toMatch(/^__auditkit_alive='\/run\/it'\\''s\/alive'$/m);
+      // A wildcard listener answers on loopback, where the hook connects.
+      expect(text).toMatch(/^__auditkit_addr=127\.0\.0\.1$/m);
+    }
+    // The values as each shell reads them (the settings block run alone).
+    const settings = (f: PackageFile): string => ('data' in f.source ? f.source.data.toString() : '').split('\n').filter((l) => /^__auditkit_(port|alive)=/.test(l)).join('\n');
+    expect(execFileSync('bash', ['-c', `${settings(own[0] as PackageFile)}\nprintf '%s|%s' "$__auditkit_port" "$__auditkit_alive"`]).toString()).toBe("7001|/run/it's/alive");
+    // The plan installs the host's hooks in place of the packaged ones: one action per path.
+    const plan = planHost(facts(), { ...pkg, files: [...pkg.files, ...hooks] }, own, { root: '/', start: true });
+    expect(plan.files.filter((f) => f.role === 'hook').map((f) => f.sha256)).toEqual(own.map((f) => f.sha256));
+    expect(plan.actions.filter((a) => a.dest === INSTALL.hook)).toHaveLength(1);
   });
 
   test('under --root the state dir follows the root and paths in the config are rooted', () => {

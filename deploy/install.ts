@@ -16,6 +16,7 @@
  *   copy with the same owner and mode, renamed into place, backed up like a file), and
  *   on uninstall exactly the lines equal to the kit's own removed again.
  */
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { AuditkitError, errorMessage } from '../core';
@@ -256,12 +257,39 @@ export function hostConfigFiles(host: ResolvedHost, root: string, es: HostConfig
   return files;
 }
 
+/**
+ * The packaged shell hooks with this host's hook listener settings written into their settings
+ * block (`__auditkit_addr`, `__auditkit_port`, `__auditkit_alive`): a host whose collector listens
+ * elsewhere than the defaults gets hooks that send there, instead of hooks that fall back to
+ * syslog at every prompt. Only values the host's `collector.listeners.hook` sets are written; a
+ * hook they leave unchanged is not returned (the packaged file is installed as it is).
+ */
+export function hostHookFiles(host: ResolvedHost, hooks: readonly PackageFile[]): PackageFile[] {
+  const listeners = host.collector['listeners'] as { hook?: { host?: unknown; port?: unknown; alive_file?: unknown } } | undefined;
+  const l = listeners?.hook ?? {};
+  const set: Array<[string, string]> = [];
+  // A wildcard listener still answers on loopback, where the hook connects by default.
+  if (typeof l.host === 'string' && !['0.0.0.0', '::', ''].includes(l.host)) set.push(['__auditkit_addr', l.host]);
+  if (typeof l.port === 'number') set.push(['__auditkit_port', String(l.port)]);
+  if (typeof l.alive_file === 'string') set.push(['__auditkit_alive', l.alive_file]);
+  const out: PackageFile[] = [];
+  for (const f of hooks) {
+    const before = 'data' in f.source ? f.source.data.toString('utf8') : readFileSync(f.source.file, 'utf8');
+    let text = before;
+    for (const [k, v] of set) text = text.replace(new RegExp(`^${k}=.*$`, 'm'), () => `${k}=${v === '' ? '' : q(v)}`);
+    if (text !== before) out.push({ ...dataFile(f.dest, f.mode, f.role, Buffer.from(text)), ...(f.owner ? { owner: f.owner } : {}) });
+  }
+  return out;
+}
+
 export function chooseStartMode(facts: HostFacts, root: string, pkg: CollectorPackage): StartMode {
   return root === '/' && facts.init === 'systemd' && facts.systemctl && pkg.unitName ? 'systemd' : 'process';
 }
 
 export function planHost(facts: HostFacts, pkg: CollectorPackage, hostFiles: readonly PackageFile[], opts: InstallOptions): HostPlan {
-  const files = [...pkg.files, ...hostFiles];
+  // A host file (its config, its hooks with its listener settings) replaces the packaged file of the same path.
+  const own = new Set(hostFiles.map((f) => f.dest));
+  const files = [...pkg.files.filter((f) => !own.has(f.dest)), ...hostFiles];
   const actions: FileAction[] = [];
   const notes: string[] = [];
   for (const f of files) {
