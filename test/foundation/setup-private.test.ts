@@ -3,6 +3,9 @@
  * template, data-stream mode, and least-privilege API keys — on a private node
  * with security on (templates are cluster-global, so this cannot share the run's node).
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Client, errors } from '@elastic/elasticsearch';
 import { startDevNode, type DevNode } from '../../elastic';
 import { applySetup, createApiKey, detectCapabilities, roleDescriptors, elasticsearchConfigSchema, planSetup, STATE_TEMPLATES, type Capabilities } from '../../elastic';
@@ -34,6 +37,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin?.close();
   await node?.stop();
+});
+
+describe('the private node', () => {
+  it('keeps its JVM temporary directory inside its own directory (removed on stop), not a new /tmp/elasticsearch-* per start', () => {
+    // node.pid is Elasticsearch's launcher; the server JVM is its child.
+    const server = execFileSync('pgrep', ['-P', String(node.pid)]).toString().trim().split('\n').map(Number);
+    const tmpdirs = server.flatMap((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a.startsWith('-Djava.io.tmpdir=')));
+    expect(tmpdirs).toEqual([`-Djava.io.tmpdir=${path.join(node.nodeDir, 'tmp')}`]);
+  });
 });
 
 function mappingType(props: Record<string, unknown>, path: string): string | undefined {
