@@ -152,7 +152,6 @@ function list<T>(v: OneOrMany<T> | undefined): readonly T[] {
 }
 
 /**
-/**
  * `s` lower-cased, cached for the last input: the nocase string tests of many rules are tried on the
  * same argv word one after another (the same cache as regex.ts's for its literal check).
  */
