@@ -17,6 +17,7 @@
  * EvalContext, and shared by all rules. `prefilter: false` evaluates every rule
  * (the reference the prefilter is tested against).
  */
+import { createHash } from 'node:crypto';
 import { parseDuration, parseTime } from '../core';
 import { documentId } from '../schema';
 import { buildAlert, type AlertDoc } from './alerts';
@@ -192,7 +193,23 @@ function keysOf(getters: ReadonlyArray<(d: Doc) => unknown>, doc: Doc): string[]
     for (const k of keys) for (const x of vals) if (next.length < 16) next.push(k + x + '\u001f');
     keys = next;
   }
-  return keys;
+  return keys.map(boundKey);
+}
+
+/**
+ * Longest grouping key kept as written. A key made of a user-controlled field
+ * (a rule suppressing on `process.command_line`, say) could otherwise be up to a
+ * 1 MiB record long, held in memory once per key (10,000 per rule) and written into
+ * a keyword field Elasticsearch indexes only up to 1,024 characters. A longer key
+ * keeps its head and ends with the SHA-256 of the whole, so distinct keys stay
+ * distinct and the same key gives the same alert id in every run.
+ */
+export const MAX_KEY_CHARS = 1024;
+const KEY_HEAD_CHARS = MAX_KEY_CHARS - 72;
+
+function boundKey(k: string): string {
+  if (k.length <= MAX_KEY_CHARS) return k;
+  return `${k.slice(0, KEY_HEAD_CHARS)}\u2026sha256:${createHash('sha256').update(k).digest('hex')}`;
 }
 
 function keyOf(getters: ReadonlyArray<(d: Doc) => unknown>, doc: Doc): string {
@@ -201,7 +218,7 @@ function keyOf(getters: ReadonlyArray<(d: Doc) => unknown>, doc: Doc): string {
     const v = g(doc);
     k += (v === undefined || v === null ? '' : Array.isArray(v) ? v.join(',') : String(v)) + '\u001f';
   }
-  return k;
+  return boundKey(k);
 }
 
 export function createStreamingEngine(input: readonly (RuleDef | CompiledRule)[], opts: EngineOptions = {}): StreamingEngine {

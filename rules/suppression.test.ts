@@ -1,4 +1,4 @@
-import { createStreamingEngine } from './engine';
+import { createStreamingEngine, MAX_KEY_CHARS } from './engine';
 import { commandEvent } from './events';
 import { builtinRulesDir } from '../core';
 import { loadRules, parseRuleText } from './schema';
@@ -71,5 +71,34 @@ describe('cross-source suppression', () => {
     const text = (by: string): string => `id: t-sup\nname: test rule\ndescription: test rule\nseverity: low\ncondition: { cmd: { name: [usermod] } }\nsuppress: { by: [host.name, ${by}], window: 5m }\ntests: { match: [usermod -L x] }\n`;
     expect(parseRuleText(text('$group'), 'ok.yml')[0]?.suppress?.by).toEqual(['host.name', '$group']);
     expect(() => parseRuleText(text('$nope'), 'bad.yml')).toThrow(expect.objectContaining({ code: 'AK_RULE_INVALID', message: expect.stringContaining('bad.yml:6') }));
+  });
+});
+
+describe('grouping keys made of a long field', () => {
+  const rule = parseRuleText(
+    'id: t-long-key\nname: test rule\ndescription: test rule\nseverity: low\ncondition: { cmd: { name: [curl] } }\nsuppress: { by: [host.name, process.command_line], window: 5m }\ntests: { match: [curl x] }\n',
+    'long-key.yml',
+  );
+  const ev = (cmd: string, i: number): Record<string, unknown> => commandEvent(cmd, { timestamp: at(i * 1000), id: `long-${i}` });
+  const keyOf = (a: AlertDoc): string => (a['auditkit'] as { alert: { key: string } }).alert.key;
+
+  it('keeps each key under the keyword limit, one alert per distinct command, the same one for a repeat', () => {
+    const big = 'curl https://example.test/' + 'a'.repeat(200_000);
+    const eng = createStreamingEngine(rule);
+    const out = [ev(big, 0), ev(big + 'b', 1), ev(big, 2), ev('curl -s https://example.test/x', 3)].flatMap((e) => [...eng.process(e)]);
+    expect(out).toHaveLength(4);
+    for (const a of out) expect(keyOf(a).length).toBeLessThanOrEqual(MAX_KEY_CHARS);
+    // The two long commands differ only at their end, after the kept head: still two alerts.
+    expect(out[0]?.event.id).not.toBe(out[1]?.event.id);
+    expect(keyOf(out[0] as AlertDoc)).not.toBe(keyOf(out[1] as AlertDoc));
+    // A repeat inside the window updates the first alert.
+    expect(out[2]?.event.id).toBe(out[0]?.event.id);
+    expect((out[2]?.['auditkit'] as { alert: { count: number } }).alert.count).toBe(2);
+// A short key is kept as written.
+    expect(keyOf(out[3] as AlertDoc)).toMatch(/\u001fcurl -s https:\/\/example\.test\/x\u001f$/);
+    expect(keyOf(out[3] as AlertDoc)).not.toContain('sha256:');
+    // Same key, same id in another run (the scheduled service and restarts rely on it).
+    const again = createStreamingEngine(rule).process(ev(big, 0));
+    expect(again[0]?.event.id).toBe(out[0]?.event.id);
   });
 });
