@@ -28,8 +28,16 @@ const EVERYDAY = [
 /** The source tree (rules/builtin lives there, ../shared next to it), wherever this file was compiled to. */
 const repoRoot = path.dirname(path.dirname(builtinRulesDir()));
 
+/**
+ * ../shared/corpora: $AUDITKIT_SHARED_DIR, else beside the source tree, else beside the
+ * working directory (a build copied elsewhere and run from the checkout). Undefined when
+ * none has it: the bench then says so instead of silently running without Sigma.
+ */
+const SHARED_CANDIDATES = [process.env['AUDITKIT_SHARED_DIR'], path.join(repoRoot, '..', 'shared'), path.join(process.cwd(), '..', 'shared')];
+const sharedCorpora = SHARED_CANDIDATES.flatMap((d) => (d ? [path.resolve(d, 'corpora')] : [])).find((d) => existsSync(path.join(d, 'sigma')));
+
 export function benchEvents(n: number): Array<Record<string, unknown>> {
-  const shared = path.resolve(repoRoot, '..', 'shared', 'corpora');
+  const shared = sharedCorpora ?? '';
   const corpus = existsSync(path.join(shared, 'commands/dev.jsonl')) ? readCorpus(path.join(shared, 'commands/dev.jsonl')).map((l) => l.command) : [];
   const out: Array<Record<string, unknown>> = [];
   for (let i = 0; i < n; i++) {
@@ -60,8 +68,8 @@ export const rulesBench: Benchmark = {
     // The set a collector runs: fleet-scoped rules are for scheduled runs only (rules/configured.ts).
     const rules: RuleDef[] = streamingRules(await loadRules([builtinRulesDir()]));
     const builtin = rules.length;
-    const sigmaDir = path.resolve(repoRoot, '..', 'shared', 'corpora', 'sigma');
-    if (existsSync(sigmaDir)) rules.push(...(await importSigmaDir(sigmaDir)).results.flatMap((r) => (r.ok ? [r.rule] : [])));
+    if (sharedCorpora) rules.push(...(await importSigmaDir(path.join(sharedCorpora, 'sigma'))).results.flatMap((r) => (r.ok ? [r.rule] : [])));
+    else process.stderr.write(`bench rules: no shared/corpora/sigma beside ${repoRoot} or the working directory (set AUDITKIT_SHARED_DIR): built-in rules only, not comparable with a run that has Sigma\n`);
     const events = benchEvents(20_000);
     const t0 = performance.now();
     const engine = createStreamingEngine(rules);
@@ -113,7 +121,7 @@ export const rulesBench: Benchmark = {
         baseline: { name: 'JSON.stringify', value: sps, unit: 'events/s' },
         ratio: eps / sps,
         note:
-          `${engine.rules.length} rules (${builtin} built-in + ${rules.length - builtin} Sigma; ${engine.prefilter.always} evaluated on every event, the rest prefiltered: ${engine.prefilter.literals} literals, ${engine.prefilter.states} automaton states), compiled in ${compileMs.toFixed(0)} ms; ` +
+          `${engine.rules.length} rules (${builtin} built-in + ${rules.length - builtin} Sigma${sharedCorpora ? '' : ' (shared corpora not found)'}; ${engine.prefilter.always} evaluated on every event, the rest prefiltered: ${engine.prefilter.literals} literals, ${engine.prefilter.states} automaton states), compiled in ${compileMs.toFixed(0)} ms; ` +
           `${events.length} distinct events ×${rounds}; ${alerts} alerts raised, ${st.suppressed} suppressed; wall-clock ${Math.round((rounds * events.length) / run.wall).toLocaleString('en-US')} events/s; ` +
           `every rule on every event (no prefilter): ${Math.round(nps).toLocaleString('en-US')} events/s (×${(eps / nps).toFixed(1)}); load average ${load}`,
       },
