@@ -25,7 +25,7 @@ const missing = [!zsh ? 'zsh' : '', !ptyModule ? 'node-pty' : ''].filter(Boolean
 if (missing.length) console.warn(`zsh hook end-to-end test skipped: missing ${missing.join(', ')} (CI: apt-get install zsh)`);
 const maybe = missing.length ? describe.skip : describe;
 
-type Session = { run(cmd: string): Promise<AuditkitEvent>; screen(): string; close(): Promise<void> };
+type Session = { run(cmd: string): Promise<AuditkitEvent>; events(): AuditkitEvent[]; screen(): string; close(): Promise<void> };
 
 /**
  * A receiver on a free port and an interactive zsh under a pty whose ~/.zshrc is the hook
@@ -70,6 +70,7 @@ async function zshSession(zshrc = '', zshenv = ''): Promise<Session> {
   };
   return {
     screen: () => screen,
+    events,
     close,
     /** Type a command line and wait until its record arrived. */
     run: (cmd: string): Promise<AuditkitEvent> => typeLine(t, cmd, () => events().find((x) => getField(x, 'process.command_line') === cmd), () => screen),
@@ -84,6 +85,23 @@ maybe('the shell hook in a real interactive zsh', () => {
   afterAll(async () => {
     await s.close();
   });
+
+  it('says the shell started at its first prompt, before any command, with the login\'s address', async () => {
+    let started: AuditkitEvent[] = [];
+    for (let i = 0; i < 100 && started.length === 0; i++) {
+      started = s.events().filter((e) => getField(e, 'event.action') === 'shell-started');
+      if (started.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(started).toHaveLength(1);
+    const e = started[0] as AuditkitEvent;
+    assertValidDocument(e);
+    expect(getField(e, 'process.command_line')).toBeUndefined();
+    expect(getField(e, 'auditkit.session.seq')).toBe(0);
+    expect(getField(e, 'auditkit.shell.name')).toBe('zsh');
+    expect(getField(e, 'process.working_directory')).toBe('/tmp');
+    expect(getField(e, 'source.ip')).toBe('10.9.8.6');
+    expect(s.events()).toHaveLength(1);
+  }, 30_000);
 
   it('records the command as typed, its status, directory, terminal and client address', async () => {
     const cd = await s.run('cd /usr');

@@ -130,7 +130,7 @@ __auditkit_prefix+=",\"uid\":$UID,\"euid\":$EUID,\"pid\":$$,\"ppid\":$PPID"
 unset __auditkit_v __auditkit_kv
 
 typeset -gi __auditkit_seq=0
-typeset -g __auditkit_cmd= __auditkit_start= __auditkit_ran=0
+typeset -g __auditkit_cmd= __auditkit_start= __auditkit_ran=0 __auditkit_primed=
 
 __auditkit_send() {
   emulate -L zsh
@@ -167,9 +167,17 @@ __auditkit_precmd() {
   __auditkit_unshadow
   {
     emulate -L zsh
-    local rc=$__auditkit_rc
+    local rc=$__auditkit_rc now=$(( epochtime[1] * 1000 + epochtime[2] / 1000000 )) esc cwd line start=$__auditkit_start
+    # First prompt: say that the shell started (`"ev":"start"`, seq 0, no command), so what the
+    # login declares (bastion session, client address) reaches the collector now and its auditd
+    # events are joined from here, not from when its first command ends (as the bash hook does).
+    if [[ -z $__auditkit_primed ]]; then
+      __auditkit_primed=1 __auditkit_ran=0
+      __auditkit_esc cwd "$PWD"
+      __auditkit_send "$__auditkit_prefix,\"ev\":\"start\",\"seq\":0,\"t\":$now,\"cwd\":\"$cwd\"${__auditkit_shadowed:+,\"shadowed\":\"$__auditkit_shadowed\"}}"
+      return $rc
+    fi
     [[ $__auditkit_ran == 1 ]] || return $rc
-    local now=$(( epochtime[1] * 1000 + epochtime[2] / 1000000 )) esc cwd line start=$__auditkit_start
     __auditkit_ran=0
     (( __auditkit_seq++ ))
     __auditkit_esc esc "$__auditkit_cmd"
