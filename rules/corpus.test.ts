@@ -104,7 +104,7 @@ describe("the kit's own labelled corpus (rules/corpus)", () => {
   // The third fresh batch (README: "Third fresh batch"): written before the rules were read, from techniques and tools
   // the older batches do not use. Before any rule change: fresh3-dev P 0.993 R 0.932, fresh3-holdout P 0.945 R 0.905.
   // After widening from fresh3-dev's misses and from technique variants (never from the held-out lines):
-  // fresh3-dev P 1.000 R 0.994, fresh3-holdout P 0.947 R 0.937.
+  // fresh3-dev P 1.000 R 0.994, fresh3-holdout P 0.947 R 0.947.
   it('third fresh dev split: its misses and false alarms are what the rules were widened from', () => {
     const s = scoreCorpus(rules, readCorpus(FRESH3_DEV));
     console.log(`${table('rules/corpus/fresh3-dev.jsonl', s)}\n${detail(s)}`);
@@ -114,6 +114,6 @@ describe("the kit's own labelled corpus (rules/corpus)", () => {
   it('third fresh held-out split: only the per-category figures are printed, never its lines', () => {
     const s = scoreCorpus(rules, readCorpus(FRESH3_HOLDOUT));
     console.log(table('rules/corpus/fresh3-holdout.jsonl', s));
-    expectFloors(s, { p: 0.946, r: 0.936, catP: 0, catR: 0.8, minPositives: 5 });
+    expectFloors(s, { p: 0.946, r: 0.946, catP: 0, catR: 0.8, minPositives: 5 });
   });
 });
