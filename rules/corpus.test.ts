@@ -80,13 +80,15 @@ describe("the kit's own labelled corpus (rules/corpus)", () => {
     const s = scoreCorpus(rules, readCorpus(KIT_HOLDOUT));
     // Deliberately no list of misses or false alarms: the split stays unseen while rules are written.
     console.log(table('rules/corpus/holdout.jsonl', s));
-    // Achieved: P 1.000, R 0.967 (before the rewrite: P 0.991, R 0.536; before the fresh-batch widening: R 0.962).
-    expectFloors(s, { p: 1, r: 0.966, catP: 1, catR: 0.83, minPositives: 5 });
+    // Achieved: P 1.000, R 0.971 (before the rewrite: P 0.991, R 0.536; before the fresh-batch widening: R 0.962;
+    // before the third batch's widening: R 0.967).
+    expectFloors(s, { p: 1, r: 0.97, catP: 1, catR: 0.83, minPositives: 5 });
   });
 
   // The fresh batch (README: "Fresh batch"): written from technique pages before the rules were read.
   // Before any rule change (the generalisation estimate): fresh-dev P 0.978 R 0.727, fresh-holdout P 0.940 R 0.750.
-  // After the rules were widened from the technique (issue 15 §3): fresh-dev P 1.000 R 0.989, fresh-holdout P 0.967 R 0.846.
+  // After the rules were widened from the technique (issue 15 §3): fresh-dev P 1.000 R 0.989, fresh-holdout P 0.967 R 0.846;
+  // after the third batch's widening: fresh-holdout R 0.856.
   it('fresh dev split: its misses and false alarms are what the rules were widened from', () => {
     const s = scoreCorpus(rules, readCorpus(FRESH_DEV));
     console.log(`${table('rules/corpus/fresh-dev.jsonl', s)}\n${detail(s)}`);
@@ -96,20 +98,22 @@ describe("the kit's own labelled corpus (rules/corpus)", () => {
   it('fresh held-out split: only the per-category figures are printed, never its lines', () => {
     const s = scoreCorpus(rules, readCorpus(FRESH_HOLDOUT));
     console.log(table('rules/corpus/fresh-holdout.jsonl', s));
-    expectFloors(s, { p: 0.966, r: 0.846, catP: 0.66, catR: 0.66, minPositives: 5 });
+    expectFloors(s, { p: 0.966, r: 0.855, catP: 0.66, catR: 0.72, minPositives: 5 });
   });
 
   // The third fresh batch (README: "Third fresh batch"): written before the rules were read, from techniques and tools
   // the older batches do not use. Before any rule change: fresh3-dev P 0.993 R 0.932, fresh3-holdout P 0.945 R 0.905.
+  // After widening from fresh3-dev's misses and from technique variants (never from the held-out lines):
+  // fresh3-dev P 1.000 R 0.994, fresh3-holdout P 0.947 R 0.947.
   it('third fresh dev split: its misses and false alarms are what the rules were widened from', () => {
     const s = scoreCorpus(rules, readCorpus(FRESH3_DEV));
     console.log(`${table('rules/corpus/fresh3-dev.jsonl', s)}\n${detail(s)}`);
-    expectFloors(s, { p: 0.993, r: 0.931, catP: 0.88, catR: 0.62, minPositives: 5 });
+    expectFloors(s, { p: 1, r: 0.993, catP: 1, catR: 0.87, minPositives: 5 });
   });
 
   it('third fresh held-out split: only the per-category figures are printed, never its lines', () => {
     const s = scoreCorpus(rules, readCorpus(FRESH3_HOLDOUT));
     console.log(table('rules/corpus/fresh3-holdout.jsonl', s));
-    expectFloors(s, { p: 0.944, r: 0.905, catP: 0, catR: 0.75, minPositives: 5 });
+    expectFloors(s, { p: 0.946, r: 0.946, catP: 0, catR: 0.8, minPositives: 5 });
   });
 });
