@@ -2,7 +2,9 @@
  * The streaming rule engine: one `process(event)` per event, synchronous, no I/O.
  *
  * Invariants:
- * - Rules, conditions and regexes are compiled once, at engine creation.
+ * - Rules and conditions are compiled once, at engine creation; a regex's automaton on the first
+ *   input that passes its literal check (regex.ts), once per pattern for the process. Patterns are
+ *   validated where rules are read (schema.ts, sigma/convert.ts).
  * - All state (suppression, threshold counts, sequences, first-seen keys) is keyed
  *   on EVENT time (`@timestamp`), never the wall clock, so a replay of the same
  *   events produces the same alerts, with the same ids, as the live stream did.
