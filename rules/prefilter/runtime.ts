@@ -135,15 +135,20 @@ export class Prefilter {
     this.need = Int32Array.from(need);
     for (const [path, values] of eqs) this.eqs.push({ slot: pathSlot(path), get: compilePath(path), values, maxLen: Math.max(...[...values.keys()].map((v) => v.length)) });
     let cmdAc: Automaton | undefined;
+    // Keyword atoms put the same literals, for the same clauses, on message, process.command_line and
+    // process.title: one automaton for identical pattern lists (two of ~2,900 states for the Sigma rules).
+    const built = new Map<string, Automaton>();
     for (const [hay, pats] of lits) {
-      const ac = buildAutomaton(pats);
+      const key = JSON.stringify(pats);
+      const ac = built.get(key) ?? buildAutomaton(pats);
+      built.set(key, ac);
       if (hay === CMD_HAY) cmdAc = ac;
       else this.hays.push({ slot: pathSlot(hay), get: compilePath(hay), ac });
     }
     this.cmdAc = cmdAc;
     let literals = 0;
     for (const pats of lits.values()) literals += pats.length;
-    const states = [cmdAc, ...this.hays.map((h) => h.ac)].reduce((n, ac) => n + (ac ? ac.outOff.length - 1 : 0), 0);
+    const states = [...new Set([cmdAc, ...this.hays.map((h) => h.ac)])].reduce((n, ac) => n + (ac ? ac.outOff.length - 1 : 0), 0);
     this.mark = new Uint32Array(slotAlt.length);
     this.altMark = new Uint32Array(altRule.length);
     this.altCount = new Int32Array(altRule.length);
