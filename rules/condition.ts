@@ -20,6 +20,19 @@ export type Doc = Readonly<Record<string, unknown>>;
  * the hot path calls ~30 of them per event, most for absent fields.
  */
 export function compilePath(path: string): (doc: Doc) => unknown {
+  // One getter per path for the process: rules read the same few dozen paths, and each generated function
+  // costs its own bytecode and feedback (issue 20: ~6,500 code objects, 1.2 MB, for 324 rules).
+  let g = getters.get(path);
+  if (g === undefined) {
+    g = generatePath(path);
+    getters.set(path, g);
+  }
+  return g;
+}
+
+const getters = new Map<string, (doc: Doc) => unknown>();
+
+function generatePath(path: string): (doc: Doc) => unknown {
   const parts = path.split('.');
   const q = (k: string): string => JSON.stringify(k);
   let body = `let v = d[${q(path)}]; if (v !== undefined || ${parts.length === 1}) return v; let c = d;\n`;
@@ -335,14 +348,24 @@ export function optionValues(argv: readonly string[], names: readonly string[]):
  */
 const NAME_IDS = new Map<string, number>();
 /**
- * Membership of `names` by their numbers (from 1; 0 is no rule's name): `id < m.length && m[id] === 1`.
- * A name numbered after this set was built is past its end, so not a member.
+ * Membership of `names` by their numbers (from 1; 0 is no rule's name), one bit each: inNameSet(m, id).
+ * A name numbered after this set was built is past its end, so not a member. Bits, not a byte per name:
+ * every name test of every rule holds one, as long as the names numbered so far (issue 20: 740 sets of
+ * ~1 KB each for the built-in and Sigma rules).
  */
-function nameSet(names: readonly string[]): Uint8Array {
+function nameSet(names: readonly string[]): Uint32Array {
   for (const n of names) if (!NAME_IDS.has(n)) NAME_IDS.set(n, NAME_IDS.size + 1);
-  const m = new Uint8Array(NAME_IDS.size + 1);
-  for (const n of names) m[NAME_IDS.get(n) as number] = 1;
+  const m = new Uint32Array((NAME_IDS.size >>> 5) + 1);
+  for (const n of names) {
+    const id = NAME_IDS.get(n) as number;
+    m[id >>> 5] = (m[id >>> 5] as number) | (1 << (id & 31));
+  }
   return m;
+}
+
+function inNameSet(m: Uint32Array, id: number): boolean {
+  const w = id >>> 5;
+  return w < m.length && (((m[w] as number) >>> (id & 31)) & 1) === 1;
 }
 
 /** A test of one simple command: `c` is command `i` of `ctx.cmds()` (the index keys its derived values). */
@@ -353,18 +376,12 @@ export function compileCmd(spec: CmdSpec): CmdTest {
   const names = list(spec.name);
   if (names.length) {
     const m = nameSet(names);
-    tests.push((c, ctx, i) => {
-      const id = ctx.nameAt(i, c);
-      return id < m.length && m[id] === 1;
-    });
+    tests.push((c, ctx, i) => inNameSet(m, ctx.nameAt(i, c)));
   }
   const none = list(spec.name_none);
   if (none.length) {
     const m = nameSet(none);
-    tests.push((c, ctx, i) => {
-      const id = ctx.nameAt(i, c);
-      return id >= m.length || m[id] !== 1;
-    });
+    tests.push((c, ctx, i) => !inNameSet(m, ctx.nameAt(i, c)));
   }
   // The tests are a conjunction of pure checks: the cheap ones (flags, sets, counts) go first, so a command
   // they refuse never reaches a word loop or a regex (a 64 KiB word of deep $( nesting reached

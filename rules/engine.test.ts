@@ -1,4 +1,5 @@
 import { assertValidDocument } from '../schema';
+import { compilePath } from './condition';
 import { createStreamingEngine } from './engine';
 import { commandEvent } from './events';
 import type { RuleDef } from './types';
@@ -68,5 +69,14 @@ describe('alert reasons', () => {
     const reason = String((a as unknown as { event: { reason?: string } }).event.reason);
     expect(reason).toContain('\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J');
     expect(reason).not.toMatch(/[\x00-\x1f\x7f]/);
+  });
+});
+
+describe('compiled conditions', () => {
+  it('shares one field getter per path among all rules (issue 20: one generated function each, with its bytecode)', () => {
+    const get = compilePath('process.parent.args.1');
+    expect(compilePath('process.parent.args.1')).toBe(get);
+    expect(get({ process: { parent: { args: ['sh', '-c'] } } })).toBe('-c');
+    expect(get({ 'process.parent.args.1': 'flat' })).toBe('flat');
   });
 });

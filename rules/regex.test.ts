@@ -84,6 +84,27 @@ describe('rule regexes', () => {
     }
   });
 
+  it('build the automaton only for an input holding a literal, once per pattern and case mode however many rules carry it (issue 20)', () => {
+    const compile = jest.spyOn(RE2JS, 'compile');
+    try {
+      // A pattern no other test compiles, so the shared program is not built yet.
+      const src = 'zq-lazy-(one|two)\\d+';
+      const a = compileRegex(src);
+      const b = compileRegex(src);
+      expect(compile).not.toHaveBeenCalled();
+      expect(a('rm -rf /tmp/x')).toBe(false);
+      expect(compile).not.toHaveBeenCalled();
+      expect(a('zq-lazy-one7')).toBe(true);
+      expect(b('zq-lazy-two')).toBe(false);
+      expect(b('zq-lazy-two9')).toBe(true);
+      expect(compile).toHaveBeenCalledTimes(1);
+      expect(compileRegex(src, true)('ZQ-LAZY-ONE7')).toBe(true);
+      expect(compile).toHaveBeenCalledTimes(2);
+    } finally {
+      compile.mockRestore();
+    }
+  });
+
   it('folds the long s like RE2 does when the case is ignored', () => {
     expect(RE2JS.compile('password', RE2JS.CASE_INSENSITIVE).test('paſſword')).toBe(true);
     expect(compileRegex('password', true)('paſſword')).toBe(true);

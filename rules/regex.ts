@@ -81,11 +81,17 @@ function lowered(s: string): string {
  * contains it lower-cased.
  */
 export function compileRegex(src: string, nocase = false): (s: string) => boolean {
-  const re = RE2JS.compile(src, nocase ? RE2JS.CASE_INSENSITIVE : 0);
+  const flags = nocase ? RE2JS.CASE_INSENSITIVE : 0;
+  // The automaton is built on the first input that passes the literal check (below), and shared by every
+  // rule with the same pattern and flags: most rule regexes never see such an input (issue 20: the
+  // compiled programs of every built-in and Sigma regex held ~36k instruction objects and ~5 MB).
+  // Patterns are validated where rules are read (schema.ts, sigma/convert.ts: regexProblem).
+  let re: RE2JS | undefined;
+  const run = (s: string): boolean => (re ??= program(src, flags)).test(s);
   // Case-sensitive (the default for field regexes, as in Sigma): the literals as a match holds them,
   // looked for in the input as it is: no folded copy of the input, and `-W` does not pass on `rm -rf`.
   const all = regexLiterals(src, nocase);
-  if (!all || all.length === 0) return (s) => re.test(s);
+  if (!all || all.length === 0) return run;
   // A literal containing another holds only where that one does: one pass fewer over the input each
   // (`\w\$\{?IFS\}?…` gives $ifs, $ifs}, ${ifs, ${ifs}: two passes instead of four over a 1 MiB line).
   const lits = all.filter((x, i) => !all.some((y, j) => j !== i && (y === x ? j < i : x.includes(y))));
@@ -98,12 +104,28 @@ export function compileRegex(src: string, nocase = false): (s: string) => boolea
   if (!nocase) {
     return (s) => {
       if (one !== undefined ? !s.includes(one) : !hasLiteral(s)) return false;
-      return re.test(s);
+      return run(s);
     };
   }
   return (s) => {
     const l = lowered(s);
     if (one !== undefined ? !l.includes(one) : !hasLiteral(l)) return false;
-    return re.test(s);
+    return run(s);
   };
+}
+
+/**
+ * Compiled programs by flags and pattern, shared by every rule and engine of the process: the same
+ * pattern recurs across rules (Sigma rules repeat their selections) and across engines (each scheduled
+ * pass builds one). Bounded by the distinct patterns of the rules ever loaded.
+ */
+const programs = new Map<string, RE2JS>();
+function program(src: string, flags: number): RE2JS {
+  const key = `${flags}\u0000${src}`;
+  let re = programs.get(key);
+  if (re === undefined) {
+    re = RE2JS.compile(src, flags);
+    programs.set(key, re);
+  }
+  return re;
 }

@@ -8,6 +8,6 @@ export { type AgentFields, type AuditkitEvent, eventEnvelope, getField, type Hos
 export { setField } from './paths';
 export { ecsLeaf } from './ecs-leaves';
 export { SEVERITIES, SEVERITIES_DESC, SEVERITY_NUMBER, isSeverity, severitiesFrom, type Severity } from './severity';
-export { shellTokens, shellWords, simpleCommands, simpleCommandsFromArgv, basename, type SimpleCommand } from './shell';
+export { shellTokens, shellWords, simpleCommands, simpleCommandsFromArgv, basename, PRIVILEGED_COMMANDS, type SimpleCommand } from './shell';
 export { commandEvent, type CommandFacts } from './command-event';
 export { ALERT_STATUSES, type AlertDocument, type AlertStatus, type StoredAlert } from './alert';

@@ -379,6 +379,13 @@ const WRAPPERS: Readonly<Record<string, { priv: boolean; valueOpts: ReadonlySet<
   nsenter: { priv: false, valueOpts: new Set(['-t', '--target', '-S', '-G', '-w', '--setuid', '--setgid', '--wd']) },
 };
 
+/**
+ * The commands a `sudo: true` command runs under: the privileged wrappers above, and `su`/`runuser` (whose
+ * `-c` script is parsed with privilege in emit). Each is itself one of the line's simple commands, so the
+ * rules' prefilter may require one of these names wherever a rule tests `sudo: true`.
+ */
+export const PRIVILEGED_COMMANDS: readonly string[] = Object.freeze([...Object.keys(WRAPPERS).filter((k) => WRAPPERS[k]?.priv === true), 'su', 'runuser']);
+
 export function basename(p: string): string {
   const i = p.lastIndexOf('/');
   return i < 0 ? p : p.slice(i + 1);

@@ -33,5 +33,5 @@
  */
 export { asciiLiteral } from './literals';
 export { regexLiterals } from './regex-literals';
-export { bestClauses, clauses, CMD_HAY, requirement, type Atom, type Requirement } from './requirements';
+export { alternatives, bestClauses, clauses, CMD_HAY, requirement, type Atom, type Requirement } from './requirements';
 export { Prefilter, type PrefilterStats } from './runtime';

@@ -2,6 +2,7 @@
  * Condition → requirement: the algebra that reduces a rule's condition to
  * necessary clauses of cheap atoms (soundness argument: ./index.ts).
  */
+import { PRIVILEGED_COMMANDS } from '../../schema';
 import type { CmdSpec, Condition, FieldCond, OneOrMany, StrMatch } from '../types';
 import { asciiLiteral, litCost } from './literals';
 import { regexLiterals } from './regex-literals';
@@ -119,6 +120,8 @@ function cmdClauses(spec: CmdSpec): Requirement[] {
   const cands: Array<Requirement | undefined> = [];
   const names = list(spec.name);
   if (names.length) cands.push(names.map((v) => ({ kind: 'name', v })));
+  // A command runs privileged only under one of these, itself a command of the line (schema/shell.ts).
+  if (spec.sudo === true) cands.push(PRIVILEGED_COMMANDS.map((v) => ({ kind: 'name', v })));
   for (const set of [spec.piped_to, spec.piped_from]) {
     if (set?.length && !set.includes('')) cands.push(set.map((v) => ({ kind: 'name', v })));
   }
@@ -130,7 +133,9 @@ function cmdClauses(spec: CmdSpec): Requirement[] {
   const longFlags = (fs: readonly string[]): Requirement | undefined => (fs.every((f) => f.length > 2) ? lits(CMD_HAY, fs) : undefined);
   if (spec.flags_any?.length) cands.push(longFlags(spec.flags_any));
   for (const f of spec.flags_all ?? []) cands.push(longFlags([f]));
-  if (spec.option && !spec.option.value) cands.push(longFlags(spec.option.names));
+  // With or without a value test, an option longer than `-x` is found only in a word that holds its name
+  // (`-connect HOST`, `--to=X`: optionValues), so the name is a literal of the command either way.
+  if (spec.option) cands.push(longFlags(spec.option.names));
   return cands.filter((r): r is Requirement => r !== undefined && r.length > 0);
 }
 
@@ -181,15 +186,15 @@ export function clauses(c: Condition): Requirement[] {
 const COMMON_COST = atomCost({ kind: 'eq', path: 'event.kind', v: '*' });
 
 /**
- * The `max` cheapest distinct clauses of `c`: what the prefilter checks for a rule. A
- * clause as costly as a common field value (`event.category: process`) comes only
- * first: as a second clause it filters next to nothing beyond the first, yet holds on
- * most events, each a hit to count (on the bench mix, 36 of the ~46 per event).
+ * The `max` cheapest distinct clauses of a conjunction: what the prefilter checks of it. A clause as costly
+ * as a common field value (`event.category: process`) comes only first: as a second clause it filters next
+ * to nothing beyond the first, yet holds on most events, each a hit to count (on the bench mix, 36 of the
+ * ~46 per event).
  */
-export function bestClauses(c: Condition, max = 2): Requirement[] {
+function pick(cls: readonly Requirement[], max: number): Requirement[] {
   const seen = new Set<string>();
   const out: Requirement[] = [];
-  for (const r of clauses(c).sort((a, b) => reqCost(a) - reqCost(b))) {
+  for (const r of [...cls].sort((a, b) => reqCost(a) - reqCost(b))) {
     const k = JSON.stringify(r);
     if (seen.has(k) || (out.length > 0 && reqCost(r) >= COMMON_COST)) continue;
     seen.add(k);
@@ -197,6 +202,69 @@ export function bestClauses(c: Condition, max = 2): Requirement[] {
     if (out.length === max) break;
   }
   return out;
+}
+
+/** The `max` cheapest distinct necessary clauses of `c` (see pick). */
+export function bestClauses(c: Condition, max = 2): Requirement[] {
+  return pick(clauses(c), max);
+}
+
+/**
+ * Alternatives: the condition holds only where, for one alternative at least, every clause of it holds
+ * (a disjunction of conjunctions of clauses, each clause a disjunction of atoms). undefined: nothing known.
+ *
+ * Why more than `clauses`: an `any` of argument-aware branches (`cmd: {name_regex: sh…, argv0: ./…}` or
+ * `cmd: {name: [env, nice], text: /bin/sh}`) reduced to ONE clause keeps only each branch's cheapest
+ * clause, so `sh` alone made a rule a candidate on every `ssh` and `deploy.sh`; per branch, both clauses
+ * must hold. Sound: `any` holds where one child holds, so where one of its alternatives does; `all` holds
+ * where every child does, so where one alternative of the child chosen to spread holds together with the
+ * other children's clauses (a child with several alternatives gives the union of their cheapest clauses).
+ */
+type Conj = readonly Requirement[];
+/** Past this many alternatives a condition becomes one alternative (the union of each one's cheapest clause). */
+const MAX_ALTS = 64;
+
+function cheapest(alt: Conj): Requirement {
+  return pick(alt, 1)[0] as Requirement;
+}
+
+function alts(c: Condition): Conj[] | undefined {
+  if ('not' in c) return undefined;
+  if ('any' in c) {
+    const out: Conj[] = [];
+    for (const x of c.any) {
+      const a = alts(x);
+      if (!a) return undefined;
+      out.push(...a);
+    }
+    if (out.length <= MAX_ALTS) return out;
+    const u = union(out.map(cheapest));
+    return u ? [[u]] : undefined;
+  }
+  if ('all' in c) {
+    const common: Requirement[] = [];
+    const multi: Conj[][] = [];
+    for (const x of c.all) {
+      const a = alts(x);
+      if (!a) continue;
+      if (a.length === 1) common.push(...(a[0] as Conj));
+      else multi.push(a);
+    }
+    if (multi.length === 0) return common.length ? [common] : undefined;
+    // Spread the child whose alternatives are the most selective (lowest summed cost of their cheapest
+    // clauses); the others each add the union of their alternatives' cheapest clauses to every alternative.
+    const score = (a: Conj[]): number => a.reduce((n, x) => n + reqCost(cheapest(x)), 0);
+    multi.sort((a, b) => score(a) - score(b));
+    for (const m of multi.slice(1)) common.push(union(m.map(cheapest)) as Requirement);
+    return (multi[0] as Conj[]).map((a) => [...a, ...common]);
+  }
+  const cls = clauses(c);
+  return cls.length ? [cls] : undefined;
+}
+
+/** The prefilter's test for a condition: alternatives of at most `max` clauses each (see alts), or undefined. */
+export function alternatives(c: Condition, max = 2): Requirement[][] | undefined {
+  return alts(c)?.map((a) => pick(a, max));
 }
 
 /** A necessary condition of `c` (see the module comment), or undefined. */

@@ -5,7 +5,7 @@
  */
 import { compilePath, pathSlot, type Doc, type EvalContext } from '../condition';
 import { buildAutomaton, type Automaton } from './aho-corasick';
-import { CMD_HAY, isClause, type Atom, type Requirement } from './requirements';
+import { CMD_HAY, type Atom, type Requirement } from './requirements';
 
 interface EqIndex {
   readonly slot: number;
@@ -29,6 +29,20 @@ export interface PrefilterStats {
   /** Literal atoms in the automata ((literal, clause) pairs), and the automata's states. */
   readonly literals: number;
   readonly states: number;
+  /** Alternatives (conjunctions of clauses) over all rules, and their clauses (slots). */
+  readonly alternatives: number;
+  readonly slots: number;
+}
+
+type Req = Requirement | readonly Requirement[] | ReadonlyArray<readonly Requirement[]>;
+
+/** A rule's requirement as alternatives: a clause is one alternative of one clause, a conjunction one alternative. */
+function asAlternatives(req: Req | undefined): ReadonlyArray<readonly Requirement[]> {
+  if (req === undefined || req.length === 0) return [];
+  if (!Array.isArray(req[0])) return [[req as Requirement]];
+  // A conjunction holds atoms one level down, alternatives two.
+  if ((req as ReadonlyArray<readonly unknown[]>).some((x) => x.some((y) => !Array.isArray(y)))) return [req as readonly Requirement[]];
+  return req as ReadonlyArray<readonly Requirement[]>;
 }
 
 /**
@@ -57,22 +71,26 @@ export class Prefilter {
   private readonly eqs: EqIndex[] = [];
   private readonly hays: HayIndex[] = [];
   private readonly cmdAc: Automaton | undefined;
-  /** Per slot: epoch it last held in; the rule it belongs to. */
+  /** Per slot (a clause of one alternative of a rule): epoch it last held in; its alternative. */
   private readonly mark: Uint32Array;
-  private readonly slotRule: Int32Array;
-  /** Per rule: how many clauses must hold; epoch and count of those that did. */
+  private readonly slotAlt: Int32Array;
+  /** Per alternative: its rule; how many clauses must hold; epoch and count of those that did. */
+  private readonly altRule: Int32Array;
   private readonly need: Int32Array;
+  private readonly altMark: Uint32Array;
+  private readonly altCount: Int32Array;
+  /** Per rule: epoch it became a candidate in (an alternative of it held). */
   private readonly ruleMark: Uint32Array;
-  private readonly ruleCount: Int32Array;
   private epoch = 0;
   private readonly out: number[] = [];
   readonly stats: PrefilterStats;
 
   /**
-   * @param requirements per rule: one clause (a disjunction of atoms), or a list of
-   *   clauses that must ALL hold (a conjunction); undefined or empty: always a candidate.
+   * @param requirements per rule: one clause (a disjunction of atoms), a list of clauses that must ALL hold
+   *   (a conjunction), or alternatives (a list of such conjunctions, one of which must hold: `alternatives`);
+   *   undefined or empty, or an alternative without clauses: always a candidate.
    */
-  constructor(requirements: ReadonlyArray<Requirement | readonly Requirement[] | undefined>) {
+  constructor(requirements: ReadonlyArray<Requirement | readonly Requirement[] | ReadonlyArray<readonly Requirement[]> | undefined>) {
     const always: number[] = [];
     const eqs = new Map<string, Map<string, number[]>>();
     const lits = new Map<string, Array<[string, number]>>();
@@ -82,61 +100,78 @@ export class Prefilter {
       if (!a) m.set(key, [i]);
       else if (a[a.length - 1] !== i) a.push(i);
     };
-    // Each (rule, clause) is a slot; atoms point at slots; a rule is a candidate once all its slots hold.
-    const slotRule: number[] = [];
+    // Each (alternative, clause) is a slot; atoms point at slots; an alternative holds once all its slots do,
+    // and a rule is a candidate once one of its alternatives holds.
+    const slotAlt: number[] = [];
+    const altRule: number[] = [];
     const need: number[] = [];
     requirements.forEach((req, i) => {
-      const clauses = (req === undefined || req.length === 0 ? [] : isClause(req) ? [req] : req).filter((c) => c.length > 0);
-      need.push(clauses.length);
-      if (clauses.length === 0) {
+      const alts = asAlternatives(req).map((a) => a.filter((c) => c.length > 0));
+      if (alts.length === 0 || alts.some((a) => a.length === 0)) {
         always.push(i);
         return;
       }
       const kinds = new Set<'name' | 'eq' | 'lit'>();
-      for (const clause of clauses) {
-        const slot = slotRule.length;
-        slotRule.push(i);
-        for (const a of minimalClause(clause)) {
-          kinds.add(a.kind);
-          if (a.kind === 'name') push(this.names, a.v, slot);
-          else if (a.kind === 'eq') push(eqs.get(a.path) ?? eqs.set(a.path, new Map()).get(a.path)!, a.v, slot);
-          else (lits.get(a.hay) ?? lits.set(a.hay, []).get(a.hay)!).push([a.v, slot]);
+      for (const alt of alts) {
+        const g = altRule.length;
+        altRule.push(i);
+        need.push(alt.length);
+        for (const clause of alt) {
+          const slot = slotAlt.length;
+          slotAlt.push(g);
+          for (const a of minimalClause(clause)) {
+            kinds.add(a.kind);
+            if (a.kind === 'name') push(this.names, a.v, slot);
+            else if (a.kind === 'eq') push(eqs.get(a.path) ?? eqs.set(a.path, new Map()).get(a.path)!, a.v, slot);
+            else (lits.get(a.hay) ?? lits.set(a.hay, []).get(a.hay)!).push([a.v, slot]);
+          }
         }
       }
       for (const kd of kinds) byKind[kd]++;
     });
     this.always = always;
-    this.slotRule = Int32Array.from(slotRule);
+    this.slotAlt = Int32Array.from(slotAlt);
+    this.altRule = Int32Array.from(altRule);
     this.need = Int32Array.from(need);
     for (const [path, values] of eqs) this.eqs.push({ slot: pathSlot(path), get: compilePath(path), values, maxLen: Math.max(...[...values.keys()].map((v) => v.length)) });
     let cmdAc: Automaton | undefined;
+    // Keyword atoms put the same literals, for the same clauses, on message, process.command_line and
+    // process.title: one automaton for identical pattern lists (two of ~2,900 states for the Sigma rules).
+    const built = new Map<string, Automaton>();
     for (const [hay, pats] of lits) {
-      const ac = buildAutomaton(pats);
+      const key = JSON.stringify(pats);
+      const ac = built.get(key) ?? buildAutomaton(pats);
+      built.set(key, ac);
       if (hay === CMD_HAY) cmdAc = ac;
       else this.hays.push({ slot: pathSlot(hay), get: compilePath(hay), ac });
     }
     this.cmdAc = cmdAc;
     let literals = 0;
     for (const pats of lits.values()) literals += pats.length;
-    const states = [cmdAc, ...this.hays.map((h) => h.ac)].reduce((n, ac) => n + (ac ? ac.outOff.length - 1 : 0), 0);
-    this.mark = new Uint32Array(slotRule.length);
+    const states = [...new Set([cmdAc, ...this.hays.map((h) => h.ac)])].reduce((n, ac) => n + (ac ? ac.outOff.length - 1 : 0), 0);
+    this.mark = new Uint32Array(slotAlt.length);
+    this.altMark = new Uint32Array(altRule.length);
+    this.altCount = new Int32Array(altRule.length);
     this.ruleMark = new Uint32Array(requirements.length);
-    this.ruleCount = new Int32Array(requirements.length);
-    this.stats = { rules: requirements.length, always: always.length, byKind, literals, states };
+    this.stats = { rules: requirements.length, always: always.length, byKind, literals, states, alternatives: altRule.length, slots: slotAlt.length };
   }
 
-  /** Slot `i` (a clause of a rule) holds. */
+  /** Slot `i` (a clause of an alternative of a rule) holds. */
   private hit(i: number): void {
     if (this.mark[i] === this.epoch) return;
     this.mark[i] = this.epoch;
-    const r = this.slotRule[i] as number;
-    if (this.ruleMark[r] !== this.epoch) {
-      this.ruleMark[r] = this.epoch;
-      this.ruleCount[r] = 0;
+    const g = this.slotAlt[i] as number;
+    if (this.altMark[g] !== this.epoch) {
+      this.altMark[g] = this.epoch;
+      this.altCount[g] = 0;
     }
-    const n = (this.ruleCount[r] as number) + 1;
-    this.ruleCount[r] = n;
-    if (n === this.need[r]) this.out.push(r);
+    const n = (this.altCount[g] as number) + 1;
+    this.altCount[g] = n;
+    if (n !== this.need[g]) return;
+    const r = this.altRule[g] as number;
+    if (this.ruleMark[r] === this.epoch) return;
+    this.ruleMark[r] = this.epoch;
+    this.out.push(r);
   }
 
   private hitAll(rs: readonly number[]): void {
@@ -208,6 +243,7 @@ export class Prefilter {
     this.epoch = (this.epoch + 1) >>> 0;
     if (this.epoch === 0) {
       this.mark.fill(0);
+      this.altMark.fill(0);
       this.ruleMark.fill(0);
       this.epoch = 1;
     }
