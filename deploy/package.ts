@@ -214,7 +214,7 @@ export async function bundleKit(outFile: string): Promise<void> {
  *   (elastic/transport-client.ts); `lazy` makes that require a proxy that loads the
  *   file at the first property read.
  */
-export const COLLECTOR_VENDOR: ReadonlyArray<{ readonly module: string; readonly file: string; readonly lazy: boolean }> = [
+const COLLECTOR_VENDOR: ReadonlyArray<{ readonly module: string; readonly file: string; readonly lazy: boolean }> = [
   { module: 'nodemailer', file: 'nodemailer.js', lazy: false },
   { module: '@elastic/elasticsearch', file: 'elasticsearch.js', lazy: false },
   { module: 'undici', file: 'undici.js', lazy: true },
