@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { KIT_ROOT } from '../core';
 import { applyPlan, chooseStartMode, existingApiKey, hostConfigFiles, hostHookFiles, planHost, uninstallHost, type HostFacts } from './install';
 import type { ExecResult, SshSession } from '../fleet';
-import { ASSETS, asciiOnly, buildPackage, COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, dataFile, INSTALL, sourceLine, SOURCE_FILES, type CollectorPackage, type PackageFile } from './package';
+import { ASSETS, asciiOnly, buildPackage, COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, dataFile, INSTALL, LAUNCHER, sourceLine, SOURCE_FILES, type CollectorPackage, type PackageFile } from './package';
 import type { ResolvedHost } from '../fleet';
 
 const host: ResolvedHost = { name: 'web01', address: '10.0.0.21', port: 22, user: 'root', sudo: false, tags: [], groups: [], connectTimeoutMs: 1000, collector: { heartbeat_interval_s: 10 } };
@@ -128,6 +129,25 @@ describe('host plans', () => {
     expect(asciiOnly('/\\密/')).toBe('/\\密/');
   });
 
+  test('the launcher runs `collect` on the collector bundle and every other command on the full CLI, with the same flags and arguments', () => {
+    const prefix = mkdtempSync(path.join(os.tmpdir(), 'auditkit-launcher-'));
+    try {
+      const bin = path.join(prefix, path.posix.basename(path.posix.dirname(INSTALL.launcher)));
+      mkdirSync(bin);
+      writeFileSync(path.join(bin, 'auditkit'), LAUNCHER, { mode: 0o755 });
+      // A stand-in runtime that prints what it was asked to run.
+      writeFileSync(path.join(bin, 'node'), '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n', { mode: 0o755 });
+      chmodSync(path.join(bin, 'node'), 0o755);
+      const run = (...args: string[]): string[] => execFileSync(path.join(bin, 'auditkit'), args, { encoding: 'utf8' }).trim().split('\n');
+      const lib = (f: string): string => `${bin}/../lib/${path.posix.basename(f)}`;
+      expect(run('collect', '--config', '/etc/auditkit/auditkit.yml')).toEqual([...COLLECTOR_NODE_FLAGS, lib(INSTALL.collectorBundle), 'collect', '--config', '/etc/auditkit/auditkit.yml']);
+      expect(run('rules', 'list', 'collect')).toEqual([...COLLECTOR_NODE_FLAGS, lib(INSTALL.bundle), 'rules', 'list', 'collect']);
+      expect(run()).toEqual([...COLLECTOR_NODE_FLAGS, lib(INSTALL.bundle)]);
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+    }
+  });
+
   test('the packaged unit runs the launcher, not a system node', async () => {
     if (!existsSync(path.join(KIT_ROOT, ASSETS.unit))) {
       console.warn(`${ASSETS.unit} not in the tree yet: skipped`);
@@ -141,18 +161,24 @@ describe('host plans', () => {
     // The launcher and the unit as shipped (for installs without deploy) run node with the same flags.
     const l = built.files.find((x) => x.role === 'launcher');
     const launcher = l && 'data' in l.source ? l.source.data.toString() : '';
-    expect(launcher).toContain(`"$d/node" ${COLLECTOR_NODE_FLAGS.join(' ')} "$d/../lib/auditkit.js"`);
+    expect(launcher).toContain(`"$d/node" ${COLLECTOR_NODE_FLAGS.join(' ')} "$d/../lib/$b"`);
     expect(readFileSync(path.join(KIT_ROOT, ASSETS.unit), 'utf8')).toMatch(new RegExp(`^ExecStart=/usr/bin/node ${COLLECTOR_NODE_FLAGS.join(' ')} `, 'm'));
     // ...and the same environment (malloc arenas).
     for (const [k, v] of Object.entries(COLLECTOR_ENV)) {
       expect(launcher).toContain(`${k}=${v}; export ${k}\n`);
       expect(text).toMatch(new RegExp(`^Environment=${k}=${v}$`, 'm'));
     }
-    // The bundle is pure ASCII: else V8 holds its whole source as a two-byte string (2x the heap).
-    const b = built.files.find((x) => x.role === 'bundle');
-    const bundle = b && 'file' in b.source ? readFileSync(b.source.file, 'latin1') : '';
-    expect(bundle.length).toBeGreaterThan(1000);
-    expect(/[^\x00-\x7f]/.test(bundle)).toBe(false);
+    // The bundles are pure ASCII: else V8 holds the whole source as a two-byte string (2x the heap).
+    const bundles = built.files.filter((x) => x.role === 'bundle');
+    expect(bundles.map((x) => x.dest)).toEqual(expect.arrayContaining([INSTALL.bundle, INSTALL.collectorBundle, `${INSTALL.vendorDir}/nodemailer.js`]));
+    for (const b of bundles) {
+      const bundle = 'file' in b.source ? readFileSync(b.source.file, 'latin1') : '';
+      expect(bundle.length).toBeGreaterThan(1000);
+      expect(/[^\x00-\x7f]/.test(bundle)).toBe(false);
+    }
+    // `collect` runs its own bundle, without the other commands (a third of the full one's source in every collector's heap).
+    const size = (dest: string): number => bundles.find((x) => x.dest === dest)?.size ?? NaN;
+    expect(size(INSTALL.collectorBundle)).toBeLessThan(size(INSTALL.bundle) / 3);
     // The collector's rules engine needs the built-in packs beside the bundle.
     expect(built.files.filter((x) => x.role === 'rulepack').map((x) => path.posix.basename(x.dest))).toContain('destructive.yml');
     // The posture module's built-in policies go where builtinPoliciesDir() looks beside the bundle.

@@ -59,6 +59,10 @@ export const INSTALL = {
   runtime: '/opt/auditkit/bin/node',
   launcher: '/opt/auditkit/bin/auditkit',
   bundle: '/opt/auditkit/lib/auditkit.js',
+  /** `collect` alone (the launcher runs it for `auditkit collect`): a third of the full bundle, held in every collector's heap. */
+  collectorBundle: '/opt/auditkit/lib/auditkit-collect.js',
+  /** Modules the collector's bundle loads only on use (bundleCollector), beside it. */
+  vendorDir: '/opt/auditkit/lib/vendor',
   /** The built-in detection rules, beside the bundle where `builtinRulesDir()` looks for them. */
   rulepacks: '/opt/auditkit/lib/builtin',
   /** The built-in posture policies, beside the bundle where `builtinPoliciesDir()` looks for them. */
@@ -134,37 +138,43 @@ export const COLLECTOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1
  * that mallocs its own arena (Node's libuv pool and V8's platform workers: up to 8), and
  * freed memory stays in them: two arenas cut the collector's RSS by ~10 MB at 1,000
  * events/s with no measurable CPU change (issue 20; `npm run bench -- pipeline`).
+ * Fixed 64 KiB trim and mmap thresholds: blocks of 64 KiB and more (bulk bodies, spool
+ * reads, read buffers) are mmap'd and go back to the kernel when freed, and a free top of
+ * the heap is trimmed past 64 KiB, where glibc's dynamic threshold (raised to the largest
+ * block freed, up to 32 MiB) kept them: 5-8 MB less RSS at 1,000 events/s, CPU within
+ * noise (3 alternating rounds each, collectors/pipeline/README.md "Fifth pass").
  */
-export const COLLECTOR_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+export const COLLECTOR_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '65536', MALLOC_MMAP_THRESHOLD_: '65536' };
 
-const LAUNCHER = `#!/bin/sh
+export const LAUNCHER = `#!/bin/sh
 # Installed by auditkit deploy: runs the bundled kit on its pinned Node runtime,
 # relative to this script so an install under another root works too.
+# \`collect\` (the unit's ExecStart) runs the collector's own bundle, a third of the full CLI's.
 d=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
-${Object.entries(COLLECTOR_ENV).map(([k, v]) => `${k}=${v}; export ${k}\n`).join('')}exec "$d/node" ${COLLECTOR_NODE_FLAGS.map((f) => `${f} `).join('')}"$d/../lib/auditkit.js" "$@"
+${Object.entries(COLLECTOR_ENV).map(([k, v]) => `${k}=${v}; export ${k}\n`).join('')}b=auditkit.js
+[ "$1" = collect ] && b=${path.posix.basename(INSTALL.collectorBundle)}
+exec "$d/node" ${COLLECTOR_NODE_FLAGS.map((f) => `${f} `).join('')}"$d/../lib/$b" "$@"
 `;
 
-/**
- * Bundle the kit's CLI (so `auditkit collect` runs on the host) into one file.
- * Native or browser-only modules of other commands stay external: those commands
- * are not for collector hosts and fail clearly there if someone runs them.
- */
-export async function bundleKit(outFile: string): Promise<void> {
+/** esbuild options both bundles share. */
+const BUNDLE_EXTERNAL = ['@resvg/resvg-js', 'playwright-core', 'node-pty', 'cpu-features', 'esbuild', 'mailparser', 'smtp-server'];
+
+// Native addons (ssh2's optional sshcrypto.node) stay out: their JS falls back without them.
+// (Only file paths: `apache-arrow/Arrow.node` is a JS module name that must be bundled.)
+const nativeAddonsExternal = { name: 'native-addons-external', setup: (b: import('esbuild').PluginBuild): void => void b.onResolve({ filter: /^[./].*\.node$/ }, (a) => ({ path: a.path, external: true })) };
+
+async function bundleEntry(entryJs: string, outFile: string, plugins: readonly import('esbuild').Plugin[] = []): Promise<void> {
   const esbuild = await import('esbuild');
-  const fromSource = existsSync(path.join(KIT_ROOT, 'cli', 'main.ts'));
-  const entry = fromSource ? './cli/main' : './dist/cli/main.js';
   try {
     await esbuild.build({
-      stdin: { contents: `require(${JSON.stringify(entry)}).main(process.argv.slice(2));`, resolveDir: KIT_ROOT, loader: 'js', sourcefile: 'auditkit-host-entry.js' },
+      stdin: { contents: entryJs, resolveDir: KIT_ROOT, loader: 'js', sourcefile: 'auditkit-host-entry.js' },
       bundle: true,
       platform: 'node',
       target: 'node20',
       format: 'cjs',
       outfile: outFile,
-      external: ['@resvg/resvg-js', 'playwright-core', 'node-pty', 'cpu-features', 'esbuild', 'mailparser', 'smtp-server'],
-      // Native addons (ssh2's optional sshcrypto.node) stay out: their JS falls back without them.
-      // (Only file paths: `apache-arrow/Arrow.node` is a JS module name that must be bundled.)
-      plugins: [{ name: 'native-addons-external', setup: (b) => b.onResolve({ filter: /^[./].*\.node$/ }, (a) => ({ path: a.path, external: true })) }],
+      external: BUNDLE_EXTERNAL,
+      plugins: [...plugins, nativeAddonsExternal],
       logLevel: 'silent',
       legalComments: 'none',
       // ESM dependencies (node-cron) read import.meta.url, which a CJS bundle does not have.
@@ -179,6 +189,78 @@ export async function bundleKit(outFile: string): Promise<void> {
     throw new AuditkitError('AK_DEPLOY_PACKAGE', `cannot bundle the collector with esbuild: ${(err as Error).message.split('\n').slice(0, 4).join(' | ')}`, { cause: err, exitCode: ExitCode.Failure });
   }
   await fsp.writeFile(outFile, asciiOnly(await fsp.readFile(outFile, 'utf8')));
+}
+
+/** `require(<entry>).main(argv)`, from the sources when they are there, else from dist/. */
+function entryOf(name: string): string {
+  const fromSource = existsSync(path.join(KIT_ROOT, 'cli', `${name}.ts`));
+  return `require(${JSON.stringify(fromSource ? `./cli/${name}` : `./dist/cli/${name}.js`)}).main(process.argv.slice(2));`;
+}
+
+/**
+ * Bundle the kit's CLI (every command) into one file: what the launcher runs for
+ * everything but `collect`. Native or browser-only modules of other commands stay
+ * external: those commands are not for collector hosts and fail clearly there if
+ * someone runs them.
+ */
+export async function bundleKit(outFile: string): Promise<void> {
+  await bundleEntry(entryOf('main'), outFile);
+}
+
+/**
+ * Packages the collector's code reaches but calls only on use, each bundled into a file
+ * of its own under vendor/ beside the collector's bundle, so their source is read (and
+ * held in the heap) only by a collector that calls them:
+ * - nodemailer: required by rules/notify.ts when an email notifier is configured;
+ * - @elastic/elasticsearch (and its Arrow reader): required by createClient, which
+ *   `collect` never calls (it ships through the transport-only client);
+ * - undici: @elastic/transport's connection index requires it at load, but only its
+ *   UndiciConnection uses it, and the collector's pool runs HttpConnection
+ *   (elastic/transport-client.ts); `lazy` makes that require a proxy that loads the
+ *   file at the first property read.
+ */
+const COLLECTOR_VENDOR: ReadonlyArray<{ readonly module: string; readonly file: string; readonly lazy: boolean }> = [
+  { module: 'nodemailer', file: 'nodemailer.js', lazy: false },
+  { module: '@elastic/elasticsearch', file: 'elasticsearch.js', lazy: false },
+  { module: 'undici', file: 'undici.js', lazy: true },
+];
+
+/**
+ * Bundle `collect` alone (cli/collect-main.ts) into `outFile`, and the packages of
+ * COLLECTOR_VENDOR into `vendor/` beside it. Returns the files written (the bundle first).
+ */
+export async function bundleCollector(outFile: string): Promise<string[]> {
+  const vendorDir = path.join(path.dirname(outFile), path.posix.basename(INSTALL.vendorDir));
+  await fsp.mkdir(vendorDir, { recursive: true });
+  const rel = (file: string): string => `./${path.posix.basename(INSTALL.vendorDir)}/${file}`;
+  const byModule = new Map(COLLECTOR_VENDOR.map((v) => [v.module, v]));
+  const vendorPlugin: import('esbuild').Plugin = {
+    name: 'collector-vendor',
+    setup(b) {
+      b.onResolve({ filter: /^(nodemailer|@elastic\/elasticsearch|undici)$/ }, (a) => {
+        const v = byModule.get(a.path);
+        if (!v) return undefined;
+        return v.lazy ? { path: v.module, namespace: 'collector-lazy' } : { path: rel(v.file), external: true };
+      });
+      b.onResolve({ filter: /^\.\/vendor\// }, (a) => (a.namespace === 'collector-lazy' ? { path: a.path, external: true } : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'collector-lazy' }, (a) => {
+        const v = byModule.get(a.path) as (typeof COLLECTOR_VENDOR)[number];
+        return {
+          loader: 'js',
+          contents: `let m; const load = () => (m ??= require(${JSON.stringify(rel(v.file))}));
+module.exports = new Proxy({}, { get: (_, k) => load()[k], has: (_, k) => k in load(), ownKeys: () => Reflect.ownKeys(load()), getOwnPropertyDescriptor: (_, k) => { const d = Object.getOwnPropertyDescriptor(load(), k); return d && { ...d, configurable: true }; } });`,
+        };
+      });
+    },
+  };
+  await bundleEntry(entryOf('collect-main'), outFile, [vendorPlugin]);
+  const out = [outFile];
+  for (const v of COLLECTOR_VENDOR) {
+    const f = path.join(vendorDir, v.file);
+    await bundleEntry(`module.exports = require(${JSON.stringify(v.module)});`, f);
+    out.push(f);
+  }
+  return out;
 }
 
 /**
@@ -199,12 +281,17 @@ export async function buildPackage(opts: { workDir?: string; runtime?: string } 
   const work = opts.workDir ?? path.join(cacheDir(), 'deploy');
   await fsp.mkdir(work, { recursive: true });
   const bundle = path.join(work, 'auditkit.js');
-  await bundleKit(bundle);
+  const collector = path.join(work, path.posix.basename(INSTALL.collectorBundle));
+  const [, collectorFiles] = await Promise.all([bundleKit(bundle), bundleCollector(collector)]);
   const runtime = opts.runtime ?? process.execPath;
   const files: PackageFile[] = [];
   const [rt, bd] = await Promise.all([sha256File(runtime), sha256File(bundle)]);
   files.push({ dest: INSTALL.runtime, mode: 0o755, role: 'runtime', ...rt, source: { file: runtime } });
   files.push({ dest: INSTALL.bundle, mode: 0o644, role: 'bundle', ...bd, source: { file: bundle } });
+  for (const f of collectorFiles) {
+    const dest = f === collector ? INSTALL.collectorBundle : path.posix.join(INSTALL.vendorDir, path.basename(f));
+    files.push({ dest, mode: 0o644, role: 'bundle', ...(await sha256File(f)), source: { file: f } });
+  }
   files.push(dataFile(INSTALL.launcher, 0o755, 'launcher', Buffer.from(LAUNCHER)));
   files.push(dataFile(INSTALL.meta, 0o644, 'meta', Buffer.from(JSON.stringify({ name: 'auditkit', version: KIT_VERSION, node: process.version, private: true }, null, 2) + '\n')));
   const missing: string[] = [];

@@ -1,5 +1,6 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- lazy loading: `import()` would make these ES module imports under node16 resolution */
 import type { AuditkitCommand } from '../context';
+import { GLOBAL_OPTIONS } from '../options';
 
 /**
  * Every command of the CLI, in --help order: its name and how to load it.
@@ -25,14 +26,6 @@ export const COMMAND_LOADERS: ReadonlyArray<{ readonly name: string; readonly lo
   { name: 'errors', load: () => (require('./errors') as typeof import('./errors')).errorsCommand },
 ];
 
-/** The options every command takes (declared to yargs in main.ts). */
-export const GLOBAL_OPTIONS = {
-  config: { type: 'string', describe: 'auditkit.yml (default: ./auditkit.yml, then /etc/auditkit/auditkit.yml)', global: true },
-  'es-url': { type: 'string', describe: 'Elasticsearch URL (overrides elasticsearch.url)', global: true },
-  namespace: { type: 'string', describe: 'data stream namespace (default: default)', global: true },
-  json: { type: 'boolean', default: false, describe: 'machine-readable output on stdout', global: true },
-  verbose: { type: 'boolean', default: false, describe: 'debug logs on stderr', global: true },
-} as const;
 
 /** Global options whose value may be the next word, so that word is not taken for a command. */
 const VALUE_OPTIONS = new Set(Object.entries(GLOBAL_OPTIONS).filter(([, o]) => o.type === 'string').map(([name]) => `--${name}`));

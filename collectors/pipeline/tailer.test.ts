@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FileTailer, type TailItem } from './tailer';
+import { FileTailer, READ_MAX, READ_MIN, type TailItem } from './tailer';
 import type { FileCheckpoint } from './checkpoints';
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ak-tail-'));
@@ -22,6 +22,47 @@ describe('the file tailer', () => {
     fs.appendFileSync(f, 'ee\n');
     expect(texts(t.poll(100))).toEqual(['three']);
     t.close();
+  });
+
+  it('sizes its read buffer to the rate: small while lines trickle in, doubling through a backlog, halving back once it is read, with every line whole and its offsets exact', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'a.log');
+    fs.writeFileSync(f, 'first\n');
+    const t = tailer(f, new Map(), { maxLineBytes: 1 << 20 });
+    try {
+      expect(texts(t.poll(100))).toEqual(['first']);
+      expect(t.readBufferBytes).toBe(READ_MIN);
+      // A backlog of lines of many lengths, some longer than the smallest buffer, so lines cross every read boundary.
+      const lines: string[] = [];
+      let size = 0;
+      for (let i = 0; size < 3 * READ_MAX; i++) {
+        const line = `${i}:${'x'.repeat((i * 7919) % (READ_MIN + 3000))}`;
+        lines.push(line);
+        size += line.length + 1;
+      }
+      fs.appendFileSync(f, lines.map((l) => `${l}\n`).join(''));
+      const got: TailItem[] = [];
+      let largest = 0;
+      for (let k = 0; k < 1000 && got.length < lines.length; k++) {
+        got.push(...t.poll(40));
+        largest = Math.max(largest, t.readBufferBytes);
+      }
+      expect(texts(got)).toEqual(lines);
+      let at = 'first\n'.length;
+      for (const item of got) {
+        expect(item.kind === 'record' && [item.record.origin.offset, item.record.origin.end]).toEqual([at, at + (item.kind === 'record' ? Buffer.byteLength(item.record.text) : 0) + 1]);
+        at += item.kind === 'record' ? Buffer.byteLength(item.record.text) + 1 : 0;
+      }
+      expect(largest).toBe(READ_MAX);
+      // Quiet again: it halves at each poll that reads little, down to the smallest.
+      fs.appendFileSync(f, 'after\n');
+      expect(texts(t.poll(100))).toEqual(['after']);
+      for (let k = 0; k < 10; k++) expect(t.poll(100)).toEqual([]);
+      expect(t.readBufferBytes).toBe(READ_MIN);
+    } finally {
+      t.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads the rest of a renamed file before the new file at the same path', () => {
