@@ -200,6 +200,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     await wal.commit();
     if (sink && (o.oneShot || o.once) && !signal?.aborted) {
       heartbeat();
+      sink.flushAll();
       await sink.drained(signal);
     }
   } finally {
