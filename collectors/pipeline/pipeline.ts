@@ -105,7 +105,7 @@ export interface PipelineResult {
 
 /** Open the spool of a run with a cluster; what a previous run left in it is sent first. */
 function openSpool(o: PipelineOptions, counters: Counters): Spool {
-  const opened = Spool.open({ dir: `${o.stateDir}/spool`, maxBytes: o.spool.maxBytes, segmentBytes: o.spool.segmentBytes });
+  const opened = Spool.open({ dir: `${o.stateDir}/spool`, maxBytes: o.spool.maxBytes, segmentBytes: o.spool.segmentBytes, durable: o.spool.fsync !== 'never' });
   if (opened.recovery.records > 0 || opened.recovery.tornBytes > 0) {
     o.log?.info({ 'auditkit.agent.spool.records': opened.recovery.records, torn_bytes: opened.recovery.tornBytes, corrupt: opened.recovery.corrupt }, 'spool recovered from the previous run; resending');
   }
