@@ -119,6 +119,26 @@ describe('deeply nested records (issue 14, finding 1)', () => {
   });
 });
 
+describe('the encoder and the JSON a parser already has', () => {
+  const doc = { '@timestamp': '2026-11-22T10:00:00Z', event: { id: 'x1', kind: 'event', dataset: 'auditkit.commands' }, message: 'm' } as never;
+  const json = '{ "@timestamp":"2026-11-22T10:00:00Z", "event":{"id":"x1","kind":"event","dataset":"auditkit.commands"}, "message":"m" }';
+  const src = { input: { paths: ['/x'], namespace: 'default', format: 'ndjson' } } as never;
+  const payload = (frame: Buffer | undefined): string => (frame as Buffer).subarray(17).toString('utf8');
+
+  it('ships the parser\'s JSON of an event as it is, after the action line', () => {
+    const enc = new Encoder({ counters: newCounters(), host: { name: 'h' }, agent: { type: 'auditkit' } as never, emit: undefined, detect: undefined, log: undefined });
+    enc.encode(src, [{ kind: 'event', dataset: 'commands', doc, json }], 'commands');
+    expect(payload(enc.take()[0])).toBe(`{"create":{"_index":"logs-auditkit.commands-default","_id":"x1"}}\n${json}\n`);
+  });
+
+  it('serialises the event instead when enrich replaced it', () => {
+    const enriched = { ...(doc as object), tags: ['t'] } as never;
+    const enc = new Encoder({ counters: newCounters(), host: { name: 'h' }, agent: { type: 'auditkit' } as never, emit: undefined, detect: undefined, enrich: () => enriched, log: undefined });
+    enc.encode(src, [{ kind: 'event', dataset: 'commands', doc, json }], 'commands');
+    expect(payload(enc.take()[0])).toBe(`{"create":{"_index":"logs-auditkit.commands-default","_id":"x1"}}\n${JSON.stringify(enriched)}\n`);
+  });
+});
+
 describe('the end of a one-shot input (ingest, collect --once)', () => {
   it('sends the last partial request at once instead of waiting out flush_interval_ms', async () => {
     // A stand-in _bulk that accepts every create (the HTTP boundary; the real node is in test/pipeline).

@@ -67,7 +67,11 @@ export interface PipelineOptions {
    * if it does, the event is shipped anyway and counted under detectErrors.
    */
   readonly detect?: (doc: AuditkitEvent) => ReadonlyArray<{ readonly event: { readonly id: string } }>;
-  /** Rewrites each event before it is encoded and detected (collectors/auditd/bastion-join.ts); must not throw. */
+  /**
+   * Rewrites each event before it is encoded and detected (collectors/auditd/bastion-join.ts); must
+   * not throw, and returns a new object when it changes one (never edits it in place: an event it
+   * returns as it came is shipped as the parser serialised it, ParseOutput.json).
+   */
   readonly enrich?: (doc: AuditkitEvent) => AuditkitEvent;
   /**
    * Counts of entries the state memories (the bastion join's map, the hook parser's login
