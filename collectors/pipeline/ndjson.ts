@@ -30,21 +30,16 @@ function sameStream(v: unknown, want: Stream): boolean {
   return Object.keys(o).length === 3 && o['type'] === want.type && o['dataset'] === want.dataset && o['namespace'] === want.namespace;
 }
 
-/** `data_stream` as JSON, per dataset and namespace (a handful per run). */
-const streamJsonCache = new Map<string, string>();
-function streamJson(ds: Stream): string {
-  const key = `${ds.dataset}\u0000${ds.namespace}`;
-  let j = streamJsonCache.get(key);
-  if (j === undefined) {
-    j = JSON.stringify(ds);
-    if (streamJsonCache.size < 256) streamJsonCache.set(key, j);
-  }
-  return j;
-}
-
 export function createNdjsonParser(ctx: ParseContext, defaultDataset: Dataset = 'commands'): LineParser {
   const hostId = ctx.host.id ?? ctx.host.name;
   const err = (r: RawRecord, code: string, message: string): ParseOutput => ({ kind: 'error', code, message, raw: r.text, origin: r.origin });
+  /** `data_stream` as JSON per dataset (the namespace is this parser's). */
+  const streamJson = new Map<Dataset, string>();
+  const streamJsonOf = (dataset: Dataset, ds: Stream): string => {
+    let j = streamJson.get(dataset);
+    if (j === undefined) streamJson.set(dataset, (j = JSON.stringify(ds)));
+    return j;
+  };
   return {
     push(r) {
       const t = r.text;
@@ -91,7 +86,7 @@ export function createNdjsonParser(ctx: ParseContext, defaultDataset: Dataset = 
       // whitespace). Numbers keep their digits (a long past 2^53 is not rounded), and a line
       // with a key twice (JSON.parse kept the last) is refused by Elasticsearch, which rejects
       // duplicate keys: a dead letter with the line, never a silent choice between the two.
-      const json = stream === 'same' ? t : `${t.slice(0, t.lastIndexOf('}'))},"data_stream":${streamJson(env.data_stream)}}`;
+      const json = stream === 'same' ? t : `${t.slice(0, t.lastIndexOf('}'))},"data_stream":${streamJsonOf(dataset, env.data_stream)}}`;
       return [{ kind: 'event', dataset, doc: out as unknown as AuditkitEvent, json }];
     },
     flush() {
