@@ -41,7 +41,17 @@ export interface ParseContext {
 }
 
 export type ParseOutput =
-  | { readonly kind: 'event'; readonly dataset: Dataset; readonly doc: AuditkitEvent }
+  | {
+      readonly kind: 'event';
+      readonly dataset: Dataset;
+      readonly doc: AuditkitEvent;
+      /**
+       * `doc` as JSON text, when the parser already has it (ndjson: the line it parsed, which
+       * `doc` only completed): the encoder ships it instead of serialising `doc` again, unless
+       * routing or `enrich` replaced `doc` on the way (issue 20). Same meaning as `doc`.
+       */
+      readonly json?: string;
+    }
   /** A record that could not be parsed: counted and dead-lettered, never thrown. */
   | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly raw: string; readonly origin: RecordOrigin }
   /** Events the source says were lost before we saw them (e.g. auditd serial gaps). */

@@ -63,7 +63,12 @@ export interface BulkWriteResult<T> {
 
 /** `{"create":{...}}\n{doc}\n`: op_type create, so a replay is a 409, never a second copy. */
 export function bulkLines(index: string, id: string, doc: unknown): string {
-  return `{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n${JSON.stringify(doc)}\n`;
+  return bulkLinesOfJson(index, id, JSON.stringify(doc));
+}
+
+/** The same lines for a document already serialised (`json`: one JSON object, no newline in it). */
+export function bulkLinesOfJson(index: string, id: string, json: string): string {
+  return `{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n${json}\n`;
 }
 
 const NEVER = new AbortController().signal;

@@ -34,6 +34,41 @@ describe('the ndjson parser unit', () => {
     expect(p.push(rec(''))).toEqual([]);
   });
 
+  it('hands a complete line on as the JSON of the document it validated, data_stream added, so it is not serialised again', () => {
+    const p = createNdjsonParser(ctx);
+    // Spaces, a key order of its own and a long past 2^53, which the line keeps digit for digit.
+    const line = '{ "event": {"id":"e1","kind":"event","dataset":"auditkit.commands"}, "@timestamp":"2026-11-22T10:00:00Z", "ecs":{"version":"8.11.0"}, "host":{"name":"h"}, "agent":{"type":"auditkit"}, "process":{"pid":9007199254740993} }  ';
+    const [out] = p.push(rec(line));
+    if (out?.kind !== 'event') throw new Error(`expected an event, got ${JSON.stringify(out)}`);
+    expect(out.json).toBe(`${line.trimEnd().slice(0, -1)},"data_stream":{"type":"logs","dataset":"auditkit.commands","namespace":"default"}}`);
+    expect(JSON.parse(out.json as string)).toEqual(JSON.parse(JSON.stringify(out.doc)));
+    assertValidDocument(JSON.parse(out.json as string));
+    expect(out.json).toContain('9007199254740993');
+
+    // Already routed to this stream: the line as it is.
+    const routed = '{"@timestamp":"2026-11-22T10:00:00Z","ecs":{"version":"8.11.0"},"event":{"id":"e2","kind":"event","dataset":"auditkit.commands"},"host":{"name":"h"},"agent":{"type":"auditkit"},"data_stream":{"namespace":"default","type":"logs","dataset":"auditkit.commands"}}';
+    expect(p.push(rec(routed))[0]).toMatchObject({ kind: 'event', json: routed });
+  });
+
+  it('serialises the document itself when completing the line changed it (no json)', () => {
+    const p = createNdjsonParser(ctx);
+    const base = { '@timestamp': '2026-11-22T10:00:00Z', ecs: { version: '8.11.0' }, event: { id: 'e1', kind: 'event', dataset: 'auditkit.commands' }, host: { name: 'h' }, agent: { type: 'auditkit' } };
+    const variants: Array<Record<string, unknown>> = [
+      { ...base, host: undefined }, // filled from the collector
+      { ...base, agent: null },
+      { ...base, ecs: undefined },
+      { ...base, event: { kind: 'event', dataset: 'auditkit.commands' } }, // id made from the file and offset
+      { ...base, event: { id: 'e1', dataset: 'auditkit.commands' } }, // kind filled
+      { ...base, event: { id: 'e1', kind: 'event', dataset: 'other' } }, // dataset set
+      { ...base, data_stream: { type: 'logs', dataset: 'auditkit.auditd', namespace: 'default' } }, // another stream, replaced
+    ];
+    for (const v of variants) {
+      const [out] = p.push(rec(JSON.stringify(v)));
+      expect(out).toMatchObject({ kind: 'event' });
+      expect(out).not.toHaveProperty('json');
+    }
+  });
+
   it('sniffs ECS JSON lines and nothing else', () => {
     expect(ndjsonParser.sniff(['{"@timestamp":"2026-11-22T10:00:00Z","event":{"kind":"event"}}', 'junk'])).toBe(true);
     expect(ndjsonParser.sniff(['type=SYSCALL msg=audit(1.2:3): x=1'])).toBe(false);

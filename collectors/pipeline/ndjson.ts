@@ -18,9 +18,28 @@ function datasetOf(doc: Record<string, unknown>): Dataset | undefined {
   return undefined;
 }
 
+/** A value completing the line would keep (`??` replaces null and absent ones). */
+const isSet = (v: unknown): boolean => v !== undefined && v !== null;
+
+type Stream = ReturnType<typeof eventEnvelope>['data_stream'];
+
+/** The line's own data_stream says exactly what the parser would set. */
+function sameStream(v: unknown, want: Stream): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const o = v as Record<string, unknown>;
+  return Object.keys(o).length === 3 && o['type'] === want.type && o['dataset'] === want.dataset && o['namespace'] === want.namespace;
+}
+
 export function createNdjsonParser(ctx: ParseContext, defaultDataset: Dataset = 'commands'): LineParser {
   const hostId = ctx.host.id ?? ctx.host.name;
   const err = (r: RawRecord, code: string, message: string): ParseOutput => ({ kind: 'error', code, message, raw: r.text, origin: r.origin });
+  /** `data_stream` as JSON per dataset (the namespace is this parser's). */
+  const streamJson = new Map<Dataset, string>();
+  const streamJsonOf = (dataset: Dataset, ds: Stream): string => {
+    let j = streamJson.get(dataset);
+    if (j === undefined) streamJson.set(dataset, (j = JSON.stringify(ds)));
+    return j;
+  };
   return {
     push(r) {
       const t = r.text;
@@ -40,11 +59,17 @@ export function createNdjsonParser(ctx: ParseContext, defaultDataset: Dataset = 
       // keys end up in the order the copies gave: the line's own, then ecs, event, host,
       // agent, data_stream where it had none.
       const given = doc['event'];
+      const env = eventEnvelope(dataset, ctx.namespace);
+      // Whether the line already says all that completing it would add, but data_stream: then
+      // the line itself is the document's JSON (below), and the encoder need not serialise it.
+      const complete = typeof given === 'object' && given !== null && !Array.isArray(given) && isSet(doc['ecs']) && isSet(doc['host']) && isSet(doc['agent']) &&
+        typeof (given as Record<string, unknown>)['id'] === 'string' && (given as Record<string, unknown>)['id'] !== '' &&
+        (given as Record<string, unknown>)['kind'] !== undefined && (given as Record<string, unknown>)['dataset'] === env.data_stream.dataset;
+      const stream = Object.prototype.hasOwnProperty.call(doc, 'data_stream') ? (sameStream(doc['data_stream'], env.data_stream) ? 'same' : 'other') : 'none';
       const event = (typeof given === 'object' && given !== null ? (Array.isArray(given) ? { ...given } : given) : {}) as Record<string, unknown>;
       if (typeof event['id'] !== 'string' || event['id'] === '') event['id'] = fileRecordId(hostId, r.origin.fileId, r.origin.offset);
       if (event['kind'] === undefined) event['kind'] = 'event';
       event['dataset'] = datasetName(dataset);
-      const env = eventEnvelope(dataset, ctx.namespace);
       const out = doc;
       out['ecs'] = doc['ecs'] ?? env.ecs;
       out['event'] = event;
@@ -55,7 +80,14 @@ export function createNdjsonParser(ctx: ParseContext, defaultDataset: Dataset = 
       if (!v.valid) {
         return [err(r, 'AK_NDJSON_INVALID', `not a valid ECS event: ${v.problems.slice(0, 5).map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`)];
       }
-      return [{ kind: 'event', dataset, doc: out as unknown as AuditkitEvent }];
+      if (!complete || stream === 'other') return [{ kind: 'event', dataset, doc: out as unknown as AuditkitEvent }];
+      // The line as it is, with data_stream added before its closing brace where it had none:
+      // the same document as `out` (JSON.parse accepted it, so after its last '}' there is only
+      // whitespace). Numbers keep their digits (a long past 2^53 is not rounded), and a line
+      // with a key twice (JSON.parse kept the last) is refused by Elasticsearch, which rejects
+      // duplicate keys: a dead letter with the line, never a silent choice between the two.
+      const json = stream === 'same' ? t : `${t.slice(0, t.lastIndexOf('}'))},"data_stream":${streamJsonOf(dataset, env.data_stream)}}`;
+      return [{ kind: 'event', dataset, doc: out as unknown as AuditkitEvent, json }];
     },
     flush() {
       return [];

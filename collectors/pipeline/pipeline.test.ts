@@ -1,4 +1,7 @@
 import * as fs from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@elastic/elasticsearch';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runPipeline, type PipelineInput, type PipelineOptions } from './pipeline';
@@ -114,4 +117,69 @@ describe('deeply nested records (issue 14, finding 1)', () => {
     expect(frames).toHaveLength(1);
     expect(frames[0]!.toString()).toContain('AK_ENCODE_FAILED');
   });
+});
+
+describe('the encoder and the JSON a parser already has', () => {
+  const doc = { '@timestamp': '2026-11-22T10:00:00Z', event: { id: 'x1', kind: 'event', dataset: 'auditkit.commands' }, message: 'm' } as never;
+  const json = '{ "@timestamp":"2026-11-22T10:00:00Z", "event":{"id":"x1","kind":"event","dataset":"auditkit.commands"}, "message":"m" }';
+  const src = { input: { paths: ['/x'], namespace: 'default', format: 'ndjson' } } as never;
+  const payload = (frame: Buffer | undefined): string => (frame as Buffer).subarray(17).toString('utf8');
+
+  it('ships the parser\'s JSON of an event as it is, after the action line', () => {
+    const enc = new Encoder({ counters: newCounters(), host: { name: 'h' }, agent: { type: 'auditkit' } as never, emit: undefined, detect: undefined, log: undefined });
+    enc.encode(src, [{ kind: 'event', dataset: 'commands', doc, json }], 'commands');
+    expect(payload(enc.take()[0])).toBe(`{"create":{"_index":"logs-auditkit.commands-default","_id":"x1"}}\n${json}\n`);
+  });
+
+  it('serialises the event instead when enrich replaced it', () => {
+    const enriched = { ...(doc as object), tags: ['t'] } as never;
+    const enc = new Encoder({ counters: newCounters(), host: { name: 'h' }, agent: { type: 'auditkit' } as never, emit: undefined, detect: undefined, enrich: () => enriched, log: undefined });
+    enc.encode(src, [{ kind: 'event', dataset: 'commands', doc, json }], 'commands');
+    expect(payload(enc.take()[0])).toBe(`{"create":{"_index":"logs-auditkit.commands-default","_id":"x1"}}\n${JSON.stringify(enriched)}\n`);
+  });
+});
+
+describe('the end of a one-shot input (ingest, collect --once)', () => {
+  it('sends the last partial request at once instead of waiting out flush_interval_ms', async () => {
+    // A stand-in _bulk that accepts every create (the HTTP boundary; the real node is in test/pipeline).
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString('utf8')));
+      req.on('end', () => {
+        const n = body.split('\n').filter((l) => l.startsWith('{"create"')).length;
+        res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
+        res.end(JSON.stringify({ errors: false, items: Array.from({ length: n }, () => ({ create: { status: 201 } })) }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const client = new Client({ node: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    const dir = tmp();
+    try {
+      const f = path.join(dir, 'events.ndjson');
+      fs.writeFileSync(f, [0, 1, 2].map(ndjsonLine).join('\n') + '\n');
+      const flushIntervalMs = 20_000;
+      const t0 = Date.now();
+      const r = await runPipeline({
+        inputs: [input(f, 'ndjson')],
+        stateDir: path.join(dir, 'state'),
+        namespace: 'default',
+        host: { name: 'web01' },
+        agent: { type: 'auditkit' },
+        oneShot: true,
+        pollIntervalMs: 10,
+        rotatedGraceMs: 0,
+        batchRecords: 1000,
+        spool: { maxBytes: 1 << 20, segmentBytes: 1 << 16, fsync: 'never', fsyncIntervalMs: 1000, whenFull: 'block' },
+        sink: { client, flushBytes: 5 << 20, flushIntervalMs, maxDocs: 10_000, maxInflight: 2, backoffInitialMs: 50, backoffMaxMs: 400, requestTimeoutMs: 5000 },
+        heartbeatIntervalMs: 0,
+      });
+      expect(r.counters.sent).toBe(3);
+      // Before, the three events (far below flush_bytes) waited for the 20 s flush interval.
+      expect(Date.now() - t0).toBeLessThan(flushIntervalMs / 2);
+    } finally {
+      await client.close();
+      await new Promise((r) => server.close(r));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
 });

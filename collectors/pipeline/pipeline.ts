@@ -67,7 +67,11 @@ export interface PipelineOptions {
    * if it does, the event is shipped anyway and counted under detectErrors.
    */
   readonly detect?: (doc: AuditkitEvent) => ReadonlyArray<{ readonly event: { readonly id: string } }>;
-  /** Rewrites each event before it is encoded and detected (collectors/auditd/bastion-join.ts); must not throw. */
+  /**
+   * Rewrites each event before it is encoded and detected (collectors/auditd/bastion-join.ts); must
+   * not throw, and returns a new object when it changes one (never edits it in place: an event it
+   * returns as it came is shipped as the parser serialised it, ParseOutput.json).
+   */
   readonly enrich?: (doc: AuditkitEvent) => AuditkitEvent;
   /**
    * Counts of entries the state memories (the bastion join's map, the hook parser's login
@@ -105,7 +109,7 @@ export interface PipelineResult {
 
 /** Open the spool of a run with a cluster; what a previous run left in it is sent first. */
 function openSpool(o: PipelineOptions, counters: Counters): Spool {
-  const opened = Spool.open({ dir: `${o.stateDir}/spool`, maxBytes: o.spool.maxBytes, segmentBytes: o.spool.segmentBytes });
+  const opened = Spool.open({ dir: `${o.stateDir}/spool`, maxBytes: o.spool.maxBytes, segmentBytes: o.spool.segmentBytes, durable: o.spool.fsync !== 'never' });
   if (opened.recovery.records > 0 || opened.recovery.tornBytes > 0) {
     o.log?.info({ 'auditkit.agent.spool.records': opened.recovery.records, torn_bytes: opened.recovery.tornBytes, corrupt: opened.recovery.corrupt }, 'spool recovered from the previous run; resending');
   }
@@ -200,6 +204,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     await wal.commit();
     if (sink && (o.oneShot || o.once) && !signal?.aborted) {
       heartbeat();
+      sink.flushAll();
       await sink.drained(signal);
     }
   } finally {

@@ -68,6 +68,8 @@ export function namespaceOfIndex(index: string): string {
 export class ElasticsearchSink {
   private readonly o: SinkOptions;
   private stopping = false;
+  /** End of input (`flushAll`): what is in the spool goes now, not at flush_bytes or flush_interval_ms. */
+  private final = false;
   private readonly abort = new AbortController();
   private readonly inflight = new Set<Promise<void>>();
   private drainWaiters: Array<() => void> = [];
@@ -108,9 +110,9 @@ export class ElasticsearchSink {
         continue;
       }
       const age = Date.now() - spool.oldestUnreadAt;
-      if (unread < this.o.flushBytes && age < this.o.flushIntervalMs) {
+      if (!this.final && unread < this.o.flushBytes && age < this.o.flushIntervalMs) {
         await spool.waitForData(Math.max(1, this.o.flushIntervalMs - age));
-        if (spool.unread < this.o.flushBytes && Date.now() - spool.oldestUnreadAt < this.o.flushIntervalMs) continue;
+        if (!this.final && spool.unread < this.o.flushBytes && Date.now() - spool.oldestUnreadAt < this.o.flushIntervalMs) continue;
       }
       const entries = spool.read(this.o.flushBytes, this.o.maxDocs);
       if (entries.length === 0) {
@@ -150,6 +152,16 @@ export class ElasticsearchSink {
       }, 200);
       t.unref();
     });
+  }
+
+  /**
+   * The input has ended (ingest, `collect --once`): nothing more will be appended, so
+   * waiting for `flush_bytes` or `flush_interval_ms` only delays the last request
+   * (up to 250 ms by default: ~5 % of a 100,000-event ingest). Send it now.
+   */
+  flushAll(): void {
+    this.final = true;
+    this.o.spool.wake();
   }
 
   /** Stop sending; `abandon` also cuts retries short (their entries stay in the spool). */

@@ -43,6 +43,12 @@ export interface SpoolOptions {
   readonly dir: string;
   readonly maxBytes: number;
   readonly segmentBytes: number;
+  /**
+   * false (`fsync: never`, ingest): the spool never fsyncs, not even when it seals a
+   * segment or creates one (its directory). A backfill's files are its source of truth, and
+   * an fsync of a full 8 MiB segment stalls the loop that reads, encodes and sends (issue 20).
+   */
+  readonly durable?: boolean;
 }
 
 export interface SpoolEntry {
@@ -260,6 +266,7 @@ export class Spool {
   }
 
   private syncDir(): void {
+    if (this.opts.durable === false) return;
     try {
       const dfd = fs.openSync(this.opts.dir, 'r');
       try {
@@ -275,7 +282,7 @@ export class Spool {
   private seal(seg: Segment): void {
     if (seg.sealed) return;
     if (seg.fd !== undefined) {
-      if (seg.dirty) fs.fsyncSync(seg.fd);
+      if (seg.dirty && this.opts.durable !== false) fs.fsyncSync(seg.fd);
       fs.closeSync(seg.fd);
       seg.fd = undefined;
     }
@@ -321,6 +328,7 @@ export class Spool {
 
   /** fsync what was appended: after this returns, those frames survive a crash. */
   sync(): void {
+    if (this.opts.durable === false) return;
     for (const seg of this.segments) {
       if (seg.dirty && seg.fd !== undefined) {
         fs.fsyncSync(seg.fd);
@@ -443,7 +451,7 @@ export class Spool {
   close(): void {
     for (const seg of this.segments) {
       if (seg.fd !== undefined) {
-        if (seg.dirty) fs.fsyncSync(seg.fd);
+        if (seg.dirty && this.opts.durable !== false) fs.fsyncSync(seg.fd);
         fs.closeSync(seg.fd);
         seg.fd = undefined;
       }
