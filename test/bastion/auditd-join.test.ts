@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { deleteNamespace, searchSources, testClient, uniqueNamespace, until } from '../harness/es';
 import { bastionRigUnavailable, startBastionRig, type BastionRig } from '../harness/bastion';
-import { ensureTestUser, sudoUnavailable, type TestUser } from '../deploy/sshd';
+import { ensureTestUser, sudoUnavailable, testUserName, type TestUser } from '../deploy/sshd';
 import { agentSummary, collectorConfigSchema, runAgent } from '../../collectors';
 import { createLogger, freePort, smtpConfigSchema } from '../../core';
 import { rulesConfigSchema } from '../../rules';
@@ -250,7 +250,7 @@ const maybeRig = rigWhy.length ? describe.skip : describe;
  * the agent's audit log in auditd's format, with the login's real auid and ses.
  */
 maybeRig('bastion join for exec requests (real door, real sshd with PAM, real hook, real agent)', () => {
-  const ACCOUNT = 'akbjexec';
+  const ACCOUNT = testUserName('akbjexec');
   let rig: BastionRig | undefined;
   let account: TestUser | undefined;
   let home = '';

@@ -14,15 +14,16 @@ import { KnownHosts, resolveHosts, inventoryConfigSchema, type InventoryConfig }
 import { freePort, KIT_ROOT, sleep } from '../../core';
 import { run as cliRun } from '../../cli';
 import { deleteNamespace, testClient, testEsUrl, uniqueNamespace } from '../harness/es';
-import { ensureTestUser, sshdUnavailable, startSshdFleet, sudoUnavailable, type SshdFleet, type TestUser } from './sshd';
+import { ensureTestUser, sshdUnavailable, startSshdFleet, sudoUnavailable, testUserName, type SshdFleet, type TestUser } from './sshd';
 
 const why = sshdUnavailable() ?? sudoUnavailable();
 if (why) console.warn(`deploy integration tests skipped: ${why}`);
 const d = why ? describe.skip : describe;
 
 /** Unprivileged logins (made by the test, removed after it): sudo without, and with a password. */
-const SUDO_USER = 'akdeploy-nopw';
-const SUDO_PW_USER = 'akdeploy-pw';
+// Per run (testUserName): a second run of this file at once must not delete this one's users.
+const SUDO_USER = testUserName('akdeploy-nopw');
+const SUDO_PW_USER = testUserName('akdeploy-pw');
 const SUDO_PW = 'Sudo-pw-4-deploy-tests';
 
 function walk(dir: string): string[] {

@@ -165,6 +165,43 @@ export interface TestUser {
 }
 
 /**
+ * A test user's name for this run: `prefix-<pid in base 36>`, so two runs of the same test at
+ * once (a developer's and CI's) never create, give sudo to or delete each other's user. Users
+ * and sudoers drop-ins of this prefix left by a run that is gone (killed before its afterAll)
+ * are removed first; a run still alive keeps its own.
+ */
+export function testUserName(prefix: string): string {
+  const mine = `${prefix}-${process.pid.toString(36)}`;
+  let names: string[];
+  try {
+    names = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')[0] ?? '');
+  } catch {
+    return mine;
+  }
+  for (const n of names) {
+    const m = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}(?:-([0-9a-z]+))?$`).exec(n);
+    if (!m || n === mine) continue;
+    if (m[1] !== undefined && pidAlive(parseInt(m[1], 36))) continue;
+    try {
+      rmSync(`/etc/sudoers.d/auditkit-test-${n}`, { force: true });
+      execFileSync('userdel', ['--remove', n], { stdio: 'ignore' });
+    } catch {
+      /* processes of that user still around: leave it */
+    }
+  }
+  return mine;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
  * An unprivileged login user for sudo tests: created with useradd when missing (home,
  * /bin/sh), `pubKeyFile` in ~/.ssh/authorized_keys, and a sudoers drop-in in
  * /etc/sudoers.d/ that lets it run anything as root, without a password (`nopasswd`)
