@@ -154,8 +154,15 @@ d('the detection service (rules run --once/--every) and ingest detection', () =>
 
   /** Alert ids in the namespace, with the source event ids each covers. */
   async function alerts(ns: string): Promise<Array<{ id: string; rule: string; sources: string[]; notification: string | undefined; holder: string | undefined }>> {
-    await es.indices.refresh({ index: streamName('alerts', ns), ignore_unavailable: true });
-    const res = await es.search<{ rule: { id: string }; auditkit: { alert: { source_event_ids: string[]; notification?: string; digest_holder?: string } } }>({ index: streamName('alerts', ns), size: 1000, ignore_unavailable: true });
+    // Right after the pass created the alerts stream, its shard may not be allocated yet (a busy
+    // machine): no_shard_available is "none yet" to the waits that call this, not a failure.
+    const notYet = (e: unknown): undefined => {
+      if (/no_shard_available|NoShardAvailable/.test(String((e as { message?: string }).message ?? e))) return undefined;
+      throw e;
+    };
+    await es.indices.refresh({ index: streamName('alerts', ns), ignore_unavailable: true }).catch(notYet);
+    const res = await es.search<{ rule: { id: string }; auditkit: { alert: { source_event_ids: string[]; notification?: string; digest_holder?: string } } }>({ index: streamName('alerts', ns), size: 1000, ignore_unavailable: true }).catch(notYet);
+    if (!res) return [];
     return res.hits.hits.map((h) => ({ id: h._id as string, rule: h._source?.rule.id ?? '', sources: h._source?.auditkit.alert.source_event_ids ?? [], notification: h._source?.auditkit.alert.notification, holder: h._source?.auditkit.alert.digest_holder }));
   }
 
