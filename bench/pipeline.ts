@@ -15,8 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '@elastic/elasticsearch';
 import { startDevNode } from '../elastic';
 import { runPipeline } from '../collectors';
-import { COLLECTOR_NODE_FLAGS } from '../deploy';
-import { COLLECTOR_ENV } from '../deploy';
+import { buildPackage, COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, INSTALL } from '../deploy';
 import { ECS_VERSION, eventEnvelope, streamName } from '../schema';
 import type { Benchmark, BenchResult } from './types';
 import { sleep } from '../core';
@@ -89,6 +88,24 @@ function cpuMsOf(pid: number): number {
 }
 
 /** One built collector (`bin`) following a file written at 1,000 events/s for `durationMs`. */
+/**
+ * The collector as a deploy installs it: deploy's own package (buildPackage), its bundles, rule
+ * packs and posture policies laid out under `dir` as under /opt/auditkit, so `collect` runs the
+ * collector's bundle with vendor/, builtin/ and posture-policies/ beside it. Returns that bundle.
+ */
+async function shippedCollector(dir: string): Promise<string> {
+  const pkg = await buildPackage({ workDir: path.join(dir, 'package-build') });
+  const root = path.join(dir, 'package-root');
+  for (const f of pkg.files) {
+    if (f.role !== 'bundle' && f.role !== 'rulepack' && f.role !== 'policy') continue;
+    const dest = path.join(root, f.dest);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    if ('file' in f.source) fs.copyFileSync(f.source.file, dest);
+    else fs.writeFileSync(dest, f.source.data);
+  }
+  return path.join(root, INSTALL.collectorBundle);
+}
+
 async function liveRun(client: Client, dir: string, bin: string, ns: string, flags: readonly string[], env: Readonly<Record<string, string>>, durationMs: number): Promise<LiveResult> {
   const live = path.join(dir, `${ns}.ndjson`);
   fs.writeFileSync(live, '');
@@ -252,8 +269,10 @@ export const pipelineBench: Benchmark = {
       // 2 + 3 + 4: the built collector at 1,000 events/s; AUDITKIT_BENCH_BASELINE_BIN (another build's
       // bin/auditkit.js, e.g. main's) runs the same load in the same run, for a before/after ratio.
       const repo = path.resolve(__dirname, '..', '..');
-      // AUDITKIT_BENCH_COLLECTOR_BIN: what runs as "now", e.g. the deploy bundle (lib/auditkit.js with builtin/ beside it).
-      const bin = process.env['AUDITKIT_BENCH_COLLECTOR_BIN'] ?? path.join(repo, 'bin', 'auditkit.js');
+      // AUDITKIT_BENCH_COLLECTOR_BIN: what runs as "now", e.g. the deploy bundle (lib/auditkit.js with builtin/ beside it),
+      // or `package`: the collector as deploy ships it (shippedCollector).
+      const binEnv = process.env['AUDITKIT_BENCH_COLLECTOR_BIN'];
+      const bin = binEnv === 'package' ? await shippedCollector(dir) : (binEnv ?? path.join(repo, 'bin', 'auditkit.js'));
       if (!fs.existsSync(path.join(repo, 'dist', 'cli', 'main.js'))) {
         results.push({ name: 'collector RSS / latency', value: NaN, unit: 'MB', note: 'skipped: run `npm run build` first' });
         return results;

@@ -217,12 +217,16 @@ export async function bundleKit(outFile: string): Promise<void> {
  * - undici: @elastic/transport's connection index requires it at load, but only its
  *   UndiciConnection uses it, and the collector's pool runs HttpConnection
  *   (elastic/transport-client.ts); `lazy` makes that require a proxy that loads the
- *   file at the first property read.
+ *   file at the first property read;
+ * - @opentelemetry/core (and the 177 KB of semantic-conventions it brings): required at
+ *   load by @elastic/transport's Transport, used only for `suppressInternalInstrumentation`,
+ *   which the collector does not set (lazy, like undici).
  */
 const COLLECTOR_VENDOR: ReadonlyArray<{ readonly module: string; readonly file: string; readonly lazy: boolean }> = [
   { module: 'nodemailer', file: 'nodemailer.js', lazy: false },
   { module: '@elastic/elasticsearch', file: 'elasticsearch.js', lazy: false },
   { module: 'undici', file: 'undici.js', lazy: true },
+  { module: '@opentelemetry/core', file: 'opentelemetry-core.js', lazy: true },
 ];
 
 /**
@@ -237,7 +241,7 @@ export async function bundleCollector(outFile: string): Promise<string[]> {
   const vendorPlugin: import('esbuild').Plugin = {
     name: 'collector-vendor',
     setup(b) {
-      b.onResolve({ filter: /^(nodemailer|@elastic\/elasticsearch|undici)$/ }, (a) => {
+      b.onResolve({ filter: new RegExp(`^(${COLLECTOR_VENDOR.map((v) => v.module.replace(/[/.]/g, '\\$&')).join('|')})$`) }, (a) => {
         const v = byModule.get(a.path);
         if (!v) return undefined;
         return v.lazy ? { path: v.module, namespace: 'collector-lazy' } : { path: rel(v.file), external: true };
