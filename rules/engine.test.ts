@@ -1,5 +1,5 @@
 import { assertValidDocument } from '../schema';
-import { compilePath } from './condition';
+import { compilePath, compilePaths } from './condition';
 import { createStreamingEngine } from './engine';
 import { commandEvent } from './events';
 import type { RuleDef } from './types';
@@ -78,5 +78,22 @@ describe('compiled conditions', () => {
     expect(compilePath('process.parent.args.1')).toBe(get);
     expect(get({ process: { parent: { args: ['sh', '-c'] } } })).toBe('-c');
     expect(get({ 'process.parent.args.1': 'flat' })).toBe('flat');
+  });
+
+  it('reads many paths in one call exactly as one getter per path reads each', () => {
+    const paths = ['event.category', 'process.args.0', 'process.args.3', 'process.parent.name', 'message', 'user.effective.name', 'a.b.c'];
+    const docs = [
+      { event: { category: ['process'] }, process: { args: ['ls', '-la'], parent: { name: 'bash' } }, message: 'm' },
+      { 'event.category': 'flat', 'process.args': ['x'], user: { 'effective.name': 'root' } },
+      { process: { 'parent.name': 'sshd', args: 'not-an-array' }, user: null, a: [{ b: { c: 1 } }] },
+      { process: 7, event: 'x', message: null },
+      {},
+    ];
+    const read = compilePaths(paths);
+    const out: unknown[] = [];
+    for (const d of docs) {
+      read(d, out);
+      expect(out).toEqual(paths.map((p) => compilePath(p)(d)));
+    }
   });
 });

@@ -105,6 +105,22 @@ describe('rule regexes', () => {
     }
   });
 
+  it('gate a pattern that folds case itself (a leading (?i)) on its folded literals, and never miss a match in any case', () => {
+    expect(regexLiterals('(?i)(^|/)(neoreg|tunna)\\.py$')).toEqual(['neoreg.py', 'tunna.py', '/neoreg.py', '/tunna.py']);
+    expect(regexLiterals('(?i)Neoreg', false)).toBeUndefined();
+    expect(regexLiterals('a(?i)b')).toBeUndefined();
+    const re = compileRegex('(?i)(^|/)(neoreg|tunna)\\.py$');
+    const automaton = jest.spyOn(RE2JS.prototype, 'test');
+    try {
+      expect(re('manage.py')).toBe(false);
+      expect(automaton).not.toHaveBeenCalled();
+      for (const s of ['NeoReg.PY', '/tmp/TUNNA.py', 'tunna.p\u0443', 'x/TUNNA.PY', 'neoreg\u017f.py']) expect(re(s)).toBe(RE2JS.compile('(?i)(^|/)(neoreg|tunna)\\.py$').test(s));
+      expect(re('/opt/x/NEOREG.py')).toBe(true);
+    } finally {
+      automaton.mockRestore();
+    }
+  });
+
   it('folds the long s like RE2 does when the case is ignored', () => {
     expect(RE2JS.compile('password', RE2JS.CASE_INSENSITIVE).test('paſſword')).toBe(true);
     expect(compileRegex('password', true)('paſſword')).toBe(true);

@@ -90,7 +90,9 @@ export function compileRegex(src: string, nocase = false): (s: string) => boolea
   const run = (s: string): boolean => (re ??= program(src, flags)).test(s);
   // Case-sensitive (the default for field regexes, as in Sigma): the literals as a match holds them,
   // looked for in the input as it is: no folded copy of the input, and `-W` does not pass on `rm -rf`.
-  const all = regexLiterals(src, nocase);
+  // A pattern that folds case itself (a leading `(?i)`) is gated like a case-insensitive one.
+  const folded = nocase || src.startsWith('(?i)');
+  const all = regexLiterals(src, folded);
   if (!all || all.length === 0) return run;
   // A literal containing another holds only where that one does: one pass fewer over the input each
   // (`\w\$\{?IFS\}?…` gives $ifs, $ifs}, ${ifs, ${ifs}: two passes instead of four over a 1 MiB line).
@@ -101,7 +103,7 @@ export function compileRegex(src: string, nocase = false): (s: string) => boolea
     for (let i = 0; i < lits.length; i++) if (l.includes(lits[i] as string)) return true;
     return false;
   };
-  if (!nocase) {
+  if (!folded) {
     return (s) => {
       if (one !== undefined ? !s.includes(one) : !hasLiteral(s)) return false;
       return run(s);

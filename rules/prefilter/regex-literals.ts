@@ -266,10 +266,17 @@ class ReParser {
 /**
  * Lower-cased ASCII literals one of which every match of `src` contains, or undefined.
  * `fold: false`: for a case-sensitive match, the literals as the match holds them (not lower-cased), to
- * look for in the input as it is. An inline flag (`(?i)`) makes the parser give up, so a pattern that
- * turns case folding on inside itself has no literal.
+ * look for in the input as it is. A pattern that starts with `(?i)` has folded literals only (none when
+ * `fold` is false: the caller folds the input for it, see regex.ts); any other inline flag makes the parser
+ * give up, so a pattern that turns case folding on inside itself has no literal.
  */
 export function regexLiterals(src: string, fold = true): string[] | undefined {
+  // A leading `(?i)` folds case in the whole pattern: its literals, folded, are what a folded input holds
+  // (ak-lnx-tunnel-tool's `(?i)(^|/)(neoreg|…)\.py$` had none and ran the automaton on every word).
+  if (src.startsWith('(?i)')) {
+    if (!fold) return undefined;
+    src = src.slice(4);
+  }
   try {
     const r = effReq(new ReParser(src, fold).parse());
     if (!r) return undefined;

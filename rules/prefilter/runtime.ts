@@ -3,11 +3,13 @@
  * and `candidates`, which finds the rules with every clause holding in one hash
  * lookup per command name / indexed value and one automaton pass per haystack.
  */
-import { compilePath, pathSlot, type Doc, type EvalContext } from '../condition';
+import { compilePath, compilePaths, pathSlot, type Doc, type EvalContext } from '../condition';
 import { buildAutomaton, type Automaton } from './aho-corasick';
 import { CMD_HAY, type Atom, type Requirement } from './requirements';
 
 interface EqIndex {
+  /** Index of the field's value in the values read per event (Prefilter.vals). */
+  readonly at: number;
   readonly slot: number;
   readonly get: (d: Doc) => unknown;
   readonly values: Map<string, number[]>;
@@ -16,6 +18,7 @@ interface EqIndex {
 }
 
 interface HayIndex {
+  readonly at: number;
   readonly slot: number;
   readonly get: (d: Doc) => unknown;
   readonly ac: Automaton;
@@ -71,6 +74,9 @@ export class Prefilter {
   private readonly eqs: EqIndex[] = [];
   private readonly hays: HayIndex[] = [];
   private readonly cmdAc: Automaton | undefined;
+  /** Reads the value of every indexed field of an event (eq and literal haystacks) into `vals`, in one call. */
+  private readonly read: (d: Doc, out: unknown[]) => void;
+  private readonly vals: unknown[];
   /** Per slot (a clause of one alternative of a rule): epoch it last held in; its alternative. */
   private readonly mark: Uint32Array;
   private readonly slotAlt: Int32Array;
@@ -133,7 +139,9 @@ export class Prefilter {
     this.slotAlt = Int32Array.from(slotAlt);
     this.altRule = Int32Array.from(altRule);
     this.need = Int32Array.from(need);
-    for (const [path, values] of eqs) this.eqs.push({ slot: pathSlot(path), get: compilePath(path), values, maxLen: Math.max(...[...values.keys()].map((v) => v.length)) });
+    const paths: string[] = [];
+    const at = (path: string): number => (paths.includes(path) ? paths.indexOf(path) : paths.push(path) - 1);
+    for (const [path, values] of eqs) this.eqs.push({ at: at(path), slot: pathSlot(path), get: compilePath(path), values, maxLen: Math.max(...[...values.keys()].map((v) => v.length)) });
     let cmdAc: Automaton | undefined;
     // Keyword atoms put the same literals, for the same clauses, on message, process.command_line and
     // process.title: one automaton for identical pattern lists (two of ~2,900 states for the Sigma rules).
@@ -143,8 +151,10 @@ export class Prefilter {
       const ac = built.get(key) ?? buildAutomaton(pats);
       built.set(key, ac);
       if (hay === CMD_HAY) cmdAc = ac;
-      else this.hays.push({ slot: pathSlot(hay), get: compilePath(hay), ac });
+      else this.hays.push({ at: at(hay), slot: pathSlot(hay), get: compilePath(hay), ac });
     }
+    this.read = compilePaths(paths);
+    this.vals = new Array<unknown>(paths.length).fill(undefined);
     this.cmdAc = cmdAc;
     let literals = 0;
     for (const pats of lits.values()) literals += pats.length;
@@ -256,14 +266,21 @@ export class Prefilter {
         if (rs) this.hitAll(rs);
       }
     }
+    const doc = ctx.doc;
+    const vals = this.vals;
+    this.read(doc, vals);
     for (let i = 0; i < this.eqs.length; i++) {
       const e = this.eqs[i] as EqIndex;
-      const x = e.get(ctx.doc);
+      const x = vals[e.at];
       if (x === undefined || x === null) continue;
       // A value longer than every indexed one (a 1 MiB name or argument) is neither lower-cased nor hashed
       // for a lookup that cannot hit.
       if (typeof x === 'string') {
         if (x.length > e.maxLen) continue;
+        // One string: its lower-cased form, without the one-element array stringsAt would cache.
+        const rs = e.values.get(x.toLowerCase());
+        if (rs) this.hitAll(rs);
+        continue;
       } else if (Array.isArray(x)) {
         let long = false;
         for (let j = 0; j < x.length; j++) if (typeof x[j] === 'string' && (x[j] as string).length > e.maxLen) long = true;
@@ -281,10 +298,9 @@ export class Prefilter {
         if (rs) this.hitAll(rs);
       }
     }
-    const doc = ctx.doc;
     for (let i = 0; i < this.hays.length; i++) {
       const h = this.hays[i] as HayIndex;
-      const x = h.get(doc);
+      const x = vals[h.at];
       if (x === undefined || x === null) continue;
       if (typeof x === 'string') this.scan(h.ac, x, 0);
       else for (const v of ctx.stringsAt(h.slot, h.get, false)) this.scan(h.ac, v, 0);
