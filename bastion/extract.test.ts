@@ -334,6 +334,26 @@ describe('command extraction against a scripted screen', () => {
     t.ext.dispose();
   });
 
+  test('after a history recall, keys whose echo is still in flight at Enter are waited for', async () => {
+    const t = scripted(80, 24, { echoWaitMs: 2000 });
+    t.out('$ ');
+    await t.in('\x1b[A'); // Up: the shell redraws the recalled line
+    t.out('echo hello');
+    for (let i = 0; i < 5; i++) {
+      await t.in('\x7f');
+      t.out('\b \b');
+    }
+    for (const c of 'othe') {
+      await t.in(c);
+      t.out(c);
+    }
+    await t.in('r'); // its echo is still on its way back from a busy target
+    const p = t.in('\r');
+    setTimeout(() => t.out('r'), 30);
+    expect(await p).toEqual([{ command: 'echo other', at: 1, kind: 'line' }]);
+    t.ext.dispose();
+  });
+
   test('output that arrives after an input is not read for that input', async () => {
     const t = scripted();
     t.out('$ ');

@@ -585,6 +585,23 @@ export function createCommandExtractor(opts: ExtractorOptions): CommandExtractor
         return [];
       }
     }
+    // After a history recall or a cursor move (the model is not the whole line), the keys typed
+    // since then appear contiguously once echoed. A screen that does not show them yet lags behind
+    // the typing (a distant or busy target echoes later than the Enter reaches us): wait for the
+    // echo as above, then read the screen, or a fast typist's last keys are missing from the
+    // command (and from what the guard checks).
+    const typed = line.model.trimEnd();
+    if (!stale && !line.whole && line.newlines === 0 && typed !== '' && !scr.search && !scr.s.includes(typed)) {
+      await waitForEcho(() => {
+        scr = screenCommand();
+        return scr.search || scr.s.includes(typed);
+      });
+      if (disposed) return [];
+      if (buf().type === 'alternate') {
+        stats.skippedFullScreen++;
+        return [];
+      }
+    }
     let text: string;
     if (line.whole) {
       // The model is exact; the screen confirms the echo (or lags behind it, or shows a prompt
