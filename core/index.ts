@@ -14,3 +14,4 @@ export { escapeControl, escapeControlAll } from './text';
 export { sleep, parseDuration, parseTime, isoTime, DURATION_PATTERN } from './time';
 export { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes';
 export { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth';
+export { processAlive } from './process';

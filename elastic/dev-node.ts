@@ -26,7 +26,7 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
-import { AuditkitError, ExitCode, cacheDir as defaultCacheDir, freePort, sleep, writeFileAtomic } from '../core';
+import { AuditkitError, ExitCode, cacheDir as defaultCacheDir, freePort, processAlive, sleep, writeFileAtomic } from '../core';
 
 export const DEFAULT_ES_VERSION = '8.19.21';
 export const ES_MAVEN_GROUP = 'org.elasticsearch.distribution.integ-test-zip';
@@ -502,18 +502,9 @@ export async function startDevNode(opts: DevNodeOptions = {}): Promise<DevNode> 
     async kill() {
       killGroup(info.pid, 'SIGKILL');
       const deadline = Date.now() + 10_000;
-      while (alive(info.pid) && Date.now() < deadline) await sleep(50);
+      while (processAlive(info.pid) && Date.now() < deadline) await sleep(50);
     },
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
@@ -531,13 +522,13 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'):
 
 /** SIGTERM the node's process group, wait, then SIGKILL whatever is left. */
 export async function stopProcessGroup(pid: number, graceMs = 20_000): Promise<void> {
-  if (pid <= 0 || !alive(pid)) return;
+  if (pid <= 0 || !processAlive(pid)) return;
   killGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (alive(pid) && Date.now() < deadline) await sleep(100);
+  while (processAlive(pid) && Date.now() < deadline) await sleep(100);
   killGroup(pid, 'SIGKILL');
   const hard = Date.now() + 5000;
-  while (alive(pid) && Date.now() < hard) await sleep(50);
+  while (processAlive(pid) && Date.now() < hard) await sleep(50);
 }
 
 // ---------------------------------------------------------------------------
@@ -572,7 +563,7 @@ export interface DevStatus {
 export async function devNodeStatus(cache?: string): Promise<DevStatus> {
   const state = await readDevState(cache);
   if (!state) return { running: false, healthy: false };
-  const running = alive(state.pid);
+  const running = processAlive(state.pid);
   if (!running) return { running: false, healthy: false, state };
   const h = await health(state.url, state.password ? basicAuth(state.username ?? 'elastic', state.password) : undefined);
   let parsed: unknown;
@@ -608,7 +599,7 @@ export async function devNodeStart(opts: { cacheDir?: string; port?: number; sec
 
 export async function devNodeStop(opts: { cacheDir?: string; clean?: boolean } = {}): Promise<{ wasRunning: boolean }> {
   const state = await readDevState(opts.cacheDir);
-  const wasRunning = state ? alive(state.pid) : false;
+  const wasRunning = state ? processAlive(state.pid) : false;
   if (state) await stopProcessGroup(state.pid);
   await fsp.rm(statePath(opts.cacheDir), { force: true });
   if (opts.clean) await fsp.rm(path.join(devStateDir(opts.cacheDir), 'node'), { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort, sleep } from '../../core';
+import { freePort, processAlive, sleep } from '../../core';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -181,7 +181,7 @@ export function testUserName(prefix: string): string {
   for (const n of names) {
     const m = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}(?:-([0-9a-z]+))?$`).exec(n);
     if (!m || n === mine) continue;
-    if (m[1] !== undefined && pidAlive(parseInt(m[1], 36))) continue;
+    if (m[1] !== undefined && processAlive(parseInt(m[1], 36))) continue;
     try {
       rmSync(`/etc/sudoers.d/auditkit-test-${n}`, { force: true });
       execFileSync('userdel', ['--remove', n], { stdio: 'ignore' });
@@ -192,14 +192,6 @@ export function testUserName(prefix: string): string {
   return mine;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * An unprivileged login user for sudo tests: created with useradd when missing (home,
