@@ -14,24 +14,20 @@ const input = (p: string, format: string): PipelineInput => ({ paths: [p], forma
 const legacyLine = (i: number): string => `[2026-11-22 10:00:${String(i % 60).padStart(2, '0')}] [(root) alice pts/0 10.0.0.5] [web01@10.0.0.21] echo legacy-${i}`;
 const ndjsonLine = (i: number): string => JSON.stringify({ '@timestamp': '2026-11-22T10:00:00Z', event: { kind: 'event', dataset: 'auditkit.commands' }, message: `nd-${i}` });
 
+/** What every pipeline of this file shares: web01, the default namespace, fast polls, no heartbeat. */
+const base = (stateDir: string, inputs: PipelineInput[]) =>
+  ({ inputs, stateDir, namespace: 'default', host: { name: 'web01' }, agent: { type: 'auditkit' }, pollIntervalMs: 10, rotatedGraceMs: 0, batchRecords: 1000, heartbeatIntervalMs: 0 }) as const;
+
 async function once(stateDir: string, inputs: PipelineInput[]): Promise<{ messages: string[]; failed: number }> {
   const messages: string[] = [];
   const opts: PipelineOptions = {
-    inputs,
-    stateDir,
-    namespace: 'default',
-    host: { name: 'web01' },
-    agent: { type: 'auditkit' },
+    ...base(stateDir, inputs),
     once: true,
-    pollIntervalMs: 10,
-    rotatedGraceMs: 0,
-    batchRecords: 1000,
     spool: { maxBytes: 1 << 20, segmentBytes: 1 << 16, fsync: 'interval', fsyncIntervalMs: 10, whenFull: 'block' },
     emit: (doc) => {
       const d = doc as { message?: string; process?: { command_line?: string } };
       messages.push(d.process?.command_line ?? d.message ?? '?');
     },
-    heartbeatIntervalMs: 0,
   };
   const r = await runPipeline(opts);
   return { messages, failed: r.counters.failed };
@@ -160,18 +156,10 @@ describe('the end of a one-shot input (ingest, collect --once)', () => {
       const flushIntervalMs = 20_000;
       const t0 = Date.now();
       const r = await runPipeline({
-        inputs: [input(f, 'ndjson')],
-        stateDir: path.join(dir, 'state'),
-        namespace: 'default',
-        host: { name: 'web01' },
-        agent: { type: 'auditkit' },
+        ...base(path.join(dir, 'state'), [input(f, 'ndjson')]),
         oneShot: true,
-        pollIntervalMs: 10,
-        rotatedGraceMs: 0,
-        batchRecords: 1000,
         spool: { maxBytes: 1 << 20, segmentBytes: 1 << 16, fsync: 'never', fsyncIntervalMs: 1000, whenFull: 'block' },
         sink: { client, flushBytes: 5 << 20, flushIntervalMs, maxDocs: 10_000, maxInflight: 2, backoffInitialMs: 50, backoffMaxMs: 400, requestTimeoutMs: 5000 },
-        heartbeatIntervalMs: 0,
       });
       expect(r.counters.sent).toBe(3);
       // Before, the three events (far below flush_bytes) waited for the 20 s flush interval.
