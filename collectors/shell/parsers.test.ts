@@ -319,7 +319,13 @@ describe('the hook receiver', () => {
     return new Promise((resolve, reject) => {
       const s = connect(port, '127.0.0.1', () => s.write(line + '\n'));
       let reply = '';
-      s.on('data', (d) => (reply += d.toString()));
+      s.on('data', (d) => {
+        reply += d.toString();
+        if (reply.includes('\n')) {
+          s.destroy(); // as the hook does: close once the answer is read
+          resolve(reply);
+        }
+      });
       s.on('end', () => resolve(reply));
       s.on('error', reject);
     });

@@ -19,7 +19,11 @@ function send(port: number, data: string | Buffer): Promise<string> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1', () => s.write(data));
     let reply = '';
-    s.on('data', (d) => (reply += d.toString()));
+    // As the hook does: close once the answer is read.
+    s.on('data', (d) => {
+      reply += d.toString();
+      if (reply.includes('\n')) s.destroy();
+    });
     s.on('close', () => resolve(reply));
     s.on('error', () => resolve(reply));
   });
@@ -100,6 +104,91 @@ describe('the hook receiver under a hostile sender', () => {
     }
   });
 
+  // Rows of this host's TCP table with `port` at either end, by state (06 is TIME_WAIT).
+  const rowsOf = (port: number): string[] => {
+    const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+    return fs
+      .readFileSync('/proc/net/tcp', 'latin1')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((c) => c.length > 3 && (`${c[1]} `.endsWith(hex) || `${c[2]} `.endsWith(hex)))
+      .map((c) => c[3] as string);
+  };
+
+  it('leaves no TIME_WAIT row behind a hook that closes once it read its answer (issue 20: every later sender check walks those rows)', async () => {
+    const got: RawRecord[] = [];
+    const r = await startHookReceiver((x) => void got.push(x), { port: 0 });
+    try {
+      // The bash hook's exchange: connect, write the line, read the answer, close.
+      const script = `for i in $(seq 20); do exec 3<>/dev/tcp/127.0.0.1/${r.port}; printf '%s\\n' '{"v":1,"cmd":"id"}' >&3; IFS= read -r -t 2 reply <&3; printf '%s\\n' "$reply"; exec 3>&-; done`;
+      const out = await new Promise<string>((resolve) => {
+        let o = '';
+        const c = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 });
+        c.stdout.on('data', (d: Buffer) => (o += d.toString()));
+        c.on('close', () => resolve(o));
+      });
+      expect(out.trim().split('\n')).toEqual(Array(20).fill('OK'));
+      for (let i = 0; i < 40 && rowsOf(r.port).length > 1; i++) await sleep(25);
+      // Only the listener's own row (0A) is left: no TIME_WAIT (06) on either end.
+      expect(rowsOf(r.port)).toEqual(['0A']);
+      expect(got).toHaveLength(20);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('still answers a client that reads to EOF (closing after a short wait), and the whole answer reaches one that half-closed after its record', async () => {
+    const r = await startHookReceiver(() => undefined, { port: 0 });
+    try {
+      const toEof = await new Promise<{ reply: string; ms: number }>((resolve) => {
+        const t0 = Date.now();
+        const s = connect(r.port, '127.0.0.1', () => s.write('{"v":1,"cmd":"id"}\n'));
+        let reply = '';
+        s.on('data', (d) => (reply += d.toString()));
+        s.on('end', () => resolve({ reply, ms: Date.now() - t0 }));
+        s.on('error', () => resolve({ reply, ms: -1 }));
+      });
+      expect(toEof.reply).toBe('OK\n');
+      expect(toEof.ms).toBeGreaterThanOrEqual(90);
+      expect(toEof.ms).toBeLessThan(3000);
+      const halfClosed = await new Promise<string>((resolve) => {
+        const s = connect(r.port, '127.0.0.1', () => s.end('{"v":1,"cmd":"id"}\n'));
+        let reply = '';
+        s.on('data', (d) => (reply += d.toString()));
+        // Its whole answer line, then EOF or (its FIN seen after the answer went) a reset.
+        s.on('close', () => resolve(reply));
+        s.on('error', () => undefined);
+      });
+      expect(halfClosed).toBe('OK\n');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('cuts a sender that keeps writing after its answer', async () => {
+    const r = await startHookReceiver(() => undefined, { port: 0 });
+    try {
+      const s = await open(r.port);
+      s.on('error', () => undefined);
+      const closed = new Promise<void>((resolve) => s.on('close', () => resolve()));
+      let reply = '';
+      s.on('data', (d) => {
+        reply += d.toString();
+        s.write('more junk\n');
+      });
+      const t0 = Date.now();
+      s.write('{"v":1,"cmd":"id"}\n');
+      await closed;
+      expect(reply.startsWith('OK\n')).toBe(true);
+      // Cut at once, not at the 5 s deadline.
+      expect(Date.now() - t0).toBeLessThan(2000);
+      expect(r.stats.accepted).toBe(1);
+    } finally {
+      await r.close();
+    }
+  });
+
   nobodyIt('attests the uid of a sender that writes and closes at once (as uid nobody)', async () => {
     const got: RawRecord[] = [];
     const r = await startHookReceiver((x) => void got.push(x), { port: 0 });
@@ -140,7 +229,10 @@ describe('the socket table read (issue 20: the prompt waits for it)', () => {
     new Promise((resolve) => {
       const s = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1', localPort }, () => s.write(`${line}\n`));
       let reply = '';
-      s.on('data', (d) => (reply += d.toString()));
+      s.on('data', (d) => {
+        reply += d.toString();
+        if (reply.includes('\n')) s.destroy();
+      });
       s.on('close', () => resolve(reply));
       s.on('error', () => resolve(reply));
     });

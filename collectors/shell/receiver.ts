@@ -157,6 +157,13 @@ function rowUid(row: SocketRow | undefined): number | undefined {
 const ATTEST_SHARE = 0.2;
 const ATTEST_BURST_MS = 25;
 
+/**
+ * How long an answered connection waits for its sender's FIN before closing first. The
+ * hook closes as soon as it read its answer (well under a millisecond later); a client
+ * that reads to EOF (`nc`, a script) gets its EOF this much later.
+ */
+const ANSWER_LINGER_MS = 100;
+
 /** Bytes per read(2) of a socket table: the read stops at the chunk holding the last row wanted. */
 const TABLE_CHUNK = 1024;
 
@@ -226,6 +233,18 @@ class SocketTable {
     } finally {
       closeSync(fd);
     }
+  }
+}
+
+/**
+ * Closes a connection that gets no answer (or already had it) with a reset: no FIN
+ * handshake, so no TIME_WAIT row on either end (see `answer` in startHookReceiver).
+ */
+function cut(sock: Socket): void {
+  try {
+    sock.resetAndDestroy();
+  } catch {
+    sock.destroy();
   }
 }
 
@@ -364,13 +383,14 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     attestTimer = setTimeout(attestPending, Math.min(attestEvery, Math.ceil(-credit / ATTEST_SHARE)));
   };
   // noDelay: the one-line answer goes out at once (it is the prompt's wait).
-  const server = createServer({ noDelay: true }, (sock) => {
+  // allowHalfOpen: a sender's FIN does not close our side by itself; `answer` decides how it ends.
+  const server = createServer({ noDelay: true, allowHalfOpen: true }, (sock) => {
     try {
       stats.connections++;
       sock.on('error', () => undefined);
       if (open + pending.length >= maxConnections) {
         stats.busy++;
-        sock.destroy();
+        cut(sock);
         return;
       }
       pending.push(sock);
@@ -387,7 +407,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     if (mine >= perUid || open >= maxConnections) {
       // Closed at once (no answer to wait for): the accept queue keeps draining.
       stats.busy++;
-      sock.destroy();
+      cut(sock);
       return;
     }
     openByUid.set(bucket, mine + 1);
@@ -405,28 +425,51 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
       if (!done) stats.timedOut++;
       done = true;
       release();
-      sock.destroy();
+      cut(sock);
     }, deadlineMs);
     deadline.unref();
     sock.once('close', () => {
       clearTimeout(deadline);
+      if (linger) clearTimeout(linger);
       release();
       open--;
       const n = (openByUid.get(bucket) ?? 1) - 1;
       if (n <= 0) openByUid.delete(bucket);
       else openByUid.set(bucket, n);
     });
-    const refuse = (answer: string): void => {
+    // The answer, then the close. The sender that closes once it read its answer (the
+    // hook, always) is reset when its FIN arrives: neither end keeps a TIME_WAIT row, and
+    // those rows, 60 s each, are what every later sender check walks (see the header).
+    // One that reads to EOF instead is closed the ordinary way after ANSWER_LINGER_MS.
+    // A sender that closed before its answer (ack_timeout=0, or one that shut its side and
+    // still reads) is reset once the answer is handed to the kernel: on loopback the answer
+    // is then already in the sender's receive queue, which a reset does not discard (the
+    // sender reads it, then the reset where it would have read EOF).
+    let answered = false;
+    let peerEnded = false;
+    let linger: NodeJS.Timeout | undefined;
+    const answer = (text: string): void => {
+      if (sock.destroyed) return;
+      answered = true;
+      if (peerEnded) {
+        sock.write(text, () => cut(sock));
+        return;
+      }
+      sock.write(text);
+      linger = setTimeout(() => sock.end(), ANSWER_LINGER_MS);
+      linger.unref();
+    };
+    const refuse = (text: string): void => {
       done = true;
       stats.rejected++;
       release();
-      sock.pause();
-      sock.end(answer); // the deadline destroys it if the sender never closes
+      answer(text); // the deadline destroys it if the sender never closes
     };
     const finish = (buf: Buffer): void => {
+      // Still read while the record is journalled (what comes is dropped): a sender's FIN
+      // seen before the answer means it half-closed and still reads (see `answer`).
       done = true;
       release();
-      sock.pause();
       let text = buf.toString('utf8');
       if (text.endsWith('\r')) text = text.slice(0, -1);
       const withPeer = withPeerUid(text, uid, uid === undefined ? undefined : names.name(uid));
@@ -438,10 +481,14 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
       if (uid === undefined) stats.unverified++;
       const record: RawRecord = { text: withPeer, origin: { file: `tcp://${host}`, fileId, offset: seq, end: seq + 1 } };
       seq++;
-      journalThenAck(onRecord, record, stats, () => sock.end('OK\n'), () => sock.end('RETRY\n'));
+      journalThenAck(onRecord, record, stats, () => answer('OK\n'), () => answer('RETRY\n'));
     };
     sock.on('data', (d: Buffer) => {
-      if (done) return;
+      if (done) {
+        // Nothing follows a record's newline: a sender still writing after its answer is cut.
+        if (answered) cut(sock);
+        return;
+      }
       try {
         const nl = d.indexOf(0x0a);
         const part = nl >= 0 ? d.subarray(0, nl) : d;
@@ -465,11 +512,16 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     // connection push up to maxRecordBytes of junk through the pipeline (the RSS
     // peaks of the hostile-user suite: 174 half-MiB fragments from slow senders).
     sock.on('end', () => {
+      if (answered) {
+        cut(sock);
+        return;
+      }
+      peerEnded = true;
       if (done) return;
       done = true;
       if (size > 0) stats.truncated++;
       release();
-      sock.destroy();
+      cut(sock);
     });
   }
 

@@ -68,7 +68,10 @@ export function sendHook(port: number, line: string, timeoutMs = 5_000): Promise
     const s = net.connect(port, '127.0.0.1', () => s.write(line + '\n'));
     let got = '';
     const timer = setTimeout(() => s.destroy(), timeoutMs);
-    s.on('data', (d) => (got += d.toString()));
+    s.on('data', (d) => {
+      got += d.toString();
+      if (got.includes('\n')) s.destroy(); // the hook closes once it read its answer
+    });
     s.on('close', () => {
       clearTimeout(timer);
       resolve(got.trim());

@@ -103,7 +103,7 @@ maybe('a hostile local user against auditkit collect', () => {
     const attack = `
       const net = require('node:net');
       const P = ${port};
-      const send = (data) => new Promise((res) => { const s = net.connect(P, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => o += d); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      const send = (data) => new Promise((res) => { const s = net.connect(P, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => { o += d; if (o.includes('\\n')) s.destroy(); }); s.on('close', () => res(o)); s.on('error', () => res(o)); });
       (async () => {
         const t0 = Date.now();
         await send('{"v":1,"x":' + '['.repeat(200000) + ']'.repeat(200000) + '}\\n');
@@ -168,7 +168,11 @@ maybe('a hostile local user against auditkit collect', () => {
     new Promise<string>((resolve) => {
       const s = connect(port, '127.0.0.1', () => s.write(line));
       let o = '';
-      s.on('data', (d: Buffer) => (o += d.toString()));
+      // As the hook does: close once the answer is read.
+      s.on('data', (d: Buffer) => {
+        o += d.toString();
+        if (o.includes('\n')) s.destroy();
+      });
       s.on('close', () => resolve(o));
       s.on('error', () => resolve(o));
     });
@@ -183,7 +187,7 @@ maybe('a hostile local user against auditkit collect', () => {
     expect(await asRoot(rec(1, 'bastion-victim', 0, 1000, 4242, VICTIM))).toMatch(/^OK/);
     const forger = `
       const net = require('node:net');
-      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => o += d); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => { o += d; if (o.includes('\\n')) s.destroy(); }); s.on('close', () => res(o)); s.on('error', () => res(o)); });
       (async () => {
         let oks = 0;
         for (const line of ${JSON.stringify([rec(2, 'bastion-forger', 65534, 1000, 4242), rec(3, 'bastion-forger', 65534, 1000, 4242, FORGED), rec(4, 'bastion-forger', 65534, 65534, 4243, VICTIM)])}) if ((await send(line)).startsWith('OK')) oks++;
@@ -223,7 +227,7 @@ maybe('a hostile local user against auditkit collect', () => {
     // Eight senders at a time: the receiver's per-uid connection budget.
     const flooder = `
       const net = require('node:net');
-      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => o += d); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => { o += d; if (o.includes('\\n')) s.destroy(); }); s.on('close', () => res(o)); s.on('error', () => res(o)); });
       const line = (i) => JSON.stringify({ v: 1, shell: 'bash', host: ${JSON.stringify(host)}, sid: 'flood-' + i, seq: 1, t: 1795345299140 + 10 + i, uid: 65534, user: 'nobody', luid: 65534, ses: 100000 + i, bsid: (i.toString(16).padStart(8, '0')) + '-0000-4000-8000-000000000000', ssh: '6.6.' + ((i >> 8) & 255) + '.' + (i & 255) + ' 1 10.0.0.21 22', rc: 0, cmd: 'true' }) + '\\n';
       let next = 0, oks = 0;
       const worker = async () => { while (next < ${FLOOD}) { const i = next++; if ((await send(line(i))).startsWith('OK')) oks++; } };
@@ -304,7 +308,7 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
     const first = await startCollector();
     const script = `
       const net = require('node:net');
-      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => o += d); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => { o += d; if (o.includes('\\n')) s.destroy(); }); s.on('close', () => res(o)); s.on('error', () => res(o)); });
       (async () => {
         let oks = 0;
         for (let i = 0; i < 15; i++) {
@@ -452,7 +456,7 @@ maybe('the full-spool attack', () => {
     // records into the spool until that is full, so refusals come in after a while).
     const fill = `
       const net = require('node:net');
-      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => o += d); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => { o += d; if (o.includes('\\n')) s.destroy(); }); s.on('close', () => res(o)); s.on('error', () => res(o)); });
       (async () => {
         const ok = [], retry = [];
         let i = 0;
