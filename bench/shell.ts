@@ -15,7 +15,7 @@ import type { Benchmark, BenchResult } from './types';
  * time without it is the hook's cost.
  *
  * The hook talks to the REAL collector: the built `auditkit collect` (listener,
- * uid attestation from /proc/net/tcp, journal with its fsync policy, `OK`),
+ * uid attestation (its uid's proof, or /proc/net/tcp), journal with its fsync policy, `OK`),
  * started once per `collector.listeners.journal.fsync` policy. Its Elasticsearch
  * is a closed port: the sink retries quietly, and the prompt path never waits for
  * it. In the same run: a bare in-process receiver (no journal, no fsync), the send
@@ -29,7 +29,9 @@ const ZSH_HOOK = process.env['AUDITKIT_BENCH_ZSH_HOOK'] ?? path.resolve(path.dir
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'auditkit.js');
 const N = Number(process.env['AUDITKIT_BENCH_SHELL_PROMPTS'] ?? 200);
 /** The collector's fsync policies measured (AUDITKIT_BENCH_SHELL_FSYNC=interval,group,always). */
-const POLICIES = (process.env['AUDITKIT_BENCH_SHELL_FSYNC'] ?? 'interval,group').split(',').filter(Boolean);
+/** The interval policy with uid proofs off: the same run's figure for what they save. */
+const NO_PROOFS = 'interval-no-proofs';
+const POLICIES = (process.env['AUDITKIT_BENCH_SHELL_FSYNC'] ?? `interval,group,${NO_PROOFS}`).split(',').filter(Boolean);
 /** zsh's `times` counts in 10 ms steps: more prompts than bash for the same resolution. */
 const N_ZSH = N * 5;
 /** Every command the zsh hook runs, as user functions: the hook sets them aside and back on every prompt. */
@@ -118,8 +120,9 @@ async function startCollector(dir: string, fsync: string, bin = BIN): Promise<Co
       '  heartbeat_interval_s: 0',
       '  rules: { enabled: false }',
       '  listeners:',
-      `    hook: { port: ${port} }`,
-      ...(fsync === 'baseline' ? [] : [`    journal: { fsync: ${fsync} }`]),
+      // no-proofs: interval, every sender looked up in the socket table (the kit before uid proofs).
+      fsync === NO_PROOFS ? `    hook: { port: ${port}, proof_dir: '' }` : `    hook: { port: ${port} }`,
+      ...(fsync === 'baseline' ? [] : [`    journal: { fsync: ${fsync === NO_PROOFS ? 'interval' : fsync} }`]),
       '',
     ].join('\n'),
     { mode: 0o600 },
@@ -186,10 +189,10 @@ function procNetTcpMs(): number {
 }
 
 /** zsh hook CPU per prompt against the bare receiver: plain, and with every command it runs shadowed (issue 14, finding 11). */
-async function zshFigures(port: number, tmp: string, env: NodeJS.ProcessEnv): Promise<BenchResult[]> {
+async function zshFigures(port: number, proofDir: string, tmp: string, env: NodeJS.ProcessEnv): Promise<BenchResult[]> {
   const hook = path.join(tmp, 'hook.zsh');
   // No liveness stamp: the bare receiver writes none, and a stale one on this host would skip the connect.
-  fs.writeFileSync(hook, fs.readFileSync(ZSH_HOOK, 'utf8').replace(/^__auditkit_port=.*$/m, `__auditkit_port=${port}`).replace(/^__auditkit_alive=.*$/m, '__auditkit_alive='));
+  fs.writeFileSync(hook, fs.readFileSync(ZSH_HOOK, 'utf8').replace(/^__auditkit_port=.*$/m, `__auditkit_port=${port}`).replace(/^__auditkit_alive=.*$/m, '__auditkit_alive=').replace(/^__auditkit_proof_dir=.*$/m, `__auditkit_proof_dir=${proofDir}`));
   const shadows = path.join(tmp, 'shadows.zsh');
   fs.writeFileSync(shadows, `${ZSH_SHADOWS}\n`);
   const base = await best(':', env, 2, undefined, 'zsh');
@@ -210,9 +213,11 @@ export const shellBench: Benchmark = {
   async run(): Promise<BenchResult[]> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'auditkit-bench-shell-'));
     let received = 0;
+    // With uid proofs, as `collect` runs it: the table walk is then paid once, not per prompt.
+    const bareProofs = path.join(tmp, 'proofs');
     const receiver = await startHookReceiver(() => {
       received++;
-    }, { port: 0 });
+    }, { port: 0, proofDir: bareProofs });
     const sock = path.join(tmp, 'syslog.sock');
     const syslog = net.createServer((c) => c.resume());
     await new Promise<void>((r) => syslog.listen(sock, r));
@@ -225,6 +230,7 @@ export const shellBench: Benchmark = {
       return f;
     };
     const bare = hookFile('bare', receiver.port);
+    fs.writeFileSync(bare, fs.readFileSync(bare, 'utf8').replace(/^__auditkit_proof_dir=.*$/m, `__auditkit_proof_dir=${bareProofs}`));
     const noAck = hookFile('noack', receiver.port, '0');
     // A port nobody listens on: connection refused, then logger.
     const down = hookFile('down', await freePort());
@@ -257,7 +263,7 @@ export const shellBench: Benchmark = {
         const paced = await best(`source ${hookFile(`collect-${policy}`, c.port)}`, env, 2, fifo);
         await c.stop();
         const res: BenchResult = {
-          name: policy === 'baseline' ? `hook added, real \`collect\` of ${baseBin ?? ''}` : `hook added, real \`collect\` (journal fsync: ${policy})`,
+          name: policy === 'baseline' ? `hook added, real \`collect\` of ${baseBin ?? ''}` : policy === NO_PROOFS ? 'hook added, real `collect` (journal fsync: interval), uid proofs off' : `hook added, real \`collect\` (journal fsync: ${policy})`,
           value: per(r),
           unit: 'µs/prompt',
           baseline: baseRes,
@@ -284,7 +290,7 @@ export const shellBench: Benchmark = {
       const ref = realUp ?? { name: 'bare receiver', value: per(withBare), unit: 'µs/prompt' };
       const tcp = procNetTcpMs();
       results.push(
-        { name: 'hook added, bare in-process receiver (no journal)', value: per(withBare), unit: 'µs/prompt', baseline: ref, ratio: per(withBare) / ref.value, note: `${received} records; the uid attestation reads /proc/net/tcp once per connection: ${(tcp * 1000).toFixed(0)} µs per read here (the kernel walks its whole TCP hash table)` },
+        { name: 'hook added, bare in-process receiver (no journal)', value: per(withBare), unit: 'µs/prompt', baseline: ref, ratio: per(withBare) / ref.value, note: `${received} records; with uid proofs; a read of /proc/net/tcp (the attestation of a sender without one) costs ${(tcp * 1000).toFixed(0)} µs here: the kernel walks its whole TCP hash table` },
         { name: 'hook added, send only (ack_timeout=0)', value: per(withoutAck), unit: 'µs/prompt', baseline: ref, ratio: per(withoutAck) / ref.value },
         { name: 'hook added (collector down, logger fallback)', value: per(fallback), unit: 'µs/prompt', baseline: ref, ratio: per(fallback) / ref.value },
         { name: 'legacy $(history 1) hook added', value: per(old), unit: 'µs/prompt', baseline: ref, ratio: per(old) / ref.value },
@@ -297,7 +303,7 @@ export const shellBench: Benchmark = {
           { name: 'legacy $(history 1) hook CPU', value: cpuPer(old), unit: 'µs/prompt', baseline: cpuUp, ratio: cpuPer(old) / Math.max(cpuPer(realRun), 1e-3) },
         );
       }
-      if (spawnSync('zsh', ['--version']).status === 0) results.push(...(await zshFigures(receiver.port, tmp, env)));
+      if (spawnSync('zsh', ['--version']).status === 0) results.push(...(await zshFigures(receiver.port, bareProofs, tmp, env)));
       const last = results[results.length - 1];
       if (last) results[results.length - 1] = { ...last, note: `${last.note ? `${last.note}; ` : ''}load average ${load.toFixed(1)} → ${(os.loadavg()[0] ?? 0).toFixed(1)} on ${os.cpus().length} CPUs` };
       return results;

@@ -389,3 +389,158 @@ describe('the liveness stamp the hook reads before it connects', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('uid proofs: a sender attested once is attested by its proof after (issue 20: the table walk was the prompt\'s wait)', () => {
+  const HOOK_ASSET = path.resolve(__dirname, '../assets/shell/auditkit.sh');
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ak-proof-'));
+    fs.chmodSync(dir, 0o711);
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** The real hook's __auditkit_send, as `user` (undefined: this process's), pointed at `port` and `proofDir`. */
+  const hookSend = (port: number, proofDir: string, line: string, user?: string): Promise<number | null> => {
+    const hook = path.join(dir, 'hook.sh');
+    const src = fs
+      .readFileSync(HOOK_ASSET, 'utf8')
+      .replace(/^__auditkit_port=.*$/m, `__auditkit_port=${port}`)
+      .replace(/^__auditkit_alive=.*$/m, '__auditkit_alive=')
+      .replace(/^__auditkit_proof_dir=.*$/m, `__auditkit_proof_dir=${proofDir}`)
+      // The fallback would hide a refused record: make it fail loudly instead.
+      .replace(/^__auditkit_logger_socket=.*$/m, `__auditkit_logger_socket=${dir}/no-syslog`);
+    fs.writeFileSync(hook, src, { mode: 0o644 });
+    const bash = ['bash', '--norc', '--noprofile', '-i', '-c', `source ${hook} && __auditkit_send "$1"`, '_', line];
+    const argv = user ? ['setpriv', `--reuid=${user}`, `--regid=${user === 'nobody' ? 'nogroup' : user}`, '--clear-groups', ...bash] : bash;
+    return new Promise((resolve) => {
+      const c = spawn(argv[0] as string, argv.slice(1), { stdio: 'ignore', timeout: 20_000 });
+      c.on('exit', (code) => resolve(code));
+    });
+  };
+  const LINE = '{"v":1,"sid":"s","seq":1,"t":1795345099140,"uid":1001,"user":"alice","cmd":"id"}';
+
+  nobodyIt('gives the uid its proof (0400, its own), then attests its records by it without a table read; a forged proof is looked up in the table as before', async () => {
+    const proofDir = path.join(dir, 'proofs');
+    let reads = 0;
+    const got: RawRecord[] = [];
+    const r = await startHookReceiver((x) => void got.push(x), { port: 0, proofDir, procNet: () => ((reads += 1), '/proc/net') });
+    try {
+      expect(r.proofProblem).toBeUndefined();
+      expect(fs.statSync(proofDir).mode & 0o777).toBe(0o711);
+      // First record: no proof yet, attested from the table, and the proof is given.
+      expect(await hookSend(r.port, proofDir, LINE, 'nobody')).toBe(0);
+      expect(reads).toBeGreaterThan(0);
+      const proof = fs.statSync(path.join(proofDir, '65534'));
+      expect([proof.uid, proof.mode & 0o777]).toEqual([65534, 0o400]);
+      // Next records: the real hook sends the proof; no table read.
+      const before = reads;
+      expect(await hookSend(r.port, proofDir, LINE, 'nobody')).toBe(0);
+      expect(await hookSend(r.port, proofDir, LINE, 'nobody')).toBe(0);
+      expect(reads).toBe(before);
+      expect(r.stats.proved).toBe(2);
+      expect(got).toHaveLength(3);
+      for (const g of got) {
+        expect(JSON.parse(g.text)).toMatchObject({ peer_uid: 65534, peer_user: 'nobody', uid: 1001 });
+        expect(g.text).not.toContain('"tok"');
+      }
+      // Root's proof (given when root's record is attested) is not nobody's to read.
+      expect(await hookSend(r.port, proofDir, LINE)).toBe(0);
+      expect(fs.statSync(path.join(proofDir, '0')).uid).toBe(0);
+      const cat = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'cat', path.join(proofDir, '0')], { encoding: 'utf8' });
+      expect(cat.status).not.toBe(0);
+      expect(cat.stderr).toMatch(/Permission denied/);
+      // A guessed proof for root, sent as nobody: not a proof; the table says nobody.
+      const reads0 = reads;
+      const forged = `${LINE.slice(0, -1)},"tok":"0:${'0'.repeat(32)}"}`;
+      await new Promise<void>((resolve) => {
+        const c = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${r.port}; printf '%s\\n' '${forged}' >&3; IFS= read -r -t 2 a <&3; exec 3>&-`], { stdio: 'ignore' });
+        c.on('exit', () => resolve());
+      });
+      expect(reads).toBeGreaterThan(reads0);
+      expect(r.stats.proved).toBe(2);
+      const last = JSON.parse((got[got.length - 1] as RawRecord).text) as Record<string, unknown>;
+      expect(last).toMatchObject({ peer_uid: 65534 });
+      expect(last['tok']).toBeUndefined();
+    } finally {
+      await r.close();
+    }
+    // The run's proofs go with it.
+    expect(fs.readdirSync(proofDir)).toEqual([]);
+  });
+
+  it('the zsh hook sends its uid\'s proof too', async () => {
+    if (spawnSync('zsh', ['--version']).status !== 0) throw new Error('zsh is not installed (DESIGN.md: the tests need it)');
+    const proofDir = path.join(dir, 'proofs');
+    let reads = 0;
+    const got: RawRecord[] = [];
+    const r = await startHookReceiver((x) => void got.push(x), { port: 0, proofDir, procNet: () => ((reads += 1), '/proc/net') });
+    const hook = path.join(dir, 'hook.zsh');
+    fs.writeFileSync(
+      hook,
+      fs
+        .readFileSync(path.resolve(__dirname, '../assets/shell/auditkit.zsh'), 'utf8')
+        .replace(/^__auditkit_port=.*$/m, `__auditkit_port=${r.port}`)
+        .replace(/^__auditkit_alive=.*$/m, '__auditkit_alive=')
+        .replace(/^__auditkit_proof_dir=.*$/m, `__auditkit_proof_dir=${proofDir}`)
+        .replace(/^__auditkit_logger_socket=.*$/m, `__auditkit_logger_socket=${dir}/no-syslog`),
+    );
+    const zshSend = (): Promise<number | null> =>
+      new Promise((resolve) => {
+        const c = spawn('zsh', ['-f', '-i', '-c', `source ${hook} && __auditkit_send "$1"`, '_', LINE], { stdio: 'ignore', timeout: 20_000 });
+        c.on('exit', (code) => resolve(code));
+      });
+    try {
+      expect(await zshSend()).toBe(0);
+      const before = reads;
+      expect(await zshSend()).toBe(0);
+      expect(await zshSend()).toBe(0);
+      expect(reads).toBe(before);
+      expect(r.stats.proved).toBe(2);
+      expect(got).toHaveLength(3);
+      for (const g of got) expect(g.text).not.toContain('"tok"');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('clears what a previous run left, and does not take its proofs', async () => {
+    const proofDir = path.join(dir, 'proofs');
+    const a = await startHookReceiver(() => undefined, { port: 0, proofDir });
+    const old = await (async () => {
+      try {
+        expect(await hookSend(a.port, proofDir, LINE)).toBe(0);
+        return fs.readFileSync(path.join(proofDir, String(process.getuid?.() ?? 0)), 'latin1').trim();
+      } finally {
+        // As after a SIGKILL: the file stays.
+        fs.copyFileSync(path.join(proofDir, String(process.getuid?.() ?? 0)), path.join(dir, 'kept'));
+        await a.close();
+        fs.copyFileSync(path.join(dir, 'kept'), path.join(proofDir, String(process.getuid?.() ?? 0)));
+      }
+    })();
+    expect(old).toMatch(/^\d+:[0-9a-f]{32}$/);
+    let reads = 0;
+    const b = await startHookReceiver(() => undefined, { port: 0, proofDir, procNet: () => ((reads += 1), '/proc/net') });
+    try {
+      expect(fs.readdirSync(proofDir)).toEqual([]);
+      const stale = `${LINE.slice(0, -1)},"tok":"${old}"}\n`;
+      expect(await send(b.port, stale)).toBe('OK\n');
+      expect(b.stats.proved).toBe(0);
+      expect(reads).toBeGreaterThan(0);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('runs without proofs, saying why, when the proof directory is not safe', async () => {
+    const file = path.join(dir, 'not-a-dir');
+    fs.writeFileSync(file, 'x');
+    const r = await startHookReceiver(() => undefined, { port: 0, proofDir: file });
+    try {
+      expect(r.proofProblem?.code).toBe('SHELL_HOOK_PROOF_DIR');
+      expect(r.proofProblem?.message).toContain(file);
+      expect(await send(r.port, `${LINE}\n`)).toBe('OK\n');
+    } finally {
+      await r.close();
+    }
+  });
+});

@@ -40,6 +40,7 @@ import { dirname } from 'node:path';
 import { AuditkitError, jsonDepthExceeds } from '../../core';
 import type { RawRecord } from '../types';
 import { journalThenAck } from './ack';
+import { UidProofs } from './proof';
 
 export const DEFAULT_HOOK_PORT = 601;
 
@@ -78,6 +79,12 @@ export interface HookReceiverOptions {
   readonly aliveFile?: string;
   /** How often the stamp is rewritten (default 250 ms; the hook calls it stale after 1.5 s). */
   readonly aliveIntervalMs?: number;
+  /**
+   * Where each uid attested from the socket table gets its proof file (proof.ts), which
+   * its hook then sends instead of waiting for the table walk. Unset: no proofs, every
+   * sender is looked up in the table.
+   */
+  readonly proofDir?: string;
 }
 
 export interface HookReceiverStats {
@@ -99,12 +106,16 @@ export interface HookReceiverStats {
   truncated: number;
   /** Reads of the socket table put off because the reads had used their share of CPU (a flood, or a long paste). */
   deferred: number;
+  /** Senders attested by their uid's proof (proof.ts), without a read of the socket table. */
+  proved: number;
 }
 
 export interface HookReceiver {
   readonly server: Server;
   readonly port: number;
   readonly stats: HookReceiverStats;
+  /** Why proofs are off although `proofDir` was given (the listener runs without them). */
+  readonly proofProblem?: AuditkitError;
   close(): Promise<void>;
 }
 
@@ -163,6 +174,22 @@ const ATTEST_BURST_MS = 25;
  * that reads to EOF (`nc`, a script) gets its EOF this much later.
  */
 const ANSWER_LINGER_MS = 100;
+
+/**
+ * With proofs on, a connection's first line is read at accept for up to PROOF_WAIT_MS
+ * and PROOF_BYTES (the hook writes its line at once; records are ~300 bytes): a line
+ * with a valid proof is attested by it, anything else (no line yet, no proof, a bad one,
+ * a longer record) goes to the socket table as before, with what was read kept for it.
+ */
+const PROOF_WAIT_MS = 50;
+const PROOF_BYTES = 16 * 1024;
+
+/** What was read of a connection before it was attested. */
+interface Preread {
+  readonly chunks: Buffer[];
+  /** Its sender's FIN came too (the 'end' event was consumed). */
+  ended: boolean;
+}
 
 /** Bytes per read(2) of a socket table: the read stops at the chunk holding the last row wanted. */
 const TABLE_CHUNK = 1024;
@@ -298,6 +325,8 @@ export function withPeerUid(text: string, uid: number | undefined, user?: string
   const r = o as Record<string, unknown>;
   delete r['peer_uid'];
   delete r['peer_user'];
+  // The hook's proof (proof.ts) is a secret of its uid: never journalled.
+  delete r['tok'];
   if (uid !== undefined) r['peer_uid'] = uid;
   if (uid !== undefined && user !== undefined) r['peer_user'] = user;
   try {
@@ -314,7 +343,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
   const perUid = opts.maxConnectionsPerUid ?? 8;
   const maxConnections = opts.maxConnections ?? 256;
   const maxBuffered = opts.maxBufferedBytes ?? 32 * 1024 * 1024;
-  const stats: HookReceiverStats = { connections: 0, accepted: 0, rejected: 0, failed: 0, busy: 0, tooBig: 0, tooDeep: 0, timedOut: 0, unverified: 0, truncated: 0, deferred: 0 };
+  const stats: HookReceiverStats = { connections: 0, accepted: 0, rejected: 0, failed: 0, busy: 0, tooBig: 0, tooDeep: 0, timedOut: 0, unverified: 0, truncated: 0, deferred: 0, proved: 0 };
   const fileId = `hook-tcp:${host}:${opts.port ?? DEFAULT_HOOK_PORT}:${Date.now()}`;
   const table = new SocketTable(opts.procNet ?? '/proc/net');
   const names = new PasswdNames(opts.passwdFile ?? '/etc/passwd');
@@ -326,6 +355,17 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
   // Accepted connections wait here (their bytes stay in the socket's bounded read
   // buffer) until the next read of the socket table attests all of them at once.
   let pending: Socket[] = [];
+  // What was read of a pending connection while its proof was looked for.
+  const preread = new Map<Socket, Preread>();
+  // Connections reading their first line for a proof.
+  let proving = 0;
+  let proofs: UidProofs | undefined;
+  let proofProblem: AuditkitError | undefined;
+  try {
+    proofs = opts.proofDir ? new UidProofs(opts.proofDir) : undefined;
+  } catch (err) {
+    proofProblem = err instanceof AuditkitError ? err : new AuditkitError('SHELL_HOOK_PROOF_DIR', String(err));
+  }
   let attestTimer: NodeJS.Timeout | undefined;
   let attestNext: NodeJS.Immediate | undefined;
   // The reads' CPU credit (ms): ATTEST_SHARE per ms of wall time, at most ATTEST_BURST_MS,
@@ -365,12 +405,73 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     refill();
     credit -= (cpu.user + cpu.system) / 1000;
     for (const [sock, key] of keys) {
+      const pre = preread.get(sock);
+      preread.delete(sock);
       try {
-        if (!sock.destroyed) admit(sock, key === undefined ? undefined : rowUid(rows.get(key)));
+        const uid = key === undefined ? undefined : rowUid(rows.get(key));
+        if (uid !== undefined) proofs?.give(uid);
+        if (!sock.destroyed) admit(sock, uid, pre);
       } catch {
         sock.destroy();
       }
     }
+  };
+  // The uid a first line's proof attests (undefined: none, or not valid).
+  const provedUid = (line: Buffer): number | undefined => {
+    if (!proofs || line.indexOf('"tok"') < 0) return undefined;
+    const text = line.toString('utf8');
+    if (jsonDepthExceeds(text)) return undefined;
+    try {
+      const o = JSON.parse(text) as unknown;
+      return typeof o === 'object' && o !== null && !Array.isArray(o) ? proofs.verify((o as Record<string, unknown>)['tok']) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  // Reads a new connection's first line for a proof (see PROOF_WAIT_MS), then admits it
+  // by that, or queues it for the socket table with what was read.
+  const proveOrQueue = (sock: Socket): void => {
+    const pre: Preread = { chunks: [], ended: false };
+    let size = 0;
+    let settled = false;
+    proving++;
+    const settle = (uid: number | undefined): void => {
+      if (settled) return;
+      settled = true;
+      proving--;
+      clearTimeout(timer);
+      sock.off('data', onData);
+      sock.off('end', onEnd);
+      sock.pause();
+      if (sock.destroyed) return;
+      if (uid !== undefined) {
+        stats.proved++;
+        admit(sock, uid, pre);
+        return;
+      }
+      preread.set(sock, pre);
+      pending.push(sock);
+      scheduleAttest();
+    };
+    const onData = (d: Buffer): void => {
+      try {
+        pre.chunks.push(d);
+        size += d.length;
+        const nl = d.indexOf(0x0a);
+        if (nl >= 0) settle(provedUid(Buffer.concat(pre.chunks, size - d.length + nl)));
+        else if (size >= PROOF_BYTES) settle(undefined);
+      } catch {
+        settle(undefined);
+      }
+    };
+    const onEnd = (): void => {
+      pre.ended = true;
+      settle(undefined);
+    };
+    const timer = setTimeout(() => settle(undefined), PROOF_WAIT_MS);
+    sock.on('data', onData);
+    sock.on('end', onEnd);
+    sock.once('close', () => settle(undefined));
   };
   const scheduleAttest = (): void => {
     if (attestTimer || attestNext) return;
@@ -388,9 +489,13 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     try {
       stats.connections++;
       sock.on('error', () => undefined);
-      if (open + pending.length >= maxConnections) {
+      if (open + pending.length + proving >= maxConnections) {
         stats.busy++;
         cut(sock);
+        return;
+      }
+      if (proofs) {
+        proveOrQueue(sock);
         return;
       }
       pending.push(sock);
@@ -401,7 +506,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     }
   });
 
-  function admit(sock: Socket, uid: number | undefined): void {
+  function admit(sock: Socket, uid: number | undefined, pre?: Preread): void {
     const bucket = uid === undefined ? 'unverified' : String(uid);
     const mine = openByUid.get(bucket) ?? 0;
     if (mine >= perUid || open >= maxConnections) {
@@ -483,7 +588,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
       seq++;
       journalThenAck(onRecord, record, stats, () => answer('OK\n'), () => answer('RETRY\n'));
     };
-    sock.on('data', (d: Buffer) => {
+    const onData = (d: Buffer): void => {
       if (done) {
         // Nothing follows a record's newline: a sender still writing after its answer is cut.
         if (answered) cut(sock);
@@ -506,12 +611,12 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
         release();
         sock.destroy();
       }
-    });
+    };
     // The hook always ends its record with a newline. A sender that closes before it
     // sent a fragment: nobody waits for an answer, and journalling it would let each
     // connection push up to maxRecordBytes of junk through the pipeline (the RSS
     // peaks of the hostile-user suite: 174 half-MiB fragments from slow senders).
-    sock.on('end', () => {
+    const onEnd = (): void => {
       if (answered) {
         cut(sock);
         return;
@@ -522,7 +627,15 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
       if (size > 0) stats.truncated++;
       release();
       cut(sock);
-    });
+    };
+    sock.on('data', onData);
+    sock.on('end', onEnd);
+    // What was read while a proof was looked for, as if it came now.
+    if (pre) {
+      for (const c of pre.chunks) if (!sock.destroyed) onData(c);
+      if (pre.ended && !sock.destroyed) onEnd();
+    }
+    sock.resume();
   }
 
   // Excess connections are closed at accept, so a listen backlog the size the
@@ -541,9 +654,11 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     if (attestNext) clearImmediate(attestNext);
     for (const sock of pending) sock.destroy();
     pending = [];
+    preread.clear();
+    proofs?.close();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   };
-  return { server, port, stats, close };
+  return { server, port, stats, close, ...(proofProblem ? { proofProblem } : {}) };
 }
 
 /**
