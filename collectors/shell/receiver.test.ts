@@ -54,6 +54,13 @@ describe('the hook receiver under a hostile sender', () => {
     }
   });
 
+  it('never lets a hook proof through, not even in a line that is not a JSON object (those go to the dead letters as they are)', () => {
+    const tok = `1001:${'a'.repeat(32)}`;
+    expect(withPeerUid(`{"v":1,"cmd":"id","tok":"${tok}"}`, 5)).toBe('{"v":1,"cmd":"id","peer_uid":5}');
+    expect(withPeerUid(`{"v":1,"cmd":"id","tok" : "${tok}",`, 5)).toBe('{"v":1,"cmd":"id","tok":"-",');
+    expect(withPeerUid(`["tok","${tok}",{"tok":"${tok}"}]`, 5)).toBe(`["tok","${tok}",{"tok":"-"}]`);
+  });
+
   it('never stringifies a record deeper than the limit', () => {
     expect(withPeerUid('{"a":' + '['.repeat(100) + ']'.repeat(100) + '}', 5)).toBeUndefined();
     expect(withPeerUid('{"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', 5)).toBe('{"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[","peer_uid":5}');

@@ -313,15 +313,20 @@ class PasswdNames {
  * undefined for a record nested deeper than MAX_JSON_DEPTH: it is never parsed
  * past the scan, never stringified. Never throws.
  */
+/** A line that is not a JSON object goes to the dead letters as it is: any proof in it is blanked first. */
+function withoutProof(text: string): string {
+  return text.includes('"tok"') ? text.replace(/"tok"\s*:\s*"[^"]{0,64}"/g, '"tok":"-"') : text;
+}
+
 export function withPeerUid(text: string, uid: number | undefined, user?: string): string | undefined {
   if (jsonDepthExceeds(text)) return undefined;
   let o: unknown;
   try {
     o = JSON.parse(text);
   } catch {
-    return text; // the parser reports it
+    return withoutProof(text); // the parser reports it
   }
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return text;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return withoutProof(text);
   const r = o as Record<string, unknown>;
   delete r['peer_uid'];
   delete r['peer_user'];
