@@ -15,7 +15,7 @@ import type { Benchmark, BenchResult } from './types';
  * time without it is the hook's cost.
  *
  * The hook talks to the REAL collector: the built `auditkit collect` (listener,
- * uid attestation (its uid's proof, or /proc/net/tcp), journal with its fsync policy, `OK`),
+ * uid attestation (its uid's proof, or /proc/net/tcp for a shell's first record), journal with its fsync policy, `OK`),
  * started once per `collector.listeners.journal.fsync` policy. Its Elasticsearch
  * is a closed port: the sink retries quietly, and the prompt path never waits for
  * it. In the same run: a bare in-process receiver (no journal, no fsync), the send
@@ -121,7 +121,7 @@ async function startCollector(dir: string, fsync: string, bin = BIN): Promise<Co
       '  rules: { enabled: false }',
       '  listeners:',
       // no-proofs: interval, every sender looked up in the socket table (the kit before uid proofs).
-      fsync === NO_PROOFS ? `    hook: { port: ${port}, proof_dir: '' }` : `    hook: { port: ${port} }`,
+      fsync === NO_PROOFS ? `    hook: { port: ${port}, uid_proofs: false }` : `    hook: { port: ${port} }`,
       ...(fsync === 'baseline' ? [] : [`    journal: { fsync: ${fsync === NO_PROOFS ? 'interval' : fsync} }`]),
       '',
     ].join('\n'),
@@ -189,10 +189,10 @@ function procNetTcpMs(): number {
 }
 
 /** zsh hook CPU per prompt against the bare receiver: plain, and with every command it runs shadowed (issue 14, finding 11). */
-async function zshFigures(port: number, proofDir: string, tmp: string, env: NodeJS.ProcessEnv): Promise<BenchResult[]> {
+async function zshFigures(port: number, tmp: string, env: NodeJS.ProcessEnv): Promise<BenchResult[]> {
   const hook = path.join(tmp, 'hook.zsh');
   // No liveness stamp: the bare receiver writes none, and a stale one on this host would skip the connect.
-  fs.writeFileSync(hook, fs.readFileSync(ZSH_HOOK, 'utf8').replace(/^__auditkit_port=.*$/m, `__auditkit_port=${port}`).replace(/^__auditkit_alive=.*$/m, '__auditkit_alive=').replace(/^__auditkit_proof_dir=.*$/m, `__auditkit_proof_dir=${proofDir}`));
+  fs.writeFileSync(hook, fs.readFileSync(ZSH_HOOK, 'utf8').replace(/^__auditkit_port=.*$/m, `__auditkit_port=${port}`).replace(/^__auditkit_alive=.*$/m, '__auditkit_alive='));
   const shadows = path.join(tmp, 'shadows.zsh');
   fs.writeFileSync(shadows, `${ZSH_SHADOWS}\n`);
   const base = await best(':', env, 2, undefined, 'zsh');
@@ -213,11 +213,10 @@ export const shellBench: Benchmark = {
   async run(): Promise<BenchResult[]> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'auditkit-bench-shell-'));
     let received = 0;
-    // With uid proofs, as `collect` runs it: the table walk is then paid once, not per prompt.
-    const bareProofs = path.join(tmp, 'proofs');
+    // With uid proofs, as `collect` runs it: the table walk is then paid once per shell, not per prompt.
     const receiver = await startHookReceiver(() => {
       received++;
-    }, { port: 0, proofDir: bareProofs });
+    }, { port: 0 });
     const sock = path.join(tmp, 'syslog.sock');
     const syslog = net.createServer((c) => c.resume());
     await new Promise<void>((r) => syslog.listen(sock, r));
@@ -230,7 +229,6 @@ export const shellBench: Benchmark = {
       return f;
     };
     const bare = hookFile('bare', receiver.port);
-    fs.writeFileSync(bare, fs.readFileSync(bare, 'utf8').replace(/^__auditkit_proof_dir=.*$/m, `__auditkit_proof_dir=${bareProofs}`));
     const noAck = hookFile('noack', receiver.port, '0');
     // A port nobody listens on: connection refused, then logger.
     const down = hookFile('down', await freePort());
@@ -290,7 +288,7 @@ export const shellBench: Benchmark = {
       const ref = realUp ?? { name: 'bare receiver', value: per(withBare), unit: 'µs/prompt' };
       const tcp = procNetTcpMs();
       results.push(
-        { name: 'hook added, bare in-process receiver (no journal)', value: per(withBare), unit: 'µs/prompt', baseline: ref, ratio: per(withBare) / ref.value, note: `${received} records; with uid proofs; a read of /proc/net/tcp (the attestation of a sender without one) costs ${(tcp * 1000).toFixed(0)} µs here: the kernel walks its whole TCP hash table` },
+        { name: 'hook added, bare in-process receiver (no journal)', value: per(withBare), unit: 'µs/prompt', baseline: ref, ratio: per(withBare) / ref.value, note: `${received} records; with uid proofs; a read of /proc/net/tcp (the attestation of a shell's first record) costs ${(tcp * 1000).toFixed(0)} µs here: the kernel walks its whole TCP hash table` },
         { name: 'hook added, send only (ack_timeout=0)', value: per(withoutAck), unit: 'µs/prompt', baseline: ref, ratio: per(withoutAck) / ref.value },
         { name: 'hook added (collector down, logger fallback)', value: per(fallback), unit: 'µs/prompt', baseline: ref, ratio: per(fallback) / ref.value },
         { name: 'legacy $(history 1) hook added', value: per(old), unit: 'µs/prompt', baseline: ref, ratio: per(old) / ref.value },
@@ -303,7 +301,7 @@ export const shellBench: Benchmark = {
           { name: 'legacy $(history 1) hook CPU', value: cpuPer(old), unit: 'µs/prompt', baseline: cpuUp, ratio: cpuPer(old) / Math.max(cpuPer(realRun), 1e-3) },
         );
       }
-      if (spawnSync('zsh', ['--version']).status === 0) results.push(...(await zshFigures(receiver.port, bareProofs, tmp, env)));
+      if (spawnSync('zsh', ['--version']).status === 0) results.push(...(await zshFigures(receiver.port, tmp, env)));
       const last = results[results.length - 1];
       if (last) results[results.length - 1] = { ...last, note: `${last.note ? `${last.note}; ` : ''}load average ${load.toFixed(1)} → ${(os.loadavg()[0] ?? 0).toFixed(1)} on ${os.cpus().length} CPUs` };
       return results;

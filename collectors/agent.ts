@@ -52,9 +52,8 @@ export async function runAgent(o: AgentOptions): Promise<PipelineResult> {
       if (!o.once) {
         const journal = new RecordJournal(file, journalOpts);
         try {
-          const rx = await startHookReceiver((r) => journal.append(r.text), { host: listeners.hook.host, port: listeners.hook.port, ...(listeners.hook.alive_file ? { aliveFile: listeners.hook.alive_file } : {}), ...(listeners.hook.proof_dir ? { proofDir: listeners.hook.proof_dir } : {}) });
+          const rx = await startHookReceiver((r) => journal.append(r.text), { host: listeners.hook.host, port: listeners.hook.port, ...(listeners.hook.alive_file ? { aliveFile: listeners.hook.alive_file } : {}), proofs: listeners.hook.uid_proofs });
           closers.push(() => rx.close(), () => journal.close());
-          if (rx.proofProblem) o.log.warn({ err: rx.proofProblem }, 'the shell hook listener runs without uid proofs: every sender is looked up in the socket table');
           o.log.info({ 'server.address': listeners.hook.host, 'server.port': rx.port }, 'listening for the shell hook');
         } catch (err) {
           // Not fatal: the hook falls back to syslog when nobody listens.

@@ -103,10 +103,10 @@ export const collectorConfigSchema = z.strictObject({
             .string()
             .default('/run/auditkit/hook.alive')
             .describe('Liveness stamp (epoch ms, rewritten every 250 ms) the hook reads before it connects: stale (collector frozen or gone), the hook falls back to syslog at once instead of waiting on a connect that has no timeout. Must match the hook\'s __auditkit_alive; empty: none.'),
-          proof_dir: z
-            .string()
-            .default('/run/auditkit/hook-uid')
-            .describe('Where each uid the collector attested from the kernel socket table gets a proof file only it can read (mode 0400); its hook sends the proof with each record, which then needs no walk of the socket table (1.6–4 ms a prompt on a large host). Must match the hook\'s __auditkit_proof_dir; empty: no proofs.'),
+          uid_proofs: z
+            .boolean()
+            .default(true)
+            .describe('Answer a shell\'s first record, attested from the kernel socket table, with a proof of its uid (an HMAC under a key held in memory) that the hook keeps in a shell variable and sends with its next records, which then need no walk of the socket table (1.6–4 ms a prompt on a large host). false: every record is looked up in the table.'),
         })
         .prefault({}),
       omaudit: z

@@ -326,11 +326,6 @@ export const ERROR_CODES = {
     description: 'The collector cannot listen for the shell hook on its port (in use, or a privileged port without the right).',
     next: 'Run the collector as root or with CAP_NET_BIND_SERVICE, or stop what uses the port (collector.listeners.hook.port).',
   },
-  SHELL_HOOK_PROOF_DIR: {
-    exit: ExitCode.Config,
-    description: 'The directory where the collector gives each attested uid its hook proof (collector.listeners.hook.proof_dir) cannot be made safe: not a directory, or owned by another user. The listener runs without proofs: every prompt waits for the socket table walk.',
-    next: 'Point collector.listeners.hook.proof_dir at a directory only the collector\'s user owns and writes (default /run/auditkit/hook-uid), or remove what is there.',
-  },
   SHELL_OMAUDIT_LISTEN: {
     exit: ExitCode.Failure,
     description: 'The collector cannot listen for OMAudit agents on its port.',

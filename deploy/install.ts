@@ -259,20 +259,19 @@ export function hostConfigFiles(host: ResolvedHost, root: string, es: HostConfig
 
 /**
  * The packaged shell hooks with this host's hook listener settings written into their settings
- * block (`__auditkit_addr`, `__auditkit_port`, `__auditkit_alive`, `__auditkit_proof_dir`): a host whose collector listens
+ * block (`__auditkit_addr`, `__auditkit_port`, `__auditkit_alive`): a host whose collector listens
  * elsewhere than the defaults gets hooks that send there, instead of hooks that fall back to
  * syslog at every prompt. Only values the host's `collector.listeners.hook` sets are written; a
  * hook they leave unchanged is not returned (the packaged file is installed as it is).
  */
 export function hostHookFiles(host: ResolvedHost, hooks: readonly PackageFile[]): PackageFile[] {
-  const listeners = host.collector['listeners'] as { hook?: { host?: unknown; port?: unknown; alive_file?: unknown; proof_dir?: unknown } } | undefined;
+  const listeners = host.collector['listeners'] as { hook?: { host?: unknown; port?: unknown; alive_file?: unknown } } | undefined;
   const l = listeners?.hook ?? {};
   const set: Array<[string, string]> = [];
   // A wildcard listener still answers on loopback, where the hook connects by default.
   if (typeof l.host === 'string' && !['0.0.0.0', '::', ''].includes(l.host)) set.push(['__auditkit_addr', l.host]);
   if (typeof l.port === 'number') set.push(['__auditkit_port', String(l.port)]);
   if (typeof l.alive_file === 'string') set.push(['__auditkit_alive', l.alive_file]);
-  if (typeof l.proof_dir === 'string') set.push(['__auditkit_proof_dir', l.proof_dir]);
   const out: PackageFile[] = [];
   for (const f of hooks) {
     const before = 'data' in f.source ? f.source.data.toString('utf8') : readFileSync(f.source.file, 'utf8');

@@ -80,11 +80,11 @@ export interface HookReceiverOptions {
   /** How often the stamp is rewritten (default 250 ms; the hook calls it stale after 1.5 s). */
   readonly aliveIntervalMs?: number;
   /**
-   * Where each uid attested from the socket table gets its proof file (proof.ts), which
-   * its hook then sends instead of waiting for the table walk. Unset: no proofs, every
-   * sender is looked up in the table.
+   * Uid proofs (proof.ts): a record attested from the socket table that asks for one
+   * (`tok` present) is answered `OK <proof>`, and later records carrying it are attested
+   * without the table walk. Default true; false: every sender is looked up in the table.
    */
-  readonly proofDir?: string;
+  readonly proofs?: boolean;
 }
 
 export interface HookReceiverStats {
@@ -114,8 +114,6 @@ export interface HookReceiver {
   readonly server: Server;
   readonly port: number;
   readonly stats: HookReceiverStats;
-  /** Why proofs are off although `proofDir` was given (the listener runs without them). */
-  readonly proofProblem?: AuditkitError;
   close(): Promise<void>;
 }
 
@@ -176,7 +174,7 @@ const ATTEST_BURST_MS = 25;
 const ANSWER_LINGER_MS = 100;
 
 /**
- * With proofs on, a connection's first line is read at accept for up to PROOF_WAIT_MS
+ * With proofs on (proof.ts), a connection's first line is read at accept for up to PROOF_WAIT_MS
  * and PROOF_BYTES (the hook writes its line at once; records are ~300 bytes): a line
  * with a valid proof is attested by it, anything else (no line yet, no proof, a bad one,
  * a longer record) goes to the socket table as before, with what was read kept for it.
@@ -319,15 +317,21 @@ function withoutProof(text: string): string {
 }
 
 export function withPeerUid(text: string, uid: number | undefined, user?: string): string | undefined {
+  return peerRecord(text, uid, user)?.text;
+}
+
+/** withPeerUid, and whether the record asked for a uid proof (carried `tok`, even empty). */
+function peerRecord(text: string, uid: number | undefined, user?: string): { text: string; asked: boolean } | undefined {
   if (jsonDepthExceeds(text)) return undefined;
   let o: unknown;
   try {
     o = JSON.parse(text);
   } catch {
-    return withoutProof(text); // the parser reports it
+    return { text: withoutProof(text), asked: false }; // the parser reports it
   }
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return withoutProof(text);
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { text: withoutProof(text), asked: false };
   const r = o as Record<string, unknown>;
+  const asked = 'tok' in r;
   delete r['peer_uid'];
   delete r['peer_user'];
   // The hook's proof (proof.ts) is a secret of its uid: never journalled.
@@ -335,7 +339,7 @@ export function withPeerUid(text: string, uid: number | undefined, user?: string
   if (uid !== undefined) r['peer_uid'] = uid;
   if (uid !== undefined && user !== undefined) r['peer_user'] = user;
   try {
-    return JSON.stringify(r);
+    return { text: JSON.stringify(r), asked };
   } catch {
     return undefined;
   }
@@ -364,13 +368,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
   const preread = new Map<Socket, Preread>();
   // Connections reading their first line for a proof.
   let proving = 0;
-  let proofs: UidProofs | undefined;
-  let proofProblem: AuditkitError | undefined;
-  try {
-    proofs = opts.proofDir ? new UidProofs(opts.proofDir) : undefined;
-  } catch (err) {
-    proofProblem = err instanceof AuditkitError ? err : new AuditkitError('SHELL_HOOK_PROOF_DIR', String(err));
-  }
+  const proofs = opts.proofs === false ? undefined : new UidProofs();
   let attestTimer: NodeJS.Timeout | undefined;
   let attestNext: NodeJS.Immediate | undefined;
   // The reads' CPU credit (ms): ATTEST_SHARE per ms of wall time, at most ATTEST_BURST_MS,
@@ -414,7 +412,6 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
       preread.delete(sock);
       try {
         const uid = key === undefined ? undefined : rowUid(rows.get(key));
-        if (uid !== undefined) proofs?.give(uid);
         if (!sock.destroyed) admit(sock, uid, pre);
       } catch {
         sock.destroy();
@@ -451,7 +448,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
       if (sock.destroyed) return;
       if (uid !== undefined) {
         stats.proved++;
-        admit(sock, uid, pre);
+        admit(sock, uid, pre, true);
         return;
       }
       preread.set(sock, pre);
@@ -511,7 +508,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     }
   });
 
-  function admit(sock: Socket, uid: number | undefined, pre?: Preread): void {
+  function admit(sock: Socket, uid: number | undefined, pre?: Preread, proved = false): void {
     const bucket = uid === undefined ? 'unverified' : String(uid);
     const mine = openByUid.get(bucket) ?? 0;
     if (mine >= perUid || open >= maxConnections) {
@@ -582,16 +579,19 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
       release();
       let text = buf.toString('utf8');
       if (text.endsWith('\r')) text = text.slice(0, -1);
-      const withPeer = withPeerUid(text, uid, uid === undefined ? undefined : names.name(uid));
+      const withPeer = peerRecord(text, uid, uid === undefined ? undefined : names.name(uid));
       if (withPeer === undefined) {
         stats.tooDeep++;
         refuse('TOODEEP\n');
         return;
       }
       if (uid === undefined) stats.unverified++;
-      const record: RawRecord = { text: withPeer, origin: { file: `tcp://${host}`, fileId, offset: seq, end: seq + 1 } };
+      const record: RawRecord = { text: withPeer.text, origin: { file: `tcp://${host}`, fileId, offset: seq, end: seq + 1 } };
       seq++;
-      journalThenAck(onRecord, record, stats, () => answer('OK\n'), () => answer('RETRY\n'));
+      // Attested from the table, and asked: its uid's proof goes with the OK, to this
+      // connection only (its sender is that uid), for its next records (proof.ts).
+      const ok = proofs && !proved && uid !== undefined && withPeer.asked ? `OK ${proofs.proof(uid)}\n` : 'OK\n';
+      journalThenAck(onRecord, record, stats, () => answer(ok), () => answer('RETRY\n'));
     };
     const onData = (d: Buffer): void => {
       if (done) {
@@ -660,10 +660,9 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     for (const sock of pending) sock.destroy();
     pending = [];
     preread.clear();
-    proofs?.close();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   };
-  return { server, port, stats, close, ...(proofProblem ? { proofProblem } : {}) };
+  return { server, port, stats, close };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readFileSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 
 /**
  * The collectors the tests start (`collect` with the default
@@ -6,7 +6,6 @@ import { readFileSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
  * stopped cleanly removes it, one killed with SIGKILL leaves it behind. A stamp
  * nobody refreshed for 5 s belongs to no running collector: remove it, and the
  * directory when it is empty (systemd recreates a real install's RuntimeDirectory).
- * The proof directory beside it goes too.
  */
 function removeStaleAliveStamp(file = '/run/auditkit/hook.alive'): void {
   try {
@@ -16,9 +15,6 @@ function removeStaleAliveStamp(file = '/run/auditkit/hook.alive'): void {
   } catch {
     // none, or not ours to remove
   }
-  // The hook proofs (`collector.listeners.hook.proof_dir`) of the same collectors: a clean
-  // stop removes its files, a SIGKILL leaves them; with no live stamp, nobody's.
-  rmSync('/run/auditkit/hook-uid', { recursive: true, force: true });
   try {
     rmdirSync('/run/auditkit');
   } catch {

@@ -49,14 +49,12 @@ __auditkit_ack_timeout=0.5
 # before. Empty: no check.
 __auditkit_alive=/run/auditkit/hook.alive
 __auditkit_alive_ms=1500
-# The collector writes <dir>/<uid>, readable by that uid alone, once it has attested the
-# uid from the kernel socket table; sent with each record (over the connection only, never
-# to syslog), it spares the collector that table walk, which is most of the prompt's wait.
-# Empty: never sent.
-__auditkit_proof_dir=/run/auditkit/hook-uid
 # -----------------------------------------------------------------------------
 
 __auditkit_loaded=1
+# The uid proof the collector gives this shell with its first OK (collectors/shell/proof.ts).
+# Mutable: a user who changes it only sends their own records the slow way.
+__auditkit_proof=
 
 # JSON string escaping with parameter expansion only (no fork). Control
 # characters other than \n \r \t are rare: handled by a slower loop only when present.
@@ -118,7 +116,7 @@ case ${SUDO_UID-} in '' | *[!0-9]*) ;; *) __auditkit_prefix+=",\"sudo_uid\":$SUD
 unset __auditkit_tmp __auditkit_v
 
 __auditkit_send() { # __auditkit_send LINE
-  local fd= ack= hb= hp= tok= line=$1 now=${EPOCHREALTIME//[!0-9]/}
+  local fd= ack= hb= hp= line now=${EPOCHREALTIME//[!0-9]/}
   # A stale liveness stamp: the collector cannot answer, and connecting could hang.
   # (open + read of a small tmpfs file: no fork.)
   if [ -n "$__auditkit_alive" ] && { IFS=" " read -r hb hp <"$__auditkit_alive"; } 2>/dev/null \
@@ -127,18 +125,23 @@ __auditkit_send() { # __auditkit_send LINE
   # Loopback connect + write + wait for "OK": all builtins. 2>/dev/null hides
   # "connection refused" when the collector is down.
   elif { exec {fd}<>"/dev/tcp/$__auditkit_addr/$__auditkit_port"; } 2>/dev/null; then
-    # This uid's proof, when the collector has given one (a builtin read of a tmpfs file).
-    if [ -n "$__auditkit_proof_dir" ] && { IFS= read -r tok <"$__auditkit_proof_dir/$EUID"; } 2>/dev/null \
-      && [[ $tok =~ ^[0-9]+:[0-9a-f]{32}$ ]]; then
-      line="${1%\}},\"tok\":\"$tok\"}"
-    fi
+    # The uid proof the collector answered an earlier record with (empty: ask for one). It
+    # spares the collector a walk of the kernel's socket table: most of the prompt's wait.
+    # Sent over this connection only, never to syslog.
+    [[ $__auditkit_proof =~ ^[0-9]+:[0-9a-f]{32}$ ]] || __auditkit_proof=
+    line="${1%\}},\"tok\":\"$__auditkit_proof\"}"
     if [ "$__auditkit_ack_timeout" = 0 ]; then
       { printf '%s\n' "$line" >&"$fd"; } 2>/dev/null && ack=OK
     else
       { printf '%s\n' "$line" >&"$fd"; } 2>/dev/null && IFS= read -r -t "$__auditkit_ack_timeout" -u "$fd" ack 2>/dev/null
     fi
     exec {fd}>&-
-    [ "${ack%$'\r'}" = OK ] && return 0
+    ack=${ack%$'\r'}
+    if [[ $ack == "OK "* ]]; then
+      __auditkit_proof=${ack#OK }
+      ack=OK
+    fi
+    [ "$ack" = OK ] && return 0
   fi
   # Fallback: syslog/journald (forks; only while the collector is down).
   command logger ${__auditkit_logger_socket:+-u "$__auditkit_logger_socket"} -t "$__auditkit_logger_tag" -p "$__auditkit_logger_prio" \
@@ -268,7 +271,7 @@ else
 fi
 
 readonly __auditkit_loaded __auditkit_addr __auditkit_port __auditkit_logger_tag __auditkit_logger_prio __auditkit_logger_socket \
-  __auditkit_ack_timeout __auditkit_alive __auditkit_alive_ms __auditkit_proof_dir __auditkit_user __auditkit_luid __auditkit_ses __auditkit_lname \
+  __auditkit_ack_timeout __auditkit_alive __auditkit_alive_ms __auditkit_user __auditkit_luid __auditkit_ses __auditkit_lname \
   __auditkit_logname __auditkit_tty __auditkit_t0 __auditkit_sid __auditkit_prefix __auditkit_scratch \
   __auditkit_empty PS0 PROMPT_COMMAND
 readonly -f __auditkit_esc __auditkit_send __auditkit_record __auditkit_hook

@@ -81,12 +81,11 @@ __auditkit_ack_timeout=0.5
 # __auditkit_alive_ms, no connect (ztcp has no timeout either); see auditkit.sh.
 __auditkit_alive=/run/auditkit/hook.alive
 __auditkit_alive_ms=1500
-# This uid's proof file, written by the collector once it attested the uid: sent with each
-# record over the connection (never to syslog), it spares the socket table walk; see auditkit.sh.
-__auditkit_proof_dir=/run/auditkit/hook-uid
 # -----------------------------------------------------------------------------
 
 typeset -g __auditkit_loaded=1
+# The uid proof the collector gives this shell with its first OK (see auditkit.sh).
+typeset -g __auditkit_proof=
 
 __auditkit_esc() { # __auditkit_esc VAR STRING
   emulate -L zsh
@@ -137,23 +136,27 @@ typeset -g __auditkit_cmd= __auditkit_start= __auditkit_ran=0 __auditkit_primed=
 
 __auditkit_send() {
   emulate -L zsh
-  local fd ack= hb hp tok= line=$1 now=$(( epochtime[1] * 1000 + epochtime[2] / 1000000 ))
+  local fd ack= hb hp line now=$(( epochtime[1] * 1000 + epochtime[2] / 1000000 ))
   if [[ -n $__auditkit_alive ]] && { IFS=" " read -r hb hp <$__auditkit_alive } 2>/dev/null \
     && [[ $hp == $__auditkit_port && $hb == <-> ]] && (( now - hb > __auditkit_alive_ms )); then
     : # stale: the collector is frozen or gone; connecting could hang
   elif (( ${+builtins[ztcp]} )) && ztcp "$__auditkit_addr" "$__auditkit_port" 2>/dev/null; then
     fd=$REPLY
-    if [[ -n $__auditkit_proof_dir ]] && { IFS= read -r tok <$__auditkit_proof_dir/$EUID } 2>/dev/null \
-      && [[ $tok == <->:* && ${#tok} -le 43 && ${#${tok#*:}} -eq 32 && ${tok#*:} != *[^0-9a-f]* ]]; then
-      line="${1%\}},\"tok\":\"$tok\"}"
-    fi
+    # The uid proof from an earlier OK (empty: ask for one); over this connection only.
+    [[ $__auditkit_proof == <->:* && ${#${__auditkit_proof#*:}} -eq 32 && ${__auditkit_proof#*:} != *[^0-9a-f]* ]] || __auditkit_proof=
+    line="${1%\}},\"tok\":\"$__auditkit_proof\"}"
     if [[ $__auditkit_ack_timeout == 0 ]]; then
       print -r -u $fd -- "$line" 2>/dev/null && ack=OK
     else
       print -r -u $fd -- "$line" 2>/dev/null && IFS= read -r -t "$__auditkit_ack_timeout" -u $fd ack 2>/dev/null
     fi
     ztcp -c $fd 2>/dev/null
-    [[ ${ack%$'\r'} == OK ]] && return 0
+    ack=${ack%$'\r'}
+    if [[ $ack == "OK "* ]]; then
+      __auditkit_proof=${ack#OK }
+      ack=OK
+    fi
+    [[ $ack == OK ]] && return 0
   fi
   command logger ${__auditkit_logger_socket:+-u} ${__auditkit_logger_socket:+$__auditkit_logger_socket} \
     -t "$__auditkit_logger_tag" -p "$__auditkit_logger_prio" --id=$$ -S 262144 -- "$1" 2>/dev/null
@@ -204,7 +207,7 @@ preexec_functions=(${preexec_functions[@]:#__auditkit_preexec} __auditkit_preexe
 precmd_functions=(__auditkit_precmd ${precmd_functions[@]:#__auditkit_precmd})
 
 typeset -r __auditkit_loaded __auditkit_addr __auditkit_port __auditkit_logger_tag __auditkit_logger_prio \
-  __auditkit_logger_socket __auditkit_ack_timeout __auditkit_alive __auditkit_alive_ms __auditkit_proof_dir __auditkit_luid __auditkit_ses __auditkit_lname \
+  __auditkit_logger_socket __auditkit_ack_timeout __auditkit_alive __auditkit_alive_ms __auditkit_luid __auditkit_ses __auditkit_lname \
   __auditkit_logname __auditkit_tty __auditkit_sid __auditkit_prefix
 
 __auditkit_restore
