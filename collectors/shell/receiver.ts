@@ -390,7 +390,12 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     const batch = pending;
     pending = [];
     const keys = new Map<Socket, string | undefined>();
+    const pres = new Map<Socket, Preread>();
     for (const sock of batch) {
+      // Taken out for every socket of the batch, closed ones included (they hold no entry after).
+      const pre = preread.get(sock);
+      if (pre) pres.set(sock, pre);
+      preread.delete(sock);
       try {
         if (!sock.destroyed) keys.set(sock, rowKey(sock));
       } catch {
@@ -408,11 +413,9 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     refill();
     credit -= (cpu.user + cpu.system) / 1000;
     for (const [sock, key] of keys) {
-      const pre = preread.get(sock);
-      preread.delete(sock);
       try {
         const uid = key === undefined ? undefined : rowUid(rows.get(key));
-        if (!sock.destroyed) admit(sock, uid, pre);
+        if (!sock.destroyed) admit(sock, uid, pres.get(sock));
       } catch {
         sock.destroy();
       }
