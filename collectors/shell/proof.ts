@@ -16,32 +16,69 @@
  * also do by running that one's commands themselves; root can read any process's
  * memory, as it can open a socket as anyone.
  *
- * A restart makes every proof stale: the next record of each shell is attested from the
- * table and answered with a new one. The proof is removed from the record before it is
- * journalled.
+ * Keys rotate every PROOF_KEY_MS (a day): a proof under the key before still passes and
+ * is answered with a new one; older ones, and every proof after a restart, are stale: the
+ * next record of that shell is attested from the table and answered with a new proof. A
+ * proof that leaked is good for two days at most. The proof is removed from the record
+ * before it is journalled.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const PROOF = /^(\d{1,10}):[0-9a-f]{32}$/;
 const MAX_UID = 0xfffffffe;
 
-export class UidProofs {
-  private readonly key = randomBytes(32);
+/** How long a key signs new proofs; a proof stays valid for up to twice this (default a day). */
+export const PROOF_KEY_MS = 24 * 3600 * 1000;
 
-  /** `<uid>:<32 hex digits>`. */
-  proof(uid: number): string {
-    return `${uid}:${createHmac('sha256', this.key).update(`auditkit-hook-uid:${uid}`).digest('hex').slice(0, 32)}`;
+export class UidProofs {
+  // keys[0] signs; keys[1] (the one before) still verifies, so a proof lives at most two periods.
+  private keys: Buffer[] = [randomBytes(32)];
+  private rotatedAt: number;
+
+  constructor(private readonly keyMs = PROOF_KEY_MS, private readonly now: () => number = Date.now) {
+    this.rotatedAt = now();
   }
 
-  /** The uid a record's `tok` proves; undefined for anything else (absent, empty, malformed, forged, stale). */
-  verify(tok: unknown): number | undefined {
+  private rotate(): void {
+    // Periods on fixed boundaries from the first key, so a key verifies for two at most.
+    const since = this.now() - this.rotatedAt;
+    if (since < this.keyMs) return;
+    if (since < 2 * this.keyMs) {
+      this.keys = [randomBytes(32), this.keys[0] as Buffer];
+      this.rotatedAt += this.keyMs;
+    } else {
+      this.keys = [randomBytes(32)];
+      this.rotatedAt = this.now();
+    }
+  }
+
+  private sign(uid: number, key: Buffer): string {
+    return `${uid}:${createHmac('sha256', key).update(`auditkit-hook-uid:${uid}`).digest('hex').slice(0, 32)}`;
+  }
+
+  /** `<uid>:<32 hex digits>`, under the current key. */
+  proof(uid: number): string {
+    this.rotate();
+    return this.sign(uid, this.keys[0] as Buffer);
+  }
+
+  /**
+   * The uid a record's `tok` proves, and whether under the current key (false: the one
+   * before; the sender is then given a new proof); undefined for anything else (absent,
+   * empty, malformed, forged, expired, from before a restart).
+   */
+  verify(tok: unknown): { uid: number; current: boolean } | undefined {
     if (typeof tok !== 'string' || tok.length > 48) return undefined;
     const m = PROOF.exec(tok);
     if (!m) return undefined;
     const uid = Number(m[1]);
     if (uid > MAX_UID) return undefined;
-    const want = Buffer.from(this.proof(uid));
+    this.rotate();
     const got = Buffer.from(tok);
-    return want.length === got.length && timingSafeEqual(want, got) ? uid : undefined;
+    for (let i = 0; i < this.keys.length; i++) {
+      const want = Buffer.from(this.sign(uid, this.keys[i] as Buffer));
+      if (want.length === got.length && timingSafeEqual(want, got)) return { uid, current: i === 0 };
+    }
+    return undefined;
   }
 }

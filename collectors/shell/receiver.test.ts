@@ -521,3 +521,44 @@ describe('uid proofs: a shell attested once from the table is attested by its pr
     }
   });
 });
+
+describe('uid proof keys rotate (a proof that leaked is good for two key periods at most)', () => {
+  it('passes a proof of the key before and renews it; refuses one two periods old', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { UidProofs } = require('./proof') as typeof import('./proof');
+    let t = 1_000_000;
+    const p = new UidProofs(1000, () => t);
+    const first = p.proof(1001);
+    expect(p.verify(first)).toEqual({ uid: 1001, current: true });
+    expect(p.verify(first.replace(/.$/, (c) => (c === '0' ? '1' : '0')))).toBeUndefined();
+    expect(p.verify(`1002:${first.split(':')[1]}`)).toBeUndefined();
+    t += 1500;
+    expect(p.verify(first)).toEqual({ uid: 1001, current: false });
+    const second = p.proof(1001);
+    expect(second).not.toBe(first);
+    expect(p.verify(second)).toEqual({ uid: 1001, current: true });
+    t += 1000;
+    expect(p.verify(first)).toBeUndefined();
+    expect(p.verify(second)).toEqual({ uid: 1001, current: false });
+    t += 5000;
+    expect(p.verify(second)).toBeUndefined();
+  });
+
+  it('the receiver answers a proof of the key before with a new one', async () => {
+    const me = process.getuid?.() ?? 0;
+    const r = await startHookReceiver(() => undefined, { port: 0, proofKeyMs: 300 });
+    try {
+      const LINE = '{"v":1,"sid":"s","seq":1,"t":1795345099140,"uid":0,"user":"root","cmd":"id"';
+      const first = (await send(r.port, `${LINE},"tok":""}\n`)).slice(3).trim();
+      expect(first).toMatch(new RegExp(`^${me}:[0-9a-f]{32}$`));
+      expect(await send(r.port, `${LINE},"tok":"${first}"}\n`)).toBe('OK\n');
+      await sleep(350);
+      const renewed = await send(r.port, `${LINE},"tok":"${first}"}\n`);
+      expect(renewed).toMatch(new RegExp(`^OK ${me}:[0-9a-f]{32}\\n$`));
+      expect(renewed.slice(3).trim()).not.toBe(first);
+      expect(r.stats.proved).toBe(2);
+    } finally {
+      await r.close();
+    }
+  });
+});

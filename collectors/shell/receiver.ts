@@ -85,6 +85,8 @@ export interface HookReceiverOptions {
    * without the table walk. Default true; false: every sender is looked up in the table.
    */
   readonly proofs?: boolean;
+  /** How long a proof key signs (proof.ts PROOF_KEY_MS; tests shorten it). */
+  readonly proofKeyMs?: number;
 }
 
 export interface HookReceiverStats {
@@ -368,7 +370,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
   const preread = new Map<Socket, Preread>();
   // Connections reading their first line for a proof.
   let proving = 0;
-  const proofs = opts.proofs === false ? undefined : new UidProofs();
+  const proofs = opts.proofs === false ? undefined : new UidProofs(opts.proofKeyMs);
   let attestTimer: NodeJS.Timeout | undefined;
   let attestNext: NodeJS.Immediate | undefined;
   // The reads' CPU credit (ms): ATTEST_SHARE per ms of wall time, at most ATTEST_BURST_MS,
@@ -422,7 +424,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     }
   };
   // The uid a first line's proof attests (undefined: none, or not valid).
-  const provedUid = (line: Buffer): number | undefined => {
+  const provedUid = (line: Buffer): { uid: number; current: boolean } | undefined => {
     if (!proofs || line.indexOf('"tok"') < 0) return undefined;
     const text = line.toString('utf8');
     if (jsonDepthExceeds(text)) return undefined;
@@ -440,7 +442,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     let size = 0;
     let settled = false;
     proving++;
-    const settle = (uid: number | undefined): void => {
+    const settle = (by: { uid: number; current: boolean } | undefined): void => {
       if (settled) return;
       settled = true;
       proving--;
@@ -449,9 +451,10 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
       sock.off('end', onEnd);
       sock.pause();
       if (sock.destroyed) return;
-      if (uid !== undefined) {
+      if (by !== undefined) {
         stats.proved++;
-        admit(sock, uid, pre, true);
+        // Under the key before the current one: it is answered with a new proof.
+        admit(sock, by.uid, pre, by.current ? 'proved' : 'renew');
         return;
       }
       preread.set(sock, pre);
@@ -511,7 +514,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
     }
   });
 
-  function admit(sock: Socket, uid: number | undefined, pre?: Preread, proved = false): void {
+  function admit(sock: Socket, uid: number | undefined, pre?: Preread, proof: 'table' | 'proved' | 'renew' = 'table'): void {
     const bucket = uid === undefined ? 'unverified' : String(uid);
     const mine = openByUid.get(bucket) ?? 0;
     if (mine >= perUid || open >= maxConnections) {
@@ -593,7 +596,7 @@ export async function startHookReceiver(onRecord: (record: RawRecord) => void | 
       seq++;
       // Attested from the table, and asked: its uid's proof goes with the OK, to this
       // connection only (its sender is that uid), for its next records (proof.ts).
-      const ok = proofs && !proved && uid !== undefined && withPeer.asked ? `OK ${proofs.proof(uid)}\n` : 'OK\n';
+      const ok = proofs && proof !== 'proved' && uid !== undefined && withPeer.asked ? `OK ${proofs.proof(uid)}\n` : 'OK\n';
       journalThenAck(onRecord, record, stats, () => answer(ok), () => answer('RETRY\n'));
     };
     const onData = (d: Buffer): void => {
