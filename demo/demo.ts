@@ -82,8 +82,37 @@ export async function replacePreviousWeek(client: Client, ns: string, hostIds: r
   });
   if (stale.count === 0) return 0;
   const all = [stored, streamName('deadletter', ns), streamName('agent', ns)].join(',');
-  const res = await client.deleteByQuery({ index: all, ignore_unavailable: true, allow_no_indices: true, refresh: true, conflicts: 'proceed', query: { bool: { filter: [hosts] } } });
-  return Number(res.deleted ?? 0);
+  return deleteMatching(client, all, { bool: { filter: [hosts] } });
+}
+
+/** Elasticsearch has no `_delete_by_query` here: it comes with the reindex module, which Elastic's minimal distribution leaves out. */
+function noDeleteByQuery(err: unknown): boolean {
+  const e = err as { meta?: { statusCode?: number }; message?: unknown };
+  return (e.meta?.statusCode === 400 || e.meta?.statusCode === 404 || e.meta?.statusCode === 405) && /no handler found for uri \[[^\]]*_delete_by_query/.test(String(e.message ?? ''));
+}
+
+/**
+ * Deletes the documents of `index` that `query` matches: one `_delete_by_query` where the cluster has
+ * it; else (the demo's own minimal node) search and bulk-delete by id, 5,000 at a time, until none is left.
+ */
+async function deleteMatching(client: Client, index: string, query: Record<string, unknown>): Promise<number> {
+  try {
+    const res = await client.deleteByQuery({ index, ignore_unavailable: true, allow_no_indices: true, refresh: true, conflicts: 'proceed', query });
+    return Number(res.deleted ?? 0);
+  } catch (err) {
+    if (!noDeleteByQuery(err)) throw err;
+  }
+  let deleted = 0;
+  for (;;) {
+    const res = await client.search({ index, ignore_unavailable: true, allow_no_indices: true, size: 5_000, _source: false, sort: ['_doc'], query });
+    const hits = res.hits.hits;
+    if (hits.length === 0) return deleted;
+    const bulk = await client.bulk({ refresh: true, operations: hits.map((h) => ({ delete: { _index: h._index, _id: h._id as string } })) });
+    const gone = bulk.items.filter((it) => it.delete?.result === 'deleted' || it.delete?.status === 404).length;
+    // A batch of which nothing could be deleted would come back forever: stop and say so.
+    if (gone === 0) throw new AuditkitError('AK_ES_RESPONSE', `could not delete the previous demo week from ${index}: ${JSON.stringify(bulk.items[0]?.delete?.error ?? {}).slice(0, 300)}`);
+    deleted += bulk.items.filter((it) => it.delete?.result === 'deleted').length;
+  }
 }
 
 export interface DemoOptions {

@@ -197,4 +197,24 @@ describe('auditkit demo', () => {
     expect(again.alerts.existing).toBe(first.alerts.total);
     expect(again.events).toEqual(first.events);
   }, 320_000);
+
+  it('replaces the previous week when the week moves (a run the next day), on the minimal node that has no _delete_by_query', async () => {
+    // Elastic's minimal distribution leaves out the reindex module, so the demo deletes by id there.
+    const dbq = await client.deleteByQuery({ index: `logs-auditkit.agent-${NS}`, ignore_unavailable: true, query: { match_none: {} } }).then(
+      () => 'present',
+      (e: unknown) => String((e as Error).message),
+    );
+    expect(dbq).toMatch(/no handler found for uri .*_delete_by_query/);
+    const moved = new Date(Date.parse(START) + 3_600_000).toISOString();
+    const r = await run([...DEMO_ARGS.slice(0, -1), moved], env, 300_000);
+    expect(r.code).toBe(0);
+    const next = JSON.parse(r.stdout) as DemoSummary;
+    expect(r.stderr).toMatch(/Replaced the previous demo week of these simulated hosts \(\d+ documents removed\)/);
+    // What is stored is the new week's events alone: nothing of the first is left or doubled.
+    expect(next.ingest.created).toBeGreaterThan(0);
+    expect((next.events['commands'] ?? 0) + (next.events['auditd'] ?? 0)).toBe(next.ingest.created);
+    expect(next.events['alerts']).toBe(next.alerts.total);
+    const before = await client.count({ index: `logs-auditkit.commands-${NS},logs-auditkit.auditd-${NS}`, query: { range: { '@timestamp': { lt: moved } } } });
+    expect(before.count).toBe(0);
+  }, 320_000);
 });
