@@ -474,7 +474,8 @@ maybe('the bastion web portal with real Chromium and real sshd targets', () => {
       // The admin ends it: carol's page says so, the socket closes, the end document says why.
       await erin.goto(`${base}/live`);
       await erin.waitForSelector(`#live tr[data-session="${sid}"] button.kill`);
-      await erin.click(`#live tr[data-session="${sid}"] button.kill`);
+      // The page reloads itself once the kill is answered: wait for that reload, or the next goto races it.
+      await Promise.all([erin.waitForEvent('load'), erin.click(`#live tr[data-session="${sid}"] button.kill`)]);
       await carol.waitForSelector('#status[data-closed="1"]');
       expect(await screen(carol)).toMatch(/ended by an administrator/);
       // No longer listed once it has ended.
