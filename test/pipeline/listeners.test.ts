@@ -39,31 +39,44 @@ maybe('auditkit collect listeners', () => {
   let stderr = '';
 
   beforeAll(async () => {
-    hookPort = await freePort();
-    omPort = await freePort();
-    const cfg = path.join(dir, 'auditkit.yml');
-    writeFileSync(
-      cfg,
-      [
-        'elasticsearch:',
-        `  url: ${testEsUrl()}`,
-        `  namespace: ${ns}`,
-        'collector:',
-        '  host_name: listener-host',
-        `  state_dir: ${path.join(dir, 'state')}`,
-        '  heartbeat_interval_s: 1',
-        '  poll_interval_ms: 50',
-        '  sink: { flush_interval_ms: 50 }',
-        '  listeners:',
-        `    hook: { enabled: true, port: ${hookPort} }`,
-        `    omaudit: { enabled: true, port: ${omPort}, token: s3cret-token }`,
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
-    child = spawn(process.execPath, [path.join(REPO, 'bin/auditkit.js'), 'collect', '--config', cfg], { env: { ...process.env, AUDITKIT_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitFor(async () => (stderr.includes('pipeline started') ? true : undefined), 60_000);
+    // Up to three tries: a port freePort() handed out can be taken by a parallel test before the
+    // collector binds it (a listener that cannot bind stops the collector). Anything else fails at once.
+    for (let attempt = 1; ; attempt++) {
+      hookPort = await freePort();
+      omPort = await freePort();
+      const cfg = path.join(dir, 'auditkit.yml');
+      writeFileSync(
+        cfg,
+        [
+          'elasticsearch:',
+          `  url: ${testEsUrl()}`,
+          `  namespace: ${ns}`,
+          'collector:',
+          '  host_name: listener-host',
+          `  state_dir: ${path.join(dir, 'state')}`,
+          '  heartbeat_interval_s: 1',
+          '  poll_interval_ms: 50',
+          '  sink: { flush_interval_ms: 50 }',
+          '  listeners:',
+          `    hook: { enabled: true, port: ${hookPort} }`,
+          `    omaudit: { enabled: true, port: ${omPort}, token: s3cret-token }`,
+          '',
+        ].join('\n'),
+        { mode: 0o600 },
+      );
+      stderr = '';
+      const c = spawn(process.execPath, [path.join(REPO, 'bin/auditkit.js'), 'collect', '--config', cfg], { env: { ...process.env, AUDITKIT_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = c;
+      c.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      const started = await waitFor(async () => (stderr.includes('pipeline started') ? 'started' : c.exitCode !== null ? 'exited' : undefined), 60_000).catch(() => 'timeout');
+      if (started === 'started') return;
+      if (c.exitCode === null) {
+        c.kill('SIGKILL');
+        await new Promise((r) => c.once('exit', r));
+      }
+      if (started === 'exited' && /EADDRINUSE/.test(stderr) && attempt < 3) continue;
+      throw new Error(`collect did not start (${started}, exit ${String(c.exitCode)}): ${stderr.slice(-3000)}`);
+    }
   }, 90_000);
 
   afterAll(async () => {
