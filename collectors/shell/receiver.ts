@@ -7,7 +7,9 @@
  *  - `OK` is written only after `onRecord` resolved, i.e. the pipeline has the
  *    record durably queued; otherwise the hook falls back to syslog (and the
  *    deterministic id makes a record that arrives both ways one document).
- *  - The sender's uid is looked up in /proc/net/tcp{,6} **at accept** (the
+ *  - A record carrying a valid uid proof (proof.ts; the hook's later records) is
+ *    attested by it, read at accept before anything else. Every other sender's uid
+ *    is looked up in /proc/net/tcp{,6} **at accept** (the
  *    kernel's record of who created the client socket; one read of the table for
  *    every connection accepted since the last; the reads may take a fifth of a core
  *    over time, with a burst of ATTEST_BURST_MS of CPU, and a read waits at most
@@ -307,17 +309,17 @@ class PasswdNames {
   }
 }
 
+/** A line that is not a JSON object goes to the dead letters as it is: any proof in it is blanked first. */
+function withoutProof(text: string): string {
+  return text.includes('"tok"') ? text.replace(/"tok"\s*:\s*"[^"]{0,64}"/g, '"tok":"-"') : text;
+}
+
 /**
  * Set `peer_uid`/`peer_user` to what the kernel says (or remove claimed ones we
  * could not check), so the parser never trusts a sender's own claim. Returns
  * undefined for a record nested deeper than MAX_JSON_DEPTH: it is never parsed
  * past the scan, never stringified. Never throws.
  */
-/** A line that is not a JSON object goes to the dead letters as it is: any proof in it is blanked first. */
-function withoutProof(text: string): string {
-  return text.includes('"tok"') ? text.replace(/"tok"\s*:\s*"[^"]{0,64}"/g, '"tok":"-"') : text;
-}
-
 export function withPeerUid(text: string, uid: number | undefined, user?: string): string | undefined {
   return peerRecord(text, uid, user)?.text;
 }
