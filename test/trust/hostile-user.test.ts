@@ -452,22 +452,31 @@ maybe('the full-spool attack', () => {
       }
     }, 100);
 
-    // 1. Fill it as nobody: records until 20 in a row were refused (the reader keeps moving
-    // records into the spool until that is full, so refusals come in after a while).
+    // 1. Fill it as nobody: records until 20 in a row were refused. The journal refuses once
+    // its unread backlog is at the cap, but the reader keeps moving records into the spool
+    // until that is full: a refusal can come from a reader that is merely behind (a loaded CI
+    // machine: 35 OK'd, then the reader caught up and bash's records were OK'd). So fill in
+    // rounds with a pause between, until a whole round after the pause is refused: then the
+    // spool is full and the journal at its cap, and nothing moves until the cluster returns.
     const fill = `
       const net = require('node:net');
       const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => { o += d; if (o.includes('\\n')) s.destroy(); }); s.on('close', () => res(o)); s.on('error', () => res(o)); });
       (async () => {
         const ok = [], retry = [];
         let i = 0;
-        // Big records first, then ever smaller ones, so that what is left under the cap
-        // is smaller than any real hook record.
-        for (const size of [4096, 512, 0]) {
-          for (let run = 0, n = 0; n < 2000 && run < 20; n++, i++) {
-            const rec = { v: 1, sid: 'spoolfill', seq: i, t: 1795345099140 + i, cmd: 'x'.repeat(size) };
-            const a = await send(JSON.stringify(rec) + '\\n');
-            if (a.startsWith('OK')) { ok.push(i); run = 0; } else if (a.startsWith('RETRY')) { retry.push(i); run++; } else { run = 0; }
+        for (let round = 0; round < 30; round++) {
+          const before = ok.length;
+          // Big records first, then ever smaller ones, so that what is left under the cap
+          // is smaller than any real hook record.
+          for (const size of [4096, 512, 0]) {
+            for (let run = 0, n = 0; n < 2000 && run < 20; n++, i++) {
+              const rec = { v: 1, sid: 'spoolfill', seq: i, t: 1795345099140 + i, cmd: 'x'.repeat(size) };
+              const a = await send(JSON.stringify(rec) + '\\n');
+              if (a.startsWith('OK')) { ok.push(i); run = 0; } else if (a.startsWith('RETRY')) { retry.push(i); run++; } else { run = 0; }
+            }
           }
+          if (round > 0 && ok.length === before) break;
+          await new Promise((r) => setTimeout(r, 500));
         }
         console.log(JSON.stringify({ ok, retry }));
       })();`;
