@@ -1,6 +1,6 @@
 import { promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { AuditkitError, ExitCode, expandHome, parseDuration, sleep } from '../../core';
+import { AuditkitError, ExitCode, expandHome, parseDuration, processAlive, sleep } from '../../core';
 import { configuredRules, createDetector } from '../../rules';
 import { pipelineOptionsFromConfig, RecordJournal, runPipeline, type PipelineInput } from '../../collectors';
 import {
@@ -312,12 +312,8 @@ function readLive(cfg: AuditkitConfig): LiveSession[] {
   for (const n of names) {
     try {
       const s = JSON.parse(readFileSync(path.join(dir, n), 'utf8')) as LiveSession;
-      try {
-        process.kill(s.pid, 0);
-        out.push(s);
-      } catch {
-        /* its bastion is gone: not live */
-      }
+      // EPERM (a bastion run by another user than this operator) is alive: processAlive.
+      if (processAlive(s.pid)) out.push(s);
     } catch {
       /* half-written */
     }

@@ -4,10 +4,11 @@
  * start/status/stop.
  */
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { testEsUrl } from '../harness/es';
-import { runCli } from './cli';
+import { BIN, runCli } from './cli';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ak-cli-'));
 chmodSync(tmp, 0o755);
@@ -82,6 +83,26 @@ describe('auditkit CLI', () => {
     // The run's node was provisioned by the global setup: nothing to send.
     expect(out.requests).toEqual([]);
     expect(out.objects.find((o) => o.name === 'logs-auditkit.commands')?.action).toBe('unchanged');
+  });
+
+  it('lists a live bastion session to an operator who is not the bastion\'s user, and not one whose bastion is gone', () => {
+    // The operator runs `sessions list` as another uid than the bastion's (root's pid 1 here):
+    // signal 0 to that pid fails with EPERM, which means alive, not gone.
+    const dir = path.join(tmp, 'live-bastion');
+    mkdirSync(path.join(dir, 'state', 'live'), { recursive: true });
+    const session = (id: string, pid: number): string => JSON.stringify({ id, pid, user: 'alice', host: 'web01', account: 'root', started: '2026-12-05T00:00:00Z' });
+    writeFileSync(path.join(dir, 'state', 'live', 'other-user.json'), session('other-user', 1));
+    // A pid past pid_max (4,194,304 at most): its bastion is gone.
+    writeFileSync(path.join(dir, 'state', 'live', 'gone.json'), session('gone', 2 ** 22 + 1));
+    writeFileSync(path.join(dir, 'auditkit.yml'), `elasticsearch:\n  url: http://127.0.0.1:9\nbastion:\n  state_dir: ${path.join(dir, 'state')}\n`);
+    for (const p of [dir, path.join(dir, 'state'), path.join(dir, 'state', 'live')]) chmodSync(p, 0o755);
+    const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, BIN, '--json', '--config', path.join(dir, 'auditkit.yml'), 'bastion', 'sessions', 'list', '--live'], {
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', AUDITKIT_CONFIG: '' },
+      timeout: 60_000,
+    });
+    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect((JSON.parse(r.stdout) as { live: Array<{ id: string }> }).live.map((s) => s.id)).toEqual(['other-user']);
   });
 
   it('has --help for every command, and none of them is a stub any more', async () => {
