@@ -4,5 +4,5 @@
  */
 export { runDeploy, detectSecurity, hostRoot, type DeployMode, type DeployOptions, type HostResult } from './deploy';
 export { buildPackage, COLLECTOR_NODE_FLAGS, INSTALL, type CollectorPackage } from './package';
-export { COLLECTOR_ENV } from './package';
+export { COLLECTOR_ENV, LAUNCHER_VALUE_OPTIONS } from './package';
 export { hostConfigFiles } from './install';

@@ -143,6 +143,14 @@ describe('host plans', () => {
       expect(run('collect', '--config', '/etc/auditkit/auditkit.yml')).toEqual([...COLLECTOR_NODE_FLAGS, lib(INSTALL.collectorBundle), 'collect', '--config', '/etc/auditkit/auditkit.yml']);
       expect(run('rules', 'list', 'collect')).toEqual([...COLLECTOR_NODE_FLAGS, lib(INSTALL.bundle), 'rules', 'list', 'collect']);
       expect(run()).toEqual([...COLLECTOR_NODE_FLAGS, lib(INSTALL.bundle)]);
+      // Global options before the command, with or without a separate value.
+      expect(run('--verbose', 'collect')).toEqual([...COLLECTOR_NODE_FLAGS, lib(INSTALL.collectorBundle), '--verbose', 'collect']);
+      expect(run('--config', '/etc/a.yml', '--json', 'collect', '--once')).toEqual([...COLLECTOR_NODE_FLAGS, lib(INSTALL.collectorBundle), '--config', '/etc/a.yml', '--json', 'collect', '--once']);
+      expect(run('--es-url=https://es:9200', '--namespace', 'prod', 'collect')[COLLECTOR_NODE_FLAGS.length]).toBe(lib(INSTALL.collectorBundle));
+      // A value that reads like the command is the value; what follows decides.
+      expect(run('--config', 'collect', 'rules', 'list')[COLLECTOR_NODE_FLAGS.length]).toBe(lib(INSTALL.bundle));
+      expect(run('--help')[COLLECTOR_NODE_FLAGS.length]).toBe(lib(INSTALL.bundle));
+      expect(run('report', 'collect')[COLLECTOR_NODE_FLAGS.length]).toBe(lib(INSTALL.bundle));
     } finally {
       rmSync(prefix, { recursive: true, force: true });
     }

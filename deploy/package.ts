@@ -146,13 +146,31 @@ export const COLLECTOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1
  */
 export const COLLECTOR_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '65536', MALLOC_MMAP_THRESHOLD_: '65536' };
 
+/**
+ * The global options that take a separate value (`--config FILE`): the launcher skips the
+ * value when it looks for the command. cli/commands/index.test.ts checks this is every
+ * string option of cli/options.ts GLOBAL_OPTIONS (deploy cannot import cli). A command it
+ * cannot find runs on the full CLI, which runs `collect` too: only heavier.
+ */
+export const LAUNCHER_VALUE_OPTIONS: readonly string[] = ['--config', '--es-url', '--namespace'];
+
 export const LAUNCHER = `#!/bin/sh
 # Installed by auditkit deploy: runs the bundled kit on its pinned Node runtime,
 # relative to this script so an install under another root works too.
 # \`collect\` (the unit's ExecStart) runs the collector's own bundle, a third of the full CLI's.
 d=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
 ${Object.entries(COLLECTOR_ENV).map(([k, v]) => `${k}=${v}; export ${k}\n`).join('')}b=auditkit.js
-[ "$1" = collect ] && b=${path.posix.basename(INSTALL.collectorBundle)}
+# The command is the first word that is not a global option (\`auditkit --verbose collect\`).
+s=
+for a in "$@"; do
+  [ -n "$s" ] && { s=; continue; }
+  case $a in
+    ${LAUNCHER_VALUE_OPTIONS.join('|')}) s=1 ;;
+    -*) ;;
+    collect) b=${path.posix.basename(INSTALL.collectorBundle)}; break ;;
+    *) break ;;
+  esac
+done
 exec "$d/node" ${COLLECTOR_NODE_FLAGS.map((f) => `${f} `).join('')}"$d/../lib/$b" "$@"
 `;
 

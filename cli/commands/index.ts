@@ -28,7 +28,7 @@ export const COMMAND_LOADERS: ReadonlyArray<{ readonly name: string; readonly lo
 
 
 /** Global options whose value may be the next word, so that word is not taken for a command. */
-const VALUE_OPTIONS = new Set(Object.entries(GLOBAL_OPTIONS).filter(([, o]) => o.type === 'string').map(([name]) => `--${name}`));
+export const VALUE_OPTIONS: ReadonlySet<string> = new Set(Object.entries(GLOBAL_OPTIONS).filter(([, o]) => o.type === 'string').map(([name]) => `--${name}`));
 
 /** Every command, loaded (top-level help, tests). */
 export function loadCommands(): AuditkitCommand[] {
