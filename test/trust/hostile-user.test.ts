@@ -59,6 +59,15 @@ async function hookPortAnswers(c: ChildProcess, port: number, tries: number): Pr
 }
 
 /** Run a node script as uid nobody; resolves with its stdout. */
+/**
+ * The source of `send(data)` for the scripts nobody runs: one connection to the hook port,
+ * `data` written, the first answer line read, then closed (as the hook does); resolves
+ * with what was answered ('' when the connection was refused or cut).
+ */
+function sendSource(port: number | string): string {
+  return `const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => { o += d; if (o.includes('\\n')) s.destroy(); }); s.on('close', () => res(o)); s.on('error', () => res(o)); });`;
+}
+
 function asNobody(script: string, children: ChildProcess[]): Promise<string> {
   return new Promise((resolve) => {
     const c = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -103,7 +112,7 @@ maybe('a hostile local user against auditkit collect', () => {
     const attack = `
       const net = require('node:net');
       const P = ${port};
-      const send = (data) => new Promise((res) => { const s = net.connect(P, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => { o += d; if (o.includes('\\n')) s.destroy(); }); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      ${sendSource('P')}
       (async () => {
         const t0 = Date.now();
         await send('{"v":1,"x":' + '['.repeat(200000) + ']'.repeat(200000) + '}\\n');
@@ -187,7 +196,7 @@ maybe('a hostile local user against auditkit collect', () => {
     expect(await asRoot(rec(1, 'bastion-victim', 0, 1000, 4242, VICTIM))).toMatch(/^OK/);
     const forger = `
       const net = require('node:net');
-      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => { o += d; if (o.includes('\\n')) s.destroy(); }); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      ${sendSource(port)}
       (async () => {
         let oks = 0;
         for (const line of ${JSON.stringify([rec(2, 'bastion-forger', 65534, 1000, 4242), rec(3, 'bastion-forger', 65534, 1000, 4242, FORGED), rec(4, 'bastion-forger', 65534, 65534, 4243, VICTIM)])}) if ((await send(line)).startsWith('OK')) oks++;
@@ -227,7 +236,7 @@ maybe('a hostile local user against auditkit collect', () => {
     // Eight senders at a time: the receiver's per-uid connection budget.
     const flooder = `
       const net = require('node:net');
-      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => { o += d; if (o.includes('\\n')) s.destroy(); }); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      ${sendSource(port)}
       const line = (i) => JSON.stringify({ v: 1, shell: 'bash', host: ${JSON.stringify(host)}, sid: 'flood-' + i, seq: 1, t: 1795345299140 + 10 + i, uid: 65534, user: 'nobody', luid: 65534, ses: 100000 + i, bsid: (i.toString(16).padStart(8, '0')) + '-0000-4000-8000-000000000000', ssh: '6.6.' + ((i >> 8) & 255) + '.' + (i & 255) + ' 1 10.0.0.21 22', rc: 0, cmd: 'true' }) + '\\n';
       let next = 0, oks = 0;
       const worker = async () => { while (next < ${FLOOD}) { const i = next++; if ((await send(line(i))).startsWith('OK')) oks++; } };
@@ -308,7 +317,7 @@ maybe('forged records OK\'d while Elasticsearch is down', () => {
     const first = await startCollector();
     const script = `
       const net = require('node:net');
-      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => { o += d; if (o.includes('\\n')) s.destroy(); }); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      ${sendSource(port)}
       (async () => {
         let oks = 0;
         for (let i = 0; i < 15; i++) {
@@ -460,7 +469,7 @@ maybe('the full-spool attack', () => {
     // spool is full and the journal at its cap, and nothing moves until the cluster returns.
     const fill = `
       const net = require('node:net');
-      const send = (data) => new Promise((res) => { const s = net.connect(${port}, '127.0.0.1', () => s.write(data)); let o = ''; s.on('data', (d) => { o += d; if (o.includes('\\n')) s.destroy(); }); s.on('close', () => res(o)); s.on('error', () => res(o)); });
+      ${sendSource(port)}
       (async () => {
         const ok = [], retry = [];
         let i = 0;
