@@ -110,4 +110,11 @@ describe('Auditbeat keys that name object internals', () => {
     expect(({} as Record<string, unknown>)['polluted2']).toBeUndefined();
     expect(({} as Record<string, unknown>)['polluted3']).toBeUndefined();
   });
+  test('a top-level key named like an Object.prototype member is a field like any other, not a rename', () => {
+    const r = convertAuditbeat(JSON.stringify({ ...AUDITD_EVENT, toString: 'x', valueOf: 'y' }), CTX);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    assertValidDocument(r.doc);
+    expect([getField(r.doc, 'auditd.auditbeat.toString'), getField(r.doc, 'auditd.auditbeat.valueOf')]).toEqual(['x', 'y']);
+  });
 });

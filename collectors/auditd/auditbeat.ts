@@ -106,7 +106,7 @@ export function convertAuditbeat(text: string, ctx: ParseContext): AuditbeatResu
       move(path, v);
       continue;
     }
-    const renamed = RENAMES[path];
+    const renamed = Object.hasOwn(RENAMES, path) ? RENAMES[path] : undefined; // not Object.prototype's `constructor`
     if (renamed !== undefined) {
       put(doc, renamed, coerce(renamed, v));
       continue;

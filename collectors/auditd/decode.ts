@@ -20,7 +20,7 @@ const ARCHES: Readonly<Record<string, string>> = {
 export function archName(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   const k = raw.startsWith('0x') ? raw.slice(2).toLowerCase() : raw.toLowerCase();
-  return ARCHES[k];
+  return Object.hasOwn(ARCHES, k) ? ARCHES[k] : undefined; // not Object.prototype's `constructor`
 }
 
 /** Syscall number -> name for the record's arch (x86_64, aarch64, i386; others fall back to the number). */

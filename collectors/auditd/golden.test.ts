@@ -370,3 +370,10 @@ d('golden agreement with go-libaudit, laurel and audit-userspace', () => {
     expect(invalid).toEqual([]);
   });
 });
+
+describe('decode tables', () => {
+  it('name only the architectures they hold: an arch= of an Object.prototype member is unknown, not a function', () => {
+    expect(archName('c000003e')).toBe('x86_64');
+    for (const k of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) expect(archName(k)).toBeUndefined();
+  });
+});

@@ -66,6 +66,11 @@ export const FIELD_MAP: Readonly<Record<string, Readonly<Record<string, string>>
   other: { USER: 'user.effective.name', pam_user: 'user.name', pam_rhost: 'source.ip', host: 'host.name', User: 'user.name', CommandLine: 'process.command_line' },
 };
 
+/** `table[key]` when the table has it: a rule's field, tag or level named `constructor` is not Object.prototype's. */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** Guards so a rule only sees events of its logsource. */
 const LOGSOURCE_GUARD: Readonly<Record<string, Condition | undefined>> = {
   process_creation: { field: 'event.category', equals: 'process' },
@@ -165,8 +170,8 @@ function fieldCondition(key: string, raw: Json, kind: string, notes: string[]): 
     const vals = (Array.isArray(raw) ? raw : [raw]).map((v) => String(v).replace(/^\*|\*$/g, ''));
     return mods.includes('all') ? { all: vals.map((v) => ({ keywords: [v] })) } : { keywords: vals };
   }
-  const map = FIELD_MAP[kind] ?? {};
-  let field: string | undefined = map[name];
+  const map = own(FIELD_MAP, kind) ?? {};
+  let field: string | undefined = own(map, name);
   const argN = /^a(\d+)$/.exec(name);
   if (!field && kind === 'auditd' && argN) field = `process.args.${argN[1]}`;
   if (!field && /^[a-z]+(\.[a-z_]+)+$/.test(name)) field = name; // already ECS
@@ -340,7 +345,10 @@ function threatOf(tags: readonly string[]): Threat[] {
     if (!m) continue;
     const v = (m[1] as string).replace(/-/g, '_');
     if (/^t\d{4}(\.\d{3})?$/.test(v)) techniques.push(v.toUpperCase());
-    else if (TACTICS[v]) tactics.push(TACTICS[v]);
+    else {
+      const tactic = own(TACTICS, v);
+      if (tactic) tactics.push(tactic);
+    }
   }
   if (!tactics.length) return [];
   const [first] = tactics;
@@ -385,14 +393,14 @@ export function convertSigma(text: string, path: string): SigmaResult {
       if (!m) throw new Unsupported(`aggregation "${agg}" is not supported (only count() [by field] > N)`);
       const tf = String(det['timeframe'] ?? '');
       if (!TIMEFRAME.test(tf)) throw new Unsupported('count() aggregation without a timeframe');
-      const byField = m[1] ? (FIELD_MAP[kind]?.[m[1]] ?? FIELD_MAP['other']?.[m[1]]) : 'host.name';
+      const byField = m[1] ? (own(own(FIELD_MAP, kind) ?? {}, m[1]) ?? own(FIELD_MAP['other'] ?? {}, m[1])) : 'host.name';
       if (!byField) throw new Unsupported(`aggregation field ${m[1] ?? ''} has no ECS mapping`);
       threshold = { by: [byField], count: Number(m[2]) + 1, window: tf };
     }
-    const guard = LOGSOURCE_GUARD[kind];
+    const guard = own(LOGSOURCE_GUARD, kind);
     if (guard) condition = { all: [guard, condition] };
     const tags = Array.isArray(doc['tags']) ? doc['tags'].map(String) : [];
-    const level = LEVEL[String(doc['level'] ?? 'medium')] ?? 'medium';
+    const level = own(LEVEL, String(doc['level'] ?? 'medium')) ?? 'medium';
     const author = String(doc['author'] ?? 'SigmaHQ')
       .split(/,\s*|\s+and\s+|;\s*/)
       .map((s) => s.trim())

@@ -81,3 +81,18 @@ d('SigmaHQ Linux corpus import', () => {
     expect(hit / tested).toBeGreaterThanOrEqual(0.6);
   });
 });
+
+describe('Sigma words that name Object.prototype members', () => {
+  it('are unknown levels, tactics and fields, not Object.prototype\'s functions', () => {
+    const r = convertSigma(
+      `title: T\nid: 11111111-2222-3333-4444-000000000001\nlevel: constructor\ntags: [attack.constructor, attack.tostring, attack.t1059.004]\nlogsource: {product: linux, category: process_creation}\ndetection:\n  sel:\n    CommandLine|contains: 'nc -e'\n  condition: sel\n`,
+      'rules/proto.yml',
+    );
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.rule.severity).toBe('medium');
+    expect(r.rule.threat).toEqual([]);
+    const f = convertSigma(`title: T\nid: 11111111-2222-3333-4444-000000000002\nlogsource: {product: linux, category: process_creation}\ndetection:\n  sel:\n    toString: x\n  condition: sel\n`, 'rules/proto2.yml');
+    expect(f).toMatchObject({ ok: false, reason: expect.stringContaining('toString') });
+  });
+});
