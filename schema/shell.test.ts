@@ -32,6 +32,21 @@ describe('shell parsing', () => {
     expect(names(`unshare -UrmC bash -c 'echo /tmp/x > /mnt/release_agent'`)).toEqual(['unshare', 'bash', 'echo']);
     expect(names('nsenter -t 1 -m -u -i -n -p -- bash')).toEqual(['nsenter', 'bash']);
   });
+  it('parses the command a container CLI\'s exec runs, one level deeper and without the host\'s sudo', () => {
+    const inner = (line: string): Array<[string, number, boolean]> => simpleCommands(line).filter((c) => c.depth > 0).map((c) => [c.argv.join(' '), c.depth, c.sudo]);
+    expect(inner('docker exec -it db psql -U postgres')).toEqual([['psql -U postgres', 1, false]]);
+    expect(inner(`sudo docker -H tcp://10.0.0.5:2375 container exec -e A=1 -u 0 -w /app web sh -c 'cat /etc/shadow'`)).toEqual([
+      ['docker -H tcp://10.0.0.5:2375 container exec -e A=1 -u 0 -w /app web sh -c cat /etc/shadow', 1, true],
+      ['sh -c cat /etc/shadow', 2, false],
+      ['cat /etc/shadow', 3, false],
+    ]);
+    expect(inner('kubectl -n prod exec -it pod-1 -c app -- cat /var/run/secrets/kubernetes.io/serviceaccount/token')).toEqual([['cat /var/run/secrets/kubernetes.io/serviceaccount/token', 1, false]]);
+    expect(inner('kubectl exec pod-1 cat /etc/passwd')).toEqual([['cat /etc/passwd', 1, false]]); // before `--` was required
+    expect(inner('podman exec --user root c1 nsenter -t 1 -m sh')).toEqual([['nsenter -t 1 -m sh', 1, false], ['sh', 2, false]]);
+    expect(inner('lxc exec c1 -- bash -c id')).toEqual([['bash -c id', 1, false], ['id', 2, false]]);
+    // Not exec, or no command: nothing inside.
+    for (const line of ['docker ps -a', 'docker exec', 'docker exec -it web', 'kubectl get pods -- exec', 'kubectl logs exec']) expect(inner(line)).toEqual([]);
+  });
   it('reads a later command with the plain values the line assigned (GTFOBins LFILE=…)', () => {
     const argv = (line: string): string[][] => simpleCommands(line).map((c) => [...c.argv, ...c.writes.map((w) => `>${w}`)]);
     expect(argv('LFILE=/etc/shadow\nfold -w99999 "$LFILE"')).toEqual([[], ['fold', '-w99999', '/etc/shadow']]);

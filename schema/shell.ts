@@ -351,8 +351,17 @@ const WRITE_REDIR = new Set(['>', '>>', '&>', '&>>', '>|']);
 const READ_REDIR = new Set(['<', '<>', '<<<']);
 const RESERVED = new Set(['!', '{', '}', 'do', 'done', 'then', 'else', 'elif', 'fi', 'if', 'while', 'until', 'time', 'esac']);
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'tcsh', 'csh', 'ash', 'busybox', 'fish']);
+/**
+ * A lookup table keyed by words of the line: without a prototype, so `toString -x` or
+ * `constructor -u y` is not taken for a wrapper (it was: Object.prototype's function, whose
+ * missing option set threw, and the whole line went unparsed, its other commands unseen).
+ */
+function wordTable<T>(entries: Record<string, T>): Readonly<Record<string, T>> {
+  return Object.freeze(Object.assign(Object.create(null) as Record<string, T>, entries));
+}
+
 /** Wrappers whose first non-option word is the command they run, and options taking a value. */
-const WRAPPERS: Readonly<Record<string, { priv: boolean; valueOpts: ReadonlySet<string> }>> = {
+const WRAPPERS: Readonly<Record<string, { priv: boolean; valueOpts: ReadonlySet<string> }>> = wordTable({
   sudo: { priv: true, valueOpts: new Set(['-u', '-g', '-h', '-p', '-C', '-D', '-r', '-t', '-U', '-T', '--user', '--group', '--host', '--prompt', '--chdir']) },
   doas: { priv: true, valueOpts: new Set(['-u', '-C']) },
   pkexec: { priv: true, valueOpts: new Set(['--user']) },
@@ -377,7 +386,52 @@ const WRAPPERS: Readonly<Record<string, { priv: boolean; valueOpts: ReadonlySet<
   sshpass: { priv: false, valueOpts: new Set(['-p', '-f', '-d', '-P']) },
   unshare: { priv: false, valueOpts: new Set(['-S', '-G', '-R', '-w', '--setuid', '--setgid', '--root', '--wd']) },
   nsenter: { priv: false, valueOpts: new Set(['-t', '--target', '-S', '-G', '-w', '--setuid', '--setgid', '--wd']) },
-};
+});
+
+/**
+ * Container CLIs whose `exec` runs a command inside a container (`docker exec -u 0 web sh -c '…'`,
+ * `kubectl exec -it pod -- cat /var/run/secrets/…`): what runs there is parsed like a wrapped command,
+ * one level deeper, without the host privilege flag (it runs as the container's user, not through sudo).
+ * `globals`: options before the subcommand taking a value; `opts`: exec's options taking a value;
+ * `dashdash`: the command follows `--` (kubectl, lxc), else the first word after the target.
+ */
+const CONTAINER_EXEC: Readonly<Record<string, { globals: ReadonlySet<string>; opts: ReadonlySet<string>; dashdash: boolean }>> = (() => {
+  const engine = {
+    globals: new Set(['-H', '--host', '-c', '--context', '--config', '-l', '--log-level', '--url', '--connection', '--root', '--runroot', '-n', '--namespace', '-a', '--address']),
+    opts: new Set(['-e', '--env', '--env-file', '-u', '--user', '-w', '--workdir', '--detach-keys', '--preserve-fds', '--timeout']),
+    dashdash: false,
+  };
+  const kube = {
+    globals: new Set(['-n', '--namespace', '--context', '--kubeconfig', '-s', '--server', '--cluster', '--user', '--token', '--as', '--as-group', '--request-timeout', '--certificate-authority', '--client-certificate', '--client-key']),
+    opts: new Set(['-c', '--container', '-f', '--filename', '-n', '--namespace', '--pod-running-timeout']),
+    dashdash: true,
+  };
+  const lxc = { globals: new Set<string>(), opts: new Set(['--env', '--user', '--group', '--cwd', '--mode', '--project']), dashdash: true };
+  return wordTable({ docker: engine, podman: engine, nerdctl: engine, crictl: engine, kubectl: kube, oc: kube, lxc, incus: lxc });
+})();
+
+/** Index of the command a container CLI's `exec` runs (words.length when none, or not `exec`). */
+function containerExecStart(name: string, words: readonly string[]): number {
+  const c = CONTAINER_EXEC[name];
+  if (!c) return words.length;
+  let i = 1;
+  // Global options, then the subcommand: `exec`, or `container exec` (docker, podman).
+  for (; i < words.length && (words[i] as string).startsWith('-'); i++) if (c.globals.has(words[i] as string)) i++;
+  if (words[i] === 'container') i++;
+  if (words[i] !== 'exec') return words.length;
+  if (c.dashdash) {
+    const dd = words.indexOf('--', i + 1);
+    if (dd > 0) return dd + 1;
+    // `kubectl exec POD CMD` (the form before `--` was required): the command follows the target.
+  }
+  for (i++; i < words.length; i++) {
+    const a = words[i] as string;
+    if (a === '--') return i + 2; // `--`, then the target, then the command
+    if (!a.startsWith('-') || a === '-') return i + 1; // the target; the command follows it
+    if (c.opts.has(a)) i++;
+  }
+  return words.length;
+}
 
 /**
  * The commands a `sudo: true` command runs under: the privileged wrappers above, and `su`/`runuser` (whose
@@ -641,6 +695,11 @@ function emit(
     const envs: string[] = [];
     const i = wrappedStart(name, words, envs);
     if (i < words.length) emit(words.slice(i), envs, writes, reads, sudo || w.priv, pipeTo, pipeFrom, out, depth + 1, maxDepth, budget);
+    return;
+  }
+  const inContainer = containerExecStart(name, words);
+  if (inContainer < words.length) {
+    emit(words.slice(inContainer), [], writes, reads, false, pipeTo, pipeFrom, out, depth + 1, maxDepth, budget);
     return;
   }
   // `sh -c 'STRING'`, `su [-] [user] -c 'STRING'`, `eval STRING`: parse the string again.
