@@ -67,6 +67,11 @@ export function genericHostileEvents(size = MiB): HostileEvent[] {
     ['sh -c sh -c …', fill("sh -c '", size)],
     ['newlines', fill('a\n', size)],
     ['non-ASCII', fill('é€😀', size)],
+    // Globs are matched against the lexer's fixed list of sensitive paths (schema/shell.ts GLOB_TARGETS).
+    ['globs of stars', fill('cat /etc/*a*a*a*a*a*a*a*a*a*a*a*a*b ', size)],
+    ['globs of open classes', fill('cat /etc/s[[[[[[[[!a-z]*[ ', size)],
+    ['// and /../ runs', 'cat ' + fill('//../.', size)],
+    ['container exec chains', fill('kubectl exec p -- docker exec c ', size) + 'id'],
   ];
   const out: HostileEvent[] = lines.map(([name, line]) => ({ name, event: commandEvent(line) }));
   out.push(execve('auditd EXECVE, one 60 KB argument', ['/bin/sh', '-c', 'f() ' + fill('a', 60_000)]));

@@ -152,3 +152,22 @@ describe('built-in packs on commands run through a container CLI\'s exec', () =>
     expect({ missed: s.misses.map((m) => m.command), falseAlarms: s.falseAlarms.map((m) => m.command) }).toEqual({ missed: [], falseAlarms: [] });
   });
 });
+
+// Path spellings (MITRE T1027.010, the PayloadsAllTheThings wildcard bypasses), written before the lexer read them:
+// of 18 reads of /etc/shadow then 12 were caught. `cat //etc//shadow`, `/etc/sh?dow`, `/e*c/shad*` and `sha[d]ow` are
+// now; `cd /etc && cat shadow` and brace expansion `/etc/{shadow,passwd}` are still not (README, "What the lexer
+// does not read").
+const SPELLED: CorpusLine[] = [
+  ...['cat /etc/sh?dow', 'cat /e*c/shad*', 'cat //etc//shadow', 'cat /etc/sha[d]ow', 'cat /etc/../etc/shadow', 'cat /etc/./shadow', "c'a't /etc/shadow", 'cat /etc/sha\'\'dow', 'a=cat; $a /etc/shadow', 'cat${IFS}/etc/shadow', '/???/c?t /etc/shadow'].map(
+    (command) => ({ command, category: 'credential_access', label: 'dangerous' as const }),
+  ),
+  ...['cat /etc/passwd', 'ls -l /etc/shadow', 'tar czf etc.tgz /etc/*', 'ls /etc/sh*', 'chmod 640 /etc/sh?dow'].map((command) => ({ command, category: 'credential_access', label: 'benign' as const })),
+];
+
+describe('built-in packs on sensitive paths spelled another way', () => {
+  it('read //, /./, /../ and globs in a path as the kernel and the shell do', () => {
+    const s = scoreCorpus(rules, SPELLED);
+    console.log(`${table('path spellings', s)}\n${detail(s)}`);
+    expect({ missed: s.misses.map((m) => m.command), falseAlarms: s.falseAlarms.map((m) => m.command) }).toEqual({ missed: [], falseAlarms: [] });
+  });
+});

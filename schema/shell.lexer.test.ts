@@ -5,7 +5,7 @@
  * what the rules see of a huge line is bounded, and a cut line is marked.
  */
 import fc from 'fast-check';
-import { MAX_COMMAND_CHARS, MAX_PARSE_CHARS, MAX_TOKENS, shellTokens, shellWords, simpleCommands, simpleCommandsFromArgv, type SimpleCommand } from './shell';
+import { globMatches, MAX_COMMAND_CHARS, MAX_PARSE_CHARS, MAX_TOKENS, shellTokens, shellWords, simpleCommands, simpleCommandsFromArgv, type SimpleCommand } from './shell';
 
 // ---- oracle: the lexer as it was before the char-class table (commit 9eb295b) ----
 const PLAIN_OPS = /[^\s'"\\$`<>&|;()#]/;
@@ -256,5 +256,36 @@ describe('words that name what the parser looks up (wrappers, shells, container 
       { numRuns: 3000 },
     );
     for (const n of Object.getOwnPropertyNames(Object.prototype)) expect(simpleCommands(`${n} -x -u y z; cat /etc/shadow`).map((c) => c.name)).toEqual([n, 'cat']);
+  });
+});
+
+describe('glob matching (sensitive paths spelled as globs)', () => {
+  // The oracle: the glob as a regex, per bash's pathname expansion (no `/` inside `*`, `?` or a class).
+  const oracle = (g: string, t: string): boolean => {
+    let re = '^';
+    for (let i = 0; i < g.length; i++) {
+      const c = g[i] as string;
+      const end = c === '[' ? g.indexOf(']', i + (g[i + 1] === '!' ? 3 : 2)) : -1;
+      if (c === '*') re += '[^/]*';
+      else if (c === '?') re += '[^/]';
+      else if (c === '[' && end > 0) {
+        const neg = g[i + 1] === '!';
+        re += `(?!/)[${neg ? '^' : ''}${g.slice(i + (neg ? 2 : 1), end).replace(/[\\\]^]/g, '\\$&')}]`;
+        i = end;
+      } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    }
+    return new RegExp(re + '$').test(t);
+  };
+  const segChar = fc.constantFrom('a', 'b', 'c', '.', '-', '_');
+  const path = fc.array(fc.array(segChar, { minLength: 1, maxLength: 6 }).map((a) => a.join('')), { minLength: 1, maxLength: 3 }).map((a) => '/' + a.join('/'));
+  const globPiece = fc.oneof(segChar, fc.constantFrom('*', '?', '[ab]', '[!a]', '[a-c]', '/'));
+  const glob = fc.array(globPiece, { minLength: 1, maxLength: 10 }).map((a) => '/' + a.join(''));
+  it('agrees with the regex reading of the glob', () => {
+    fc.assert(
+      fc.property(glob, path, (g, t) => {
+        expect({ g, t, m: globMatches(g, t) }).toEqual({ g, t, m: oracle(g, t) });
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -47,6 +47,19 @@ describe('shell parsing', () => {
     // Not exec, or no command: nothing inside.
     for (const line of ['docker ps -a', 'docker exec', 'docker exec -it web', 'kubectl get pods -- exec', 'kubectl logs exec']) expect(inner(line)).toEqual([]);
   });
+  it('reads an absolute path as the kernel resolves it, and a glob spelling a sensitive file as naming it (T1027.010)', () => {
+    const argv = (line: string): string[][] => simpleCommands(line).map((c) => [...c.argv, ...c.writes.map((w) => `>${w}`)]);
+    // The word as typed stays (a rule may look at it; `//host/share` is smbclient's UNC path), the kernel's reading follows.
+    expect(argv('cat //etc//shadow')).toEqual([['cat', '//etc//shadow', '/etc/shadow']]);
+    expect(argv('cat /etc/../etc/./shadow; echo x > /etc//sudoers')).toEqual([['cat', '/etc/../etc/./shadow', '/etc/shadow'], ['echo', 'x', '>/etc//sudoers', '>/etc/sudoers']]);
+    expect(argv('smbclient //198.51.100.4/drop -N')).toEqual([['smbclient', '//198.51.100.4/drop', '/198.51.100.4/drop', '-N']]);
+    expect(argv('cat /etc/sh?dow')).toEqual([['cat', '/etc/sh?dow', '/etc/shadow']]);
+    expect(argv('cat /e*c/shad*')).toEqual([['cat', '/e*c/shad*', '/etc/shadow', '/etc/shadow-']]);
+    expect(argv('cat /etc/sha[d]ow /etc/s[!x]adow')).toEqual([['cat', '/etc/sha[d]ow', '/etc/shadow', '/etc/s[!x]adow', '/etc/shadow']]);
+    expect(argv('cat /root/.ssh/id_*')).toEqual([['cat', '/root/.ssh/id_*', '/root/.ssh/id_rsa', '/root/.ssh/id_ecdsa', '/root/.ssh/id_ed25519']]);
+    // A whole directory is a bulk copy, not a file's name spelled as a glob; plain words and the command name stay as they are.
+    for (const line of ['tar czf etc.tgz /etc/*', 'ls /root/.ssh/*', 'rm -rf /tmp/*', '/???/c?t notes.txt', 'cat /etc/passwd', 'grep -r x /srv/app']) expect(argv(line)).toEqual([shellWords(line)]);
+  });
   it('reads a later command with the plain values the line assigned (GTFOBins LFILE=…)', () => {
     const argv = (line: string): string[][] => simpleCommands(line).map((c) => [...c.argv, ...c.writes.map((w) => `>${w}`)]);
     expect(argv('LFILE=/etc/shadow\nfold -w99999 "$LFILE"')).toEqual([[], ['fold', '-w99999', '/etc/shadow']]);

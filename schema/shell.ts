@@ -572,6 +572,7 @@ function parseInto(texts: readonly string[], isOp: readonly boolean[], out: Simp
     if (s.words.length === 0 && s.assigns.length === 0 && s.writes.length === 0) continue;
     if (vars) substituteVars(s, vars);
     vars = recordVars(s, vars);
+    readPaths(s);
     const prev = k > 0 ? segs[k - 1] : undefined;
     const next = segs[k + 1];
     const pipeFrom = prev && (prev.endOp === '|' || prev.endOp === '|&') ? runName(prev.words) : '';
@@ -658,6 +659,118 @@ function substituteVars(s: Seg, vars: ReadonlyMap<string, string>): void {
   s.words = s.words.map(sub);
   s.writes = s.writes.map(sub);
   s.reads = s.reads.map(sub);
+}
+
+/**
+ * Files whose very name is the signal (credential stores, sudo and loader config, root's keys): a glob in an
+ * absolute path that the shell would expand to one of them (`cat /etc/sh?dow`, `cat /e*c/shad*`, MITRE T1027.010)
+ * is read as naming it too. The list is fixed, not the host's filesystem: the rules run where the command ran and
+ * in Elasticsearch alike.
+ */
+const GLOB_TARGETS: readonly string[] = [
+  '/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-', '/etc/security/opasswd', '/etc/sudoers',
+  '/etc/ld.so.preload', '/root/.ssh/authorized_keys', '/root/.ssh/id_rsa', '/root/.ssh/id_ecdsa', '/root/.ssh/id_ed25519',
+];
+const GLOB_CHARS = /[*?[]/;
+/** Past this a word is not read as a glob. */
+const MAX_GLOB_CHARS = 256;
+
+/** Characters of `g` from `i` that match `ch` (a literal, `?`, a `[…]`/`[!…]` class with ranges): how many, or 0. */
+function globAt(g: string, i: number, ch: string): number {
+  const c = g[i] as string;
+  if (c === '?') return 1;
+  if (c !== '[') return c === ch ? 1 : 0;
+  let j = i + 1;
+  const neg = g[j] === '!' || g[j] === '^';
+  if (neg) j++;
+  const end = g.indexOf(']', j + 1); // a `]` right after `[` or `[!` is a member
+  if (end < 0) return ch === '[' ? 1 : 0; // no class: a literal `[`
+  let hit = false;
+  for (let k = j; k < end; k++) {
+    if (g[k + 1] === '-' && k + 2 < end) {
+      if (ch >= (g[k] as string) && ch <= (g[k + 2] as string)) hit = true;
+      k += 2;
+    } else if (g[k] === ch) hit = true;
+  }
+  return hit !== neg ? end - i + 1 : 0;
+}
+
+/**
+ * Whether the shell glob `g` names the path `t`: `*` and `?` stay within one path segment. The classic
+ * two-pointer match, O(|g|·|t|) per segment: no regex, so no backtracking blow-up on `*a*a*a…`.
+ */
+export function globMatches(g: string, t: string): boolean {
+  const gs = g.split('/');
+  const ts = t.split('/');
+  if (gs.length !== ts.length) return false;
+  for (let s = 0; s < gs.length; s++) {
+    const gp = gs[s] as string;
+    const tp = ts[s] as string;
+    let gi = 0;
+    let ti = 0;
+    let starG = -1;
+    let starT = 0;
+    while (ti < tp.length) {
+      if (gi < gp.length && gp[gi] === '*') {
+        starG = gi++;
+        starT = ti;
+        continue;
+      }
+      const n = gi < gp.length ? globAt(gp, gi, tp[ti] as string) : 0;
+      if (n > 0) {
+        gi += n;
+        ti++;
+      } else if (starG >= 0) {
+        gi = starG + 1;
+        ti = ++starT;
+      } else return false;
+    }
+    while (gi < gp.length && gp[gi] === '*') gi++;
+    if (gi !== gp.length) return false;
+  }
+  return true;
+}
+
+/**
+ * An absolute path as the kernel resolves its spelling: `//etc//shadow`, `/etc/./shadow` and `/etc/../etc/shadow`
+ * are `/etc/shadow` (symlinks aside). Other words are returned as they are.
+ */
+export function normalPath(w: string): string {
+  if (w.charCodeAt(0) !== 47 || !(w.includes('//') || w.includes('/.'))) return w;
+  const out: string[] = [];
+  for (const seg of w.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  return '/' + out.join('/') + (w.endsWith('/') && out.length > 0 ? '/' : '');
+}
+
+/**
+ * An absolute path's word, then its spelling as the kernel resolves it when that differs (`//etc//shadow`), then
+ * what a glob naming one of GLOB_TARGETS names. The word as typed stays: a rule may look at it, and `//host/share`
+ * is a UNC path to smbclient, not `/host/share`.
+ */
+function readPaths(s: Seg): void {
+  let words: string[] | undefined;
+  for (let k = 0; k < s.words.length; k++) {
+    const w = s.words[k] as string;
+    words?.push(w);
+    if (w.charCodeAt(0) !== 47) continue;
+    const p = normalPath(w);
+    const glob = k > 0 && p.length <= MAX_GLOB_CHARS && GLOB_CHARS.test(p) && /[^*?[\]!^]/.test(p.slice(p.lastIndexOf('/') + 1));
+    if (p === w && !glob) continue;
+    if (!words) {
+      words = s.words.slice(0, k + 1);
+    }
+    if (p !== w) words.push(p);
+    // A file's name spelled as a glob (`sh?dow`, `shad*`), not a whole directory (`/etc/*`: a backup's bulk copy).
+    if (glob) for (const t of GLOB_TARGETS) if (globMatches(p, t)) words.push(t);
+  }
+  if (words) s.words = words;
+  const withNormal = (list: string[]): string[] => (list.some((x) => normalPath(x) !== x) ? list.flatMap((x) => (normalPath(x) === x ? [x] : [x, normalPath(x)])) : list);
+  s.writes = withNormal(s.writes);
+  s.reads = withNormal(s.reads);
 }
 
 function charsOf(words: readonly string[]): number {
