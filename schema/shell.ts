@@ -746,17 +746,63 @@ export function normalPath(w: string): string {
   return '/' + out.join('/') + (w.endsWith('/') && out.length > 0 ? '/' : '');
 }
 
+/** At most this many words come from one word's brace expansion. */
+const MAX_BRACE_WORDS = 32;
+/** The innermost brace group holding a comma (`{a,b}`; not `{}`, `{x}` or the sequence `{1..3}`). */
+const BRACE_GROUP = /\{([^{},]*(?:,[^{},]*)+)\}/;
+
+/**
+ * bash's brace expansion of one word (`/etc/sh{a,}dow` is `/etc/shadow /etc/shdow`, `{cat,/etc/shadow}` is
+ * `cat /etc/shadow`), inner groups first; undefined when the word has no group, is longer than MAX_GLOB_CHARS or
+ * would give more than MAX_BRACE_WORDS words. Quoting is gone by here, so a quoted `'{a,b}'` is expanded too: only
+ * the rules read the result.
+ */
+export function braceExpand(w: string): string[] | undefined {
+  if (w.length > MAX_GLOB_CHARS || !w.includes('{') || !w.includes(',')) return undefined;
+  let out = [w];
+  for (let round = 0; round < 8; round++) {
+    const next: string[] = [];
+    let grew = false;
+    for (const x of out) {
+      const m = BRACE_GROUP.exec(x);
+      if (!m) {
+        next.push(x);
+        continue;
+      }
+      grew = true;
+      for (const alt of (m[1] as string).split(',')) next.push(x.slice(0, m.index) + alt + x.slice(m.index + m[0].length));
+      if (next.length > MAX_BRACE_WORDS) return undefined;
+    }
+    if (!grew) return round === 0 ? undefined : out;
+    out = next;
+  }
+  return out;
+}
+
 /**
  * An absolute path's word, then its spelling as the kernel resolves it when that differs (`//etc//shadow`), then
  * what a glob naming one of GLOB_TARGETS names. The word as typed stays: a rule may look at it, and `//host/share`
  * is a UNC path to smbclient, not `/host/share`.
  */
 function readPaths(s: Seg): void {
+  // `{cat,/etc/shadow}` alone is the command `cat /etc/shadow` (a space-free spelling).
+  const first = s.words[0];
+  if (s.words.length === 1 && first !== undefined && first.startsWith('{') && first.endsWith('}')) {
+    const braced = braceExpand(first);
+    if (braced && braced.length > 1) s.words = braced;
+  }
   let words: string[] | undefined;
   for (let k = 0; k < s.words.length; k++) {
     const w = s.words[k] as string;
     words?.push(w);
     if (w.charCodeAt(0) !== 47) continue;
+    // `/etc/{shadow,passwd}`, `/etc/sh{a,}dow`: the paths it spells follow it (as the kernel reads them).
+    const braced = k > 0 ? braceExpand(w) : undefined;
+    if (braced) {
+      words ??= s.words.slice(0, k + 1);
+      for (const b of braced) if (b.charCodeAt(0) === 47) words.push(normalPath(b));
+      continue;
+    }
     const p = normalPath(w);
     const glob = k > 0 && p.length <= MAX_GLOB_CHARS && GLOB_CHARS.test(p) && /[^*?[\]!^]/.test(p.slice(p.lastIndexOf('/') + 1));
     if (p === w && !glob) continue;
