@@ -15,3 +15,4 @@ export { sleep, parseDuration, parseTime, isoTime, DURATION_PATTERN } from './ti
 export { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes';
 export { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth';
 export { processAlive } from './process';
+export { own } from './lookup';

@@ -806,9 +806,7 @@ function readPaths(s: Seg): void {
     const p = normalPath(w);
     const glob = k > 0 && p.length <= MAX_GLOB_CHARS && GLOB_CHARS.test(p) && /[^*?[\]!^]/.test(p.slice(p.lastIndexOf('/') + 1));
     if (p === w && !glob) continue;
-    if (!words) {
-      words = s.words.slice(0, k + 1);
-    }
+    words ??= s.words.slice(0, k + 1);
     if (p !== w) words.push(p);
     // A file's name spelled as a glob (`sh?dow`, `shad*`), not a whole directory (`/etc/*`: a backup's bulk copy).
     if (glob) for (const t of GLOB_TARGETS) if (globMatches(p, t)) words.push(t);

@@ -8,6 +8,7 @@
  * the auditd dataset with a deterministic id.
  */
 import { createHash } from 'node:crypto';
+import { own } from '../../core';
 import { documentId, ecsLeaf, eventEnvelope, setField, validateDocument, type AuditkitEvent } from '../../schema';
 import type { LineParser, ParseContext, ParseOutput, RawRecord } from '../types';
 import { linkedSessionId } from './session';
@@ -106,7 +107,7 @@ export function convertAuditbeat(text: string, ctx: ParseContext): AuditbeatResu
       move(path, v);
       continue;
     }
-    const renamed = Object.hasOwn(RENAMES, path) ? RENAMES[path] : undefined; // not Object.prototype's `constructor`
+    const renamed = own(RENAMES, path);
     if (renamed !== undefined) {
       put(doc, renamed, coerce(renamed, v));
       continue;

@@ -2,6 +2,7 @@
  * Value decoders: architectures, syscall names, errno names, SOCKADDR, PROCTITLE.
  * Pure functions; none throws (bad input gives undefined).
  */
+import { own } from '../../core';
 import { AARCH64_SYSCALLS, ERRNO_NAMES, I386_SYSCALLS, X86_64_SYSCALLS } from './syscalls-table';
 import { hexToBuffer, looksHex } from './record';
 
@@ -20,7 +21,7 @@ const ARCHES: Readonly<Record<string, string>> = {
 export function archName(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   const k = raw.startsWith('0x') ? raw.slice(2).toLowerCase() : raw.toLowerCase();
-  return Object.hasOwn(ARCHES, k) ? ARCHES[k] : undefined; // not Object.prototype's `constructor`
+  return own(ARCHES, k);
 }
 
 /** Syscall number -> name for the record's arch (x86_64, aarch64, i386; others fall back to the number). */

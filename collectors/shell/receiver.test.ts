@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { RawRecord } from '../types';
 import { getField } from '../../schema';
 import { parseHookRecord } from './hook';
+import { UidProofs } from './proof';
 import { startHookReceiver, withPeerUid } from './receiver';
 import { testContext } from './test-util';
 
@@ -524,8 +525,6 @@ describe('uid proofs: a shell attested once from the table is attested by its pr
 
 describe('uid proof keys rotate (a proof that leaked is good for two key periods at most)', () => {
   it('passes a proof of the key before and renews it; refuses one two periods old', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { UidProofs } = require('./proof') as typeof import('./proof');
     let t = 1_000_000;
     const p = new UidProofs(1000, () => t);
     const first = p.proof(1001);

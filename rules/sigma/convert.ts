@@ -13,6 +13,7 @@
  *   dropped silently. Author, licence (DRL 1.1) and the source path are kept.
  */
 import { parse as parseYaml } from 'yaml';
+import { own } from '../../core';
 import type { Condition, FieldCond, RuleDef, Severity, Threat, ThresholdSpec } from '../types';
 import { DEFAULT_RISK } from '../types';
 import { regexProblem } from '../regex';
@@ -65,11 +66,6 @@ export const FIELD_MAP: Readonly<Record<string, Readonly<Record<string, string>>
   },
   other: { USER: 'user.effective.name', pam_user: 'user.name', pam_rhost: 'source.ip', host: 'host.name', User: 'user.name', CommandLine: 'process.command_line' },
 };
-
-/** `table[key]` when the table has it: a rule's field, tag or level named `constructor` is not Object.prototype's. */
-function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(table, key) ? table[key] : undefined;
-}
 
 /** Guards so a rule only sees events of its logsource. */
 const LOGSOURCE_GUARD: Readonly<Record<string, Condition | undefined>> = {
